@@ -1,0 +1,103 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from datetime import timedelta
+from typing import Any, Mapping
+
+from flask import Flask, request
+
+from inspect_api import db
+from inspect_api.auth import passwords
+from inspect_api.config import load_config
+from inspect_api.errors import UnsupportedMediaType, register_error_handlers
+from inspect_api.extensions import InspectApi, jwt, limiter
+
+log = logging.getLogger(__name__)
+
+# One flask-smorest Blueprint per domain area; each module exposes ``blp``.
+API_BLUEPRINTS = [
+    "inspect_api.auth.routes",
+]
+# Plain Flask blueprints (HTML pages, operations) outside the OpenAPI document.
+PLAIN_BLUEPRINTS = [
+    "inspect_api.ops.routes",
+]
+
+# Request bodies the API understands; anything else on a write is 415.
+ACCEPTED_BODY_TYPES = {
+    "application/json", "multipart/form-data", "application/x-yaml", "application/yaml", "text/yaml",
+    "text/csv", "application/octet-stream",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _flask_config(cfg: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "SECRET_KEY": cfg["secret_key"],
+        "MAX_CONTENT_LENGTH": int(cfg["max_request_bytes"]),
+        "JSON_AS_ASCII": False,
+        "API_TITLE": "医养结合机构监管 API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_REDOC_PATH": None,
+        "API_SPEC_OPTIONS": {
+            "info": {"description": "双随机、一公开 inspection and supervision backend for 医养结合 institutions."},
+            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
+                                                               "bearerFormat": "JWT"}}},
+        },
+        "JWT_SECRET_KEY": cfg["secret_key"],
+        "JWT_ALGORITHM": "HS256",
+        "JWT_DECODE_ALGORITHMS": ["HS256"],
+        "JWT_TOKEN_LOCATION": ["headers"],
+        "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=int(cfg["access_token_minutes"])),
+        "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=int(cfg["refresh_token_days"])),
+        "RATELIMIT_STORAGE_URI": cfg["mongodb_uri"] or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_ENABLED": bool(cfg.get("rate_limits_enabled", True)),
+        "INSPECT": dict(cfg),
+    }
+
+
+def _guard_body_type():
+    """Refuse writes whose body is not a type the API reads (415, never a 500)."""
+    if request.method in ("POST", "PUT", "PATCH") and request.content_length:
+        if request.mimetype not in ACCEPTED_BODY_TYPES:
+            raise UnsupportedMediaType("请求体类型不受支持，请使用 application/json", code="UNSUPPORTED_MEDIA_TYPE",
+                                       details={"content_type": request.mimetype})
+
+
+def create_app(env: str | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app for ``env`` (default ``INSPECT_ENV``), connecting storage and loading demo data."""
+    cfg = load_config(env, overrides)
+    logging.basicConfig(level=cfg.get("log_level", "INFO"))
+    app = Flask("inspect_api")
+    app.config.update(_flask_config(cfg))
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+
+    passwords.configure(cfg["argon2_time_cost"], cfg["argon2_memory_cost"], cfg["argon2_parallelism"])
+    embedded = db.connect(cfg)
+    jwt.init_app(app)
+    limiter.init_app(app)
+    limiter.reset()
+    api = InspectApi(app)
+    app.extensions["inspect_api_spec"] = api
+    register_error_handlers(app)
+    app.before_request(_guard_body_type)
+
+    for module_name in API_BLUEPRINTS:
+        api.register_blueprint(importlib.import_module(module_name).blp)
+    for module_name in PLAIN_BLUEPRINTS:
+        app.register_blueprint(importlib.import_module(module_name).blp)
+
+    db.ensure_indexes()
+    if cfg.get("demo_data") and embedded:
+        from inspect_api.demo import load_demo
+
+        app.extensions["inspect_demo_accounts"] = load_demo()
+    return app

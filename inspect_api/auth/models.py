@@ -1,0 +1,62 @@
+"""User accounts and refresh-token families."""
+
+from __future__ import annotations
+
+import mongoengine as me
+
+ROLES = ("office_admin", "inspector", "institution")
+
+
+class User(me.Document):
+    """An account. ``region`` scopes office admins; links tie other roles to directories."""
+
+    username = me.StringField(required=True, unique=True, max_length=64)
+    password_hash = me.StringField(required=True)
+    role = me.StringField(required=True, choices=ROLES)
+    region = me.StringField(required=True, regex=r"^[1-9][0-9]{5}$")
+    display_name = me.StringField(max_length=64)
+    phone = me.StringField(max_length=32)
+    email = me.StringField(max_length=128)
+    institution_id = me.StringField()  # directory.Institution id for role=institution
+    inspector_id = me.StringField()  # directory.Inspector id for role=inspector
+    active = me.BooleanField(default=True)
+    # Bumped on password change, reset and deactivation: older tokens stop working.
+    token_version = me.IntField(default=1)
+    created_at = me.DateTimeField(required=True)
+    updated_at = me.DateTimeField()
+    last_login_at = me.DateTimeField()
+    created_by = me.StringField()
+
+    meta = {
+        "collection": "users",
+        "indexes": [
+            {"fields": ["region", "username"]},
+            {"fields": ["institution_id"], "sparse": True},
+            {"fields": ["inspector_id"], "sparse": True},
+        ],
+    }
+
+
+class RefreshToken(me.Document):
+    """One issued refresh token; tokens of one login share a ``family``.
+
+    Rotation marks a token used; presenting a used or revoked token again is
+    theft evidence and revokes the whole family.
+    """
+
+    jti = me.StringField(required=True, unique=True)
+    family = me.StringField(required=True)
+    user_id = me.StringField(required=True)
+    issued_at = me.DateTimeField(required=True)
+    expires_at = me.DateTimeField(required=True)
+    used_at = me.DateTimeField()
+    revoked_at = me.DateTimeField()
+
+    meta = {
+        "collection": "refresh_tokens",
+        "indexes": [
+            {"fields": ["family"]},
+            {"fields": ["user_id"]},
+            {"fields": ["expires_at"], "expireAfterSeconds": 0},
+        ],
+    }

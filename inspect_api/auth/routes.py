@@ -1,0 +1,139 @@
+"""Auth and user-administration endpoints."""
+
+from __future__ import annotations
+
+from flask import current_app, request
+from flask_smorest import Blueprint
+
+from inspect_api.auth import schemas as s
+from inspect_api.auth import service
+from inspect_api.auth.access import client_ip, current_user, login_required
+from inspect_api.clock import utcnow
+from inspect_api.extensions import limiter
+from inspect_api.schemas import PageArgsSchema, page_of, paginate
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="登录、令牌与用户管理")
+
+
+def _login_key() -> str:
+    body = request.get_json(silent=True)
+    username = body.get("username") if isinstance(body, dict) else None
+    return f"login:{str(username)[:64]}:{request.remote_addr}"
+
+
+def _login_limit() -> str:
+    cfg = current_app.config["INSPECT"]
+    return f"{cfg['login_max_failures']} per {cfg['login_window_minutes']} minutes"
+
+
+def _cfg(key):
+    return current_app.config["INSPECT"][key]
+
+
+@blp.route("/auth/login", methods=["POST"])
+@limiter.limit(_login_limit, key_func=_login_key, deduct_when=lambda response: response.status_code == 401)
+@blp.arguments(s.LoginSchema)
+@blp.response(200, s.TokenPairSchema)
+@blp.alt_response(401, description="用户名或密码错误 / 账号已停用")
+@blp.alt_response(429, description="登录失败次数过多")
+def login(body):
+    """Log in with username and password; returns an access and a refresh token."""
+    now = utcnow()
+    user = service.authenticate(body["username"], body["password"], now=now, ip=client_ip())
+    return service.issue_tokens(user, now=now, refresh_days=_cfg("refresh_token_days"))
+
+
+@blp.route("/auth/refresh", methods=["POST"])
+@blp.arguments(s.RefreshSchema)
+@blp.response(200, s.TokenPairSchema)
+def refresh(body):
+    """Rotate a refresh token. Presenting an already-rotated token revokes its whole family."""
+    return service.rotate(body["refresh_token"], now=utcnow(), refresh_days=_cfg("refresh_token_days"),
+                          ip=client_ip())
+
+
+@blp.route("/auth/logout", methods=["POST"])
+@blp.arguments(s.RefreshSchema)
+@blp.response(204)
+def logout(body):
+    """Revoke the refresh token's family (this login on every device it was copied to)."""
+    service.logout(body["refresh_token"], now=utcnow(), ip=client_ip())
+
+
+@blp.route("/me", methods=["GET"])
+@login_required()
+@blp.response(200, s.UserSchema)
+def me():
+    """The logged-in user."""
+    return current_user()
+
+
+@blp.route("/me/password", methods=["POST"])
+@login_required()
+@blp.arguments(s.PasswordChangeSchema)
+@blp.response(204)
+def change_password(body):
+    """Change one's own password; every token issued before stops working."""
+    service.change_own_password(current_user(), body["old_password"], body["new_password"], now=utcnow(),
+                                min_length=_cfg("password_min_length"))
+
+
+def _link_check(role, region, institution_id, inspector_id):
+    checker = current_app.extensions.get("inspect_user_link_check")
+    if checker is not None:
+        checker(role, region, institution_id, inspector_id)
+
+
+@blp.route("/users", methods=["POST"])
+@login_required("office_admin")
+@blp.arguments(s.UserCreateSchema)
+@blp.response(201, s.UserSchema)
+def create_user(body):
+    """Create a user inside the office's region."""
+    return service.create_user(current_user(), body, now=utcnow(), min_length=_cfg("password_min_length"),
+                               link_check=_link_check)
+
+
+@blp.route("/users", methods=["GET"])
+@login_required("office_admin")
+@blp.arguments(s.UserListArgsSchema, location="query")
+@blp.arguments(PageArgsSchema, location="query")
+@blp.response(200, page_of(s.UserSchema))
+def list_users(filters, paging):
+    """Users of the office's region subtree."""
+    query = service.list_users(current_user(), **filters)
+    return paginate(query, paging["page"], paging["per_page"])
+
+
+@blp.route("/users/<user_id>", methods=["GET"])
+@login_required("office_admin")
+@blp.response(200, s.UserSchema)
+def get_user(user_id):
+    """One user of the office's region."""
+    return service.user_in_scope(current_user(), user_id)
+
+
+@blp.route("/users/<user_id>/deactivate", methods=["POST"])
+@login_required("office_admin")
+@blp.response(200, s.UserSchema)
+def deactivate_user(user_id):
+    """Deactivate a user; their tokens stop working at once."""
+    return service.deactivate(current_user(), user_id, now=utcnow())
+
+
+@blp.route("/users/<user_id>/reactivate", methods=["POST"])
+@login_required("office_admin")
+@blp.response(200, s.UserSchema)
+def reactivate_user(user_id):
+    """Reactivate a user."""
+    return service.reactivate(current_user(), user_id, now=utcnow())
+
+
+@blp.route("/users/<user_id>/reset-password", methods=["POST"])
+@login_required("office_admin")
+@blp.arguments(s.PasswordResetSchema)
+@blp.response(200, s.UserSchema)
+def reset_password(body, user_id):
+    """Set a new password for a user of the region; their tokens are revoked."""
+    return service.reset_password(current_user(), user_id, body["new_password"], now=utcnow(),
+                                  min_length=_cfg("password_min_length"))

@@ -1,0 +1,241 @@
+"""Accounts: authentication, token rotation, user administration inside a region.
+
+Plain functions; callers pass the acting user and ``now``.  Token strings are
+made by :mod:`inspect_api.auth.tokens`.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from bson import ObjectId
+from bson.errors import InvalidId
+
+from inspect_api.audit.service import Actor
+from inspect_api.audit import service as audit
+from inspect_api.auth import passwords, tokens
+from inspect_api.auth.models import ROLES, RefreshToken, User
+from inspect_api.errors import Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
+from inspect_api.scoping import in_scope, is_region_code, scope_regex
+
+INVALID_CREDENTIALS = "用户名或密码错误"
+
+
+def actor_of(user: User | None, ip: str | None = None) -> Actor:
+    if user is None:
+        return Actor(ip=ip)
+    return Actor(id=str(user.id), name=user.username, region=user.region, ip=ip)
+
+
+def find_user(user_id: str) -> User | None:
+    try:
+        return User.objects(id=ObjectId(str(user_id))).first()
+    except (InvalidId, TypeError):
+        return None
+
+
+def authenticate(username: str, password: str, *, now: datetime, ip: str | None = None) -> User:
+    """Return the active user for these credentials or raise Unauthorized."""
+    user = User.objects(username=username).first()
+    ok = passwords.verify_password(user.password_hash if user else None, password)
+    if not ok or user is None:
+        audit.record("auth.login_failed", actor=Actor(name=username[:64], ip=ip),
+                     data={"username": username[:64], "known_user": user is not None}, now=now)
+        raise Unauthorized(INVALID_CREDENTIALS, code="INVALID_CREDENTIALS")
+    if not user.active:
+        audit.record("auth.login_refused_inactive", actor=actor_of(user, ip), target_type="user",
+                     target_id=str(user.id), now=now)
+        raise Unauthorized("账号已停用，请联系所属办公室", code="ACCOUNT_DISABLED")
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+    user.last_login_at = now
+    user.save()
+    audit.record("auth.login", actor=actor_of(user, ip), target_type="user", target_id=str(user.id), now=now)
+    return user
+
+
+def issue_tokens(user: User, *, now: datetime, family: str | None = None,
+                 refresh_days: int = 30) -> dict[str, Any]:
+    """Access + refresh token pair; the refresh token joins ``family`` (new login: new family)."""
+    family = family or uuid.uuid4().hex
+    jti = uuid.uuid4().hex
+    expires = now + timedelta(days=refresh_days)
+    RefreshToken(jti=jti, family=family, user_id=str(user.id), issued_at=now, expires_at=expires).save()
+    return {
+        "access_token": tokens.access_token(user),
+        "refresh_token": tokens.refresh_token(user, jti=jti, family=family),
+        "token_type": "Bearer",
+        "expires_in": tokens.access_seconds(),
+        "user": user,
+    }
+
+
+def _revoke_family(family: str, now: datetime) -> None:
+    RefreshToken.objects(family=family, revoked_at=None).update(set__revoked_at=now)
+
+
+def rotate(refresh_token: str, *, now: datetime, refresh_days: int = 30, ip: str | None = None) -> dict[str, Any]:
+    """Exchange a refresh token for a new pair; reuse of a rotated token revokes the family."""
+    claims = tokens.decode_refresh(refresh_token)
+    jti, family = claims["jti"], claims["fam"]
+    # Atomic: only one caller can mark this token used.
+    updated = RefreshToken.objects(jti=jti, used_at=None, revoked_at=None).update_one(set__used_at=now)
+    if not updated:
+        stored = RefreshToken.objects(jti=jti).first()
+        if stored is not None:
+            _revoke_family(stored.family, now)
+            audit.record("auth.refresh_reuse", actor=Actor(id=stored.user_id, name="?", ip=ip),
+                         target_type="user", target_id=stored.user_id, data={"family": stored.family}, now=now)
+            raise Unauthorized("刷新令牌已被使用，已注销该登录的全部令牌，请重新登录", code="REFRESH_TOKEN_REUSED")
+        raise Unauthorized("刷新令牌无效", code="TOKEN_INVALID")
+    user = find_user(claims["sub"])
+    if user is None or not user.active or claims.get("tv") != user.token_version:
+        _revoke_family(family, now)
+        raise Unauthorized("账号状态已变更，请重新登录", code="TOKEN_REVOKED")
+    return issue_tokens(user, now=now, family=family, refresh_days=refresh_days)
+
+
+def logout(refresh_token: str, *, now: datetime, ip: str | None = None) -> None:
+    """Revoke the whole family of this refresh token (idempotent)."""
+    claims = tokens.decode_refresh(refresh_token, verify_exp=False)
+    _revoke_family(claims["fam"], now)
+    audit.record("auth.logout", actor=Actor(id=claims["sub"], name="?", ip=ip), target_type="user",
+                 target_id=claims["sub"], now=now)
+
+
+def _check_password_policy(password: str, min_length: int) -> None:
+    if len(password) < min_length:
+        raise Unprocessable(f"密码长度至少 {min_length} 位", code="PASSWORD_TOO_SHORT",
+                            details={"fields": {"password": [f"至少 {min_length} 位"]}})
+    if password.isdigit() or password.isalpha():
+        raise Unprocessable("密码须同时包含字母和数字", code="PASSWORD_TOO_WEAK",
+                            details={"fields": {"password": ["须同时包含字母和数字"]}})
+
+
+def require_office(actor: User) -> None:
+    if actor.role != "office_admin":
+        raise Forbidden("仅办公室管理员可以管理用户", code="ROLE_FORBIDDEN")
+
+
+def create_user(actor: User, data: dict[str, Any], *, now: datetime, min_length: int = 8,
+                link_check=None) -> User:
+    """Create a user inside the actor's region subtree.
+
+    ``link_check(role, region, institution_id, inspector_id)`` (optional)
+    validates links to directory entries and may raise a DomainError.
+    """
+    require_office(actor)
+    region = data["region"]
+    if not is_region_code(region):
+        raise Unprocessable("行政区划代码无效", code="REGION_INVALID")
+    if not in_scope(actor.region, region):
+        raise Forbidden("不能在本辖区以外创建用户", code="REGION_OUT_OF_SCOPE")
+    if data["role"] not in ROLES:
+        raise Unprocessable("角色无效", code="ROLE_INVALID")
+    _check_password_policy(data["password"], min_length)
+    if User.objects(username=data["username"]).first():
+        raise Conflict("用户名已存在", code="USERNAME_TAKEN")
+    if link_check is not None:
+        link_check(data["role"], region, data.get("institution_id"), data.get("inspector_id"))
+    user = User(
+        username=data["username"], password_hash=passwords.hash_password(data["password"]),
+        role=data["role"], region=region, display_name=data.get("display_name"),
+        phone=data.get("phone"), email=data.get("email"),
+        institution_id=data.get("institution_id"), inspector_id=data.get("inspector_id"),
+        created_at=now, updated_at=now, created_by=str(actor.id),
+    )
+    user.save()
+    audit.record("user.create", actor=actor_of(actor), target_type="user", target_id=str(user.id),
+                 region=region, data={"username": user.username, "role": user.role, "region": region}, now=now)
+    return user
+
+
+def user_in_scope(actor: User, user_id: str) -> User:
+    """The user with this id inside the actor's region, else NotFound (ids cannot be probed)."""
+    require_office(actor)
+    user = find_user(user_id)
+    if user is None or not in_scope(actor.region, user.region):
+        raise NotFound("用户不存在", code="USER_NOT_FOUND")
+    return user
+
+
+def list_users(actor: User, *, role: str | None = None, region: str | None = None,
+               q: str | None = None, active: bool | None = None):
+    require_office(actor)
+    query = User.objects(region__regex=scope_regex(actor.region))
+    if region:
+        if not in_scope(actor.region, region):
+            return User.objects.none()
+        query = query.filter(region__regex=scope_regex(region))
+    if role:
+        query = query.filter(role=role)
+    if active is not None:
+        query = query.filter(active=active)
+    if q:
+        query = query.filter(username__icontains=re.escape(q)[:64])
+    return query.order_by("username")
+
+
+def deactivate(actor: User, user_id: str, *, now: datetime) -> User:
+    user = user_in_scope(actor, user_id)
+    if user.id == actor.id:
+        raise Conflict("不能停用自己的账号", code="CANNOT_DEACTIVATE_SELF")
+    User.objects(id=user.id).update_one(set__active=False, inc__token_version=1, set__updated_at=now)
+    RefreshToken.objects(user_id=str(user.id), revoked_at=None).update(set__revoked_at=now)
+    audit.record("user.deactivate", actor=actor_of(actor), target_type="user", target_id=str(user.id),
+                 region=user.region, now=now)
+    user.reload()
+    return user
+
+
+def reactivate(actor: User, user_id: str, *, now: datetime) -> User:
+    user = user_in_scope(actor, user_id)
+    User.objects(id=user.id).update_one(set__active=True, set__updated_at=now)
+    audit.record("user.reactivate", actor=actor_of(actor), target_type="user", target_id=str(user.id),
+                 region=user.region, now=now)
+    user.reload()
+    return user
+
+
+def set_password(user: User, new_password: str, *, now: datetime, min_length: int = 8) -> None:
+    """Store a new password and revoke every token issued before."""
+    _check_password_policy(new_password, min_length)
+    User.objects(id=user.id).update_one(set__password_hash=passwords.hash_password(new_password),
+                                        inc__token_version=1, set__updated_at=now)
+    RefreshToken.objects(user_id=str(user.id), revoked_at=None).update(set__revoked_at=now)
+    user.reload()
+
+
+def reset_password(actor: User, user_id: str, new_password: str, *, now: datetime, min_length: int = 8) -> User:
+    user = user_in_scope(actor, user_id)
+    set_password(user, new_password, now=now, min_length=min_length)
+    audit.record("user.reset_password", actor=actor_of(actor), target_type="user", target_id=str(user.id),
+                 region=user.region, now=now)
+    return user
+
+
+def change_own_password(user: User, old_password: str, new_password: str, *, now: datetime,
+                        min_length: int = 8) -> None:
+    if not passwords.verify_password(user.password_hash, old_password):
+        raise Forbidden("原密码错误", code="INVALID_CREDENTIALS")
+    set_password(user, new_password, now=now, min_length=min_length)
+    audit.record("user.change_password", actor=actor_of(user), target_type="user", target_id=str(user.id),
+                 region=user.region, now=now)
+
+
+def create_admin(username: str, password: str, region: str, *, now: datetime, min_length: int = 8) -> User:
+    """Bootstrap the first office admin (CLI); no acting user."""
+    if not is_region_code(region):
+        raise Unprocessable("行政区划代码无效", code="REGION_INVALID")
+    _check_password_policy(password, min_length)
+    if User.objects(username=username).first():
+        raise Conflict("用户名已存在", code="USERNAME_TAKEN")
+    user = User(username=username, password_hash=passwords.hash_password(password), role="office_admin",
+                region=region, display_name=username, created_at=now, updated_at=now, created_by="cli")
+    user.save()
+    audit.record("user.create", actor=Actor(name="cli"), target_type="user", target_id=str(user.id),
+                 region=region, data={"username": username, "role": "office_admin", "region": region}, now=now)
+    return user

@@ -1,0 +1,21 @@
+"""Flask extensions, created once and bound in :func:`inspect_api.app.create_app`."""
+
+from __future__ import annotations
+
+from flask_jwt_extended import JWTManager
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_smorest import Api
+
+from inspect_api.errors import handle_http_exception
+
+
+class InspectApi(Api):
+    """flask-smorest Api whose HTTP errors use the project's single error shape."""
+
+    def handle_http_exception(self, error):  # noqa: D102 - see class docstring
+        return handle_http_exception(error)
+
+
+jwt = JWTManager()
+limiter = Limiter(key_func=get_remote_address, headers_enabled=True, default_limits=[])

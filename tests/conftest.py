@@ -1,0 +1,89 @@
+"""Shared fixtures: a fresh app and store per test, and login helpers.
+
+With ``MONGODB_URI`` set the same tests run against that server; each test
+drops its database first.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pytest
+
+from inspect_api.app import create_app
+from inspect_api.auth import passwords
+from inspect_api.auth.models import User
+from inspect_api.clock import utcnow
+from inspect_api import db
+
+TEST_PASSWORD = "Passw0rd!23"
+
+
+@pytest.fixture
+def app_factory():
+    """Build an app with extra config overrides (fresh store each call)."""
+
+    def build(**overrides: Any):
+        app = create_app("testing", overrides=overrides)
+        # mongomock clients share one in-process store, and a real server keeps
+        # data between runs: start every test from an empty database.
+        name = db.database().name
+        db.database().client.drop_database(name)
+        db.ensure_indexes()
+        return app
+
+    return build
+
+
+@pytest.fixture
+def app(app_factory):
+    app = app_factory()
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(app) -> Callable[..., User]:
+    """Create a user directly in the store (password: TEST_PASSWORD)."""
+    counter = {"n": 0}
+
+    def make(role: str = "office_admin", region: str = "370300", username: str | None = None, **fields) -> User:
+        counter["n"] += 1
+        user = User(username=username or f"{role}{counter['n']}", password_hash=passwords.hash_password(TEST_PASSWORD),
+                    role=role, region=region, display_name=username or role, created_at=utcnow(), **fields)
+        user.save()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def login(client) -> Callable[..., dict[str, str]]:
+    """Log in and return Authorization headers."""
+
+    def do(user_or_name, password: str = TEST_PASSWORD) -> dict[str, str]:
+        username = user_or_name if isinstance(user_or_name, str) else user_or_name.username
+        r = client.post("/api/v1/auth/login", json={"username": username, "password": password})
+        assert r.status_code == 200, r.get_json()
+        return {"Authorization": "Bearer " + r.get_json()["access_token"]}
+
+    return do
+
+
+def assert_error(response, status: int, code: str | None = None) -> dict:
+    """Check the single error shape and return the error object."""
+    assert response.status_code == status, (response.status_code, response.get_data(as_text=True)[:500])
+    body = response.get_json()
+    assert set(body) == {"error"}, body
+    err = body["error"]
+    assert set(err) == {"code", "message", "details"}
+    assert isinstance(err["message"], str) and err["message"]
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in err["message"]), err["message"]
+    if code is not None:
+        assert err["code"] == code, err
+    return err
