@@ -1,0 +1,1 @@
+"""Directories (名录库): institutions, inspectors, conflicts of interest, regions."""

@@ -1,0 +1,1 @@
+"""On-site inspections: assignments, offline bundles, check-in, responses, submission."""
