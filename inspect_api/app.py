@@ -26,6 +26,11 @@ PLAIN_BLUEPRINTS = [
     "inspect_api.ops.routes",
 ]
 
+# Idempotent tasks run at every start after indexes exist ("module:function",
+# each called with the config dict): reference data, shipped checklists.
+STARTUP_TASKS: list[str] = [
+]
+
 # Request bodies the API understands; anything else on a write is 415.
 ACCEPTED_BODY_TYPES = {
     "application/json", "multipart/form-data", "application/x-yaml", "application/yaml", "text/yaml",
@@ -96,6 +101,9 @@ def create_app(env: str | None = None, overrides: Mapping[str, Any] | None = Non
         app.register_blueprint(importlib.import_module(module_name).blp)
 
     db.ensure_indexes()
+    for task in STARTUP_TASKS:
+        module_name, func_name = task.split(":")
+        getattr(importlib.import_module(module_name), func_name)(cfg)
     if cfg.get("demo_data") and embedded:
         from inspect_api.demo import load_demo
 
