@@ -1,0 +1,632 @@
+"""Pure image pipeline for inspection photo evidence and signatures (DESIGN §7).
+
+No Flask, no MongoDB: bytes in, bytes and fields out.  The HTTP layer maps
+:class:`ImageRejected` to the error shape of the API (it carries ``code``,
+``status``, ``message`` and ``details`` like ``DomainError``) and stores the
+``original``, ``display`` and ``thumb`` bytes of a :class:`ProcessedPhoto`.
+
+Order of work in :func:`process_photo`, cheapest refusal first:
+
+1. byte size, then the real type from the magic bytes (never the file name
+   or the declared content type);
+2. the header only (``Image.open`` does not decode): pixel count against
+   :attr:`Limits.max_pixels`, so a decompression bomb is refused before any
+   pixel buffer is allocated;
+3. JPEGs are decoded in draft mode at the smallest DCT scale (1/2, 1/4, 1/8)
+   whose both sides still cover the display size, asked with the image's own
+   aspect ratio -- Pillow's ``draft`` keeps both sides at or above the size
+   asked, so a square request would decode at full size;
+4. a full decode of every byte (a truncated file is refused, Pillow's
+   ``LOAD_TRUNCATED_IMAGES`` is left False), resize to the display size in
+   the stored orientation, then apply the EXIF orientation to that already
+   small image;
+5. the thumbnail and the perceptual hash come from the display image before
+   the watermark is drawn (so the hash does not depend on the label), then the
+   watermark, then JPEG encoding without EXIF, XMP or comments.
+
+The ICC profile, when there is one, is kept on the derivatives: it is colour
+data, not metadata about the capture, and dropping a Display P3 profile would
+wash out the colours of most phone photos.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import re
+import time
+import warnings
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from typing import Any
+
+import pillow_heif
+from PIL import Image, ImageDraw, ImageFont, ImageOps
+
+pillow_heif.register_heif_opener()
+
+UTC = timezone.utc
+UTC8 = timezone(timedelta(hours=8))
+
+#: Hamming distance (bits out of 64) at or under which two perceptual hashes
+#: are taken for the same photo (re-encoded, resized, recompressed).
+REUSE_THRESHOLD = 6
+
+MIME_JPEG = "image/jpeg"
+MIME_PNG = "image/png"
+MIME_WEBP = "image/webp"
+MIME_HEIC = "image/heic"
+MIME_HEIF = "image/heif"
+
+# Pillow format ids allowed for each sniffed type: Image.open never gets to
+# guess a format we did not see in the magic bytes.
+_FORMATS = {
+    MIME_JPEG: ("JPEG",),
+    MIME_PNG: ("PNG",),
+    MIME_WEBP: ("WEBP",),
+    MIME_HEIC: ("HEIF",),
+    MIME_HEIF: ("HEIF",),
+}
+
+# ftyp brands.  HEVC-coded HEIF first; AVIF (AV1) is not decoded here.
+_HEIC_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs"})
+_HEIF_BRANDS = frozenset({b"mif1", b"msf1", b"heif"})
+_AVIF_BRANDS = frozenset({b"avif", b"avis"})
+
+# EXIF tags.
+_TAG_ORIENTATION = 0x0112
+_IFD_EXIF = 0x8769
+_IFD_GPS = 0x8825
+_TAG_DATETIME_ORIGINAL = 0x9003
+_TAG_OFFSET_TIME_ORIGINAL = 0x9011
+_GPS_LAT_REF, _GPS_LAT, _GPS_LON_REF, _GPS_LON = 1, 2, 3, 4
+
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+# Display resize.  After a draft decode the remaining scale step is small
+# (2016 -> 1920 for a 12 MP photo), where bilinear is already a proper
+# anti-aliasing filter and costs half of Lanczos; bigger steps (PNG, WebP,
+# HEIC, small-scale drafts) first go through Image.reduce via reducing_gap.
+_DISPLAY_RESAMPLE = Image.Resampling.BILINEAR
+_THUMB_RESAMPLE = Image.Resampling.BICUBIC
+_REDUCING_GAP = 2.0
+
+_MB = 1024 * 1024
+
+
+# --------------------------------------------------------------------------
+# Errors and settings
+
+
+_CODES: dict[str, tuple[int, str]] = {
+    "IMAGE_TOO_LARGE": (413, "图片文件过大"),
+    "IMAGE_TOO_MANY_PIXELS": (413, "图片像素数超过上限"),
+    "IMAGE_TYPE_UNSUPPORTED": (415, "不支持的图片类型，仅接受 JPEG、PNG、WebP 或 HEIC/HEIF"),
+    "IMAGE_CORRUPT": (422, "图片已损坏或不完整，无法解码"),
+}
+
+
+class ImageRejected(Exception):
+    """An upload refused by the pipeline.
+
+    ``code`` is stable for programs, ``status`` the HTTP status it maps to
+    (413, 415 or 422), ``message`` a Chinese sentence for people.
+    """
+
+    def __init__(self, code: str, message: str | None = None, *,
+                 details: dict[str, Any] | None = None):
+        status, default_message = _CODES[code]
+        self.code = code
+        self.status = status
+        self.message = message or default_message
+        self.details = details or {}
+        super().__init__(f"{code}: {self.message}")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Caps and encoder settings; the defaults are the production values."""
+
+    max_bytes: int = 25 * _MB
+    max_pixels: int = 100_000_000          # phones take 3-50 MP
+    display_max: int = 1920                # long side of the display image
+    thumb_max: int = 320                   # long side of the thumbnail
+    display_quality: int = 85
+    thumb_quality: int = 80
+    signature_max_bytes: int = 2 * _MB
+    signature_max_pixels: int = 4_000_000
+
+
+@dataclass(frozen=True)
+class ProcessedPhoto:
+    """Everything stored and recorded for one photo.
+
+    ``width`` and ``height`` are those of the original after its EXIF
+    orientation; ``captured_at`` is aware UTC; ``gps`` is (lat, lon).
+    """
+
+    mime: str
+    width: int
+    height: int
+    original: bytes = field(repr=False)
+    display: bytes = field(repr=False)
+    thumb: bytes = field(repr=False)
+    sha256: str
+    phash: str
+    captured_at: datetime | None
+    gps: tuple[float, float] | None
+    gps_invalid: bool
+    pipeline_ms: float
+    display_size: tuple[int, int] = (0, 0)
+    thumb_size: tuple[int, int] = (0, 0)
+
+
+@dataclass(frozen=True)
+class ProcessedSignature:
+    """A normalised signature PNG; ``sha256`` is that of the upload as sent."""
+
+    mime: str
+    width: int
+    height: int
+    png: bytes = field(repr=False)
+    sha256: str
+    png_sha256: str
+
+
+@dataclass(frozen=True)
+class NaiveResult:
+    """Output of :func:`process_naive` (the benchmark baseline)."""
+
+    display: bytes = field(repr=False)
+    thumb: bytes = field(repr=False)
+    sha256: str
+
+
+# --------------------------------------------------------------------------
+# Type sniffing
+
+
+def sniff(data: bytes) -> str:
+    """The MIME type from the magic bytes alone; refuses anything else (415)."""
+    head = bytes(data[:64])
+    if head.startswith(b"\xff\xd8\xff"):
+        return MIME_JPEG
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return MIME_PNG
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return MIME_WEBP
+    if len(head) >= 16 and head[4:8] == b"ftyp":
+        mime = _sniff_ftyp(data)
+        if mime:
+            return mime
+    raise ImageRejected("IMAGE_TYPE_UNSUPPORTED")
+
+
+def _sniff_ftyp(data: bytes) -> str | None:
+    size = int.from_bytes(data[0:4], "big")
+    if size < 16 or size > 4096 or size > len(data) or size % 4:
+        return None
+    major = bytes(data[8:12])
+    compatible = {bytes(data[i:i + 4]) for i in range(16, size, 4)}
+    if major in _HEIC_BRANDS:
+        return MIME_HEIC
+    if major in _AVIF_BRANDS:
+        return None
+    brands = compatible | {major}
+    if brands & _HEIC_BRANDS:
+        return MIME_HEIC
+    if brands & _AVIF_BRANDS:
+        return None
+    if brands & _HEIF_BRANDS:
+        return MIME_HEIF
+    return None
+
+
+# --------------------------------------------------------------------------
+# Opening and decoding
+
+
+def _check_bytes(size: int, max_bytes: int) -> None:
+    if size > max_bytes:
+        raise ImageRejected(
+            "IMAGE_TOO_LARGE", f"图片文件过大（上限 {max_bytes / _MB:g} MB）",
+            details={"bytes": size, "max_bytes": max_bytes})
+
+
+def _too_many_pixels(max_pixels: int, size: tuple[int, int] | None = None) -> ImageRejected:
+    details: dict[str, Any] = {"max_pixels": max_pixels}
+    if size:
+        details.update(width=size[0], height=size[1])
+    return ImageRejected(
+        "IMAGE_TOO_MANY_PIXELS",
+        f"图片像素数超过上限（{max_pixels / 1e6:g} 百万像素）", details=details)
+
+
+def _open(data: bytes, mime: str, max_pixels: int) -> Image.Image:
+    """Parse the header only and check the pixel count before any decoding.
+
+    Pillow's own guard (``Image.MAX_IMAGE_PIXELS``) stays in force as a hard
+    ceiling: above twice that value ``Image.open`` raises before we see the
+    size, which we report the same way.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(io.BytesIO(data), formats=_FORMATS[mime])
+    except Image.DecompressionBombError:
+        raise _too_many_pixels(max_pixels) from None
+    except Exception:  # UnidentifiedImageError, SyntaxError, struct.error, ...
+        raise ImageRejected("IMAGE_CORRUPT") from None
+    w, h = im.size
+    if w <= 0 or h <= 0:
+        raise ImageRejected("IMAGE_CORRUPT")
+    if w * h > max_pixels:
+        raise _too_many_pixels(max_pixels, im.size)
+    return im
+
+
+def _load(im: Image.Image) -> None:
+    """Decode every byte; anything short or malformed is IMAGE_CORRUPT."""
+    try:
+        im.load()
+    except Image.DecompressionBombError:
+        raise ImageRejected("IMAGE_TOO_MANY_PIXELS") from None
+    except Exception:  # OSError("image file is truncated"), SyntaxError, ...
+        raise ImageRejected("IMAGE_CORRUPT") from None
+
+
+def _fit(w: int, h: int, long_side: int) -> tuple[int, int]:
+    """(w, h) scaled down so that the long side is at most ``long_side``."""
+    m = max(w, h)
+    if m <= long_side:
+        return w, h
+    s = long_side / m
+    return max(1, round(w * s)), max(1, round(h * s))
+
+
+def _to_rgb_or_l(im: Image.Image) -> Image.Image:
+    """A mode that resizes well and stays cheap (alpha kept until flattening)."""
+    mode = im.mode
+    if mode in ("RGB", "L", "RGBA", "LA"):
+        return im
+    if mode == "P":
+        return im.convert("RGBA" if "transparency" in im.info else "RGB")
+    if mode == "PA":
+        return im.convert("RGBA")
+    if mode == "1":
+        return im.convert("L")
+    if mode.startswith("I;16") or mode in ("I", "F"):
+        return im.convert("I").point(lambda v: v * (1 / 257)).convert("L")
+    return im.convert("RGB")  # CMYK, YCbCr, LAB, HSV ...
+
+
+def _flatten(im: Image.Image) -> Image.Image:
+    """RGB (JPEG-ready), alpha composited on white."""
+    if im.mode in ("RGBA", "LA"):
+        bg = Image.new("RGB", im.size, (255, 255, 255))
+        bg.paste(im.convert("RGBA") if im.mode == "LA" else im, mask=im.getchannel("A"))
+        return bg
+    if im.mode != "RGB":
+        return im.convert("RGB")
+    return im
+
+
+# --------------------------------------------------------------------------
+# EXIF fields
+
+
+def _read_exif(im: Image.Image) -> Image.Exif | None:
+    try:
+        return im.getexif()
+    except Exception:  # broken metadata is not a broken image
+        return None
+
+
+def _orientation(exif: Image.Exif | None, im: Image.Image) -> int:
+    if exif is None or im.format == "HEIF":
+        # libheif applies irot/imir itself; pillow_heif reports the
+        # pixels already upright.
+        return 1
+    try:
+        value = int(exif.get(_TAG_ORIENTATION, 1))
+    except (TypeError, ValueError):
+        return 1
+    return value if value in _TRANSPOSE else 1
+
+
+_OFFSET_RE = re.compile(r"^([+-])(\d{2}):(\d{2})$")
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, bytes):
+        value = value.decode("ascii", "replace")
+    return str(value).strip().strip("\x00").strip()
+
+
+def _captured_at(exif: Image.Exif | None) -> datetime | None:
+    """DateTimeOriginal (+ OffsetTimeOriginal, else UTC+8) as aware UTC."""
+    if exif is None:
+        return None
+    try:
+        ifd = exif.get_ifd(_IFD_EXIF)
+        raw = ifd.get(_TAG_DATETIME_ORIGINAL)
+        if raw is None:
+            return None
+        local = datetime.strptime(_as_text(raw), "%Y:%m:%d %H:%M:%S")
+        tz = UTC8
+        offset = ifd.get(_TAG_OFFSET_TIME_ORIGINAL)
+        if offset is not None:
+            m = _OFFSET_RE.match(_as_text(offset))
+            if m:
+                minutes = int(m.group(2)) * 60 + int(m.group(3))
+                if minutes <= 14 * 60 and int(m.group(3)) < 60:
+                    tz = timezone(timedelta(minutes=minutes if m.group(1) == "+" else -minutes))
+        if local.year < 1970:
+            return None
+        return local.replace(tzinfo=tz).astimezone(UTC)
+    except Exception:
+        return None
+
+
+def _dms(value: Any) -> float:
+    if not isinstance(value, (tuple, list)) or len(value) != 3:
+        raise ValueError("GPS coordinate is not degrees/minutes/seconds")
+    d, m, s = (float(v) for v in value)
+    if not all(math.isfinite(v) and v >= 0 for v in (d, m, s)) or m >= 60 or s >= 60:
+        raise ValueError("GPS coordinate out of range")
+    return d + m / 60 + s / 3600
+
+
+def _gps(exif: Image.Exif | None) -> tuple[tuple[float, float] | None, bool]:
+    """((lat, lon), invalid).  Absurd coordinates are dropped and flagged."""
+    if exif is None:
+        return None, False
+    try:
+        ifd = exif.get_ifd(_IFD_GPS)
+    except Exception:
+        return None, True
+    if _GPS_LAT not in ifd and _GPS_LON not in ifd:
+        return None, False
+    try:
+        lat = _dms(ifd[_GPS_LAT])
+        lon = _dms(ifd[_GPS_LON])
+        lat_ref = _as_text(ifd[_GPS_LAT_REF]).upper()
+        lon_ref = _as_text(ifd[_GPS_LON_REF]).upper()
+        if lat_ref not in ("N", "S") or lon_ref not in ("E", "W"):
+            raise ValueError("GPS reference")
+        if lat > 90 or lon > 180:
+            raise ValueError("GPS coordinate out of range")
+        if lat == 0 and lon == 0:  # "null island": no fix written as zeros
+            raise ValueError("GPS zero")
+    except Exception:
+        return None, True
+    return (round(-lat if lat_ref == "S" else lat, 7),
+            round(-lon if lon_ref == "W" else lon, 7)), False
+
+
+# --------------------------------------------------------------------------
+# Perceptual hash
+
+
+_DCT_N = 32
+_DCT_K = 8
+_DCT_COS = [[math.cos((2 * x + 1) * u * math.pi / (2 * _DCT_N)) for x in range(_DCT_N)]
+            for u in range(_DCT_K)]
+
+
+def phash(im: Image.Image) -> str:
+    """64-bit DCT perceptual hash (imagehash-style) as 16 hex characters.
+
+    Meant for an already small image (the thumbnail): 32 x 32 grey, the 8 x 8
+    lowest frequencies of its DCT, each bit = coefficient above their median.
+    """
+    small = im.convert("L").resize((_DCT_N, _DCT_N), Image.Resampling.BOX)
+    px = small.tobytes()
+    rows = [px[y * _DCT_N:(y + 1) * _DCT_N] for y in range(_DCT_N)]
+    # Separable DCT-II, only the 8 lowest frequencies of each direction.
+    cos = _DCT_COS
+    r = [[sum(map(float.__mul__, cu, map(float, row))) for cu in cos] for row in rows]
+    coeffs = [sum(cv[y] * r[y][u] for y in range(_DCT_N))
+              for cv in cos for u in range(_DCT_K)]
+    med = sorted(coeffs)[len(coeffs) // 2 - 1:len(coeffs) // 2 + 1]
+    median = (med[0] + med[1]) / 2
+    bits = 0
+    for c in coeffs:
+        bits = (bits << 1) | (c > median)
+    return f"{bits:016x}"
+
+
+def phash_distance(a_hex: str, b_hex: str) -> int:
+    """Hamming distance between two 64-bit hashes given as hex."""
+    return (int(a_hex, 16) ^ int(b_hex, 16)).bit_count()
+
+
+# --------------------------------------------------------------------------
+# Watermark
+
+
+@lru_cache(maxsize=32)
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    return ImageFont.load_default(size=size)
+
+
+def _ascii(text: str, limit: int = 64) -> str:
+    return "".join(c if " " <= c <= "~" else "?" for c in text)[:limit]
+
+
+def _format_time(ts: datetime) -> str:
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=UTC)
+    return ts.astimezone(UTC8).strftime("%Y-%m-%d %H:%M") + " UTC+8"
+
+
+def _format_gps(gps: tuple[float, float]) -> str:
+    lat, lon = gps
+    return f"{abs(lat):.5f}{'N' if lat >= 0 else 'S'} {abs(lon):.5f}{'E' if lon >= 0 else 'W'}"
+
+
+def watermark_lines(label: str, when: datetime, gps: tuple[float, float] | None) -> list[str]:
+    """The ASCII lines drawn on the display image."""
+    lines = [_ascii(label), _format_time(when)]
+    if gps is not None:
+        lines.append(_format_gps(gps))
+    return lines
+
+
+def _watermark(im: Image.Image, lines: list[str]) -> None:
+    """Draw ``lines`` in white on a darkened (55 % black) strip at the bottom, in place."""
+    w, h = im.size
+    size = max(9, min(w, h) // 40)
+    pad = max(3, size // 3)
+    font = _font(size)
+    widest = max(font.getlength(line) for line in lines)
+    while size > 9 and widest + 2 * pad > w:
+        size -= 1
+        font = _font(size)
+        widest = max(font.getlength(line) for line in lines)
+    line_h = round(size * 1.25)
+    strip_h = min(h, line_h * len(lines) + 2 * pad)
+    box = (0, h - strip_h, w, h)
+    strip = im.crop(box).point(lambda v: v * 45 // 100)
+    draw = ImageDraw.Draw(strip)
+    for i, line in enumerate(lines):
+        draw.text((pad, pad + i * line_h), line, font=font, fill=(255, 255, 255))
+    im.paste(strip, box)
+
+
+# --------------------------------------------------------------------------
+# Encoding
+
+
+def _jpeg(im: Image.Image, quality: int, icc: bytes | None) -> bytes:
+    im.info = {}  # nothing from the source (comment, exif, xmp) rides along
+    buf = io.BytesIO()
+    kwargs: dict[str, Any] = {"quality": quality}
+    if icc:
+        kwargs["icc_profile"] = icc
+    im.save(buf, "JPEG", **kwargs)
+    return buf.getvalue()
+
+
+# --------------------------------------------------------------------------
+# Photos
+
+
+def process_photo(data: bytes, *, label: str, now: datetime,
+                  limits: Limits = Limits()) -> ProcessedPhoto:
+    """Check, decode, orient, derive, watermark and hash one photo.
+
+    ``label`` is the inspection code drawn on the display image; ``now`` is
+    used for the watermark when the photo carries no capture time.
+    Raises :class:`ImageRejected`.
+    """
+    t0 = time.perf_counter()
+    if not isinstance(data, bytes):
+        data = bytes(data)
+    _check_bytes(len(data), limits.max_bytes)
+    mime = sniff(data)
+    im = _open(data, mime, limits.max_pixels)
+    raw_w, raw_h = im.size
+    target = _fit(raw_w, raw_h, limits.display_max)
+    if im.format in ("JPEG", "MPO") and target != (raw_w, raw_h):
+        # Ask with the image's own aspect ratio: both sides of the result
+        # stay >= target, so the scale is the smallest that covers it.
+        im.draft(im.mode if im.mode in ("RGB", "L") else None, target)
+    _load(im)
+    exif = _read_exif(im)
+    icc = im.info.get("icc_profile") or None
+
+    frame = _to_rgb_or_l(im)
+    if frame.size != target:
+        frame = frame.resize(target, _DISPLAY_RESAMPLE, reducing_gap=_REDUCING_GAP)
+    orientation = _orientation(exif, im)
+    if orientation != 1:
+        frame = frame.transpose(_TRANSPOSE[orientation])
+    display = _flatten(frame)
+    if display is im:  # never draw on (or re-save) the decoded source itself
+        display = display.copy()
+
+    dw, dh = display.size
+    thumb_size = _fit(dw, dh, limits.thumb_max)
+    if thumb_size != display.size:
+        thumb = display.resize(thumb_size, _THUMB_RESAMPLE, reducing_gap=_REDUCING_GAP)
+    else:
+        thumb = display.copy()
+    p_hash = phash(thumb)
+
+    captured_at = _captured_at(exif)
+    gps, gps_invalid = _gps(exif)
+    _watermark(display, watermark_lines(label, captured_at or now, gps))
+
+    display_bytes = _jpeg(display, limits.display_quality, icc)
+    thumb_bytes = _jpeg(thumb, limits.thumb_quality, icc)
+    digest = hashlib.sha256(data).hexdigest()
+
+    width, height = (raw_h, raw_w) if orientation in (5, 6, 7, 8) else (raw_w, raw_h)
+    return ProcessedPhoto(
+        mime=mime, width=width, height=height,
+        original=data, display=display_bytes, thumb=thumb_bytes,
+        sha256=digest, phash=p_hash,
+        captured_at=captured_at, gps=gps, gps_invalid=gps_invalid,
+        pipeline_ms=round((time.perf_counter() - t0) * 1000, 2),
+        display_size=display.size, thumb_size=thumb.size,
+    )
+
+
+def process_naive(data: bytes, *, limits: Limits = Limits()) -> NaiveResult:
+    """The baseline for the benchmark: full decode, transpose, Lanczos, save."""
+    im = Image.open(io.BytesIO(data))
+    im.load()
+    im = ImageOps.exif_transpose(im).convert("RGB")
+    display = im.resize(_fit(*im.size, limits.display_max), Image.Resampling.LANCZOS)
+    thumb = im.resize(_fit(*im.size, limits.thumb_max), Image.Resampling.LANCZOS)
+    out = []
+    for img, q in ((display, limits.display_quality), (thumb, limits.thumb_quality)):
+        buf = io.BytesIO()
+        img.save(buf, "JPEG", quality=q)
+        out.append(buf.getvalue())
+    return NaiveResult(display=out[0], thumb=out[1], sha256=hashlib.sha256(data).hexdigest())
+
+
+# --------------------------------------------------------------------------
+# Signatures
+
+
+def process_signature(data: bytes, *, limits: Limits = Limits()) -> ProcessedSignature:
+    """A hand-written signature: PNG only, small; re-encoded without metadata."""
+    if not isinstance(data, bytes):
+        data = bytes(data)
+    if len(data) > limits.signature_max_bytes:
+        raise ImageRejected(
+            "IMAGE_TOO_LARGE", f"签名图片过大（上限 {limits.signature_max_bytes / _MB:g} MB）",
+            details={"bytes": len(data), "max_bytes": limits.signature_max_bytes})
+    try:
+        mime = sniff(data)
+    except ImageRejected:
+        mime = None
+    if mime != MIME_PNG:
+        raise ImageRejected("IMAGE_TYPE_UNSUPPORTED", "签名必须为 PNG 图片")
+    im = _open(data, mime, limits.signature_max_pixels)
+    _load(im)
+    img = _to_rgb_or_l(im)
+    if img is im:
+        img = im.copy()
+    img.info = {}
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    png = buf.getvalue()
+    return ProcessedSignature(
+        mime=MIME_PNG, width=img.width, height=img.height, png=png,
+        sha256=hashlib.sha256(data).hexdigest(),
+        png_sha256=hashlib.sha256(png).hexdigest(),
+    )
