@@ -500,7 +500,8 @@ def _watermark(im: Image.Image, lines: list[str]) -> None:
     strip = im.crop(box).point(lambda v: v * 45 // 100)
     draw = ImageDraw.Draw(strip)
     for i, line in enumerate(lines):
-        draw.text((pad, pad + i * line_h), line, font=font, fill=(255, 255, 255))
+        draw.text((pad, pad + i * line_h), line, font=font, fill=(255, 255, 255),
+                  stroke_width=max(1, size // 20), stroke_fill=(0, 0, 0))
     im.paste(strip, box)
 
 
@@ -543,13 +544,19 @@ def process_photo(data: bytes, *, label: str, now: datetime,
         # stay >= target, so the scale is the smallest that covers it.
         im.draft(im.mode if im.mode in ("RGB", "L") else None, target)
     _load(im)
-    exif = _read_exif(im)
+    with warnings.catch_warnings():
+        # Malformed EXIF only costs its fields (Pillow warns "Truncated File
+        # Read" and the like); the image itself decoded fine.
+        warnings.simplefilter("ignore")
+        exif = _read_exif(im)
+        orientation = _orientation(exif, im)
+        captured_at = _captured_at(exif)
+        gps, gps_invalid = _gps(exif)
     icc = im.info.get("icc_profile") or None
 
     frame = _to_rgb_or_l(im)
     if frame.size != target:
         frame = frame.resize(target, _DISPLAY_RESAMPLE, reducing_gap=_REDUCING_GAP)
-    orientation = _orientation(exif, im)
     if orientation != 1:
         frame = frame.transpose(_TRANSPOSE[orientation])
     display = _flatten(frame)
@@ -564,8 +571,6 @@ def process_photo(data: bytes, *, label: str, now: datetime,
         thumb = display.copy()
     p_hash = phash(thumb)
 
-    captured_at = _captured_at(exif)
-    gps, gps_invalid = _gps(exif)
     _watermark(display, watermark_lines(label, captured_at or now, gps))
 
     display_bytes = _jpeg(display, limits.display_quality, icc)
