@@ -1,0 +1,110 @@
+"""Draw documents: plans (抽查计划) and draws (one commitment of a plan, holding its public record).
+
+A plan is what an office edits; a draw is one commitment of that plan and
+carries the public record of DESIGN §5 (stored verbatim as JSON text so the
+download is byte-for-byte what was published).  A plan has at most one live
+draw (committed, drawn or amended); a cancelled draw stays public and the plan
+may then be committed again, which creates a new draw with a new commitment.
+
+State changes are atomic conditional updates (``update_one`` with the expected
+state in the filter), so two concurrent calls can never both succeed.
+"""
+
+from __future__ import annotations
+
+import mongoengine as me
+
+PLAN_STATES = ("draft", "committed", "drawn", "amended", "cancelled")
+DRAW_STATES = ("committed", "drawn", "amended", "cancelled")
+# Draws visible to the public (every draw is, from its commitment on).
+PUBLIC_DRAW_STATES = DRAW_STATES
+STRATIFICATIONS = ("county", "kind", "none")
+DEFAULT_CHECKLIST = "DB37T4086-2020"
+
+
+class TargetFilters(me.EmbeddedDocument):
+    """Which institutions of the scope are candidates."""
+
+    region_prefix = me.StringField(max_length=6)  # narrower than the plan's scope; None = whole scope
+    kinds = me.ListField(me.StringField())
+    tags = me.ListField(me.StringField())
+    statuses = me.ListField(me.StringField(), default=lambda: ["active"])
+
+
+class MandatoryTarget(me.EmbeddedDocument):
+    """An institution that must be inspected (重点对象), with the public reason."""
+
+    institution_id = me.StringField(required=True)
+    reason = me.StringField(required=True, max_length=200)
+
+
+class Plan(me.Document):
+    """A random-inspection plan of an office, inside the office's region subtree."""
+
+    name = me.StringField(required=True, max_length=128)
+    region = me.StringField(required=True, regex=r"^[1-9][0-9]{5}$")  # scope: this code's subtree
+    period_start = me.DateField(required=True)
+    period_end = me.DateField(required=True)
+    matters = me.ListField(me.StringField(max_length=64))
+    checklist_code = me.StringField(required=True, default=DEFAULT_CHECKLIST)
+    departments = me.ListField(me.StringField())  # inspector pool; several = joint inspection (联合抽查)
+    filters = me.EmbeddedDocumentField(TargetFilters, default=TargetFilters)
+    ratio = me.StringField()  # "0.100000" (exactly 6 decimals) or None
+    count = me.IntField(min_value=1)  # fixed number of targets, or None
+    stratification = me.StringField(required=True, choices=STRATIFICATIONS, default="county")
+    min_per_stratum = me.IntField(min_value=0, default=0)
+    risk_weighting = me.BooleanField(default=True)
+    exclude_inspected_within_days = me.IntField(min_value=0)  # None = no exclusion
+    mandatory = me.EmbeddedDocumentListField(MandatoryTarget)
+    team_size = me.IntField(required=True, min_value=2, default=2)
+    required_departments = me.ListField(me.StringField())
+    load_cap = me.IntField(min_value=1, default=25)
+    cross_region = me.BooleanField(default=False)
+    no_repeat_lead = me.BooleanField(default=True)
+
+    state = me.StringField(required=True, choices=PLAN_STATES, default="draft")
+    current_draw_id = me.StringField()
+    draw_count = me.IntField(default=0)
+    created_by = me.StringField()
+    created_at = me.DateTimeField(required=True)
+    updated_at = me.DateTimeField()
+
+    meta = {
+        "collection": "draw_plans",
+        "indexes": [
+            {"fields": ["region", "-created_at"]},
+            {"fields": ["region", "state", "-created_at"]},
+        ],
+    }
+
+
+class Draw(me.Document):
+    """One commitment of a plan and, once drawn, its immutable public record."""
+
+    plan_id = me.StringField(required=True)
+    seq = me.IntField(required=True, min_value=1)  # 1 for the plan's first commitment, 2 after a cancel...
+    region = me.StringField(required=True)  # the plan's scope, for scoping
+    state = me.StringField(required=True, choices=DRAW_STATES, default="committed")
+    # The public record (DESIGN §5 plus plan details), canonical JSON text.
+    record_json = me.StringField(required=True)
+    commitment = me.StringField(required=True, regex=r"^[0-9a-f]{64}$")
+    # Secret until the draw (or a cancellation) reveals it in the record; never served before.
+    nonce = me.StringField(required=True, regex=r"^[0-9a-f]{64}$")
+    committed_at = me.DateTimeField(required=True)
+    public_entropy = me.StringField()
+    seed = me.StringField()
+    drawn_at = me.DateTimeField()
+    amendment_count = me.IntField(default=0)
+    cancelled_at = me.DateTimeField()
+    cancel_reason = me.StringField(max_length=500)
+    created_by = me.StringField()
+    updated_at = me.DateTimeField()
+
+    meta = {
+        "collection": "draws",
+        "indexes": [
+            {"fields": ["plan_id", "seq"], "unique": True},
+            {"fields": ["region", "-committed_at"]},
+            {"fields": ["-committed_at"]},
+        ],
+    }

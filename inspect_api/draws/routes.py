@@ -1,0 +1,203 @@
+"""Plans, draws and the open data of draws (双随机抽取)."""
+
+from __future__ import annotations
+
+from flask import Response, current_app
+from flask_smorest import Blueprint
+
+from inspect_api.auth.access import current_user, login_required
+from inspect_api.clock import utcnow
+from inspect_api.draws import schemas as s
+from inspect_api.draws import service
+from inspect_api.extensions import limiter
+from inspect_api.schemas import PageArgsSchema, page_of, paginate
+
+blp = Blueprint("draws", __name__, url_prefix="/api/v1", description="双随机抽查计划、承诺、抽取与公开记录")
+
+OFFICE = "office_admin"
+
+
+def _base_url() -> str:
+    return str(current_app.config["INSPECT"].get("public_base_url") or "").rstrip("/")
+
+
+def _public_limit() -> str:
+    return current_app.config["INSPECT"].get("public_rate_limit") or "300 per minute"
+
+
+def _view(draw):
+    return service.draw_view(draw, base_url=_base_url())
+
+
+def _record_response(draw) -> Response:
+    return Response(draw.record_json, content_type="application/json; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="draw-{draw.id}.json"',
+                             "X-Content-Type-Options": "nosniff"})
+
+
+# ----------------------------------------------------------------- plans (offices)
+
+@blp.route("/plans", methods=["POST"])
+@login_required(OFFICE)
+@blp.arguments(s.PlanInputSchema)
+@blp.response(201, s.PlanSchema)
+def create_plan(body):
+    """Create a plan draft inside the office's region."""
+    return service.create_plan(current_user(), body, now=utcnow())
+
+
+@blp.route("/plans", methods=["GET"])
+@login_required(OFFICE)
+@blp.arguments(s.PlanListArgsSchema, location="query")
+@blp.arguments(PageArgsSchema, location="query")
+@blp.response(200, page_of(s.PlanSchema))
+def list_plans(filters, paging):
+    """Plans of the office's region subtree, newest first."""
+    return paginate(service.list_plans(current_user(), **filters), paging["page"], paging["per_page"])
+
+
+@blp.route("/plans/<plan_id>", methods=["GET"])
+@login_required(OFFICE)
+@blp.response(200, s.PlanSchema)
+def get_plan(plan_id):
+    """One plan of the office's region."""
+    return service.plan_in_scope(current_user(), plan_id)
+
+
+@blp.route("/plans/<plan_id>", methods=["PATCH"])
+@login_required(OFFICE)
+@blp.arguments(s.PlanPatchSchema(partial=True))
+@blp.response(200, s.PlanSchema)
+@blp.alt_response(409, description="计划已提交承诺，不能修改")
+def update_plan(body, plan_id):
+    """Edit a draft (or a cancelled plan before committing it again)."""
+    return service.update_plan(current_user(), plan_id, body, now=utcnow())
+
+
+@blp.route("/plans/<plan_id>", methods=["DELETE"])
+@login_required(OFFICE)
+@blp.response(204)
+@blp.alt_response(409, description="只能删除从未提交承诺的草稿")
+def delete_plan(plan_id):
+    """Delete a draft that was never committed."""
+    service.delete_plan(current_user(), plan_id, now=utcnow())
+
+
+@blp.route("/plans/<plan_id>/commit", methods=["POST"])
+@login_required(OFFICE)
+@blp.response(201, s.DrawSchema)
+@blp.alt_response(409, description="已有有效承诺")
+@blp.alt_response(422, description="没有候选机构 / 必查对象不在范围内 / 执法人员不足")
+def commit_plan(plan_id):
+    """Freeze the snapshot and publish the commitment (the nonce stays secret until the draw)."""
+    risk = current_app.config["INSPECT"].get("risk")
+    return _view(service.commit_plan(current_user(), plan_id, now=utcnow(), risk=risk))
+
+
+@blp.route("/plans/<plan_id>/draw", methods=["POST"])
+@login_required(OFFICE)
+@blp.arguments(s.DrawEntropySchema)
+@blp.response(200, s.DrawSchema)
+@blp.alt_response(409, description="尚未提交承诺 / 已抽取（不能重复抽取）")
+@blp.alt_response(422, description="公开随机源无效 / 某机构无法组成检查组")
+def draw_plan(body, plan_id):
+    """Draw with the public entropy; creates one assignment per drawn institution."""
+    return _view(service.draw_plan(current_user(), plan_id, body["public_entropy"], now=utcnow()))
+
+
+@blp.route("/plans/<plan_id>/amendments", methods=["POST"])
+@login_required(OFFICE)
+@blp.arguments(s.AmendmentInputSchema)
+@blp.response(201, s.DrawSchema)
+@blp.alt_response(409, description="计划尚未抽取")
+@blp.alt_response(422, description="不在检查组中 / 无可替换人员")
+def amend(body, plan_id):
+    """Replace an inspector of a drawn team (DESIGN §5 step 9), with a public reason."""
+    return _view(service.amend_draw(current_user(), plan_id, body["institution_id"], body["inspector_id"],
+                                    body["reason"], now=utcnow()))
+
+
+@blp.route("/plans/<plan_id>/cancel", methods=["POST"])
+@login_required(OFFICE)
+@blp.arguments(s.CancelSchema)
+@blp.response(200, s.DrawSchema)
+@blp.alt_response(409, description="没有可取消的承诺")
+def cancel(body, plan_id):
+    """Cancel the current commitment or draw with a public reason; the plan may then be committed again."""
+    return _view(service.cancel_plan(current_user(), plan_id, body["reason"], now=utcnow()))
+
+
+@blp.route("/plans/<plan_id>/draws", methods=["GET"])
+@login_required(OFFICE)
+@blp.response(200, s.DrawListItemSchema(many=True))
+def plan_draws(plan_id):
+    """Every commitment of a plan, oldest first."""
+    return [service.list_item(d) for d in service.list_draws(current_user(), plan_id)]
+
+
+# ----------------------------------------------------------------- draws (offices)
+
+@blp.route("/draws", methods=["GET"])
+@login_required(OFFICE)
+@blp.arguments(PageArgsSchema, location="query")
+@blp.response(200, page_of(s.DrawListItemSchema, "OfficeDrawPageSchema"))
+def list_draws(paging):
+    """Draws of the office's region subtree, newest commitment first."""
+    page = paginate(service.list_draws(current_user()), paging["page"], paging["per_page"])
+    page["items"] = [service.list_item(d) for d in page["items"]]
+    return page
+
+
+@blp.route("/draws/<draw_id>", methods=["GET"])
+@login_required(OFFICE)
+@blp.response(200, s.DrawSchema)
+def get_draw(draw_id):
+    """One draw with its result (names and certificate numbers), amendments and cancellation."""
+    return _view(service.draw_in_scope(current_user(), draw_id))
+
+
+@blp.route("/draws/<draw_id>/record.json", methods=["GET"])
+@login_required(OFFICE)
+@blp.response(200, content_type="application/json", description="公开记录（DESIGN §5 格式）")
+def draw_record(draw_id):
+    """Download the exact public record of the draw."""
+    return _record_response(service.draw_in_scope(current_user(), draw_id))
+
+
+@blp.route("/draws/<draw_id>/verify", methods=["GET"])
+@login_required(OFFICE)
+@blp.response(200, s.VerifySchema)
+@blp.alt_response(409, description="尚未抽取")
+def verify_draw(draw_id):
+    """Recompute commitment, seed, targets and teams from the stored record."""
+    return service.verify_draw(service.draw_in_scope(current_user(), draw_id))
+
+
+# ----------------------------------------------------------------- open data (no login)
+
+@blp.route("/public/draws", methods=["GET"])
+@limiter.limit(_public_limit)
+@blp.arguments(s.DrawListArgsSchema, location="query")
+@blp.arguments(PageArgsSchema, location="query")
+@blp.response(200, page_of(s.DrawListItemSchema, "PublicDrawPageSchema"))
+def public_draws(filters, paging):
+    """Published draws (from their commitment on), newest first; ``region`` narrows to a code prefix."""
+    page = paginate(service.public_draws(filters.get("region")), paging["page"], paging["per_page"])
+    page["items"] = [service.list_item(d) for d in page["items"]]
+    return page
+
+
+@blp.route("/public/draws/<draw_id>", methods=["GET"])
+@limiter.limit(_public_limit)
+@blp.response(200, s.DrawSchema)
+def public_draw(draw_id):
+    """One published draw: commitment and its time, entropy, seed, result, amendments, cancellation."""
+    return _view(service.public_draw(draw_id))
+
+
+@blp.route("/public/draws/<draw_id>/record.json", methods=["GET"])
+@limiter.limit(_public_limit)
+@blp.response(200, content_type="application/json", description="公开记录（DESIGN §5 格式）")
+def public_record(draw_id):
+    """The public record for ``python -m inspect_api.draws.verify record.json``."""
+    return _record_response(service.public_draw(draw_id))

@@ -1,0 +1,242 @@
+"""Plan and draw schemas (input validation and OpenAPI in one place)."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from marshmallow import ValidationError, fields, validate, validates, validates_schema
+
+from inspect_api.directory.models import DEPARTMENTS, INSTITUTION_KINDS, INSTITUTION_STATUSES, SERVICE_TAGS
+from inspect_api.draws.models import DEFAULT_CHECKLIST, DRAW_STATES, PLAN_STATES, STRATIFICATIONS
+from inspect_api.schemas import OutSchema, StrictSchema
+
+RATIO_RE = re.compile(r"^[0-9](\.[0-9]{1,6})?$")
+REGION = validate.Regexp(r"^[1-9][0-9]{5}$", error="应为六位行政区划代码")
+REGION_PREFIX = validate.Regexp(r"^[1-9][0-9]{1,5}$", error="应为行政区划代码或其前缀（2–6 位数字）")
+DEPARTMENT = validate.OneOf(tuple(DEPARTMENTS))
+MAX_ENTROPY = 256
+
+
+def normalize_ratio(value: str) -> str:
+    """'0.1' → '0.100000'; refuses anything outside 0 < r ≤ 1 or with more than 6 decimals."""
+    if not isinstance(value, str) or not RATIO_RE.match(value):
+        raise ValidationError("抽查比例应为最多 6 位小数的字符串，如 \"0.1\"")
+    ratio = Decimal(value)
+    if not (Decimal(0) < ratio <= Decimal(1)):
+        raise ValidationError("抽查比例须大于 0 且不超过 1")
+    return f"{ratio:.6f}"
+
+
+class FiltersSchema(StrictSchema):
+    region_prefix = fields.String(allow_none=True, validate=REGION_PREFIX,
+                                  metadata={"description": "只抽取此区划代码前缀内的机构（须在计划范围内）"})
+    kinds = fields.List(fields.String(validate=validate.OneOf(tuple(INSTITUTION_KINDS))), load_default=list)
+    tags = fields.List(fields.String(validate=validate.OneOf(SERVICE_TAGS)), load_default=list)
+    statuses = fields.List(fields.String(validate=validate.OneOf(tuple(INSTITUTION_STATUSES))),
+                           load_default=lambda: ["active"])
+
+
+class MandatorySchema(StrictSchema):
+    institution_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class PlanInputSchema(StrictSchema):
+    """A plan draft. Give exactly one of ``ratio`` (string, 0 < r ≤ 1, up to 6 decimals) and ``count``."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    region = fields.String(validate=REGION, metadata={"description": "计划范围（默认为本办公室区划）"})
+    period_start = fields.Date(required=True)
+    period_end = fields.Date(required=True)
+    matters = fields.List(fields.String(validate=validate.Length(min=1, max=64)), load_default=list,
+                          validate=validate.Length(max=100))
+    checklist_code = fields.String(load_default=DEFAULT_CHECKLIST, validate=validate.Length(min=1, max=64))
+    departments = fields.List(fields.String(validate=DEPARTMENT), load_default=list,
+                              metadata={"description": "参与部门（多个 = 联合抽查）；空 = 不限"})
+    filters = fields.Nested(FiltersSchema, load_default=lambda: FiltersSchema().load({}))
+    ratio = fields.String(allow_none=True, load_default=None, metadata={"example": "0.100000"})
+    count = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=1, max=1000000))
+    stratification = fields.String(load_default="county", validate=validate.OneOf(STRATIFICATIONS))
+    min_per_stratum = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10000))
+    risk_weighting = fields.Boolean(load_default=True)
+    exclude_inspected_within_days = fields.Integer(allow_none=True, load_default=None,
+                                                   validate=validate.Range(min=1, max=3650))
+    mandatory = fields.List(fields.Nested(MandatorySchema), load_default=list, validate=validate.Length(max=1000))
+    team_size = fields.Integer(load_default=2, validate=validate.Range(min=2, max=10, error="检查组人数须为 2–10 人"))
+    required_departments = fields.List(fields.String(validate=DEPARTMENT), load_default=list)
+    load_cap = fields.Integer(load_default=25, validate=validate.Range(min=1, max=1000))
+    cross_region = fields.Boolean(load_default=False)
+    no_repeat_lead = fields.Boolean(load_default=True)
+
+    @validates("ratio")
+    def _ratio(self, value, **_kwargs):
+        if value is not None:
+            normalize_ratio(value)
+
+    @validates_schema
+    def _cross(self, data, partial=None, **_kwargs):
+        if partial:
+            return  # PATCH: the service validates the merged plan
+        if (data.get("ratio") is None) == (data.get("count") is None):
+            raise ValidationError("须且只能给出抽查比例 ratio 或固定数量 count 之一", field_name="ratio")
+
+
+class PlanPatchSchema(PlanInputSchema):
+    """Partial update of a draft (or of a cancelled plan before it is committed again)."""
+
+    class Meta(StrictSchema.Meta):
+        pass
+
+
+class PlanListArgsSchema(StrictSchema):
+    class Meta:
+        unknown = "exclude"
+
+    state = fields.String(validate=validate.OneOf(PLAN_STATES))
+
+
+class FiltersOutSchema(OutSchema):
+    region_prefix = fields.String(allow_none=True)
+    kinds = fields.List(fields.String())
+    tags = fields.List(fields.String())
+    statuses = fields.List(fields.String())
+
+
+class MandatoryOutSchema(OutSchema):
+    institution_id = fields.String()
+    reason = fields.String()
+
+
+class PlanSchema(OutSchema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    region = fields.String(required=True)
+    period_start = fields.Date(required=True)
+    period_end = fields.Date(required=True)
+    matters = fields.List(fields.String())
+    checklist_code = fields.String()
+    departments = fields.List(fields.String())
+    filters = fields.Nested(FiltersOutSchema)
+    ratio = fields.String(allow_none=True)
+    count = fields.Integer(allow_none=True)
+    stratification = fields.String()
+    min_per_stratum = fields.Integer()
+    risk_weighting = fields.Boolean()
+    exclude_inspected_within_days = fields.Integer(allow_none=True)
+    mandatory = fields.List(fields.Nested(MandatoryOutSchema))
+    team_size = fields.Integer()
+    required_departments = fields.List(fields.String())
+    load_cap = fields.Integer()
+    cross_region = fields.Boolean()
+    no_repeat_lead = fields.Boolean()
+    state = fields.String(required=True)
+    current_draw_id = fields.String(allow_none=True)
+    draw_count = fields.Integer()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime(allow_none=True)
+
+
+class DrawEntropySchema(StrictSchema):
+    public_entropy = fields.String(required=True, validate=validate.Length(
+        min=1, max=MAX_ENTROPY, error="公开随机源须为 1–256 个字符"),
+        metadata={"description": "见证人提供或公开来源（如彩票开奖号）的随机串，原样记录",
+                  "example": "2026-11-20 福利彩票3D 开奖号 527 + 见证人 张伟/李娜"})
+
+
+class CancelSchema(StrictSchema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500),
+                           metadata={"description": "公开的取消理由"})
+
+
+class AmendmentInputSchema(StrictSchema):
+    institution_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    inspector_id = fields.String(required=True, validate=validate.Length(min=1, max=64),
+                                 metadata={"description": "被替换的检查人员"})
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class TeamMemberSchema(OutSchema):
+    id = fields.String()
+    name = fields.String(allow_none=True)
+    certificate_no = fields.String(allow_none=True)
+    department = fields.String(allow_none=True)
+
+
+class TargetViewSchema(OutSchema):
+    institution_id = fields.String()
+    name = fields.String(allow_none=True)
+    region = fields.String(allow_none=True)
+    mandatory = fields.Boolean()
+    team = fields.List(fields.Nested(TeamMemberSchema))
+
+
+class AmendmentOutSchema(OutSchema):
+    number = fields.Integer()
+    institution_id = fields.String()
+    replaced = fields.String()
+    replacement = fields.String()
+    reason = fields.String()
+    at = fields.String()
+
+
+class PlanSummarySchema(OutSchema):
+    id = fields.String()
+    name = fields.String()
+    region = fields.String()
+    period_start = fields.String()
+    period_end = fields.String()
+    matters = fields.List(fields.String())
+    checklist_code = fields.String()
+    departments = fields.List(fields.String())
+
+
+class DrawSchema(OutSchema):
+    """A draw (one commitment of a plan). ``nonce`` stays null until the draw or a cancellation reveals it."""
+
+    id = fields.String(required=True)
+    plan_id = fields.String(required=True)
+    seq = fields.Integer(required=True)
+    region = fields.String(required=True)
+    state = fields.String(required=True, validate=validate.OneOf(DRAW_STATES))
+    plan = fields.Nested(PlanSummarySchema)
+    commitment = fields.String(required=True)
+    committed_at = fields.DateTime(required=True)
+    candidates = fields.Integer()
+    inspectors = fields.Integer()
+    nonce = fields.String(allow_none=True)
+    public_entropy = fields.String(allow_none=True)
+    seed = fields.String(allow_none=True)
+    drawn_at = fields.DateTime(allow_none=True)
+    targets = fields.List(fields.Nested(TargetViewSchema))
+    amendments = fields.List(fields.Nested(AmendmentOutSchema))
+    cancelled_at = fields.DateTime(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
+    record_url = fields.String()
+    public_url = fields.String()
+
+
+class DrawListItemSchema(OutSchema):
+    id = fields.String(required=True)
+    plan_id = fields.String(required=True)
+    seq = fields.Integer(required=True)
+    region = fields.String(required=True)
+    state = fields.String(required=True)
+    plan_name = fields.String()
+    commitment = fields.String()
+    committed_at = fields.DateTime()
+    drawn_at = fields.DateTime(allow_none=True)
+    cancelled_at = fields.DateTime(allow_none=True)
+    target_count = fields.Integer(allow_none=True)
+
+
+class DrawListArgsSchema(StrictSchema):
+    class Meta:
+        unknown = "exclude"
+
+    region = fields.String(validate=REGION_PREFIX)
+
+
+class VerifySchema(OutSchema):
+    ok = fields.Boolean(required=True)
+    differences = fields.List(fields.String(), required=True)

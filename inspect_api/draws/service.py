@@ -1,0 +1,629 @@
+"""Plans and draws: the lifecycle around the pure dr1 engine (DESIGN §5).
+
+draft → committed → drawn → amended, or → cancelled (then committed again).
+
+* **commit** freezes the snapshot (candidates with stratum/weight/mandatory,
+  inspectors with starting load and load cap, conflicts, previous leads) and
+  publishes ``commitment`` with its time; the nonce (``secrets.token_hex(32)``)
+  stays secret in the draw document until the draw.
+* **draw** takes the public entropy (1..256 characters, recorded verbatim),
+  derives the seed, runs the engine, and only then flips the draw from
+  ``committed`` to ``drawn`` with one conditional update; a failing draw
+  (DrawError) answers 422 and stores nothing as drawn.  Assignments are created
+  idempotently (dedupe key ``draw:<draw id>:<institution id>``), so a retry
+  after a crash completes them; drawing again answers 409 (no silent redraw).
+* **amend** replaces one team member by the engine's step 9 and appends the
+  amendment to the record's ``"amendments"``; **cancel** records a public
+  reason, cancels the draw's open assignments and lets the plan be committed
+  again with a new commitment (the old draw stays public).
+
+Decisions (documented here, see also the README of the issue):
+
+* Starting loads: the number of *open* assignments (``assigned`` or
+  ``in_progress``) the inspector is on at commit time — the work they
+  already carry into the period.  Finished and cancelled work does not count.
+* Load cap per inspector: ``min(plan.load_cap, inspector.load_cap)``.
+* Previous lead of an institution: ``team[0]`` of its most recent assignment
+  that is not cancelled (random or targeted).
+* Mandatory targets must lie inside the plan's scope and filters (422
+  otherwise); they are kept even if recently inspected.
+* Strata: ``county`` → the institution's region code, ``kind`` → its kind,
+  ``none`` → the single stratum ``"all"``.
+* Weights: ``1 + per_past_finding·past_findings + per_overdue_rectification·
+  overdue_rectifications + per_complaint·complaint_count``, capped at
+  ``max_weight`` (config ``[risk]``), computed in Decimal and written with
+  exactly 6 decimals; ``"1.000000"`` when the plan has risk weighting off.
+* The record is stored as JSON text in the draw document (MongoDB's 16 MB
+  document limit bounds a snapshot at roughly 100,000 institutions).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Iterable, Mapping
+
+from bson import ObjectId
+from bson.errors import InvalidId
+from mongoengine.errors import NotUniqueError
+
+from inspect_api.audit import service as audit
+from inspect_api.auth.models import User
+from inspect_api.auth.service import actor_of
+from inspect_api.clock import SHANGHAI, as_utc, isoformat
+from inspect_api.draws import dr1
+from inspect_api.draws.models import (DRAW_STATES, MandatoryTarget, Plan, Draw, TargetFilters)
+from inspect_api.draws.schemas import normalize_ratio
+from inspect_api.errors import Conflict, Forbidden, NotFound, Unprocessable
+from inspect_api.inspections import service as inspections
+from inspect_api.directory import service as directory
+from inspect_api.scoping import in_scope, is_region_code, region_prefix, scope_regex
+
+ALGORITHM = "dr1"
+OPEN_ASSIGNMENT_STATES = ("assigned", "in_progress")
+DEFAULT_RISK = {"per_past_finding": 0.1, "per_overdue_rectification": 0.5, "per_complaint": 0.25, "max_weight": 5.0}
+EDITABLE_STATES = ("draft", "cancelled")
+LIVE_DRAW_STATES = ("committed", "drawn", "amended")
+SIX = Decimal("0.000001")
+
+PLAN_FIELDS = ("name", "region", "period_start", "period_end", "matters", "checklist_code", "departments", "ratio",
+               "count", "stratification", "min_per_stratum", "risk_weighting", "exclude_inspected_within_days",
+               "team_size", "required_departments", "load_cap", "cross_region", "no_repeat_lead")
+
+
+# --------------------------------------------------------------------------- directory reads
+
+def _oid(value: str) -> ObjectId | None:
+    try:
+        return ObjectId(str(value))
+    except (InvalidId, TypeError):
+        return None
+
+
+def _prefix(code_or_prefix: str) -> str:
+    """A six-digit code stands for its subtree; anything shorter is a raw prefix."""
+    return region_prefix(code_or_prefix) if is_region_code(code_or_prefix) else code_or_prefix
+
+
+def _institutions_by_id(ids: Iterable[str]) -> dict[str, Any]:
+    ids = list(set(ids))
+    return {str(i.id): i for i in directory.find_institutions(region_prefix="", ids=ids)} if ids else {}
+
+
+def _inspectors_by_id(ids: Iterable[str]) -> dict[str, Any]:
+    ids = list(set(ids))
+    return {str(i.id): i for i in directory.find_inspectors(ids=ids, active=None)} if ids else {}
+
+
+# --------------------------------------------------------------------------- inspections adapters
+# Read-only queries on assignments (inspections owns them; no read function
+# for these aggregates exists there yet).
+
+def _open_loads(inspector_ids: set[str]) -> dict[str, int]:
+    from inspect_api.inspections.models import Assignment
+
+    loads = {i: 0 for i in inspector_ids}
+    for a in Assignment.objects(team__in=list(inspector_ids), status__in=OPEN_ASSIGNMENT_STATES).only("team"):
+        for member in a.team:
+            if member in loads:
+                loads[member] += 1
+    return loads
+
+
+def _previous_leads(institution_ids: set[str]) -> dict[str, str]:
+    from inspect_api.inspections.models import Assignment
+
+    leads: dict[str, str] = {}
+    query = Assignment.objects(institution_id__in=list(institution_ids), status__ne="cancelled")
+    for a in query.order_by("institution_id", "-created_at").only("institution_id", "team"):
+        if a.institution_id not in leads and a.team:
+            leads[a.institution_id] = a.team[0]
+    return leads
+
+
+def _cancel_open_assignments(draw_id: str, now: datetime) -> int:
+    """Adapter: inspections.service has no bulk cancel yet; cancel the draw's not-yet-started assignments."""
+    from inspect_api.inspections.models import Assignment
+
+    return Assignment.objects(draw_id=draw_id, status="assigned").update(set__status="cancelled",
+                                                                          set__updated_at=now)
+
+
+# --------------------------------------------------------------------------- plans
+
+def _actor(user: User):
+    return actor_of(user)
+
+
+def plan_in_scope(user: User, plan_id: str) -> Plan:
+    oid = _oid(plan_id)
+    plan = Plan.objects(id=oid).first() if oid else None
+    if plan is None or not in_scope(user.region, plan.region):
+        raise NotFound("抽查计划不存在", code="PLAN_NOT_FOUND")
+    return plan
+
+
+def list_plans(user: User, state: str | None = None):
+    query = Plan.objects(region__regex=scope_regex(user.region))
+    if state:
+        query = query.filter(state=state)
+    return query.order_by("-created_at", "-id")
+
+
+def _matches_filters(inst, plan: Plan) -> bool:
+    prefix = region_prefix(plan.region)
+    f = plan.filters or TargetFilters()
+    if not (inst.region or "").startswith(prefix):
+        return False
+    if f.region_prefix and not inst.region.startswith(_prefix(f.region_prefix)):
+        return False
+    if f.kinds and inst.kind not in f.kinds:
+        return False
+    if f.tags and not set(f.tags) & set(inst.tags or []):
+        return False
+    statuses = f.statuses or []
+    return not statuses or inst.status in statuses
+
+
+def _apply(plan: Plan, data: Mapping[str, Any]) -> None:
+    for key in PLAN_FIELDS:
+        if key in data:
+            setattr(plan, key, data[key])
+    if "filters" in data:
+        f = data["filters"] or {}
+        plan.filters = TargetFilters(region_prefix=f.get("region_prefix"), kinds=list(f.get("kinds") or []),
+                                     tags=list(f.get("tags") or []),
+                                     statuses=list(f.get("statuses", ["active"]) or []))
+    if "mandatory" in data:
+        plan.mandatory = [MandatoryTarget(institution_id=m["institution_id"], reason=m["reason"])
+                          for m in data["mandatory"] or []]
+
+
+def _validate(user: User, plan: Plan) -> None:
+    """Cross-field rules of a plan (on create, update and again at commit)."""
+    if not in_scope(user.region, plan.region):
+        raise Forbidden("计划范围超出本办公室管辖区域", code="PLAN_REGION_OUT_OF_SCOPE",
+                        details={"region": plan.region})
+    if plan.period_end < plan.period_start:
+        raise Unprocessable("计划结束日期早于开始日期", code="PLAN_PERIOD_INVALID")
+    if (plan.ratio is None) == (plan.count is None):
+        raise Unprocessable("须且只能给出抽查比例 ratio 或固定数量 count 之一", code="PLAN_SIZE_INVALID")
+    if plan.ratio is not None:
+        try:
+            plan.ratio = normalize_ratio(plan.ratio)
+        except Exception as exc:  # marshmallow ValidationError
+            raise Unprocessable("抽查比例须大于 0 且不超过 1（最多 6 位小数）", code="PLAN_RATIO_INVALID") from exc
+    if plan.team_size is None or plan.team_size < 2:
+        raise Unprocessable("检查组至少需要两名执法人员", code="TEAM_TOO_SMALL")
+    if len(plan.required_departments) > plan.team_size:
+        raise Unprocessable("指定部门数多于检查组人数", code="PLAN_REQUIRED_DEPARTMENTS_INVALID")
+    if plan.departments and not set(plan.required_departments) <= set(plan.departments):
+        raise Unprocessable("指定部门须在参与部门之内", code="PLAN_REQUIRED_DEPARTMENTS_INVALID",
+                            details={"departments": list(plan.departments)})
+    prefix = region_prefix(plan.region)
+    f = plan.filters or TargetFilters()
+    if f.region_prefix and not _prefix(f.region_prefix).startswith(prefix):
+        raise Unprocessable("筛选区划不在计划范围内", code="PLAN_FILTER_OUT_OF_SCOPE",
+                            details={"region_prefix": f.region_prefix})
+    ids = [m.institution_id for m in plan.mandatory]
+    if len(set(ids)) != len(ids):
+        raise Unprocessable("必查对象重复", code="MANDATORY_DUPLICATE")
+    if ids:
+        found = _institutions_by_id(ids)
+        for iid in ids:
+            inst = found.get(iid)
+            if inst is None or not _matches_filters(inst, plan):
+                raise Unprocessable("必查对象不在计划范围或筛选条件内", code="MANDATORY_OUT_OF_SCOPE",
+                                    details={"institution_id": iid})
+
+
+def create_plan(user: User, data: Mapping[str, Any], *, now: datetime) -> Plan:
+    plan = Plan(region=data.get("region") or user.region, state="draft", created_by=str(user.id), created_at=now,
+                updated_at=now)
+    _apply(plan, {k: v for k, v in data.items() if k != "region"})
+    _validate(user, plan)
+    plan.save(force_insert=True)
+    audit.record("draw.plan_created", actor=_actor(user), target_type="plan", target_id=str(plan.id),
+                 region=plan.region, data={"name": plan.name}, now=now)
+    return plan
+
+
+def update_plan(user: User, plan_id: str, data: Mapping[str, Any], *, now: datetime) -> Plan:
+    plan = plan_in_scope(user, plan_id)
+    if plan.state not in EDITABLE_STATES:
+        raise Conflict("计划已提交承诺，不能修改（可先取消）", code="PLAN_NOT_EDITABLE", details={"state": plan.state})
+    before = plan.updated_at
+    _apply(plan, data)
+    _validate(user, plan)
+    values = {f"set__{k}": getattr(plan, k) for k in PLAN_FIELDS}
+    values.update(set__filters=plan.filters, set__mandatory=plan.mandatory, set__updated_at=now)
+    if not Plan.objects(id=plan.id, state__in=EDITABLE_STATES, updated_at=before).update_one(**values):
+        raise Conflict("计划已被他人修改或已提交，请刷新后重试", code="PLAN_CHANGED")
+    audit.record("draw.plan_updated", actor=_actor(user), target_type="plan", target_id=str(plan.id),
+                 region=plan.region, data={"fields": sorted(data)}, now=now)
+    return Plan.objects.get(id=plan.id)
+
+
+def delete_plan(user: User, plan_id: str, *, now: datetime) -> None:
+    plan = plan_in_scope(user, plan_id)
+    if not Plan.objects(id=plan.id, state="draft", draw_count=0).delete():
+        raise Conflict("只能删除从未提交承诺的草稿计划", code="PLAN_NOT_DELETABLE", details={"state": plan.state})
+    audit.record("draw.plan_deleted", actor=_actor(user), target_type="plan", target_id=str(plan.id),
+                 region=plan.region, data={"name": plan.name}, now=now)
+
+
+# --------------------------------------------------------------------------- snapshot
+
+def risk_settings(config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    out = dict(DEFAULT_RISK)
+    out.update(config or {})
+    return out
+
+
+def weight_of(inst, risk: Mapping[str, Any]) -> str:
+    """Risk weight with exactly 6 decimals (Decimal arithmetic, capped at ``max_weight``)."""
+    profile = getattr(inst, "risk", None)
+    past = int(getattr(profile, "past_findings", 0) or 0)
+    overdue = int(getattr(profile, "overdue_rectifications", 0) or 0)
+    complaints = int(getattr(inst, "complaint_count", 0) or 0)
+    weight = (Decimal(1) + Decimal(str(risk["per_past_finding"])) * past
+              + Decimal(str(risk["per_overdue_rectification"])) * overdue
+              + Decimal(str(risk["per_complaint"])) * complaints)
+    weight = min(weight, Decimal(str(risk["max_weight"])))
+    weight = max(weight, SIX)
+    return str(weight.quantize(SIX, rounding=ROUND_HALF_UP))
+
+
+def _stratum(inst, stratification: str) -> str:
+    if stratification == "county":
+        return inst.region
+    if stratification == "kind":
+        return inst.kind
+    return "all"
+
+
+def build_snapshot(plan: Plan, *, now: datetime, risk: Mapping[str, Any]) -> tuple[dict, dict]:
+    """The frozen params and snapshot of DESIGN §5 for ``plan`` as of ``now``."""
+    f = plan.filters or TargetFilters()
+    prefix = _prefix(f.region_prefix) if f.region_prefix else region_prefix(plan.region)
+    found = [i for i in directory.find_institutions(region_prefix=prefix, kinds=f.kinds or None, tags=f.tags or None,
+                                                    statuses=f.statuses or None)
+             if _matches_filters(i, plan)]
+    mandatory = {m.institution_id for m in plan.mandatory}
+    if plan.exclude_inspected_within_days:
+        cutoff = as_utc(now) - timedelta(days=plan.exclude_inspected_within_days)
+
+        def recent(inst) -> bool:
+            last = getattr(getattr(inst, "risk", None), "last_inspected_at", None)
+            return last is not None and as_utc(last) > cutoff
+
+        found = [i for i in found if str(i.id) in mandatory or not recent(i)]
+    if not found:
+        raise Unprocessable("按计划范围和筛选条件没有可抽取的机构", code="NO_CANDIDATES")
+    candidate_ids = {str(i.id) for i in found}
+    missing = sorted(mandatory - candidate_ids)
+    if missing:
+        raise Unprocessable("必查对象不在计划范围或筛选条件内", code="MANDATORY_OUT_OF_SCOPE",
+                            details={"institution_id": missing[0]})
+    weigh = risk if plan.risk_weighting else None
+    institutions = [{"id": str(i.id), "region": i.region, "stratum": _stratum(i, plan.stratification),
+                     "weight": weight_of(i, weigh) if weigh else "1.000000", "mandatory": str(i.id) in mandatory}
+                    for i in sorted(found, key=lambda x: str(x.id))]
+
+    pool = list(directory.find_inspectors(region_prefix=region_prefix(plan.region),
+                                          departments=list(plan.departments) or None, active=True))
+    pool = [p for p in pool if p.active and in_scope(plan.region, p.region)
+            and (not plan.departments or p.department in plan.departments)]
+    if len(pool) < plan.team_size:
+        raise Unprocessable("可用执法人员少于检查组人数", code="NOT_ENOUGH_INSPECTORS",
+                            details={"inspectors": len(pool), "team_size": plan.team_size})
+    inspector_ids = {str(p.id) for p in pool}
+    loads = _open_loads(inspector_ids)
+    inspectors = [{"id": str(p.id), "department": p.department, "region": p.region, "load": loads.get(str(p.id), 0),
+                   "load_cap": min(plan.load_cap, p.load_cap or plan.load_cap)}
+                  for p in sorted(pool, key=lambda x: str(x.id))]
+    today = as_utc(now).astimezone(SHANGHAI).date()
+    pairs = directory.conflict_pairs(inspector_ids=sorted(inspector_ids), institution_ids=sorted(candidate_ids),
+                                     on=today)
+    conflicts = sorted([a, b] for a, b in pairs if a in inspector_ids and b in candidate_ids)
+    leads = _previous_leads(candidate_ids)
+    previous_leads = {k: leads[k] for k in sorted(leads)}
+    params = {"ratio": plan.ratio, "count": plan.count, "min_per_stratum": plan.min_per_stratum,
+              "team_size": plan.team_size, "required_departments": list(plan.required_departments),
+              "cross_region": bool(plan.cross_region), "no_repeat_lead": bool(plan.no_repeat_lead)}
+    snapshot = {"institutions": institutions, "inspectors": inspectors, "conflicts": conflicts,
+                "previous_leads": previous_leads}
+    return params, snapshot
+
+
+def _plan_summary(plan: Plan) -> dict[str, Any]:
+    f = plan.filters or TargetFilters()
+    return {"id": str(plan.id), "name": plan.name, "region": plan.region,
+            "period_start": plan.period_start.isoformat(), "period_end": plan.period_end.isoformat(),
+            "matters": list(plan.matters), "checklist_code": plan.checklist_code,
+            "departments": list(plan.departments),
+            "filters": {"region_prefix": f.region_prefix, "kinds": list(f.kinds), "tags": list(f.tags),
+                        "statuses": list(f.statuses)},
+            "stratification": plan.stratification, "risk_weighting": bool(plan.risk_weighting),
+            "exclude_inspected_within_days": plan.exclude_inspected_within_days,
+            "mandatory": [{"institution_id": m.institution_id, "reason": m.reason} for m in plan.mandatory],
+            "load_cap": plan.load_cap}
+
+
+def dump_record(record: Mapping[str, Any]) -> str:
+    return json.dumps(record, ensure_ascii=False, indent=1)
+
+
+def record_of(draw: Draw) -> dict[str, Any]:
+    """The public record (nonce, seed and result only once drawn)."""
+    return json.loads(draw.record_json)
+
+
+# --------------------------------------------------------------------------- lifecycle
+
+def commit_plan(user: User, plan_id: str, *, now: datetime, risk: Mapping[str, Any] | None = None) -> Draw:
+    """Freeze the snapshot and publish the commitment (draft/cancelled → committed)."""
+    plan = plan_in_scope(user, plan_id)
+    if plan.state not in EDITABLE_STATES:
+        raise Conflict("计划已提交承诺，需先取消才能重新提交", code="PLAN_ALREADY_COMMITTED",
+                       details={"state": plan.state, "draw_id": plan.current_draw_id})
+    _validate(user, plan)
+    params, snapshot = build_snapshot(plan, now=now, risk=risk_settings(risk))
+    nonce = secrets.token_hex(32)
+    commitment = dr1.make_commitment(params, snapshot, nonce)
+    draw_id = ObjectId()
+    seq = plan.draw_count + 1
+    record = {"algorithm": ALGORITHM, "params": params, "snapshot": snapshot, "commitment": commitment,
+              "draw_id": str(draw_id), "seq": seq, "plan": _plan_summary(plan), "committed_at": isoformat(now),
+              "amendments": [], "cancellation": None}
+    draw = Draw(id=draw_id, plan_id=str(plan.id), seq=seq, region=plan.region, state="committed",
+                record_json=dump_record(record), commitment=commitment, nonce=nonce, committed_at=now,
+                created_by=str(user.id), updated_at=now)
+    try:
+        draw.save(force_insert=True)
+    except NotUniqueError as exc:
+        raise Conflict("计划正在被他人提交承诺", code="PLAN_ALREADY_COMMITTED") from exc
+    flipped = Plan.objects(id=plan.id, state__in=EDITABLE_STATES, draw_count=plan.draw_count).update_one(
+        set__state="committed", set__current_draw_id=str(draw_id), inc__draw_count=1, set__updated_at=now)
+    if not flipped:
+        draw.delete()
+        raise Conflict("计划状态已变化，请刷新后重试", code="PLAN_ALREADY_COMMITTED")
+    audit.record("draw.committed", actor=_actor(user), target_type="draw", target_id=str(draw_id),
+                 region=plan.region, data={"plan_id": str(plan.id), "commitment": commitment, "seq": seq,
+                                           "candidates": len(snapshot["institutions"]),
+                                           "inspectors": len(snapshot["inspectors"])}, now=now)
+    return draw
+
+
+def _current_draw(plan: Plan) -> Draw:
+    draw = Draw.objects(id=_oid(plan.current_draw_id)).first() if plan.current_draw_id else None
+    if draw is None:
+        raise Conflict("计划尚未提交承诺", code="PLAN_NOT_COMMITTED", details={"state": plan.state})
+    return draw
+
+
+def ensure_assignments(draw: Draw, *, now: datetime, created_by: str | None = None) -> int:
+    """Create the drawn teams' assignments (idempotent; completes an interrupted draw)."""
+    if draw.state not in ("drawn", "amended"):
+        return 0
+    record = record_of(draw)
+    plan = record["plan"]
+    regions = {i["id"]: i["region"] for i in record["snapshot"]["institutions"]}
+    teams = current_teams(record)
+    due = datetime.fromisoformat(plan["period_end"]).date()
+    for iid in record["result"]["targets"]:
+        inspections.create_assignment(
+            institution_id=iid, region=regions[iid], team=teams[iid], source="draw",
+            checklist_code=plan["checklist_code"], now=now, dedupe_key=f"draw:{draw.id}:{iid}",
+            matters=plan["matters"], plan_id=draw.plan_id, draw_id=str(draw.id), due_date=due,
+            created_by=created_by)
+    return len(record["result"]["targets"])
+
+
+def draw_plan(user: User, plan_id: str, public_entropy: str, *, now: datetime) -> Draw:
+    """Draw a committed plan with the public entropy (committed → drawn); 409 on any second draw."""
+    plan = plan_in_scope(user, plan_id)
+    if plan.state in ("drawn", "amended"):
+        ensure_assignments(_current_draw(plan), now=now, created_by=str(user.id))
+        raise Conflict("该承诺已抽取，不能重复抽取", code="ALREADY_DRAWN", details={"draw_id": plan.current_draw_id})
+    if plan.state != "committed":
+        raise Conflict("计划尚未提交承诺，不能抽取", code="PLAN_NOT_COMMITTED", details={"state": plan.state})
+    if not isinstance(public_entropy, str) or not public_entropy.strip() or len(public_entropy) > 256:
+        raise Unprocessable("公开随机源须为 1–256 个字符", code="ENTROPY_INVALID")
+    draw = _current_draw(plan)
+    if draw.state != "committed":
+        raise Conflict("该承诺已抽取，不能重复抽取", code="ALREADY_DRAWN", details={"draw_id": str(draw.id)})
+    record = record_of(draw)
+    seed = dr1.make_seed(draw.commitment, public_entropy)
+    try:
+        result = dr1.draw(record["params"], record["snapshot"], seed)
+    except dr1.DrawError as exc:
+        details = {"institution_id": getattr(exc, "institution_id", None), "reason": getattr(exc, "code", None)}
+        audit.record("draw.failed", actor=_actor(user), target_type="draw", target_id=str(draw.id),
+                     region=plan.region, data={"public_entropy": public_entropy, **details}, now=now)
+        raise Unprocessable(getattr(exc, "message", None) or str(exc), code="DRAW_FAILED", details=details) from exc
+    drawn = dict(record)
+    drawn.update({"nonce": draw.nonce, "public_entropy": public_entropy, "seed": seed,
+                  "result": {"targets": list(result["targets"]), "teams": dict(result["teams"])},
+                  "drawn_at": isoformat(now)})
+    flipped = Draw.objects(id=draw.id, state="committed").update_one(
+        set__state="drawn", set__record_json=dump_record(drawn), set__public_entropy=public_entropy,
+        set__seed=seed, set__drawn_at=now, set__updated_at=now)
+    if not flipped:
+        raise Conflict("该承诺已抽取，不能重复抽取", code="ALREADY_DRAWN", details={"draw_id": str(draw.id)})
+    Plan.objects(id=plan.id, current_draw_id=str(draw.id), state="committed").update_one(
+        set__state="drawn", set__updated_at=now)
+    draw.reload()
+    ensure_assignments(draw, now=now, created_by=str(user.id))
+    audit.record("draw.drawn", actor=_actor(user), target_type="draw", target_id=str(draw.id), region=plan.region,
+                 data={"plan_id": str(plan.id), "seed": seed, "public_entropy": public_entropy,
+                       "targets": len(result["targets"])}, now=now)
+    return draw
+
+
+def current_teams(record: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The drawn teams with every amendment applied (positions kept, lead first)."""
+    teams = {k: list(v) for k, v in (record.get("result") or {}).get("teams", {}).items()}
+    for amendment in record.get("amendments") or []:
+        team = teams.get(amendment["institution_id"], [])
+        teams[amendment["institution_id"]] = [amendment["replacement"] if x == amendment["replaced"] else x
+                                              for x in team]
+    return teams
+
+
+def amend_draw(user: User, plan_id: str, institution_id: str, inspector_id: str, reason: str, *,
+               now: datetime) -> Draw:
+    """Replace one team member by DESIGN §5 step 9; recorded under ``amendments`` and applied to the assignment."""
+    plan = plan_in_scope(user, plan_id)
+    if plan.state not in ("drawn", "amended"):
+        raise Conflict("只有已抽取的计划才能调整检查组", code="PLAN_NOT_DRAWN", details={"state": plan.state})
+    draw = _current_draw(plan)
+    record = record_of(draw)
+    teams = current_teams(record)
+    if institution_id not in teams:
+        raise Unprocessable("该机构不在本次抽取结果中", code="AMEND_NOT_A_TARGET", details={"institution_id": institution_id})
+    if inspector_id not in teams[institution_id]:
+        raise Unprocessable("该执法人员不在此机构的检查组中", code="AMEND_NOT_IN_TEAM",
+                            details={"institution_id": institution_id, "inspector_id": inspector_id})
+    if not reason or not reason.strip():
+        raise Unprocessable("调整须说明理由", code="AMEND_REASON_REQUIRED")
+    try:
+        amendment = dr1.amend(record, institution_id, inspector_id)
+    except dr1.DrawError as exc:
+        raise Unprocessable(getattr(exc, "message", None) or str(exc), code="AMEND_FAILED",
+                            details={"institution_id": institution_id, "reason": getattr(exc, "code", None)}) from exc
+    entry = dict(amendment)
+    entry.update({"reason": reason, "at": isoformat(now)})
+    amended = dict(record)
+    amended["amendments"] = list(record.get("amendments") or []) + [entry]
+    count = draw.amendment_count
+    flipped = Draw.objects(id=draw.id, state__in=("drawn", "amended"), amendment_count=count).update_one(
+        set__state="amended", set__record_json=dump_record(amended), inc__amendment_count=1, set__updated_at=now)
+    if not flipped:
+        raise Conflict("抽取记录已被他人调整，请刷新后重试", code="DRAW_CHANGED")
+    Plan.objects(id=plan.id, current_draw_id=str(draw.id), state__in=("drawn", "amended")).update_one(
+        set__state="amended", set__updated_at=now)
+    ensure_assignments(draw, now=now, created_by=str(user.id))
+    for assignment in inspections.assignments_for_draw(str(draw.id)):
+        if assignment.institution_id == institution_id:
+            inspections.replace_team_member(str(assignment.id), entry["replaced"], entry["replacement"], now=now)
+    audit.record("draw.amended", actor=_actor(user), target_type="draw", target_id=str(draw.id), region=plan.region,
+                 data={"plan_id": str(plan.id), **entry}, now=now)
+    draw.reload()
+    return draw
+
+
+def cancel_plan(user: User, plan_id: str, reason: str, *, now: datetime) -> Draw:
+    """Cancel the live draw with a public reason; the plan may then be edited and committed again."""
+    plan = plan_in_scope(user, plan_id)
+    if plan.state not in LIVE_DRAW_STATES:
+        raise Conflict("计划没有可取消的承诺或抽取", code="PLAN_NOT_CANCELLABLE", details={"state": plan.state})
+    if not reason or not reason.strip():
+        raise Unprocessable("取消须说明公开理由", code="CANCEL_REASON_REQUIRED")
+    draw = _current_draw(plan)
+    record = record_of(draw)
+    record["cancellation"] = {"reason": reason, "at": isoformat(now)}
+    flipped = Draw.objects(id=draw.id, state__in=LIVE_DRAW_STATES, updated_at=draw.updated_at).update_one(
+        set__state="cancelled", set__record_json=dump_record(record), set__cancelled_at=now,
+        set__cancel_reason=reason, set__updated_at=now)
+    if not flipped:
+        raise Conflict("抽取状态已变化，请刷新后重试", code="DRAW_CHANGED")
+    Plan.objects(id=plan.id, current_draw_id=str(draw.id)).update_one(set__state="cancelled", set__updated_at=now)
+    cancelled = _cancel_open_assignments(str(draw.id), now)
+    audit.record("draw.cancelled", actor=_actor(user), target_type="draw", target_id=str(draw.id),
+                 region=plan.region, data={"plan_id": str(plan.id), "reason": reason,
+                                           "assignments_cancelled": cancelled}, now=now)
+    draw.reload()
+    return draw
+
+
+# --------------------------------------------------------------------------- reads
+
+def draw_in_scope(user: User, draw_id: str) -> Draw:
+    oid = _oid(draw_id)
+    draw = Draw.objects(id=oid).first() if oid else None
+    if draw is None or not in_scope(user.region, draw.region):
+        raise NotFound("抽取记录不存在", code="DRAW_NOT_FOUND")
+    return draw
+
+
+def list_draws(user: User, plan_id: str | None = None):
+    if plan_id is not None:
+        plan = plan_in_scope(user, plan_id)
+        return Draw.objects(plan_id=str(plan.id)).order_by("seq")
+    return Draw.objects(region__regex=scope_regex(user.region)).order_by("-committed_at", "-id")
+
+
+def public_draws(region: str | None = None):
+    query = Draw.objects(state__in=DRAW_STATES)
+    if region:
+        query = query.filter(region__regex=scope_regex(region) if len(region) == 6 else "^" + region)
+    return query.order_by("-committed_at", "-id")
+
+
+def public_draw(draw_id: str) -> Draw:
+    oid = _oid(draw_id)
+    draw = Draw.objects(id=oid, state__in=DRAW_STATES).first() if oid else None
+    if draw is None:
+        raise NotFound("抽取记录不存在", code="DRAW_NOT_FOUND")
+    return draw
+
+
+def verify_draw(draw: Draw) -> dict[str, Any]:
+    """Recompute commitment, seed, targets, teams (and amendments) from the stored record."""
+    if draw.seed is None:
+        raise Conflict("尚未抽取，随机数（nonce）未公开，暂不能验证", code="DRAW_NOT_DRAWN", details={"state": draw.state})
+    return verify_record(record_of(draw))
+
+
+def verify_record(record: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        differences = list(dr1.verify(record))
+    except dr1.RecordError as exc:
+        differences = [str(exc)]
+    return {"ok": not differences, "differences": [str(d) for d in differences]}
+
+
+def list_item(draw: Draw) -> dict[str, Any]:
+    record = record_of(draw)
+    result = record.get("result")
+    return {"id": str(draw.id), "plan_id": draw.plan_id, "seq": draw.seq, "region": draw.region,
+            "state": draw.state, "plan_name": record["plan"]["name"], "commitment": draw.commitment,
+            "committed_at": draw.committed_at, "drawn_at": draw.drawn_at, "cancelled_at": draw.cancelled_at,
+            "target_count": len(result["targets"]) if result else None}
+
+
+def draw_view(draw: Draw, *, base_url: str = "") -> dict[str, Any]:
+    """Everything the API and the public page show of a draw (names resolved, amendments applied)."""
+    record = record_of(draw)
+    result = record.get("result")
+    targets = []
+    if result:
+        teams = current_teams(record)
+        mandatory = {i["id"] for i in record["snapshot"]["institutions"] if i["mandatory"]}
+        insts = _institutions_by_id(result["targets"])
+        people = _inspectors_by_id({m for team in teams.values() for m in team})
+        for iid in result["targets"]:
+            inst = insts.get(iid)
+            team = []
+            for member in teams[iid]:
+                person = people.get(member)
+                team.append({"id": member, "name": person.name if person else None,
+                             "certificate_no": person.certificate_no if person else None,
+                             "department": person.department if person else None})
+            targets.append({"institution_id": iid, "name": inst.name if inst else None,
+                            "region": inst.region if inst else None, "mandatory": iid in mandatory, "team": team})
+    plan = record["plan"]
+    return {
+        "id": str(draw.id), "plan_id": draw.plan_id, "seq": draw.seq, "region": draw.region, "state": draw.state,
+        "plan": plan, "commitment": draw.commitment, "committed_at": draw.committed_at,
+        "candidates": len(record["snapshot"]["institutions"]), "inspectors": len(record["snapshot"]["inspectors"]),
+        "nonce": record.get("nonce"), "public_entropy": record.get("public_entropy"), "seed": record.get("seed"),
+        "drawn_at": draw.drawn_at, "targets": targets,
+        "amendments": [{"number": i + 1, **a} for i, a in enumerate(record.get("amendments") or [])],
+        "cancelled_at": draw.cancelled_at, "cancel_reason": draw.cancel_reason,
+        "record_url": f"{base_url}/api/v1/public/draws/{draw.id}/record.json",
+        "public_url": f"{base_url}/p/draws/{draw.id}",
+    }
