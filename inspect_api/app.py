@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 # One flask-smorest Blueprint per domain area; each module exposes ``blp``.
 API_BLUEPRINTS = [
     "inspect_api.auth.routes",
+    "inspect_api.catalog.routes",
+    "inspect_api.evidence.routes",
 ]
 # Plain Flask blueprints (HTML pages, operations) outside the OpenAPI document.
 PLAIN_BLUEPRINTS = [
@@ -29,6 +31,8 @@ PLAIN_BLUEPRINTS = [
 # Idempotent tasks run at every start after indexes exist ("module:function",
 # each called with the config dict): reference data, shipped checklists.
 STARTUP_TASKS: list[str] = [
+    "inspect_api.catalog.service:load_shipped_checklists",
+    "inspect_api.catalog.service:load_default_matters",
 ]
 
 # Request bodies the API understands; anything else on a write is 415.

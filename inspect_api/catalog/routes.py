@@ -1,0 +1,132 @@
+"""Checklist catalog and matters endpoints (phones fetch versions with ETag/304)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+from flask import Response, current_app, request
+from flask_smorest import Blueprint
+
+from inspect_api.auth.access import current_user, login_required
+from inspect_api.catalog import schemas as s
+from inspect_api.catalog import service
+from inspect_api.clock import utcnow
+from inspect_api.errors import UnsupportedMediaType
+
+blp = Blueprint("catalog", __name__, url_prefix="/api/v1", description="检查清单与抽查事项清单")
+
+UPLOAD_TYPES = {"application/json", "application/x-yaml", "application/yaml", "text/yaml"}
+
+
+@blp.route("/checklists", methods=["GET"])
+@login_required()
+@blp.response(200, s.ChecklistListSchema)
+def list_checklists():
+    """Checklists and their versions (offices also see drafts)."""
+    return {"items": service.list_checklists(current_user())}
+
+
+@blp.route("/checklists", methods=["POST"])
+@login_required("office_admin")
+@blp.doc(requestBody={"required": True, "description": "检查清单文档（YAML 或 JSON，格式见 checklists/README.md）",
+                      "content": {"application/yaml": {"schema": {"type": "string"}},
+                                  "application/json": {"schema": {"type": "object"}}}})
+@blp.response(201, s.ChecklistVersionSummarySchema)
+@blp.alt_response(409, description="同一版本号已存在且内容不同")
+@blp.alt_response(422, description="清单校验未通过（details.problems 列出全部问题）")
+def upload_checklist():
+    """Upload a new checklist version as a draft (validated; republishing other content is refused)."""
+    if request.mimetype not in UPLOAD_TYPES:
+        raise UnsupportedMediaType("请以 application/yaml 或 application/json 上传清单", code="UNSUPPORTED_MEDIA_TYPE")
+    cfg = current_app.config["INSPECT"]
+    version, created = service.upload(current_user(), request.get_data(cache=False),
+                                      max_bytes=int(cfg["max_checklist_bytes"]), now=utcnow())
+    return version, (201 if created else 200)
+
+
+@blp.route("/checklists/<code>/versions/<int:version>", methods=["GET"])
+@login_required()
+@blp.response(200, description="精简 JSON，供手机离线使用；支持 ETag / If-None-Match 与 gzip")
+@blp.alt_response(304, description="未修改")
+def get_checklist_version(code, version):
+    """One checklist version, compact for phones; ETag is the content hash, 304 when unchanged."""
+    stored = service.visible_version(current_user(), code, version)
+    etag = f'"{stored.content_hash}"'
+    headers = {"ETag": etag, "Cache-Control": "private, max-age=86400", "Vary": "Accept-Encoding, Authorization"}
+    if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+        return Response(status=304, headers=headers)
+    body = json.dumps(service.compact(stored), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    if "gzip" in request.headers.get("Accept-Encoding", "").lower():
+        body = gzip.compress(body, compresslevel=6, mtime=0)
+        headers["Content-Encoding"] = "gzip"
+    return Response(body, content_type="application/json; charset=utf-8", headers=headers)
+
+
+@blp.route("/checklists/<code>/versions/<int:version>/publish", methods=["POST"])
+@login_required("office_admin")
+@blp.response(200, s.ChecklistVersionSummarySchema)
+def publish_checklist_version(code, version):
+    """Publish a draft version; from then on it is immutable."""
+    return service.publish(current_user(), code, version, now=utcnow())
+
+
+@blp.route("/checklists/<code>/diff", methods=["GET"])
+@login_required()
+@blp.arguments(s.ChecklistDiffArgsSchema, location="query")
+@blp.response(200, s.ChecklistDiffSchema)
+def diff_checklist(args, code):
+    """Items added, removed and changed between two versions (?from=1&to=2)."""
+    return service.diff(current_user(), code, args["from_version"], args["to_version"])
+
+
+@blp.route("/matters", methods=["GET"])
+@login_required()
+@blp.arguments(s.MatterListArgsSchema, location="query")
+@blp.response(200, s.MatterSchema(many=True))
+def list_matters(args):
+    """The list of random-inspection matters (抽查事项清单)."""
+    return service.list_matters(**args)
+
+
+@blp.route("/matters", methods=["POST"])
+@login_required("office_admin")
+@blp.arguments(s.MatterCreateSchema)
+@blp.response(201, s.MatterSchema)
+def create_matter(body):
+    """Add a matter."""
+    return service.create_matter(current_user(), body, now=utcnow())
+
+
+@blp.route("/matters/<code>", methods=["GET"])
+@login_required()
+@blp.response(200, s.MatterSchema)
+def get_matter(code):
+    """One matter."""
+    return service.matter_or_404(code)
+
+
+@blp.route("/matters/<code>", methods=["PATCH"])
+@login_required("office_admin")
+@blp.arguments(s.MatterUpdateSchema)
+@blp.response(200, s.MatterSchema)
+def update_matter(body, code):
+    """Edit a matter."""
+    return service.update_matter(current_user(), code, body, now=utcnow())
+
+
+@blp.route("/matters/<code>", methods=["DELETE"])
+@login_required("office_admin")
+@blp.response(200, s.MatterSchema)
+def retire_matter(code):
+    """Retire (deactivate) a matter; plans that used it keep their reference."""
+    return service.retire_matter(current_user(), code, now=utcnow())
+
+
+@blp.route("/public/matters", methods=["GET"])
+@blp.arguments(s.MatterListArgsSchema, location="query")
+@blp.response(200, s.MatterSchema(many=True))
+def public_matters(args):
+    """Public: the active random-inspection matters."""
+    args["active"] = True
+    return service.list_matters(**args)

@@ -1,0 +1,246 @@
+"""Checklist versions and matters: load shipped YAMLs, accept uploads, publish, diff.
+
+A published version never changes: uploading the same code + version with
+other content is refused (409); the same content again is a no-op.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from checklists import tools
+from checklists import loader, validator
+from checklists.errors import ChecklistError
+
+from inspect_api.audit import service as audit
+from inspect_api.auth.service import actor_of
+from inspect_api.catalog.models import ChecklistVersion, Matter
+from inspect_api.clock import utcnow
+from inspect_api.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, Unprocessable
+
+log = logging.getLogger(__name__)
+
+
+def _item_count(content: dict[str, Any]) -> int:
+    return sum(len(section.get("items", [])) for section in content.get("sections", []))
+
+
+def _problems_details(exc: ChecklistError) -> dict[str, Any]:
+    return {"problems": [p.as_dict() for p in exc.problems]}
+
+
+def parse_upload(data: bytes, *, max_bytes: int) -> dict[str, Any]:
+    """Parse and validate an uploaded checklist (YAML or JSON); raise 413/422 with every problem."""
+    if len(data) > max_bytes:
+        raise PayloadTooLarge(f"清单文件过大（上限 {max_bytes // 1024} KB）", code="CHECKLIST_TOO_LARGE")
+    try:
+        document = loader.load_bytes(data, "upload")
+        validator.check(document, "upload")
+    except ChecklistError as exc:
+        raise Unprocessable("检查清单校验未通过", code="CHECKLIST_INVALID", details=_problems_details(exc)) from exc
+    return document
+
+
+def _store(content: dict[str, Any], *, status: str, source: str, now: datetime,
+           created_by: str | None) -> tuple[ChecklistVersion, bool]:
+    """Insert a version or return the identical existing one; (version, created)."""
+    digest = tools.content_hash(content)
+    existing = ChecklistVersion.objects(code=content["code"], version=int(content["version"])).first()
+    if existing is not None:
+        if existing.content_hash != digest:
+            raise Conflict(f"清单 {content['code']} 第 {content['version']} 版已存在且内容不同；请使用新的版本号",
+                           code="CHECKLIST_VERSION_EXISTS",
+                           details={"code": existing.code, "version": existing.version,
+                                    "content_hash": existing.content_hash})
+        return existing, False
+    version = ChecklistVersion(code=content["code"], version=int(content["version"]), title=content["title"],
+                               standard=content.get("standard"), status=status, content=content,
+                               content_hash=digest, item_count=_item_count(content), source=source,
+                               created_by=created_by, created_at=now,
+                               published_at=now if status == "published" else None)
+    version.save(force_insert=True)
+    return version, True
+
+
+def load_shipped_checklists(_config: dict[str, Any] | None = None, now: datetime | None = None) -> list[str]:
+    """Store each shipped checklist whose version is new (startup task); return what was added."""
+    now = now or utcnow()
+    added = []
+    for path in tools.shipped_checklists():
+        content = loader.load_checklist(path)
+        try:
+            version, created = _store(content, status="published", source="shipped", now=now, created_by=None)
+        except Conflict:
+            log.warning("shipped checklist %s v%s differs from the stored published version; stored one kept",
+                        content["code"], content["version"])
+            continue
+        if created:
+            added.append(f"{version.code}@{version.version}")
+    return added
+
+
+def upload(user, data: bytes, *, max_bytes: int, now: datetime) -> tuple[ChecklistVersion, bool]:
+    """An office uploads a new version as a draft."""
+    _require_office(user)
+    content = parse_upload(data, max_bytes=max_bytes)
+    version, created = _store(content, status="draft", source="upload", now=now, created_by=str(user.id))
+    if created:
+        audit.record("checklist.upload", actor=actor_of(user), target_type="checklist",
+                     target_id=f"{version.code}@{version.version}", data={"content_hash": version.content_hash},
+                     now=now)
+    return version, created
+
+
+def publish(user, code: str, version: int, *, now: datetime) -> ChecklistVersion:
+    _require_office(user)
+    stored = ChecklistVersion.objects(code=code, version=version).first()
+    if stored is None:
+        raise NotFound("清单版本不存在", code="CHECKLIST_NOT_FOUND")
+    if stored.status == "published":
+        return stored
+    ChecklistVersion.objects(id=stored.id, status="draft").update_one(set__status="published",
+                                                                       set__published_at=now)
+    stored.reload()
+    audit.record("checklist.publish", actor=actor_of(user), target_type="checklist", target_id=f"{code}@{version}",
+                 data={"content_hash": stored.content_hash}, now=now)
+    return stored
+
+
+def _require_office(user) -> None:
+    if user.role != "office_admin":
+        raise Forbidden("仅办公室可以维护检查清单和抽查事项", code="ROLE_FORBIDDEN")
+
+
+def get_version(code: str, version: int) -> ChecklistVersion | None:
+    """A published version (what phones and inspections use)."""
+    return ChecklistVersion.objects(code=code, version=version, status="published").first()
+
+
+def latest_version(code: str) -> ChecklistVersion | None:
+    return ChecklistVersion.objects(code=code, status="published").order_by("-version").first()
+
+
+def visible_version(user, code: str, version: int) -> ChecklistVersion:
+    """Offices also see drafts; everyone else only published versions."""
+    query = ChecklistVersion.objects(code=code, version=version)
+    if user is None or user.role != "office_admin":
+        query = query.filter(status="published")
+    stored = query.first()
+    if stored is None:
+        raise NotFound("清单版本不存在", code="CHECKLIST_NOT_FOUND")
+    return stored
+
+
+def list_checklists(user) -> list[dict[str, Any]]:
+    query = ChecklistVersion.objects.exclude("content").order_by("code", "version")
+    if user is None or user.role != "office_admin":
+        query = query.filter(status="published")
+    grouped: dict[str, dict[str, Any]] = {}
+    for version in query:
+        entry = grouped.setdefault(version.code, {"code": version.code, "title": version.title,
+                                                  "latest_version": None, "versions": []})
+        entry["versions"].append(version)
+        if version.status == "published":
+            entry["latest_version"] = version.version
+            entry["title"] = version.title
+    return list(grouped.values())
+
+
+def compact(version: ChecklistVersion) -> dict[str, Any]:
+    """What phones download: the checklist content plus its identity and hash."""
+    body = tools.compact(version.content)
+    return {"code": version.code, "version": version.version, "status": version.status,
+            "content_hash": version.content_hash, "checklist": body}
+
+
+def diff(user, code: str, from_version: int, to_version: int) -> dict[str, Any]:
+    old = visible_version(user, code, from_version)
+    new = visible_version(user, code, to_version)
+    changes = tools.diff(old.content, new.content)
+    return {"code": code, "from_version": from_version, "to_version": to_version, **changes}
+
+
+# --- matters (抽查事项清单) -------------------------------------------------
+
+def list_matters(*, category: str | None = None, department: str | None = None, active: bool | None = None):
+    query = Matter.objects
+    if category:
+        query = query.filter(category=category)
+    if department:
+        query = query.filter(department=department)
+    if active is not None:
+        query = query.filter(active=active)
+    return query.order_by("code")
+
+
+def get_matter(code: str) -> Matter | None:
+    return Matter.objects(code=code).first()
+
+
+def matter_or_404(code: str) -> Matter:
+    matter = get_matter(code)
+    if matter is None:
+        raise NotFound("抽查事项不存在", code="MATTER_NOT_FOUND")
+    return matter
+
+
+def _check_checklist_exists(checklist_code: str) -> None:
+    if not ChecklistVersion.objects(code=checklist_code).first():
+        raise Unprocessable("引用的检查清单不存在", code="CHECKLIST_NOT_FOUND",
+                            details={"checklist_code": checklist_code})
+
+
+def create_matter(user, data: dict[str, Any], *, now: datetime) -> Matter:
+    _require_office(user)
+    if get_matter(data["code"]):
+        raise Conflict("事项编码已存在", code="MATTER_CODE_TAKEN")
+    _check_checklist_exists(data["checklist_code"])
+    matter = Matter(**data, created_by=str(user.id), created_at=now, updated_at=now)
+    matter.save(force_insert=True)
+    audit.record("matter.create", actor=actor_of(user), target_type="matter", target_id=matter.code,
+                 data=data, now=now)
+    return matter
+
+
+def update_matter(user, code: str, data: dict[str, Any], *, now: datetime) -> Matter:
+    _require_office(user)
+    matter = matter_or_404(code)
+    if "checklist_code" in data:
+        _check_checklist_exists(data["checklist_code"])
+    for key, value in data.items():
+        setattr(matter, key, value)
+    matter.updated_at = now
+    matter.save()
+    audit.record("matter.update", actor=actor_of(user), target_type="matter", target_id=code, data=data, now=now)
+    return matter
+
+
+def retire_matter(user, code: str, *, now: datetime) -> Matter:
+    """Matters are referenced by plans, so they are deactivated rather than deleted."""
+    return update_matter(user, code, {"active": False}, now=now)
+
+
+DEFAULT_MATTERS = [
+    {"code": "YY-01", "name": "医养结合机构医疗服务质量与安全", "category": "key", "department": "health",
+     "checklist_code": "DB37T4086-2020",
+     "legal_basis": "《基本医疗卫生与健康促进法》《医疗机构管理条例》；DB37/T 4086-2020《机构医养结合服务基本规范》"},
+    {"code": "YY-02", "name": "养老机构内设医疗机构执业情况", "category": "key", "department": "health",
+     "checklist_code": "DB37T4086-2020",
+     "legal_basis": "《医疗机构管理条例》《养老机构管理办法》；DB37/T 4086-2020"},
+    {"code": "YY-03", "name": "养老服务质量与安全管理", "category": "general", "department": "civil_affairs",
+     "checklist_code": "DB37T4086-2020", "legal_basis": "《老年人权益保障法》《养老机构管理办法》；DB37/T 4086-2020"},
+    {"code": "YY-04", "name": "社区医养结合服务", "category": "general", "department": "health",
+     "checklist_code": "DB37T4087-2020", "legal_basis": "《基本医疗卫生与健康促进法》；DB37/T 4087-2020《社区医养结合服务基本规范》"},
+    {"code": "YY-05", "name": "医保定点医养结合机构医保基金使用", "category": "key", "department": "medical_insurance",
+     "checklist_code": "DB37T4086-2020", "legal_basis": "《医疗保障基金使用监督管理条例》"},
+]
+
+
+def load_default_matters(_config: dict[str, Any] | None = None, now: datetime | None = None) -> None:
+    """Seed the default matters list once (startup task); offices edit it afterwards."""
+    now = now or utcnow()
+    for data in DEFAULT_MATTERS:
+        if not Matter.objects(code=data["code"]).first():
+            Matter(**data, created_by="system", created_at=now, updated_at=now).save()
