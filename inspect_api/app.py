@@ -9,7 +9,7 @@ from typing import Any, Mapping
 
 from flask import Flask, request
 
-from inspect_api import db
+from inspect_api import db, observability
 from inspect_api.auth import passwords
 from inspect_api.config import load_config
 from inspect_api.errors import UnsupportedMediaType, register_error_handlers
@@ -83,7 +83,7 @@ def _guard_body_type():
 def create_app(env: str | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app for ``env`` (default ``INSPECT_ENV``), connecting storage and loading demo data."""
     cfg = load_config(env, overrides)
-    logging.basicConfig(level=cfg.get("log_level", "INFO"))
+    observability.configure_logging(cfg.get("log_level", "INFO"), json_logs=bool(cfg.get("json_logs", False)))
     app = Flask("inspect_api")
     app.config.update(_flask_config(cfg))
     app.json.ensure_ascii = False
@@ -97,6 +97,7 @@ def create_app(env: str | None = None, overrides: Mapping[str, Any] | None = Non
     api = InspectApi(app)
     app.extensions["inspect_api_spec"] = api
     register_error_handlers(app)
+    observability.init_app(app, cfg.get("cors_origins") or [])
     app.before_request(_guard_body_type)
 
     for module_name in API_BLUEPRINTS:

@@ -1,0 +1,102 @@
+"""Request ids, JSON logs, Prometheus metrics, security headers and CORS.
+
+Every request gets an id (the caller's ``X-Request-ID`` when it is sane, else
+a new one) that is logged with each line and returned in the response header.
+Metrics live in a private registry served at ``/metrics``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from flask import Flask, Response, g, request
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from pythonjsonlogger.json import JsonFormatter
+
+REGISTRY = CollectorRegistry()
+REQUEST_LATENCY = Histogram("inspect_http_request_seconds", "HTTP request latency by endpoint",
+                            ["method", "endpoint", "status"], registry=REGISTRY,
+                            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+SWEEP_DURATION = Histogram("inspect_sweep_seconds", "Escalation sweep duration", registry=REGISTRY,
+                           buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 120))
+NOTIFICATION_FAILURES = Counter("inspect_notification_delivery_failures_total",
+                                "Notification deliveries that failed", ["channel"], registry=REGISTRY)
+PHOTO_PIPELINE = Histogram("inspect_photo_pipeline_seconds", "Photo pipeline time per upload", registry=REGISTRY,
+                           buckets=(0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5))
+
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+HTML_SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+                               "script-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; "
+                               "form-action 'self'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+class _RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            record.request_id = g.get("request_id", "-")
+        except RuntimeError:  # outside a request
+            record.request_id = "-"
+        return True
+
+
+def configure_logging(level: str, json_logs: bool) -> None:
+    """Root logging: JSON lines with the request id (or plain text for development)."""
+    handler = logging.StreamHandler()
+    handler.addFilter(_RequestIdFilter())
+    if json_logs:
+        handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+                                           rename_fields={"asctime": "time", "levelname": "level"}))
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+def init_app(app: Flask, cors_origins: list[str]) -> None:
+    allowed = set(cors_origins or [])
+
+    @app.before_request
+    def _start():
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
+        g.request_started = time.perf_counter()
+        if request.method == "OPTIONS" and request.headers.get("Origin") in allowed:
+            return Response(status=204)
+        return None
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        response.headers["X-Request-ID"] = g.get("request_id", "-")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        if response.mimetype == "text/html":
+            for key, value in HTML_SECURITY_HEADERS.items():
+                response.headers.setdefault(key, value)
+        origin = request.headers.get("Origin")
+        if origin and origin in allowed:
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Vary"] = ", ".join(filter(None, [response.headers.get("Vary"), "Origin"]))
+            response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type, If-None-Match, X-Request-ID"
+            response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
+            response.headers["Access-Control-Expose-Headers"] = "ETag, X-Request-ID, Retry-After"
+            response.headers["Access-Control-Max-Age"] = "600"
+        started = g.get("request_started")
+        if started is not None:
+            endpoint = request.url_rule.rule if request.url_rule is not None else "unmatched"
+            REQUEST_LATENCY.labels(request.method, endpoint, str(response.status_code)).observe(
+                time.perf_counter() - started)
+        return response
+
+    @app.get("/metrics")
+    def metrics():
+        return Response(generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST)

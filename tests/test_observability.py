@@ -1,0 +1,37 @@
+"""Request ids, metrics, security headers and CORS."""
+
+from __future__ import annotations
+
+
+def test_request_id_is_returned_and_propagated(client):
+    r = client.get("/healthz")
+    assert len(r.headers["X-Request-ID"]) >= 8
+    r = client.get("/healthz", headers={"X-Request-ID": "abcdef123456"})
+    assert r.headers["X-Request-ID"] == "abcdef123456"
+    r = client.get("/healthz", headers={"X-Request-ID": "bad id <script>"})
+    assert r.headers["X-Request-ID"] != "bad id <script>"
+
+
+def test_metrics_expose_request_latency(client):
+    client.get("/healthz")
+    body = client.get("/metrics").get_data(as_text=True)
+    assert "inspect_http_request_seconds_bucket" in body
+    assert 'endpoint="/healthz"' in body
+
+
+def test_html_pages_get_security_headers(client):
+    r = client.get("/api/v1/docs")
+    assert r.mimetype == "text/html"
+    assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_cors_only_for_configured_origins(app_factory):
+    app = app_factory(cors_origins=["https://app.example.cn"])
+    with app.app_context():
+        c = app.test_client()
+        ok = c.options("/api/v1/me", headers={"Origin": "https://app.example.cn",
+                                              "Access-Control-Request-Method": "GET"})
+        assert ok.status_code == 204 and ok.headers["Access-Control-Allow-Origin"] == "https://app.example.cn"
+        other = c.get("/healthz", headers={"Origin": "https://evil.example"})
+        assert "Access-Control-Allow-Origin" not in other.headers
