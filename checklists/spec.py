@@ -1,0 +1,46 @@
+"""Vocabulary of the checklist format: known codes and their Chinese names.
+
+These are the closed lists the validator checks against. Adding a code here is
+a format change: document it in README.md and bump the checklists that use it.
+"""
+
+from __future__ import annotations
+
+#: Institution kinds (DOMAIN.md §1), code -> Chinese name.
+KINDS: dict[str, str] = {
+    "combined": "医养结合机构（两证齐全）",
+    "care_home_clinic": "养老机构内设医疗机构",
+    "hospital_care_unit": "医疗机构内设养老机构",
+    "community_station": "社区医养结合服务站点",
+    "township_two_in_one": "两院一体",
+}
+
+#: Inspection methods, code -> Chinese name.
+METHODS: dict[str, str] = {
+    "document_review": "查阅资料",
+    "on_site": "现场查看",
+    "interview": "询问",
+    "record_sampling": "抽查记录",
+    "practical_test": "实地操作",
+}
+
+#: Finding severities, most serious first, code -> Chinese name.
+SEVERITIES: dict[str, str] = {
+    "critical": "严重",
+    "major": "较重",
+    "minor": "一般",
+}
+
+#: Item response results accepted by the scoring engine, code -> Chinese name.
+RESULTS: dict[str, str] = {
+    "pass": "符合",
+    "deduct": "扣分",
+    "fail": "不符合",
+    "na": "不适用",
+}
+
+#: Every checklist totals exactly this many points.
+TOTAL_POINTS = 100
+
+#: Points are numbers with at most this many decimal places.
+MAX_POINT_DECIMALS = 2
