@@ -22,10 +22,12 @@ API_BLUEPRINTS = [
     "inspect_api.auth.routes",
     "inspect_api.catalog.routes",
     "inspect_api.evidence.routes",
+    "inspect_api.inspections.routes",
 ]
 # Plain Flask blueprints (HTML pages, operations) outside the OpenAPI document.
 PLAIN_BLUEPRINTS = [
     "inspect_api.ops.routes",
+    "inspect_api.inspections.pages",
 ]
 
 # Idempotent tasks run at every start after indexes exist ("module:function",

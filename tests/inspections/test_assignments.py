@@ -1,0 +1,87 @@
+"""Assignments, targeted inspections and the offline bundle."""
+
+from __future__ import annotations
+
+import uuid
+
+from tests.conftest import assert_error
+
+
+def test_my_assignments_lists_own_only(client, world, as_user):
+    r = client.get("/api/v1/me/assignments", headers=as_user(world.lead_user))
+    assert r.status_code == 200, r.get_json()
+    body = r.get_json()
+    assert body["total"] == 1
+    item = body["items"][0]
+    assert item["id"] == str(world.assignment.id)
+    assert item["institution_name"] == world.institution.name
+    assert item["random"] is True
+    r = client.get("/api/v1/me/assignments", headers=as_user(world.outsider_user))
+    assert r.get_json()["total"] == 0
+    r = client.get("/api/v1/me/assignments?status=submitted", headers=as_user(world.lead_user))
+    assert r.get_json()["total"] == 0
+    due = world.assignment.due_date.isoformat()
+    r = client.get(f"/api/v1/me/assignments?date_from={due}&date_to={due}", headers=as_user(world.lead_user))
+    assert r.get_json()["total"] == 1
+    r = client.get("/api/v1/me/assignments?date_from=2099-01-01", headers=as_user(world.lead_user))
+    assert r.get_json()["total"] == 0
+
+
+def test_assignment_scope(client, world, as_user):
+    url = f"/api/v1/assignments/{world.assignment.id}"
+    assert client.get(url, headers=as_user(world.member_user)).status_code == 200
+    assert client.get(url, headers=as_user(world.office_user)).status_code == 200
+    assert_error(client.get(url, headers=as_user(world.outsider_user)), 404, "ASSIGNMENT_NOT_FOUND")
+    assert_error(client.get(url, headers=as_user(world.other_office_user)), 404, "ASSIGNMENT_NOT_FOUND")
+    assert_error(client.get(url, headers=as_user(world.institution_user)), 403)
+    assert_error(client.get("/api/v1/assignments/nonsense", headers=as_user(world.lead_user)), 404)
+
+
+def test_bundle_pins_version_and_answers_304(client, world, as_user):
+    url = f"/api/v1/assignments/{world.assignment.id}/bundle"
+    h = as_user(world.lead_user)
+    r = client.get(url, headers=h)
+    assert r.status_code == 200, r.get_json()
+    body = r.get_json()
+    etag = r.headers["ETag"]
+    assert body["checklist"]["code"] == "DB37T4086-2020"
+    assert body["checklist"]["version"] == 1
+    assert body["checklist"]["content"]["sections"]
+    assert body["assignment"]["checklist_version"] == 1
+    assert [m["role"] for m in body["team"]] == ["lead", "member"]
+    assert body["team"][0]["name"] == "张建国" and body["team"][0]["certificate_no"]
+    assert body["institution"]["latitude"] == 36.8131 and body["institution"]["longitude"] == 118.0549
+    assert body["checkin_rules"]["radius_m"] == 300
+    assert body["inspection"]["id"] == str(world.assignment.id)
+    assert body["inspection"]["code"].startswith("ZB-")
+    assert body["previous_result"] is None
+    r2 = client.get(url, headers={**h, "If-None-Match": etag})
+    assert r2.status_code == 304
+    assert r2.headers["ETag"] == etag
+    assert client.get(url, headers={**h, "If-None-Match": '"other"'}).status_code == 200
+    assert_error(client.get(url, headers=as_user(world.outsider_user)), 404)
+
+
+def test_office_creates_targeted_assignment_idempotently(client, world, as_user):
+    h = as_user(world.office_user)
+    body = {"client_id": str(uuid.uuid4()), "institution_id": str(world.institution.id),
+            "team": [str(world.member.id), str(world.outsider.id)], "reason": "complaint",
+            "reason_note": "群众投诉夜间无护理人员值班", "due_date": "2026-12-01"}
+    r = client.post("/api/v1/assignments", json=body, headers=h)
+    assert r.status_code == 201, r.get_json()
+    created = r.get_json()
+    assert created["source"] == "targeted" and created["random"] is False and created["reason"] == "complaint"
+    assert created["checklist_code"] == "DB37T4086-2020"
+    again = client.post("/api/v1/assignments", json=body, headers=h)
+    assert again.status_code == 201 and again.get_json()["id"] == created["id"]
+    listed = client.get("/api/v1/assignments?source=targeted", headers=h).get_json()
+    assert listed["total"] == 1
+    assert client.get("/api/v1/assignments", headers=as_user(world.other_office_user)).get_json()["total"] == 0
+    # Outside the office's region: 404; bad reason: 422; inspector cannot create.
+    assert_error(client.post("/api/v1/assignments", json={**body, "client_id": str(uuid.uuid4())},
+                             headers=as_user(world.other_office_user)), 404)
+    assert_error(client.post("/api/v1/assignments", json={**body, "reason": "whim"}, headers=h), 422)
+    assert_error(client.post("/api/v1/assignments", json=body, headers=as_user(world.lead_user)), 403)
+    one = client.post("/api/v1/assignments", json={**body, "client_id": str(uuid.uuid4()),
+                                                   "team": [str(world.member.id)]}, headers=h)
+    assert_error(one, 422)
