@@ -19,6 +19,9 @@ log = logging.getLogger(__name__)
 
 # One flask-smorest Blueprint per domain area; each module exposes ``blp``.
 API_BLUEPRINTS = [
+    "inspect_api.calendar.routes",
+    "inspect_api.rectification.routes",
+    "inspect_api.notify.routes",
     "inspect_api.auth.routes",
     "inspect_api.catalog.routes",
     "inspect_api.evidence.routes",
