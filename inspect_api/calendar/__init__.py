@@ -1,0 +1,1 @@
+"""The national working-day calendar as corrected by offices (overrides in the database)."""

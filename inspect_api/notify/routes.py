@@ -1,0 +1,39 @@
+"""The user's notification inbox."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from inspect_api.auth.access import current_user, login_required
+from inspect_api.clock import utcnow
+from inspect_api.notify import schemas as s
+from inspect_api.notify import service
+from inspect_api.schemas import PageArgsSchema, page_of, paginate
+
+blp = Blueprint("notify", __name__, url_prefix="/api/v1", description="站内通知")
+
+
+@blp.route("/me/notifications", methods=["GET"])
+@login_required()
+@blp.arguments(s.InboxArgsSchema, location="query")
+@blp.arguments(PageArgsSchema, location="query")
+@blp.response(200, page_of(s.NotificationSchema))
+def list_notifications(args, paging):
+    """The caller's inbox, newest first."""
+    return paginate(service.inbox(current_user(), unread=args.get("unread")), paging["page"], paging["per_page"])
+
+
+@blp.route("/me/notifications/unread-count", methods=["GET"])
+@login_required()
+@blp.response(200, s.UnreadCountSchema)
+def unread_count():
+    """Number of unread notifications."""
+    return {"unread": service.unread_count(current_user())}
+
+
+@blp.route("/me/notifications/<notification_id>/read", methods=["POST"])
+@login_required()
+@blp.response(200, s.NotificationSchema)
+def mark_read(notification_id):
+    """Mark one of the caller's notifications read (idempotent)."""
+    return service.mark_read(current_user(), notification_id, now=utcnow())

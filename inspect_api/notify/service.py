@@ -1,0 +1,253 @@
+"""Inbox first, channels after.
+
+:func:`notify` writes one inbox notification per recipient, idempotently by
+``dedupe_key`` (a replayed step never writes a second copy), and queues a
+:class:`~inspect_api.notify.models.Delivery` per configured channel.
+:func:`deliver_pending` (run by every sweep, after the escalation writes)
+attempts due deliveries with a short timeout and reschedules failures with
+exponential backoff; nothing a channel does can block or undo an inbox write.
+Receivers dedupe by the notification id carried in every payload.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import smtplib
+import time
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from typing import Any, Iterable
+
+import requests
+from bson import ObjectId
+from bson.errors import InvalidId
+from pymongo.errors import BulkWriteError
+
+from inspect_api.auth.models import User
+from inspect_api.clock import as_utc, isoformat
+from inspect_api.errors import NotFound
+from inspect_api.notify.models import Attempt, Delivery, Notification
+from inspect_api.notify.templates import render
+
+log = logging.getLogger(__name__)
+
+
+def _config(config: dict[str, Any] | None) -> dict[str, Any]:
+    if config is not None:
+        return config
+    try:
+        from flask import current_app
+
+        return current_app.config["INSPECT"]
+    except RuntimeError:
+        from inspect_api.config import load_config
+
+        return load_config()
+
+
+def notify(user_ids: Iterable[str], *, kind: str, params: dict[str, Any], data: dict[str, Any] | None = None,
+           dedupe: str, region: str | None = None, now: datetime,
+           config: dict[str, Any] | None = None) -> list[Notification]:
+    """Write one inbox notification per user (once per ``dedupe`` + user) and queue channel deliveries."""
+    users = [u for u in dict.fromkeys(str(x) for x in user_ids if x)]
+    if not users:
+        return []
+    title, body = render(kind, params)
+    docs = [{"user_id": uid, "kind": kind, "title": title, "body": body, "data": dict(data or {}),
+             "region": region, "dedupe_key": f"{dedupe}:{uid}", "created_at": now} for uid in users]
+    coll = Notification._get_collection()
+    try:
+        coll.insert_many(docs, ordered=False)
+    except BulkWriteError as exc:
+        if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
+            raise
+    keys = [d["dedupe_key"] for d in docs]
+    notes = list(Notification.objects(dedupe_key__in=keys))
+    queue_deliveries(notes, now=now, config=config)
+    return notes
+
+
+def queue_deliveries(notes: list[Notification], *, now: datetime, config: dict[str, Any] | None = None) -> None:
+    cfg = _config(config)
+    webhook_url = (cfg.get("webhook") or {}).get("url") or ""
+    smtp_host = (cfg.get("smtp") or {}).get("host") or ""
+    if not notes or not (webhook_url or smtp_host):
+        return
+    emails: dict[str, str] = {}
+    if smtp_host:
+        ids = [ObjectId(n.user_id) for n in notes if ObjectId.is_valid(n.user_id)]
+        emails = {str(u.id): u.email for u in User.objects(id__in=ids).only("email") if u.email}
+    docs = []
+    for n in notes:
+        if webhook_url:
+            docs.append({"notification_id": str(n.id), "channel": "webhook", "target": webhook_url,
+                         "status": "pending", "attempts": 0, "next_attempt_at": now, "attempts_log": [],
+                         "created_at": now})
+        if smtp_host and emails.get(n.user_id):
+            docs.append({"notification_id": str(n.id), "channel": "email", "target": emails[n.user_id],
+                         "status": "pending", "attempts": 0, "next_attempt_at": now, "attempts_log": [],
+                         "created_at": now})
+    if docs:
+        try:
+            Delivery._get_collection().insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
+                raise
+
+
+# --- channels ---------------------------------------------------------------------
+
+
+def payload(note: Notification) -> dict[str, Any]:
+    """The JSON a webhook receiver gets (dedupe by ``id``)."""
+    return {"id": str(note.id), "kind": note.kind, "title": note.title, "body": note.body,
+            "user_id": note.user_id, "region": note.region, "data": note.data or {},
+            "created_at": isoformat(note.created_at)}
+
+
+def sign(body: bytes, secret: str) -> str:
+    """``X-Signature`` header value: ``sha256=<hex HMAC-SHA256 of the body>``."""
+    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+
+def _send_webhook(delivery: Delivery, note: Notification, cfg: dict[str, Any]) -> tuple[bool, int | None, str | None]:
+    wh = cfg.get("webhook") or {}
+    body = json.dumps(payload(note), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    headers = {"Content-Type": "application/json; charset=utf-8", "X-Notification-Id": str(note.id),
+               "X-Signature": sign(body, str(wh.get("secret") or ""))}
+    timeout = float(wh.get("timeout_seconds") or 5)
+    try:
+        resp = requests.post(delivery.target, data=body, headers=headers, timeout=(timeout, timeout))
+    except requests.RequestException as exc:
+        return False, None, f"{type(exc).__name__}: {str(exc)[:300]}"
+    if 200 <= resp.status_code < 300:
+        return True, resp.status_code, None
+    return False, resp.status_code, f"HTTP {resp.status_code}"
+
+
+def _send_email(delivery: Delivery, note: Notification, cfg: dict[str, Any]) -> tuple[bool, int | None, str | None]:
+    smtp = cfg.get("smtp") or {}
+    msg = EmailMessage()
+    msg["Subject"] = note.title
+    msg["From"] = smtp.get("sender") or "noreply@localhost"
+    msg["To"] = delivery.target
+    msg["X-Notification-Id"] = str(note.id)
+    msg.set_content(note.body + "\n\n（本邮件由医养结合机构监管系统自动发送，请登录系统查看详情。）")
+    timeout = float((cfg.get("webhook") or {}).get("timeout_seconds") or 5)
+    try:
+        with smtplib.SMTP(smtp["host"], int(smtp.get("port") or 25), timeout=timeout) as client:
+            if smtp.get("starttls"):
+                client.starttls()
+            if smtp.get("username"):
+                client.login(smtp["username"], smtp.get("password") or "")
+            client.send_message(msg)
+    except (OSError, smtplib.SMTPException) as exc:
+        return False, None, f"{type(exc).__name__}: {str(exc)[:300]}"
+    return True, None, None
+
+
+SENDERS = {"webhook": _send_webhook, "email": _send_email}
+
+
+def backoff(attempts: int, cfg: dict[str, Any]) -> timedelta:
+    """Delay before the next attempt after ``attempts`` failures: base × 2^(attempts−1)."""
+    base = float((cfg.get("webhook") or {}).get("backoff_seconds") or 30)
+    return timedelta(seconds=base * (2 ** max(0, attempts - 1)))
+
+
+def deliver_one(delivery: Delivery, *, now: datetime, config: dict[str, Any] | None = None) -> bool:
+    """Attempt one delivery; log it and schedule the retry (or give up after max_attempts)."""
+    cfg = _config(config)
+    note = Notification.objects(id=delivery.notification_id).first()
+    if note is None:
+        Delivery.objects(id=delivery.id).update_one(set__status="failed")
+        return False
+    started = time.monotonic()
+    ok, status_code, error = SENDERS[delivery.channel](delivery, note, cfg)
+    attempt = Attempt(at=now, ok=ok, status_code=status_code, error=error,
+                      duration_ms=round((time.monotonic() - started) * 1000, 1))
+    attempts = delivery.attempts + 1
+    max_attempts = int((cfg.get("webhook") or {}).get("max_attempts") or 5)
+    if ok:
+        Delivery.objects(id=delivery.id).update_one(push__attempts_log=attempt, set__attempts=attempts,
+                                                    set__status="delivered", set__delivered_at=now,
+                                                    unset__next_attempt_at=True)
+    elif attempts >= max_attempts:
+        log.warning("delivery %s via %s failed for good after %d attempts: %s", delivery.id, delivery.channel,
+                    attempts, error)
+        Delivery.objects(id=delivery.id).update_one(push__attempts_log=attempt, set__attempts=attempts,
+                                                    set__status="failed", unset__next_attempt_at=True)
+    else:
+        Delivery.objects(id=delivery.id).update_one(push__attempts_log=attempt, set__attempts=attempts,
+                                                    set__next_attempt_at=now + backoff(attempts, cfg))
+    return ok
+
+
+def deliver_pending(*, now: datetime, config: dict[str, Any] | None = None, limit: int = 500,
+                    budget_seconds: float | None = None) -> dict[str, int]:
+    """Attempt due deliveries (index-served query); stops at ``limit`` or when the time budget is spent.
+
+    Each attempt first moves ``next_attempt_at`` forward with a conditional
+    update (a lease), so two sweeps never send the same attempt twice at once.
+    """
+    cfg = _config(config)
+    if budget_seconds is None:
+        budget_seconds = float(cfg.get("delivery_budget_seconds") or 30)
+    deadline = time.monotonic() + budget_seconds
+    stats = {"attempted": 0, "delivered": 0, "failed": 0}
+    due = list(Delivery.objects(status="pending", next_attempt_at__lte=now).order_by("next_attempt_at")
+               .limit(limit))
+    lease = timedelta(seconds=float((cfg.get("webhook") or {}).get("timeout_seconds") or 5) * 3)
+    for delivery in due:
+        if time.monotonic() > deadline:
+            break
+        claimed = Delivery.objects(id=delivery.id, status="pending",
+                                   next_attempt_at=delivery.next_attempt_at).update_one(
+            set__next_attempt_at=now + lease)
+        if not claimed:
+            continue
+        stats["attempted"] += 1
+        if deliver_one(delivery, now=now, config=cfg):
+            stats["delivered"] += 1
+        else:
+            stats["failed"] += 1
+    return stats
+
+
+# --- inbox ------------------------------------------------------------------------
+
+
+def inbox(user, *, unread: bool | None = None):
+    query = Notification.objects(user_id=str(user.id))
+    if unread is True:
+        query = query.filter(read_at=None)
+    elif unread is False:
+        query = query.filter(read_at__ne=None)
+    return query.order_by("-created_at", "-id")
+
+
+def unread_count(user) -> int:
+    return Notification.objects(user_id=str(user.id), read_at=None).count()
+
+
+def mark_read(user, notification_id: str, *, now: datetime) -> Notification:
+    try:
+        oid = ObjectId(str(notification_id))
+    except (InvalidId, TypeError):
+        raise NotFound("通知不存在", code="NOTIFICATION_NOT_FOUND") from None
+    Notification.objects(id=oid, user_id=str(user.id), read_at=None).update_one(set__read_at=now)
+    note = Notification.objects(id=oid, user_id=str(user.id)).first()
+    if note is None:
+        raise NotFound("通知不存在", code="NOTIFICATION_NOT_FOUND")
+    return note
+
+
+def deliveries_of(notification_id: str):
+    return Delivery.objects(notification_id=str(notification_id))
+
+
+__all__ = ["notify", "deliver_pending", "deliver_one", "sign", "payload", "inbox", "unread_count", "mark_read",
+           "as_utc"]

@@ -1,0 +1,230 @@
+"""The escalation sweep: apply every due ladder step exactly once.
+
+``run_sweep(now)``:
+
+1. **Select** findings whose indexed ``next_step_due`` is on or before
+   today's business date (Asia/Shanghai) — the only query over the large
+   collection, served by the ``next_step_due`` index.
+2. **Claim** each finding's due steps with one conditional update per finding
+   (sent as unordered bulk writes): the filter requires the finding to be
+   still escalating, its deadline unchanged and *none* of the step codes
+   already in ``step_codes``; the update pushes the step records, sets
+   ``next_step_due``, ``level``, ``overdue``/``preselected_for_notice`` and
+   marks the finding ``notify_pending`` with the claimed codes.  Two sweeps
+   racing on the same finding cannot both match, so a step is recorded once
+   whatever runs concurrently, repeatedly or after a restart; a sweep after
+   downtime sees every missed step as due and claims them all in that update.
+3. **Inbox**: for every finding marked ``notify_pending`` (claimed now, or left
+   so by a sweep that crashed after claiming), write the inbox notifications
+   of its pending steps — idempotent by ``step:<finding>:<code>:<user>`` —
+   record the overdue risk event once, then clear the mark.
+4. **Channels**: attempt due webhook / e-mail deliveries with a short timeout
+   and a time budget; failures are retried by later sweeps with backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from datetime import date, datetime, timezone
+from typing import Any
+
+from pymongo import UpdateOne
+
+from inspect_api.calendar.service import current_calendar
+from inspect_api.notify import service as notify
+from inspect_api.notify.templates import TEMPLATES
+from inspect_api.rectification import service as rs
+from inspect_api.rectification.models import ESCALATING, Finding
+from inspect_api.workdays import business_date
+
+log = logging.getLogger(__name__)
+
+STATE_ID = "sweep"
+
+
+def _dt(d: date) -> datetime:
+    """A business date as MongoDB stores DateField values (midnight UTC)."""
+    return datetime(d.year, d.month, d.day, tzinfo=timezone.utc)
+
+
+def _date(v) -> date:
+    return v.date() if isinstance(v, datetime) else v
+
+
+def claim_due_steps(now: datetime, *, cfg: dict[str, Any] | None = None, batch: int = 2000) -> dict[str, int]:
+    """Steps 1–2: record every due step once (bulk conditional updates)."""
+    cfg = rs.config(cfg)
+    ladder = rs.ladder(cfg)
+    calendar = current_calendar()
+    today = business_date(now)
+    coll = Finding._get_collection()
+    cursor = coll.find({"next_step_due": {"$lte": _dt(today)}},
+                       {"_id": 1, "status": 1, "deadline": 1, "step_codes": 1, "overdue": 1})
+    stats = {"selected": 0, "claimed_findings": 0, "steps": 0}
+    ops: list[UpdateOne] = []
+
+    def flush():
+        if ops:
+            result = coll.bulk_write(ops, ordered=False)
+            stats["claimed_findings"] += result.modified_count
+            ops.clear()
+
+    for doc in cursor:
+        stats["selected"] += 1
+        if doc.get("status") not in ESCALATING:
+            ops.append(UpdateOne({"_id": doc["_id"], "status": {"$nin": list(ESCALATING)}},
+                                 {"$set": {"next_step_due": None}}))
+            continue
+        deadline = _date(doc["deadline"])
+        done = list(doc.get("step_codes") or [])
+        due = ladder.due_steps(deadline, today, done, calendar)
+        nxt = ladder.next_due_date(deadline, done + [s.code for s in due], calendar)
+        if not due:
+            ops.append(UpdateOne({"_id": doc["_id"], "deadline": doc["deadline"], "step_codes": done},
+                                 {"$set": {"next_step_due": _dt(nxt) if nxt else None}}))
+            continue
+        codes = [s.code for s in due]
+        due_on = {s.code: d for s, d in ladder.schedule(deadline, calendar)}
+        records = [{"code": s.code, "title": s.title, "due": _dt(due_on[s.code]), "at": now,
+                    "deadline": _dt(deadline), "recipients": list(s.recipients), "notification_ids": []}
+                   for s in due]
+        sets: dict[str, Any] = {"next_step_due": _dt(nxt) if nxt else None, "level": codes[-1],
+                                "notify_pending": True, "updated_at": now}
+        overdue_steps = [(s, r) for s, r in zip(due, records) if s.offset_working_days > 0]
+        if overdue_steps and not doc.get("overdue"):
+            sets["overdue"] = True
+            sets["overdue_since"] = _dt(rs._d(calendar.add_working_days(deadline, 1)))
+        if any(s.preselect_for_notice for s in due):
+            sets["preselected_for_notice"] = True
+            sets["preselected_at"] = now
+        ops.append(UpdateOne(
+            {"_id": doc["_id"], "status": {"$in": list(ESCALATING)}, "deadline": doc["deadline"],
+             "step_codes": {"$nin": codes}},
+            {"$push": {"steps": {"$each": records}, "step_codes": {"$each": codes},
+                       "pending_steps": {"$each": codes}},
+             "$set": sets}))
+        stats["steps"] += len(codes)
+        if len(ops) >= batch:
+            flush()
+    flush()
+    return stats
+
+
+def write_pending_notifications(now: datetime, *, cfg: dict[str, Any] | None = None) -> dict[str, int]:
+    """Step 3: inbox notifications for claimed steps (idempotent), risk feedback, clear the mark."""
+    cfg = rs.config(cfg)
+    ladder = rs.ladder(cfg)
+    stats = {"notifications": 0, "findings": 0}
+    recipient_cache: dict[tuple, list[str]] = {}
+    name_cache: dict[str, str] = {}
+    for finding in Finding.objects(notify_pending=True):
+        pending = list(finding.pending_steps or [])
+        records = {s.code: s for s in finding.steps}
+        if finding.institution_id not in name_cache:
+            name_cache[finding.institution_id] = rs.institution_name(finding.institution_id)
+        for code in pending:
+            record = records.get(code)
+            if record is None:
+                continue
+            users: list[str] = []
+            for role in record.recipients:
+                key = (role, finding.institution_id, finding.region, finding.lead_inspector_id)
+                if key not in recipient_cache:
+                    recipient_cache[key] = rs.recipients(role, finding)
+                users.extend(recipient_cache[key])
+            kind = f"rectification.{code}" if f"rectification.{code}" in TEMPLATES else "rectification.step"
+            params = {"order_number": finding.order_number, "seq": finding.seq, "item_text": finding.item_text or "",
+                      "deadline": _date(record.deadline).isoformat(), "step_title": record.title,
+                      "institution_name": name_cache[finding.institution_id]}
+            notes = notify.notify(users, kind=kind, params=params,
+                                  data={"order_id": finding.order_id, "finding_id": str(finding.id),
+                                        "institution_id": finding.institution_id, "step": code,
+                                        "due": _date(record.due).isoformat()},
+                                  dedupe=f"step:{finding.id}:{code}", region=finding.region, now=now, config=cfg)
+            stats["notifications"] += len(notes)
+            try:
+                step = ladder.step(code)
+            except KeyError:
+                step = None
+            if step is not None and step.offset_working_days > 0 and not finding.risk_overdue_recorded:
+                if Finding.objects(id=finding.id, risk_overdue_recorded__ne=True).update_one(
+                        set__risk_overdue_recorded=True):
+                    rs.record_risk(finding.institution_id, overdue=1, now=now)
+            ids = [str(n.id) for n in notes]
+            Finding._get_collection().update_one({"_id": finding.id, "steps.code": code},
+                                                 {"$set": {"steps.$.notification_ids": ids}})
+        # Clear the mark unless another sweep claimed more steps meanwhile (it then finishes the job).
+        Finding._get_collection().update_one({"_id": finding.id, "pending_steps": pending},
+                                             {"$unset": {"notify_pending": "", "pending_steps": ""}})
+        stats["findings"] += 1
+    return stats
+
+
+def run_sweep(now: datetime, *, config: dict[str, Any] | None = None, deliver: bool = True) -> dict[str, Any]:
+    """One sweep as of ``now`` (aware datetime); returns figures. Safe to run repeatedly and concurrently."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    cfg = rs.config(config)
+    started = time.monotonic()
+    claimed = claim_due_steps(now, cfg=cfg)
+    t_claim = time.monotonic()
+    written = write_pending_notifications(now, cfg=cfg)
+    t_inbox = time.monotonic()
+    delivered = notify.deliver_pending(now=now, config=cfg) if deliver else {}
+    finished = time.monotonic()
+    stats = {"as_of": now.isoformat(), "business_date": business_date(now).isoformat(), **claimed,
+             "notifications": written["notifications"], "deliveries": delivered,
+             "claim_seconds": round(t_claim - started, 3), "inbox_seconds": round(t_inbox - t_claim, 3),
+             "delivery_seconds": round(finished - t_inbox, 3), "seconds": round(finished - started, 3)}
+    _record_state(now, stats)
+    log.info("sweep as of %s: %s", now.isoformat(), stats)
+    return stats
+
+
+def _record_state(now: datetime, stats: dict[str, Any]) -> None:
+    from inspect_api import db
+
+    db.database()["scheduler_state"].update_one(
+        {"_id": STATE_ID}, {"$set": {"last_run_at": datetime.now(timezone.utc), "last_as_of": now,
+                                     "last_stats": {k: v for k, v in stats.items() if k != "deliveries"}}},
+        upsert=True)
+
+
+def last_sweep_age_seconds() -> float | None:
+    from inspect_api import db
+    from inspect_api.clock import as_utc
+
+    doc = db.database()["scheduler_state"].find_one({"_id": STATE_ID})
+    if not doc or not doc.get("last_run_at"):
+        return None
+    return round((datetime.now(timezone.utc) - as_utc(doc["last_run_at"])).total_seconds(), 1)
+
+
+def readiness() -> dict[str, Any]:
+    """Readiness reporter for /readyz."""
+    return {"scheduler": {"last_sweep_age_seconds": last_sweep_age_seconds()}}
+
+
+def daily_digest(now: datetime, *, config: dict[str, Any] | None = None) -> int:
+    """One digest per office admin and business day: open, overdue, pre-selected, awaiting review."""
+    import re
+
+    from inspect_api.auth.models import User
+    from inspect_api.scoping import scope_regex
+
+    day = business_date(now).isoformat()
+    sent = 0
+    for office in User.objects(role="office_admin", active=True):
+        rx = re.compile(scope_regex(office.region))
+        base = Finding.objects(region=rx)
+        params = {"date": day, "open": base.filter(status__in=list(ESCALATING)).count(),
+                  "overdue": base.filter(overdue=True, status__in=list(ESCALATING)).count(),
+                  "preselected": base.filter(preselected_for_notice=True, status__ne="accepted").count(),
+                  "answered": base.filter(status="answered").count()}
+        if not any(params[k] for k in ("open", "overdue", "answered")):
+            continue
+        sent += len(notify.notify([str(office.id)], kind="digest.daily", params=params, data={"date": day},
+                                  dedupe=f"digest:{day}", region=office.region, now=now, config=config))
+    return sent

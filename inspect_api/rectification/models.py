@@ -1,0 +1,174 @@
+"""Rectification orders (整改通知书) and their findings.
+
+An :class:`Order` lists the findings of one submitted inspection.  Each
+:class:`Finding` is its own document so that the scheduler's sweep can select
+due findings through the ``(next_step_due)`` index and apply each escalation
+step with one atomic conditional update on that finding
+(``step_codes != code``), which is what makes repeated, overlapping or
+catching-up sweeps apply every step exactly once.
+"""
+
+from __future__ import annotations
+
+import mongoengine as me
+
+ORDER_STATUSES = {"open": "整改中", "closed": "已办结"}
+FINDING_STATUSES = {"open": "待整改", "answered": "已答复待审核", "reopened": "审核退回待重新整改",
+                    "accepted": "已通过"}
+# Statuses in which the institution owes an answer, so the escalation ladder runs.
+ESCALATING = ("open", "reopened")
+SEVERITIES = {"critical": "严重", "major": "一般", "minor": "轻微"}
+
+
+class Deduction(me.EmbeddedDocument):
+    code = me.StringField()
+    text = me.StringField()
+    points = me.FloatField()
+
+
+class StepRecord(me.EmbeddedDocument):
+    """One escalation step that happened."""
+
+    code = me.StringField(required=True)
+    title = me.StringField(required=True)
+    due = me.DateField(required=True)  # business date it fell due
+    at = me.DateTimeField(required=True)  # moment of the sweep that applied it
+    deadline = me.DateField(required=True)  # the deadline it was computed from
+    recipients = me.ListField(me.StringField())  # role keys
+    notification_ids = me.ListField(me.StringField())
+
+
+class Answer(me.EmbeddedDocument):
+    """One answer of the institution and its review."""
+
+    seq = me.IntField(required=True)
+    client_id = me.StringField()  # a retried answer with the same client_id is not stored twice
+    description = me.StringField(required=True)
+    photo_ids = me.ListField(me.StringField())
+    answered_by = me.StringField(required=True)
+    answered_at = me.DateTimeField(required=True)
+    late = me.BooleanField(default=False)
+    decision = me.StringField(choices=("accepted", "rejected"))
+    comment = me.StringField()
+    reviewed_by = me.StringField()
+    reviewed_at = me.DateTimeField()
+    new_deadline = me.DateField()
+
+
+class Extension(me.EmbeddedDocument):
+    """The one extension request a finding may have."""
+
+    reason = me.StringField(required=True)
+    requested_deadline = me.DateField(required=True)
+    previous_deadline = me.DateField(required=True)
+    requested_by = me.StringField(required=True)
+    requested_at = me.DateTimeField(required=True)
+    status = me.StringField(required=True, choices=("pending", "granted", "denied"), default="pending")
+    comment = me.StringField()
+    decided_by = me.StringField()
+    decided_at = me.DateTimeField()
+
+
+class Reinspection(me.EmbeddedDocument):
+    assignment_id = me.StringField(required=True)
+    note = me.StringField()
+    requested_by = me.StringField(required=True)
+    requested_at = me.DateTimeField(required=True)
+
+
+class Order(me.Document):
+    """A rectification order (整改通知书) for one inspection."""
+
+    number = me.StringField(required=True, unique=True)
+    inspection_id = me.StringField(required=True, unique=True)  # idempotency of open_order
+    institution_id = me.StringField(required=True)
+    region = me.StringField(required=True)
+    lead_inspector_id = me.StringField(required=True)
+    team = me.ListField(me.StringField())
+    checklist_code = me.StringField()
+    status = me.StringField(required=True, choices=tuple(ORDER_STATUSES), default="open")
+    finding_count = me.IntField(required=True)
+    concluded_at = me.DateTimeField(required=True)
+    issued_at = me.DateTimeField(required=True)
+    acknowledged_at = me.DateTimeField()
+    acknowledged_by = me.StringField()
+    closed_at = me.DateTimeField()
+    updated_at = me.DateTimeField()
+
+    meta = {
+        "collection": "rectification_orders",
+        "indexes": [
+            {"fields": ["institution_id", "-issued_at"]},
+            {"fields": ["region", "-issued_at"]},
+            {"fields": ["team", "-issued_at"]},
+            {"fields": ["status", "region"]},
+        ],
+    }
+
+
+class Finding(me.Document):
+    """One finding (问题) of an order with its deadline, answers and escalation record."""
+
+    order_id = me.StringField(required=True)
+    seq = me.IntField(required=True)
+    order_number = me.StringField(required=True)
+    institution_id = me.StringField(required=True)
+    region = me.StringField(required=True)
+    lead_inspector_id = me.StringField(required=True)
+    team = me.ListField(me.StringField())
+    item_id = me.StringField(required=True)
+    item_text = me.StringField()
+    clause = me.StringField()
+    severity = me.StringField(required=True, choices=tuple(SEVERITIES))
+    deductions = me.EmbeddedDocumentListField(Deduction)
+    points_lost = me.FloatField(default=0)
+    deadline_working_days = me.IntField(required=True)
+    reinspection_required = me.BooleanField(default=False)
+    note = me.StringField()
+    photo_ids = me.ListField(me.StringField())  # the inspection's evidence
+
+    status = me.StringField(required=True, choices=tuple(FINDING_STATUSES), default="open")
+    deadline = me.DateField(required=True)  # business date (Asia/Shanghai), last on-time day
+    original_deadline = me.DateField(required=True)
+    answers = me.EmbeddedDocumentListField(Answer)
+    extension = me.EmbeddedDocumentField(Extension)
+    reinspection = me.EmbeddedDocumentField(Reinspection)
+
+    # Escalation: steps that happened, their codes (the atomic guard), the next due date (sweep index).
+    steps = me.EmbeddedDocumentListField(StepRecord)
+    step_codes = me.ListField(me.StringField())
+    next_step_due = me.DateField()  # None when nothing is pending (answered, accepted, ladder done)
+    level = me.StringField()  # code of the latest step applied
+    overdue = me.BooleanField(default=False)
+    overdue_since = me.DateField()
+    preselected_for_notice = me.BooleanField(default=False)
+    preselected_at = me.DateTimeField()
+    # Set by the claim of a step, cleared once its inbox notifications exist (crash recovery).
+    notify_pending = me.BooleanField()
+    pending_steps = me.ListField(me.StringField())
+    risk_overdue_recorded = me.BooleanField(default=False)
+
+    created_at = me.DateTimeField(required=True)
+    updated_at = me.DateTimeField()
+    accepted_at = me.DateTimeField()
+
+    meta = {
+        "collection": "rectification_findings",
+        "indexes": [
+            {"fields": ["order_id", "seq"], "unique": True},
+            {"fields": ["next_step_due"], "sparse": True},  # the sweep
+            {"fields": ["notify_pending"], "sparse": True},  # sweep crash recovery
+            {"fields": ["institution_id", "status"]},
+            {"fields": ["region", "preselected_for_notice"]},  # notices pre-selection
+            {"fields": ["region", "overdue"]},
+        ],
+    }
+
+
+class OrderCounter(me.Document):
+    """Order number sequence per region and year (atomic $inc)."""
+
+    key = me.StringField(primary_key=True)  # "<region>-<year>"
+    seq = me.IntField(default=0)
+
+    meta = {"collection": "rectification_counters"}

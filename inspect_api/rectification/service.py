@@ -1,0 +1,555 @@
+"""Rectification orders: issue, answer, review, extensions, re-inspection.
+
+Plain functions with explicit ``now`` and acting user.  Deadlines are
+business dates (Asia/Shanghai) counted in working days on the calendar in
+force (:func:`inspect_api.calendar.service.current_calendar`).  Scoping:
+
+* institution users see their own institution's orders only;
+* office admins see orders of their region subtree and review them;
+* inspectors see orders of inspections they were on; only the lead reviews.
+
+Out-of-scope ids answer 404.  Every state change appends an audit event.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import date, datetime
+from typing import Any, Iterable
+
+from bson import ObjectId
+from bson.errors import InvalidId
+from mongoengine.errors import NotUniqueError
+from pymongo import ReturnDocument
+
+from inspect_api.audit import service as audit
+from inspect_api.auth.models import User
+from inspect_api.auth.service import actor_of
+from inspect_api.calendar.service import current_calendar
+from inspect_api.errors import Conflict, Forbidden, NotFound, Unprocessable
+from inspect_api.notify import service as notify
+from inspect_api.rectification.ladder import DEFAULT_LADDER, Ladder
+from inspect_api.rectification.models import (ESCALATING, SEVERITIES, Answer, Deduction, Extension, Finding,
+                                              Order, OrderCounter, Reinspection)
+from inspect_api.scoping import in_scope, parent_region, region_prefix, scope_regex
+from inspect_api.workdays import WorkingCalendar, business_date
+
+log = logging.getLogger(__name__)
+
+PHOTO_OWNER = "rectification_finding"
+MAX_PHOTOS_PER_ANSWER = 20
+
+
+# --- configuration ------------------------------------------------------------------
+
+
+def config(cfg: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The app configuration (the current app's, or freshly loaded outside a request)."""
+    if cfg is not None:
+        return cfg
+    try:
+        from flask import current_app
+
+        return current_app.config["INSPECT"]
+    except RuntimeError:
+        from inspect_api.config import load_config
+
+        return load_config()
+
+
+_ladders: dict[int, tuple[Any, Ladder]] = {}
+
+
+def ladder(cfg: dict[str, Any] | None = None) -> Ladder:
+    """The escalation ladder from ``[[ladder]]`` in the configuration (DEFAULT_LADDER when absent)."""
+    raw = config(cfg).get("ladder")
+    if not raw:
+        return DEFAULT_LADDER
+    key = id(raw)
+    cached = _ladders.get(key)
+    if cached is None or cached[0] is not raw:
+        cached = (raw, Ladder.from_config(raw))
+        _ladders[key] = cached
+    return cached[1]
+
+
+# --- directory adapters --------------------------------------------------------------
+
+
+def institution_name(institution_id: str) -> str:
+    from inspect_api.directory.models import Institution
+
+    oid = _oid(institution_id)
+    inst = Institution.objects(id=oid).only("name").first() if oid else None
+    return inst.name if inst is not None else "被检查机构"
+
+
+def record_risk(institution_id: str, *, now: datetime, overdue: int = 0, rejected: int = 0) -> None:
+    """Feed the draw's risk weighting: directory.service.record_risk_event (atomic $inc on Institution.risk).
+
+    Adapter: falls back to the same atomic $inc when the directory service is not importable.
+    """
+    try:
+        from inspect_api.directory.service import record_risk_event
+    except ImportError:  # pragma: no cover - only while the directory service is not installed
+        from inspect_api.directory.models import Institution
+
+        inc = {k: v for k, v in (("risk.overdue_rectifications", overdue), ("risk.rejected_answers", rejected)) if v}
+        Institution._get_collection().update_one({"_id": _oid(institution_id)},
+                                                 {"$inc": inc, "$set": {"risk.updated_at": now}})
+        return
+    record_risk_event(institution_id, overdue_rectifications=overdue, rejected_answers=rejected, now=now)
+
+
+def _active_ids(query) -> list[str]:
+    return [str(u.id) for u in query.filter(active=True).only("id")]
+
+
+def recipients(role: str, finding: Finding) -> list[str]:
+    """User ids behind a ladder recipient role for ``finding``.
+
+    institution → the institution's accounts; lead_inspector → the lead's
+    account; county_office → office admins of the institution's own region;
+    department → office admins of the enclosing region (the supervising
+    department above the county); leadership_office → office admins of every
+    enclosing region (city and province leadership-group offices).
+    """
+    if role == "institution":
+        return _active_ids(User.objects(role="institution", institution_id=finding.institution_id))
+    if role == "lead_inspector":
+        return _active_ids(User.objects(role="inspector", inspector_id=finding.lead_inspector_id))
+    if role == "county_office":
+        return _active_ids(User.objects(role="office_admin", region=finding.region))
+    parents = []
+    code = finding.region
+    while (code := parent_region(code)) is not None:
+        parents.append(code)
+    if role == "department":
+        return _active_ids(User.objects(role="office_admin", region__in=parents[:1])) if parents else []
+    if role == "leadership_office":
+        return _active_ids(User.objects(role="office_admin", region__in=parents)) if parents else []
+    return []
+
+
+def reviewers_of(finding: Finding) -> list[str]:
+    return recipients("lead_inspector", finding) + recipients("county_office", finding)
+
+
+def template_params(finding: Finding, **extra: Any) -> dict[str, Any]:
+    params = {"order_number": finding.order_number, "seq": finding.seq, "item_text": finding.item_text or "",
+              "deadline": _d(finding.deadline).isoformat(), "institution_name": institution_name(finding.institution_id)}
+    params.update(extra)
+    return params
+
+
+def _data(finding: Finding, **extra: Any) -> dict[str, Any]:
+    return {"order_id": finding.order_id, "finding_id": str(finding.id), "institution_id": finding.institution_id,
+            **extra}
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def _d(value: date | datetime | None) -> date | None:
+    """DateField values come back as datetimes from some stores: normalise to date."""
+    if isinstance(value, datetime):
+        return value.date()
+    return value
+
+
+def _oid(value: str) -> ObjectId | None:
+    try:
+        return ObjectId(str(value))
+    except (InvalidId, TypeError):
+        return None
+
+
+def _next_number(region: str, year: int) -> str:
+    coll = OrderCounter._get_collection()
+    doc = coll.find_one_and_update({"_id": f"{region}-{year}"}, {"$inc": {"seq": 1}}, upsert=True,
+                                   return_document=ReturnDocument.AFTER)
+    return f"ZG-{region}-{year}-{doc['seq']:04d}"
+
+
+def schedule_next(finding: Finding, deadline: date, calendar: WorkingCalendar | None = None,
+                  cfg: dict[str, Any] | None = None) -> date | None:
+    return ladder(cfg).next_due_date(deadline, finding.step_codes or [], calendar or current_calendar())
+
+
+# --- issuing ----------------------------------------------------------------------------
+
+
+def open_order(*, inspection_id: str, institution_id: str, region: str, lead_inspector_id: str, team: list[str],
+               checklist_code: str, findings: list[dict], concluded_at: datetime, now: datetime) -> Order | None:
+    """Issue the rectification order of a submitted inspection (idempotent by ``inspection_id``).
+
+    Returns None when there are no findings.  A replay returns the first order
+    and completes any step a crashed first call left undone (findings are
+    keyed by (order, seq), the notification by a dedupe key).
+    """
+    if not findings:
+        return None
+    calendar = current_calendar()
+    start = business_date(concluded_at)
+    order = Order.objects(inspection_id=str(inspection_id)).first()
+    if order is None:
+        order = Order(number=_next_number(region, start.year), inspection_id=str(inspection_id),
+                      institution_id=str(institution_id), region=region, lead_inspector_id=str(lead_inspector_id),
+                      team=[str(t) for t in team], checklist_code=checklist_code, status="open",
+                      finding_count=len(findings), concluded_at=concluded_at, issued_at=now, updated_at=now)
+        try:
+            order.save(force_insert=True)
+        except NotUniqueError:
+            order = Order.objects.get(inspection_id=str(inspection_id))
+        else:
+            audit.record("rectification.order_issued", target_type="rectification_order", target_id=str(order.id),
+                         region=region, data={"number": order.number, "inspection_id": str(inspection_id),
+                                              "findings": len(findings)}, now=now)
+    existing = {f.seq for f in Finding.objects(order_id=str(order.id)).only("seq")}
+    for seq, raw in enumerate(findings, start=1):
+        if seq in existing:
+            continue
+        severity = raw["severity"]
+        if severity not in SEVERITIES:
+            raise Unprocessable("问题严重程度无效", code="SEVERITY_INVALID", details={"severity": severity})
+        days = int(raw["deadline_working_days"])
+        if days < 1:
+            raise Unprocessable("整改期限至少 1 个工作日", code="DEADLINE_INVALID")
+        deadline = calendar.add_working_days(start, days)
+        finding = Finding(
+            order_id=str(order.id), seq=seq, order_number=order.number, institution_id=order.institution_id,
+            region=order.region, lead_inspector_id=order.lead_inspector_id, team=list(order.team),
+            item_id=str(raw["item_id"]), item_text=raw.get("item_text"), clause=raw.get("clause"),
+            severity=severity,
+            deductions=[Deduction(code=d.get("code"), text=d.get("text"), points=d.get("points"))
+                        for d in raw.get("deductions") or []],
+            points_lost=float(raw.get("points_lost") or 0), deadline_working_days=days,
+            reinspection_required=bool(raw.get("reinspection_required")), note=raw.get("note"),
+            photo_ids=[str(p) for p in raw.get("photo_ids") or []], status="open", deadline=deadline,
+            original_deadline=deadline, created_at=now, updated_at=now)
+        finding.next_step_due = ladder().next_due_date(deadline, [], calendar)
+        try:
+            finding.save(force_insert=True)
+        except NotUniqueError:
+            pass
+    first = Finding.objects(order_id=str(order.id)).order_by("deadline").first()
+    notify.notify(recipients("institution", first), kind="rectification.issued",
+                  params=template_params(first, finding_count=order.finding_count),
+                  data={"order_id": str(order.id), "institution_id": order.institution_id},
+                  dedupe=f"order-issued:{order.id}", region=order.region, now=now)
+    return order
+
+
+# --- reading and scoping -------------------------------------------------------------------
+
+
+def _visible(user, order: Order) -> bool:
+    if user.role == "office_admin":
+        return in_scope(user.region, order.region)
+    if user.role == "institution":
+        return bool(user.institution_id) and user.institution_id == order.institution_id
+    if user.role == "inspector":
+        return bool(user.inspector_id) and user.inspector_id in (order.team or [])
+    return False
+
+
+def order_in_scope(user, order_id: str) -> Order:
+    oid = _oid(order_id)
+    order = Order.objects(id=oid).first() if oid else None
+    if order is None or not _visible(user, order):
+        raise NotFound("整改通知书不存在", code="ORDER_NOT_FOUND")
+    return order
+
+
+def finding_in_scope(user, order_id: str, finding_id: str) -> tuple[Order, Finding]:
+    order = order_in_scope(user, order_id)
+    oid = _oid(finding_id)
+    finding = Finding.objects(id=oid, order_id=str(order.id)).first() if oid else None
+    if finding is None:
+        raise NotFound("整改问题不存在", code="FINDING_NOT_FOUND")
+    return order, finding
+
+
+def list_orders(user, *, status: str | None = None, institution_id: str | None = None):
+    if user.role == "institution":
+        if not user.institution_id:
+            return Order.objects(id=None)
+        query = Order.objects(institution_id=user.institution_id)
+    elif user.role == "office_admin":
+        query = Order.objects(region=re.compile(scope_regex(user.region)))
+        if institution_id:
+            query = query.filter(institution_id=institution_id)
+    elif user.role == "inspector":
+        if not user.inspector_id:
+            return Order.objects(id=None)
+        query = Order.objects(team=user.inspector_id)
+    else:
+        return Order.objects(id=None)
+    if status:
+        query = query.filter(status=status)
+    return query.order_by("-issued_at", "-id")
+
+
+def findings_of(order: Order) -> list[Finding]:
+    return list(Finding.objects(order_id=str(order.id)).order_by("seq"))
+
+
+# --- institution side -----------------------------------------------------------------------
+
+
+def _require_institution(user, order: Order) -> None:
+    if user.role != "institution":
+        raise Forbidden("仅被检查机构可以执行此操作", code="ROLE_FORBIDDEN")
+
+
+def _require_open(order: Order) -> None:
+    if order.status == "closed":
+        raise Conflict("整改通知书已办结，不能再修改", code="ORDER_CLOSED")
+
+
+def acknowledge(user, order_id: str, *, now: datetime) -> Order:
+    order = order_in_scope(user, order_id)
+    _require_institution(user, order)
+    if Order.objects(id=order.id, acknowledged_at=None).update_one(set__acknowledged_at=now,
+                                                                  set__acknowledged_by=str(user.id),
+                                                                  set__updated_at=now):
+        audit.record("rectification.order_acknowledged", actor=actor_of(user), target_type="rectification_order",
+                     target_id=str(order.id), region=order.region, now=now)
+    order.reload()
+    return order
+
+
+def _check_photos(finding: Finding, photo_ids: list[str]) -> list[str]:
+    from inspect_api.evidence.models import Evidence
+
+    ids = list(dict.fromkeys(str(p) for p in photo_ids))
+    if len(ids) > MAX_PHOTOS_PER_ANSWER:
+        raise Unprocessable(f"每次答复最多 {MAX_PHOTOS_PER_ANSWER} 张照片", code="TOO_MANY_PHOTOS")
+    oids = [_oid(p) for p in ids]
+    found = {str(e.id) for e in Evidence.objects(id__in=[o for o in oids if o], owner_type=PHOTO_OWNER,
+                                                 owner_id=str(finding.id), kind="photo").only("id")}
+    missing = [p for p in ids if p not in found]
+    if missing:
+        raise Unprocessable("照片不存在或不属于该整改问题，请先上传", code="PHOTO_NOT_FOUND",
+                            details={"photo_ids": missing})
+    return ids
+
+
+def answer(user, order_id: str, finding_id: str, *, description: str, photo_ids: list[str],
+           client_id: str | None = None, now: datetime) -> Finding:
+    """The institution answers one finding (description + photos uploaded for it)."""
+    order, finding = finding_in_scope(user, order_id, finding_id)
+    _require_institution(user, order)
+    if client_id and any(a.client_id == client_id for a in finding.answers):
+        return finding
+    _require_open(order)
+    if finding.status == "answered":
+        raise Conflict("该问题已答复，正在审核中", code="ANSWER_PENDING_REVIEW")
+    if finding.status == "accepted":
+        raise Conflict("该问题已整改通过", code="FINDING_ALREADY_ACCEPTED")
+    ids = _check_photos(finding, photo_ids)
+    today = business_date(now)
+    ans = Answer(seq=len(finding.answers) + 1, client_id=client_id, description=description, photo_ids=ids,
+                 answered_by=str(user.id), answered_at=now, late=today > _d(finding.deadline))
+    updated = Finding.objects(id=finding.id, status__in=ESCALATING, answers__size=len(finding.answers)).update_one(
+        push__answers=ans, set__status="answered", set__next_step_due=None, set__updated_at=now)
+    if not updated:
+        raise Conflict("问题状态已变化，请刷新后重试", code="FINDING_STATE_CHANGED")
+    finding.reload()
+    audit.record("rectification.answered", actor=actor_of(user), target_type="rectification_finding",
+                 target_id=str(finding.id), region=finding.region,
+                 data={"order_id": finding.order_id, "answer": ans.seq, "late": ans.late, "photos": len(ids)}, now=now)
+    notify.notify(reviewers_of(finding), kind="rectification.answered", params=template_params(finding),
+                  data=_data(finding, answer=ans.seq), dedupe=f"answered:{finding.id}:{ans.seq}",
+                  region=finding.region, now=now)
+    return finding
+
+
+def add_photo(user, order_id: str, finding_id: str, *, data: bytes, client_id: str, now: datetime):
+    """Store an answer photo through the evidence pipeline (idempotent by client_id)."""
+    from inspect_api.evidence.service import store_photo
+
+    order, finding = finding_in_scope(user, order_id, finding_id)
+    _require_institution(user, order)
+    _require_open(order)
+    if finding.status == "accepted":
+        raise Conflict("该问题已整改通过", code="FINDING_ALREADY_ACCEPTED")
+    photo = store_photo(data, owner_type=PHOTO_OWNER, owner_id=str(finding.id), institution_id=finding.institution_id,
+                        region=finding.region, label=finding.order_number, client_id=client_id,
+                        uploaded_by=str(user.id), item_id=finding.item_id, now=now, team=list(finding.team))
+    audit.record("rectification.photo_uploaded", actor=actor_of(user), target_type="rectification_finding",
+                 target_id=str(finding.id), region=finding.region, data={"photo_id": str(photo.id),
+                                                                         "sha256": photo.sha256}, now=now)
+    return photo
+
+
+def request_extension(user, order_id: str, finding_id: str, *, reason: str, requested_deadline: date,
+                      now: datetime) -> Finding:
+    """One extension request per finding; the requested date must lie after the current deadline."""
+    order, finding = finding_in_scope(user, order_id, finding_id)
+    _require_institution(user, order)
+    _require_open(order)
+    if finding.extension is not None:
+        raise Conflict("每个问题只能申请一次延期", code="EXTENSION_ALREADY_REQUESTED")
+    if finding.status == "accepted":
+        raise Conflict("该问题已整改通过", code="FINDING_ALREADY_ACCEPTED")
+    current = _d(finding.deadline)
+    if requested_deadline <= current:
+        raise Unprocessable("申请的新期限须晚于当前整改期限", code="EXTENSION_NOT_AFTER_DEADLINE",
+                            details={"deadline": current.isoformat(),
+                                     "requested_deadline": requested_deadline.isoformat()})
+    ext = Extension(reason=reason, requested_deadline=requested_deadline, previous_deadline=current,
+                    requested_by=str(user.id), requested_at=now, status="pending")
+    if not Finding.objects(id=finding.id, extension=None).update_one(set__extension=ext, set__updated_at=now):
+        raise Conflict("每个问题只能申请一次延期", code="EXTENSION_ALREADY_REQUESTED")
+    finding.reload()
+    audit.record("rectification.extension_requested", actor=actor_of(user), target_type="rectification_finding",
+                 target_id=str(finding.id), region=finding.region,
+                 data={"reason": reason, "requested_deadline": requested_deadline.isoformat()}, now=now)
+    notify.notify(reviewers_of(finding), kind="rectification.extension_requested",
+                  params=template_params(finding, requested_deadline=requested_deadline.isoformat(), reason=reason),
+                  data=_data(finding), dedupe=f"extension-requested:{finding.id}", region=finding.region, now=now)
+    return finding
+
+
+# --- review side ------------------------------------------------------------------------------
+
+
+def _require_reviewer(user, order: Order) -> None:
+    if user.role == "office_admin":
+        return
+    if user.role == "inspector" and user.inspector_id and user.inspector_id == order.lead_inspector_id:
+        return
+    if user.role == "inspector":
+        raise Forbidden("仅检查组组长或辖区办公室可以审核", code="NOT_LEAD_INSPECTOR")
+    raise Forbidden("仅检查组组长或辖区办公室可以审核", code="ROLE_FORBIDDEN")
+
+
+def _maybe_close(order: Order, user, now: datetime) -> None:
+    if Finding.objects(order_id=str(order.id), status__ne="accepted").count():
+        return
+    if Order.objects(id=order.id, status="open").update_one(set__status="closed", set__closed_at=now,
+                                                           set__updated_at=now):
+        audit.record("rectification.order_closed", actor=actor_of(user), target_type="rectification_order",
+                     target_id=str(order.id), region=order.region, now=now)
+        first = Finding.objects(order_id=str(order.id)).order_by("seq").first()
+        notify.notify(recipients("institution", first) + recipients("lead_inspector", first),
+                      kind="rectification.closed", params=template_params(first),
+                      data={"order_id": str(order.id)}, dedupe=f"order-closed:{order.id}", region=order.region,
+                      now=now)
+
+
+def review(user, order_id: str, finding_id: str, *, decision: str, comment: str,
+           new_deadline: date | None = None, now: datetime) -> Finding:
+    """Accept or reject the pending answer; rejection reopens the finding with a new deadline."""
+    order, finding = finding_in_scope(user, order_id, finding_id)
+    _require_reviewer(user, order)
+    _require_open(order)
+    if finding.status != "answered" or not finding.answers:
+        raise Conflict("该问题没有待审核的答复", code="NO_ANSWER_TO_REVIEW")
+    today = business_date(now)
+    calendar = current_calendar()
+    idx = len(finding.answers) - 1
+    prefix = f"answers__{idx}__"
+    common = {f"set__{prefix}decision": "accepted" if decision == "accept" else "rejected",
+              f"set__{prefix}comment": comment, f"set__{prefix}reviewed_by": str(user.id),
+              f"set__{prefix}reviewed_at": now, "set__updated_at": now}
+    if decision == "accept":
+        ok = Finding.objects(id=finding.id, status="answered").update_one(
+            set__status="accepted", set__accepted_at=now, set__next_step_due=None, **common)
+    else:
+        if new_deadline is None:
+            new_deadline = calendar.add_working_days(today, finding.deadline_working_days)
+        elif new_deadline <= today:
+            raise Unprocessable("新的整改期限须晚于今天", code="NEW_DEADLINE_NOT_IN_FUTURE",
+                                details={"new_deadline": new_deadline.isoformat()})
+        ok = Finding.objects(id=finding.id, status="answered").update_one(
+            set__status="reopened", set__deadline=new_deadline,
+            set__next_step_due=schedule_next(finding, new_deadline, calendar),
+            **{f"set__{prefix}new_deadline": new_deadline}, **common)
+    if not ok:
+        raise Conflict("问题状态已变化，请刷新后重试", code="FINDING_STATE_CHANGED")
+    finding.reload()
+    audit.record(f"rectification.answer_{'accepted' if decision == 'accept' else 'rejected'}", actor=actor_of(user),
+                 target_type="rectification_finding", target_id=str(finding.id), region=finding.region,
+                 data={"answer": idx + 1, "comment": comment,
+                       "new_deadline": new_deadline.isoformat() if new_deadline else None}, now=now)
+    kind = "rectification.accepted" if decision == "accept" else "rectification.rejected"
+    notify.notify(recipients("institution", finding), kind=kind, params=template_params(finding, comment=comment),
+                  data=_data(finding, answer=idx + 1), dedupe=f"review:{finding.id}:{idx + 1}",
+                  region=finding.region, now=now)
+    if decision == "reject":
+        record_risk(finding.institution_id, rejected=1, now=now)
+    else:
+        _maybe_close(order, user, now)
+    return finding
+
+
+def decide_extension(user, order_id: str, finding_id: str, *, approve: bool, comment: str,
+                     now: datetime) -> Finding:
+    order, finding = finding_in_scope(user, order_id, finding_id)
+    _require_reviewer(user, order)
+    _require_open(order)
+    if finding.extension is None or finding.extension.status != "pending":
+        raise Conflict("没有待审批的延期申请", code="NO_PENDING_EXTENSION")
+    updates: dict[str, Any] = {"set__extension__status": "granted" if approve else "denied",
+                               "set__extension__comment": comment, "set__extension__decided_by": str(user.id),
+                               "set__extension__decided_at": now, "set__updated_at": now}
+    if approve:
+        new_deadline = _d(finding.extension.requested_deadline)
+        updates["set__deadline"] = new_deadline
+        if finding.status in ESCALATING:
+            updates["set__next_step_due"] = schedule_next(finding, new_deadline)
+        if new_deadline >= business_date(now):
+            updates["set__overdue"] = False
+    if not Finding.objects(id=finding.id, extension__status="pending").update_one(**updates):
+        raise Conflict("延期申请状态已变化", code="FINDING_STATE_CHANGED")
+    finding.reload()
+    audit.record("rectification.extension_decided", actor=actor_of(user), target_type="rectification_finding",
+                 target_id=str(finding.id), region=finding.region,
+                 data={"approved": approve, "comment": comment, "deadline": _d(finding.deadline).isoformat()}, now=now)
+    notify.notify(recipients("institution", finding), kind="rectification.extension_decided",
+                  params=template_params(finding, decision_text="已批准" if approve else "未批准", comment=comment),
+                  data=_data(finding), dedupe=f"extension-decided:{finding.id}", region=finding.region, now=now)
+    return finding
+
+
+def require_reinspection(user, order_id: str, finding_id: str, *, note: str | None, now: datetime) -> Finding:
+    """On-site re-inspection (复查) of a critical finding: a targeted assignment for the same team."""
+    from inspect_api.inspections.service import create_assignment
+
+    order, finding = finding_in_scope(user, order_id, finding_id)
+    _require_reviewer(user, order)
+    _require_open(order)
+    if finding.severity != "critical":
+        raise Unprocessable("仅严重问题可以要求现场复查", code="REINSPECTION_ONLY_CRITICAL")
+    assignment = create_assignment(
+        institution_id=finding.institution_id, region=finding.region, team=list(order.team), source="targeted",
+        checklist_code=order.checklist_code or "", now=now, reason="reinspection",
+        reason_note=note or f"整改复查：{finding.order_number} 第 {finding.seq} 项",
+        dedupe_key=f"reinspection:{order.id}:{finding.id}", parent_order_id=str(order.id), created_by=str(user.id))
+    if Finding.objects(id=finding.id, reinspection=None).update_one(
+            set__reinspection=Reinspection(assignment_id=str(assignment.id), note=note, requested_by=str(user.id),
+                                           requested_at=now),
+            set__reinspection_required=True, set__updated_at=now):
+        audit.record("rectification.reinspection_required", actor=actor_of(user),
+                     target_type="rectification_finding", target_id=str(finding.id), region=finding.region,
+                     data={"assignment_id": str(assignment.id)}, now=now)
+        lead = Finding(lead_inspector_id=finding.lead_inspector_id)
+        notify.notify(recipients("institution", finding) + recipients("lead_inspector", lead),
+                      kind="rectification.reinspection", params=template_params(finding),
+                      data=_data(finding, assignment_id=str(assignment.id)),
+                      dedupe=f"reinspection:{finding.id}", region=finding.region, now=now)
+    finding.reload()
+    return finding
+
+
+def preselected_for_notice(region: str) -> Iterable[Finding]:
+    """Findings the ladder pre-selected for the next public notice, in ``region``'s subtree."""
+    return Finding.objects(region=re.compile(scope_regex(region)), preselected_for_notice=True).order_by("region")
+
+
+__all__ = ["open_order", "order_in_scope", "finding_in_scope", "list_orders", "acknowledge", "answer", "add_photo",
+           "request_extension", "review", "decide_extension", "require_reinspection", "ladder", "recipients",
+           "region_prefix", "preselected_for_notice"]
