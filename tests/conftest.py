@@ -11,6 +11,7 @@ from typing import Any, Callable
 import pytest
 
 from inspect_api.app import create_app
+from inspect_api.config import load_config
 from inspect_api.auth import passwords
 from inspect_api.auth.models import User
 from inspect_api.clock import utcnow
@@ -24,13 +25,12 @@ def app_factory():
     """Build an app with extra config overrides (fresh store each call)."""
 
     def build(**overrides: Any):
-        app = create_app("testing", overrides=overrides)
         # mongomock clients share one in-process store, and a real server keeps
-        # data between runs: start every test from an empty database.
-        name = db.database().name
-        db.database().client.drop_database(name)
-        db.ensure_indexes()
-        return app
+        # data between runs: start every test from an empty database, then let
+        # the app create indexes and its reference data as it does in production.
+        db.connect(load_config("testing", overrides))
+        db.database().client.drop_database(db.database().name)
+        return create_app("testing", overrides=overrides)
 
     return build
 

@@ -15,7 +15,7 @@ def test_logins_and_user_changes_are_chained(client, make_user, login):
     client.post("/api/v1/auth/login", json={"username": "aud", "password": "wrong"})
     headers = login(office)
     client.post("/api/v1/users", headers=headers, json={"username": "newbie", "password": "Secret123",
-                                                         "role": "inspector", "region": "370302"})
+                                                         "role": "office_admin", "region": "370302"})
     actions = [e.action for e in AuditEvent.objects.order_by("seq")]
     assert actions == ["auth.login_failed", "auth.login", "user.create"]
     assert audit.verify_chain().ok

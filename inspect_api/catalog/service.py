@@ -23,6 +23,13 @@ from inspect_api.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, U
 log = logging.getLogger(__name__)
 
 
+def _standard_label(content: dict[str, Any]) -> str | None:
+    standard = content.get("standard")
+    if isinstance(standard, dict):
+        return " ".join(filter(None, [standard.get("code"), standard.get("title")])) or None
+    return standard
+
+
 def _item_count(content: dict[str, Any]) -> int:
     return sum(len(section.get("items", [])) for section in content.get("sections", []))
 
@@ -56,7 +63,7 @@ def _store(content: dict[str, Any], *, status: str, source: str, now: datetime,
                                     "content_hash": existing.content_hash})
         return existing, False
     version = ChecklistVersion(code=content["code"], version=int(content["version"]), title=content["title"],
-                               standard=content.get("standard"), status=status, content=content,
+                               standard=_standard_label(content), status=status, content=content,
                                content_hash=digest, item_count=_item_count(content), source=source,
                                created_by=created_by, created_at=now,
                                published_at=now if status == "published" else None)

@@ -125,7 +125,7 @@ def test_office_creates_user_in_region_only(client, make_user, login):
     county = make_user("office_admin", "370302", username="county")
     headers = login(county)
     ok = client.post("/api/v1/users", headers=headers, json={
-        "username": "insp1", "password": "Secret123", "role": "inspector", "region": "370302"})
+        "username": "insp1", "password": "Secret123", "role": "office_admin", "region": "370302"})
     assert ok.status_code == 201, ok.get_json()
     assert_error(client.post("/api/v1/users", headers=headers, json={
         "username": "insp2", "password": "Secret123", "role": "office_admin", "region": "370400"}),
@@ -134,9 +134,9 @@ def test_office_creates_user_in_region_only(client, make_user, login):
         "username": "insp3", "password": "Secret123", "role": "office_admin", "region": "370300"}),
         403, "REGION_OUT_OF_SCOPE")
     assert_error(client.post("/api/v1/users", headers=headers, json={
-        "username": "insp1", "password": "Secret123", "role": "inspector", "region": "370302"}), 409)
+        "username": "insp1", "password": "Secret123", "role": "office_admin", "region": "370302"}), 409)
     assert_error(client.post("/api/v1/users", headers=headers, json={
-        "username": "insp4", "password": "short", "role": "inspector", "region": "370302"}), 422)
+        "username": "insp4", "password": "short", "role": "office_admin", "region": "370302"}), 422)
     assert_error(client.post("/api/v1/users", headers=headers, json={
         "username": "insp5", "password": "Secret123", "role": "superuser", "region": "370302"}), 422)
 
