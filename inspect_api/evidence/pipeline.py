@@ -100,6 +100,13 @@ _TRANSPOSE = {
 _DISPLAY_RESAMPLE = Image.Resampling.BILINEAR
 _THUMB_RESAMPLE = Image.Resampling.BICUBIC
 _REDUCING_GAP = 2.0
+# The thumbnail is a 1920 -> 320 step: Image.reduce (box average) does most
+# of it, bicubic the last <= 1.5x (half the cost of a 2.0 gap, same look at
+# thumbnail size).
+_THUMB_REDUCING_GAP = 1.5
+
+# The watermark strip: pixels scaled to 40 %, i.e. black at 60 % opacity.
+_DARKEN_LUT = [v * 40 // 100 for v in range(256)] * 3
 
 _MB = 1024 * 1024
 
@@ -484,7 +491,7 @@ def watermark_lines(label: str, when: datetime, gps: tuple[float, float] | None)
 
 
 def _watermark(im: Image.Image, lines: list[str]) -> None:
-    """Draw ``lines`` in white on a darkened (55 % black) strip at the bottom, in place."""
+    """Draw ``lines`` in white on a darkened (60 % black) strip at the bottom, in place (RGB)."""
     w, h = im.size
     size = max(9, min(w, h) // 40)
     pad = max(3, size // 3)
@@ -497,11 +504,10 @@ def _watermark(im: Image.Image, lines: list[str]) -> None:
     line_h = round(size * 1.25)
     strip_h = min(h, line_h * len(lines) + 2 * pad)
     box = (0, h - strip_h, w, h)
-    strip = im.crop(box).point(lambda v: v * 45 // 100)
+    strip = im.crop(box).point(_DARKEN_LUT)
     draw = ImageDraw.Draw(strip)
     for i, line in enumerate(lines):
-        draw.text((pad, pad + i * line_h), line, font=font, fill=(255, 255, 255),
-                  stroke_width=max(1, size // 20), stroke_fill=(0, 0, 0))
+        draw.text((pad, pad + i * line_h), line, font=font, fill=(255, 255, 255))
     im.paste(strip, box)
 
 
@@ -566,7 +572,7 @@ def process_photo(data: bytes, *, label: str, now: datetime,
     dw, dh = display.size
     thumb_size = _fit(dw, dh, limits.thumb_max)
     if thumb_size != display.size:
-        thumb = display.resize(thumb_size, _THUMB_RESAMPLE, reducing_gap=_REDUCING_GAP)
+        thumb = display.resize(thumb_size, _THUMB_RESAMPLE, reducing_gap=_THUMB_REDUCING_GAP)
     else:
         thumb = display.copy()
     p_hash = phash(thumb)
