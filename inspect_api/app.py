@@ -23,6 +23,7 @@ API_BLUEPRINTS = [
     "inspect_api.rectification.routes",
     "inspect_api.notify.routes",
     "inspect_api.auth.routes",
+    "inspect_api.directory.routes",
     "inspect_api.catalog.routes",
     "inspect_api.evidence.routes",
     "inspect_api.inspections.routes",
@@ -30,6 +31,7 @@ API_BLUEPRINTS = [
 # Plain Flask blueprints (HTML pages, operations) outside the OpenAPI document.
 PLAIN_BLUEPRINTS = [
     "inspect_api.ops.routes",
+    "inspect_api.directory.pages",
     "inspect_api.inspections.pages",
 ]
 

@@ -18,6 +18,7 @@ DEMO_PASSWORD = "demo12345"
 
 SEEDERS = [
     "inspect_api.auth.demo",
+    "inspect_api.directory.demo",
 ]
 
 

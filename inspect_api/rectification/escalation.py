@@ -53,6 +53,19 @@ def _date(v) -> date:
     return v.date() if isinstance(v, datetime) else v
 
 
+def _bulk_update(coll, ops: list[tuple[dict, dict]]) -> int:
+    """Unordered bulk of conditional updates; returns how many documents they modified.
+
+    The embedded stand-in's bulk_write does not accept current pymongo
+    operations, so there each update is sent on its own (same semantics).
+    """
+    from inspect_api import db
+
+    if db.is_embedded():
+        return sum(coll.update_one(f, u).modified_count for f, u in ops)
+    return coll.bulk_write([UpdateOne(f, u) for f, u in ops], ordered=False).modified_count
+
+
 def claim_due_steps(now: datetime, *, cfg: dict[str, Any] | None = None, batch: int = 2000) -> dict[str, int]:
     """Steps 1–2: record every due step once (bulk conditional updates)."""
     cfg = rs.config(cfg)
@@ -63,27 +76,26 @@ def claim_due_steps(now: datetime, *, cfg: dict[str, Any] | None = None, batch: 
     cursor = coll.find({"next_step_due": {"$lte": _dt(today)}},
                        {"_id": 1, "status": 1, "deadline": 1, "step_codes": 1, "overdue": 1})
     stats = {"selected": 0, "claimed_findings": 0, "steps": 0}
-    ops: list[UpdateOne] = []
+    ops: list[tuple[dict, dict]] = []
 
     def flush():
         if ops:
-            result = coll.bulk_write(ops, ordered=False)
-            stats["claimed_findings"] += result.modified_count
+            stats["claimed_findings"] += _bulk_update(coll, ops)
             ops.clear()
 
     for doc in cursor:
         stats["selected"] += 1
         if doc.get("status") not in ESCALATING:
-            ops.append(UpdateOne({"_id": doc["_id"], "status": {"$nin": list(ESCALATING)}},
-                                 {"$set": {"next_step_due": None}}))
+            ops.append(({"_id": doc["_id"], "status": {"$nin": list(ESCALATING)}},
+                        {"$set": {"next_step_due": None}}))
             continue
         deadline = _date(doc["deadline"])
         done = list(doc.get("step_codes") or [])
         due = ladder.due_steps(deadline, today, done, calendar)
         nxt = ladder.next_due_date(deadline, done + [s.code for s in due], calendar)
         if not due:
-            ops.append(UpdateOne({"_id": doc["_id"], "deadline": doc["deadline"], "step_codes": done},
-                                 {"$set": {"next_step_due": _dt(nxt) if nxt else None}}))
+            ops.append(({"_id": doc["_id"], "deadline": doc["deadline"], "step_codes": done},
+                        {"$set": {"next_step_due": _dt(nxt) if nxt else None}}))
             continue
         codes = [s.code for s in due]
         due_on = {s.code: d for s, d in ladder.schedule(deadline, calendar)}
@@ -99,7 +111,7 @@ def claim_due_steps(now: datetime, *, cfg: dict[str, Any] | None = None, batch: 
         if any(s.preselect_for_notice for s in due):
             sets["preselected_for_notice"] = True
             sets["preselected_at"] = now
-        ops.append(UpdateOne(
+        ops.append((
             {"_id": doc["_id"], "status": {"$in": list(ESCALATING)}, "deadline": doc["deadline"],
              "step_codes": {"$nin": codes}},
             {"$push": {"steps": {"$each": records}, "step_codes": {"$each": codes},
