@@ -110,6 +110,7 @@ class Inspector(me.Document):
         "collection": "inspectors",
         "indexes": [
             {"fields": ["region", "department"]},
+            {"fields": ["region", "name"]},
             {"fields": ["active", "region"]},
             {"fields": ["user_id"], "sparse": True},
         ],

@@ -1,0 +1,30 @@
+"""Printable QR poster of an institution (``/p/institutions/<public_id>/poster``).
+
+The poster shows the check-in token, so it is not an open page: it opens with
+the short-lived key from ``GET /api/v1/institutions/{id}/poster-link``
+(office of the region or the institution's own account).  A missing, expired
+or forged key, or one issued before the last re-issue, answers 404.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+
+from inspect_api.directory import service
+from inspect_api.directory.models import INSTITUTION_KINDS
+from inspect_api.qrcodes import svg
+
+blp = Blueprint("directory_pages", __name__)
+
+
+@blp.get("/p/institutions/<public_id>/poster")
+def poster(public_id: str):
+    institution = service.poster_institution(public_id, request.args.get("k"))
+    headers = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex", "Referrer-Policy": "no-referrer"}
+    if institution is None:
+        return render_template("directory/poster_missing.html"), 404, headers
+    regions = service.region_names()
+    return render_template("directory/poster.html", institution=institution, qr=svg(service.qr_payload(institution)),
+                           kind_label=INSTITUTION_KINDS.get(institution.kind, ""),
+                           region_name=regions.get(institution.region, institution.region),
+                           public_url=service.public_url(institution)), 200, headers

@@ -1,0 +1,313 @@
+"""Directory endpoints: institutions, inspectors, conflicts of interest, regions, imports/exports, QR codes.
+
+Deleting an institution or inspector removes it only when it has no
+history; otherwise the institution is closed (status ``closed``) or the
+inspector deactivated, and the answer says which (``outcome``).
+"""
+
+from __future__ import annotations
+
+from flask import Response, current_app, request
+from flask_smorest import Blueprint
+
+from inspect_api.auth.access import current_user, login_required
+from inspect_api.clock import utcnow
+from inspect_api.directory import imports
+from inspect_api.directory import schemas as s
+from inspect_api.directory import service
+from inspect_api.errors import BadRequest, PayloadTooLarge
+from inspect_api.qrcodes import png
+from inspect_api.schemas import PageArgsSchema, page_of, paginate
+from inspect_api.directory.spreadsheets import XLSX_MIME
+
+blp = Blueprint("directory", __name__, url_prefix="/api/v1", description="名录库：机构、检查人员、回避关系、行政区划")
+
+
+def _link_check(role, region, institution_id, inspector_id):
+    """Registered for auth: validates the directory link of a user an office creates."""
+    try:
+        office = current_user()
+    except Exception:  # noqa: BLE001 - outside a request there is no office; the user's region bounds the check
+        office = None
+    service.check_user_link(role, region, institution_id, inspector_id, office=office)
+
+
+def _on_register(state):
+    state.app.extensions.__setitem__("inspect_user_link_check", _link_check)
+    service.ensure_regions()
+
+
+blp.record_once(_on_register)
+
+
+def _download(data: bytes, mimetype: str, filename: str) -> Response:
+    return Response(data, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"',
+                                                      "X-Content-Type-Options": "nosniff",
+                                                      "Cache-Control": "no-store"})
+
+
+def _upload() -> tuple[bytes, str | None, str | None]:
+    cap = int(current_app.config["INSPECT"]["max_import_bytes"])
+    if request.content_length and request.content_length > cap + 64 * 1024:
+        raise PayloadTooLarge(f"导入文件不能超过 {cap // (1024 * 1024)} MB", code="IMPORT_TOO_LARGE")
+    upload = request.files.get("file")
+    if upload is None:
+        raise BadRequest("请以 multipart/form-data 上传文件，字段名为 file", code="IMPORT_FILE_MISSING")
+    data = upload.read(cap + 1)
+    if len(data) > cap:
+        raise PayloadTooLarge(f"导入文件不能超过 {cap // (1024 * 1024)} MB", code="IMPORT_TOO_LARGE")
+    return data, upload.filename, upload.mimetype
+
+
+# --------------------------------------------------------------------------- regions
+
+@blp.route("/regions", methods=["GET"])
+@login_required()
+@blp.arguments(s.RegionListArgsSchema, location="query")
+@blp.response(200, s.RegionListSchema)
+def list_regions(args):
+    """Administrative divisions (province → city → county), ordered by code."""
+    items = service.list_regions(**args)
+    return {"items": items, "total": len(items)}
+
+
+# --------------------------------------------------------------------------- institutions
+
+@blp.route("/institutions", methods=["GET"])
+@login_required("office_admin", "institution")
+@blp.arguments(s.InstitutionListArgsSchema, location="query")
+@blp.arguments(PageArgsSchema, location="query")
+@blp.response(200, page_of(s.InstitutionSchema))
+def list_institutions(filters, paging):
+    """Institutions of the office's region subtree (an institution account sees only its own)."""
+    query = service.list_institutions(current_user(), **filters)
+    return paginate(query, paging["page"], paging["per_page"])
+
+
+@blp.route("/institutions", methods=["POST"])
+@login_required("office_admin")
+@blp.arguments(s.InstitutionCreateSchema)
+@blp.response(201, s.InstitutionSchema)
+@blp.alt_response(409, description="统一社会信用代码已登记")
+def create_institution(body):
+    """Register an institution (credit code checked against GB 32100-2015)."""
+    return service.create_institution(current_user(), body, now=utcnow())
+
+
+@blp.route("/institutions/import-template.xlsx", methods=["GET"])
+@login_required("office_admin")
+@blp.response(200, content_type=XLSX_MIME, description="导入模板（中文表头）")
+def institution_template():
+    """Import template with Chinese headers and a sheet explaining each column."""
+    return _download(imports.template_xlsx("institutions"), XLSX_MIME, "institutions-template.xlsx")
+
+
+@blp.route("/institutions/export.xlsx", methods=["GET"])
+@login_required("office_admin")
+@blp.arguments(s.InstitutionListArgsSchema, location="query")
+@blp.response(200, content_type=XLSX_MIME, description="当前筛选结果")
+def export_institutions_xlsx(filters):
+    """The filtered list as XLSX (same columns as the import; formula-like cells neutralised)."""
+    query = service.list_institutions(current_user(), **filters)
+    return _download(imports.export("institutions", query, "xlsx"), XLSX_MIME, "institutions.xlsx")
+
+
+@blp.route("/institutions/export.csv", methods=["GET"])
+@login_required("office_admin")
+@blp.arguments(s.InstitutionListArgsSchema, location="query")
+@blp.response(200, content_type="text/csv", description="当前筛选结果（UTF-8 BOM）")
+def export_institutions_csv(filters):
+    """The filtered list as CSV in UTF-8 with BOM (formula-like cells neutralised)."""
+    query = service.list_institutions(current_user(), **filters)
+    return _download(imports.export("institutions", query, "csv"), "text/csv; charset=utf-8", "institutions.csv")
+
+
+@blp.route("/institutions/import", methods=["POST"])
+@login_required("office_admin")
+@blp.arguments(s.ImportArgsSchema, location="query")
+@blp.arguments(s.ImportFileSchema, location="files")
+@blp.response(200, s.ImportReportSchema)
+@blp.alt_response(403, description="文件中有本辖区以外的记录（未写入）")
+@blp.alt_response(413, description="文件过大")
+@blp.alt_response(422, description="文件无法读取，或有行错误（未写入）")
+def import_institutions(args, _files):
+    """Import XLSX/CSV: ``dry_run=1`` reports every row error; otherwise all rows or none, upsert by credit code."""
+    data, filename, mimetype = _upload()
+    return imports.run_import(current_user(), "institutions", data, filename=filename, mimetype=mimetype,
+                              dry_run=args["dry_run"], now=utcnow())
+
+
+@blp.route("/institutions/<institution_id>", methods=["GET"])
+@login_required("office_admin", "institution")
+@blp.response(200, s.InstitutionSchema)
+def get_institution(institution_id):
+    """One institution in scope."""
+    return service.institution_in_scope(current_user(), institution_id)
+
+
+@blp.route("/institutions/<institution_id>", methods=["PATCH"])
+@login_required("office_admin")
+@blp.arguments(s.InstitutionPatchSchema)
+@blp.response(200, s.InstitutionSchema)
+def update_institution(body, institution_id):
+    """Change fields of an institution of the region."""
+    return service.update_institution(current_user(), institution_id, body, now=utcnow())
+
+
+@blp.route("/institutions/<institution_id>", methods=["DELETE"])
+@login_required("office_admin")
+@blp.response(200, s.DeleteOutcomeSchema)
+def delete_institution(institution_id):
+    """Delete an institution without history; one with history is closed instead (``outcome``)."""
+    outcome, institution = service.delete_institution(current_user(), institution_id, now=utcnow())
+    return {"outcome": outcome, "id": str(institution.id)}
+
+
+@blp.route("/institutions/<institution_id>/qr.png", methods=["GET"])
+@login_required("office_admin", "institution")
+@blp.response(200, content_type="image/png", description="签到二维码（公开页面地址 + 签名令牌）")
+def institution_qr(institution_id):
+    """PNG QR code of the public page URL carrying the signed check-in token."""
+    institution = service.institution_in_scope(current_user(), institution_id)
+    return Response(png(service.qr_payload(institution)), mimetype="image/png",
+                    headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"})
+
+
+@blp.route("/institutions/<institution_id>/qr/reissue", methods=["POST"])
+@login_required("office_admin", "institution")
+@blp.response(200, s.InstitutionSchema)
+def reissue_qr(institution_id):
+    """Re-issue the poster: the QR version goes up and every older check-in token is refused."""
+    return service.reissue_qr(current_user(), institution_id, utcnow())
+
+
+@blp.route("/institutions/<institution_id>/poster-link", methods=["GET"])
+@login_required("office_admin", "institution")
+@blp.response(200, s.PosterLinkSchema)
+def poster_link(institution_id):
+    """A link to the printable poster page, valid for an hour (the poster shows the check-in token)."""
+    institution = service.institution_in_scope(current_user(), institution_id)
+    url = f"{service.public_url(institution)}/poster?k={service.poster_key(institution)}"
+    return {"url": url, "expires_in": service.POSTER_LINK_SECONDS, "qr_version": institution.qr_version}
+
+
+# --------------------------------------------------------------------------- inspectors
+
+@blp.route("/inspectors", methods=["GET"])
+@login_required("office_admin", "inspector")
+@blp.arguments(s.InspectorListArgsSchema, location="query")
+@blp.arguments(PageArgsSchema, location="query")
+@blp.response(200, page_of(s.InspectorSchema))
+def list_inspectors(filters, paging):
+    """Inspectors of the office's region subtree (an inspector account sees only its own record)."""
+    query = service.list_inspectors(current_user(), **filters)
+    return paginate(query, paging["page"], paging["per_page"])
+
+
+@blp.route("/inspectors", methods=["POST"])
+@login_required("office_admin")
+@blp.arguments(s.InspectorCreateSchema)
+@blp.response(201, s.InspectorSchema)
+@blp.alt_response(409, description="执法证号已登记")
+def create_inspector(body):
+    """Register an inspector; employment history creates conflicts of interest automatically."""
+    return service.create_inspector(current_user(), body, now=utcnow())
+
+
+@blp.route("/inspectors/import-template.xlsx", methods=["GET"])
+@login_required("office_admin")
+@blp.response(200, content_type=XLSX_MIME, description="导入模板（中文表头）")
+def inspector_template():
+    """Import template with Chinese headers."""
+    return _download(imports.template_xlsx("inspectors"), XLSX_MIME, "inspectors-template.xlsx")
+
+
+@blp.route("/inspectors/export.xlsx", methods=["GET"])
+@login_required("office_admin")
+@blp.arguments(s.InspectorListArgsSchema, location="query")
+@blp.response(200, content_type=XLSX_MIME, description="当前筛选结果")
+def export_inspectors_xlsx(filters):
+    """The filtered list as XLSX."""
+    query = service.list_inspectors(current_user(), **filters)
+    return _download(imports.export("inspectors", query, "xlsx"), XLSX_MIME, "inspectors.xlsx")
+
+
+@blp.route("/inspectors/export.csv", methods=["GET"])
+@login_required("office_admin")
+@blp.arguments(s.InspectorListArgsSchema, location="query")
+@blp.response(200, content_type="text/csv", description="当前筛选结果（UTF-8 BOM）")
+def export_inspectors_csv(filters):
+    """The filtered list as CSV in UTF-8 with BOM."""
+    query = service.list_inspectors(current_user(), **filters)
+    return _download(imports.export("inspectors", query, "csv"), "text/csv; charset=utf-8", "inspectors.csv")
+
+
+@blp.route("/inspectors/import", methods=["POST"])
+@login_required("office_admin")
+@blp.arguments(s.ImportArgsSchema, location="query")
+@blp.arguments(s.ImportFileSchema, location="files")
+@blp.response(200, s.ImportReportSchema)
+@blp.alt_response(403, description="文件中有本辖区以外的记录（未写入）")
+@blp.alt_response(413, description="文件过大")
+@blp.alt_response(422, description="文件无法读取，或有行错误（未写入）")
+def import_inspectors(args, _files):
+    """Import XLSX/CSV; upsert by certificate number, all rows or none."""
+    data, filename, mimetype = _upload()
+    return imports.run_import(current_user(), "inspectors", data, filename=filename, mimetype=mimetype,
+                              dry_run=args["dry_run"], now=utcnow())
+
+
+@blp.route("/inspectors/<inspector_id>", methods=["GET"])
+@login_required("office_admin", "inspector")
+@blp.response(200, s.InspectorSchema)
+def get_inspector(inspector_id):
+    """One inspector in scope (an inspector account: only its own record)."""
+    return service.inspector_in_scope(current_user(), inspector_id)
+
+
+@blp.route("/inspectors/<inspector_id>", methods=["PATCH"])
+@login_required("office_admin")
+@blp.arguments(s.InspectorPatchSchema)
+@blp.response(200, s.InspectorSchema)
+def update_inspector(body, inspector_id):
+    """Change an inspector; a changed employment history adds or removes its automatic conflicts."""
+    return service.update_inspector(current_user(), inspector_id, body, now=utcnow())
+
+
+@blp.route("/inspectors/<inspector_id>", methods=["DELETE"])
+@login_required("office_admin")
+@blp.response(200, s.DeleteOutcomeSchema)
+def delete_inspector(inspector_id):
+    """Delete an inspector without history; one with history is deactivated instead (``outcome``)."""
+    outcome, inspector = service.delete_inspector(current_user(), inspector_id, now=utcnow())
+    return {"outcome": outcome, "id": str(inspector.id)}
+
+
+# --------------------------------------------------------------------------- conflicts of interest
+
+@blp.route("/conflicts", methods=["GET"])
+@login_required("office_admin")
+@blp.arguments(s.ConflictListArgsSchema, location="query")
+@blp.arguments(PageArgsSchema, location="query")
+@blp.response(200, page_of(s.ConflictSchema))
+def list_conflicts(filters, paging):
+    """Conflicts of interest (回避) of institutions in the office's region."""
+    query = service.list_conflicts(current_user(), **filters)
+    return paginate(query, paging["page"], paging["per_page"])
+
+
+@blp.route("/conflicts", methods=["POST"])
+@login_required("office_admin")
+@blp.arguments(s.ConflictCreateSchema)
+@blp.response(201, s.ConflictSchema)
+def create_conflict(body):
+    """Record a conflict of interest between an inspector and an institution of the region."""
+    return service.create_conflict(current_user(), body, now=utcnow())
+
+
+@blp.route("/conflicts/<conflict_id>", methods=["DELETE"])
+@login_required("office_admin")
+@blp.response(204)
+def delete_conflict(conflict_id):
+    """Remove a recorded conflict (automatic ones go with their employment history entry)."""
+    service.delete_conflict(current_user(), conflict_id, now=utcnow())
