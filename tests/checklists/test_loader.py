@@ -111,3 +111,21 @@ def test_load_checklist_validates(tmp_path):
 def test_missing_file_is_a_checklist_error(tmp_path):
     with pytest.raises(ChecklistError):
         load_file(tmp_path / "nope.yaml")
+
+
+def test_constructor_is_the_safe_one_even_without_the_event_scan(tmp_path):
+    from checklists import loader
+
+    assert issubclass(loader._StrictSafeLoader, yaml.constructor.SafeConstructor)
+    assert not issubclass(loader._StrictSafeLoader, yaml.constructor.FullConstructor)
+    marker = tmp_path / "pwned"
+    with pytest.raises(ChecklistError):
+        loader._construct(f"!!python/object/apply:os.system ['touch {marker}']", "x")
+    assert not marker.exists()
+
+
+def test_duplicate_keys_are_reported_with_their_line():
+    with pytest.raises(ChecklistError) as info:
+        load_text("a: 1\nb:\n  c: 1\n  c: 2\n", "d.yaml")
+    (problem,) = info.value.problems
+    assert problem.path.startswith("line 4")

@@ -12,7 +12,7 @@ from checklists import iter_items, score, validate
 
 from .helpers import BANDS, DEADLINES
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite
