@@ -64,6 +64,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import heapq
 import json
 import math
 import re
@@ -334,8 +335,8 @@ def _select(params: Mapping[str, Any], snapshot: Mapping[str, Any], seed: str) -
         picked = [e for e in group if e[2]]
         rest = alloc[s] - len(picked)
         if rest > 0:
-            others = sorted(e for e in group if not e[2])
-            picked.extend(others[:rest])
+            # == sorted(...)[:rest]; entries are unique (ids are), so the order is total
+            picked.extend(heapq.nsmallest(rest, [e for e in group if not e[2]]))
         chosen.extend(picked)
     chosen.sort()
     return [e[1] for e in chosen]
@@ -500,7 +501,6 @@ def _form_teams(params, snapshot, seed: str, targets: list[str], insp: _Inspecto
     pools_of = [[everyone] + ([by_dept[insp.dept[r]]] if insp.dept[r] in by_dept else [])
                 for r in range(len(ids))]
     regions = {inst["id"]: inst["region"] for inst in snapshot["institutions"]}
-    hasher = hashlib.sha256((seed + ":team:").encode("utf-8"))
     teams: dict[str, list[str]] = {}
     for t in targets:
         conflicted, region, prev = _rules(params, snapshot, insp, regions, t)
@@ -511,9 +511,7 @@ def _form_teams(params, snapshot, seed: str, targets: list[str], insp: _Inspecto
                     and r not in team)
 
         for j in range(size):
-            h = hasher.copy()
-            h.update(f"{t}:{j}".encode("utf-8"))
-            a = (int.from_bytes(h.digest()[:8], "big") + 0.5) / _TWO64
+            a = uniform(seed, f"team:{t}:{j}")
             dept = required[j] if j < len(required) else None
             pool = by_dept[dept] if dept is not None else everyone
             r = pool.pick(a, ok, ids)
