@@ -1,0 +1,106 @@
+"""The scheduler process: run-once, the leader lease, the in-process starter and readiness."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from scheduler import core, install
+from scheduler.__main__ import main, parse_now
+
+ROOT = Path(__file__).resolve().parents[2]
+NOW = datetime(2027, 3, 1, 1, 0, tzinfo=timezone.utc)
+
+
+def test_run_once_without_timezone_exits_2_with_clear_message(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["run-once", "--now", "2027-03-01T09:00:00"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "no timezone" in err and "+08:00" in err
+    with pytest.raises(SystemExit) as exc:
+        main(["run-once", "--now", "yesterday"])
+    assert exc.value.code == 2
+
+
+def test_parse_now_accepts_offsets():
+    assert parse_now("2027-03-01T09:00:00+08:00") == NOW
+    assert parse_now("2027-03-01T01:00:00Z") == NOW
+
+
+def test_run_once_process(tmp_path):
+    env = {"INSPECT_ENV": "testing", "PATH": "/usr/bin:/bin"}
+    bad = subprocess.run([sys.executable, "-m", "scheduler", "run-once", "--now", "2027-03-01T09:00:00"], cwd=ROOT,
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "no timezone" in bad.stderr
+    good = subprocess.run([sys.executable, "-m", "scheduler", "run-once", "--now", "2027-03-01T09:00:00+08:00"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert good.returncode == 0, good.stderr[-2000:]
+    assert '"business_date": "2027-03-01"' in good.stdout
+
+
+def test_lease_makes_one_leader_and_expires(app):
+    assert core.acquire_lease(now=NOW, seconds=60, holder="a")
+    assert not core.acquire_lease(now=NOW + timedelta(seconds=10), seconds=60, holder="b")
+    assert core.acquire_lease(now=NOW + timedelta(seconds=20), seconds=60, holder="a")  # renewal
+    assert not core.acquire_lease(now=NOW + timedelta(seconds=70), seconds=60, holder="b")  # renewed until +80
+    assert core.acquire_lease(now=NOW + timedelta(seconds=81), seconds=60, holder="b")  # expired: b takes over
+    assert not core.acquire_lease(now=NOW + timedelta(seconds=82), seconds=60, holder="a")
+    core.release_lease(holder="b")
+    assert core.acquire_lease(now=NOW + timedelta(seconds=83), seconds=60, holder="a")
+
+
+def test_sweep_job_skips_when_another_process_leads(app, monkeypatch):
+    monkeypatch.setitem(core._state, "app", app)
+    core.acquire_lease(now=datetime.now(timezone.utc), seconds=600, holder="someone-else")
+    assert core.sweep_job() is None
+    core.release_lease(holder="someone-else")
+    stats = core.sweep_job()
+    assert stats is not None and stats["steps"] == 0
+
+
+def test_install_registers_starter_and_readiness(app_factory, client):
+    app = app_factory(scheduler_in_process=True)
+    assert callable(app.extensions.get("inspect_start_background"))
+    plain = app_factory(scheduler_in_process=False)
+    assert "inspect_start_background" not in plain.extensions
+    with plain.app_context():
+        c = plain.test_client()
+        body = c.get("/readyz").get_json()
+        assert body["scheduler"] == {"last_sweep_age_seconds": None}
+        from inspect_api.rectification.escalation import run_sweep
+
+        run_sweep(NOW)
+        age = c.get("/readyz").get_json()["scheduler"]["last_sweep_age_seconds"]
+        assert age is not None and age >= 0
+
+
+def test_in_process_background_scheduler_starts_and_stops(app_factory, monkeypatch):
+    app = app_factory(scheduler_in_process=True, sweep_interval_seconds=3600)
+    monkeypatch.setitem(core._state, "scheduler", None)
+    sched = app.extensions["inspect_start_background"]()
+    try:
+        assert sched.running
+        assert {j.id for j in sched.get_jobs()} == {"rectification-sweep", "daily-digest"}
+        assert app.extensions["inspect_start_background"]() is sched  # started once
+    finally:
+        sched.shutdown(wait=False)
+        core._state["scheduler"] = None
+
+
+def test_daily_digest_once_per_day(app, make_user):
+    from tests.notify.world import build, finding
+    from inspect_api.notify.models import Notification
+    from inspect_api.rectification.escalation import daily_digest
+
+    w = build(make_user)
+    w.open([finding()])
+    now = datetime(2026, 3, 3, 1, 0, tzinfo=timezone.utc)
+    first = daily_digest(now)
+    assert first >= 3 and daily_digest(now) == first
+    assert Notification.objects(kind="digest.daily").count() == first
+    assert "整改工作日报（2026-03-03）" in Notification.objects(kind="digest.daily").first().title
