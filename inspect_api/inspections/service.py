@@ -815,15 +815,16 @@ def submit(user, inspection_id: str, *, now: datetime, config: dict[str, Any] | 
     result, findings = _score_inspection(inspection, content, config)
     concluded_at = inspection.submission_started_at
     Inspection.objects(id=inspection.id).update_one(set__result=result, set__findings=findings)
-    # Step: the rectification order (idempotent by inspection id).
-    order_id = inspection.order_id
-    if findings and not order_id:
+    # Step: the rectification order (idempotent by inspection id: a resume gets the first order back).
+    order_id, order_summary = inspection.order_id, None
+    if findings:
         order = _open_order(inspection_id=str(inspection.id), institution_id=inspection.institution_id,
                             region=inspection.region, lead_inspector_id=inspection.team[0],
                             team=list(inspection.team), checklist_code=inspection.checklist_code,
                             findings=[_order_finding(f) for f in findings], concluded_at=concluded_at, now=now)
         if order is not None:
             order_id = str(order.id)
+            order_summary = _order_summary(order)
             Inspection.objects(id=inspection.id).update_one(set__order_id=order_id)
     # Step: risk profile of the institution (once).
     if not inspection.risk_recorded:
@@ -832,7 +833,7 @@ def submit(user, inspection_id: str, *, now: datetime, config: dict[str, Any] | 
         Inspection.objects(id=inspection.id).update_one(set__risk_recorded=True)
     inspection.reload()
     # Step: freeze the report and its hash.
-    report = build_report(inspection)
+    report = build_report(inspection, order_summary)
     Inspection.objects(id=inspection.id).update_one(set__report=report, set__report_hash=content_hash(report))
     Assignment.objects(id=assignment.id).update_one(set__status="submitted", set__updated_at=now)
     # Last: the state flip.
@@ -862,33 +863,24 @@ def content_hash(report: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def _order_view(order_id: str | None) -> dict[str, Any] | None:
-    if not order_id:
-        return None
-    try:
-        from inspect_api.rectification import service as rectification
-    except ImportError:  # pragma: no cover
-        return {"id": order_id}
-    getter = getattr(rectification, "get_order", None)
-    order = getter(order_id) if getter else None
-    if order is None:
-        return {"id": order_id}
+def _order_summary(order) -> dict[str, Any]:
+    """Number and per-finding deadlines of a rectification order, as printed on the report."""
+    from inspect_api.rectification import service as rectification
+
     findings = []
-    for f in _attr(order, "findings", []) or []:
-        deadline = _attr(f, "deadline")
-        findings.append({"item_id": _attr(f, "item_id"), "severity": _attr(f, "severity"),
-                         "deadline": deadline.isoformat() if hasattr(deadline, "isoformat") else deadline,
-                         "deadline_working_days": _attr(f, "deadline_working_days")})
-    return {"id": order_id, "number": _attr(order, "number") or _attr(order, "code"), "findings": findings}
+    for f in rectification.findings_of(order):
+        findings.append({"item_id": f.item_id, "severity": f.severity,
+                         "deadline": f.deadline.isoformat() if f.deadline else None,
+                         "deadline_working_days": f.deadline_working_days})
+    return {"id": str(order.id), "number": getattr(order, "number", None), "findings": findings}
 
 
-def build_report(inspection: Inspection) -> dict[str, Any]:
+def build_report(inspection: Inspection, order: dict[str, Any] | None) -> dict[str, Any]:
     """The report's content (what is printed and hashed); photos and signatures by SHA-256."""
     institution = _directory().get_institution(inspection.institution_id)
     evidence = _evidence()
     photos = {str(p.id): p.sha256 for p in evidence.for_owner("inspection", str(inspection.id), kind="photo")}
     signatures = {str(s.id): s.sha256 for s in evidence.for_owner("inspection", str(inspection.id), kind="signature")}
-    order = _order_view(inspection.order_id)
     deadlines = {f["item_id"]: f.get("deadline") for f in (order or {}).get("findings", [])}
     return {
         "inspection_id": str(inspection.id), "code": inspection.code,
@@ -988,7 +980,7 @@ def correct(user, inspection_id: str, body: dict[str, Any], *, now: datetime,
     Inspection.objects(id=inspection.id, corrections__client_id__ne=client_id).update_one(
         push__corrections=correction, set__result=result, set__findings=findings, set__updated_at=now)
     inspection.reload()
-    report = build_report(inspection)
+    report = build_report(inspection, (inspection.report or {}).get("order"))
     Inspection.objects(id=inspection.id).update_one(set__report=report, set__report_hash=content_hash(report))
     inspection.reload()
     audit.record("inspection.corrected", actor=actor_of(user), target_type="inspection", target_id=ins_id,

@@ -125,3 +125,38 @@ def applicable_items(kind: str = "combined", code: str = "DB37T4086-2020") -> li
     from checklists import applies_to
 
     return [i for i in checklist_items(code) if applies_to(i, kind)]
+
+
+def photo_form(data: bytes, item_id: str, client_id: str | None = None, filename: str = "photo.jpg") -> dict:
+    return {"file": (io.BytesIO(data), filename), "item_id": item_id, "client_id": client_id or cid()}
+
+
+def signature_form(name: str, role: str, client_id: str | None = None, seed: int = 1, **extra) -> dict:
+    return {"file": (io.BytesIO(signature_png(seed)), "sig.png"), "client_id": client_id or cid(),
+            "signer_name": name, "signer_role": role, **extra}
+
+
+def fill_all(client, world, headers, *, deduct_first: int = 2, now_iso: str = "2026-11-23T09:40:00+08:00") -> list:
+    """Answer every applicable item (the first ``deduct_first`` with a deduction); return the deducted items."""
+    items = applicable_items(world.institution.kind)
+    deducted = [i for i in items if not i.get("veto")][:deduct_first]
+    batch = []
+    for item in items:
+        if item in deducted:
+            batch.append({"client_id": cid(), "item_id": item["id"], "base_revision": 0, "client_updated_at": now_iso,
+                          "result": "deduct", "deduction_codes": [item["deductions"][0]["code"]], "note": "现场发现问题"})
+        else:
+            batch.append({"client_id": cid(), "item_id": item["id"], "base_revision": 0, "client_updated_at": now_iso,
+                          "result": "pass", "deduction_codes": []})
+    r = client.put(f"/api/v1/inspections/{world.assignment.id}/responses", json={"items": batch}, headers=headers)
+    assert r.status_code == 200, r.get_json()
+    return deducted
+
+
+def sign_all(client, world, lead_headers, member_headers):
+    url = f"/api/v1/inspections/{world.assignment.id}/signatures"
+    for headers, form in ((lead_headers, signature_form(world.lead.name, "lead", seed=1)),
+                          (member_headers, signature_form(world.member.name, "member", seed=2)),
+                          (lead_headers, signature_form("王院长", "institution_representative", seed=3))):
+        r = client.post(url, data=form, headers=headers, content_type="multipart/form-data")
+        assert r.status_code == 201, r.get_json()
