@@ -27,12 +27,15 @@ API_BLUEPRINTS = [
     "inspect_api.catalog.routes",
     "inspect_api.evidence.routes",
     "inspect_api.inspections.routes",
+    "inspect_api.draws.routes",
+    "inspect_api.publication.routes",
 ]
 # Plain Flask blueprints (HTML pages, operations) outside the OpenAPI document.
 PLAIN_BLUEPRINTS = [
     "inspect_api.ops.routes",
     "inspect_api.directory.pages",
     "inspect_api.inspections.pages",
+    "inspect_api.draws.pages",
 ]
 
 # Idempotent tasks run at every start after indexes exist ("module:function",

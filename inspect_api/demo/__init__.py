@@ -19,6 +19,7 @@ DEMO_PASSWORD = "demo12345"
 SEEDERS = [
     "inspect_api.auth.demo",
     "inspect_api.directory.demo",
+    "inspect_api.draws.demo",
 ]
 
 

@@ -440,10 +440,11 @@ def draw_plan(user: User, plan_id: str, public_entropy: str, *, now: datetime) -
     try:
         result = dr1.draw(record["params"], record["snapshot"], seed)
     except dr1.DrawError as exc:
-        details = {"institution_id": getattr(exc, "institution_id", None), "reason": getattr(exc, "code", None)}
+        details = {"institution_id": exc.institution_id, "slot": exc.slot, "counts": exc.counts}
         audit.record("draw.failed", actor=_actor(user), target_type="draw", target_id=str(draw.id),
-                     region=plan.region, data={"public_entropy": public_entropy, **details}, now=now)
-        raise Unprocessable(getattr(exc, "message", None) or str(exc), code="DRAW_FAILED", details=details) from exc
+                     region=plan.region, data={"public_entropy": public_entropy, "code": exc.code, **details},
+                     now=now)
+        raise Unprocessable(exc.message, code=exc.code, details=details) from exc
     drawn = dict(record)
     drawn.update({"nonce": draw.nonce, "public_entropy": public_entropy, "seed": seed,
                   "result": {"targets": list(result["targets"]), "teams": dict(result["teams"])},
@@ -467,9 +468,8 @@ def current_teams(record: Mapping[str, Any]) -> dict[str, list[str]]:
     """The drawn teams with every amendment applied (positions kept, lead first)."""
     teams = {k: list(v) for k, v in (record.get("result") or {}).get("teams", {}).items()}
     for amendment in record.get("amendments") or []:
-        team = teams.get(amendment["institution_id"], [])
-        teams[amendment["institution_id"]] = [amendment["replacement"] if x == amendment["replaced"] else x
-                                              for x in team]
+        iid = amendment.get("institution", amendment.get("institution_id"))
+        teams[iid] = [amendment["replacement"] if x == amendment["replaced"] else x for x in teams.get(iid, [])]
     return teams
 
 
@@ -492,8 +492,8 @@ def amend_draw(user: User, plan_id: str, institution_id: str, inspector_id: str,
     try:
         amendment = dr1.amend(record, institution_id, inspector_id)
     except dr1.DrawError as exc:
-        raise Unprocessable(getattr(exc, "message", None) or str(exc), code="AMEND_FAILED",
-                            details={"institution_id": institution_id, "reason": getattr(exc, "code", None)}) from exc
+        raise Unprocessable(exc.message, code=exc.code, details={
+            "institution_id": institution_id, "slot": exc.slot, "counts": exc.counts}) from exc
     entry = dict(amendment)
     entry.update({"reason": reason, "at": isoformat(now)})
     amended = dict(record)
@@ -581,7 +581,7 @@ def verify_draw(draw: Draw) -> dict[str, Any]:
 def verify_record(record: Mapping[str, Any]) -> dict[str, Any]:
     try:
         differences = list(dr1.verify(record))
-    except dr1.RecordError as exc:
+    except (dr1.RecordError, KeyError, TypeError, ValueError, AttributeError) as exc:
         differences = [str(exc)]
     return {"ok": not differences, "differences": [str(d) for d in differences]}
 
