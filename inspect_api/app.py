@@ -28,7 +28,6 @@ API_BLUEPRINTS = [
     "inspect_api.evidence.routes",
     "inspect_api.inspections.routes",
     "inspect_api.draws.routes",
-    "inspect_api.publication.routes",
 ]
 # Plain Flask blueprints (HTML pages, operations) outside the OpenAPI document.
 PLAIN_BLUEPRINTS = [
