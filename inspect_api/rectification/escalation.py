@@ -191,7 +191,8 @@ def run_sweep(now: datetime, *, config: dict[str, Any] | None = None, deliver: b
              "claim_seconds": round(t_claim - started, 3), "inbox_seconds": round(t_inbox - t_claim, 3),
              "delivery_seconds": round(finished - t_inbox, 3), "seconds": round(finished - started, 3)}
     _record_state(now, stats)
-    log.info("sweep as of %s: %s", now.isoformat(), stats)
+    log.log(logging.INFO if stats["steps"] or delivered.get("attempted") else logging.DEBUG,
+            "sweep as of %s: %s", now.isoformat(), stats)
     return stats
 
 
