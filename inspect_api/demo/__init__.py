@@ -20,6 +20,7 @@ SEEDERS = [
     "inspect_api.auth.demo",
     "inspect_api.directory.demo",
     "inspect_api.draws.demo",
+    "inspect_api.inspections.demo",
     "inspect_api.rectification.demo",
 ]
 

@@ -496,19 +496,28 @@ def check_in(user, inspection_id: str, body: dict[str, Any], *, now: datetime,
         raise Unprocessable("二维码不属于本次检查的机构", code="CHECKIN_WRONG_INSTITUTION")
     if inspection.checkin is not None:
         return inspection
+    return record_checkin(user, assignment, inspection, institution, inspector_id=inspector_id,
+                          client_id=str(body["client_id"]), latitude=body["latitude"], longitude=body["longitude"],
+                          accuracy_m=body.get("accuracy_m"), captured_at=body["captured_at"], now=now,
+                          radius_m=radius_m)
+
+
+def record_checkin(user, assignment: Assignment, inspection: Inspection, institution, *, inspector_id: str,
+                   client_id: str, latitude: float, longitude: float, accuracy_m: float | None,
+                   captured_at: datetime, now: datetime, radius_m: float = DEFAULT_RADIUS_M) -> Inspection:
+    """Store a check-in whose QR token the caller has already verified (``check_in``; the demo seeder)."""
     lon, lat = _lonlat(institution)
-    distance = None if lat is None else round(haversine_m(body["latitude"], body["longitude"], lat, lon), 1)
+    distance = None if lat is None else round(haversine_m(latitude, longitude, lat, lon), 1)
     reasons = []
     if distance is None:
         reasons.append("institution_location_unknown")
     elif distance > radius_m:
         reasons.append("beyond_radius")
-    accuracy = body.get("accuracy_m")
-    if accuracy is not None and accuracy > radius_m:
+    if accuracy_m is not None and accuracy_m > radius_m:
         reasons.append("low_accuracy")
-    checkin = CheckIn(inspector_id=inspector_id, client_id=str(body["client_id"]),
-                      qr_version=int(getattr(institution, "qr_version", 1) or 1), latitude=body["latitude"],
-                      longitude=body["longitude"], accuracy_m=accuracy, captured_at=body["captured_at"],
+    checkin = CheckIn(inspector_id=inspector_id, client_id=client_id,
+                      qr_version=int(getattr(institution, "qr_version", 1) or 1), latitude=latitude,
+                      longitude=longitude, accuracy_m=accuracy_m, captured_at=captured_at,
                       received_at=now, distance_m=distance, radius_m=float(radius_m), flagged=bool(reasons),
                       flag_reasons=reasons)
     updated = Inspection.objects(id=inspection.id, state="assigned").update_one(
