@@ -28,6 +28,7 @@ API_BLUEPRINTS = [
     "inspect_api.evidence.routes",
     "inspect_api.inspections.routes",
     "inspect_api.draws.routes",
+    "inspect_api.publication.routes",
 ]
 # Plain Flask blueprints (HTML pages, operations) outside the OpenAPI document.
 PLAIN_BLUEPRINTS = [
@@ -35,6 +36,7 @@ PLAIN_BLUEPRINTS = [
     "inspect_api.directory.pages",
     "inspect_api.inspections.pages",
     "inspect_api.draws.pages",
+    "inspect_api.publication.pages",
 ]
 
 # Idempotent tasks run at every start after indexes exist ("module:function",

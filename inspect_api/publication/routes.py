@@ -1,0 +1,264 @@
+"""Publication, notices and open-data endpoints.
+
+Office endpoints (``office_admin``, region-scoped): publication preview and
+publish, notices.  Open data under ``/api/v1/public/...`` needs no login,
+answers only published content, is paginated with stable ids and sends an
+``ETag`` (``If-None-Match`` → 304); results are also offered as CSV.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+
+from flask import Response, current_app, request
+from flask_smorest import Blueprint
+
+from inspect_api.auth.access import current_user, login_required
+from inspect_api.clock import utcnow
+from inspect_api.extensions import limiter
+from inspect_api.publication import schemas as s
+from inspect_api.publication import service
+from inspect_api.schemas import PageArgsSchema, paginate
+
+blp = Blueprint("publication", __name__, url_prefix="/api/v1",
+                description="一公开：检查结果公开、问题通报与开放数据")
+
+OFFICE = ("office_admin",)
+
+
+def _cfg() -> dict:
+    return current_app.config["INSPECT"]
+
+
+def _public_limit() -> str:
+    return _cfg().get("public_rate_limit") or "300 per minute"
+
+
+def base_url() -> str:
+    return str(_cfg().get("public_base_url") or "").rstrip("/")
+
+
+def _etagged(data, *, content_type: str = "application/json; charset=utf-8", body: bytes | None = None) -> Response:
+    """A 200 with a strong ETag over the body, or a 304 when ``If-None-Match`` matches."""
+    if body is None:
+        body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {"ETag": etag, "Cache-Control": "public, max-age=60", "Access-Control-Allow-Origin": "*"}
+    presented = [t.strip() for t in request.headers.get("If-None-Match", "").split(",") if t.strip()]
+    if etag in presented or "*" in presented or f"W/{etag}" in presented:
+        return Response(status=304, headers=headers)
+    return Response(body, status=200, headers=headers, content_type=content_type)
+
+
+# --------------------------------------------------------------------------- publishing results
+
+@blp.route("/inspections/<inspection_id>/publication-preview", methods=["GET"])
+@login_required(*OFFICE)
+@blp.arguments(s.PreviewArgsSchema, location="query")
+@blp.response(200, s.PreviewSchema)
+@blp.alt_response(404, description="检查不存在或不在本辖区")
+@blp.alt_response(409, description="检查尚未提交")
+def preview(args, inspection_id):
+    """Exactly what publishing would make public (redacted; photos only when chosen)."""
+    return service.preview(current_user(), inspection_id, photo_ids=args["photo_ids"], now=utcnow(), config=_cfg())
+
+
+@blp.route("/inspections/<inspection_id>/publish", methods=["POST"])
+@login_required(*OFFICE)
+@blp.arguments(s.PublishSchema)
+@blp.response(201, s.PublicResultSchema)
+@blp.alt_response(404, description="检查不存在或不在本辖区")
+@blp.alt_response(409, description="检查尚未提交 / 已经公开")
+def publish(body, inspection_id):
+    """Publish the inspection's result (the preview's content, frozen); once only."""
+    result = service.publish(current_user(), inspection_id, photo_ids=body["photo_ids"], now=utcnow(), config=_cfg())
+    return service.result_view(result)
+
+
+# --------------------------------------------------------------------------- notices (office)
+
+@blp.route("/notices", methods=["GET"])
+@login_required(*OFFICE)
+@blp.arguments(s.NoticeListArgsSchema, location="query")
+@blp.response(200, s.NoticePageSchema)
+def list_notices(args):
+    """Notices of the office's region subtree (drafts included), newest first."""
+    page = paginate(service.list_notices(current_user(), status=args.get("status")), args["page"], args["per_page"])
+    page["items"] = [service.notice_view(n) for n in page["items"]]
+    return page
+
+
+@blp.route("/notices/candidates", methods=["GET"])
+@login_required(*OFFICE)
+@blp.arguments(s.CandidateArgsSchema, location="query")
+@blp.response(200, s.CandidateListSchema)
+def candidates(args):
+    """Findings a notice for the period and region may include; overdue / pre-selected ones come first."""
+    user = current_user()
+    return {"items": service.candidate_findings(user, region=args.get("region") or user.region,
+                                                period_from=args["period_from"], period_to=args["period_to"])}
+
+
+@blp.route("/notices", methods=["POST"])
+@login_required(*OFFICE)
+@blp.arguments(s.NoticeCreateSchema)
+@blp.response(201, s.NoticeSchema)
+def create_notice(body):
+    """Draft a notice for a period and region (findings pre-selected unless ``finding_ids`` is given)."""
+    return service.notice_view(service.draft_notice(current_user(), body, now=utcnow()))
+
+
+@blp.route("/notices/<notice_id>", methods=["GET"])
+@login_required(*OFFICE)
+@blp.response(200, s.NoticeSchema)
+def get_notice(notice_id):
+    return service.notice_view(service.notice_for(current_user(), notice_id))
+
+
+@blp.route("/notices/<notice_id>", methods=["PATCH"])
+@login_required(*OFFICE)
+@blp.arguments(s.NoticeUpdateSchema)
+@blp.response(200, s.NoticeSchema)
+@blp.alt_response(409, description="通报已发布，不能修改")
+def update_notice(body, notice_id):
+    """Edit a draft's title, text, period or included findings."""
+    return service.notice_view(service.update_notice(current_user(), notice_id, body, now=utcnow()))
+
+
+@blp.route("/notices/<notice_id>/publish", methods=["POST"])
+@login_required(*OFFICE)
+@blp.response(200, s.NoticeSchema)
+@blp.alt_response(409, description="通报已发布或已撤回")
+def publish_notice(notice_id):
+    """Publish a draft; it receives its number (〔年〕n号, per office and year)."""
+    return service.notice_view(service.publish_notice(current_user(), notice_id, now=utcnow()))
+
+
+@blp.route("/notices/<notice_id>/retract", methods=["POST"])
+@login_required(*OFFICE)
+@blp.arguments(s.RetractSchema)
+@blp.response(200, s.NoticeSchema)
+@blp.alt_response(409, description="通报未发布或已撤回")
+def retract_notice(body, notice_id):
+    """Retract a published notice; the reason is shown publicly with it."""
+    return service.notice_view(service.retract_notice(current_user(), notice_id, reason=body["reason"], now=utcnow()))
+
+
+# --------------------------------------------------------------------------- open data
+
+def result_filters(args) -> dict:
+    filters = {"region": args.get("region"), "kind": args.get("kind"), "grade": args.get("grade")}
+    if args.get("period"):
+        filters["date_from"], filters["date_to"] = s.period_bounds(args["period"])
+    return filters
+
+
+@blp.route("/public/results", methods=["GET"])
+@limiter.limit(_public_limit)
+@blp.arguments(s.ResultFilterArgsSchema, location="query")
+@blp.response(200, s.PublicResultPageSchema)
+@blp.alt_response(304, description="未修改（If-None-Match）")
+def public_results(args):
+    """Published inspection results, newest first; filters: region (with subordinates), kind, grade, period."""
+    page = paginate(service.public_results(**result_filters(args)), args["page"], args["per_page"])
+    page["items"] = [service.result_view(r) for r in page["items"]]
+    return _etagged(s.PublicResultPageSchema().dump(page))
+
+
+@blp.route("/public/results/<result_id>", methods=["GET"])
+@limiter.limit(_public_limit)
+@blp.response(200, s.PublicResultSchema)
+@blp.alt_response(304, description="未修改（If-None-Match）")
+@blp.alt_response(404, description="不存在或尚未公开")
+def public_result(result_id):
+    """One published result with live rectification status."""
+    return _etagged(s.PublicResultSchema().dump(service.result_view(service.public_result(result_id))))
+
+
+CSV_COLUMNS = ("公开编号", "检查编号", "机构名称", "机构公开编号", "机构类型", "区划代码", "区划", "检查日期", "检查事项",
+               "得分", "等级", "问题数", "整改情况", "公开时间", "详情链接")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
+
+
+def csv_safe(value) -> str:
+    """A cell that spreadsheet programs will not evaluate as a formula."""
+    if value is None:
+        return ""
+    text = str(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return text
+    if text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
+@blp.route("/public/results.csv", methods=["GET"])
+@limiter.limit(_public_limit)
+@blp.arguments(s.CsvArgsSchema, location="query")
+@blp.response(200, description="UTF-8（带 BOM）CSV，可直接用 Excel 打开；单元格已防公式注入",
+              content_type="text/csv")
+@blp.alt_response(304, description="未修改（If-None-Match）")
+def public_results_csv(args):
+    """Published results as CSV (same filters as the JSON list, no paging)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    base = base_url()
+    for r in service.public_results(**result_filters(args)).limit(50000):
+        v = service.result_view(r, with_findings=False)
+        inst = v["institution"]
+        writer.writerow([csv_safe(x) for x in (
+            v["id"], v["code"], inst.get("name"), inst.get("public_id"), inst.get("kind_name"), inst.get("region"),
+            inst.get("region_name"), v["inspected_on"], "；".join(m["name"] for m in v["matters"]), v["score"],
+            v["grade_name"], v["finding_count"], v["rectification"]["summary"], v["published_at"],
+            f"{base}/p/results/{v['id']}")])
+    body = ("\ufeff" + out.getvalue()).encode("utf-8")
+    response = _etagged(None, content_type="text/csv; charset=utf-8", body=body)
+    response.headers["Content-Disposition"] = "attachment; filename=\"results.csv\"; filename*=UTF-8''jianchajieguo.csv"
+    return response
+
+
+@blp.route("/public/institutions", methods=["GET"])
+@limiter.limit(_public_limit)
+@blp.arguments(s.InstitutionFilterArgsSchema, location="query")
+@blp.response(200, s.PublicInstitutionPageSchema)
+@blp.alt_response(304, description="未修改（If-None-Match）")
+def public_institutions(args):
+    """Institutions of the directory (public fields, locations, open and overdue finding counts)."""
+    page = paginate(service.public_institutions(region=args.get("region"), kind=args.get("kind")),
+                    args["page"], args["per_page"])
+    page["items"] = [service.institution_view(i) for i in page["items"]]
+    return _etagged(s.PublicInstitutionPageSchema().dump(page))
+
+
+@blp.route("/public/institutions/<public_id>", methods=["GET"])
+@limiter.limit(_public_limit)
+@blp.response(200, s.PublicInstitutionSchema)
+@blp.alt_response(304, description="未修改（If-None-Match）")
+@blp.alt_response(404, description="机构不存在")
+def public_institution(public_id):
+    return _etagged(s.PublicInstitutionSchema().dump(service.institution_view(service.public_institution(public_id))))
+
+
+@blp.route("/public/notices", methods=["GET"])
+@limiter.limit(_public_limit)
+@blp.arguments(PageArgsSchema, location="query")
+@blp.response(200, s.PublicNoticePageSchema)
+@blp.alt_response(304, description="未修改（If-None-Match）")
+def public_notices(args):
+    """Published and retracted notices (retracted ones carry their public reason), newest first."""
+    page = paginate(service.public_notices(), args["page"], args["per_page"])
+    page["items"] = [service.notice_view(n) for n in page["items"]]
+    return _etagged(s.PublicNoticePageSchema().dump(page))
+
+
+@blp.route("/public/notices/<notice_id>", methods=["GET"])
+@limiter.limit(_public_limit)
+@blp.response(200, s.PublicNoticeSchema)
+@blp.alt_response(304, description="未修改（If-None-Match）")
+@blp.alt_response(404, description="不存在或尚未发布")
+def public_notice(notice_id):
+    return _etagged(s.PublicNoticeSchema().dump(service.notice_view(service.public_notice(notice_id))))

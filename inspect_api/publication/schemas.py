@@ -1,0 +1,339 @@
+"""Publication, notices and open-data schemas (input validation and OpenAPI in one place)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import marshmallow as ma
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from inspect_api.directory.models import INSTITUTION_KINDS
+from inspect_api.publication.models import NOTICE_STATUSES
+from inspect_api.schemas import OutSchema, PageArgsSchema, StrictSchema
+
+GRADE_CODES = ("excellent", "good", "pass", "fail")
+REGION = validate.Regexp(r"^[1-9][0-9]{5}$", error="应为六位行政区划代码")
+PERIOD_RE = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2]))?$")
+ID_LIST_MAX = 500
+
+
+def period_bounds(period: str) -> tuple[date, date]:
+    """'2026' → (2026-01-01, 2026-12-31); '2026-11' → (2026-11-01, 2026-11-30)."""
+    match = PERIOD_RE.match(period or "")
+    if not match:
+        raise ValueError(period)
+    year = int(match.group(1))
+    if not 2000 <= year <= 2100:
+        raise ValueError(period)
+    if match.group(2) is None:
+        return date(year, 1, 1), date(year, 12, 31)
+    month = int(match.group(2))
+    end = date(year + (month == 12), month % 12 + 1, 1)
+    from datetime import timedelta
+
+    return date(year, month, 1), end - timedelta(days=1)
+
+
+def _validate_period(value: str) -> None:
+    try:
+        period_bounds(value)
+    except ValueError:
+        raise ValidationError("期间应为年份（2026）或年月（2026-11），年份在 2000–2100 之间") from None
+
+
+# --------------------------------------------------------------------------- publishing
+
+class PublishSchema(StrictSchema):
+    photo_ids = fields.List(fields.String(validate=validate.Length(min=1, max=64)), load_default=list,
+                            validate=validate.Length(max=50),
+                            metadata={"description": "选择公开的问题照片（证据 id）；默认不公开任何照片"})
+
+
+class PreviewArgsSchema(ma.Schema):
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    photo_ids = fields.List(fields.String(validate=validate.Length(min=1, max=64)), load_default=list,
+                            metadata={"description": "预览时选择公开的照片 id（可重复传参）"})
+
+
+class PublicMatterSchema(OutSchema):
+    code = fields.String(allow_none=True)
+    name = fields.String()
+
+
+class PublicTeamMemberSchema(OutSchema):
+    role = fields.String(metadata={"description": "lead | member"})
+    name = fields.String(allow_none=True)
+    certificate_no = fields.String(allow_none=True, metadata={"description": "执法证号"})
+    department = fields.String(allow_none=True)
+    department_name = fields.String(allow_none=True)
+
+
+class FindingRectificationSchema(OutSchema):
+    status = fields.String(allow_none=True)
+    status_name = fields.String(allow_none=True)
+    deadline = fields.String(allow_none=True)
+    overdue = fields.Boolean(allow_none=True)
+
+
+class PublicFindingSchema(OutSchema):
+    seq = fields.Integer()
+    item_id = fields.String(allow_none=True)
+    item_text = fields.String(allow_none=True)
+    clause = fields.String(allow_none=True)
+    severity = fields.String(allow_none=True)
+    severity_name = fields.String(allow_none=True)
+    result = fields.String(allow_none=True)
+    result_name = fields.String(allow_none=True)
+    deductions = fields.List(fields.String())
+    points_lost = fields.Float(allow_none=True)
+    note = fields.String(allow_none=True, metadata={"description": "已去除居民个人信息"})
+    photo_ids = fields.List(fields.String())
+    rectification = fields.Nested(FindingRectificationSchema, allow_none=True,
+                                  metadata={"description": "实时整改状态"})
+
+
+class ResultInstitutionSchema(OutSchema):
+    public_id = fields.String(allow_none=True)
+    name = fields.String(allow_none=True)
+    kind = fields.String(allow_none=True)
+    kind_name = fields.String(allow_none=True)
+    region = fields.String(allow_none=True)
+    region_name = fields.String(allow_none=True)
+    address = fields.String(allow_none=True)
+
+
+class RectificationCountsSchema(OutSchema):
+    total = fields.Integer()
+    accepted = fields.Integer()
+    open = fields.Integer()
+    overdue = fields.Integer()
+
+
+class RectificationSummarySchema(OutSchema):
+    order_number = fields.String(allow_none=True)
+    summary = fields.String()
+    counts = fields.Nested(RectificationCountsSchema)
+
+
+class SnapshotSchema(OutSchema):
+    inspection_id = fields.String()
+    code = fields.String()
+    institution = fields.Nested(ResultInstitutionSchema)
+    inspected_on = fields.String(allow_none=True)
+    concluded_at = fields.String(allow_none=True)
+    matters = fields.List(fields.Nested(PublicMatterSchema))
+    team = fields.List(fields.Nested(PublicTeamMemberSchema))
+    checklist_code = fields.String(allow_none=True)
+    score = fields.Float(allow_none=True)
+    grade = fields.String(allow_none=True)
+    grade_name = fields.String(allow_none=True)
+    findings = fields.List(fields.Nested(PublicFindingSchema))
+    finding_count = fields.Integer()
+
+
+class PreviewSchema(OutSchema):
+    snapshot = fields.Nested(SnapshotSchema, metadata={"description": "发布后公开的全部内容（已脱敏）"})
+    findings = fields.List(fields.Nested(PublicFindingSchema), metadata={"description": "问题及实时整改状态"})
+    rectification = fields.Nested(RectificationSummarySchema)
+    photo_ids = fields.List(fields.String())
+    available_photo_ids = fields.List(fields.String(), metadata={"description": "可选择公开的照片（默认不公开）"})
+    deadline = fields.String(metadata={"description": "公开期限（检查结束后 20 个工作日）"})
+    published = fields.Boolean()
+    published_id = fields.String(allow_none=True)
+
+
+class PublicResultSchema(OutSchema):
+    id = fields.String(metadata={"description": "稳定的公开结果 id"})
+    code = fields.String()
+    institution = fields.Nested(ResultInstitutionSchema)
+    inspected_on = fields.String(allow_none=True)
+    matters = fields.List(fields.Nested(PublicMatterSchema))
+    team = fields.List(fields.Nested(PublicTeamMemberSchema))
+    score = fields.Float(allow_none=True)
+    grade = fields.String(allow_none=True)
+    grade_name = fields.String(allow_none=True)
+    finding_count = fields.Integer()
+    published_at = fields.String()
+    rectification = fields.Nested(RectificationSummarySchema)
+    findings = fields.List(fields.Nested(PublicFindingSchema))
+
+
+class PublicResultPageSchema(OutSchema):
+    items = fields.List(fields.Nested(PublicResultSchema), required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+
+
+class ResultFilterArgsSchema(PageArgsSchema):
+    region = fields.String(validate=REGION, metadata={"description": "区划代码（含下级）"})
+    kind = fields.String(validate=validate.OneOf(tuple(INSTITUTION_KINDS)))
+    grade = fields.String(validate=validate.OneOf(GRADE_CODES))
+    period = fields.String(validate=_validate_period, metadata={"description": "检查期间：年份 2026 或年月 2026-11"})
+
+
+class CsvArgsSchema(ma.Schema):
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    region = fields.String(validate=REGION)
+    kind = fields.String(validate=validate.OneOf(tuple(INSTITUTION_KINDS)))
+    grade = fields.String(validate=validate.OneOf(GRADE_CODES))
+    period = fields.String(validate=_validate_period)
+
+
+class InstitutionFilterArgsSchema(PageArgsSchema):
+    region = fields.String(validate=REGION)
+    kind = fields.String(validate=validate.OneOf(tuple(INSTITUTION_KINDS)))
+
+
+class PublicInstitutionSchema(OutSchema):
+    id = fields.String(metadata={"description": "机构公开编号（public_id，稳定）"})
+    name = fields.String()
+    kind = fields.String()
+    kind_name = fields.String()
+    region = fields.String()
+    region_name = fields.String()
+    address = fields.String(allow_none=True)
+    latitude = fields.Float(allow_none=True)
+    longitude = fields.Float(allow_none=True)
+    contact_name = fields.String(allow_none=True)
+    contact_phone = fields.String(allow_none=True)
+    status = fields.String()
+    open_findings = fields.Integer()
+    overdue_findings = fields.Integer()
+
+
+class PublicInstitutionPageSchema(OutSchema):
+    items = fields.List(fields.Nested(PublicInstitutionSchema), required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+
+
+# --------------------------------------------------------------------------- notices
+
+class NoticeItemSchema(OutSchema):
+    finding_id = fields.String()
+    order_number = fields.String(allow_none=True)
+    institution_name = fields.String(allow_none=True)
+    institution_public_id = fields.String(allow_none=True)
+    region = fields.String(allow_none=True)
+    item_text = fields.String(allow_none=True)
+    clause = fields.String(allow_none=True)
+    severity = fields.String(allow_none=True)
+    severity_name = fields.String(allow_none=True)
+    deadline = fields.String(allow_none=True)
+    overdue_when_published = fields.Boolean()
+    status = fields.String(allow_none=True, metadata={"description": "实时整改状态"})
+    status_name = fields.String(allow_none=True)
+
+
+class NoticeSchema(OutSchema):
+    id = fields.String()
+    number = fields.String(allow_none=True, metadata={"description": "文号，如 〔2027〕3号（按办公室和年度编号）"})
+    status = fields.String(metadata={"description": " | ".join(NOTICE_STATUSES)})
+    status_name = fields.String()
+    title = fields.String()
+    text = fields.String()
+    office_region = fields.String()
+    region = fields.String()
+    region_name = fields.String()
+    issuer = fields.String(allow_none=True)
+    period_from = fields.String()
+    period_to = fields.String()
+    finding_ids = fields.List(fields.String())
+    items = fields.List(fields.Nested(NoticeItemSchema))
+    published_at = fields.String(allow_none=True)
+    retracted_at = fields.String(allow_none=True)
+    retraction_reason = fields.String(allow_none=True, metadata={"description": "撤回理由（公开）"})
+    created_at = fields.String()
+    updated_at = fields.String(allow_none=True)
+
+
+class PublicNoticeSchema(NoticeSchema):
+    class Meta:
+        exclude = ("finding_ids", "office_region", "created_at", "updated_at")
+
+
+class NoticePageSchema(OutSchema):
+    items = fields.List(fields.Nested(NoticeSchema), required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+
+
+class PublicNoticePageSchema(OutSchema):
+    items = fields.List(fields.Nested(PublicNoticeSchema), required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+
+
+class NoticeListArgsSchema(PageArgsSchema):
+    status = fields.String(validate=validate.OneOf(tuple(NOTICE_STATUSES)))
+
+
+class NoticeCreateSchema(StrictSchema):
+    region = fields.String(validate=REGION, metadata={"description": "通报范围（默认本办公室辖区）"})
+    period_from = fields.Date(required=True)
+    period_to = fields.Date(required=True)
+    title = fields.String(validate=validate.Length(min=1, max=200))
+    text = fields.String(validate=validate.Length(min=1, max=20000))
+    finding_ids = fields.List(fields.String(validate=validate.Length(min=1, max=64)),
+                              validate=validate.Length(max=ID_LIST_MAX),
+                              metadata={"description": "省略时预选逾期及升级阶梯拟列入通报的问题"})
+
+
+class NoticeUpdateSchema(StrictSchema):
+    period_from = fields.Date()
+    period_to = fields.Date()
+    title = fields.String(validate=validate.Length(min=1, max=200))
+    text = fields.String(validate=validate.Length(min=1, max=20000))
+    finding_ids = fields.List(fields.String(validate=validate.Length(min=1, max=64)),
+                              validate=validate.Length(max=ID_LIST_MAX))
+
+    @validates_schema
+    def _not_empty(self, data, **_kwargs):
+        if not data:
+            raise ValidationError("至少修改一个字段", field_name="_schema")
+
+
+class RetractSchema(StrictSchema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000),
+                           metadata={"description": "撤回理由，公开显示"})
+
+    @validates_schema
+    def _reason_not_blank(self, data, **_kwargs):
+        if not (data.get("reason") or "").strip():
+            raise ValidationError("撤回理由不能为空", field_name="reason")
+
+
+class CandidateArgsSchema(ma.Schema):
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    region = fields.String(validate=REGION)
+    period_from = fields.Date(required=True)
+    period_to = fields.Date(required=True)
+
+
+class CandidateSchema(OutSchema):
+    finding_id = fields.String()
+    order_number = fields.String(allow_none=True)
+    institution_id = fields.String()
+    institution_name = fields.String(allow_none=True)
+    region = fields.String()
+    item_text = fields.String(allow_none=True)
+    severity = fields.String()
+    status = fields.String()
+    deadline = fields.String(allow_none=True)
+    overdue = fields.Boolean()
+    preselected = fields.Boolean()
+
+
+class CandidateListSchema(OutSchema):
+    items = fields.List(fields.Nested(CandidateSchema))

@@ -1,0 +1,904 @@
+"""Publishing inspection results, tracking the publication deadline, notices of problems (问题通报).
+
+Plain functions with explicit ``now`` and acting user; they raise DomainError
+subclasses.  Offices (``office_admin``) act inside their region subtree; an
+id out of scope answers 404.  Every state change appends an audit event.
+
+* :func:`preview` returns exactly what :func:`publish` freezes: the public
+  snapshot (redacted; photos only when chosen by id) and the live
+  rectification status that public pages read at render time.
+* :func:`sweep_publication_deadlines` escalates unpublished results through
+  the same ladder mechanism as rectification deadlines
+  (:mod:`inspect_api.rectification.ladder`), each step exactly once.
+* Notices are drafted from findings (overdue / pre-selected ones selected by
+  default), edited while drafts, published with a number per office and year
+  (〔2027〕3号) and retracted only with a public reason.
+
+Other modules are reached through the small adapters at the top.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import date, datetime
+from types import SimpleNamespace
+from typing import Any, Iterable
+
+from bson import ObjectId
+from bson.errors import InvalidId
+from mongoengine.errors import NotUniqueError
+from pymongo import ReturnDocument
+
+from inspect_api.audit import service as audit
+from inspect_api.auth.service import actor_of
+from inspect_api.clock import SHANGHAI, as_utc, isoformat
+from inspect_api.errors import Conflict, NotFound, Unprocessable
+from inspect_api.publication.models import (NOTICE_STATUSES, Notice, NoticeCounter, NoticeItem,
+                                            PublicationDeadline, PublishedResult, StepRecord)
+from inspect_api.publication.redaction import redact
+from inspect_api.rectification.ladder import Ladder
+from inspect_api.scoping import in_scope, is_region_code, scope_regex
+from inspect_api.workdays import business_date
+
+log = logging.getLogger(__name__)
+
+GRADES = {"excellent": "优秀", "good": "良好", "pass": "合格", "fail": "不合格"}
+SEVERITY_NAMES = {"critical": "严重", "major": "一般", "minor": "轻微"}
+FINDING_STATUS_NAMES = {"open": "待整改", "answered": "已答复待审核", "reopened": "退回重新整改", "accepted": "已整改"}
+RESULT_NAMES = {"pass": "符合", "deduct": "扣分", "fail": "不符合", "na": "不适用"}
+DEFAULT_DEADLINE_DAYS = 20
+
+# The publication deadline's ladder: the same four steps as rectification, office recipients only.
+PUBLICATION_LADDER_CONFIG = [
+    {"code": "reminder", "offset_working_days": -3, "recipients": ["county_office", "department"],
+     "title": "检查结果公开期限临近提醒"},
+    {"code": "warning", "offset_working_days": 1, "recipients": ["county_office", "department"],
+     "title": "检查结果逾期未公开警示"},
+    {"code": "department", "offset_working_days": 5, "recipients": ["department", "county_office"],
+     "title": "检查结果逾期未公开，升级至主管部门"},
+    {"code": "office", "offset_working_days": 10, "recipients": ["leadership_office", "department", "county_office"],
+     "title": "检查结果逾期未公开，升级至领导小组办公室"},
+]
+PUBLICATION_LADDER = Ladder.from_config(PUBLICATION_LADDER_CONFIG)
+OFFICE_RECIPIENTS = ("county_office", "department", "leadership_office")
+
+TEMPLATES = {
+    "publication.reminder": ("检查结果公开期限临近：{code}",
+                             "{institution_name} 的检查（{code}）结果应于 {deadline} 前公开，还有 3 个工作日到期，请尽快审核发布。"),
+    "publication.warning": ("检查结果逾期未公开：{code}",
+                            "{institution_name} 的检查（{code}）结果已超过公开期限（{deadline}）仍未公开，请立即发布。"),
+    "publication.department": ("检查结果逾期未公开，升级至主管部门：{code}",
+                               "{institution_name} 的检查（{code}）结果逾期 5 个工作日仍未公开（期限 {deadline}），请主管部门督办。"),
+    "publication.office": ("检查结果逾期未公开，升级至领导小组办公室：{code}",
+                           "{institution_name} 的检查（{code}）结果逾期 10 个工作日仍未公开（期限 {deadline}）。"),
+    "publication.step": ("{step_title}：{code}", "{institution_name} 的检查（{code}），公开期限 {deadline}：{step_title}。"),
+}
+
+
+# --------------------------------------------------------------------------- adapters to other modules
+
+def _register_templates() -> None:
+    """Add the publication message templates to the notify module's table (keys ``publication.*`` only)."""
+    from inspect_api.notify import templates
+
+    for kind, pair in TEMPLATES.items():
+        templates.TEMPLATES.setdefault(kind, pair)
+
+
+_register_templates()
+
+
+def _inspection_model():
+    from inspect_api.inspections.models import Inspection
+
+    return Inspection
+
+
+def _assignment(inspection_id: str):
+    from inspect_api.inspections.models import Assignment
+
+    return Assignment.objects(id=_oid(inspection_id)).first()
+
+
+def _institution(institution_id: str):
+    from inspect_api.directory import service as directory
+
+    return directory.get_institution(institution_id)
+
+
+def _institution_by_public_id(public_id: str):
+    from inspect_api.directory import service as directory
+
+    return directory.get_institution_by_public_id(public_id)
+
+
+def _kinds() -> dict[str, str]:
+    from inspect_api.directory.models import INSTITUTION_KINDS
+
+    return INSTITUTION_KINDS
+
+
+def region_names() -> dict[str, str]:
+    from inspect_api.directory import service as directory
+
+    try:
+        return directory.region_names()
+    except Exception:  # noqa: BLE001 - names are decoration; codes still work
+        return {}
+
+
+def _team(team: list[str]) -> list[dict[str, Any]]:
+    from inspect_api.inspections import service as inspections
+
+    return [{"role": t["role"], "name": t["name"], "certificate_no": t["certificate_no"],
+             "department": t["department"]} for t in inspections.team_view(list(team))]
+
+
+def _departments() -> dict[str, str]:
+    from inspect_api.directory.models import DEPARTMENTS
+
+    return DEPARTMENTS
+
+
+def _matters(inspection) -> list[dict[str, Any]]:
+    from inspect_api.catalog import service as catalog
+
+    assignment = _assignment(str(inspection.id))
+    codes = list(getattr(assignment, "matters", None) or [])
+    out = []
+    for code in codes:
+        matter = catalog.get_matter(code)
+        out.append({"code": code, "name": matter.name if matter else code})
+    if not out:
+        for matter in catalog.list_matters(active=True):
+            if matter.checklist_code == inspection.checklist_code:
+                out.append({"code": matter.code, "name": matter.name})
+                break
+    if not out:
+        out.append({"code": None, "name": f"依据 {inspection.checklist_code} 开展的医养结合服务质量检查"})
+    return out
+
+
+def _findings_of_order(order_id: str | None) -> list:
+    if not order_id:
+        return []
+    from inspect_api.rectification.models import Finding
+
+    return list(Finding.objects(order_id=str(order_id)).order_by("seq"))
+
+
+def _order(order_id: str | None):
+    if not order_id:
+        return None
+    from inspect_api.rectification.models import Order
+
+    oid = _oid(order_id)
+    return Order.objects(id=oid).first() if oid else None
+
+
+def _calendar():
+    from inspect_api.calendar.service import current_calendar
+
+    return current_calendar()
+
+
+def _recipients(role: str, tracker: PublicationDeadline) -> list[str]:
+    from inspect_api.rectification import service as rectification
+
+    if role not in OFFICE_RECIPIENTS:
+        return []
+    return rectification.recipients(role, SimpleNamespace(region=tracker.region, institution_id=tracker.institution_id,
+                                                          lead_inspector_id=None))
+
+
+def _notify(users, **kwargs):
+    from inspect_api.notify import service as notify
+
+    return notify.notify(users, **kwargs)
+
+
+def _config(cfg: dict[str, Any] | None) -> dict[str, Any]:
+    if cfg is not None:
+        return cfg
+    try:
+        from flask import current_app
+
+        return current_app.config["INSPECT"]
+    except RuntimeError:
+        from inspect_api.config import load_config
+
+        return load_config()
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _oid(value: Any) -> ObjectId | None:
+    try:
+        return ObjectId(str(value))
+    except (InvalidId, TypeError):
+        return None
+
+
+def _d(value: date | datetime | None) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    return value
+
+
+def local_time(dt: datetime | None) -> str:
+    return as_utc(dt).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if dt else ""
+
+
+def _require_office(user) -> None:
+    if getattr(user, "role", None) != "office_admin":
+        raise NotFound("资源不存在")
+
+
+def deadline_days(cfg: dict[str, Any] | None = None) -> int:
+    return int(_config(cfg).get("publication_deadline_working_days") or DEFAULT_DEADLINE_DAYS)
+
+
+def publication_ladder(cfg: dict[str, Any] | None = None) -> Ladder:
+    """``[[publication_ladder]]`` from the configuration, else :data:`PUBLICATION_LADDER`."""
+    raw = _config(cfg).get("publication_ladder")
+    return Ladder.from_config(raw) if raw else PUBLICATION_LADDER
+
+
+# --------------------------------------------------------------------------- publishing results
+
+def inspection_in_scope(user, inspection_id: str):
+    """The inspection, for an office of its region (404 otherwise, and for unknown ids)."""
+    _require_office(user)
+    oid = _oid(inspection_id)
+    inspection = _inspection_model().objects(id=oid).first() if oid else None
+    if inspection is None or not in_scope(user.region, inspection.region):
+        raise NotFound("检查记录不存在", code="INSPECTION_NOT_FOUND")
+    return inspection
+
+
+def _require_submitted(inspection) -> None:
+    if inspection.state != "submitted":
+        raise Conflict("检查尚未提交，不能公开结果", code="INSPECTION_NOT_SUBMITTED",
+                       details={"state": inspection.state})
+
+
+def available_photos(inspection) -> list[str]:
+    return [str(p) for f in inspection.findings or [] for p in (f.get("photo_ids") or [])]
+
+
+def _check_photos(inspection, photo_ids: Iterable[str]) -> list[str]:
+    chosen = list(dict.fromkeys(str(p) for p in photo_ids or []))
+    allowed = set(available_photos(inspection))
+    unknown = [p for p in chosen if p not in allowed]
+    if unknown:
+        raise Unprocessable("所选照片不属于本次检查发现的问题", code="PHOTO_NOT_IN_INSPECTION",
+                            details={"photo_ids": unknown})
+    return chosen
+
+
+def build_snapshot(inspection, photo_ids: list[str]) -> dict[str, Any]:
+    """The frozen public content of an inspection's result (redacted; chosen photos only)."""
+    institution = _institution(inspection.institution_id)
+    regions = region_names()
+    kinds = _kinds()
+    result = dict(inspection.result or {})
+    concluded = inspection.submitted_at or inspection.submission_started_at
+    departments = _departments()
+    team = [{**t, "department_name": departments.get(t.get("department") or "", t.get("department"))}
+            for t in _team(list(inspection.team))]
+    chosen = set(photo_ids)
+    findings = []
+    for seq, f in enumerate(inspection.findings or [], start=1):
+        findings.append({
+            "seq": seq, "item_id": f.get("item_id"), "item_text": redact(f.get("item_text")),
+            "clause": redact(f.get("clause")), "severity": f.get("severity"),
+            "severity_name": SEVERITY_NAMES.get(f.get("severity") or "", f.get("severity")),
+            "result": f.get("result"), "result_name": RESULT_NAMES.get(f.get("result") or "", f.get("result")),
+            "deductions": [redact(d.get("text")) for d in f.get("deductions") or [] if d.get("text")],
+            "points_lost": f.get("points_lost"), "note": redact(f.get("note")),
+            "photo_ids": [p for p in f.get("photo_ids") or [] if p in chosen],
+        })
+    grade = result.get("grade")
+    return {
+        "inspection_id": str(inspection.id), "code": inspection.code,
+        "institution": {
+            "public_id": getattr(institution, "public_id", None), "name": getattr(institution, "name", None),
+            "kind": getattr(institution, "kind", None),
+            "kind_name": kinds.get(getattr(institution, "kind", "") or "", ""),
+            "region": inspection.region, "region_name": regions.get(inspection.region, inspection.region),
+            "address": getattr(institution, "address", None)},
+        "inspected_on": business_date(as_utc(concluded)).isoformat() if concluded else None,
+        "concluded_at": isoformat(concluded),
+        "matters": _matters(inspection),
+        "team": team,
+        "checklist_code": inspection.checklist_code,
+        "score": result.get("score"), "grade": grade,
+        "grade_name": result.get("grade_name") or GRADES.get(grade or "", grade),
+        "findings": findings,
+        "finding_count": len(findings),
+    }
+
+
+def rectification_status(order_id: str | None, *, today: date | None = None) -> dict[str, Any]:
+    """Live rectification progress of an order, by finding seq (read at render time)."""
+    order = _order(order_id)
+    findings = _findings_of_order(order_id) if order is not None else []
+    by_seq = {}
+    counts = {"total": 0, "accepted": 0, "open": 0, "overdue": 0}
+    for f in findings:
+        status = f.status
+        overdue = bool(f.overdue) and status != "accepted"
+        by_seq[f.seq] = {"status": status, "status_name": FINDING_STATUS_NAMES.get(status, status),
+                         "deadline": _d(f.deadline).isoformat() if f.deadline else None, "overdue": overdue,
+                         "item_id": f.item_id}
+        counts["total"] += 1
+        counts["accepted" if status == "accepted" else "open"] += 1
+        counts["overdue"] += int(overdue)
+    if order is None:
+        summary = "无需整改"
+    elif counts["open"] == 0:
+        summary = "已全部整改"
+    elif counts["overdue"]:
+        summary = f"整改中（{counts['overdue']} 项逾期）"
+    else:
+        summary = "整改中"
+    return {"order_number": order.number if order else None, "order_status": order.status if order else None,
+            "summary": summary, "counts": counts, "findings": by_seq}
+
+
+def merge_status(snapshot: dict[str, Any], status: dict[str, Any]) -> list[dict[str, Any]]:
+    """The snapshot's findings with their live rectification status."""
+    out = []
+    by_item = {v.get("item_id"): v for v in status["findings"].values()}
+    for f in snapshot.get("findings") or []:
+        live = status["findings"].get(f["seq"]) or by_item.get(f.get("item_id")) or {}
+        out.append({**f, "rectification": {k: live.get(k) for k in ("status", "status_name", "deadline", "overdue")}
+                    if live else None})
+    return out
+
+
+def preview(user, inspection_id: str, *, photo_ids: Iterable[str] = (), now: datetime,
+            config: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Exactly what would become public, plus the deadline and the photos that could be chosen."""
+    inspection = inspection_in_scope(user, inspection_id)
+    _require_submitted(inspection)
+    chosen = _check_photos(inspection, photo_ids)
+    tracker = ensure_tracker(inspection, now=now, config=config)
+    snapshot = build_snapshot(inspection, chosen)
+    status = rectification_status(inspection.order_id)
+    published = PublishedResult.objects(inspection_id=str(inspection.id)).only("id").first()
+    return {"snapshot": snapshot, "findings": merge_status(snapshot, status),
+            "rectification": {k: status[k] for k in ("order_number", "summary", "counts")},
+            "photo_ids": chosen, "available_photo_ids": available_photos(inspection),
+            "deadline": _d(tracker.deadline).isoformat(), "published": published is not None,
+            "published_id": str(published.id) if published else None}
+
+
+def publish(user, inspection_id: str, *, photo_ids: Iterable[str] = (), now: datetime,
+            config: dict[str, Any] | None = None) -> PublishedResult:
+    """Freeze and publish an inspection's result (once; a second call answers 409)."""
+    inspection = inspection_in_scope(user, inspection_id)
+    _require_submitted(inspection)
+    if PublishedResult.objects(inspection_id=str(inspection.id)).only("id").first() is not None:
+        raise Conflict("该检查结果已经公开", code="ALREADY_PUBLISHED")
+    chosen = _check_photos(inspection, photo_ids)
+    tracker = ensure_tracker(inspection, now=now, config=config)
+    snapshot = build_snapshot(inspection, chosen)
+    institution = _institution(inspection.institution_id)
+    concluded = inspection.submitted_at or inspection.submission_started_at
+    deadline = _d(tracker.deadline)
+    result = PublishedResult(
+        inspection_id=str(inspection.id), code=inspection.code, institution_id=inspection.institution_id,
+        institution_public_id=getattr(institution, "public_id", None),
+        institution_kind=getattr(institution, "kind", None), region=inspection.region,
+        inspected_on=business_date(as_utc(concluded)), concluded_at=concluded, grade=snapshot["grade"],
+        score=snapshot["score"], order_id=inspection.order_id, snapshot=snapshot, photo_ids=chosen,
+        published_at=now, published_by=str(user.id), deadline=deadline,
+        late=business_date(now) > deadline)
+    try:
+        result.save(force_insert=True)
+    except NotUniqueError:
+        raise Conflict("该检查结果已经公开", code="ALREADY_PUBLISHED") from None
+    PublicationDeadline.objects(id=tracker.id, published_at=None).update_one(
+        set__published_at=now, set__next_step_due=None)
+    audit.record("publication.result_published", actor=actor_of(user), target_type="published_result",
+                 target_id=str(result.id), region=result.region,
+                 data={"inspection_id": str(inspection.id), "code": inspection.code, "photo_ids": chosen,
+                       "deadline": deadline.isoformat(), "late": result.late}, now=now)
+    return result
+
+
+# --------------------------------------------------------------------------- publication deadline
+
+def ensure_tracker(inspection, *, now: datetime, config: dict[str, Any] | None = None) -> PublicationDeadline:
+    """The publication-deadline tracker of a submitted inspection (created once)."""
+    tracker = PublicationDeadline.objects(inspection_id=str(inspection.id)).first()
+    if tracker is not None:
+        return tracker
+    concluded = as_utc(inspection.submitted_at or inspection.submission_started_at)
+    calendar = _calendar()
+    deadline = calendar.add_working_days(business_date(concluded), deadline_days(config))
+    published = PublishedResult.objects(inspection_id=str(inspection.id)).only("published_at").first()
+    tracker = PublicationDeadline(
+        inspection_id=str(inspection.id), code=inspection.code, institution_id=inspection.institution_id,
+        region=inspection.region, concluded_at=concluded, deadline=deadline,
+        published_at=published.published_at if published else None,
+        next_step_due=None if published else publication_ladder(config).next_due_date(deadline, [], calendar),
+        created_at=now)
+    try:
+        tracker.save(force_insert=True)
+    except NotUniqueError:
+        tracker = PublicationDeadline.objects.get(inspection_id=str(inspection.id))
+    return tracker
+
+
+def sync_trackers(*, now: datetime, config: dict[str, Any] | None = None) -> int:
+    """Create trackers for submitted inspections that have none yet; returns how many were created."""
+    Inspection = _inspection_model()
+    coll = Inspection._get_collection()
+    created = 0
+    for region in coll.distinct("region"):
+        ids = [d["_id"] for d in coll.find({"region": region, "state": "submitted"}, {"_id": 1})]
+        if not ids:
+            continue
+        known = {t["inspection_id"] for t in PublicationDeadline._get_collection().find(
+            {"inspection_id": {"$in": [str(i) for i in ids]}}, {"inspection_id": 1})}
+        for oid in ids:
+            if str(oid) in known:
+                continue
+            inspection = Inspection.objects(id=oid).first()
+            if inspection is not None and (inspection.submitted_at or inspection.submission_started_at):
+                ensure_tracker(inspection, now=now, config=config)
+                created += 1
+    return created
+
+
+def _as_dt(d: date) -> datetime:
+    from datetime import timezone
+
+    return datetime(d.year, d.month, d.day, tzinfo=timezone.utc)
+
+
+def sweep_publication_deadlines(now: datetime, *, config: dict[str, Any] | None = None) -> dict[str, int]:
+    """Escalate unpublished results past their publication deadline; each ladder step exactly once.
+
+    Idempotent and safe to run concurrently: a step is claimed with one
+    conditional update (``published_at`` unset and the step code not yet in
+    ``step_codes``), and inbox notifications are deduplicated by
+    ``publication:<tracker>:<step>``.  Catches up after downtime.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    ladder = publication_ladder(config)
+    calendar = _calendar()
+    today = business_date(now)
+    stats = {"trackers_created": sync_trackers(now=now, config=config), "selected": 0, "steps": 0,
+             "notifications": 0}
+    coll = PublicationDeadline._get_collection()
+    for doc in coll.find({"next_step_due": {"$lte": _as_dt(today)}},
+                         {"_id": 1, "deadline": 1, "step_codes": 1, "published_at": 1}):
+        stats["selected"] += 1
+        if doc.get("published_at") is not None:
+            coll.update_one({"_id": doc["_id"]}, {"$set": {"next_step_due": None}})
+            continue
+        deadline = _d(doc["deadline"])
+        done = list(doc.get("step_codes") or [])
+        due = ladder.due_steps(deadline, today, done, calendar)
+        if not due:
+            continue
+        codes = [s.code for s in due]
+        nxt = ladder.next_due_date(deadline, done + codes, calendar)
+        records = [StepRecord(code=s.code, title=s.title, due=calendar.add_working_days(deadline, s.offset_working_days)
+                              if s.offset_working_days else deadline, at=now,
+                              recipients=list(s.recipients)).to_mongo().to_dict() for s in due]
+        for r in records:
+            r["due"] = _as_dt(_d(r["due"]))
+        sets: dict[str, Any] = {"next_step_due": _as_dt(nxt) if nxt else None, "level": codes[-1],
+                                "notify_pending": True}
+        if any(s.offset_working_days > 0 for s in due):
+            sets["overdue"] = True
+        claimed = coll.update_one(
+            {"_id": doc["_id"], "published_at": None, "step_codes": {"$nin": codes}},
+            {"$push": {"steps": {"$each": records}, "step_codes": {"$each": codes}, "pending_steps": {"$each": codes}},
+             "$set": sets})
+        stats["steps"] += len(codes) if claimed.modified_count else 0
+    stats["notifications"] = _write_pending_notifications(now, config=config)
+    log.info("publication sweep as of %s: %s", now.isoformat(), stats)
+    return stats
+
+
+def _write_pending_notifications(now: datetime, *, config: dict[str, Any] | None = None) -> int:
+    sent = 0
+    for tracker in PublicationDeadline.objects(notify_pending=True):
+        pending = list(tracker.pending_steps or [])
+        records = {s.code: s for s in tracker.steps}
+        institution = _institution(tracker.institution_id)
+        for code in pending:
+            record = records.get(code)
+            if record is None:
+                continue
+            users: list[str] = []
+            for role in record.recipients:
+                users.extend(_recipients(role, tracker))
+            kind = f"publication.{code}" if f"publication.{code}" in TEMPLATES else "publication.step"
+            notes = _notify(users, kind=kind,
+                            params={"code": tracker.code or tracker.inspection_id, "step_title": record.title,
+                                    "deadline": _d(tracker.deadline).isoformat(),
+                                    "institution_name": getattr(institution, "name", "被检查机构")},
+                            data={"inspection_id": tracker.inspection_id, "institution_id": tracker.institution_id,
+                                  "step": code, "deadline": _d(tracker.deadline).isoformat()},
+                            dedupe=f"publication:{tracker.id}:{code}", region=tracker.region, now=now,
+                            config=_config(config))
+            sent += len(notes)
+            PublicationDeadline._get_collection().update_one(
+                {"_id": tracker.id, "steps.code": code},
+                {"$set": {"steps.$.notification_ids": [str(n.id) for n in notes]}})
+        PublicationDeadline._get_collection().update_one(
+            {"_id": tracker.id, "pending_steps": pending}, {"$unset": {"notify_pending": "", "pending_steps": ""}})
+    return sent
+
+
+# --------------------------------------------------------------------------- public reads of results
+
+def public_results(*, region: str | None = None, kind: str | None = None, grade: str | None = None,
+                   date_from: date | None = None, date_to: date | None = None, institution_id: str | None = None):
+    query = PublishedResult.objects
+    if region:
+        query = query.filter(region=re.compile(scope_regex(region)))
+    if kind:
+        query = query.filter(institution_kind=kind)
+    if grade:
+        query = query.filter(grade=grade)
+    if date_from:
+        query = query.filter(inspected_on__gte=date_from)
+    if date_to:
+        query = query.filter(inspected_on__lte=date_to)
+    if institution_id:
+        query = query.filter(institution_id=institution_id)
+    return query.order_by("-published_at", "-id")
+
+
+def public_result(result_id: str) -> PublishedResult:
+    oid = _oid(result_id)
+    result = PublishedResult.objects(id=oid).first() if oid else None
+    if result is None:
+        raise NotFound("检查结果不存在或尚未公开", code="RESULT_NOT_FOUND")
+    return result
+
+
+def result_view(result: PublishedResult, *, with_findings: bool = True) -> dict[str, Any]:
+    """Public view: the frozen snapshot plus live rectification status."""
+    snap = result.snapshot or {}
+    status = rectification_status(result.order_id)
+    out = {
+        "id": str(result.id), "code": result.code, "institution": snap.get("institution") or {},
+        "inspected_on": snap.get("inspected_on"), "matters": snap.get("matters") or [],
+        "team": snap.get("team") or [], "score": snap.get("score"), "grade": snap.get("grade"),
+        "grade_name": snap.get("grade_name"), "finding_count": snap.get("finding_count", 0),
+        "published_at": isoformat(result.published_at),
+        "rectification": {k: status[k] for k in ("order_number", "summary", "counts")},
+    }
+    if with_findings:
+        out["findings"] = merge_status(snap, status)
+    return out
+
+
+def public_photo(result: PublishedResult, photo_id: str):
+    """The evidence of a photo chosen to be public with ``result`` (404 otherwise)."""
+    if photo_id not in (result.photo_ids or []):
+        raise NotFound("照片不存在或未公开", code="PHOTO_NOT_FOUND")
+    from inspect_api.evidence import service as evidence
+
+    item = evidence.get_evidence(photo_id)
+    if item is None:
+        raise NotFound("照片不存在或未公开", code="PHOTO_NOT_FOUND")
+    return item
+
+
+def public_institution(public_id: str):
+    institution = _institution_by_public_id(public_id)
+    if institution is None:
+        raise NotFound("机构不存在", code="INSTITUTION_NOT_FOUND")
+    return institution
+
+
+def institution_counts(institution_id: str) -> dict[str, int]:
+    """Open and overdue finding counts of an institution (live)."""
+    from inspect_api.rectification.models import Finding
+
+    base = Finding.objects(institution_id=str(institution_id))
+    open_count = base.filter(status__in=["open", "reopened", "answered"]).count()
+    overdue = base.filter(status__in=["open", "reopened"], overdue=True).count()
+    return {"open_findings": open_count, "overdue_findings": overdue}
+
+
+def institution_view(institution, *, with_counts: bool = True) -> dict[str, Any]:
+    from inspect_api.directory.service import point_latlon
+
+    regions = region_names()
+    latlon = point_latlon(institution.location) if institution.location else None
+    out = {"id": institution.public_id, "name": institution.name, "kind": institution.kind,
+           "kind_name": _kinds().get(institution.kind, institution.kind), "region": institution.region,
+           "region_name": regions.get(institution.region, institution.region), "address": institution.address,
+           "latitude": latlon[0] if latlon else None, "longitude": latlon[1] if latlon else None,
+           "contact_name": institution.contact_name, "contact_phone": institution.contact_phone,
+           "status": institution.status}
+    if with_counts:
+        out.update(institution_counts(str(institution.id)))
+    return out
+
+
+def public_institutions(*, region: str | None = None, kind: str | None = None):
+    from inspect_api.directory.models import Institution
+
+    query = Institution.objects(status__ne="closed")
+    if region:
+        query = query.filter(region=re.compile(scope_regex(region)))
+    if kind:
+        query = query.filter(kind=kind)
+    return query.order_by("region", "name", "id")
+
+
+# --------------------------------------------------------------------------- notices
+
+def _notice_in_scope(user, notice_id: str) -> Notice:
+    _require_office(user)
+    oid = _oid(notice_id)
+    notice = Notice.objects(id=oid).first() if oid else None
+    if notice is None or not in_scope(user.region, notice.office_region):
+        raise NotFound("通报不存在", code="NOTICE_NOT_FOUND")
+    return notice
+
+
+def notice_for(user, notice_id: str) -> Notice:
+    return _notice_in_scope(user, notice_id)
+
+
+def list_notices(user, *, status: str | None = None):
+    _require_office(user)
+    query = Notice.objects(office_region=re.compile(scope_regex(user.region)))
+    if status:
+        query = query.filter(status=status)
+    return query.order_by("-created_at", "-id")
+
+
+def _finding_query(region: str):
+    from inspect_api.rectification.models import Finding
+
+    return Finding.objects(region=re.compile(scope_regex(region)))
+
+
+def candidate_findings(user, *, region: str, period_from: date, period_to: date) -> list[dict[str, Any]]:
+    """Findings of a period and region a notice may include; overdue / pre-selected ones are pre-selected."""
+    _require_office(user)
+    _check_notice_region(user, region)
+    start, end = _as_dt(period_from), _as_dt(period_to)
+    from datetime import timedelta
+
+    end = end + timedelta(days=1)
+    out = []
+    seen = set()
+    names: dict[str, Any] = {}
+    query = _finding_query(region)
+    for f in list(query.filter(created_at__gte=start, created_at__lt=end)) + \
+            list(query.filter(preselected_for_notice=True)) + list(query.filter(overdue=True)):
+        if str(f.id) in seen:
+            continue
+        seen.add(str(f.id))
+        if f.institution_id not in names:
+            names[f.institution_id] = _institution(f.institution_id)
+        inst = names[f.institution_id]
+        preselected = bool(f.preselected_for_notice or (f.overdue and f.status != "accepted"))
+        out.append({"finding_id": str(f.id), "order_number": f.order_number, "institution_id": f.institution_id,
+                    "institution_name": getattr(inst, "name", None), "region": f.region,
+                    "item_text": f.item_text, "severity": f.severity, "status": f.status,
+                    "deadline": _d(f.deadline).isoformat() if f.deadline else None, "overdue": bool(f.overdue),
+                    "preselected": preselected})
+    out.sort(key=lambda c: (not c["preselected"], c["region"], c["order_number"] or ""))
+    return out
+
+
+def _check_notice_region(user, region: str) -> None:
+    if not is_region_code(region) or not in_scope(user.region, region):
+        raise Unprocessable("通报范围必须在本办公室辖区内", code="NOTICE_REGION_OUT_OF_SCOPE",
+                            details={"region": region})
+
+
+def _check_findings(region: str, finding_ids: Iterable[str]) -> list[str]:
+    from inspect_api.rectification.models import Finding
+
+    ids = list(dict.fromkeys(str(i) for i in finding_ids))
+    oids = [_oid(i) for i in ids]
+    found = {str(f.id): f for f in Finding.objects(id__in=[o for o in oids if o]).only("id", "region")}
+    bad = [i for i in ids if i not in found or not in_scope(region, found[i].region)]
+    if bad:
+        raise Unprocessable("所选问题不存在或不在通报范围内", code="FINDING_OUT_OF_SCOPE", details={"finding_ids": bad})
+    return ids
+
+
+def _default_title(region: str, period_from: date, period_to: date) -> str:
+    name = region_names().get(region, region)
+    return f"关于{name}{period_from.isoformat()}至{period_to.isoformat()}医养结合机构检查发现问题的通报"
+
+
+def _default_text(count: int) -> str:
+    return (f"根据“双随机、一公开”监管工作安排，现将检查中发现的问题及逾期未整改情况通报如下（共 {count} 项）。"
+            "请相关机构对照问题清单立即整改，主管部门加强督导，整改情况将持续公开。")
+
+
+def draft_notice(user, body: dict[str, Any], *, now: datetime) -> Notice:
+    _require_office(user)
+    region = body.get("region") or user.region
+    _check_notice_region(user, region)
+    period_from, period_to = body["period_from"], body["period_to"]
+    if period_from > period_to:
+        raise Unprocessable("通报期间的开始日期不能晚于结束日期", code="PERIOD_INVALID")
+    if body.get("finding_ids") is None:
+        ids = [c["finding_id"] for c in candidate_findings(user, region=region, period_from=period_from,
+                                                            period_to=period_to) if c["preselected"]]
+    else:
+        ids = _check_findings(region, body["finding_ids"])
+    notice = Notice(office_region=user.region, region=region, period_from=period_from, period_to=period_to,
+                    title=body.get("title") or _default_title(region, period_from, period_to),
+                    text=body.get("text") or _default_text(len(ids)), finding_ids=ids, status="draft",
+                    created_by=str(user.id), created_at=now, updated_at=now)
+    notice.save()
+    audit.record("notice.drafted", actor=actor_of(user), target_type="notice", target_id=str(notice.id),
+                 region=notice.region, data={"findings": len(ids), "period_from": period_from.isoformat(),
+                                             "period_to": period_to.isoformat()}, now=now)
+    return notice
+
+
+def update_notice(user, notice_id: str, body: dict[str, Any], *, now: datetime) -> Notice:
+    notice = _notice_in_scope(user, notice_id)
+    if notice.status != "draft":
+        raise Conflict("只能修改草稿状态的通报", code="NOTICE_NOT_DRAFT", details={"status": notice.status})
+    sets: dict[str, Any] = {}
+    for key in ("title", "text"):
+        if key in body:
+            sets[key] = body[key]
+    period_from = body.get("period_from", _d(notice.period_from))
+    period_to = body.get("period_to", _d(notice.period_to))
+    if period_from > period_to:
+        raise Unprocessable("通报期间的开始日期不能晚于结束日期", code="PERIOD_INVALID")
+    if "period_from" in body:
+        sets["period_from"] = period_from
+    if "period_to" in body:
+        sets["period_to"] = period_to
+    if "finding_ids" in body:
+        sets["finding_ids"] = _check_findings(notice.region, body["finding_ids"])
+    changed = Notice.objects(id=notice.id, status="draft").update_one(
+        **{f"set__{k}": v for k, v in sets.items()}, set__updated_at=now)
+    if not changed:
+        raise Conflict("只能修改草稿状态的通报", code="NOTICE_NOT_DRAFT")
+    notice.reload()
+    audit.record("notice.edited", actor=actor_of(user), target_type="notice", target_id=str(notice.id),
+                 region=notice.region, data={"fields": sorted(sets)}, now=now)
+    return notice
+
+
+def _issuer(office_region: str) -> str:
+    return f"{region_names().get(office_region, office_region)}医养结合工作领导小组办公室"
+
+
+def _frozen_items(finding_ids: list[str]) -> list[NoticeItem]:
+    from inspect_api.rectification.models import Finding
+
+    by_id = {str(f.id): f for f in Finding.objects(id__in=[_oid(i) for i in finding_ids if _oid(i)])}
+    items, names = [], {}
+    for fid in finding_ids:
+        f = by_id.get(fid)
+        if f is None:
+            continue
+        if f.institution_id not in names:
+            names[f.institution_id] = _institution(f.institution_id)
+        inst = names[f.institution_id]
+        items.append(NoticeItem(finding_id=fid, order_id=f.order_id, order_number=f.order_number,
+                                institution_id=f.institution_id, institution_name=getattr(inst, "name", None),
+                                institution_public_id=getattr(inst, "public_id", None), region=f.region,
+                                item_text=redact(f.item_text), clause=f.clause, severity=f.severity,
+                                deadline=_d(f.deadline), overdue=bool(f.overdue), status=f.status))
+    return items
+
+
+def _next_seq(office_region: str, year: int) -> int:
+    doc = NoticeCounter._get_collection().find_one_and_update(
+        {"_id": f"{office_region}-{year}"}, {"$inc": {"seq": 1}}, upsert=True, return_document=ReturnDocument.AFTER)
+    return int(doc["seq"])
+
+
+def notice_number(year: int, seq: int) -> str:
+    return f"〔{year}〕{seq}号"
+
+
+def publish_notice(user, notice_id: str, *, now: datetime) -> Notice:
+    """Publish a draft: freeze its findings, then number it (〔year〕n号, per office and year; atomic)."""
+    notice = _notice_in_scope(user, notice_id)
+    if notice.status != "draft":
+        raise Conflict("该通报已发布或已撤回", code="NOTICE_NOT_DRAFT", details={"status": notice.status})
+    if not (notice.text or "").strip():
+        raise Unprocessable("通报正文不能为空", code="NOTICE_TEXT_REQUIRED")
+    items = _frozen_items(list(notice.finding_ids or []))
+    claimed = Notice.objects(id=notice.id, status="draft").update_one(
+        set__status="published", set__published_at=now, set__published_by=str(user.id), set__items=items,
+        set__issuer=_issuer(notice.office_region), set__updated_at=now)
+    if not claimed:
+        raise Conflict("该通报已发布或已撤回", code="NOTICE_NOT_DRAFT")
+    _assign_number(notice.id, notice.office_region, now)
+    notice.reload()
+    audit.record("notice.published", actor=actor_of(user), target_type="notice", target_id=str(notice.id),
+                 region=notice.region, data={"number": notice.number, "findings": len(items)}, now=now)
+    return notice
+
+
+def _assign_number(notice_oid, office_region: str, now: datetime) -> None:
+    """Give a published notice its number (once: a notice that already has one keeps it)."""
+    if Notice.objects(id=notice_oid, number=None).only("id").first() is None:
+        return
+    year = business_date(now).year
+    seq = _next_seq(office_region, year)
+    Notice.objects(id=notice_oid, number=None).update_one(set__year=year, set__seq=seq,
+                                                         set__number=notice_number(year, seq))
+
+
+def retract_notice(user, notice_id: str, *, reason: str, now: datetime) -> Notice:
+    """Retract a published notice; the public reason stays visible on its page."""
+    notice = _notice_in_scope(user, notice_id)
+    reason = (reason or "").strip()
+    if not reason:
+        raise Unprocessable("撤回通报必须填写公开的撤回理由", code="RETRACTION_REASON_REQUIRED")
+    if notice.status != "published":
+        raise Conflict("只能撤回已发布的通报", code="NOTICE_NOT_PUBLISHED", details={"status": notice.status})
+    changed = Notice.objects(id=notice.id, status="published").update_one(
+        set__status="retracted", set__retracted_at=now, set__retracted_by=str(user.id),
+        set__retraction_reason=reason, set__updated_at=now)
+    if not changed:
+        raise Conflict("只能撤回已发布的通报", code="NOTICE_NOT_PUBLISHED")
+    notice.reload()
+    audit.record("notice.retracted", actor=actor_of(user), target_type="notice", target_id=str(notice.id),
+                 region=notice.region, data={"number": notice.number, "reason": reason}, now=now)
+    return notice
+
+
+def notice_view(notice: Notice, *, live: bool = True) -> dict[str, Any]:
+    """A notice as the API and the public pages show it (items with their live rectification status)."""
+    items = []
+    live_status: dict[str, Any] = {}
+    if live and notice.items:
+        from inspect_api.rectification.models import Finding
+
+        live_status = {str(f.id): f for f in Finding.objects(
+            id__in=[_oid(i.finding_id) for i in notice.items if _oid(i.finding_id)]).only("id", "status", "overdue")}
+    for item in notice.items or []:
+        f = live_status.get(item.finding_id)
+        status = f.status if f is not None else item.status
+        items.append({"finding_id": item.finding_id, "order_number": item.order_number,
+                      "institution_name": item.institution_name,
+                      "institution_public_id": item.institution_public_id, "region": item.region,
+                      "item_text": item.item_text, "clause": item.clause, "severity": item.severity,
+                      "severity_name": SEVERITY_NAMES.get(item.severity or "", item.severity),
+                      "deadline": _d(item.deadline).isoformat() if item.deadline else None,
+                      "overdue_when_published": bool(item.overdue), "status": status,
+                      "status_name": FINDING_STATUS_NAMES.get(status or "", status)})
+    return {"id": str(notice.id), "number": notice.number, "status": notice.status,
+            "status_name": NOTICE_STATUSES.get(notice.status, notice.status), "title": notice.title,
+            "text": notice.text, "office_region": notice.office_region, "region": notice.region,
+            "region_name": region_names().get(notice.region, notice.region), "issuer": notice.issuer,
+            "period_from": _d(notice.period_from).isoformat(), "period_to": _d(notice.period_to).isoformat(),
+            "finding_ids": list(notice.finding_ids or []), "items": items,
+            "published_at": isoformat(notice.published_at), "retracted_at": isoformat(notice.retracted_at),
+            "retraction_reason": notice.retraction_reason, "created_at": isoformat(notice.created_at),
+            "updated_at": isoformat(notice.updated_at)}
+
+
+def public_notices():
+    return Notice.objects(status__in=["published", "retracted"]).order_by("-published_at", "-id")
+
+
+def public_notice(notice_id: str) -> Notice:
+    oid = _oid(notice_id)
+    notice = Notice.objects(id=oid, status__in=["published", "retracted"]).first() if oid else None
+    if notice is None:
+        raise NotFound("通报不存在或尚未发布", code="NOTICE_NOT_FOUND")
+    return notice
