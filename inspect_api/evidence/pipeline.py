@@ -268,7 +268,9 @@ def _open(data: bytes, mime: str, max_pixels: int) -> Image.Image:
     """
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            # DecompressionBombWarning (our own limit decides) and warnings
+            # about malformed EXIF/MPO headers parsed while opening.
+            warnings.simplefilter("ignore")
             im = Image.open(io.BytesIO(data), formats=_FORMATS[mime])
     except Image.DecompressionBombError:
         raise _too_many_pixels(max_pixels) from None
