@@ -52,25 +52,60 @@ def notify(user_ids: Iterable[str], *, kind: str, params: dict[str, Any], data: 
            dedupe: str, region: str | None = None, now: datetime,
            config: dict[str, Any] | None = None) -> list[Notification]:
     """Write one inbox notification per user (once per ``dedupe`` + user) and queue channel deliveries."""
-    users = [u for u in dict.fromkeys(str(x) for x in user_ids if x)]
-    if not users:
+    ids = notify_many([{"user_ids": user_ids, "kind": kind, "params": params, "data": data, "dedupe": dedupe,
+                        "region": region}], now=now, config=config)
+    if not ids[0]:
         return []
-    title, body = render(kind, params)
-    docs = [{"user_id": uid, "kind": kind, "title": title, "body": body, "data": dict(data or {}),
-             "region": region, "dedupe_key": f"{dedupe}:{uid}", "created_at": now} for uid in users]
+    return list(Notification.objects(id__in=[ObjectId(i) for i in ids[0]]).order_by("user_id"))
+
+
+def _insert_ignoring_duplicates(coll, docs: list[dict[str, Any]], chunk: int = 5000) -> None:
+    for i in range(0, len(docs), chunk):
+        try:
+            coll.insert_many(docs[i:i + chunk], ordered=False)
+        except BulkWriteError as exc:
+            if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
+                raise
+
+
+def notify_many(specs: list[dict[str, Any]], *, now: datetime, config: dict[str, Any] | None = None) -> list[list[str]]:
+    """Bulk form of :func:`notify`: one spec per message; returns the notification ids of each spec.
+
+    Each spec has ``user_ids``, ``kind``, ``params``, ``data``, ``dedupe`` and
+    ``region``.  The inbox documents are inserted unordered in chunks
+    (duplicates by ``dedupe_key`` ignored: a replay writes nothing new), then
+    their ids are read back by key and the channel deliveries queued.
+    """
+    docs: list[dict[str, Any]] = []
+    keys_per_spec: list[list[str]] = []
+    for spec in specs:
+        users = list(dict.fromkeys(str(x) for x in spec.get("user_ids") or () if x))
+        title, body = render(spec["kind"], spec.get("params") or {})
+        keys = []
+        for uid in users:
+            key = f"{spec['dedupe']}:{uid}"
+            keys.append(key)
+            docs.append({"user_id": uid, "kind": spec["kind"], "title": title, "body": body,
+                         "data": dict(spec.get("data") or {}), "region": spec.get("region"), "dedupe_key": key,
+                         "created_at": now})
+        keys_per_spec.append(keys)
+    if not docs:
+        return [[] for _ in specs]
     coll = Notification._get_collection()
-    try:
-        coll.insert_many(docs, ordered=False)
-    except BulkWriteError as exc:
-        if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
-            raise
-    keys = [d["dedupe_key"] for d in docs]
-    notes = list(Notification.objects(dedupe_key__in=keys))
-    queue_deliveries(notes, now=now, config=config)
-    return notes
+    _insert_ignoring_duplicates(coll, docs)
+    all_keys = [d["dedupe_key"] for d in docs]
+    by_key: dict[str, dict[str, Any]] = {}
+    for i in range(0, len(all_keys), 5000):
+        for doc in coll.find({"dedupe_key": {"$in": all_keys[i:i + 5000]}}, {"_id": 1, "dedupe_key": 1,
+                                                                              "user_id": 1}):
+            by_key[doc["dedupe_key"]] = doc
+    queue_deliveries_raw([by_key[k] for k in all_keys if k in by_key], now=now, config=config)
+    return [[str(by_key[k]["_id"]) for k in keys if k in by_key] for keys in keys_per_spec]
 
 
-def queue_deliveries(notes: list[Notification], *, now: datetime, config: dict[str, Any] | None = None) -> None:
+def queue_deliveries_raw(notes: list[dict[str, Any]], *, now: datetime,
+                         config: dict[str, Any] | None = None) -> None:
+    """Queue one delivery per configured channel for each notification (``{_id, user_id}`` dicts)."""
     cfg = _config(config)
     webhook_url = (cfg.get("webhook") or {}).get("url") or ""
     smtp_host = (cfg.get("smtp") or {}).get("host") or ""
@@ -78,24 +113,20 @@ def queue_deliveries(notes: list[Notification], *, now: datetime, config: dict[s
         return
     emails: dict[str, str] = {}
     if smtp_host:
-        ids = [ObjectId(n.user_id) for n in notes if ObjectId.is_valid(n.user_id)]
+        ids = list({ObjectId(n["user_id"]) for n in notes if ObjectId.is_valid(n["user_id"])})
         emails = {str(u.id): u.email for u in User.objects(id__in=ids).only("email") if u.email}
     docs = []
     for n in notes:
         if webhook_url:
-            docs.append({"notification_id": str(n.id), "channel": "webhook", "target": webhook_url,
+            docs.append({"notification_id": str(n["_id"]), "channel": "webhook", "target": webhook_url,
                          "status": "pending", "attempts": 0, "next_attempt_at": now, "attempts_log": [],
                          "created_at": now})
-        if smtp_host and emails.get(n.user_id):
-            docs.append({"notification_id": str(n.id), "channel": "email", "target": emails[n.user_id],
+        if smtp_host and emails.get(n["user_id"]):
+            docs.append({"notification_id": str(n["_id"]), "channel": "email", "target": emails[n["user_id"]],
                          "status": "pending", "attempts": 0, "next_attempt_at": now, "attempts_log": [],
                          "created_at": now})
     if docs:
-        try:
-            Delivery._get_collection().insert_many(docs, ordered=False)
-        except BulkWriteError as exc:
-            if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
-                raise
+        _insert_ignoring_duplicates(Delivery._get_collection(), docs)
 
 
 # --- channels ---------------------------------------------------------------------

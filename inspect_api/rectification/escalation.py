@@ -74,7 +74,8 @@ def claim_due_steps(now: datetime, *, cfg: dict[str, Any] | None = None, batch: 
     today = business_date(now)
     coll = Finding._get_collection()
     cursor = coll.find({"next_step_due": {"$lte": _dt(today)}},
-                       {"_id": 1, "status": 1, "deadline": 1, "step_codes": 1, "overdue": 1})
+                       {"_id": 1, "status": 1, "deadline": 1, "step_codes": 1, "overdue": 1,
+                        "risk_overdue_recorded": 1})
     stats = {"selected": 0, "claimed_findings": 0, "steps": 0}
     ops: list[tuple[dict, dict]] = []
 
@@ -108,6 +109,9 @@ def claim_due_steps(now: datetime, *, cfg: dict[str, Any] | None = None, batch: 
         if overdue_steps and not doc.get("overdue"):
             sets["overdue"] = True
             sets["overdue_since"] = _dt(rs._d(calendar.add_working_days(deadline, 1)))
+        if overdue_steps and not doc.get("risk_overdue_recorded"):
+            sets["risk_pending"] = True
+            sets["risk_overdue_recorded"] = True
         if any(s.preselect_for_notice for s in due):
             sets["preselected_for_notice"] = True
             sets["preselected_at"] = now
@@ -124,53 +128,65 @@ def claim_due_steps(now: datetime, *, cfg: dict[str, Any] | None = None, batch: 
     return stats
 
 
-def write_pending_notifications(now: datetime, *, cfg: dict[str, Any] | None = None) -> dict[str, int]:
-    """Step 3: inbox notifications for claimed steps (idempotent), risk feedback, clear the mark."""
+def write_pending_notifications(now: datetime, *, cfg: dict[str, Any] | None = None,
+                                batch: int = 1000) -> dict[str, int]:
+    """Step 3: inbox notifications for claimed steps (idempotent), risk feedback, clear the mark.
+
+    Works in batches with a handful of queries each: recipients and
+    institution names are prefetched, notifications inserted in bulk, and the
+    marks cleared with bulk conditional updates (``pending_steps`` unchanged,
+    so a step claimed meanwhile by another sweep is never lost).
+    """
     cfg = rs.config(cfg)
-    ladder = rs.ladder(cfg)
     stats = {"notifications": 0, "findings": 0}
-    recipient_cache: dict[tuple, list[str]] = {}
-    name_cache: dict[str, str] = {}
-    for finding in Finding.objects(notify_pending=True):
-        pending = list(finding.pending_steps or [])
-        records = {s.code: s for s in finding.steps}
-        if finding.institution_id not in name_cache:
-            name_cache[finding.institution_id] = rs.institution_name(finding.institution_id)
-        for code in pending:
-            record = records.get(code)
-            if record is None:
-                continue
-            users: list[str] = []
-            for role in record.recipients:
-                key = (role, finding.institution_id, finding.region, finding.lead_inspector_id)
-                if key not in recipient_cache:
-                    recipient_cache[key] = rs.recipients(role, finding)
-                users.extend(recipient_cache[key])
-            kind = f"rectification.{code}" if f"rectification.{code}" in TEMPLATES else "rectification.step"
-            params = {"order_number": finding.order_number, "seq": finding.seq, "item_text": finding.item_text or "",
-                      "deadline": _date(record.deadline).isoformat(), "step_title": record.title,
-                      "institution_name": name_cache[finding.institution_id]}
-            notes = notify.notify(users, kind=kind, params=params,
-                                  data={"order_id": finding.order_id, "finding_id": str(finding.id),
-                                        "institution_id": finding.institution_id, "step": code,
-                                        "due": _date(record.due).isoformat()},
-                                  dedupe=f"step:{finding.id}:{code}", region=finding.region, now=now, config=cfg)
-            stats["notifications"] += len(notes)
-            try:
-                step = ladder.step(code)
-            except KeyError:
-                step = None
-            if step is not None and step.offset_working_days > 0 and not finding.risk_overdue_recorded:
-                if Finding.objects(id=finding.id, risk_overdue_recorded__ne=True).update_one(
-                        set__risk_overdue_recorded=True):
-                    rs.record_risk(finding.institution_id, overdue=1, now=now)
-            ids = [str(n.id) for n in notes]
-            Finding._get_collection().update_one({"_id": finding.id, "steps.code": code},
-                                                 {"$set": {"steps.$.notification_ids": ids}})
+    coll = Finding._get_collection()
+    fields = {"_id": 1, "pending_steps": 1, "steps": 1, "institution_id": 1, "region": 1, "lead_inspector_id": 1,
+              "order_id": 1, "order_number": 1, "seq": 1, "item_text": 1, "risk_pending": 1}
+    last_id = None
+    while True:
+        query: dict[str, Any] = {"notify_pending": True}
+        if last_id is not None:
+            query["_id"] = {"$gt": last_id}
+        docs = list(coll.find(query, fields).sort("_id", 1).limit(batch))
+        if not docs:
+            break
+        last_id = docs[-1]["_id"]
+        resolve = rs.RecipientResolver(docs)
+        names = rs.institution_names(d["institution_id"] for d in docs)
+        specs, where = [], []
+        for doc in docs:
+            records = {r["code"]: r for r in doc.get("steps") or []}
+            for code in doc.get("pending_steps") or []:
+                record = records.get(code)
+                if record is None:
+                    continue
+                users = [uid for role in record.get("recipients") or [] for uid in resolve(role, doc)]
+                kind = f"rectification.{code}" if f"rectification.{code}" in TEMPLATES else "rectification.step"
+                specs.append({"user_ids": users, "kind": kind, "region": doc["region"],
+                              "dedupe": f"step:{doc['_id']}:{code}",
+                              "params": {"order_number": doc["order_number"], "seq": doc["seq"],
+                                         "item_text": doc.get("item_text") or "",
+                                         "deadline": _date(record["deadline"]).isoformat(),
+                                         "step_title": record["title"],
+                                         "institution_name": names.get(doc["institution_id"], "被检查机构")},
+                              "data": {"order_id": doc["order_id"], "finding_id": str(doc["_id"]),
+                                       "institution_id": doc["institution_id"], "step": code,
+                                       "due": _date(record["due"]).isoformat()}})
+                where.append((doc, record))
+        ids = notify.notify_many(specs, now=now, config=cfg)
+        for (doc, record), note_ids in zip(where, ids):
+            record["notification_ids"] = note_ids
+            stats["notifications"] += len(note_ids)
+        # Risk feedback once per finding that went overdue: only the sweep that clears the flag records it.
+        for doc in docs:
+            if doc.get("risk_pending") and coll.update_one({"_id": doc["_id"], "risk_pending": True},
+                                                           {"$unset": {"risk_pending": ""}}).modified_count:
+                rs.record_risk(doc["institution_id"], overdue=1, now=now)
         # Clear the mark unless another sweep claimed more steps meanwhile (it then finishes the job).
-        Finding._get_collection().update_one({"_id": finding.id, "pending_steps": pending},
-                                             {"$unset": {"notify_pending": "", "pending_steps": ""}})
-        stats["findings"] += 1
+        _bulk_update(coll, [({"_id": d["_id"], "pending_steps": d.get("pending_steps") or []},
+                             {"$set": {"steps": d.get("steps") or []},
+                              "$unset": {"notify_pending": "", "pending_steps": ""}}) for d in docs])
+        stats["findings"] += len(docs)
     return stats
 
 

@@ -147,6 +147,7 @@ class Finding(me.Document):
     notify_pending = me.BooleanField()
     pending_steps = me.ListField(me.StringField())
     risk_overdue_recorded = me.BooleanField(default=False)
+    risk_pending = me.BooleanField()  # set with the claim of the first overdue step, cleared once recorded
 
     created_at = me.DateTimeField(required=True)
     updated_at = me.DateTimeField()
