@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from inspect_api.clock import SHANGHAI
+from inspect_api.notify.models import Notification
+from inspect_api.publication import service
+from inspect_api.publication.models import PublicationDeadline
+
+
+def _at(d):
+    return datetime.combine(d, time(9, 0), tzinfo=SHANGHAI)
+
+
+def _steps(ins):
+    return [s.code for s in PublicationDeadline.objects.get(inspection_id=str(ins.id)).steps]
+
+
+def test_deadline_is_20_working_days_after_conclusion(app, world):
+    ins = world.inspect("a", days_ago=3)
+    stats = service.sweep_publication_deadlines(world.now)
+    assert stats["trackers_created"] == 1
+    tracker = PublicationDeadline.objects.get(inspection_id=str(ins.id))
+    cal = service._calendar()
+    concluded = service.business_date(ins.submitted_at)
+    assert service._d(tracker.deadline) == cal.add_working_days(concluded, 20)
+    assert cal.working_days_between(concluded, service._d(tracker.deadline)) in (19, 20)
+
+
+def test_ladder_steps_each_exactly_once_with_catch_up(app, world):
+    ins = world.inspect("a", days_ago=3)
+    service.sweep_publication_deadlines(world.now)
+    tracker = PublicationDeadline.objects.get(inspection_id=str(ins.id))
+    deadline = service._d(tracker.deadline)
+    cal = service._calendar()
+
+    service.sweep_publication_deadlines(_at(cal.add_working_days(deadline, -4)))
+    assert _steps(ins) == []
+    reminder_day = _at(cal.add_working_days(deadline, -3))
+    service.sweep_publication_deadlines(reminder_day)
+    service.sweep_publication_deadlines(reminder_day)  # repeated sweep: nothing new
+    assert _steps(ins) == ["reminder"]
+    reminders = Notification.objects(kind="publication.reminder")
+    assert {n.user_id for n in reminders} == {str(world.county_office.id), str(world.office.id)}
+    assert all(ins.code in n.title for n in reminders)
+    assert str(world.other_office.id) not in {n.user_id for n in Notification.objects}
+
+    # downtime: the next sweep comes 10 working days after the deadline and catches up every step once
+    late = _at(cal.add_working_days(deadline, 10))
+    first = service.sweep_publication_deadlines(late)
+    again = service.sweep_publication_deadlines(late)
+    assert _steps(ins) == ["reminder", "warning", "department", "office"]
+    assert first["steps"] == 3 and again["steps"] == 0
+    for kind in ("publication.warning", "publication.department", "publication.office"):
+        assert Notification.objects(kind=kind, user_id=str(world.county_office.id)).count() == 1, kind
+    tracker.reload()
+    assert tracker.overdue is True and tracker.next_step_due is None and not tracker.notify_pending
+
+
+def test_publishing_stops_the_ladder(app, world):
+    ins = world.inspect("a", days_ago=3)
+    service.sweep_publication_deadlines(world.now)
+    deadline = service._d(PublicationDeadline.objects.get(inspection_id=str(ins.id)).deadline)
+    service.publish(world.office, str(ins.id), now=world.now)
+    cal = service._calendar()
+    stats = service.sweep_publication_deadlines(_at(cal.add_working_days(deadline, 12)))
+    assert stats["steps"] == 0 and _steps(ins) == []
+    assert Notification.objects(kind__startswith="publication.").count() == 0
+
+
+def test_unsubmitted_inspections_are_not_tracked(app, world):
+    world.inspect("draft", state="checked_in")
+    assert service.sweep_publication_deadlines(world.now)["trackers_created"] == 0
+    assert PublicationDeadline.objects.count() == 0
+
+
+def test_sweep_requires_aware_time(app):
+    import pytest
+
+    with pytest.raises(ValueError):
+        service.sweep_publication_deadlines(datetime(2026, 11, 23, 9, 0))

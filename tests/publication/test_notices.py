@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from inspect_api.audit.models import AuditEvent
+from inspect_api.publication import service
+from inspect_api.publication.models import Notice
+from inspect_api.rectification.models import Finding
+from tests.conftest import assert_error
+from tests.publication.world import XSS
+
+
+def _period(world):
+    today = world.now.date()
+    return {"period_from": (today - timedelta(days=90)).isoformat(), "period_to": today.isoformat()}
+
+
+def _draft(client, headers, world, **extra):
+    r = client.post("/api/v1/notices", json={**_period(world), **extra}, headers=headers)
+    assert r.status_code == 201, r.get_json()
+    return r.get_json()
+
+
+def test_draft_preselects_overdue_and_ladder_preselected_findings(client, world, as_user):
+    ins = world.inspect("a")
+    f1, f2 = Finding.objects(order_id=ins.order_id).order_by("seq")
+    Finding.objects(id=f1.id).update_one(set__preselected_for_notice=True, set__overdue=True)
+    headers = as_user(world.office)
+    cands = client.get("/api/v1/notices/candidates", query_string=_period(world), headers=headers).get_json()["items"]
+    assert {c["finding_id"]: c["preselected"] for c in cands} == {str(f1.id): True, str(f2.id): False}
+    notice = _draft(client, headers, world)
+    assert notice["status"] == "draft" and notice["number"] is None
+    assert notice["finding_ids"] == [str(f1.id)]
+    assert notice["title"] and notice["text"]
+
+
+def test_edit_publish_numbering_per_office_and_year(client, world, as_user):
+    ins = world.inspect("a")
+    f1, f2 = Finding.objects(order_id=ins.order_id).order_by("seq")
+    headers = as_user(world.office)
+    notice = _draft(client, headers, world)
+    r = client.patch(f"/api/v1/notices/{notice['id']}", json={"title": "关于淄川区问题的通报", "text": "正文第一段\n第二段",
+                                                              "finding_ids": [str(f1.id), str(f2.id)]}, headers=headers)
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["finding_ids"] == [str(f1.id), str(f2.id)]
+    r = client.post(f"/api/v1/notices/{notice['id']}/publish", headers=headers)
+    assert r.status_code == 200, r.get_json()
+    first = r.get_json()
+    year = first["published_at"][:4]
+    assert first["status"] == "published" and first["number"] == f"〔{year}〕1号"
+    assert len(first["items"]) == 2 and first["items"][0]["institution_name"] == world.institution.name
+    second = _draft(client, headers, world, finding_ids=[])
+    assert client.post(f"/api/v1/notices/{second['id']}/publish", headers=headers).get_json()["number"] == f"〔{year}〕2号"
+    # another office counts on its own
+    county = as_user(world.county_office)
+    third = _draft(client, county, world, finding_ids=[])
+    assert client.post(f"/api/v1/notices/{third['id']}/publish", headers=county).get_json()["number"] == f"〔{year}〕1号"
+    # published notices cannot be edited or published again
+    assert_error(client.patch(f"/api/v1/notices/{notice['id']}", json={"title": "改"}, headers=headers), 409,
+                 "NOTICE_NOT_DRAFT")
+    assert_error(client.post(f"/api/v1/notices/{notice['id']}/publish", headers=headers), 409, "NOTICE_NOT_DRAFT")
+    assert AuditEvent.objects(action="notice.published").count() == 3
+
+
+def test_retract_requires_a_reason_which_stays_public(client, world, as_user):
+    headers = as_user(world.office)
+    notice = _draft(client, headers, world, finding_ids=[])
+    assert_error(client.post(f"/api/v1/notices/{notice['id']}/retract", json={"reason": "误发"}, headers=headers),
+                 409, "NOTICE_NOT_PUBLISHED")
+    client.post(f"/api/v1/notices/{notice['id']}/publish", headers=headers)
+    assert_error(client.post(f"/api/v1/notices/{notice['id']}/retract", json={}, headers=headers), 422)
+    assert_error(client.post(f"/api/v1/notices/{notice['id']}/retract", json={"reason": "   "}, headers=headers), 422)
+    assert Notice.objects.get(id=notice["id"]).status == "published"
+    r = client.post(f"/api/v1/notices/{notice['id']}/retract", json={"reason": "所列问题经复核已于通报前整改完毕"},
+                    headers=headers)
+    assert r.status_code == 200 and r.get_json()["status"] == "retracted"
+    public = client.get(f"/api/v1/public/notices/{notice['id']}").get_json()
+    assert public["retraction_reason"] == "所列问题经复核已于通报前整改完毕"
+    page = client.get(f"/p/notices/{notice['id']}").get_data(as_text=True)
+    assert "本通报已撤回" in page and "所列问题经复核已于通报前整改完毕" in page
+    assert_error(client.post(f"/api/v1/notices/{notice['id']}/retract", json={"reason": "再撤"}, headers=headers), 409)
+
+
+def test_scope_other_office_cannot_see_or_use_findings_out_of_region(client, world, as_user):
+    ins = world.inspect("a")
+    f1 = Finding.objects(order_id=ins.order_id).first()
+    headers = as_user(world.office)
+    notice = _draft(client, headers, world, finding_ids=[])
+    other = as_user(world.other_office)
+    assert_error(client.get(f"/api/v1/notices/{notice['id']}", headers=other), 404)
+    assert_error(client.post(f"/api/v1/notices/{notice['id']}/publish", headers=other), 404)
+    assert_error(client.post("/api/v1/notices", json={**_period(world), "finding_ids": [str(f1.id)]}, headers=other),
+                 422, "FINDING_OUT_OF_SCOPE")
+    assert_error(client.post("/api/v1/notices", json={**_period(world), "region": "370302"}, headers=other), 422,
+                 "NOTICE_REGION_OUT_OF_SCOPE")
+    assert client.get("/api/v1/notices", headers=other).get_json()["total"] == 0
+
+
+def test_bad_notice_input(client, world, as_user):
+    headers = as_user(world.office)
+    assert_error(client.post("/api/v1/notices", json={"period_from": "2026-02-01", "period_to": "2026-01-01"},
+                             headers=headers), 422, "PERIOD_INVALID")
+    assert_error(client.post("/api/v1/notices", json={"period_from": "nope", "period_to": "2026-01-01"},
+                             headers=headers), 422)
+    assert_error(client.post("/api/v1/notices", json={**_period(world), "secret": 1}, headers=headers), 422)
+    assert_error(client.post("/api/v1/notices", json={**_period(world), "finding_ids": ["x"]}, headers=headers), 422)
+
+
+def test_drafts_are_not_public(client, world, as_user):
+    notice = _draft(client, as_user(world.office), world, finding_ids=[])
+    assert_error(client.get(f"/api/v1/public/notices/{notice['id']}"), 404)
+    assert client.get(f"/p/notices/{notice['id']}").status_code == 404
+    assert client.get("/api/v1/public/notices").get_json()["total"] == 0
+
+
+def test_notice_text_script_is_escaped(client, world, as_user):
+    headers = as_user(world.office)
+    notice = _draft(client, headers, world, finding_ids=[], title=f"通报{XSS}", text=f"正文{XSS}")
+    client.post(f"/api/v1/notices/{notice['id']}/publish", headers=headers)
+    for url in (f"/p/notices/{notice['id']}", "/p/notices", "/p/"):
+        html = client.get(url).get_data(as_text=True)
+        assert XSS not in html, url
+        assert "&lt;script&gt;" in html, url
+
+
+def test_publish_number_is_assigned_once_even_when_resumed(app, world):
+    notice = service.draft_notice(world.office, {"period_from": date(2026, 1, 1), "period_to": date(2026, 6, 30),
+                                                 "finding_ids": []}, now=world.now)
+    service.publish_notice(world.office, str(notice.id), now=world.now)
+    number = Notice.objects.get(id=notice.id).number
+    service._assign_number(notice.id, notice.office_region, world.now)
+    assert Notice.objects.get(id=notice.id).number == number
