@@ -22,6 +22,7 @@ SEEDERS = [
     "inspect_api.draws.demo",
     "inspect_api.inspections.demo",
     "inspect_api.rectification.demo",
+    "inspect_api.publication.demo",
 ]
 
 

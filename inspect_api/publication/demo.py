@@ -1,0 +1,141 @@
+"""Demo data for the public site: published results, an institution with overdue findings, notices.
+
+Runs last (after the rectification seeder).  Builds submitted inspections of
+Zibo institutions through :mod:`inspect_api.publication.builders`, lets the
+rectification sweep catch up (so old findings are overdue and pre-selected
+for the notice), publishes most results through the service (one stays
+unpublished and past its publication deadline, so the publication ladder has
+something to escalate), publishes a notice and a second one that is then
+retracted with its public reason.  Shares ``ctx.data["publication"]``.
+Idempotent: a second run finds the demo notices and stops.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, time, timedelta
+
+from inspect_api.auth.models import User
+from inspect_api.clock import SHANGHAI
+from inspect_api.demo import DemoContext
+from inspect_api.directory.models import Inspector, Institution
+from inspect_api.errors import DomainError
+from inspect_api.publication import service
+from inspect_api.publication.builders import finding, submitted_inspection
+from inspect_api.publication.models import Notice, PublishedResult
+from inspect_api.scoping import in_scope
+
+log = logging.getLogger(__name__)
+
+ITEMS = [
+    ("4086-3.2", "消防通道堆放杂物，未保持畅通", "major"),
+    ("4086-5.1", "护理记录不完整，缺少夜间巡视记录", "minor"),
+    ("4086-4.4", "药品储存柜未上锁，过期药品未及时清理", "critical"),
+    ("4086-2.6", "部分护理人员未持证上岗", "major"),
+    ("4086-6.3", "应急预案未组织演练", "minor"),
+    ("4086-1.3", "未在显著位置公示医疗机构执业许可证和收费标准", "minor"),
+    ("4086-4.1", "老年人健康档案未按规定建立和更新", "major"),
+]
+NOTES = [
+    "现场查看时通道内堆放轮椅和纸箱。",
+    "入住老人[[张秀英]]（身份证号370302194805061226，家属电话13853312345）的护理记录缺失3天。",
+    "药品柜钥匙由值班护士随身保管，现场未上锁。",
+    "抽查护理员5名，其中2名未取得养老护理员职业技能等级证书。",
+    "机构负责人称年内尚未组织演练。",
+    None,
+    "抽查健康档案10份，3份未记录最近一次体检结果。",
+]
+# (days ago, item indexes, score, grade, publish?)
+PLAN = [
+    (6, [5], 94.0, "excellent", True),
+    (12, [0, 1], 86.5, "good", True),
+    (18, [], 97.5, "excellent", True),
+    (24, [3, 4], 78.0, "pass", True),
+    (75, [0, 3, 6], 64.5, "pass", True),  # the institution with overdue findings
+    (40, [2, 1, 3, 6], 55.0, "fail", True),
+    (45, [4], 88.0, "good", False),  # not yet published, past its publication deadline
+]
+
+
+def _at(d: date, hour: int = 10) -> datetime:
+    return datetime.combine(d, time(hour), tzinfo=SHANGHAI)
+
+
+def seed(ctx: DemoContext) -> None:
+    office = User.objects(role="office_admin", region="370300").first()
+    institutions = [i for i in (ctx.data.get("institutions") or list(Institution.objects.order_by("created_at")))
+                    if i.status == "active"]
+    inspectors = ctx.data.get("inspectors") or list(Inspector.objects(active=True).order_by("created_at"))
+    if office is None or len(institutions) < 8 or len(inspectors) < 2:
+        log.info("publication demo skipped: no office of 370300, institutions or inspectors")
+        return
+    if Notice.objects(office_region=office.region).first() is not None:
+        return
+    today = ctx.now.astimezone(SHANGHAI).date()
+    picks = [institutions[i * 5 % len(institutions)] for i in range(len(PLAN))]
+    published, unpublished = [], []
+    for n, ((days_ago, items, score, grade, publish), inst) in enumerate(zip(PLAN, picks)):
+        same = [x for x in inspectors if x.active and in_scope("370300", x.region)]
+        team = [str(x.id) for x in (same[n % max(1, len(same) - 1):] + same)[:2]]
+        if len(set(team)) < 2:
+            team = [str(inspectors[0].id), str(inspectors[1].id)]
+        findings = [finding(ITEMS[i][0], ITEMS[i][1], severity=ITEMS[i][2], note=NOTES[i],
+                            days={"critical": 5, "major": 15, "minor": 30}[ITEMS[i][2]]) for i in items]
+        ins = submitted_inspection(institution=inst, team=team, concluded_at=_at(today - timedelta(days=days_ago)),
+                                   now=ctx.now, findings=findings, score=score, grade=grade,
+                                   key=f"demo:{n}", matters=[])
+        (published if publish else unpublished).append(ins)
+
+    # The rectification ladder catches up on the new orders (old findings become overdue / pre-selected).
+    try:
+        from inspect_api.rectification.escalation import run_sweep
+
+        run_sweep(ctx.now, deliver=False)
+    except Exception:  # noqa: BLE001 - the public demo still works without escalation records
+        log.warning("publication demo: rectification sweep failed", exc_info=True)
+
+    extra = (ctx.data.get("inspections") or {}).get("submitted")
+    for ins in published:
+        _publish(office, str(ins.id), ctx.now)
+    if extra:
+        _publish(office, extra, ctx.now)
+    service.sweep_publication_deadlines(ctx.now)
+
+    period_from = today - timedelta(days=180)
+    first = service.draft_notice(office, {"period_from": period_from, "period_to": today}, now=ctx.now)
+    if not first.finding_ids:
+        ids = [c["finding_id"] for c in service.candidate_findings(office, region=office.region,
+                                                                    period_from=period_from, period_to=today)][:5]
+        first = service.update_notice(office, str(first.id), {"finding_ids": ids}, now=ctx.now)
+    service.update_notice(office, str(first.id), {
+        "title": "关于全市医养结合机构逾期未整改问题的通报",
+        "text": ("根据“双随机、一公开”监管工作安排，市医养结合工作领导小组办公室对全市医养结合机构开展了随机抽查。"
+                 "抽查中发现的部分问题超过整改期限仍未整改到位，现予以通报。\n"
+                 "请相关机构立即对照问题清单整改，并在系统中提交整改答复；各区县卫生健康、民政部门要加强督导，"
+                 "整改情况将在本平台持续公开。")}, now=ctx.now)
+    service.publish_notice(office, str(first.id), now=ctx.now)
+
+    second = service.draft_notice(office, {"period_from": period_from, "period_to": today, "finding_ids": [],
+                                           "title": "关于部分医养结合机构消防安全问题的通报",
+                                           "text": "经抽查，部分机构存在消防通道堆放杂物等问题，现予以通报。"},
+                                  now=ctx.now - timedelta(days=3))
+    service.publish_notice(office, str(second.id), now=ctx.now - timedelta(days=3))
+    service.retract_notice(office, str(second.id), reason="经复核，所列机构已在通报前完成整改，本通报予以撤回。",
+                           now=ctx.now - timedelta(days=1))
+
+    overdue_inst = picks[4]
+    ctx.data["publication"] = {
+        "results": [str(r.id) for r in PublishedResult.objects.only("id")],
+        "overdue_institution": overdue_inst.public_id,
+        "notice": str(first.id), "retracted_notice": str(second.id),
+        "unpublished_inspection": str(unpublished[0].id) if unpublished else None,
+    }
+
+
+def _publish(office, inspection_id: str, now: datetime) -> None:
+    if PublishedResult.objects(inspection_id=inspection_id).first() is not None:
+        return
+    try:
+        service.publish(office, inspection_id, now=now)
+    except DomainError as exc:
+        log.info("publication demo: %s not published (%s)", inspection_id, exc.code)
