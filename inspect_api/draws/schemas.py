@@ -172,12 +172,16 @@ class TargetViewSchema(OutSchema):
 
 
 class AmendmentOutSchema(OutSchema):
-    number = fields.Integer()
+    number = fields.Integer(metadata={"description": "该机构的第几次调整（从 1 起）"})
     institution_id = fields.String()
+    institution_name = fields.String(allow_none=True)
     replaced = fields.String()
+    replaced_name = fields.String(allow_none=True)
     replacement = fields.String()
-    reason = fields.String()
-    at = fields.String()
+    replacement_name = fields.String(allow_none=True)
+    replacement_certificate_no = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
+    at = fields.String(allow_none=True)
 
 
 class PlanSummarySchema(OutSchema):

@@ -595,6 +595,23 @@ def list_item(draw: Draw) -> dict[str, Any]:
             "target_count": len(result["targets"]) if result else None}
 
 
+def _amendment_views(amendments: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    if not amendments:
+        return []
+    insts = _institutions_by_id(a.get("institution", a.get("institution_id")) for a in amendments)
+    people = _inspectors_by_id([a["replaced"] for a in amendments] + [a["replacement"] for a in amendments])
+    out = []
+    for a in amendments:
+        iid = a.get("institution", a.get("institution_id"))
+        inst, old, new = insts.get(iid), people.get(a["replaced"]), people.get(a["replacement"])
+        out.append({"number": a.get("number"), "institution_id": iid, "institution_name": inst.name if inst else None,
+                    "replaced": a["replaced"], "replaced_name": old.name if old else None,
+                    "replacement": a["replacement"], "replacement_name": new.name if new else None,
+                    "replacement_certificate_no": new.certificate_no if new else None,
+                    "reason": a.get("reason"), "at": a.get("at")})
+    return out
+
+
 def draw_view(draw: Draw, *, base_url: str = "") -> dict[str, Any]:
     """Everything the API and the public page show of a draw (names resolved, amendments applied)."""
     record = record_of(draw)
@@ -622,7 +639,7 @@ def draw_view(draw: Draw, *, base_url: str = "") -> dict[str, Any]:
         "candidates": len(record["snapshot"]["institutions"]), "inspectors": len(record["snapshot"]["inspectors"]),
         "nonce": record.get("nonce"), "public_entropy": record.get("public_entropy"), "seed": record.get("seed"),
         "drawn_at": draw.drawn_at, "targets": targets,
-        "amendments": [{"number": i + 1, **a} for i, a in enumerate(record.get("amendments") or [])],
+        "amendments": _amendment_views(record.get("amendments") or []),
         "cancelled_at": draw.cancelled_at, "cancel_reason": draw.cancel_reason,
         "record_url": f"{base_url}/api/v1/public/draws/{draw.id}/record.json",
         "public_url": f"{base_url}/p/draws/{draw.id}",

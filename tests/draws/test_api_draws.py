@@ -288,8 +288,15 @@ def test_amendment_replaces_member_records_it_and_updates_the_assignment(client,
     assert_error(client.post(f"/api/v1/plans/{plan['id']}/amendments", headers=office, json={
         "institution_id": target["institution_id"], "inspector_id": replaced, "reason": "x"}), 422,
         "AMEND_NOT_IN_TEAM")
-    page = client.get(f"/p/draws/{drawn['id']}")
-    assert "因病请假" in page.get_data(as_text=True)
+    assert entry["replaced_name"] == target["team"][1]["name"] and entry["replacement_name"]
+    html = client.get(f"/p/draws/{drawn['id']}").get_data(as_text=True)
+    assert "因病请假" in html and entry["replacement_name"] in html
+    # a second amendment on the same institution is number 2 and still verifies
+    r = client.post(f"/api/v1/plans/{plan['id']}/amendments", headers=office, json={
+        "institution_id": target["institution_id"], "inspector_id": entry["replacement"], "reason": "发现利害关系"})
+    assert r.status_code == 201, r.get_json()
+    assert [a["number"] for a in r.get_json()["amendments"]] == [1, 2]
+    assert client.get(f"/api/v1/draws/{drawn['id']}/verify", headers=office).get_json()["ok"] is True
 
 
 def test_amending_an_undrawn_plan_is_refused(client, office, w):
