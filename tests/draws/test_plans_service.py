@@ -128,3 +128,57 @@ def test_other_region_gets_not_found(app, office, make_user):
         service.plan_in_scope(other, str(plan.id))
     with pytest.raises(NotFound):
         service.plan_in_scope(office, "garbage")
+
+
+def test_concurrent_draw_loses_on_the_state_condition(app, office, monkeypatch):
+    """A second request that flips the draw while this one computes: only one can succeed."""
+    fx.world()
+    plan = service.create_plan(office, _data(), now=fx.NOW)
+    draw = service.commit_plan(office, str(plan.id), now=fx.NOW, risk=RISK)
+    real_draw = service.dr1.draw
+
+    def racing(params, snapshot, seed):
+        result = real_draw(params, snapshot, seed)
+        Draw.objects(id=draw.id).update_one(set__state="drawn", set__seed="e" * 64, set__public_entropy="other")
+        return result
+
+    monkeypatch.setattr(service.dr1, "draw", racing)
+    with pytest.raises(Conflict) as exc:
+        service.draw_plan(office, str(plan.id), "mine", now=fx.NOW)
+    assert exc.value.code == "ALREADY_DRAWN"
+    stored = Draw.objects.get(id=draw.id)
+    assert stored.public_entropy == "other" and "result" not in json.loads(stored.record_json)
+    assert inspections.assignments_for_draw(str(draw.id)).count() == 0
+
+
+def test_concurrent_commit_loses_on_the_unique_sequence(app, office, monkeypatch):
+    fx.world()
+    plan = service.create_plan(office, _data(), now=fx.NOW)
+    real_build = service.build_snapshot
+
+    def racing(p, *, now, risk):
+        out = real_build(p, now=now, risk=risk)
+        Draw(plan_id=str(plan.id), seq=1, region=plan.region, record_json="{}", commitment="a" * 64,
+             nonce="b" * 64, committed_at=now).save()
+        return out
+
+    monkeypatch.setattr(service, "build_snapshot", racing)
+    with pytest.raises(Conflict) as exc:
+        service.commit_plan(office, str(plan.id), now=fx.NOW, risk=RISK)
+    assert exc.value.code == "PLAN_ALREADY_COMMITTED"
+    assert Draw.objects(plan_id=str(plan.id)).count() == 1
+    assert Draw.objects.get(plan_id=str(plan.id)).commitment == "a" * 64
+
+
+def test_interrupted_draw_is_completed_by_a_retry(app, office):
+    """Assignments are keyed by draw and institution: a retry after a crash creates the missing ones only."""
+    fx.world()
+    plan = service.create_plan(office, _data(), now=fx.NOW)
+    service.commit_plan(office, str(plan.id), now=fx.NOW, risk=RISK)
+    draw = service.draw_plan(office, str(plan.id), "witness", now=fx.NOW)
+    total = inspections.assignments_for_draw(str(draw.id)).count()
+    first = inspections.assignments_for_draw(str(draw.id)).first()
+    first.delete()
+    with pytest.raises(Conflict):
+        service.draw_plan(office, str(plan.id), "witness", now=fx.NOW)
+    assert inspections.assignments_for_draw(str(draw.id)).count() == total
