@@ -9,6 +9,13 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Shared, noisy machines: no per-example deadlines (speed is measured by bench/),
+# and no example database left behind in the work tree.
+settings.register_profile("project", deadline=None, database=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("project")
 
 from inspect_api.app import create_app
 from inspect_api.config import load_config
