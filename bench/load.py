@@ -1,0 +1,170 @@
+"""Load benchmark: the API under gunicorn on loopback vs a bare Flask endpoint, same run.
+
+Starts two gunicorn servers on 127.0.0.1 (the app with demo data on the
+embedded store, preloaded so every worker shares the same data; and a
+one-line Flask app), drives each with 32 concurrent clients for a bounded
+time, and prints requests per second and p50/p99 latency per endpoint beside
+the bare baseline.  Targets (DESIGN §11): bundle and list endpoints p99 under
+50 ms.  The last line is a JSON summary.
+
+    .venv/bin/python bench/load.py [--seconds 8] [--clients 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start(app_spec: str, port: int, workers: int, env: dict[str, str], cwd: Path) -> subprocess.Popen:
+    cmd = [PY, "-m", "gunicorn", app_spec, "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+           "--worker-class", "gthread", "--threads", "8", "--preload", "--log-level", "warning"]
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc
+        except requests.RequestException:
+            time.sleep(0.3)
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited: {proc.stderr.read().decode()[-2000:]}")
+    proc.kill()
+    raise SystemExit("server did not become ready")
+
+
+def _client(args) -> list[float]:
+    """One client process: several threads issuing GETs until the deadline."""
+    url, headers, deadline, threads = args
+    latencies: list[float] = []
+    lock = threading.Lock()
+
+    def loop():
+        session = requests.Session()
+        local = []
+        while time.time() < deadline:
+            t0 = time.perf_counter()
+            r = session.get(url, headers=headers, timeout=10)
+            local.append(time.perf_counter() - t0)
+            if r.status_code >= 400:
+                raise SystemExit(f"{url} answered {r.status_code}")
+        with lock:
+            latencies.extend(local)
+
+    pool = [threading.Thread(target=loop) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    return latencies
+
+
+def drive(url: str, headers: dict[str, str], seconds: float, clients: int) -> dict[str, float]:
+    processes = 4
+    per_process = max(1, clients // processes)
+    deadline = time.time() + seconds
+    with mp.Pool(processes) as pool:
+        parts = pool.map(_client, [(url, headers, deadline, per_process)] * processes)
+    latencies = sorted(x for part in parts for x in part)
+    n = len(latencies)
+    return {"requests": n, "rps": round(n / seconds, 1),
+            "p50_ms": round(statistics.median(latencies) * 1000, 2),
+            "p99_ms": round(latencies[min(n - 1, int(n * 0.99))] * 1000, 2)}
+
+
+BARE_APP = textwrap.dedent("""
+    from flask import Flask, jsonify
+    app = Flask("bare")
+
+    @app.get("/healthz")
+    def healthz():
+        return jsonify({"status": "ok"})
+
+    @app.get("/bare")
+    def bare():
+        return jsonify({"items": [], "total": 0})
+""")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+
+    env = dict(os.environ, INSPECT_ENV="development", INSPECT_SCHEDULER_IN_PROCESS="false",
+               INSPECT_LOG_LEVEL="WARNING", INSPECT_PUBLIC_RATE_LIMIT='"100000 per minute"')
+    env.pop("MONGODB_URI", None)
+    tmp = Path(tempfile.mkdtemp())
+    (tmp / "bare_app.py").write_text(BARE_APP)
+    api_port, bare_port = _free_port(), _free_port()
+    api = _start("inspect_api.wsgi:app", api_port, args.workers, env, ROOT)
+    bare = _start("bare_app:app", bare_port, args.workers, dict(env, PYTHONPATH=str(tmp)), tmp)
+    try:
+        base = f"http://127.0.0.1:{api_port}/api/v1"
+        token = requests.post(f"{base}/auth/login", json={"username": "insp01", "password": "demo12345"},
+                              timeout=10).json()["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        assignments = requests.get(f"{base}/me/assignments", headers=auth, timeout=10).json()["items"]
+        if not assignments:
+            raise SystemExit("demo inspector insp01 has no assignments")
+        targets = {
+            "bare_flask": (f"http://127.0.0.1:{bare_port}/bare", {}),
+            "me_assignments": (f"{base}/me/assignments", auth),
+            "bundle": (f"{base}/assignments/{assignments[0]['id']}/bundle", auth),
+            "checklist": (f"{base}/checklists/DB37T4086-2020/versions/1", auth),
+            "public_results": (f"{base}/public/results", {}),
+        }
+        results = {}
+        for name, (url, headers) in targets.items():
+            if requests.get(url, headers=headers, timeout=10).status_code == 404:
+                print(f"{name:16s} not available (404), skipped")
+                continue
+            results[name] = drive(url, headers, args.seconds, args.clients)
+            r = results[name]
+            print(f"{name:16s} {r['rps']:8.1f} req/s   p50 {r['p50_ms']:7.2f} ms   p99 {r['p99_ms']:7.2f} ms"
+                  f"   ({r['requests']} requests)")
+    finally:
+        for proc in (api, bare):
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+    bare_r = results["bare_flask"]
+    summary = {"bench": "load", "clients": args.clients, "seconds": args.seconds}
+    for name, r in results.items():
+        summary[f"{name}_rps"] = r["rps"]
+        summary[f"{name}_p99_ms"] = r["p99_ms"]
+        if name != "bare_flask":
+            summary[f"{name}_rps_ratio_vs_bare"] = round(r["rps"] / bare_r["rps"], 3)
+    api_p99 = [r["p99_ms"] for n, r in results.items() if n in ("bundle", "me_assignments")]
+    summary["target_p99_ms"] = 50
+    summary["meets_target"] = bool(api_p99) and max(api_p99) < 50
+    print(json.dumps(summary, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
