@@ -29,7 +29,7 @@ blp = Blueprint("publication_pages", __name__, url_prefix="/p")
 PER_PAGE = 20
 MAX_PAGE = 100000
 REGION_RE = re.compile(r"^[1-9][0-9]{5}$")
-HEADERS = {"Cache-Control": "public, max-age=60"}
+HEADERS = {"Cache-Control": "no-cache"}  # live rectification status: always revalidate
 
 
 class BadParam(Exception):
