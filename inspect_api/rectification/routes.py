@@ -60,7 +60,7 @@ def acknowledge(order_id):
 
 @blp.route(FINDING + "/photos", methods=["POST"])
 @login_required("institution")
-@blp.arguments(s.PhotoUploadSchema, location="form")
+@blp.arguments(s.PhotoUploadSchema, location="form", content_type="multipart/form-data")
 @blp.response(201, s.PhotoOutSchema)
 def upload_photo(form, order_id, finding_id):
     """Upload one evidence photo for an answer (multipart ``file`` + ``client_id``; retry-safe)."""

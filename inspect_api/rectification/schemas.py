@@ -155,7 +155,9 @@ class PhotoUploadSchema(Schema):
     class Meta:
         unknown = ma.EXCLUDE
 
-    client_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    client_id = fields.String(required=True, validate=validate.Length(min=1, max=64),
+                              metadata={"description": "客户端生成的 UUID；重试上传返回首次结果"})
+    file = fields.Raw(metadata={"type": "string", "format": "binary", "description": "照片文件（JPEG/PNG/WebP/HEIC）"})
 
 
 class PhotoOutSchema(OutSchema):

@@ -38,6 +38,7 @@ from inspect_api.workdays import WorkingCalendar, business_date
 log = logging.getLogger(__name__)
 
 PHOTO_OWNER = "rectification_finding"
+MAX_DEADLINE_SHIFT_DAYS = 366  # a new or extended deadline lies at most a year ahead
 MAX_PHOTOS_PER_ANSWER = 20
 
 
@@ -447,6 +448,9 @@ def request_extension(user, order_id: str, finding_id: str, *, reason: str, requ
         raise Unprocessable("申请的新期限须晚于当前整改期限", code="EXTENSION_NOT_AFTER_DEADLINE",
                             details={"deadline": current.isoformat(),
                                      "requested_deadline": requested_deadline.isoformat()})
+    if (requested_deadline - current).days > MAX_DEADLINE_SHIFT_DAYS:
+        raise Unprocessable("申请的新期限不能超过当前期限一年", code="EXTENSION_TOO_LONG",
+                            details={"deadline": current.isoformat()})
     ext = Extension(reason=reason, requested_deadline=requested_deadline, previous_deadline=current,
                     requested_by=str(user.id), requested_at=now, status="pending")
     if not Finding.objects(id=finding.id, extension=None).update_one(set__extension=ext, set__updated_at=now):
@@ -511,6 +515,9 @@ def review(user, order_id: str, finding_id: str, *, decision: str, comment: str,
             new_deadline = calendar.add_working_days(today, finding.deadline_working_days)
         elif new_deadline <= today:
             raise Unprocessable("新的整改期限须晚于今天", code="NEW_DEADLINE_NOT_IN_FUTURE",
+                                details={"new_deadline": new_deadline.isoformat()})
+        elif (new_deadline - today).days > MAX_DEADLINE_SHIFT_DAYS:
+            raise Unprocessable("新的整改期限不能超过一年", code="NEW_DEADLINE_TOO_FAR",
                                 details={"new_deadline": new_deadline.isoformat()})
         ok = Finding.objects(id=finding.id, status="answered").update_one(
             set__status="reopened", set__deadline=new_deadline,

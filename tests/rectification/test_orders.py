@@ -99,6 +99,11 @@ def test_answer_review_reject_accept_and_close(client, login, world):
     assert_error(client.post(f"{_base(order)}/findings/{f1.id}/answer", json={"description": "再答复"},
                              headers=inst), 409, "ANSWER_PENDING_REVIEW")
     before = Institution.objects.get(id=world.institution.id).risk.rejected_answers
+    assert_error(client.post(f"{_base(order)}/findings/{f1.id}/review",
+                             json={"decision": "reject", "comment": "x", "new_deadline": "2020-01-01"}, headers=lead),
+                 422, "NEW_DEADLINE_NOT_IN_FUTURE")
+    assert_error(client.post(f"{_base(order)}/findings/{f1.id}/review",
+                             json={"decision": "maybe", "comment": "x"}, headers=lead), 422)
     r = client.post(f"{_base(order)}/findings/{f1.id}/review",
                     json={"decision": "reject", "comment": "照片不清晰"}, headers=lead)
     assert r.status_code == 200
@@ -141,6 +146,8 @@ def test_extension_once_and_after_current_deadline(client, login, world):
     assert_error(client.post(url, json={"reason": "设备采购周期长",
                                         "requested_deadline": (f.deadline - timedelta(days=3)).isoformat()},
                              headers=inst), 422, "EXTENSION_NOT_AFTER_DEADLINE")
+    assert_error(client.post(url, json={"reason": "设备采购周期长", "requested_deadline": "9999-12-31"}, headers=inst),
+                 422, "EXTENSION_TOO_LONG")
     new = f.deadline + timedelta(days=14)
     r = client.post(url, json={"reason": "设备采购周期长", "requested_deadline": new.isoformat()}, headers=inst)
     assert r.status_code == 200 and r.get_json()["extension"]["status"] == "pending"
