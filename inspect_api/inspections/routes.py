@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 
 from inspect_api.auth.access import current_user, login_required
 from inspect_api.clock import utcnow
+from inspect_api.errors import Unprocessable
 from inspect_api.inspections import schemas as s
 from inspect_api.inspections import service
 from inspect_api.schemas import PageArgsSchema, page_of, paginate
@@ -132,17 +133,23 @@ def sync_responses(body, inspection_id):
 @blp.route("/inspections/<inspection_id>/photos", methods=["POST"])
 @login_required("inspector")
 @blp.arguments(s.PhotoFormSchema, location="form")
-@blp.arguments(s.PhotoFileSchema, location="files")
 @blp.response(201, s.PhotoSchema)
 @blp.alt_response(413, description="文件过大")
 @blp.alt_response(415, description="不是支持的图片格式")
 @blp.alt_response(422, description="图片损坏或像素过多")
-def upload_photo(form, files, inspection_id):
+def upload_photo(form, inspection_id):
     """Upload one photo for an item (multipart: file, item_id, client_id); a retry returns the first result."""
-    data = files["file"].read()
+    data = _file()
     photo = service.add_photo(current_user(), inspection_id, data, item_id=form["item_id"],
                               client_id=str(form["client_id"]), now=utcnow(), config=_cfg())
     return _photo_view(photo)
+
+
+def _file() -> bytes:
+    upload = request.files.get("file")
+    if upload is None:
+        raise Unprocessable("缺少文件字段 file", code="FILE_REQUIRED", details={"fields": {"file": ["缺少必填字段"]}})
+    return upload.read()
 
 
 def _photo_view(photo) -> dict:
@@ -157,11 +164,10 @@ def _photo_view(photo) -> dict:
 @blp.route("/inspections/<inspection_id>/signatures", methods=["POST"])
 @login_required("inspector")
 @blp.arguments(s.SignatureFormSchema, location="form")
-@blp.arguments(s.PhotoFileSchema, location="files")
 @blp.response(201, s.SignatureSchema)
-def upload_signature(form, files, inspection_id):
+def upload_signature(form, inspection_id):
     """A signature (PNG strokes) of a team member or the institution's representative; idempotent by client_id."""
-    ref = service.add_signature(current_user(), inspection_id, files["file"].read(), client_id=str(form["client_id"]),
+    ref = service.add_signature(current_user(), inspection_id, _file(), client_id=str(form["client_id"]),
                                 signer_name=form["signer_name"], signer_role=form["signer_role"],
                                 inspector_id=form.get("inspector_id"), now=utcnow(), config=_cfg())
     return ref

@@ -145,10 +145,7 @@ class PhotoFormSchema(StrictSchema):
 
     item_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     client_id = fields.UUID(required=True)
-
-
-class PhotoFileSchema(ma.Schema):
-    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+    file = fields.Raw(metadata={"type": "string", "format": "binary", "description": "the photo (required)"})
 
 
 class SignatureFormSchema(StrictSchema):
@@ -160,6 +157,7 @@ class SignatureFormSchema(StrictSchema):
     signer_role = fields.String(required=True, validate=validate.OneOf(tuple(SIGNER_ROLES)))
     inspector_id = fields.String(validate=OBJECT_ID,
                                  metadata={"description": "lead/member: whose signature (default: the uploader)"})
+    file = fields.Raw(metadata={"type": "string", "format": "binary", "description": "PNG strokes (required)"})
 
 
 class PhotoSchema(OutSchema):

@@ -556,6 +556,13 @@ def _validate_answer(item: dict[str, Any] | None, item_id: str, result: str, cod
     if unknown:
         return {"item_id": item_id, "code": "UNKNOWN_DEDUCTION", "message": "扣分代码不属于该项目",
                 "deduction_codes": unknown}
+    repeatable = {str(d.get("code")) for d in item.get("deductions") or [] if d.get("repeatable")}
+    repeated = sorted({c for c in codes if codes.count(c) > 1 and c not in repeatable})
+    if repeated:
+        return {"item_id": item_id, "code": "DUPLICATE_DEDUCTION", "message": "该扣分项不可重复选择",
+                "deduction_codes": repeated}
+    if not _applies(item, kind) and result != "na":
+        return {"item_id": item_id, "code": "NOT_APPLICABLE_TO_KIND", "message": "该项目不适用于本机构类型，只能标记为不适用"}
     if result == "deduct" and not codes:
         return {"item_id": item_id, "code": "DEDUCTION_REQUIRED", "message": "扣分须选择扣分项"}
     if result in ("pass", "na") and codes:
@@ -836,10 +843,10 @@ def submit(user, inspection_id: str, *, now: datetime, config: dict[str, Any] | 
             order_summary = _order_summary(order)
             Inspection.objects(id=inspection.id).update_one(set__order_id=order_id)
     # Step: risk profile of the institution (once).
-    if not inspection.risk_recorded:
+    # Claimed first by an atomic flag, so two concurrent submits cannot both count the findings.
+    if Inspection.objects(id=inspection.id, risk_recorded=False).update_one(set__risk_recorded=True):
         _directory().record_risk_event(inspection.institution_id, past_findings=len(findings),
                                        inspected_at=concluded_at, now=now)
-        Inspection.objects(id=inspection.id).update_one(set__risk_recorded=True)
     inspection.reload()
     # Step: freeze the report and its hash.
     report = build_report(inspection, order_summary)

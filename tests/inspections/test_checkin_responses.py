@@ -127,6 +127,15 @@ def test_invalid_batch_is_refused_whole(client, world, as_user):
                                   headers=as_user(world.lead_user)), 422, "RESPONSES_INVALID")
     assert {p["code"] for p in err["details"]["problems"]} == {"UNKNOWN_ITEM", "UNKNOWN_DEDUCTION"}
     assert ItemResponse.objects.count() == 0
+    # An item that does not apply to a "combined" institution may only be marked not applicable.
+    only_hospital = {"id": "4086-1-06"}
+    err = assert_error(client.put(f"/api/v1/inspections/{world.assignment.id}/responses",
+                                  json={"items": [answer(only_hospital, "pass")]}, headers=as_user(world.lead_user)),
+                       422, "RESPONSES_INVALID")
+    assert err["details"]["problems"][0]["code"] == "NOT_APPLICABLE_TO_KIND"
+    r = client.put(f"/api/v1/inspections/{world.assignment.id}/responses",
+                   json={"items": [answer(only_hospital, "na")]}, headers=as_user(world.lead_user))
+    assert r.get_json()["applied"] == 1
     bad_uuid = dict(answer(items[0]), client_id="not-a-uuid")
     assert_error(client.put(f"/api/v1/inspections/{world.assignment.id}/responses", json={"items": [bad_uuid]},
                             headers=as_user(world.lead_user)), 422)

@@ -225,3 +225,43 @@ def test_correction_before_submission_is_409(client, world, as_user):
     body = {"client_id": cid(), "reason": "更正", "changes": [{"item_id": applicable_items()[0]["id"],
                                                              "result": "pass"}]}
     assert_error(client.post(_url(world, "/corrections"), json=body, headers=lead), 409, "NOT_SUBMITTED")
+
+
+def test_photo_without_file_is_422(client, world, as_user):
+    h = as_user(world.lead_user)
+    check_in(client, world, h)
+    r = client.post(_url(world, "/photos"), data={"item_id": applicable_items()[0]["id"], "client_id": cid()},
+                    headers=h, content_type="multipart/form-data")
+    assert_error(r, 422, "FILE_REQUIRED")
+
+
+def test_submission_resumes_after_a_crash_without_duplicates(client, world, as_user, monkeypatch):
+    """A crash after the order was opened: the retry finishes the steps; one order, one risk event."""
+    from inspect_api.directory.models import Institution
+    from inspect_api.inspections import service
+    from inspect_api.rectification.models import Order
+
+    lead, _member, deducted = _ready(client, world, as_user)
+    real_build = service.build_report
+    calls = {"n": 0}
+
+    def crash_once(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("simulated crash")
+        return real_build(*args, **kwargs)
+
+    monkeypatch.setattr(service, "build_report", crash_once)
+    r = client.post(_url(world, "/submit"), headers=lead)
+    assert r.status_code == 500
+    half = Inspection.objects.get(id=world.assignment.id)
+    assert half.state == "checked_in" and half.submission_started_at is not None and half.order_id
+    # Locked while the submission is unfinished.
+    assert_error(client.put(_url(world, "/responses"), json={"items": [answer(applicable_items()[0], base=1)]},
+                            headers=lead), 409, "INSPECTION_LOCKED")
+    r = client.post(_url(world, "/submit"), headers=lead)
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["state"] == "submitted" and r.get_json()["order_id"] == half.order_id
+    assert Order.objects(inspection_id=str(world.assignment.id)).count() == 1
+    assert Institution.objects.get(id=world.institution.id).risk.past_findings == len(deducted)
+    assert AuditEvent.objects(action="inspection.submitted").count() == 1
