@@ -402,21 +402,27 @@ def previous_result(institution_id: str, exclude_id) -> dict[str, Any] | None:
             "order_id": previous.order_id}
 
 
-def _open_findings(institution_id: str) -> list[dict[str, Any]]:
-    try:
-        from inspect_api.rectification import service as rectification
-    except ImportError:  # pragma: no cover
-        return []
-    fn = getattr(rectification, "open_findings_for_institution", None)
-    if fn is None:
-        return []
+def _open_findings(institution_id: str, region: str) -> list[dict[str, Any]]:
+    """Unresolved findings of the institution's open rectification orders (any team's), for the bundle.
+
+    Read through ``rectification.service.list_orders`` / ``findings_of`` with the
+    scope of the institution's own region: the caller already holds the
+    assignment, which entitles it to the institution's open findings.
+    """
+    from types import SimpleNamespace
+
+    from inspect_api.rectification import service as rectification
+
+    scope = SimpleNamespace(role="office_admin", region=region)
     out = []
-    for f in fn(institution_id):
-        out.append(f if isinstance(f, dict) else {
-            "id": str(getattr(f, "id", "")), "item_id": getattr(f, "item_id", None),
-            "item_text": getattr(f, "item_text", None), "severity": getattr(f, "severity", None),
-            "status": getattr(f, "status", None),
-            "deadline": str(getattr(f, "deadline", "")) if getattr(f, "deadline", None) else None})
+    for order in rectification.list_orders(scope, status="open", institution_id=institution_id).limit(20):
+        for f in rectification.findings_of(order):
+            if f.status == "accepted":
+                continue
+            out.append({"order_id": str(order.id), "order_number": order.number, "finding_id": str(f.id),
+                        "item_id": f.item_id, "item_text": f.item_text, "severity": f.severity, "status": f.status,
+                        "deadline": f.deadline.isoformat() if f.deadline else None,
+                        "reinspection_required": bool(f.reinspection_required)})
     return out
 
 
@@ -441,7 +447,7 @@ def bundle(user, assignment_id: str, *, now: datetime, config: dict[str, Any] | 
         "checklist": {"code": version["code"], "version": version["version"],
                       "content_hash": version["content_hash"], "content": version["content"]},
         "previous_result": previous_result(assignment.institution_id, assignment.id),
-        "open_findings": _open_findings(assignment.institution_id),
+        "open_findings": _open_findings(assignment.institution_id, assignment.region),
         "checkin_rules": {"qr_required": True, "radius_m": float(config.get("checkin_radius_m", DEFAULT_RADIUS_M)),
                           "latitude": lat, "longitude": lon,
                           "note": "扫描机构门口张贴的二维码并上报定位；超出半径的签到会被标记"},

@@ -265,3 +265,23 @@ def test_submission_resumes_after_a_crash_without_duplicates(client, world, as_u
     assert Order.objects(inspection_id=str(world.assignment.id)).count() == 1
     assert Institution.objects.get(id=world.institution.id).risk.past_findings == len(deducted)
     assert AuditEvent.objects(action="inspection.submitted").count() == 1
+
+
+def test_next_bundle_shows_previous_result_and_open_findings(client, world, as_user):
+    from inspect_api.clock import utcnow
+    from inspect_api.inspections import service
+
+    lead, _member, deducted = _ready(client, world, as_user)
+    first = client.post(_url(world, "/submit"), headers=lead).get_json()
+    follow_up = service.create_assignment(
+        institution_id=str(world.institution.id), region=world.institution.region,
+        team=[str(world.member.id), str(world.outsider.id)], source="targeted", reason="reinspection",
+        checklist_code="DB37T4086-2020", now=utcnow(), dedupe_key="reinspection:test",
+        parent_order_id=first["order_id"])
+    r = client.get(f"/api/v1/assignments/{follow_up.id}/bundle", headers=as_user(world.outsider_user))
+    assert r.status_code == 200, r.get_json()
+    bundle = r.get_json()
+    assert bundle["previous_result"]["inspection_id"] == str(world.assignment.id)
+    assert bundle["previous_result"]["score"] == first["result"]["score"]
+    assert [f["item_id"] for f in bundle["open_findings"]] == [i["id"] for i in deducted]
+    assert all(f["deadline"] and f["order_id"] == first["order_id"] for f in bundle["open_findings"])
