@@ -424,6 +424,16 @@ class _Pool:
                         best, best_d = r, d
                     elif ids[r] < ids[best]:
                         best = r
+            if bs[-1] == 1.0 and (1.0 - a) % 1.0 == 0.0:
+                # The one exception to the walk order: u() can round to 1.0, and for
+                # a <= 2**-54, 1.0 - a rounds to 1.0, so Python's % gives distance 0.0
+                # to b == 1.0 (the last points of the level), the smallest possible.
+                k = n - 1
+                while k >= 0 and bs[k] == 1.0:
+                    r = ranks[k]
+                    if ok(r) and (best < 0 or (0.0, ids[r]) < (best_d, ids[best])):
+                        best, best_d = r, 0.0
+                    k -= 1
             if best >= 0:
                 return best
         return None
