@@ -134,13 +134,6 @@ def _date(result: RowResult, column: Column, text: str) -> date | None:
     return None
 
 
-def _text(result: RowResult, column: Column, text: str, max_length: int) -> str | None:
-    if len(text) > max_length:
-        result.error(column, f"不超过 {max_length} 字")
-        return None
-    return text or None
-
-
 def _region(result: RowResult, column: Column, text: str, user, regions: set[str]) -> str | None:
     if not re.fullmatch(r"[1-9][0-9]{5}", text) or text not in regions:
         result.error(column, "未知的行政区划代码", "REGION_UNKNOWN")
@@ -184,9 +177,10 @@ def _parse_institution(result: RowResult, raw: dict[str, str], user, regions: se
         values["region"] = region
     for key, limit in (("address", 256), ("contact_name", 64), ("contact_phone", 32)):
         if key in raw:
-            text = _text(result, cols[key], raw[key], limit)
-            if len(raw[key]) <= limit:
-                values[key] = text
+            if len(raw[key]) > limit:
+                result.error(cols[key], f"不超过 {limit} 字")
+            else:
+                values[key] = raw[key] or None
     if "lat" in raw or "lon" in raw:
         lat, lon = raw.get("lat", ""), raw.get("lon", "")
         if not lat and not lon:

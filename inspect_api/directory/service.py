@@ -284,7 +284,7 @@ def list_institutions(user, *, q: str | None = None, region: str | None = None, 
     elif user.role == "office_admin":
         query = find_institutions(region_prefix=user.region)
         if region:
-            if not (in_scope(user.region, region) or region.startswith(region_prefix(user.region))):
+            if not in_scope(user.region, region):
                 return Institution.objects.none()
             query = query.filter(region__startswith=_normalise_prefix(region))
     else:
@@ -436,7 +436,7 @@ def list_inspectors(user, *, q: str | None = None, region: str | None = None, de
     elif user.role == "office_admin":
         query = find_inspectors(region_prefix=user.region, active=None)
         if region:
-            if not region.startswith(region_prefix(user.region)):
+            if not in_scope(user.region, region):
                 return Inspector.objects.none()
             query = query.filter(region__startswith=_normalise_prefix(region))
     else:
