@@ -8,10 +8,13 @@ from flask_limiter.util import get_remote_address
 from flask_smorest import Api
 
 from inspect_api.errors import handle_http_exception
+from inspect_api.schemas import ErrorSchema
 
 
 class InspectApi(Api):
-    """flask-smorest Api whose HTTP errors use the project's single error shape."""
+    """flask-smorest Api whose HTTP errors use (and document) the project's single error shape."""
+
+    ERROR_SCHEMA = ErrorSchema
 
     def handle_http_exception(self, error):  # noqa: D102 - see class docstring
         return handle_http_exception(error)
