@@ -146,3 +146,39 @@ def test_nothing_personal_or_unpublished_in_open_data(client, world, as_user):
     assert "370302195001011234" not in body and "13805331234" not in body and "张秀英" not in body
     assert body.count('"code"') >= 1
     assert client.get("/api/v1/public/results").get_json()["total"] == 1
+
+
+def test_injection_escaped_on_notice_pages_too(client, world, as_user):
+    from inspect_api.publication.builders import finding
+    from inspect_api.rectification.models import Finding
+
+    evil = make_institution(world.now, name=f"康宁{XSS}")
+    ins = world.inspect("evil", institution=evil, findings=[finding("4086-1-1", f"问题{XSS}", note=XSS)])
+    ids = [str(f.id) for f in Finding.objects(order_id=ins.order_id)]
+    headers = as_user(world.office)
+    r = client.post("/api/v1/notices", json={"period_from": "2026-01-01", "period_to": "2026-12-31",
+                                             "finding_ids": ids}, headers=headers)
+    nid = r.get_json()["id"]
+    client.post(f"/api/v1/notices/{nid}/publish", headers=headers)
+    client.post(f"/api/v1/notices/{nid}/retract", json={"reason": f"理由{XSS}"}, headers=headers)
+    for url in (f"/p/notices/{nid}", "/p/notices"):
+        html = client.get(url).get_data(as_text=True)
+        assert XSS not in html, url
+        assert "&lt;script&gt;" in html, url
+
+
+def test_profile_from_poster_qr_ignores_the_checkin_token(client, world):
+    r = client.get(f"/p/institutions/{world.institution.public_id}?t=secret-token-value")
+    assert r.status_code == 200
+    html = r.get_data(as_text=True)
+    assert "secret-token-value" not in html and world.institution.name in html
+
+
+def test_photos_are_private_unless_chosen(client, world, as_user):
+    ins = world.inspect("a")
+    r = client.post(f"/api/v1/inspections/{ins.id}/publish", json={"photo_ids": ["ph-2"]}, headers=as_user(world.office))
+    rid = r.get_json()["id"]
+    assert client.get(f"/p/results/{rid}/photos/ph-1").status_code == 404  # not chosen
+    assert client.get(f"/p/results/{rid}/photos/ph-2").status_code == 404  # chosen, but no such stored evidence
+    detail = client.get(f"/api/v1/public/results/{rid}").get_json()
+    assert [f["photo_ids"] for f in detail["findings"]] == [[], ["ph-2"]]
