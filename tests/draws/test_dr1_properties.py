@@ -155,10 +155,11 @@ def cases(draw, max_institutions=30, max_inspectors=14):
     for inst in insts:
         if draw(st.booleans()):
             inst["stratum"] = inst["region"]
-    n_insp = draw(st.integers(0, max_inspectors))
+    roomy = draw(st.booleans())  # half of the cases have enough capacity for most draws to succeed
+    n_insp = draw(st.integers(6 if roomy else 0, max_inspectors))
     people = [{"id": f"x{n:02d}", "department": draw(st.sampled_from(DEPARTMENTS)),
-               "region": draw(st.sampled_from(REGIONS)), "load": draw(st.integers(0, 3)),
-               "load_cap": draw(st.integers(0, 6))} for n in range(n_insp)]
+               "region": draw(st.sampled_from(REGIONS)), "load": draw(st.integers(0, 2 if roomy else 3)),
+               "load_cap": draw(st.integers(3, 20) if roomy else st.integers(0, 6))} for n in range(n_insp)]
     conflicts = []
     if insts and people:
         conflicts = draw(st.lists(st.tuples(st.sampled_from([x["id"] for x in people]),
@@ -280,7 +281,7 @@ def _shuffled(snapshot, rnd):
     return snap
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(cases(max_institutions=60, max_inspectors=25), st.randoms(use_true_random=False))
 def test_same_inputs_same_result_and_order_does_not_matter(case, rnd):
     params, snapshot, seed = case
@@ -296,7 +297,7 @@ def test_same_inputs_same_result_and_order_does_not_matter(case, rnd):
             assert other == first and list(other["teams"]) == list(first["teams"])
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(cases(max_institutions=60, max_inspectors=25))
 def test_teams_respect_every_rule(case):
     params, snapshot, seed = case
@@ -325,7 +326,7 @@ def test_teams_respect_every_rule(case):
         assert people[x]["load"] + n <= people[x]["load_cap"]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(cases(max_institutions=60, max_inspectors=25))
 def test_targets_follow_the_allocation(case):
     params, snapshot, seed = case
