@@ -315,12 +315,13 @@ def allocate(sizes: Mapping[str, int], n: int, min_per_stratum: int = 0,
 def _select(params: Mapping[str, Any], snapshot: Mapping[str, Any], seed: str) -> list[str]:
     institutions = snapshot["institutions"]
     ids = [inst["id"] for inst in institutions]
-    us = _uniforms(seed, "target:", ids)
+    weights = [inst["weight"] for inst in institutions]
+    as_float = {w: float(w) for w in set(weights)}
     log = math.log
+    # negated keys, so that ascending order is "key descending, id ascending"
+    neg = [-(log(u) / as_float[w]) for u, w in zip(_uniforms(seed, "target:", ids), weights)]
     by_stratum: dict[str, list[tuple[float, str, bool]]] = {}
-    for inst, u in zip(institutions, us):
-        # negated key so that ascending order is "key descending, id ascending"
-        entry = (-(log(u) / float(inst["weight"])), inst["id"], inst["mandatory"])
+    for inst, entry in zip(institutions, zip(neg, ids, [inst["mandatory"] for inst in institutions])):
         group = by_stratum.get(inst["stratum"])
         if group is None:
             by_stratum[inst["stratum"]] = [entry]
