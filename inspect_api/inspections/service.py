@@ -476,6 +476,8 @@ def assignment_view(assignment: Assignment) -> dict[str, Any]:
 # --------------------------------------------------------------------------- check-in
 
 EARTH_RADIUS_M = 6371008.8
+MAX_FIX_AGE_S = 12 * 3600  # an offline phone syncs later, but the fix must belong to the visit
+MAX_FIX_AHEAD_S = 600
 
 
 def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -521,6 +523,9 @@ def record_checkin(user, assignment: Assignment, inspection: Inspection, institu
         reasons.append("beyond_radius")
     if accuracy_m is not None and accuracy_m > radius_m:
         reasons.append("low_accuracy")
+    fix_age = (as_utc(now) - as_utc(captured_at)).total_seconds()
+    if fix_age > MAX_FIX_AGE_S or fix_age < -MAX_FIX_AHEAD_S:
+        reasons.append("fix_time_implausible")  # a GPS fix from long before (or after) the check-in
     checkin = CheckIn(inspector_id=inspector_id, client_id=client_id,
                       qr_version=int(getattr(institution, "qr_version", 1) or 1), latitude=latitude,
                       longitude=longitude, accuracy_m=accuracy_m, captured_at=captured_at,
@@ -934,15 +939,23 @@ def build_report(inspection: Inspection, order: dict[str, Any] | None) -> dict[s
 
 
 def verify_report(inspection_id: str, presented_hash: str | None) -> dict[str, Any] | None:
-    """Public verification: does ``presented_hash`` match the stored report hash?"""
+    """Public verification: the report's facts when ``presented_hash`` equals the stored hash, else None.
+
+    A wrong hash and an unknown id answer the same, so the page cannot be used
+    to probe which institutions were inspected.
+    """
+    import hmac
+
     oid = _oid(inspection_id)
     inspection = Inspection.objects(id=oid, state="submitted").first() if oid else None
-    if inspection is None:
+    if inspection is None or not presented_hash or not inspection.report_hash:
+        return None
+    if not hmac.compare_digest(presented_hash.encode("ascii", "replace"), inspection.report_hash.encode("ascii")):
         return None
     report = inspection.report or {}
     return {"code": inspection.code, "institution_name": (report.get("institution") or {}).get("name"),
-            "concluded_at": inspection.submitted_at, "report_hash": inspection.report_hash,
-            "matches": bool(presented_hash) and presented_hash == inspection.report_hash}
+            "concluded_at": inspection.submitted_at, "report_hash": inspection.report_hash, "matches": True,
+            "corrections": len(inspection.corrections)}
 
 
 def report_for(user, inspection_id: str, *, now: datetime) -> Inspection:

@@ -20,7 +20,7 @@ NOW = "2026-11-23T09:30:00+08:00"
 
 def checkin_body(institution, *, lat=ZIBO[0], lon=ZIBO[1], token=None, accuracy=12.0):
     return {"client_id": cid(), "qr_token": token or directory.qr_payload(institution), "latitude": lat,
-            "longitude": lon, "accuracy_m": accuracy, "captured_at": NOW}
+            "longitude": lon, "accuracy_m": accuracy, "captured_at": datetime.now(timezone.utc).isoformat()}
 
 
 def check_in(client, world, headers, **kw):
@@ -51,6 +51,14 @@ def test_gps_5_km_away_is_accepted_but_flagged(client, world, as_user):
     checkin = r.get_json()["checkin"]
     assert 4900 < checkin["distance_m"] < 5100
     assert checkin["flagged"] is True and "beyond_radius" in checkin["flag_reasons"]
+
+
+def test_stale_gps_fix_is_flagged(client, world, as_user):
+    body = checkin_body(world.institution)
+    body["captured_at"] = "2026-01-01T09:00:00+08:00"
+    r = client.post(f"/api/v1/inspections/{world.assignment.id}/check-in", json=body, headers=as_user(world.lead_user))
+    assert r.status_code == 200
+    assert "fix_time_implausible" in r.get_json()["checkin"]["flag_reasons"]
 
 
 def test_old_qr_token_is_refused(client, world, as_user):

@@ -191,7 +191,10 @@ def test_report_and_public_verification(client, world, as_user):
     assert ok.status_code == 200 and "核验通过" in ok.get_data(as_text=True)
     bad = client.get(f"/p/reports/{world.assignment.id}/verify?h={'0' * 64}")
     assert bad.status_code == 200 and "核验未通过" in bad.get_data(as_text=True)
-    assert client.get("/p/reports/000000000000000000000000/verify?h=x").status_code == 404
+    assert world.institution.name not in bad.get_data(as_text=True)  # no facts without the right hash
+    unknown = client.get("/p/reports/000000000000000000000000/verify?h=x")
+    assert unknown.status_code == 200 and "核验未通过" in unknown.get_data(as_text=True)
+    assert client.get(f"/p/reports/{world.assignment.id}/verify").status_code == 200
     assert_error(client.get(_url(world, "/report"), headers=as_user(world.outsider_user)), 404)
 
 
@@ -214,6 +217,11 @@ def test_correction_after_submission(client, world, as_user):
     assert len(corrected["findings"]) == len(first["findings"]) - 1
     assert corrected["report_hash"] != first["report_hash"]
     assert corrected["corrections"][0]["changes"][0]["before"]["result"] == "deduct"
+    # The old report no longer verifies; the corrected one does.
+    assert "核验未通过" in client.get(f"/p/reports/{world.assignment.id}/verify?h={first['report_hash']}").get_data(
+        as_text=True)
+    assert "核验通过" in client.get(f"/p/reports/{world.assignment.id}/verify?h={corrected['report_hash']}").get_data(
+        as_text=True)
     again = client.post(_url(world, "/corrections"), json=body, headers=lead).get_json()
     assert len(again["corrections"]) == 1
     assert AuditEvent.objects(action="inspection.corrected").count() == 1
