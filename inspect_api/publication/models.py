@@ -85,6 +85,7 @@ class PublicationDeadline(me.Document):
             {"fields": ["next_step_due"], "sparse": True},
             {"fields": ["notify_pending"], "sparse": True},
             {"fields": ["region", "overdue"]},
+            {"fields": ["region", "deadline"]},
         ],
     }
 

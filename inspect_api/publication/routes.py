@@ -78,6 +78,20 @@ def publish(body, inspection_id):
     return service.result_view(result)
 
 
+@blp.route("/publication/pending", methods=["GET"])
+@login_required(*OFFICE)
+@blp.arguments(PageArgsSchema, location="query")
+@blp.response(200, s.PendingPublicationPageSchema)
+def pending(args):
+    """Submitted results of the region not yet published, earliest deadline first, with their escalation steps."""
+    now = utcnow()
+    page = paginate(service.pending_publications(current_user(), now=now, config=_cfg()), args["page"],
+                    args["per_page"])
+    today = service.business_date(now)
+    page["items"] = [service.tracker_view(t, today=today) for t in page["items"]]
+    return page
+
+
 # --------------------------------------------------------------------------- notices (office)
 
 @blp.route("/notices", methods=["GET"])

@@ -337,3 +337,30 @@ class CandidateSchema(OutSchema):
 
 class CandidateListSchema(OutSchema):
     items = fields.List(fields.Nested(CandidateSchema))
+
+
+class PendingStepSchema(OutSchema):
+    code = fields.String()
+    title = fields.String()
+    due = fields.String()
+    at = fields.String()
+
+
+class PendingPublicationSchema(OutSchema):
+    inspection_id = fields.String()
+    code = fields.String(allow_none=True)
+    institution_id = fields.String()
+    institution_name = fields.String(allow_none=True)
+    region = fields.String()
+    concluded_at = fields.String()
+    deadline = fields.String(metadata={"description": "公开期限（检查结束后 20 个工作日）"})
+    overdue = fields.Boolean()
+    level = fields.String(allow_none=True, metadata={"description": "已触发的最高升级步骤"})
+    steps = fields.List(fields.Nested(PendingStepSchema))
+
+
+class PendingPublicationPageSchema(OutSchema):
+    items = fields.List(fields.Nested(PendingPublicationSchema), required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)

@@ -454,6 +454,24 @@ def sync_trackers(*, now: datetime, config: dict[str, Any] | None = None) -> int
     return created
 
 
+def pending_publications(user, *, now: datetime, config: dict[str, Any] | None = None):
+    """Submitted, not yet published results of the office's region, earliest publication deadline first."""
+    _require_office(user)
+    sync_trackers(now=now, config=config)
+    return PublicationDeadline.objects(region=re.compile(scope_regex(user.region)), published_at=None).order_by(
+        "deadline", "id")
+
+
+def tracker_view(tracker: PublicationDeadline, *, today: date) -> dict[str, Any]:
+    institution = _institution(tracker.institution_id)
+    return {"inspection_id": tracker.inspection_id, "code": tracker.code, "institution_id": tracker.institution_id,
+            "institution_name": getattr(institution, "name", None), "region": tracker.region,
+            "concluded_at": isoformat(tracker.concluded_at), "deadline": _d(tracker.deadline).isoformat(),
+            "overdue": today > _d(tracker.deadline), "level": tracker.level,
+            "steps": [{"code": s.code, "title": s.title, "due": _d(s.due).isoformat(), "at": isoformat(s.at)}
+                      for s in tracker.steps]}
+
+
 def _as_dt(d: date) -> datetime:
     from datetime import timezone
 

@@ -79,3 +79,18 @@ def test_sweep_requires_aware_time(app):
 
     with pytest.raises(ValueError):
         service.sweep_publication_deadlines(datetime(2026, 11, 23, 9, 0))
+
+
+def test_pending_publications_api(client, world, as_user):
+    old = world.inspect("old", days_ago=60)
+    fresh = world.inspect("fresh", days_ago=2)
+    world.inspect("draft", state="checked_in")
+    headers = as_user(world.office)
+    body = client.get("/api/v1/publication/pending", headers=headers).get_json()
+    assert [i["inspection_id"] for i in body["items"]] == [str(old.id), str(fresh.id)]
+    assert body["items"][0]["overdue"] is True and body["items"][1]["overdue"] is False
+    client.post(f"/api/v1/inspections/{old.id}/publish", json={}, headers=headers)
+    body = client.get("/api/v1/publication/pending", headers=headers).get_json()
+    assert [i["inspection_id"] for i in body["items"]] == [str(fresh.id)]
+    assert client.get("/api/v1/publication/pending", headers=as_user(world.other_office)).get_json()["total"] == 0
+    assert client.get("/api/v1/publication/pending", headers=as_user(world.inspector_user)).status_code == 403
