@@ -206,6 +206,12 @@ def run_sweep(now: datetime, *, config: dict[str, Any] | None = None, deliver: b
              "notifications": written["notifications"], "deliveries": delivered,
              "claim_seconds": round(t_claim - started, 3), "inbox_seconds": round(t_inbox - t_claim, 3),
              "delivery_seconds": round(finished - t_inbox, 3), "seconds": round(finished - started, 3)}
+    if claimed["steps"]:
+        from inspect_api.audit import service as audit
+
+        audit.record("rectification.sweep", target_type="rectification_sweep", target_id=business_date(now).isoformat(),
+                     data={"as_of": now, "steps": claimed["steps"], "findings": claimed["claimed_findings"],
+                           "notifications": written["notifications"]}, now=now)
     _record_state(now, stats)
     log.log(logging.INFO if stats["steps"] or delivered.get("attempted") else logging.DEBUG,
             "sweep as of %s: %s", now.isoformat(), stats)

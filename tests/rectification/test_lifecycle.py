@@ -168,6 +168,10 @@ def test_catch_up_after_outage_applies_each_missed_step_once(world):
     assert stats["steps"] == 3
     for _ in range(2):
         assert escalation.run_sweep(at(back))["steps"] == 0
+    from inspect_api.audit.models import AuditEvent
+
+    events = list(AuditEvent.objects(action="rectification.sweep"))
+    assert len(events) == 1 and events[0].data["steps"] == 3
     f.reload()
     assert f.step_codes == ["reminder", "warning", "department"]
     assert len({s.at for s in f.steps}) == 1
