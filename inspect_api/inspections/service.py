@@ -22,7 +22,7 @@ import hashlib
 import json
 import math
 from datetime import date, datetime
-from typing import Any, Iterable
+from typing import Any
 
 from bson import ObjectId
 from bson.errors import InvalidId
@@ -740,7 +740,13 @@ def add_signature(user, inspection_id: str, data: bytes, *, client_id: str, sign
 # --------------------------------------------------------------------------- submission
 
 def missing_for_submission(inspection: Inspection, content: dict[str, Any]) -> dict[str, Any]:
-    """What still blocks submission: unanswered items, photos the evidence rule needs, signatures."""
+    """What still blocks submission: unanswered items, photos the evidence rule needs, signatures.
+
+    Every item applicable to the institution's kind needs an answer; an item
+    answered ``deduct`` or ``fail`` (a finding) needs at least its
+    ``evidence.min_photos`` photos; each team member and the institution's
+    representative must have signed.
+    """
     responses = current_responses(inspection.id)
     photos: dict[str, int] = {}
     for photo in _evidence().for_owner("inspection", str(inspection.id), kind="photo"):
@@ -776,12 +782,6 @@ def missing_for_submission(inspection: Inspection, content: dict[str, Any]) -> d
 def _responses_for_scoring(inspection_id) -> dict[str, dict[str, Any]]:
     return {item_id: {"result": r.result, "deductions": list(r.deduction_codes or []), "note": r.note}
             for item_id, r in current_responses(inspection_id).items()}
-
-
-def _attr(obj, name, default=None):
-    if isinstance(obj, dict):
-        return obj.get(name, default)
-    return getattr(obj, name, default)
 
 
 def _score_inspection(inspection: Inspection, content: dict[str, Any], config: dict[str, Any]) -> tuple[dict, list]:
@@ -1059,10 +1059,6 @@ def inspection_view(inspection: Inspection, *, with_responses: bool = True) -> d
         out["responses"] = [response_view(r) for r in
                             ItemResponse.objects(inspection_id=str(inspection.id)).order_by("item_id")]
     return out
-
-
-def iter_team_names(team: Iterable[str]) -> list[str]:
-    return [t["name"] or t["inspector_id"] for t in team_view(list(team))]
 
 
 def report_images(inspection: Inspection) -> dict[str, str]:
