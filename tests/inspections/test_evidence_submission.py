@@ -293,3 +293,16 @@ def test_next_bundle_shows_previous_result_and_open_findings(client, world, as_u
     assert bundle["previous_result"]["score"] == first["result"]["score"]
     assert [f["item_id"] for f in bundle["open_findings"]] == [i["id"] for i in deducted]
     assert all(f["deadline"] and f["order_id"] == first["order_id"] for f in bundle["open_findings"])
+
+
+def test_clean_inspection_has_no_order(client, world, as_user):
+    lead, member = as_user(world.lead_user), as_user(world.member_user)
+    check_in(client, world, lead)
+    fill_all(client, world, lead, deduct_first=0)
+    sign_all(client, world, lead, member)
+    r = client.post(_url(world, "/submit"), headers=lead)
+    assert r.status_code == 200, r.get_json()
+    body = r.get_json()
+    assert body["result"]["score"] == 100.0 and body["findings"] == [] and body["order_id"] is None
+    html = client.get(_url(world, "/report"), headers=lead).get_data(as_text=True)
+    assert "本次检查未发现问题" in html
