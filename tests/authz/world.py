@@ -1,0 +1,107 @@
+"""A demo world with one object of each kind and a user for each role of the matrix.
+
+Roles, relative to the target objects (a submitted inspection of an
+institution in 370302, its rectification order, its photos, a drawn plan...):
+none, office (city office 370300), other_office (370400), insp_team (the
+inspection's lead), insp_other (an inspector not on the team), inst_owner (the
+inspected institution's staff), inst_other (another institution's staff).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from inspect_api import db
+from inspect_api.app import create_app
+from inspect_api.auth import passwords
+from inspect_api.auth.models import User
+from inspect_api.catalog.models import ChecklistVersion
+from inspect_api.clock import utcnow
+from inspect_api.config import load_config
+from inspect_api.directory.models import Conflict, Institution, Inspector
+from inspect_api.draws.models import Draw
+from inspect_api.evidence.models import Evidence
+from inspect_api.inspections.models import Inspection
+from inspect_api.notify.models import Notification
+from inspect_api.publication.models import Notice, PublishedResult
+from inspect_api.rectification.models import Finding, Order
+
+ROLES = ("none", "office", "other_office", "insp_team", "insp_other", "inst_owner", "inst_other")
+PASSWORD = "Matrix123x"
+OVERRIDES = {"demo_data": True, "public_rate_limit": "1000000 per minute", "login_max_failures": 1000000,
+             "scheduler_in_process": False}
+
+
+@dataclass
+class World:
+    app: object
+    ids: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def _user(username: str, role: str, region: str, **links) -> User:
+    user = User(username=username, password_hash=passwords.hash_password(PASSWORD), role=role, region=region,
+                display_name=username, created_at=utcnow(), **links)
+    user.save()
+    return user
+
+
+def build_world() -> World:
+    db.connect(load_config("testing", OVERRIDES))
+    db.database().client.drop_database(db.database().name)
+    app = create_app("testing", overrides=OVERRIDES)
+    ctx = app.app_context()
+    ctx.push()
+    if not app.extensions.get("inspect_demo_accounts"):
+        from inspect_api.demo import load_demo
+        load_demo()
+
+    inspection = Inspection.objects(state="submitted").first()
+    assert inspection is not None, "demo data has no submitted inspection"
+    institution = Institution.objects.get(id=inspection.institution_id)
+    lead = Inspector.objects.get(id=inspection.team[0])
+    outsider = Inspector.objects(id__nin=list(inspection.team), region__startswith="3703").first()
+    other_institution = Institution.objects(id__ne=institution.id, region__startswith="3703").first()
+    order = Order.objects.get(inspection_id=str(inspection.id))
+    finding = Finding.objects(order_id=str(order.id)).order_by("seq").first()
+    photo = Evidence.objects(owner_type="inspection", owner_id=str(inspection.id), kind="photo").first()
+    draw = Draw.objects(state__in=["drawn", "amended"]).first()
+    notice = Notice.objects(status="published").first()
+    result = PublishedResult.objects.first()
+    county = User.objects.get(username="county_office")
+    office = User.objects.get(username="office")
+    notification = Notification.objects(user_id=str(office.id)).first()
+    conflict = Conflict.objects(region__startswith="3703").first()
+    checklist = ChecklistVersion.objects(status="published").order_by("code").first()
+
+    lead_user = User.objects(inspector_id=str(lead.id)).first() or _user("m_lead", "inspector", lead.region,
+                                                                         inspector_id=str(lead.id))
+    users = {
+        "office": office,
+        "other_office": _user("m_far_office", "office_admin", "370400"),
+        "insp_team": lead_user,
+        "insp_other": User.objects(inspector_id=str(outsider.id)).first()
+        or _user("m_outsider", "inspector", outsider.region, inspector_id=str(outsider.id)),
+        "inst_owner": _user("m_owner", "institution", institution.region, institution_id=str(institution.id)),
+        "inst_other": _user("m_other_inst", "institution", other_institution.region,
+                            institution_id=str(other_institution.id)),
+    }
+    world = World(app=app)
+    client = app.test_client()
+    world.headers["none"] = {}
+    for role, user in users.items():
+        password = PASSWORD if user.username.startswith("m_") else "demo12345"
+        r = client.post("/api/v1/auth/login", json={"username": user.username, "password": password})
+        assert r.status_code == 200, (role, r.get_json())
+        world.headers[role] = {"Authorization": "Bearer " + r.get_json()["access_token"]}
+    world.ids = {
+        "inspection_id": str(inspection.id), "assignment_id": str(inspection.id),
+        "institution_id": str(institution.id), "public_id": institution.public_id,
+        "inspector_id": str(lead.id), "user_id": str(county.id), "conflict_id": str(conflict.id),
+        "order_id": str(order.id), "finding_id": str(finding.id), "evidence_id": str(photo.id),
+        "variant": "thumb", "plan_id": draw.plan_id, "draw_id": str(draw.id),
+        "notice_id": str(notice.id), "result_id": str(result.id),
+        "notification_id": str(notification.id) if notification else "000000000000000000000000",
+        "code": checklist.code, "version": str(checklist.version),
+    }
+    return world
