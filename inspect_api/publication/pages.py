@@ -52,8 +52,23 @@ def _qr(path: str, params: dict | None = None):
     return qrcodes.svg(f"{_base_url()}{path}" + (f"?{query}" if query else ""))
 
 
+def _local_date(iso: str | None) -> str:
+    """An ISO 8601 UTC timestamp as a business date (Asia/Shanghai)."""
+    if not iso:
+        return ""
+    from datetime import datetime
+
+    from inspect_api.clock import SHANGHAI
+
+    try:
+        return datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(SHANGHAI).date().isoformat()
+    except ValueError:
+        return iso[:10]
+
+
 def _common() -> dict:
     return {"kinds": INSTITUTION_KINDS, "grades": service.GRADES, "local": service.local_time,
+            "local_date": _local_date,
             "region_names": service.region_names()}
 
 

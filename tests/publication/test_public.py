@@ -182,3 +182,11 @@ def test_photos_are_private_unless_chosen(client, world, as_user):
     assert client.get(f"/p/results/{rid}/photos/ph-2").status_code == 404  # chosen, but no such stored evidence
     detail = client.get(f"/api/v1/public/results/{rid}").get_json()
     assert [f["photo_ids"] for f in detail["findings"]] == [[], ["ph-2"]]
+
+
+def test_public_dates_are_shanghai_business_dates():
+    from inspect_api.publication.pages import _local_date
+
+    assert _local_date("2026-11-23T17:00:00Z") == "2026-11-24"
+    assert _local_date("2026-11-23T15:59:59Z") == "2026-11-23"
+    assert _local_date(None) == ""
