@@ -39,12 +39,11 @@ def main(argv: list[str] | None = None) -> int:
 
     logging.basicConfig(level=logging.INFO)
     if args.command == "run-once":
-        from scheduler.core import _app
-        from inspect_api.rectification.escalation import run_sweep
+        from scheduler.core import _app, sweep
 
         app = _app()
         with app.app_context():
-            stats = run_sweep(args.now, deliver=not args.no_deliver)
+            stats = sweep(args.now, deliver=not args.no_deliver)
         print(json.dumps(stats, ensure_ascii=False, default=str))
         return 0
     from scheduler.core import run_forever

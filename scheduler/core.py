@@ -67,10 +67,19 @@ def _app():
     return app
 
 
-def sweep_job() -> dict[str, Any] | None:
-    """Interval job: sweep as of now if this process is the leader."""
+def sweep(now: datetime, *, deliver: bool = True) -> dict[str, Any]:
+    """One sweep of every deadline the system escalates: rectification findings, then
+    unpublished results (20 working days); the second's figures sit under ``publication``."""
+    from inspect_api.publication.service import sweep_publication_deadlines
     from inspect_api.rectification.escalation import run_sweep
 
+    stats = run_sweep(now, deliver=deliver)
+    stats["publication"] = sweep_publication_deadlines(now)
+    return stats
+
+
+def sweep_job() -> dict[str, Any] | None:
+    """Interval job: sweep as of now if this process is the leader."""
     app = _app()
     with app.app_context():
         now = _now()
@@ -78,7 +87,7 @@ def sweep_job() -> dict[str, Any] | None:
             log.info("sweep skipped: another scheduler process holds the lease")
             return None
         try:
-            return run_sweep(now)
+            return sweep(now)
         except Exception:  # noqa: BLE001 - a failed sweep must not kill the scheduler; the next one catches up
             log.exception("sweep failed")
             return None

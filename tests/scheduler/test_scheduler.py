@@ -104,3 +104,10 @@ def test_daily_digest_once_per_day(app, make_user):
     assert first >= 3 and daily_digest(now) == first
     assert Notification.objects(kind="digest.daily").count() == first
     assert "整改工作日报（2026-03-03）" in Notification.objects(kind="digest.daily").first().title
+
+
+def test_sweep_covers_publication_deadlines(app, monkeypatch):
+    """The scheduler's sweep also escalates results not published within 20 working days."""
+    monkeypatch.setitem(core._state, "app", app)
+    stats = core.sweep(datetime(2027, 3, 1, 1, 0, tzinfo=timezone.utc), deliver=False)
+    assert "steps" in stats and set(stats["publication"]) >= {"selected", "steps", "notifications"}
