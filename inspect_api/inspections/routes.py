@@ -132,7 +132,7 @@ def sync_responses(body, inspection_id):
 
 @blp.route("/inspections/<inspection_id>/photos", methods=["POST"])
 @login_required("inspector")
-@blp.arguments(s.PhotoFormSchema, location="form")
+@blp.arguments(s.PhotoFormSchema, location="form", content_type="multipart/form-data")
 @blp.response(201, s.PhotoSchema)
 @blp.alt_response(413, description="文件过大")
 @blp.alt_response(415, description="不是支持的图片格式")
@@ -163,7 +163,7 @@ def _photo_view(photo) -> dict:
 
 @blp.route("/inspections/<inspection_id>/signatures", methods=["POST"])
 @login_required("inspector")
-@blp.arguments(s.SignatureFormSchema, location="form")
+@blp.arguments(s.SignatureFormSchema, location="form", content_type="multipart/form-data")
 @blp.response(201, s.SignatureSchema)
 def upload_signature(form, inspection_id):
     """A signature (PNG strokes) of a team member or the institution's representative; idempotent by client_id."""
