@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -22,3 +23,11 @@ class InspectApi(Api):
 
 jwt = JWTManager()
 limiter = Limiter(key_func=get_remote_address, headers_enabled=True, default_limits=[])
+
+
+def _public_limit() -> str:
+    return current_app.config["INSPECT"].get("public_rate_limit") or "300 per minute"
+
+
+# One budget per client IP shared by every public page and open-data endpoint.
+public_rate_limit = limiter.shared_limit(_public_limit, scope="public")

@@ -82,6 +82,21 @@ def login(client) -> Callable[..., dict[str, str]]:
     return do
 
 
+@pytest.fixture
+def as_user(client) -> Callable[[User], dict[str, str]]:
+    """Authorization headers for a user created with TEST_PASSWORD (one login per user)."""
+    cache: dict[str, dict[str, str]] = {}
+
+    def headers(user: User) -> dict[str, str]:
+        if user.username not in cache:
+            r = client.post("/api/v1/auth/login", json={"username": user.username, "password": TEST_PASSWORD})
+            assert r.status_code == 200, r.get_json()
+            cache[user.username] = {"Authorization": "Bearer " + r.get_json()["access_token"]}
+        return cache[user.username]
+
+    return headers
+
+
 def assert_error(response, status: int, code: str | None = None) -> dict:
     """Check the single error shape and return the error object."""
     assert response.status_code == status, (response.status_code, response.get_data(as_text=True)[:500])

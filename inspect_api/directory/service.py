@@ -30,6 +30,7 @@ from flask import current_app
 from itsdangerous import BadData, URLSafeSerializer, URLSafeTimedSerializer
 from mongoengine import signals
 
+from inspect_api.urls import public_base_url
 from inspect_api.audit import service as audit
 from inspect_api.auth.models import User
 from inspect_api.auth.service import actor_of
@@ -679,7 +680,7 @@ def reissue_qr(user, institution_id: str, now: datetime) -> Institution:
 
 
 def public_url(institution: Institution) -> str:
-    base = str(current_app.config["INSPECT"].get("public_base_url") or "").rstrip("/")
+    base = public_base_url()
     return f"{base}/p/institutions/{institution.public_id}"
 
 

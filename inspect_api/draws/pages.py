@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template, request
 
 from inspect_api import qrcodes
 from inspect_api.clock import SHANGHAI, as_utc
 from inspect_api.directory.models import DEPARTMENTS, INSTITUTION_KINDS
 from inspect_api.draws import service
 from inspect_api.errors import NotFound
-from inspect_api.extensions import limiter
+from inspect_api.urls import public_base_url
+from inspect_api.extensions import public_rate_limit
 from inspect_api.schemas import paginate
 
 blp = Blueprint("draw_pages", __name__, url_prefix="/p")
@@ -20,12 +21,6 @@ STATE_LABELS = {"committed": "已公布承诺，待抽取", "drawn": "已抽取"
 STRATIFICATION_LABELS = {"county": "按区县分层", "kind": "按机构类型分层", "none": "不分层"}
 
 
-def _base_url() -> str:
-    return str(current_app.config["INSPECT"].get("public_base_url") or "").rstrip("/")
-
-
-def _public_limit() -> str:
-    return current_app.config["INSPECT"].get("public_rate_limit") or "300 per minute"
 
 
 def _local(dt) -> str:
@@ -40,7 +35,7 @@ def _common() -> dict:
 
 
 @blp.get("/draws")
-@limiter.limit(_public_limit)
+@public_rate_limit
 def draw_list():
     try:
         page = max(1, min(int(request.args.get("page", 1)), 100000))
@@ -49,18 +44,18 @@ def draw_list():
     result = paginate(service.public_draws(), page, PER_PAGE)
     items = [service.list_item(d) for d in result["items"]]
     pages = max(1, -(-result["total"] // PER_PAGE))
-    url = f"{_base_url()}/p/draws"
+    url = f"{public_base_url()}/p/draws"
     return render_template("draws/list.html", items=items, page=page, pages=pages, total=result["total"],
                            page_qr=qrcodes.svg(url), **_common())
 
 
 @blp.get("/draws/<draw_id>")
-@limiter.limit(_public_limit)
+@public_rate_limit
 def draw_detail(draw_id):
     try:
         draw = service.public_draw(draw_id)
     except NotFound:
         return render_template("draws/not_found.html", **_common()), 404
-    view = service.draw_view(draw, base_url=_base_url())
-    url = f"{_base_url()}/p/draws/{draw.id}"
+    view = service.draw_view(draw, base_url=public_base_url())
+    url = f"{public_base_url()}/p/draws/{draw.id}"
     return render_template("draws/detail.html", d=view, page_qr=qrcodes.svg(url), **_common())

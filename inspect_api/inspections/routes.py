@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Response, current_app, render_template, request
 from flask_smorest import Blueprint
 
+from inspect_api.urls import public_base_url
 from inspect_api.auth.access import current_user, login_required
 from inspect_api.clock import utcnow
 from inspect_api.errors import Unprocessable
@@ -208,7 +209,7 @@ def report(inspection_id):
 def render_report(inspection) -> str:
     from inspect_api import qrcodes
 
-    base = str(_cfg().get("public_base_url") or "").rstrip("/")
+    base = public_base_url()
     verify_url = f"{base}/p/reports/{inspection.id}/verify?h={inspection.report_hash}"
     return render_template("inspections/report.html", r=inspection.report, inspection=inspection,
                            images=service.report_images(inspection),

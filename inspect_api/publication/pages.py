@@ -14,12 +14,13 @@ import math
 import re
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, render_template, request
 
 from inspect_api import qrcodes
 from inspect_api.directory.models import INSTITUTION_KINDS
 from inspect_api.errors import NotFound
-from inspect_api.extensions import limiter
+from inspect_api.urls import public_base_url
+from inspect_api.extensions import public_rate_limit
 from inspect_api.publication import service
 from inspect_api.publication.schemas import GRADE_CODES, period_bounds
 from inspect_api.schemas import paginate
@@ -39,17 +40,11 @@ class BadParam(Exception):
         self.message = message
 
 
-def _public_limit() -> str:
-    return current_app.config["INSPECT"].get("public_rate_limit") or "300 per minute"
-
-
-def _base_url() -> str:
-    return str(current_app.config["INSPECT"].get("public_base_url") or "").rstrip("/")
 
 
 def _qr(path: str, params: dict | None = None):
     query = urlencode({k: v for k, v in (params or {}).items() if v not in (None, "")})
-    return qrcodes.svg(f"{_base_url()}{path}" + (f"?{query}" if query else ""))
+    return qrcodes.svg(f"{public_base_url()}{path}" + (f"?{query}" if query else ""))
 
 
 def _local_date(iso: str | None) -> str:
@@ -129,7 +124,7 @@ def _page(query, page: int, per_page: int) -> dict:
 
 
 @blp.get("/")
-@limiter.limit(_public_limit)
+@public_rate_limit
 def home():
     results = [service.result_view(r, with_findings=False) for r in service.public_results().limit(6)]
     notices = [service.notice_view(n, live=False) for n in service.public_notices().limit(5)]
@@ -138,7 +133,7 @@ def home():
 
 
 @blp.get("/results")
-@limiter.limit(_public_limit)
+@public_rate_limit
 def results():
     filters = _filters()
     page = _int_arg("page", 1, 1, MAX_PAGE)
@@ -163,7 +158,7 @@ def results():
 
 
 @blp.get("/results/<result_id>")
-@limiter.limit(_public_limit)
+@public_rate_limit
 def result_detail(result_id: str):
     try:
         result = service.public_result(result_id)
@@ -175,7 +170,7 @@ def result_detail(result_id: str):
 
 
 @blp.get("/results/<result_id>/photos/<photo_id>")
-@limiter.limit(_public_limit)
+@public_rate_limit
 def result_photo(result_id: str, photo_id: str):
     try:
         result = service.public_result(result_id)
@@ -189,7 +184,7 @@ def result_photo(result_id: str, photo_id: str):
 
 
 @blp.get("/institutions/<public_id>")
-@limiter.limit(_public_limit)
+@public_rate_limit
 def institution_profile(public_id: str):
     try:
         institution = service.public_institution(public_id)
@@ -203,7 +198,7 @@ def institution_profile(public_id: str):
 
 
 @blp.get("/notices")
-@limiter.limit(_public_limit)
+@public_rate_limit
 def notices():
     page = _int_arg("page", 1, 1, MAX_PAGE)
     result = _page(service.public_notices(), page, PER_PAGE)
@@ -214,7 +209,7 @@ def notices():
 
 
 @blp.get("/notices/<notice_id>")
-@limiter.limit(_public_limit)
+@public_rate_limit
 def notice_detail(notice_id: str):
     try:
         notice = service.public_notice(notice_id)

@@ -18,7 +18,8 @@ from flask_smorest import Blueprint
 
 from inspect_api.auth.access import current_user, login_required
 from inspect_api.clock import utcnow
-from inspect_api.extensions import limiter
+from inspect_api.urls import public_base_url
+from inspect_api.extensions import public_rate_limit
 from inspect_api.publication import schemas as s
 from inspect_api.publication import service
 from inspect_api.schemas import PageArgsSchema, paginate
@@ -32,13 +33,6 @@ OFFICE = ("office_admin",)
 def _cfg() -> dict:
     return current_app.config["INSPECT"]
 
-
-def _public_limit() -> str:
-    return _cfg().get("public_rate_limit") or "300 per minute"
-
-
-def base_url() -> str:
-    return str(_cfg().get("public_base_url") or "").rstrip("/")
 
 
 def _etagged(data, *, content_type: str = "application/json; charset=utf-8", body: bytes | None = None) -> Response:
@@ -171,7 +165,7 @@ def result_filters(args) -> dict:
 
 
 @blp.route("/public/results", methods=["GET"])
-@limiter.limit(_public_limit)
+@public_rate_limit
 @blp.arguments(s.ResultFilterArgsSchema, location="query")
 @blp.response(200, s.PublicResultPageSchema)
 @blp.alt_response(304, description="未修改（If-None-Match）")
@@ -183,7 +177,7 @@ def public_results(args):
 
 
 @blp.route("/public/results/<result_id>", methods=["GET"])
-@limiter.limit(_public_limit)
+@public_rate_limit
 @blp.response(200, s.PublicResultSchema)
 @blp.alt_response(304, description="未修改（If-None-Match）")
 @blp.alt_response(404, description="不存在或尚未公开")
@@ -210,7 +204,7 @@ def csv_safe(value) -> str:
 
 
 @blp.route("/public/results.csv", methods=["GET"])
-@limiter.limit(_public_limit)
+@public_rate_limit
 @blp.arguments(s.CsvArgsSchema, location="query")
 @blp.response(200, description="UTF-8（带 BOM）CSV，可直接用 Excel 打开；单元格已防公式注入",
               content_type="text/csv")
@@ -220,7 +214,7 @@ def public_results_csv(args):
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    base = base_url()
+    base = public_base_url()
     for r in service.public_results(**result_filters(args)).limit(50000):
         v = service.result_view(r, with_findings=False)
         inst = v["institution"]
@@ -236,7 +230,7 @@ def public_results_csv(args):
 
 
 @blp.route("/public/institutions", methods=["GET"])
-@limiter.limit(_public_limit)
+@public_rate_limit
 @blp.arguments(s.InstitutionFilterArgsSchema, location="query")
 @blp.response(200, s.PublicInstitutionPageSchema)
 @blp.alt_response(304, description="未修改（If-None-Match）")
@@ -249,7 +243,7 @@ def public_institutions(args):
 
 
 @blp.route("/public/institutions/<public_id>", methods=["GET"])
-@limiter.limit(_public_limit)
+@public_rate_limit
 @blp.response(200, s.PublicInstitutionSchema)
 @blp.alt_response(304, description="未修改（If-None-Match）")
 @blp.alt_response(404, description="机构不存在")
@@ -258,7 +252,7 @@ def public_institution(public_id):
 
 
 @blp.route("/public/notices", methods=["GET"])
-@limiter.limit(_public_limit)
+@public_rate_limit
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, s.PublicNoticePageSchema)
 @blp.alt_response(304, description="未修改（If-None-Match）")
@@ -270,7 +264,7 @@ def public_notices(args):
 
 
 @blp.route("/public/notices/<notice_id>", methods=["GET"])
-@limiter.limit(_public_limit)
+@public_rate_limit
 @blp.response(200, s.PublicNoticeSchema)
 @blp.alt_response(304, description="未修改（If-None-Match）")
 @blp.alt_response(404, description="不存在或尚未发布")

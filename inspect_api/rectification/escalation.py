@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from datetime import date, datetime, timezone
 from typing import Any
 

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from inspect_api.draws import service
-from inspect_api.draws.models import Draw, Plan
+from inspect_api.draws.models import Draw
 from inspect_api.errors import Conflict, NotFound, Unprocessable
 from inspect_api.inspections import service as inspections
 from tests.draws import plan_fixtures as fx

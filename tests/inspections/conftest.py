@@ -2,24 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.inspections.helpers import PASSWORD, build_world
+from tests.inspections.helpers import build_world
 
 
 @pytest.fixture
 def world(app):
     return build_world()
-
-
-@pytest.fixture
-def as_user(client):
-    """Authorization headers for a user (logs in through the API)."""
-    cache = {}
-
-    def headers(user):
-        if user.username not in cache:
-            r = client.post("/api/v1/auth/login", json={"username": user.username, "password": PASSWORD})
-            assert r.status_code == 200, r.get_json()
-            cache[user.username] = {"Authorization": "Bearer " + r.get_json()["access_token"]}
-        return cache[user.username]
-
-    return headers

@@ -17,7 +17,9 @@ from inspect_api.directory.creditcode import generate
 from inspect_api.directory.models import Inspector, Institution
 from inspect_api.inspections import service
 
-PASSWORD = "Passw0rd!23"
+from tests.conftest import TEST_PASSWORD
+
+PASSWORD = TEST_PASSWORD
 ZIBO = (36.8131, 118.0549)  # lat, lon of the test institution
 _seq = itertools.count(1)
 

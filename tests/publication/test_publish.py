@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from inspect_api.audit.models import AuditEvent
 from inspect_api.publication import service

@@ -13,7 +13,9 @@ from inspect_api.directory.creditcode import generate
 from inspect_api.directory.models import Inspector, Institution
 from inspect_api.publication.builders import finding, submitted_inspection
 
-PASSWORD = "Passw0rd!23"
+from tests.conftest import TEST_PASSWORD
+
+PASSWORD = TEST_PASSWORD
 XSS = '<script>alert("x")</script>'
 _seq = itertools.count(1)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from scheduler import core, install
+from scheduler import core
 from scheduler.__main__ import main, parse_now
 
 ROOT = Path(__file__).resolve().parents[2]
