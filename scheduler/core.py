@@ -154,6 +154,13 @@ def run_forever() -> int:
         add_jobs(sched, cfg)
     log.info("scheduler %s: sweep every %ss, digest daily at %s:00 Asia/Shanghai", HOLDER,
              cfg.get("sweep_interval_seconds"), cfg.get("digest_hour"))
+    port = int(cfg.get("scheduler_metrics_port") or 0)
+    if port:  # the API's /metrics shows its own process; the scheduler serves its sweep figures here
+        from prometheus_client import start_http_server
+
+        from inspect_api.observability import REGISTRY
+
+        start_http_server(port, addr="0.0.0.0", registry=REGISTRY)
     try:
         sched.start()
     except (KeyboardInterrupt, SystemExit):

@@ -35,3 +35,29 @@ def test_cors_only_for_configured_origins(app_factory):
         assert ok.status_code == 204 and ok.headers["Access-Control-Allow-Origin"] == "https://app.example.cn"
         other = c.get("/healthz", headers={"Origin": "https://evil.example"})
         assert "Access-Control-Allow-Origin" not in other.headers
+
+
+def test_sweep_and_photo_pipeline_are_measured(client, make_user, login):
+    import io
+    from datetime import datetime, timezone
+
+    from PIL import Image
+
+    from inspect_api.clock import utcnow
+    from inspect_api.evidence import service as evidence
+    from inspect_api.rectification.escalation import run_sweep
+
+    def count(name: str) -> float:
+        for line in client.get("/metrics").get_data(as_text=True).splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+        return 0.0
+
+    sweeps, photos = count("inspect_sweep_seconds_count"), count("inspect_photo_pipeline_seconds_count")
+    run_sweep(datetime(2027, 3, 1, 1, 0, tzinfo=timezone.utc), deliver=False)
+    out = io.BytesIO()
+    Image.new("RGB", (640, 480), (10, 120, 60)).save(out, "JPEG")
+    evidence.store_photo(out.getvalue(), owner_type="inspection", owner_id="x", institution_id="i", region="370302",
+                         label="ZB-1", client_id="c", uploaded_by="u", item_id=None, now=utcnow())
+    assert count("inspect_sweep_seconds_count") == sweeps + 1
+    assert count("inspect_photo_pipeline_seconds_count") == photos + 1

@@ -18,6 +18,7 @@ from inspect_api import db
 from inspect_api.errors import DomainError, NotFound
 from inspect_api.evidence import pipeline
 from inspect_api.evidence.models import Evidence
+from inspect_api.observability import PHOTO_PIPELINE
 from inspect_api.scoping import in_scope
 
 VARIANTS = ("thumb", "display", "original")
@@ -81,6 +82,7 @@ def store_photo(data: bytes, *, owner_type: str, owner_id: str, institution_id: 
         processed = pipeline.process_photo(data, label=label, now=now, limits=_limits(config))
     except pipeline.ImageRejected as exc:
         raise DomainError(exc.message, code=exc.code, status=exc.status) from exc
+    PHOTO_PIPELINE.observe(processed.pipeline_ms / 1000)
     reused = _near_duplicates(processed.phash, institution_id) if processed.phash else []
     lat, lon = processed.gps if processed.gps else (None, None)
     evidence = Evidence(

@@ -31,6 +31,7 @@ from inspect_api.clock import as_utc, isoformat
 from inspect_api.errors import NotFound
 from inspect_api.notify.models import Attempt, Delivery, Notification
 from inspect_api.notify.templates import render
+from inspect_api.observability import NOTIFICATION_FAILURES
 
 log = logging.getLogger(__name__)
 
@@ -200,6 +201,8 @@ def deliver_one(delivery: Delivery, *, now: datetime, config: dict[str, Any] | N
     ok, status_code, error = SENDERS[delivery.channel](delivery, note, cfg)
     attempt = Attempt(at=now, ok=ok, status_code=status_code, error=error,
                       duration_ms=round((time.monotonic() - started) * 1000, 1))
+    if not ok:
+        NOTIFICATION_FAILURES.labels(delivery.channel).inc()
     attempts = delivery.attempts + 1
     max_attempts = int((cfg.get("webhook") or {}).get("max_attempts") or 5)
     if ok:

@@ -34,6 +34,7 @@ from pymongo import UpdateOne
 from inspect_api.calendar.service import current_calendar
 from inspect_api.notify import service as notify
 from inspect_api.notify.templates import TEMPLATES
+from inspect_api.observability import SWEEP_DURATION
 from inspect_api.rectification import service as rs
 from inspect_api.rectification.models import ESCALATING, Finding
 from inspect_api.workdays import business_date
@@ -211,6 +212,7 @@ def run_sweep(now: datetime, *, config: dict[str, Any] | None = None, deliver: b
         audit.record("rectification.sweep", target_type="rectification_sweep", target_id=business_date(now).isoformat(),
                      data={"as_of": now, "steps": claimed["steps"], "findings": claimed["claimed_findings"],
                            "notifications": written["notifications"]}, now=now)
+    SWEEP_DURATION.observe(finished - started)
     _record_state(now, stats)
     log.log(logging.INFO if stats["steps"] or delivered.get("attempted") else logging.DEBUG,
             "sweep as of %s: %s", now.isoformat(), stats)
