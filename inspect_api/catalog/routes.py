@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import json
 
 from flask import Response, current_app, request
 from flask_smorest import Blueprint
@@ -57,7 +56,7 @@ def get_checklist_version(code, version):
     headers = {"ETag": etag, "Cache-Control": "private, max-age=86400", "Vary": "Accept-Encoding, Authorization"}
     if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
         return Response(status=304, headers=headers)
-    body = json.dumps(service.compact(stored), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    body = service.compact_json(stored)
     if "gzip" in request.headers.get("Accept-Encoding", "").lower():
         body = gzip.compress(body, compresslevel=6, mtime=0)
         headers["Content-Encoding"] = "gzip"

@@ -6,6 +6,7 @@ other content is refused (409); the same content again is a no-op.
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime
 from typing import Any
@@ -120,21 +121,41 @@ def _require_office(user) -> None:
         raise Forbidden("仅办公室可以维护检查清单和抽查事项", code="ROLE_FORBIDDEN")
 
 
+# Published versions never change, so they are cached per process; the cache
+# is keyed by content hash too, so a store that was reset (tests, restore)
+# can never serve stale content.  Drafts are always read from the store.
+_PUBLISHED: dict[tuple[str, int], ChecklistVersion] = {}
+_COMPACT: dict[str, bytes] = {}
+_CACHE_MAX = 128
+
+
+def _published(code: str, version: int) -> ChecklistVersion | None:
+    head = ChecklistVersion.objects(code=code, version=version, status="published").only("content_hash").first()
+    if head is None:
+        return None
+    cached = _PUBLISHED.get((code, version))
+    if cached is None or cached.content_hash != head.content_hash:
+        if len(_PUBLISHED) >= _CACHE_MAX:
+            _PUBLISHED.clear()
+        cached = _PUBLISHED[(code, version)] = ChecklistVersion.objects.get(id=head.id)
+    return cached
+
+
 def get_version(code: str, version: int) -> ChecklistVersion | None:
-    """A published version (what phones and inspections use)."""
-    return ChecklistVersion.objects(code=code, version=version, status="published").first()
+    """A published version (what phones and inspections use); callers must not modify it."""
+    return _published(code, int(version))
 
 
 def latest_version(code: str) -> ChecklistVersion | None:
-    return ChecklistVersion.objects(code=code, status="published").order_by("-version").first()
+    head = ChecklistVersion.objects(code=code, status="published").order_by("-version").only("version").first()
+    return _published(code, head.version) if head is not None else None
 
 
 def visible_version(user, code: str, version: int) -> ChecklistVersion:
     """Offices also see drafts; everyone else only published versions."""
-    query = ChecklistVersion.objects(code=code, version=version)
-    if user is None or user.role != "office_admin":
-        query = query.filter(status="published")
-    stored = query.first()
+    stored = get_version(code, version)
+    if stored is None and user is not None and user.role == "office_admin":
+        stored = ChecklistVersion.objects(code=code, version=version).first()
     if stored is None:
         raise NotFound("清单版本不存在", code="CHECKLIST_NOT_FOUND")
     return stored
@@ -160,6 +181,19 @@ def compact(version: ChecklistVersion) -> dict[str, Any]:
     body = tools.compact(version.content)
     return {"code": version.code, "version": version.version, "status": version.status,
             "content_hash": version.content_hash, "checklist": body}
+
+
+def compact_json(version: ChecklistVersion) -> bytes:
+    """:func:`compact` as UTF-8 JSON bytes, cached for published versions."""
+    key = f"{version.content_hash}:{version.status}"
+    body = _COMPACT.get(key)
+    if body is None:
+        body = json.dumps(compact(version), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        if version.status == "published":
+            if len(_COMPACT) >= _CACHE_MAX:
+                _COMPACT.clear()
+            _COMPACT[key] = body
+    return body
 
 
 def diff(user, code: str, from_version: int, to_version: int) -> dict[str, Any]:

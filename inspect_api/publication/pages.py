@@ -126,7 +126,7 @@ def _page(query, page: int, per_page: int) -> dict:
 @blp.get("/")
 @public_rate_limit
 def home():
-    results = [service.result_view(r, with_findings=False) for r in service.public_results().limit(6)]
+    results = service.result_views(service.public_results().limit(6))
     notices = [service.notice_view(n, live=False) for n in service.public_notices().limit(5)]
     return render_template("publication/home.html", results=results, notices=notices, page_qr=_qr("/p/"),
                            **_common()), 200, HEADERS
@@ -142,7 +142,7 @@ def results():
     if "period" in filters:
         query_filters["date_from"], query_filters["date_to"] = period_bounds(filters["period"])
     result = _page(service.public_results(**query_filters), page, per_page)
-    items = [service.result_view(r, with_findings=False) for r in result["items"]]
+    items = service.result_views(result["items"])
 
     def link(to_page: int) -> str:
         params = {**filters, "per_page": per_page if per_page != PER_PAGE else None,
@@ -191,8 +191,7 @@ def institution_profile(public_id: str):
     except NotFound:
         return _not_found("该机构不存在。")
     view = service.institution_view(institution)
-    recent = [service.result_view(r, with_findings=False)
-              for r in service.public_results(institution_id=str(institution.id)).limit(10)]
+    recent = service.result_views(service.public_results(institution_id=str(institution.id)).limit(10))
     return render_template("publication/institution.html", inst=view, results=recent,
                            page_qr=_qr(f"/p/institutions/{institution.public_id}"), **_common()), 200, HEADERS
 

@@ -172,7 +172,7 @@ def result_filters(args) -> dict:
 def public_results(args):
     """Published inspection results, newest first; filters: region (with subordinates), kind, grade, period."""
     page = paginate(service.public_results(**result_filters(args)), args["page"], args["per_page"])
-    page["items"] = [service.result_view(r) for r in page["items"]]
+    page["items"] = service.result_views(page["items"], with_findings=True)
     return _etagged(s.PublicResultPageSchema().dump(page))
 
 
@@ -203,6 +203,17 @@ def csv_safe(value) -> str:
     return text
 
 
+def _chunks(iterable, size: int):
+    chunk: list = []
+    for item in iterable:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 @blp.route("/public/results.csv", methods=["GET"])
 @public_rate_limit
 @blp.arguments(s.CsvArgsSchema, location="query")
@@ -215,14 +226,15 @@ def public_results_csv(args):
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     base = public_base_url()
-    for r in service.public_results(**result_filters(args)).limit(50000):
-        v = service.result_view(r, with_findings=False)
-        inst = v["institution"]
-        writer.writerow([csv_safe(x) for x in (
-            v["id"], v["code"], inst.get("name"), inst.get("public_id"), inst.get("kind_name"), inst.get("region"),
-            inst.get("region_name"), v["inspected_on"], "；".join(m["name"] for m in v["matters"]), v["score"],
-            v["grade_name"], v["finding_count"], v["rectification"]["summary"], v["published_at"],
-            f"{base}/p/results/{v['id']}")])
+    results = service.public_results(**result_filters(args)).limit(50000)
+    for chunk in _chunks(results, 500):  # live status read 500 results at a time
+        for v in service.result_views(chunk):
+            inst = v["institution"]
+            writer.writerow([csv_safe(x) for x in (
+                v["id"], v["code"], inst.get("name"), inst.get("public_id"), inst.get("kind_name"),
+                inst.get("region"), inst.get("region_name"), v["inspected_on"],
+                "；".join(m["name"] for m in v["matters"]), v["score"], v["grade_name"], v["finding_count"],
+                v["rectification"]["summary"], v["published_at"], f"{base}/p/results/{v['id']}")])
     body = ("\ufeff" + out.getvalue()).encode("utf-8")
     response = _etagged(None, content_type="text/csv; charset=utf-8", body=body)
     response.headers["Content-Disposition"] = "attachment; filename=\"results.csv\"; filename*=UTF-8''jianchajieguo.csv"

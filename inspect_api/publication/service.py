@@ -323,7 +323,23 @@ def build_snapshot(inspection, photo_ids: list[str]) -> dict[str, Any]:
 def rectification_status(order_id: str | None, *, today: date | None = None) -> dict[str, Any]:
     """Live rectification progress of an order, by finding seq (read at render time)."""
     order = _order(order_id)
-    findings = _findings_of_order(order_id) if order is not None else []
+    return _status(order, _findings_of_order(order_id) if order is not None else [])
+
+
+def rectification_statuses(order_ids: list[str | None]) -> dict[str, dict[str, Any]]:
+    """:func:`rectification_status` for many orders in two queries (list pages)."""
+    from inspect_api.rectification.models import Finding, Order
+
+    oids = [oid for oid in (_oid(o) for o in order_ids if o) if oid]
+    orders = {str(o.id): o for o in Order.objects(id__in=oids).only("number", "status")}
+    findings: dict[str, list] = {key: [] for key in orders}
+    wanted = ("order_id", "seq", "status", "overdue", "deadline", "item_id")
+    for f in Finding.objects(order_id__in=list(orders)).only(*wanted).order_by("order_id", "seq"):
+        findings[f.order_id].append(f)
+    return {key: _status(order, findings[key]) for key, order in orders.items()}
+
+
+def _status(order, findings: list) -> dict[str, Any]:
     by_seq = {}
     counts = {"total": 0, "accepted": 0, "open": 0, "overdue": 0}
     for f in findings:
@@ -585,10 +601,21 @@ def public_result(result_id: str) -> PublishedResult:
     return result
 
 
-def result_view(result: PublishedResult, *, with_findings: bool = True) -> dict[str, Any]:
-    """Public view: the frozen snapshot plus live rectification status."""
+def result_views(results, *, with_findings: bool = False) -> list[dict[str, Any]]:
+    """Views of many results with their live status read in two queries."""
+    results = list(results)
+    statuses = rectification_statuses([r.order_id for r in results])
+    return [result_view(r, with_findings=with_findings, status=statuses.get(str(r.order_id)) or _status(None, []))
+            for r in results]
+
+
+def result_view(result: PublishedResult, *, with_findings: bool = True,
+                status: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Public view: the frozen snapshot plus live rectification status (pass ``status`` from
+    :func:`rectification_statuses` when rendering many)."""
     snap = result.snapshot or {}
-    status = rectification_status(result.order_id)
+    if status is None:
+        status = rectification_status(result.order_id)
     out = {
         "id": str(result.id), "code": result.code, "institution": snap.get("institution") or {},
         "inspected_on": snap.get("inspected_on"), "matters": snap.get("matters") or [],
