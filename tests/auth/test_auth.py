@@ -179,3 +179,11 @@ def test_reset_and_change_password_revoke_tokens(client, make_user, login):
     assert_error(client.get("/api/v1/me", headers=new), 401)
     assert_error(client.post("/api/v1/me/password", headers=login("jill", "Other4567"),
                              json={"old_password": "wrong", "new_password": "Other4567x"}), 403)
+
+
+def test_user_search_matches_literal_text(client, make_user, login):
+    office = make_user(username="boss.city")
+    make_user("office_admin", "370302", username="zhang.wei")
+    make_user("office_admin", "370302", username="zhangxwei")
+    names = {u["username"] for u in client.get("/api/v1/users?q=zhang.wei", headers=login(office)).get_json()["items"]}
+    assert names == {"zhang.wei"}
