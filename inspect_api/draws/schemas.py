@@ -85,9 +85,6 @@ class PlanInputSchema(StrictSchema):
 class PlanPatchSchema(PlanInputSchema):
     """Partial update of a draft (or of a cancelled plan before it is committed again)."""
 
-    class Meta(StrictSchema.Meta):
-        pass
-
 
 class PlanListArgsSchema(StrictSchema):
     class Meta:

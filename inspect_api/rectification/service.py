@@ -281,7 +281,7 @@ def open_order(*, inspection_id: str, institution_id: str, region: str, lead_ins
         try:
             finding.save(force_insert=True)
         except NotUniqueError:
-            pass
+            pass  # a retry of a half-finished open_order: this finding is already stored
     first = Finding.objects(order_id=str(order.id)).order_by("deadline").first()
     notify.notify(recipients("institution", first), kind="rectification.issued",
                   params=template_params(first, finding_count=order.finding_count),
