@@ -138,7 +138,7 @@ def import_institutions(args, _files):
 
 
 @blp.route("/institutions/<institution_id>", methods=["GET"])
-@login_required("office_admin", "institution")
+@login_required("office_admin", "institution", "inspector")
 @blp.response(200, s.InstitutionSchema)
 def get_institution(institution_id):
     """One institution in scope."""

@@ -199,6 +199,16 @@ def _licences(items: Iterable[dict[str, Any]] | None) -> list[Licence]:
 _HISTORY_CHECKS: list[Callable[[str, str], bool]] = []
 
 
+_ACCESS_CHECKS: list[Callable[[Any, str], bool]] = []
+
+
+def register_access_check(check: Callable[[Any, str], bool]) -> None:
+    """Other modules grant read access to an institution: ``check(user, institution_id)``
+    (e.g. inspections: an inspector on one of its assignments' teams)."""
+    if check not in _ACCESS_CHECKS:
+        _ACCESS_CHECKS.append(check)
+
+
 def register_history_check(check: Callable[[str, str], bool]) -> None:
     """Other modules report history: ``check(kind, id)`` with kind 'institution' or 'inspector'."""
     if check not in _HISTORY_CHECKS:
@@ -245,12 +255,15 @@ def get_institution_by_public_id(public_id: str) -> Institution | None:
 
 
 def institution_in_scope(user, institution_id: str) -> Institution:
-    """The institution if ``user`` may see it (office: region subtree; institution user: own), else NotFound."""
+    """The institution if ``user`` may see it (office: region subtree; institution user: own; whoever a
+    registered access check admits, e.g. an inspector assigned to it), else NotFound."""
     institution = get_institution(institution_id)
     if institution is not None and user is not None:
         if user.role == "office_admin" and in_scope(user.region, institution.region):
             return institution
         if user.role == "institution" and user.institution_id and user.institution_id == str(institution.id):
+            return institution
+        if any(check(user, str(institution.id)) for check in _ACCESS_CHECKS):
             return institution
     raise NotFound("机构不存在", code="INSTITUTION_NOT_FOUND")
 

@@ -18,6 +18,8 @@ from inspect_api.inspections import service
 from inspect_api.schemas import PageArgsSchema, page_of, paginate
 
 blp = Blueprint("inspections", __name__, url_prefix="/api/v1", description="检查任务与现场检查（手机端）")
+# Assigned inspectors may read their institutions; assignments count as directory history.
+blp.record_once(lambda _state: service.register_with_directory())
 ASSIGNMENT_PAGE = page_of(s.AssignmentSchema)
 
 

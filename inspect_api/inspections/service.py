@@ -70,6 +70,30 @@ def checklist_version(code: str, version: int | None = None) -> dict[str, Any] |
             "content_hash": found.content_hash}
 
 
+def _assigned_inspector_may_read(user, institution_id: str) -> bool:
+    """An inspector may read an institution it is (or was) assigned to inspect."""
+    if getattr(user, "role", None) != "inspector":
+        return False
+    inspector_id = inspector_id_of(user)
+    return bool(inspector_id) and Assignment.objects(institution_id=institution_id, team=inspector_id,
+                                                     status__ne="cancelled").only("id").first() is not None
+
+
+def _has_assignments(kind: str, record_id: str) -> bool:
+    """Directory history: an institution or inspector that has assignments is closed, not deleted."""
+    if kind == "institution":
+        return Assignment.objects(institution_id=record_id).only("id").first() is not None
+    if kind == "inspector":
+        return Assignment.objects(team=record_id).only("id").first() is not None
+    return False
+
+
+def register_with_directory() -> None:
+    directory = _directory()
+    directory.register_access_check(_assigned_inspector_may_read)
+    directory.register_history_check(_has_assignments)
+
+
 def _score(content: dict[str, Any], responses: dict[str, dict[str, Any]], kind: str | None):
     from checklists.scoring import score
 

@@ -107,7 +107,7 @@ MATRIX: dict[str, str] = {
     "GET /api/v1/institutions/export.xlsx": "401 ok ok 403 403 403 403",
     "GET /api/v1/institutions/export.csv": "401 ok ok 403 403 403 403",
     "POST /api/v1/institutions/import": "401 ok ok 403 403 403 403",
-    "GET /api/v1/institutions/{institution_id}": "401 ok 404 403 403 ok 404",
+    "GET /api/v1/institutions/{institution_id}": "401 ok 404 ok 404 ok 404",
     "PATCH /api/v1/institutions/{institution_id}": "401 ok 404 403 403 403 403",
     "DELETE /api/v1/institutions/{institution_id}": "401 ok 404 403 403 403 403",
     "GET /api/v1/institutions/{institution_id}/qr.png": "401 ok 404 403 403 ok 404",

@@ -117,7 +117,8 @@ def test_inspector_role_cannot_list_institutions(client, make_user, login, new_i
     inst = new_institution()
     headers = login(make_user("inspector", "370302", username="insp_x"))
     assert_error(client.get("/api/v1/institutions", headers=headers), 403, "ROLE_FORBIDDEN")
-    assert_error(client.get(f"/api/v1/institutions/{inst['id']}", headers=headers), 403)
+    # Only institutions it is assigned to are readable (tests/inspections); this one is not.
+    assert_error(client.get(f"/api/v1/institutions/{inst['id']}", headers=headers), 404)
     with pytest.raises(service.NotFound):
         service.institution_in_scope(service.User(role="inspector", region="370302"), inst["id"])
 

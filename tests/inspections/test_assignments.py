@@ -85,3 +85,23 @@ def test_office_creates_targeted_assignment_idempotently(client, world, as_user)
     one = client.post("/api/v1/assignments", json={**body, "client_id": str(uuid.uuid4()),
                                                    "team": [str(world.member.id)]}, headers=h)
     assert_error(one, 422)
+
+
+def test_assigned_inspector_reads_the_institution_others_do_not(client, world, as_user):
+    url = f"/api/v1/institutions/{world.institution.id}"
+    for user in (world.lead_user, world.member_user):
+        r = client.get(url, headers=as_user(user))
+        assert r.status_code == 200 and r.get_json()["name"] == world.institution.name
+    assert_error(client.get(url, headers=as_user(world.outsider_user)), 404)
+    # The directory list stays office/institution only.
+    assert_error(client.get("/api/v1/institutions", headers=as_user(world.lead_user)), 403)
+
+
+def test_assignments_count_as_directory_history(client, world, as_user):
+    office = as_user(world.office_user)
+    r = client.delete(f"/api/v1/institutions/{world.institution.id}", headers=office)
+    assert r.status_code == 200 and r.get_json()["outcome"] == "closed"
+    r = client.delete(f"/api/v1/inspectors/{world.outsider.id}", headers=office)
+    assert r.get_json()["outcome"] in ("deleted", "deactivated")
+    r = client.delete(f"/api/v1/inspectors/{world.lead.id}", headers=office)
+    assert r.status_code == 200 and r.get_json()["outcome"] == "deactivated"
