@@ -17,6 +17,12 @@ from inspect_api.qrcodes import svg
 blp = Blueprint("directory_pages", __name__)
 
 
+@blp.app_template_filter("region_name")
+def region_name(code: str | None) -> str:
+    """Jinja filter for every template: a division code shown as its name (the code if unknown)."""
+    return service.region_names().get(code or "", code or "")
+
+
 @blp.get("/p/institutions/<public_id>/poster")
 def poster(public_id: str):
     institution = service.poster_institution(public_id, request.args.get("k"))

@@ -291,6 +291,7 @@ def test_amendment_replaces_member_records_it_and_updates_the_assignment(client,
     assert entry["replaced_name"] == target["team"][1]["name"] and entry["replacement_name"]
     html = client.get(f"/p/draws/{drawn['id']}").get_data(as_text=True)
     assert "因病请假" in html and entry["replacement_name"] in html
+    assert "淄博市（370300）" in html  # the scope shown by name, with its code
     # a second amendment on the same institution is number 2 and still verifies
     r = client.post(f"/api/v1/plans/{plan['id']}/amendments", headers=office, json={
         "institution_id": target["institution_id"], "inspector_id": entry["replacement"], "reason": "发现利害关系"})
