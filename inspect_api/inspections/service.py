@@ -360,8 +360,22 @@ def ensure_inspection(assignment: Assignment, *, now: datetime) -> Inspection:
 
 
 def inspection_for(user, inspection_id: str, *, now: datetime) -> Inspection:
-    """Read access: office of the region or inspector of the team (404 otherwise)."""
+    """Read access: office of the region or inspector of the team (404 otherwise).
+
+    A team member's first read starts the inspection (as the bundle does); an
+    office only looks: for an unstarted assignment it gets an unsaved view, so
+    reading creates nothing and uses up no inspection code.
+    """
     assignment = assignment_for(user, inspection_id)
+    existing = Inspection.objects(id=assignment.id).first()
+    if existing is not None:
+        return existing
+    if getattr(user, "role", None) != "inspector":
+        return Inspection(id=assignment.id, code="", institution_id=assignment.institution_id,
+                          region=assignment.region, team=list(assignment.team),
+                          checklist_code=assignment.checklist_code,
+                          checklist_version=assignment.checklist_version or 0, state="assigned",
+                          created_at=now, updated_at=now)
     return ensure_inspection(assignment, now=now)
 
 

@@ -105,3 +105,15 @@ def test_assignments_count_as_directory_history(client, world, as_user):
     assert r.get_json()["outcome"] in ("deleted", "deactivated")
     r = client.delete(f"/api/v1/inspectors/{world.lead.id}", headers=office)
     assert r.status_code == 200 and r.get_json()["outcome"] == "deactivated"
+
+
+def test_office_reading_an_unstarted_inspection_creates_nothing(client, world, as_user):
+    from inspect_api.inspections.models import Inspection
+
+    r = client.get(f"/api/v1/inspections/{world.assignment.id}", headers=as_user(world.office_user))
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["state"] == "assigned"
+    assert Inspection.objects(id=world.assignment.id).count() == 0
+    # The team's first read starts it, with its code.
+    r = client.get(f"/api/v1/inspections/{world.assignment.id}", headers=as_user(world.lead_user))
+    assert r.get_json()["code"] and Inspection.objects(id=world.assignment.id).count() == 1
