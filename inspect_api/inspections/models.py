@@ -139,6 +139,7 @@ class Inspection(me.Document):
             {"fields": ["institution_id", "state", "-submitted_at"]},
             {"fields": ["region", "state"]},
             {"fields": ["team", "state"]},
+            {"fields": ["state", "submitted_at"]},  # publication-deadline safety net
         ],
     }
 

@@ -22,7 +22,7 @@ import hashlib
 import json
 import math
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Callable
 
 from bson import ObjectId
 from bson.errors import InvalidId
@@ -856,6 +856,16 @@ def _score_inspection(inspection: Inspection, content: dict[str, Any], config: d
     return result, findings
 
 
+_SUBMITTED_HOOKS: list[Callable[[Inspection, datetime], None]] = []
+
+
+def register_submitted_hook(hook: Callable[[Inspection, datetime], None]) -> None:
+    """Other modules act on a submission (e.g. publication starts its 20-working-day clock).
+    Hooks must be idempotent: a replayed submission calls them again."""
+    if hook not in _SUBMITTED_HOOKS:
+        _SUBMITTED_HOOKS.append(hook)
+
+
 def submit(user, inspection_id: str, *, now: datetime, config: dict[str, Any] | None = None) -> Inspection:
     """Lead only, idempotent and resumable; refuses with the list of what is missing."""
     config = config or {}
@@ -910,6 +920,8 @@ def submit(user, inspection_id: str, *, now: datetime, config: dict[str, Any] | 
                      target_id=str(inspection.id), region=inspection.region,
                      data={"score": result["score"], "grade": result["grade"], "findings": len(findings),
                            "order_id": order_id, "report_hash": inspection.report_hash}, now=now)
+    for hook in _SUBMITTED_HOOKS:
+        hook(inspection, now)
     return inspection
 
 

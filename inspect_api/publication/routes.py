@@ -26,6 +26,14 @@ from inspect_api.schemas import PageArgsSchema, paginate
 
 blp = Blueprint("publication", __name__, url_prefix="/api/v1",
                 description="一公开：检查结果公开、问题通报与开放数据")
+# A submission starts the 20-working-day publication clock at once.
+blp.record_once(lambda _state: _start_publication_clock())
+
+
+def _start_publication_clock() -> None:
+    from inspect_api.inspections import service as inspections
+
+    inspections.register_submitted_hook(service.on_inspection_submitted)
 
 OFFICE = ("office_admin",)
 

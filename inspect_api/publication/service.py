@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any, Iterable
 
@@ -449,15 +449,24 @@ def ensure_tracker(inspection, *, now: datetime, config: dict[str, Any] | None =
     return tracker
 
 
+def on_inspection_submitted(inspection, now: datetime) -> None:
+    """Submission hook: start the publication clock (idempotent)."""
+    ensure_tracker(inspection, now=now)
+
+
+SYNC_WINDOW = timedelta(days=90)  # longer than 20 working days plus any holiday season
+
+
 def sync_trackers(*, now: datetime, config: dict[str, Any] | None = None) -> int:
-    """Create trackers for submitted inspections that have none yet; returns how many were created."""
+    """Safety net behind the submission hook: create trackers for recently submitted inspections that
+    have none (e.g. a crash between the state flip and the hook); returns how many were created."""
     Inspection = _inspection_model()
     coll = Inspection._get_collection()
     created = 0
-    for region in coll.distinct("region"):
-        ids = [d["_id"] for d in coll.find({"region": region, "state": "submitted"}, {"_id": 1})]
-        if not ids:
-            continue
+    recent = coll.find({"state": "submitted", "submitted_at": {"$gte": now - SYNC_WINDOW}}, {"_id": 1})
+    all_ids = [d["_id"] for d in recent]
+    for start in range(0, len(all_ids), 1000):
+        ids = all_ids[start:start + 1000]
         known = {t["inspection_id"] for t in PublicationDeadline._get_collection().find(
             {"inspection_id": {"$in": [str(i) for i in ids]}}, {"inspection_id": 1})}
         for oid in ids:

@@ -178,3 +178,7 @@ def test_phone_inspection_end_to_end(live):
         assert Evidence.objects(owner_type="inspection", owner_id=aid, kind="photo").count() == uploads
         assert Evidence.objects(owner_type="inspection", owner_id=aid, kind="signature").count() == 3
         assert len(inspection.signatures) == 3
+        # Submission started the 20-working-day publication clock (no sweep needed).
+        from inspect_api.publication.models import PublicationDeadline
+        tracker = PublicationDeadline.objects.get(inspection_id=aid)
+        assert tracker.deadline == calendar.add_working_days(start, 20) and tracker.published_at is None
