@@ -21,7 +21,7 @@ from inspect_api.config import load_config
 from inspect_api.directory.models import Conflict, Institution, Inspector
 from inspect_api.draws.models import Draw
 from inspect_api.evidence.models import Evidence
-from inspect_api.inspections.models import Inspection
+from inspect_api.inspections.models import Assignment, Inspection
 from inspect_api.notify.models import Notification
 from inspect_api.publication.models import Notice, PublishedResult
 from inspect_api.rectification.models import Finding, Order
@@ -60,7 +60,11 @@ def build_world() -> World:
     assert inspection is not None, "demo data has no submitted inspection"
     institution = Institution.objects.get(id=inspection.institution_id)
     lead = Inspector.objects.get(id=inspection.team[0])
-    outsider = Inspector.objects(id__nin=list(inspection.team), region__startswith="3703").first()
+    # The outsider has no assignment at this institution at all (demo draws are random, so a
+    # member of another team there would read the institution legitimately).
+    assigned = {member for a in Assignment.objects(institution_id=str(institution.id)) for member in a.team}
+    outsider = Inspector.objects(id__nin=sorted(assigned | set(inspection.team)),
+                                 region__startswith="3703").first()
     other_institution = Institution.objects(id__ne=institution.id, region__startswith="3703").first()
     order = Order.objects.get(inspection_id=str(inspection.id))
     finding = Finding.objects(order_id=str(order.id)).order_by("seq").first()
