@@ -455,7 +455,7 @@ def _open_findings(institution_id: str, region: str) -> list[dict[str, Any]]:
     out = []
     for order in rectification.list_orders(scope, status="open", institution_id=institution_id).limit(20):
         for f in rectification.findings_of(order):
-            if f.status == "accepted":
+            if f.status in ("accepted", "withdrawn"):
                 continue
             out.append({"order_id": str(order.id), "order_number": order.number, "finding_id": str(f.id),
                         "item_id": f.item_id, "item_text": f.item_text, "severity": f.severity, "status": f.status,
@@ -857,6 +857,7 @@ def _score_inspection(inspection: Inspection, content: dict[str, Any], config: d
 
 
 _SUBMITTED_HOOKS: list[Callable[[Inspection, datetime], None]] = []
+_CORRECTED_HOOKS: list[Callable[[Inspection, datetime], None]] = []
 
 
 def register_submitted_hook(hook: Callable[[Inspection, datetime], None]) -> None:
@@ -864,6 +865,13 @@ def register_submitted_hook(hook: Callable[[Inspection, datetime], None]) -> Non
     Hooks must be idempotent: a replayed submission calls them again."""
     if hook not in _SUBMITTED_HOOKS:
         _SUBMITTED_HOOKS.append(hook)
+
+
+def register_corrected_hook(hook: Callable[[Inspection, datetime], None]) -> None:
+    """Other modules act on a correction of a submitted inspection (e.g. publication refreshes the result).
+    Hooks must be idempotent: a replayed correction calls them again."""
+    if hook not in _CORRECTED_HOOKS:
+        _CORRECTED_HOOKS.append(hook)
 
 
 def submit(user, inspection_id: str, *, now: datetime, config: dict[str, Any] | None = None) -> Inspection:
@@ -941,12 +949,15 @@ def content_hash(report: dict[str, Any]) -> str:
 
 
 def _order_summary(order) -> dict[str, Any]:
-    """Number and per-finding deadlines of a rectification order, as printed on the report."""
+    """Number and per-finding deadlines of a rectification order, as printed on the report
+    (findings withdrawn by a correction are left out)."""
     from inspect_api.rectification import service as rectification
 
     findings = []
     for f in rectification.findings_of(order):
-        findings.append({"item_id": f.item_id, "severity": f.severity,
+        if f.status == "withdrawn":
+            continue
+        findings.append({"seq": f.seq, "item_id": f.item_id, "severity": f.severity,
                          "deadline": f.deadline.isoformat() if f.deadline else None,
                          "deadline_working_days": f.deadline_working_days})
     return {"id": str(order.id), "number": getattr(order, "number", None), "findings": findings}
@@ -1021,8 +1032,11 @@ def correct(user, inspection_id: str, body: dict[str, Any], *, now: datetime,
             config: dict[str, Any] | None = None) -> Inspection:
     """The lead's recorded correction of a submitted inspection: changes answers, re-scores, re-freezes the report.
 
-    Idempotent by ``client_id``.  The rectification order is not rewritten: the
-    correction is audited and offices adjust the order through rectification.
+    Idempotent by ``client_id`` and resumable like submission: the correction
+    is recorded once, then the rectification order is reconciled with the new
+    findings (withdrawn, added, changed), the report is re-frozen and the
+    corrected hooks run (publication refreshes a published result); a replay
+    finishes whichever of these steps a crash left undone.
     """
     config = config or {}
     assignment, inspector_id = _team_assignment(user, inspection_id)
@@ -1032,8 +1046,27 @@ def correct(user, inspection_id: str, body: dict[str, Any], *, now: datetime,
     if inspection.state != "submitted":
         raise Conflict("检查尚未提交，直接修改答案即可", code="NOT_SUBMITTED")
     client_id = str(body["client_id"])
-    if any(c.client_id == client_id for c in inspection.corrections):
-        return inspection
+    correction = _correction(inspection, client_id)
+    if correction is None:
+        _record_correction(user, inspection, inspector_id, client_id, body, now=now, config=config)
+        inspection.reload()
+        correction = _correction(inspection, client_id)
+    order = _reconcile_order(inspection, correction, now=now)
+    report = build_report(inspection, _order_summary(order) if order is not None else None)
+    Inspection.objects(id=inspection.id).update_one(set__report=report, set__report_hash=content_hash(report))
+    inspection.reload()
+    for hook in _CORRECTED_HOOKS:
+        hook(inspection, now)
+    return inspection
+
+
+def _correction(inspection: Inspection, client_id: str) -> Correction | None:
+    return next((c for c in inspection.corrections if c.client_id == client_id), None)
+
+
+def _record_correction(user, inspection: Inspection, inspector_id: str, client_id: str, body: dict[str, Any], *,
+                       now: datetime, config: dict[str, Any]) -> None:
+    """Validate and apply the changed answers, re-score, and append the correction (audited once)."""
     content = _content_of(inspection)
     index = _item_index(content)
     kind = _institution_kind(inspection.institution_id)
@@ -1062,17 +1095,33 @@ def correct(user, inspection_id: str, body: dict[str, Any], *, now: datetime,
     correction = Correction(client_id=client_id, at=now, by=str(user.id), reason=body["reason"], changes=changes,
                             score_before=before_result.get("score"), score_after=result["score"],
                             grade_before=before_result.get("grade"), grade_after=result["grade"])
-    Inspection.objects(id=inspection.id, corrections__client_id__ne=client_id).update_one(
-        push__corrections=correction, set__result=result, set__findings=findings, set__updated_at=now)
-    inspection.reload()
-    report = build_report(inspection, (inspection.report or {}).get("order"))
-    Inspection.objects(id=inspection.id).update_one(set__report=report, set__report_hash=content_hash(report))
-    inspection.reload()
-    audit.record("inspection.corrected", actor=actor_of(user), target_type="inspection", target_id=ins_id,
-                 region=inspection.region,
-                 data={"reason": body["reason"], "changes": changes, "score_before": correction.score_before,
-                       "score_after": correction.score_after, "report_hash": inspection.report_hash}, now=now)
-    return inspection
+    if Inspection.objects(id=inspection.id, corrections__client_id__ne=client_id).update_one(
+            push__corrections=correction, set__result=result, set__findings=findings, set__updated_at=now):
+        audit.record("inspection.corrected", actor=actor_of(user), target_type="inspection", target_id=ins_id,
+                     region=inspection.region,
+                     data={"client_id": client_id, "reason": body["reason"], "changes": changes,
+                           "score_before": correction.score_before, "score_after": correction.score_after},
+                     now=now)
+
+
+def _reconcile_order(inspection: Inspection, correction: Correction, *, now: datetime):
+    """The order after a correction: reconciled with the findings, or opened when the first ones appear."""
+    from inspect_api.rectification import service as rectification
+
+    findings = [_order_finding(f) for f in inspection.findings or []]
+    if inspection.order_id:
+        return rectification.reconcile_order(inspection.order_id, findings, reason=correction.reason,
+                                             corrected_at=correction.at, correction_id=correction.client_id,
+                                             now=now)
+    order = _open_order(inspection_id=str(inspection.id), institution_id=inspection.institution_id,
+                        region=inspection.region, lead_inspector_id=inspection.team[0], team=list(inspection.team),
+                        checklist_code=inspection.checklist_code, findings=findings,
+                        concluded_at=inspection.submission_started_at, deadlines_from=correction.at, now=now)
+    if order is not None:
+        if Inspection.objects(id=inspection.id, order_id=None).update_one(set__order_id=str(order.id)):
+            _directory().record_risk_event(inspection.institution_id, past_findings=len(findings), now=now)
+        inspection.reload()
+    return order
 
 
 # --------------------------------------------------------------------------- views

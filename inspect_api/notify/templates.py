@@ -57,6 +57,14 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "整改通知书 {order_number} 已办结",
         "{institution_name} 的整改通知书所列问题已全部整改通过。",
     ),
+    "rectification.withdrawn": (
+        "整改问题已撤销：{order_number} 第 {seq} 项",
+        "检查组更正了检查记录，问题“{item_text}”已撤销，无需整改。更正理由：{reason}",
+    ),
+    "rectification.added": (
+        "整改通知书 {order_number} 新增问题：第 {seq} 项",
+        "检查组更正了检查记录，新增问题“{item_text}”，请在 {deadline} 前整改并答复。更正理由：{reason}",
+    ),
     "digest.daily": (
         "整改工作日报（{date}）",
         "辖区内整改中的问题 {open} 项，其中逾期 {overdue} 项，拟列入通报 {preselected} 项，待审核答复 {answered} 项。",

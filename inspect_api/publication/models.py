@@ -37,6 +37,7 @@ class PublishedResult(me.Document):
     published_by = me.StringField(required=True)
     deadline = me.DateField()  # the publication deadline it met (or missed)
     late = me.BooleanField(default=False)
+    corrected_at = me.DateTimeField()  # last refresh after a correction of the inspection record
 
     meta = {
         "collection": "published_results",

@@ -26,7 +26,7 @@ from inspect_api.schemas import PageArgsSchema, paginate
 
 blp = Blueprint("publication", __name__, url_prefix="/api/v1",
                 description="一公开：检查结果公开、问题通报与开放数据")
-# A submission starts the 20-working-day publication clock at once.
+# A submission starts the 20-working-day publication clock at once; a correction refreshes a published result.
 blp.record_once(lambda _state: _start_publication_clock())
 
 
@@ -34,6 +34,7 @@ def _start_publication_clock() -> None:
     from inspect_api.inspections import service as inspections
 
     inspections.register_submitted_hook(service.on_inspection_submitted)
+    inspections.register_corrected_hook(service.on_inspection_corrected)
 
 OFFICE = ("office_admin",)
 

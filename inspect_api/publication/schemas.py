@@ -106,10 +106,18 @@ class ResultInstitutionSchema(OutSchema):
 
 
 class RectificationCountsSchema(OutSchema):
-    total = fields.Integer()
+    total = fields.Integer(metadata={"description": "问题数（不含因更正撤销的）"})
     accepted = fields.Integer()
     open = fields.Integer()
     overdue = fields.Integer()
+    withdrawn = fields.Integer(metadata={"description": "因检查记录更正撤销的问题数"})
+
+
+class PublicCorrectionSchema(OutSchema):
+    date = fields.String(metadata={"description": "更正日期"})
+    reason = fields.String(metadata={"description": "更正理由（已去除居民个人信息）"})
+    score_before = fields.Float(allow_none=True)
+    score_after = fields.Float(allow_none=True)
 
 
 class RectificationSummarySchema(OutSchema):
@@ -132,6 +140,7 @@ class SnapshotSchema(OutSchema):
     grade_name = fields.String(allow_none=True)
     findings = fields.List(fields.Nested(PublicFindingSchema))
     finding_count = fields.Integer()
+    corrections = fields.List(fields.Nested(PublicCorrectionSchema))
 
 
 class PreviewSchema(OutSchema):
@@ -159,6 +168,8 @@ class PublicResultSchema(OutSchema):
     published_at = fields.String()
     rectification = fields.Nested(RectificationSummarySchema)
     findings = fields.List(fields.Nested(PublicFindingSchema))
+    corrections = fields.List(fields.Nested(PublicCorrectionSchema),
+                              metadata={"description": "公开后检查记录的更正（结果已随之更新）"})
 
 
 class PublicResultPageSchema(OutSchema):

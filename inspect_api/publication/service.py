@@ -45,7 +45,8 @@ log = logging.getLogger(__name__)
 
 GRADES = {"excellent": "优秀", "good": "良好", "pass": "合格", "fail": "不合格"}
 SEVERITY_NAMES = {"critical": "严重", "major": "一般", "minor": "轻微"}
-FINDING_STATUS_NAMES = {"open": "待整改", "answered": "已答复待审核", "reopened": "退回重新整改", "accepted": "已整改"}
+FINDING_STATUS_NAMES = {"open": "待整改", "answered": "已答复待审核", "reopened": "退回重新整改", "accepted": "已整改",
+                        "withdrawn": "已撤销（检查记录更正）"}
 RESULT_NAMES = {"pass": "符合", "deduct": "扣分", "fail": "不符合", "na": "不适用"}
 DEFAULT_DEADLINE_DAYS = 20
 
@@ -317,6 +318,9 @@ def build_snapshot(inspection, photo_ids: list[str]) -> dict[str, Any]:
         "grade_name": result.get("grade_name") or GRADES.get(grade or "", grade),
         "findings": findings,
         "finding_count": len(findings),
+        "corrections": [{"date": business_date(as_utc(c.at)).isoformat(), "reason": redact(c.reason),
+                         "score_before": c.score_before, "score_after": c.score_after}
+                        for c in inspection.corrections or []],
     }
 
 
@@ -341,17 +345,20 @@ def rectification_statuses(order_ids: list[str | None]) -> dict[str, dict[str, A
 
 def _status(order, findings: list) -> dict[str, Any]:
     by_seq = {}
-    counts = {"total": 0, "accepted": 0, "open": 0, "overdue": 0}
+    counts = {"total": 0, "accepted": 0, "open": 0, "overdue": 0, "withdrawn": 0}
     for f in findings:
         status = f.status
         overdue = bool(f.overdue) and status != "accepted"
         by_seq[f.seq] = {"status": status, "status_name": FINDING_STATUS_NAMES.get(status, status),
                          "deadline": _d(f.deadline).isoformat() if f.deadline else None, "overdue": overdue,
                          "item_id": f.item_id}
+        if status == "withdrawn":  # a correction of the record removed it: nothing is owed
+            counts["withdrawn"] += 1
+            continue
         counts["total"] += 1
         counts["accepted" if status == "accepted" else "open"] += 1
         counts["overdue"] += int(overdue)
-    if order is None:
+    if order is None or counts["total"] == 0:
         summary = "无需整改"
     elif counts["open"] == 0:
         summary = "已全部整改"
@@ -364,11 +371,12 @@ def _status(order, findings: list) -> dict[str, Any]:
 
 
 def merge_status(snapshot: dict[str, Any], status: dict[str, Any]) -> list[dict[str, Any]]:
-    """The snapshot's findings with their live rectification status."""
+    """The snapshot's findings with their live rectification status, matched by checklist item
+    (the order's numbering differs from the snapshot's once a correction withdrew or added findings)."""
     out = []
-    by_item = {v.get("item_id"): v for v in status["findings"].values()}
+    by_item = {v.get("item_id"): v for v in status["findings"].values() if v.get("status") != "withdrawn"}
     for f in snapshot.get("findings") or []:
-        live = status["findings"].get(f["seq"]) or by_item.get(f.get("item_id")) or {}
+        live = by_item.get(f.get("item_id")) or {}
         out.append({**f, "rectification": {k: live.get(k) for k in ("status", "status_name", "deadline", "overdue")}
                     if live else None})
     return out
@@ -452,6 +460,28 @@ def ensure_tracker(inspection, *, now: datetime, config: dict[str, Any] | None =
 def on_inspection_submitted(inspection, now: datetime) -> None:
     """Submission hook: start the publication clock (idempotent)."""
     ensure_tracker(inspection, now=now)
+
+
+def on_inspection_corrected(inspection, now: datetime) -> None:
+    """Correction hook: a published result shows the corrected record, with the correction listed publicly.
+
+    The photos chosen at publication stay chosen while they still belong to a
+    finding.  Idempotent: an unchanged snapshot is not written again.
+    """
+    result = PublishedResult.objects(inspection_id=str(inspection.id)).first()
+    if result is None:
+        return
+    photos = [p for p in result.photo_ids or [] if p in set(available_photos(inspection))]
+    snapshot = build_snapshot(inspection, photos)
+    if snapshot == result.snapshot and result.order_id == inspection.order_id:
+        return
+    PublishedResult.objects(id=result.id).update_one(
+        set__snapshot=snapshot, set__score=snapshot["score"], set__grade=snapshot["grade"],
+        set__photo_ids=photos, set__order_id=inspection.order_id, set__corrected_at=now)
+    audit.record("publication.result_corrected", target_type="published_result", target_id=str(result.id),
+                 region=result.region,
+                 data={"inspection_id": str(inspection.id), "score_before": result.score,
+                       "score_after": snapshot["score"], "corrections": len(snapshot["corrections"])}, now=now)
 
 
 SYNC_WINDOW = timedelta(days=90)  # longer than 20 working days plus any holiday season
@@ -632,6 +662,7 @@ def result_view(result: PublishedResult, *, with_findings: bool = True,
         "grade_name": snap.get("grade_name"), "finding_count": snap.get("finding_count", 0),
         "published_at": isoformat(result.published_at),
         "rectification": {k: status[k] for k in ("order_number", "summary", "counts")},
+        "corrections": snap.get("corrections") or [],
     }
     if with_findings:
         out["findings"] = merge_status(snap, status)
@@ -718,9 +749,10 @@ def list_notices(user, *, status: str | None = None):
 
 
 def _finding_query(region: str):
+    """Findings of ``region``'s subtree that a notice may cite (not those withdrawn by a correction)."""
     from inspect_api.rectification.models import Finding
 
-    return Finding.objects(region=re.compile(scope_regex(region)))
+    return Finding.objects(region=re.compile(scope_regex(region)), status__ne="withdrawn")
 
 
 def candidate_findings(user, *, region: str, period_from: date, period_to: date) -> list[dict[str, Any]]:
@@ -764,7 +796,8 @@ def _check_findings(region: str, finding_ids: Iterable[str]) -> list[str]:
 
     ids = list(dict.fromkeys(str(i) for i in finding_ids))
     oids = [_oid(i) for i in ids]
-    found = {str(f.id): f for f in Finding.objects(id__in=[o for o in oids if o]).only("id", "region")}
+    found = {str(f.id): f for f in Finding.objects(id__in=[o for o in oids if o],
+                                                   status__ne="withdrawn").only("id", "region")}
     bad = [i for i in ids if i not in found or not in_scope(region, found[i].region)]
     if bad:
         raise Unprocessable("所选问题不存在或不在通报范围内", code="FINDING_OUT_OF_SCOPE", details={"finding_ids": bad})

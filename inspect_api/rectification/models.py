@@ -14,9 +14,11 @@ import mongoengine as me
 
 ORDER_STATUSES = {"open": "整改中", "closed": "已办结"}
 FINDING_STATUSES = {"open": "待整改", "answered": "已答复待审核", "reopened": "审核退回待重新整改",
-                    "accepted": "已通过"}
+                    "accepted": "已通过", "withdrawn": "已撤销（检查记录更正）"}
 # Statuses in which the institution owes an answer, so the escalation ladder runs.
 ESCALATING = ("open", "reopened")
+# Statuses in which nothing more is owed: rectified, or withdrawn by a correction of the inspection record.
+SETTLED = ("accepted", "withdrawn")
 SEVERITIES = {"critical": "严重", "major": "一般", "minor": "轻微"}
 
 
@@ -152,6 +154,8 @@ class Finding(me.Document):
     created_at = me.DateTimeField(required=True)
     updated_at = me.DateTimeField()
     accepted_at = me.DateTimeField()
+    withdrawn_at = me.DateTimeField()
+    withdrawn_reason = me.StringField()  # the correction's reason
 
     meta = {
         "collection": "rectification_findings",

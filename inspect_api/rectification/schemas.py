@@ -95,6 +95,8 @@ class FindingSchema(OutSchema):
     extension = fields.Nested(ExtensionSchema, allow_none=True)
     reinspection = fields.Nested(ReinspectionSchema, allow_none=True)
     accepted_at = fields.DateTime(allow_none=True)
+    withdrawn_at = fields.DateTime(allow_none=True)
+    withdrawn_reason = fields.String(allow_none=True, metadata={"description": "why a correction withdrew it"})
 
 
 class OrderSchema(OutSchema):

@@ -30,7 +30,7 @@ from inspect_api.calendar.service import current_calendar
 from inspect_api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from inspect_api.notify import service as notify
 from inspect_api.rectification.ladder import DEFAULT_LADDER, Ladder
-from inspect_api.rectification.models import (ESCALATING, SEVERITIES, Answer, Deduction, Extension, Finding,
+from inspect_api.rectification.models import (ESCALATING, SETTLED, SEVERITIES, Answer, Deduction, Extension, Finding,
                                               Order, OrderCounter, Reinspection)
 from inspect_api.scoping import in_scope, parent_region, region_prefix, scope_regex
 from inspect_api.workdays import WorkingCalendar, business_date
@@ -86,21 +86,13 @@ def institution_name(institution_id: str) -> str:
     return inst.name if inst is not None else "被检查机构"
 
 
-def record_risk(institution_id: str, *, now: datetime, overdue: int = 0, rejected: int = 0) -> None:
-    """Feed the draw's risk weighting: directory.service.record_risk_event (atomic $inc on Institution.risk).
+def record_risk(institution_id: str, *, now: datetime, overdue: int = 0, rejected: int = 0,
+                past_findings: int = 0) -> None:
+    """Feed the draw's risk weighting (an atomic $inc on the institution's risk profile)."""
+    from inspect_api.directory.service import record_risk_event
 
-    Adapter: falls back to the same atomic $inc when the directory service is not importable.
-    """
-    try:
-        from inspect_api.directory.service import record_risk_event
-    except ImportError:  # pragma: no cover - only while the directory service is not installed
-        from inspect_api.directory.models import Institution
-
-        inc = {k: v for k, v in (("risk.overdue_rectifications", overdue), ("risk.rejected_answers", rejected)) if v}
-        Institution._get_collection().update_one({"_id": _oid(institution_id)},
-                                                 {"$inc": inc, "$set": {"risk.updated_at": now}})
-        return
-    record_risk_event(institution_id, overdue_rectifications=overdue, rejected_answers=rejected, now=now)
+    record_risk_event(institution_id, past_findings=past_findings, overdue_rectifications=overdue,
+                      rejected_answers=rejected, now=now)
 
 
 def _active_ids(query) -> list[str]:
@@ -229,18 +221,51 @@ def schedule_next(finding: Finding, deadline: date, calendar: WorkingCalendar | 
 # --- issuing ----------------------------------------------------------------------------
 
 
+def _new_finding(order: Order, seq: int, raw: dict, start: date, calendar: WorkingCalendar,
+                 now: datetime) -> Finding:
+    """A finding of ``order`` from the inspection's finding ``raw``; its deadline counts from ``start``."""
+    severity = raw["severity"]
+    if severity not in SEVERITIES:
+        raise Unprocessable("问题严重程度无效", code="SEVERITY_INVALID", details={"severity": severity})
+    days = int(raw["deadline_working_days"])
+    if days < 1:
+        raise Unprocessable("整改期限至少 1 个工作日", code="DEADLINE_INVALID")
+    deadline = calendar.add_working_days(start, days)
+    finding = Finding(
+        order_id=str(order.id), seq=seq, order_number=order.number, institution_id=order.institution_id,
+        region=order.region, lead_inspector_id=order.lead_inspector_id, team=list(order.team),
+        deadline_working_days=days, status="open", deadline=deadline, original_deadline=deadline,
+        created_at=now, updated_at=now, **_finding_content(raw))
+    finding.next_step_due = ladder().next_due_date(deadline, [], calendar)
+    return finding
+
+
+def _finding_content(raw: dict) -> dict[str, Any]:
+    """What the inspection says about a finding (a correction may change it; the deadline stays)."""
+    return {"item_id": str(raw["item_id"]), "item_text": raw.get("item_text"), "clause": raw.get("clause"),
+            "severity": raw["severity"],
+            "deductions": [Deduction(code=d.get("code"), text=d.get("text"), points=d.get("points"))
+                           for d in raw.get("deductions") or []],
+            "points_lost": float(raw.get("points_lost") or 0),
+            "reinspection_required": bool(raw.get("reinspection_required")), "note": raw.get("note"),
+            "photo_ids": [str(p) for p in raw.get("photo_ids") or []]}
+
+
 def open_order(*, inspection_id: str, institution_id: str, region: str, lead_inspector_id: str, team: list[str],
-               checklist_code: str, findings: list[dict], concluded_at: datetime, now: datetime) -> Order | None:
+               checklist_code: str, findings: list[dict], concluded_at: datetime, now: datetime,
+               deadlines_from: datetime | None = None) -> Order | None:
     """Issue the rectification order of a submitted inspection (idempotent by ``inspection_id``).
 
     Returns None when there are no findings.  A replay returns the first order
     and completes any step a crashed first call left undone (findings are
-    keyed by (order, seq), the notification by a dedupe key).
+    keyed by (order, seq), the notification by a dedupe key).  Deadlines count
+    from the conclusion, or from ``deadlines_from`` (a correction that brings
+    the first findings).
     """
     if not findings:
         return None
     calendar = current_calendar()
-    start = business_date(concluded_at)
+    start = business_date(deadlines_from or concluded_at)
     order = Order.objects(inspection_id=str(inspection_id)).first()
     if order is None:
         order = Order(number=_next_number(region, start.year), inspection_id=str(inspection_id),
@@ -259,27 +284,8 @@ def open_order(*, inspection_id: str, institution_id: str, region: str, lead_ins
     for seq, raw in enumerate(findings, start=1):
         if seq in existing:
             continue
-        severity = raw["severity"]
-        if severity not in SEVERITIES:
-            raise Unprocessable("问题严重程度无效", code="SEVERITY_INVALID", details={"severity": severity})
-        days = int(raw["deadline_working_days"])
-        if days < 1:
-            raise Unprocessable("整改期限至少 1 个工作日", code="DEADLINE_INVALID")
-        deadline = calendar.add_working_days(start, days)
-        finding = Finding(
-            order_id=str(order.id), seq=seq, order_number=order.number, institution_id=order.institution_id,
-            region=order.region, lead_inspector_id=order.lead_inspector_id, team=list(order.team),
-            item_id=str(raw["item_id"]), item_text=raw.get("item_text"), clause=raw.get("clause"),
-            severity=severity,
-            deductions=[Deduction(code=d.get("code"), text=d.get("text"), points=d.get("points"))
-                        for d in raw.get("deductions") or []],
-            points_lost=float(raw.get("points_lost") or 0), deadline_working_days=days,
-            reinspection_required=bool(raw.get("reinspection_required")), note=raw.get("note"),
-            photo_ids=[str(p) for p in raw.get("photo_ids") or []], status="open", deadline=deadline,
-            original_deadline=deadline, created_at=now, updated_at=now)
-        finding.next_step_due = ladder().next_due_date(deadline, [], calendar)
         try:
-            finding.save(force_insert=True)
+            _new_finding(order, seq, raw, start, calendar, now).save(force_insert=True)
         except NotUniqueError:
             pass  # a retry of a half-finished open_order: this finding is already stored
     first = Finding.objects(order_id=str(order.id)).order_by("deadline").first()
@@ -287,6 +293,80 @@ def open_order(*, inspection_id: str, institution_id: str, region: str, lead_ins
                   params=template_params(first, finding_count=order.finding_count),
                   data={"order_id": str(order.id), "institution_id": order.institution_id},
                   dedupe=f"order-issued:{order.id}", region=order.region, now=now)
+    return order
+
+
+def reconcile_order(order_id: str, findings: list[dict], *, reason: str, corrected_at: datetime,
+                    correction_id: str, now: datetime) -> Order:
+    """Make an order match the findings of a corrected inspection record (更正).
+
+    A finding whose item no longer fails is withdrawn (已撤销, nothing more is
+    owed, its ladder stops); a newly failing item becomes a new finding whose
+    deadline counts from the correction; a changed one keeps its deadline and
+    takes the new content.  The order reopens for a new finding and closes
+    when nothing is owed.  Idempotent: every change is a conditional update,
+    and a replay finds nothing left to change.
+    """
+    order = Order.objects.get(id=_oid(order_id))
+    calendar = current_calendar()
+    wanted = {str(raw["item_id"]): raw for raw in findings}
+    active = {f.item_id: f for f in Finding.objects(order_id=str(order.id), status__ne="withdrawn")}
+    withdrawn, added, changed = [], [], []
+    for item_id, finding in active.items():
+        if item_id in wanted:
+            content = _finding_content(wanted[item_id])
+            if any(getattr(finding, k) != v for k, v in content.items() if k != "deductions") or \
+                    [d.to_mongo().to_dict() for d in finding.deductions] != \
+                    [d.to_mongo().to_dict() for d in content["deductions"]]:
+                Finding.objects(id=finding.id).update_one(**{f"set__{k}": v for k, v in content.items()},
+                                                          set__updated_at=now)
+                changed.append(finding)
+            continue
+        if Finding.objects(id=finding.id, status__ne="withdrawn").update_one(
+                set__status="withdrawn", set__withdrawn_at=corrected_at, set__withdrawn_reason=reason,
+                set__next_step_due=None, set__overdue=False, set__preselected_for_notice=False,
+                set__updated_at=now):
+            withdrawn.append(finding)
+    for item_id, raw in wanted.items():
+        if item_id in active:
+            continue
+        for _attempt in range(3):  # a concurrent reconcile may take the seq: take the next one
+            last = Finding.objects(order_id=str(order.id)).order_by("-seq").only("seq").first()
+            finding = _new_finding(order, (last.seq if last else 0) + 1, raw, business_date(corrected_at),
+                                   calendar, now)
+            try:
+                finding.save(force_insert=True)
+            except NotUniqueError:
+                if Finding.objects(order_id=str(order.id), item_id=item_id, status__ne="withdrawn").first():
+                    break
+                continue
+            added.append(finding)
+            break
+    if not (withdrawn or added or changed):
+        return order
+    live = Finding.objects(order_id=str(order.id), status__ne="withdrawn")
+    owed = live.filter(status__ne="accepted").count()
+    updates: dict[str, Any] = {"set__finding_count": live.count(), "set__updated_at": now}
+    if owed and order.status == "closed":
+        updates.update(set__status="open", unset__closed_at=True)
+    elif not owed and order.status == "open":
+        updates.update(set__status="closed", set__closed_at=now)
+    Order.objects(id=order.id).update_one(**updates)
+    order.reload()
+    audit.record("rectification.order_reconciled", target_type="rectification_order", target_id=str(order.id),
+                 region=order.region,
+                 data={"correction_id": correction_id, "reason": reason, "status": order.status,
+                       "withdrawn": [f.seq for f in withdrawn], "added": [f.seq for f in added],
+                       "changed": [f.seq for f in changed]}, now=now)
+    record_risk(order.institution_id, past_findings=len(added) - len(withdrawn), now=now)
+    for finding in withdrawn:
+        notify.notify(recipients("institution", finding), kind="rectification.withdrawn",
+                      params=template_params(finding, reason=reason), data=_data(finding),
+                      dedupe=f"withdrawn:{finding.id}", region=finding.region, now=now)
+    for finding in added:
+        notify.notify(recipients("institution", finding), kind="rectification.added",
+                      params=template_params(finding, reason=reason), data=_data(finding),
+                      dedupe=f"added:{finding.id}", region=finding.region, now=now)
     return order
 
 
@@ -357,6 +437,18 @@ def _require_open(order: Order) -> None:
         raise Conflict("整改通知书已办结，不能再修改", code="ORDER_CLOSED")
 
 
+def _require_not_withdrawn(finding: Finding) -> None:
+    if finding.status == "withdrawn":
+        raise Conflict("该问题已因检查记录更正而撤销，无需整改", code="FINDING_WITHDRAWN")
+
+
+def _require_owed(finding: Finding) -> None:
+    """Refuse work on a finding that is settled: rectified, or withdrawn by a correction."""
+    _require_not_withdrawn(finding)
+    if finding.status == "accepted":
+        raise Conflict("该问题已整改通过", code="FINDING_ALREADY_ACCEPTED")
+
+
 def acknowledge(user, order_id: str, *, now: datetime) -> Order:
     order = order_in_scope(user, order_id)
     _require_institution(user, order)
@@ -393,10 +485,9 @@ def answer(user, order_id: str, finding_id: str, *, description: str, photo_ids:
     if client_id and any(a.client_id == client_id for a in finding.answers):
         return finding
     _require_open(order)
+    _require_owed(finding)
     if finding.status == "answered":
         raise Conflict("该问题已答复，正在审核中", code="ANSWER_PENDING_REVIEW")
-    if finding.status == "accepted":
-        raise Conflict("该问题已整改通过", code="FINDING_ALREADY_ACCEPTED")
     ids = _check_photos(finding, photo_ids)
     today = business_date(now)
     ans = Answer(seq=len(finding.answers) + 1, client_id=client_id, description=description, photo_ids=ids,
@@ -422,8 +513,7 @@ def add_photo(user, order_id: str, finding_id: str, *, data: bytes, client_id: s
     order, finding = finding_in_scope(user, order_id, finding_id)
     _require_institution(user, order)
     _require_open(order)
-    if finding.status == "accepted":
-        raise Conflict("该问题已整改通过", code="FINDING_ALREADY_ACCEPTED")
+    _require_owed(finding)
     photo = store_photo(data, owner_type=PHOTO_OWNER, owner_id=str(finding.id), institution_id=finding.institution_id,
                         region=finding.region, label=finding.order_number, client_id=client_id,
                         uploaded_by=str(user.id), item_id=finding.item_id, now=now, team=list(finding.team))
@@ -439,10 +529,9 @@ def request_extension(user, order_id: str, finding_id: str, *, reason: str, requ
     order, finding = finding_in_scope(user, order_id, finding_id)
     _require_institution(user, order)
     _require_open(order)
+    _require_owed(finding)
     if finding.extension is not None:
         raise Conflict("每个问题只能申请一次延期", code="EXTENSION_ALREADY_REQUESTED")
-    if finding.status == "accepted":
-        raise Conflict("该问题已整改通过", code="FINDING_ALREADY_ACCEPTED")
     current = _d(finding.deadline)
     if requested_deadline <= current:
         raise Unprocessable("申请的新期限须晚于当前整改期限", code="EXTENSION_NOT_AFTER_DEADLINE",
@@ -479,7 +568,7 @@ def _require_reviewer(user, order: Order) -> None:
 
 
 def _maybe_close(order: Order, user, now: datetime) -> None:
-    if Finding.objects(order_id=str(order.id), status__ne="accepted").count():
+    if Finding.objects(order_id=str(order.id), status__nin=list(SETTLED)).count():
         return
     if Order.objects(id=order.id, status="open").update_one(set__status="closed", set__closed_at=now,
                                                            set__updated_at=now):
@@ -546,6 +635,7 @@ def decide_extension(user, order_id: str, finding_id: str, *, approve: bool, com
     order, finding = finding_in_scope(user, order_id, finding_id)
     _require_reviewer(user, order)
     _require_open(order)
+    _require_not_withdrawn(finding)
     if finding.extension is None or finding.extension.status != "pending":
         raise Conflict("没有待审批的延期申请", code="NO_PENDING_EXTENSION")
     updates: dict[str, Any] = {"set__extension__status": "granted" if approve else "denied",
@@ -577,6 +667,7 @@ def require_reinspection(user, order_id: str, finding_id: str, *, note: str | No
     order, finding = finding_in_scope(user, order_id, finding_id)
     _require_reviewer(user, order)
     _require_open(order)
+    _require_not_withdrawn(finding)
     if finding.severity != "critical":
         raise Unprocessable("仅严重问题可以要求现场复查", code="REINSPECTION_ONLY_CRITICAL")
     assignment = create_assignment(
@@ -605,6 +696,6 @@ def preselected_for_notice(region: str) -> Iterable[Finding]:
     return Finding.objects(region=re.compile(scope_regex(region)), preselected_for_notice=True).order_by("region")
 
 
-__all__ = ["open_order", "order_in_scope", "finding_in_scope", "list_orders", "acknowledge", "answer", "add_photo",
+__all__ = ["open_order", "reconcile_order", "order_in_scope", "finding_in_scope", "list_orders", "acknowledge", "answer", "add_photo",
            "request_extension", "review", "decide_extension", "require_reinspection", "ladder", "recipients",
            "region_prefix", "preselected_for_notice"]
