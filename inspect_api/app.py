@@ -9,7 +9,7 @@ from typing import Any, Mapping
 
 from flask import Flask, request
 
-from inspect_api import db, observability
+from inspect_api import db, observability, public_cache
 from inspect_api.auth import passwords
 from inspect_api.config import load_config
 from inspect_api.errors import UnsupportedMediaType, register_error_handlers
@@ -110,6 +110,7 @@ def create_app(env: str | None = None, overrides: Mapping[str, Any] | None = Non
     app.extensions["inspect_api_spec"] = api
     register_error_handlers(app)
     observability.init_app(app, cfg.get("cors_origins") or [])
+    public_cache.init_app(app)
     app.before_request(_guard_body_type)
 
     for module_name in API_BLUEPRINTS:

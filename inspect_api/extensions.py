@@ -9,6 +9,7 @@ from flask_limiter.util import get_remote_address
 from flask_smorest import Api
 
 from inspect_api.errors import handle_http_exception
+from inspect_api.public_cache import cached
 from inspect_api.schemas import ErrorSchema
 
 
@@ -30,4 +31,9 @@ def _public_limit() -> str:
 
 
 # One budget per client IP shared by every public page and open-data endpoint.
-public_rate_limit = limiter.shared_limit(_public_limit, scope="public")
+_public_budget = limiter.shared_limit(_public_limit, scope="public")
+
+
+def public_endpoint(view):
+    """A public GET view: the shared per-IP budget first, then the short server-side cache."""
+    return _public_budget(cached(view))

@@ -12,7 +12,7 @@ from inspect_api.catalog import schemas as s
 from inspect_api.catalog import service
 from inspect_api.clock import utcnow
 from inspect_api.errors import UnsupportedMediaType
-from inspect_api.extensions import public_rate_limit
+from inspect_api.extensions import public_endpoint
 
 blp = Blueprint("catalog", __name__, url_prefix="/api/v1", description="检查清单与抽查事项清单")
 
@@ -124,7 +124,7 @@ def retire_matter(code):
 
 
 @blp.route("/public/matters", methods=["GET"])
-@public_rate_limit
+@public_endpoint
 @blp.arguments(s.MatterListArgsSchema, location="query")
 @blp.response(200, s.MatterSchema(many=True))
 def public_matters(args):

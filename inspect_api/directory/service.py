@@ -248,6 +248,12 @@ def get_institution(institution_id: str) -> Institution | None:
     return Institution.objects(id=oid).first() if oid else None
 
 
+def institution_names(institution_ids: Iterable[str]) -> dict[str, str]:
+    """Names of many institutions in one query (unknown or malformed ids are left out)."""
+    oids = [oid for oid in (_oid(i) for i in set(institution_ids)) if oid]
+    return {str(i.id): i.name for i in Institution.objects(id__in=oids).only("id", "name")}
+
+
 def get_institution_by_public_id(public_id: str) -> Institution | None:
     if not isinstance(public_id, str) or len(public_id) > 16:
         return None

@@ -10,7 +10,7 @@ from inspect_api.directory.models import DEPARTMENTS, INSTITUTION_KINDS
 from inspect_api.draws import service
 from inspect_api.errors import NotFound
 from inspect_api.urls import public_base_url
-from inspect_api.extensions import public_rate_limit
+from inspect_api.extensions import public_endpoint
 from inspect_api.schemas import paginate
 
 blp = Blueprint("draw_pages", __name__, url_prefix="/p")
@@ -35,7 +35,7 @@ def _common() -> dict:
 
 
 @blp.get("/draws")
-@public_rate_limit
+@public_endpoint
 def draw_list():
     try:
         page = max(1, min(int(request.args.get("page", 1)), 100000))
@@ -50,7 +50,7 @@ def draw_list():
 
 
 @blp.get("/draws/<draw_id>")
-@public_rate_limit
+@public_endpoint
 def draw_detail(draw_id):
     try:
         draw = service.public_draw(draw_id)

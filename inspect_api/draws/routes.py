@@ -10,7 +10,7 @@ from inspect_api.clock import utcnow
 from inspect_api.draws import schemas as s
 from inspect_api.draws import service
 from inspect_api.urls import public_base_url
-from inspect_api.extensions import public_rate_limit
+from inspect_api.extensions import public_endpoint
 from inspect_api.schemas import PageArgsSchema, page_of, paginate
 
 blp = Blueprint("draws", __name__, url_prefix="/api/v1", description="双随机抽查计划、承诺、抽取与公开记录")
@@ -171,7 +171,7 @@ def verify_draw(draw_id):
 # ----------------------------------------------------------------- open data (no login)
 
 @blp.route("/public/draws", methods=["GET"])
-@public_rate_limit
+@public_endpoint
 @blp.arguments(s.DrawListArgsSchema, location="query")
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, page_of(s.DrawListItemSchema, "PublicDrawPageSchema"))
@@ -183,7 +183,7 @@ def public_draws(filters, paging):
 
 
 @blp.route("/public/draws/<draw_id>", methods=["GET"])
-@public_rate_limit
+@public_endpoint
 @blp.response(200, s.DrawSchema)
 def public_draw(draw_id):
     """One published draw: commitment and its time, entropy, seed, result, amendments, cancellation."""
@@ -191,7 +191,7 @@ def public_draw(draw_id):
 
 
 @blp.route("/public/draws/<draw_id>/record.json", methods=["GET"])
-@public_rate_limit
+@public_endpoint
 @blp.response(200, content_type="application/json", description="公开记录（DESIGN §5 格式）")
 def public_record(draw_id):
     """The public record for ``python -m inspect_api.draws.verify record.json``."""

@@ -27,19 +27,6 @@ def _cfg() -> dict:
     return current_app.config["INSPECT"]
 
 
-def _with_names(assignments) -> list[dict]:
-    from inspect_api.directory import service as directory
-
-    names: dict[str, str | None] = {}
-    out = []
-    for a in assignments:
-        if a.institution_id not in names:
-            inst = directory.get_institution(a.institution_id)
-            names[a.institution_id] = inst.name if inst else None
-        out.append({**service.assignment_view(a), "institution_name": names[a.institution_id]})
-    return out
-
-
 # --------------------------------------------------------------------------- assignments
 
 @blp.route("/me/assignments", methods=["GET"])
@@ -50,7 +37,7 @@ def _with_names(assignments) -> list[dict]:
 def my_assignments(filters, paging):
     """The calling inspector's assignments, newest first (filter by status and due-date range)."""
     page = paginate(service.my_assignments(current_user(), **filters), paging["page"], paging["per_page"])
-    page["items"] = _with_names(page["items"])
+    page["items"] = service.assignment_views(page["items"])
     return page
 
 
@@ -62,7 +49,7 @@ def my_assignments(filters, paging):
 def region_assignments(filters, paging):
     """Assignments of the office's region subtree, newest first."""
     page = paginate(service.region_assignments(current_user(), **filters), paging["page"], paging["per_page"])
-    page["items"] = _with_names(page["items"])
+    page["items"] = service.assignment_views(page["items"])
     return page
 
 
@@ -75,7 +62,7 @@ def region_assignments(filters, paging):
 def create_targeted(body):
     """Create a targeted (专项, non-random) inspection with a reason; idempotent by ``client_id``."""
     assignment = service.create_targeted(current_user(), body, now=utcnow())
-    return _with_names([assignment])[0]
+    return service.assignment_views([assignment])[0]
 
 
 @blp.route("/assignments/<assignment_id>", methods=["GET"])
@@ -83,7 +70,7 @@ def create_targeted(body):
 @blp.response(200, s.AssignmentSchema)
 def get_assignment(assignment_id):
     """One assignment (inspector of its team, or office of its region)."""
-    return _with_names([service.assignment_for(current_user(), assignment_id)])[0]
+    return service.assignment_views([service.assignment_for(current_user(), assignment_id)])[0]
 
 
 @blp.route("/assignments/<assignment_id>/bundle", methods=["GET"])

@@ -1126,6 +1126,13 @@ def _reconcile_order(inspection: Inspection, correction: Correction, *, now: dat
 
 # --------------------------------------------------------------------------- views
 
+def assignment_views(assignments) -> list[dict[str, Any]]:
+    """Assignment views with their institutions' names (one directory query for the lot)."""
+    assignments = list(assignments)
+    names = _directory().institution_names(a.institution_id for a in assignments)
+    return [{**assignment_view(a), "institution_name": names.get(a.institution_id)} for a in assignments]
+
+
 def inspection_view(inspection: Inspection, *, with_responses: bool = True) -> dict[str, Any]:
     checkin = inspection.checkin
     out = {

@@ -20,7 +20,7 @@ from inspect_api import qrcodes
 from inspect_api.directory.models import INSTITUTION_KINDS
 from inspect_api.errors import NotFound
 from inspect_api.urls import public_base_url
-from inspect_api.extensions import public_rate_limit
+from inspect_api.extensions import public_endpoint
 from inspect_api.publication import service
 from inspect_api.publication.schemas import GRADE_CODES, period_bounds
 from inspect_api.schemas import paginate
@@ -124,7 +124,7 @@ def _page(query, page: int, per_page: int) -> dict:
 
 
 @blp.get("/")
-@public_rate_limit
+@public_endpoint
 def home():
     results = service.result_views(service.public_results().limit(6))
     notices = [service.notice_view(n, live=False) for n in service.public_notices().limit(5)]
@@ -133,7 +133,7 @@ def home():
 
 
 @blp.get("/results")
-@public_rate_limit
+@public_endpoint
 def results():
     filters = _filters()
     page = _int_arg("page", 1, 1, MAX_PAGE)
@@ -158,7 +158,7 @@ def results():
 
 
 @blp.get("/results/<result_id>")
-@public_rate_limit
+@public_endpoint
 def result_detail(result_id: str):
     try:
         result = service.public_result(result_id)
@@ -170,7 +170,7 @@ def result_detail(result_id: str):
 
 
 @blp.get("/results/<result_id>/photos/<photo_id>")
-@public_rate_limit
+@public_endpoint
 def result_photo(result_id: str, photo_id: str):
     try:
         result = service.public_result(result_id)
@@ -184,7 +184,7 @@ def result_photo(result_id: str, photo_id: str):
 
 
 @blp.get("/institutions/<public_id>")
-@public_rate_limit
+@public_endpoint
 def institution_profile(public_id: str):
     try:
         institution = service.public_institution(public_id)
@@ -197,7 +197,7 @@ def institution_profile(public_id: str):
 
 
 @blp.get("/notices")
-@public_rate_limit
+@public_endpoint
 def notices():
     page = _int_arg("page", 1, 1, MAX_PAGE)
     result = _page(service.public_notices(), page, PER_PAGE)
@@ -208,7 +208,7 @@ def notices():
 
 
 @blp.get("/notices/<notice_id>")
-@public_rate_limit
+@public_endpoint
 def notice_detail(notice_id: str):
     try:
         notice = service.public_notice(notice_id)

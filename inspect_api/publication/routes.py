@@ -19,7 +19,7 @@ from flask_smorest import Blueprint
 from inspect_api.auth.access import current_user, login_required
 from inspect_api.clock import utcnow
 from inspect_api.urls import public_base_url
-from inspect_api.extensions import public_rate_limit
+from inspect_api.extensions import public_endpoint
 from inspect_api.publication import schemas as s
 from inspect_api.publication import service
 from inspect_api.schemas import PageArgsSchema, paginate
@@ -174,7 +174,7 @@ def result_filters(args) -> dict:
 
 
 @blp.route("/public/results", methods=["GET"])
-@public_rate_limit
+@public_endpoint
 @blp.arguments(s.ResultFilterArgsSchema, location="query")
 @blp.response(200, s.PublicResultPageSchema)
 @blp.alt_response(304, description="未修改（If-None-Match）")
@@ -186,7 +186,7 @@ def public_results(args):
 
 
 @blp.route("/public/results/<result_id>", methods=["GET"])
-@public_rate_limit
+@public_endpoint
 @blp.response(200, s.PublicResultSchema)
 @blp.alt_response(304, description="未修改（If-None-Match）")
 @blp.alt_response(404, description="不存在或尚未公开")
@@ -224,7 +224,7 @@ def _chunks(iterable, size: int):
 
 
 @blp.route("/public/results.csv", methods=["GET"])
-@public_rate_limit
+@public_endpoint
 @blp.arguments(s.CsvArgsSchema, location="query")
 @blp.response(200, description="UTF-8（带 BOM）CSV，可直接用 Excel 打开；单元格已防公式注入",
               content_type="text/csv")
@@ -251,7 +251,7 @@ def public_results_csv(args):
 
 
 @blp.route("/public/institutions", methods=["GET"])
-@public_rate_limit
+@public_endpoint
 @blp.arguments(s.InstitutionFilterArgsSchema, location="query")
 @blp.response(200, s.PublicInstitutionPageSchema)
 @blp.alt_response(304, description="未修改（If-None-Match）")
@@ -264,7 +264,7 @@ def public_institutions(args):
 
 
 @blp.route("/public/institutions/<public_id>", methods=["GET"])
-@public_rate_limit
+@public_endpoint
 @blp.response(200, s.PublicInstitutionSchema)
 @blp.alt_response(304, description="未修改（If-None-Match）")
 @blp.alt_response(404, description="机构不存在")
@@ -273,7 +273,7 @@ def public_institution(public_id):
 
 
 @blp.route("/public/notices", methods=["GET"])
-@public_rate_limit
+@public_endpoint
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, s.PublicNoticePageSchema)
 @blp.alt_response(304, description="未修改（If-None-Match）")
@@ -285,7 +285,7 @@ def public_notices(args):
 
 
 @blp.route("/public/notices/<notice_id>", methods=["GET"])
-@public_rate_limit
+@public_endpoint
 @blp.response(200, s.PublicNoticeSchema)
 @blp.alt_response(304, description="未修改（If-None-Match）")
 @blp.alt_response(404, description="不存在或尚未发布")

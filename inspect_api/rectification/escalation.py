@@ -32,6 +32,7 @@ from typing import Any
 from pymongo import UpdateOne
 
 from inspect_api.calendar.service import current_calendar
+from inspect_api.directory.service import institution_names
 from inspect_api.notify import service as notify
 from inspect_api.notify.templates import TEMPLATES
 from inspect_api.observability import SWEEP_DURATION
@@ -152,7 +153,7 @@ def write_pending_notifications(now: datetime, *, cfg: dict[str, Any] | None = N
             break
         last_id = docs[-1]["_id"]
         resolve = rs.RecipientResolver(docs)
-        names = rs.institution_names(d["institution_id"] for d in docs)
+        names = institution_names(d["institution_id"] for d in docs)
         specs, where = [], []
         for doc in docs:
             records = {r["code"]: r for r in doc.get("steps") or []}

@@ -166,13 +166,6 @@ class RecipientResolver:
         return []
 
 
-def institution_names(ids: Iterable[str]) -> dict[str, str]:
-    from inspect_api.directory.models import Institution
-
-    oids = [o for o in (_oid(i) for i in set(ids)) if o]
-    return {str(i.id): i.name for i in Institution.objects(id__in=oids).only("id", "name")}
-
-
 def reviewers_of(finding: Finding) -> list[str]:
     return recipients("lead_inspector", finding) + recipients("county_office", finding)
 

@@ -1,0 +1,116 @@
+"""A short server-side cache for public pages and open data (anonymous GETs, same for everyone).
+
+A poster's QR code or a published notice can bring many readers at once; each
+public response already tells browsers and proxies ``Cache-Control: public,
+max-age=60``, so keeping a rendered 200 for a few seconds
+(``public_cache_seconds``, 0 turns it off) changes nothing a reader could
+notice and spares the store.  Entries are bounded by count and bytes and kept
+per process (stateless API processes each keep their own).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Callable
+
+from flask import Response, current_app, request
+
+KEPT_HEADERS = ("ETag", "Cache-Control", "Access-Control-Allow-Origin", "Content-Disposition", "Last-Modified")
+MAX_ENTRY_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class Entry:
+    expires: float
+    status: int
+    body: bytes
+    content_type: str
+    headers: tuple[tuple[str, str], ...]
+
+
+class PublicCache:
+    """Rendered 200 responses by URL, each kept for ``ttl`` seconds (LRU within the bounds)."""
+
+    def __init__(self, ttl: float, *, max_entries: int = 512, max_bytes: int = 32 << 20,
+                 clock: Callable[[], float] = time.monotonic):
+        self.ttl, self.max_entries, self.max_bytes, self.clock = ttl, max_entries, max_bytes, clock
+        self._entries: OrderedDict[str, Entry] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Entry | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if entry.expires <= self.clock():
+                self._drop(key)
+                return None
+            self._entries.move_to_end(key)
+            return entry
+
+    def put(self, key: str, response: Response) -> None:
+        if response.status_code != 200 or response.direct_passthrough or response.is_streamed:
+            return
+        body = response.get_data()
+        if len(body) > MAX_ENTRY_BYTES:
+            return
+        entry = Entry(self.clock() + self.ttl, response.status_code, body, response.content_type or "",
+                      tuple((k, response.headers[k]) for k in KEPT_HEADERS if k in response.headers))
+        with self._lock:
+            if key in self._entries:
+                self._drop(key)
+            self._entries[key] = entry
+            self._bytes += len(body)
+            while self._entries and (len(self._entries) > self.max_entries or self._bytes > self.max_bytes):
+                self._drop(next(iter(self._entries)))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0
+
+    def _drop(self, key: str) -> None:
+        self._bytes -= len(self._entries.pop(key).body)
+
+
+def init_app(app) -> None:
+    app.extensions["public_cache"] = PublicCache(float(app.config["INSPECT"].get("public_cache_seconds") or 0))
+
+
+def _response(entry: Entry) -> Response:
+    headers = dict(entry.headers)
+    etag = headers.get("ETag")
+    presented = [t.strip() for t in request.headers.get("If-None-Match", "").split(",") if t.strip()]
+    if etag and (etag in presented or "*" in presented or f"W/{etag}" in presented):
+        return Response(status=304, headers={**headers, "X-Cache": "HIT"})
+    return Response(entry.body, status=entry.status, headers={**headers, "X-Cache": "HIT"},
+                    content_type=entry.content_type)
+
+
+def cached(view):
+    """Serve a public GET view from the cache; store its 200 responses (conditional requests included)."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        cache: PublicCache | None = current_app.extensions.get("public_cache")
+        if cache is None or cache.ttl <= 0 or request.method not in ("GET", "HEAD"):
+            return view(*args, **kwargs)
+        key = request.url
+        entry = cache.get(key)
+        if entry is not None:
+            return _response(entry)
+        response = current_app.make_response(view(*args, **kwargs))
+        if response.status_code == 304:
+            return response  # the client's copy is current; nothing rendered to keep
+        if response.status_code == 200 and not response.direct_passthrough and "ETag" not in response.headers:
+            response.set_etag(hashlib.sha256(response.get_data()).hexdigest()[:32])  # revalidation for every page
+        cache.put(key, response)
+        return response
+
+    return wrapper
