@@ -411,6 +411,12 @@ def get_inspector(inspector_id: str) -> Inspector | None:
     return Inspector.objects(id=oid).first() if oid else None
 
 
+def inspectors_by_id(inspector_ids: Iterable[str]) -> dict[str, Inspector]:
+    """Many inspectors in one query, by id (unknown or malformed ids are left out)."""
+    oids = [oid for oid in (_oid(i) for i in set(inspector_ids)) if oid]
+    return {str(i.id): i for i in Inspector.objects(id__in=oids)}
+
+
 def inspector_for_user(user) -> Inspector | None:
     """The inspector record linked to an inspector account (by the user's link, else by Inspector.user_id)."""
     if user is None or getattr(user, "role", None) != "inspector":

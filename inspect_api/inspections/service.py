@@ -418,10 +418,11 @@ def _lonlat(institution) -> tuple[float | None, float | None]:
 
 
 def team_view(team: list[str]) -> list[dict[str, Any]]:
-    directory = _directory()
+    """The team, lead first, with names, certificate numbers and departments (one directory query)."""
+    inspectors = _directory().inspectors_by_id(team)
     out = []
     for position, inspector_id in enumerate(team):
-        inspector = directory.get_inspector(inspector_id)
+        inspector = inspectors.get(inspector_id)
         out.append({"inspector_id": inspector_id, "role": "lead" if position == 0 else "member",
                     "name": inspector.name if inspector else None,
                     "certificate_no": inspector.certificate_no if inspector else None,
@@ -494,6 +495,9 @@ def bundle(user, assignment_id: str, *, now: datetime, config: dict[str, Any] | 
 
 
 def bundle_etag(data: dict[str, Any]) -> str:
+    """A strong validator of a bundle; the checklist counts by its content hash (it is most of the bytes)."""
+    checklist = data.get("checklist") or {}
+    data = {**data, "checklist": {k: v for k, v in checklist.items() if k != "content"}}
     canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
     return '"' + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32] + '"'
 
