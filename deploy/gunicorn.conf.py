@@ -8,10 +8,10 @@ import multiprocessing
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+workers = int(os.environ.get("GUNICORN_WORKERS") or multiprocessing.cpu_count() * 2 + 1)  # empty = default
+threads = int(os.environ.get("GUNICORN_THREADS") or 4)
 worker_class = "gthread"
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 60)
 graceful_timeout = 30
 keepalive = 5
 max_requests = 5000

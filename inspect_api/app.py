@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any, Mapping
 
 from flask import Flask, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from inspect_api import db, observability, public_cache
 from inspect_api.auth import passwords
@@ -77,6 +78,8 @@ def _flask_config(cfg: Mapping[str, Any]) -> dict[str, Any]:
         "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=int(cfg["access_token_minutes"])),
         "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=int(cfg["refresh_token_days"])),
         "RATELIMIT_STORAGE_URI": cfg["mongodb_uri"] or "memory://",
+        # A moving window: failures either side of a fixed window's edge cannot add up past the limit.
+        "RATELIMIT_STRATEGY": "moving-window",
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_ENABLED": bool(cfg.get("rate_limits_enabled", True)),
         "INSPECT": dict(cfg),
@@ -104,8 +107,15 @@ def create_app(env: str | None = None, overrides: Mapping[str, Any] | None = Non
     embedded = db.connect(cfg)
     jwt.init_app(app)
     limiter.init_app(app)
-    if app.config["RATELIMIT_ENABLED"]:
-        limiter.reset()  # a fresh app (tests) starts with fresh counters
+    if app.config["RATELIMIT_STORAGE_URI"] == "memory://":
+        # In-process counters belong to this app alone (tests build many). Shared counters in
+        # MongoDB are never reset here: a worker (re)start must not forgive failed logins.
+        limiter.reset()
+    hops = int(cfg.get("trusted_proxy_hops") or 0)
+    if hops:
+        # Behind a load balancer: the client address comes from X-Forwarded-For, trusting only
+        # the configured number of proxies, so per-IP limits count clients, not the proxy.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     api = InspectApi(app)
     app.extensions["inspect_api_spec"] = api
     register_error_handlers(app)

@@ -23,6 +23,7 @@ from inspect_api.auth import passwords
 from inspect_api.auth.models import User
 from inspect_api.clock import utcnow
 from inspect_api import db
+from inspect_api.extensions import limiter
 
 TEST_PASSWORD = "Passw0rd!23"
 
@@ -37,7 +38,10 @@ def app_factory():
         # the app create indexes and its reference data as it does in production.
         db.connect(load_config("testing", overrides))
         db.database().client.drop_database(db.database().name)
-        return create_app("testing", overrides=overrides)
+        app = create_app("testing", overrides=overrides)
+        with app.app_context():
+            limiter.reset()  # counters shared in MongoDB outlive an app; each test starts afresh
+        return app
 
     return build
 

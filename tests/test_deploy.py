@@ -34,3 +34,6 @@ def test_gunicorn_config_sizes_workers_from_cpu(monkeypatch):
     assert settings["wsgi_app"] == "inspect_api.wsgi:app"
     monkeypatch.setenv("GUNICORN_WORKERS", "3")
     assert runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))["workers"] == 3
+    # docker-compose passes an unset variable through as an empty string: that means the default.
+    monkeypatch.setenv("GUNICORN_WORKERS", "")
+    assert runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))["workers"] == multiprocessing.cpu_count() * 2 + 1
