@@ -7,7 +7,7 @@ import logging
 from datetime import timedelta
 from typing import Any, Mapping
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from inspect_api import db, observability, public_cache
@@ -86,12 +86,38 @@ def _flask_config(cfg: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+FORM_TYPES = {"multipart/form-data", "application/x-www-form-urlencoded"}
+
+
+def _body_kinds(app: Flask) -> dict[str, str]:
+    """Endpoints whose body flask-smorest parses: 'json' or 'form', from each view's declared arguments."""
+    kinds = {}
+    for endpoint, view in app.view_functions.items():
+        params = ((getattr(view, "_apidoc", None) or {}).get("arguments") or {}).get("parameters") or []
+        locations = {p.get("in") for p in params}
+        if "json" in locations:
+            kinds[endpoint] = "json"
+        elif locations & {"files", "form"}:
+            kinds[endpoint] = "form"
+    return kinds
+
+
 def _guard_body_type():
-    """Refuse writes whose body is not a type the API reads (415, never a 500)."""
-    if request.method in ("POST", "PUT", "PATCH") and request.content_length:
-        if request.mimetype not in ACCEPTED_BODY_TYPES:
-            raise UnsupportedMediaType("请求体类型不受支持，请使用 application/json", code="UNSUPPORTED_MEDIA_TYPE",
-                                       details={"content_type": request.mimetype})
+    """Refuse writes whose body is not a type the endpoint reads (415, never a 500 or a misleading 422)."""
+    if request.method not in ("POST", "PUT", "PATCH") or not request.content_length:
+        return
+    kind = current_app.extensions["inspect_body_kinds"].get(request.endpoint)
+    if kind == "json":
+        accepted = request.is_json
+    elif kind == "form":
+        accepted = request.mimetype in FORM_TYPES
+    else:
+        accepted = request.mimetype in ACCEPTED_BODY_TYPES
+    if not accepted:
+        expected = "multipart/form-data" if kind == "form" else "application/json" if kind == "json" else None
+        message = f"请求体类型不受支持，请使用 {expected}" if expected else "请求体类型不受支持"
+        raise UnsupportedMediaType(message, code="UNSUPPORTED_MEDIA_TYPE",
+                                   details={"content_type": request.mimetype, "expected": expected})
 
 
 def create_app(env: str | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
@@ -127,6 +153,7 @@ def create_app(env: str | None = None, overrides: Mapping[str, Any] | None = Non
         api.register_blueprint(importlib.import_module(module_name).blp)
     for module_name in PLAIN_BLUEPRINTS:
         app.register_blueprint(importlib.import_module(module_name).blp)
+    app.extensions["inspect_body_kinds"] = _body_kinds(app)
 
     db.ensure_indexes()
     for task in STARTUP_TASKS:

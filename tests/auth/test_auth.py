@@ -121,6 +121,22 @@ def test_bad_login_bodies(client):
     assert_error(client.post("/api/v1/auth/login", data="username=a", content_type="text/plain"), 415)
 
 
+def test_json_endpoints_refuse_every_other_body_type(client, make_user):
+    make_user("office_admin", "370300", username="typed")
+    for content_type, body in (("text/csv", "username,password\ntyped,x"), ("application/x-yaml", "username: typed"),
+                               ("application/octet-stream", b"\x00\x01"),
+                               ("application/x-www-form-urlencoded", "username=typed&password=x")):
+        err = assert_error(client.post("/api/v1/auth/login", data=body, content_type=content_type), 415,
+                           "UNSUPPORTED_MEDIA_TYPE")
+        assert err["details"]["expected"] == "application/json"
+    multipart = client.post("/api/v1/auth/login", data={"username": "typed", "password": "x"},
+                            content_type="multipart/form-data")
+    assert_error(multipart, 415, "UNSUPPORTED_MEDIA_TYPE")
+    ok = client.post("/api/v1/auth/login", data='{"username": "typed", "password": "Passw0rd!23"}',
+                     content_type="application/json; charset=utf-8")
+    assert ok.status_code == 200
+
+
 def test_office_creates_user_in_region_only(client, make_user, login):
     county = make_user("office_admin", "370302", username="county")
     headers = login(county)
