@@ -83,34 +83,41 @@ def init_app(app) -> None:
     app.extensions["public_cache"] = PublicCache(float(app.config["INSPECT"].get("public_cache_seconds") or 0))
 
 
-def _response(entry: Entry) -> Response:
-    headers = dict(entry.headers)
-    etag = headers.get("ETag")
+def _not_modified(etag: str | None) -> bool:
     presented = [t.strip() for t in request.headers.get("If-None-Match", "").split(",") if t.strip()]
-    if etag and (etag in presented or "*" in presented or f"W/{etag}" in presented):
-        return Response(status=304, headers={**headers, "X-Cache": "HIT"})
-    return Response(entry.body, status=entry.status, headers={**headers, "X-Cache": "HIT"},
-                    content_type=entry.content_type)
+    return bool(etag) and (etag in presented or "*" in presented or f"W/{etag}" in presented)
+
+
+def _response(entry: Entry) -> Response:
+    headers = {**dict(entry.headers), "X-Cache": "HIT"}
+    if _not_modified(headers.get("ETag")):
+        return Response(status=304, headers=headers)
+    return Response(entry.body, status=entry.status, headers=headers, content_type=entry.content_type)
 
 
 def cached(view):
-    """Serve a public GET view from the cache; store its 200 responses (conditional requests included)."""
+    """A public GET view with a validator and the cache: every 200 carries an ETag (a matching
+    If-None-Match answers 304), and is kept for ``public_cache_seconds`` when that is above 0."""
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         cache: PublicCache | None = current_app.extensions.get("public_cache")
-        if cache is None or cache.ttl <= 0 or request.method not in ("GET", "HEAD"):
-            return view(*args, **kwargs)
+        use_cache = cache is not None and cache.ttl > 0 and request.method in ("GET", "HEAD")
         key = request.url
-        entry = cache.get(key)
-        if entry is not None:
-            return _response(entry)
+        if use_cache:
+            entry = cache.get(key)
+            if entry is not None:
+                return _response(entry)
         response = current_app.make_response(view(*args, **kwargs))
-        if response.status_code == 304:
-            return response  # the client's copy is current; nothing rendered to keep
-        if response.status_code == 200 and not response.direct_passthrough and "ETag" not in response.headers:
-            response.set_etag(hashlib.sha256(response.get_data()).hexdigest()[:32])  # revalidation for every page
-        cache.put(key, response)
+        if response.status_code != 200 or response.direct_passthrough or response.is_streamed:
+            return response
+        if "ETag" not in response.headers:
+            response.set_etag(hashlib.sha256(response.get_data()).hexdigest()[:32])
+        if use_cache:
+            cache.put(key, response)
+        if _not_modified(response.headers.get("ETag")):
+            return Response(status=304, headers={k: response.headers[k] for k in KEPT_HEADERS
+                                                 if k in response.headers})
         return response
 
     return wrapper

@@ -84,6 +84,18 @@ def test_switched_off_with_zero_seconds(app_factory):
         assert "X-Cache" not in client.get("/api/v1/public/matters").headers
 
 
+def test_every_public_response_can_be_revalidated_without_the_cache(app_factory):
+    app = app_factory(public_cache_seconds=0)
+    with app.app_context():
+        client = app.test_client()
+        for url in ("/api/v1/public/draws", "/api/v1/public/matters", "/p/", "/p/draws"):
+            first = client.get(url)
+            assert first.status_code == 200 and first.headers.get("ETag"), url
+            again = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+            assert again.status_code == 304 and again.data == b"" and "X-Cache" not in again.headers, url
+            assert client.get(url, headers={"If-None-Match": '"stale"'}).status_code == 200, url
+
+
 def test_the_cache_is_bounded_by_entries_and_bytes():
     clock = Clock()
     cache = PublicCache(60, max_entries=3, max_bytes=10_000, clock=clock)
