@@ -139,6 +139,7 @@ class Notice(me.Document):
         "indexes": [
             {"fields": ["office_region", "-created_at"]},
             {"fields": ["status", "-published_at"]},
+            {"fields": ["finding_ids", "status"]},  # findings already cited by a published notice
         ],
     }
 

@@ -755,27 +755,51 @@ def _finding_query(region: str):
     return Finding.objects(region=re.compile(scope_regex(region)), status__ne="withdrawn")
 
 
+def _noticed_deadlines(finding_ids: list[str]) -> dict[str, set]:
+    """For each finding id: the deadlines it had in the published (not retracted) notices that include it."""
+    out: dict[str, set] = {}
+    wanted = set(finding_ids)
+    for start in range(0, len(finding_ids), 1000):
+        chunk = finding_ids[start:start + 1000]
+        for notice in Notice.objects(finding_ids__in=chunk, status="published").only("items"):
+            for item in notice.items or []:
+                if item.finding_id in wanted:
+                    out.setdefault(item.finding_id, set()).add(_d(item.deadline))
+    return out
+
+
 def candidate_findings(user, *, region: str, period_from: date, period_to: date) -> list[dict[str, Any]]:
-    """Findings of a period and region a notice may include; overdue / pre-selected ones are pre-selected."""
+    """Findings of a period and region a notice may include.
+
+    Pre-selected: findings still owed (not settled) that the ladder pre-selected
+    or that are overdue, unless a published (not retracted) notice already
+    cited them with their current deadline; those, like every other finding of
+    the period, stay selectable.  A finding that got a new deadline (rejected
+    answer, extension) and escalates again is pre-selected again.
+    """
+    from inspect_api.rectification.models import SETTLED
+
     _require_office(user)
     _check_notice_region(user, region)
     start, end = _as_dt(period_from), _as_dt(period_to)
-    from datetime import timedelta
-
     end = end + timedelta(days=1)
-    out = []
-    seen = set()
-    names: dict[str, Any] = {}
     query = _finding_query(region)
+    owed = query.filter(status__nin=list(SETTLED))
+    findings, seen = [], set()
     for f in list(query.filter(created_at__gte=start, created_at__lt=end)) + \
-            list(query.filter(preselected_for_notice=True)) + list(query.filter(overdue=True)):
-        if str(f.id) in seen:
-            continue
-        seen.add(str(f.id))
+            list(owed.filter(preselected_for_notice=True)) + list(owed.filter(overdue=True)):
+        if str(f.id) not in seen:
+            seen.add(str(f.id))
+            findings.append(f)
+    noticed = _noticed_deadlines([str(f.id) for f in findings])
+    out = []
+    names: dict[str, Any] = {}
+    for f in findings:
         if f.institution_id not in names:
             names[f.institution_id] = _institution(f.institution_id)
         inst = names[f.institution_id]
-        preselected = bool(f.preselected_for_notice or (f.overdue and f.status != "accepted"))
+        escalated = f.status not in SETTLED and bool(f.preselected_for_notice or f.overdue)
+        preselected = escalated and _d(f.deadline) not in noticed.get(str(f.id), ())
         out.append({"finding_id": str(f.id), "order_number": f.order_number, "institution_id": f.institution_id,
                     "institution_name": getattr(inst, "name", None), "region": f.region,
                     "item_text": f.item_text, "severity": f.severity, "status": f.status,

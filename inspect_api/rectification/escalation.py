@@ -37,7 +37,7 @@ from inspect_api.notify import service as notify
 from inspect_api.notify.templates import TEMPLATES
 from inspect_api.observability import SWEEP_DURATION
 from inspect_api.rectification import service as rs
-from inspect_api.rectification.models import ESCALATING, Finding
+from inspect_api.rectification.models import ESCALATING, SETTLED, Finding
 from inspect_api.workdays import business_date
 
 log = logging.getLogger(__name__)
@@ -258,7 +258,7 @@ def daily_digest(now: datetime, *, config: dict[str, Any] | None = None) -> int:
         base = Finding.objects(region=rx)
         params = {"date": day, "open": base.filter(status__in=list(ESCALATING)).count(),
                   "overdue": base.filter(overdue=True, status__in=list(ESCALATING)).count(),
-                  "preselected": base.filter(preselected_for_notice=True, status__ne="accepted").count(),
+                  "preselected": base.filter(preselected_for_notice=True, status__nin=list(SETTLED)).count(),
                   "answered": base.filter(status="answered").count()}
         if not any(params[k] for k in ("open", "overdue", "answered")):
             continue

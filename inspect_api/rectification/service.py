@@ -590,8 +590,10 @@ def review(user, order_id: str, finding_id: str, *, decision: str, comment: str,
               f"set__{prefix}comment": comment, f"set__{prefix}reviewed_by": str(user.id),
               f"set__{prefix}reviewed_at": now, "set__updated_at": now}
     if decision == "accept":
+        # Settled: nothing is owed any more, so it no longer stands pre-selected for a notice either.
         ok = Finding.objects(id=finding.id, status="answered").update_one(
-            set__status="accepted", set__accepted_at=now, set__next_step_due=None, **common)
+            set__status="accepted", set__accepted_at=now, set__next_step_due=None,
+            set__preselected_for_notice=False, **common)
     else:
         if new_deadline is None:
             new_deadline = calendar.add_working_days(today, finding.deadline_working_days)
@@ -685,8 +687,9 @@ def require_reinspection(user, order_id: str, finding_id: str, *, note: str | No
 
 
 def preselected_for_notice(region: str) -> Iterable[Finding]:
-    """Findings the ladder pre-selected for the next public notice, in ``region``'s subtree."""
-    return Finding.objects(region=re.compile(scope_regex(region)), preselected_for_notice=True).order_by("region")
+    """Findings the ladder pre-selected for the next public notice and still owed, in ``region``'s subtree."""
+    return Finding.objects(region=re.compile(scope_regex(region)), preselected_for_notice=True,
+                           status__nin=list(SETTLED)).order_by("region")
 
 
 __all__ = ["open_order", "reconcile_order", "order_in_scope", "finding_in_scope", "list_orders", "acknowledge", "answer", "add_photo",
