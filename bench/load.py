@@ -5,7 +5,9 @@ embedded store, preloaded so every worker shares the same data; and a
 one-line Flask app), drives each with 32 concurrent clients for a bounded
 time, and prints requests per second and p50/p99 latency per endpoint beside
 the bare baseline.  Targets (DESIGN §11): bundle and list endpoints p99 under
-50 ms.  The last line is a JSON summary.
+50 ms.  Public results are measured twice: as served (the short public
+response cache on) and from a second server with the cache off, which is the
+cost of rendering them.  The last line is a JSON summary.
 
     .venv/bin/python bench/load.py [--seconds 8] [--clients 32]
 """
@@ -95,6 +97,11 @@ def drive(url: str, headers: dict[str, str], seconds: float, clients: int) -> di
             "p99_ms": round(latencies[min(n - 1, int(n * 0.99))] * 1000, 2)}
 
 
+def _report(name: str, r: dict[str, float]) -> None:
+    print(f"{name:24s} {r['rps']:8.1f} req/s   p50 {r['p50_ms']:7.2f} ms   p99 {r['p99_ms']:7.2f} ms"
+          f"   ({r['requests']} requests)")
+
+
 BARE_APP = textwrap.dedent("""
     from flask import Flask, jsonify
     app = Flask("bare")
@@ -145,9 +152,18 @@ def main() -> int:
                 print(f"{name:16s} not available (404), skipped")
                 continue
             results[name] = drive(url, headers, args.seconds, args.clients)
-            r = results[name]
-            print(f"{name:16s} {r['rps']:8.1f} req/s   p50 {r['p50_ms']:7.2f} ms   p99 {r['p99_ms']:7.2f} ms"
-                  f"   ({r['requests']} requests)")
+            _report(name, results[name])
+        uncached_port = _free_port()
+        uncached = _start("inspect_api.wsgi:app", uncached_port, args.workers,
+                          dict(env, INSPECT_PUBLIC_CACHE_SECONDS="0"), ROOT)
+        try:
+            name = "public_results_uncached"
+            results[name] = drive(f"http://127.0.0.1:{uncached_port}/api/v1/public/results", {}, args.seconds,
+                                  args.clients)
+            _report(name, results[name])
+        finally:
+            uncached.send_signal(signal.SIGTERM)
+            uncached.wait(timeout=30)
     finally:
         for proc in (api, bare):
             proc.send_signal(signal.SIGTERM)
