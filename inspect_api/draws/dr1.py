@@ -34,8 +34,8 @@ names the place) and ``DrawError`` (a team slot cannot be filled, or an
 amendment request does not fit the record; ``code``, ``institution_id``,
 ``slot``, ``counts``, ``message``).
 
-Amendments (step 9) — decisions where DESIGN §5 is silent
----------------------------------------------------------
+Amendments (step 9) — how the text is read
+------------------------------------------
 An amendment entry is ``{"institution": id, "number": k, "replaced": old,
 "replacement": new, "reason": "..."}``; other fields (time, actor) may sit
 beside and are ignored.  ``amend`` also returns ``"institution_id"`` (same
@@ -43,14 +43,17 @@ value) for callers that read that name; readers accept either name.
 
 * Amendments are replayed in list order.  ``k`` is the amendment's number for
   its institution, from 1.
-* Loads "as they stand": each inspector's snapshot ``load`` plus one per team
-  of the draw result they are on; then, per earlier amendment, the replacement
-  gains one and **the replaced member loses one** (they no longer carry that
-  inspection).  The replaced member can never be picked for that slot anyway
-  (see next point), so the decrement only matters to later amendments.
-* Excluded: everyone currently in the team (the replaced member included) and
-  everyone an earlier amendment removed from this team — a member removed for
-  illness or a newly found conflict is never drawn back into the same team.
+* Loads "as they stand after the draw and earlier amendments": each
+  inspector's snapshot ``load`` plus one per team of the draw result they are
+  on; then, per earlier amendment, the replacement gains one and the replaced
+  member loses one (they no longer carry that inspection).
+* Excluded, literally as the text says ("the eligible inspectors not already
+  in that team"): everyone *currently* in the team, the member being replaced
+  included.  A member that an earlier amendment removed from the team is not
+  in it any more and is eligible again like anyone else (the text names no
+  such exclusion, and an independent verifier written from the text must get
+  the same replacement).  A person removed for a newly found conflict stays
+  out only through the snapshot's conflict pairs.
 * Otherwise the rule of step 8: ``load < load_cap``, no conflict pair,
   ``cross_region`` and ``no_repeat_lead`` as in the params, the replaced
   position's department requirement (position ``j < len(required_departments)``
@@ -491,7 +494,7 @@ def _unfillable(params, insp: _Inspectors, t: str, slot: int, dept: str | None, 
             counts["same_region"] += 1
         elif r == prev:
             counts["previous_lead"] += 1
-    labels = [("department", f"非{dept}部门"), ("in_team", "已在本组" if not amendment else "已在或曾在本组"),
+    labels = [("department", f"非{dept}部门"), ("in_team", "已在本组"),
               ("load_cap", "已达工作量上限"), ("conflict", "需回避（利益冲突）"),
               ("same_region", f"与机构同在区县 {region}（须异地检查）"), ("previous_lead", "为该机构上次检查组长")]
     parts = "，".join(f"{text} {counts[key]} 名" for key, text in labels if counts[key])
@@ -573,7 +576,6 @@ class _Amender:
                 r = insp.rank.get(xid)
                 if r is not None:
                     insp.load[r] += 1
-        self.former: dict[str, set[str]] = {}
         self.numbers: dict[str, int] = {}
         self.regions = {inst["id"]: inst["region"] for inst in snapshot["institutions"]}
 
@@ -593,8 +595,7 @@ class _Amender:
         slot = team.index(replaced)
         required = self.params["required_departments"]
         dept = required[slot] if slot < len(required) else None
-        excluded = {insp.rank[x] for x in team if x in insp.rank}
-        excluded |= {insp.rank[x] for x in self.former.get(t, ()) if x in insp.rank}
+        excluded = {insp.rank[x] for x in team if x in insp.rank}  # "not already in that team"
         conflicted, region, prev = _rules(self.params, self.snapshot, insp, self.regions, t)
         a = uniform(self.seed, f"replace:{t}:{k}")
         best = None
@@ -613,7 +614,6 @@ class _Amender:
         insp = self.insp
         team = self.teams[t]
         team[team.index(replaced)] = replacement
-        self.former.setdefault(t, set()).add(replaced)
         self.numbers[t] = self.numbers.get(t, 0) + 1
         if replaced in insp.rank:
             insp.load[insp.rank[replaced]] -= 1

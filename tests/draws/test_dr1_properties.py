@@ -102,14 +102,17 @@ def naive_draw(params, snapshot, seed, u=real_u):
 
 
 def naive_amendments(params, snapshot, seed, teams, requests, u=real_u):
-    """Step 9 as documented in dr1's docstring: [(institution, replaced)] → list of entries (or a failure)."""
+    """Step 9 straight from DESIGN §5: [(institution, replaced)] → list of entries (or a failure).
+
+    "From the eligible inspectors not already in that team": only current
+    members are excluded; a member replaced earlier may be drawn back.
+    """
     people = {x["id"]: x for x in snapshot["inspectors"]}
     load = {x: p["load"] for x, p in people.items()}
     for team in teams.values():
         for x in team:
             load[x] += 1
     teams = {t: list(v) for t, v in teams.items()}
-    former = {}
     numbers = {}
     conflicts = {tuple(p) for p in snapshot["conflicts"]}
     region_of = {i["id"]: i["region"] for i in snapshot["institutions"]}
@@ -124,14 +127,13 @@ def naive_amendments(params, snapshot, seed, teams, requests, u=real_u):
                     if load[x] < p["load_cap"] and (x, t) not in conflicts
                     and not (params["cross_region"] and p["region"] == region_of[t])
                     and not (params["no_repeat_lead"] and snapshot["previous_leads"].get(t) == x)
-                    and x not in teams[t] and x not in former.get(t, set())
+                    and x not in teams[t]
                     and (pos >= len(req) or p["department"] == req[pos])]
         if not eligible:
             out.append(None)
             return out
         new = min(eligible, key=lambda x: (load[x], (b[x] - a) % 1.0, x))
         teams[t][pos] = new
-        former.setdefault(t, set()).add(old)
         numbers[t] = k
         load[old] -= 1
         load[new] += 1
@@ -458,7 +460,7 @@ def test_amend_refuses_unknown_institution_and_non_member():
 
 
 def test_amendment_numbers_loads_and_former_members():
-    """k counts per institution; a replaced member never comes back into that team."""
+    """k counts per institution; only current members are excluded (DESIGN §5 step 9, literally)."""
     people = [_person(f"x{n}") for n in range(4)]
     insts = [{"id": f"t{n}", "region": "370102", "stratum": "s", "weight": "1.000000", "mandatory": True}
              for n in range(2)]
@@ -469,16 +471,43 @@ def test_amendment_numbers_loads_and_former_members():
     first = dr1.amend(record, "t0", team[1])
     assert first["number"] == 1 and first["replacement"] not in team
     record["amendments"].append(dict(first, reason="因病请假"))
-    second = dr1.amend(record, "t0", first["replacement"])
-    assert second["number"] == 2 and second["replacement"] not in (team[0], team[1], first["replacement"])
-    record["amendments"].append(dict(second, reason="新发现利益冲突"))
     other = dr1.amend(record, "t1", record["result"]["teams"]["t1"][0])
     assert other["number"] == 1
-    # the team of t0 has now used all four inspectors: nobody is left for it
+    second = dr1.amend(record, "t0", first["replacement"])
+    assert second["number"] == 2 and second["replacement"] not in (team[0], first["replacement"])
+
+
+def test_a_member_replaced_earlier_may_be_drawn_back_into_the_team():
+    """Three inspectors, one team of two: the second replacement can only be the member replaced first.
+
+    DESIGN §5 step 9 fills the slot "from the eligible inspectors not already in
+    that team"; the member replaced by amendment 1 is not in the team any more.
+    """
+    people = [_person(f"x{n}") for n in range(3)]
+    params, snapshot = _case(people)
+    record = {"params": params, "snapshot": snapshot, "seed": SEED, "amendments": []}
+    record["result"] = dr1.draw(params, snapshot, SEED)
+    lead, member = record["result"]["teams"]["t1"]
+    spare = next(x["id"] for x in people if x["id"] not in (lead, member))
+    first = dr1.amend(record, "t1", member)
+    assert first["replacement"] == spare
+    record["amendments"].append(dict(first, reason="因病请假"))
+    second = dr1.amend(record, "t1", spare)
+    assert second == {"institution": "t1", "institution_id": "t1", "number": 2, "replaced": spare,
+                      "replacement": member}
+    record["amendments"].append(dict(second, reason="新发现利益冲突"))
+    assert naive_amendments(params, snapshot, SEED, record["result"]["teams"], [("t1", member), ("t1", spare)]) == [
+        {"institution": "t1", "number": 1, "replaced": member, "replacement": spare},
+        {"institution": "t1", "number": 2, "replaced": spare, "replacement": member}]
+
+    # with only the current members left, the slot cannot be filled
+    params, snapshot = _case(people[:2] + [_person("x9", cap=0)])
+    record = {"params": params, "snapshot": snapshot, "seed": SEED,
+              "result": dr1.draw(params, snapshot, SEED)}
     with pytest.raises(dr1.DrawError) as info:
-        dr1.amend(record, "t0", second["replacement"])
+        dr1.amend(record, "t1", record["result"]["teams"]["t1"][1])
     assert info.value.code == "TEAM_UNFILLABLE" and "无法调整检查组" in info.value.message
-    assert info.value.counts["in_team"] == 4
+    assert info.value.counts["in_team"] == 2 and info.value.counts["load_cap"] == 1
 
 
 # --------------------------------------------------------------------------- shape validation
