@@ -124,6 +124,8 @@ def _construct(text: str, source: str) -> Any:
         document = loader.get_single_data()
     except yaml.YAMLError as exc:
         raise _fail(source, f"YAML 解析失败：{exc}") from None
+    except ValueError as exc:  # e.g. an integer of thousands of digits (Python's int conversion limit)
+        raise _fail(source, f"数值无法解析（过长或格式不正确）：{str(exc)[:80]}") from None
     except RecursionError:  # pragma: no cover - depth is capped by the event scan
         raise _fail(source, "嵌套层级过深") from None
     finally:

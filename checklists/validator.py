@@ -10,8 +10,10 @@ the cross references: unique section ids, item ids (across the checklist) and
 deduction codes (within an item); every deduction at most its item's points;
 item points add up to each section's declared ``points`` and sections add up
 to the declared total, which must be exactly 100; grade bands cover 0–100
-without gap or overlap; every severity used by an item has a deadline; kinds,
-methods and severities are known codes; veto items are ``critical``.
+without gap or overlap; every severity (critical, major, minor) has a
+deadline; kinds, methods and severities are known codes; veto items are
+``critical``.  Numbers are bounded (version, working days, photos, points),
+so a stored document never holds an integer a database cannot carry.
 """
 
 from __future__ import annotations
@@ -43,6 +45,11 @@ ITEM_OPTIONAL = ("veto", "na_allowed", "kinds", "guidance")
 DEDUCTION_REQUIRED = ("code", "text", "points")
 DEDUCTION_OPTIONAL = ("repeatable",)
 EVIDENCE_REQUIRED = ("min_photos", "documents")
+
+#: Upper bounds of the integer fields (points are bounded by TOTAL_POINTS).
+MAX_VERSION = 1_000_000
+MAX_WORKING_DAYS = 365
+MAX_MIN_PHOTOS = 50
 
 
 def to_decimal(value: Any) -> Decimal:
@@ -110,12 +117,15 @@ class _Validator:
             return False
         return True
 
-    def integer(self, value: Any, path: str, minimum: int = 0) -> bool:
+    def integer(self, value: Any, path: str, minimum: int, maximum: int) -> bool:
         if isinstance(value, bool) or not isinstance(value, int):
             self.add(path, f"应为整数，实际为 {_type_name(value)}")
             return False
         if value < minimum:
-            self.add(path, f"应不小于 {minimum}，实际为 {value}")
+            self.add(path, f"应不小于 {minimum}，实际为 {_shown(value)}")
+            return False
+        if value > maximum:
+            self.add(path, f"应不大于 {maximum}，实际为 {_shown(value)}")
             return False
         return True
 
@@ -125,6 +135,10 @@ class _Validator:
             return None
         if isinstance(value, float) and not math.isfinite(value):
             self.add(path, "分值必须是有限数字")
+            return None
+        if abs(value) > TOTAL_POINTS:
+            # Checked before any arithmetic: a huge integer must not reach Decimal or the store.
+            self.add(path, f"分值应在 0 至 {TOTAL_POINTS} 之间，实际为 {_shown(value)}")
             return None
         dec = to_decimal(value)
         exponent = dec.as_tuple().exponent
@@ -186,7 +200,7 @@ class _Validator:
                 if key in doc["standard"]:
                     self.string(doc["standard"][key], f"standard.{key}")
         if "version" in doc:
-            self.integer(doc["version"], "version", minimum=1)
+            self.integer(doc["version"], "version", minimum=1, maximum=MAX_VERSION)
         if "provenance" in doc:
             self._provenance(doc["provenance"])
         kinds: set[str] | None = None
@@ -200,11 +214,10 @@ class _Validator:
                 self.add("points", f"清单总分应为 {TOTAL_POINTS}，实际声明为 {doc['points']}")
         if "bands" in doc:
             self._bands(doc["bands"])
-        deadlines: dict[str, Any] | None = None
         if "deadlines" in doc:
-            deadlines = self._deadlines(doc["deadlines"])
+            self._deadlines(doc["deadlines"])
         if "sections" in doc:
-            self._sections(doc["sections"], kinds, total, deadlines)
+            self._sections(doc["sections"], kinds, total)
 
     def _json_compatible(self, value: Any, path: str) -> None:
         """Refuse values JSON cannot carry (e.g. YAML dates, None keys)."""
@@ -252,8 +265,6 @@ class _Validator:
             hi = self.points(band["max"], f"{p}.max", positive=False) if "max" in band else None
             if lo is None or hi is None:
                 continue
-            if hi > TOTAL_POINTS:
-                self.add(f"{p}.max", f"上限不能超过 {TOTAL_POINTS}")
             if lo >= hi:
                 self.add(p, f"下限 {band['min']} 应小于上限 {band['max']}")
                 continue
@@ -271,10 +282,10 @@ class _Validator:
             elif hi1 > lo2:
                 self.add(f"bands[{i2}]", f"等级区间重叠：与 bands[{i1}] 在 {lo2} 至 {min(hi1, hi2)} 之间重叠")
 
-    def _deadlines(self, value: Any) -> dict[str, Any] | None:
+    def _deadlines(self, value: Any) -> None:
         if not isinstance(value, dict):
             self.add("deadlines", f"应为映射（严重程度 -> 期限），实际为 {_type_name(value)}")
-            return None
+            return
         for severity, rule in value.items():
             p = f"deadlines.{severity}"
             if severity not in SEVERITIES:
@@ -283,19 +294,20 @@ class _Validator:
             if not self.mapping(rule, p, DEADLINE_REQUIRED):
                 continue
             if "working_days" in rule:
-                self.integer(rule["working_days"], f"{p}.working_days", minimum=0)
+                self.integer(rule["working_days"], f"{p}.working_days", minimum=0, maximum=MAX_WORKING_DAYS)
             if "reinspection" in rule:
                 self.boolean(rule["reinspection"], f"{p}.reinspection")
-        return value
+        for severity, name in SEVERITIES.items():
+            if severity not in value:
+                self.add("deadlines", f"缺少严重程度 “{severity}”（{name}）的整改期限：每个严重程度都须设定期限，"
+                                      "即使当前没有项目使用它")
 
-    def _sections(self, value: Any, kinds: set[str] | None, total: Decimal | None,
-                  deadlines: dict[str, Any] | None) -> None:
+    def _sections(self, value: Any, kinds: set[str] | None, total: Decimal | None) -> None:
         if not isinstance(value, list) or not value:
             self.add("sections", f"应为非空列表，实际为 {_type_name(value)}")
             return
         section_ids: dict[str, str] = {}
         item_ids: dict[str, str] = {}
-        used_severities: dict[str, str] = {}
         sum_sections = Decimal(0)
         sections_ok = True
         for si, section in enumerate(value):
@@ -327,7 +339,7 @@ class _Validator:
             items_ok = True
             for ii, item in enumerate(items):
                 ip = f"{sp}.items[{ii}]"
-                pts = self._item(item, ip, kinds, item_ids, used_severities)
+                pts = self._item(item, ip, kinds, item_ids)
                 if pts is None:
                     items_ok = False
                 else:
@@ -340,13 +352,8 @@ class _Validator:
                 )
         if sections_ok and total is not None and sum_sections != total:
             self.add("points", f"清单声明总分 {_fmt(total)} 分，但各分类分值之和为 {_fmt(sum_sections)} 分")
-        if deadlines is not None:
-            for severity, where in used_severities.items():
-                if severity not in deadlines:
-                    self.add("deadlines", f"缺少严重程度 “{severity}” 的整改期限（{where} 使用了它）")
 
-    def _item(self, item: Any, ip: str, kinds: set[str] | None,
-              item_ids: dict[str, str], used_severities: dict[str, str]) -> Decimal | None:
+    def _item(self, item: Any, ip: str, kinds: set[str] | None, item_ids: dict[str, str]) -> Decimal | None:
         if not self.mapping(item, ip, ITEM_REQUIRED, ITEM_OPTIONAL):
             return None
         label = f"项目 {item['id']}" if isinstance(item.get("id"), str) else "项目"
@@ -367,17 +374,16 @@ class _Validator:
             sev = item["severity"]
             if not isinstance(sev, str) or sev not in SEVERITIES:
                 self.add(f"{ip}.severity", f"未知的严重程度 {sev!r}（可选：{', '.join(SEVERITIES)}）")
-            else:
-                used_severities.setdefault(sev, f"{ip}.severity")
-                if item.get("veto") is True and sev != "critical":
-                    self.add(f"{ip}.severity", f"{label} 是一票否决项，严重程度应为 critical")
+            elif item.get("veto") is True and sev != "critical":
+                self.add(f"{ip}.severity", f"{label} 是一票否决项，严重程度应为 critical")
         if "kinds" in item:
             self.kinds(item["kinds"], f"{ip}.kinds", kinds)
         if "evidence" in item:
             ev = item["evidence"]
             if self.mapping(ev, f"{ip}.evidence", EVIDENCE_REQUIRED):
                 if "min_photos" in ev:
-                    self.integer(ev["min_photos"], f"{ip}.evidence.min_photos", minimum=0)
+                    self.integer(ev["min_photos"], f"{ip}.evidence.min_photos", minimum=0,
+                                 maximum=MAX_MIN_PHOTOS)
                 if "documents" in ev:
                     self.string_list(ev["documents"], f"{ip}.evidence.documents")
         pts = self.points(item["points"], f"{ip}.points") if "points" in item else None
@@ -429,6 +435,13 @@ class _Validator:
 def _fmt(value: Decimal) -> str:
     text = format(value.normalize(), "f")
     return text
+
+
+def _shown(value: Any) -> str:
+    """A number as written, or a short description when it is absurdly long."""
+    if isinstance(value, float) or abs(value) < 10 ** 30:
+        return repr(value)
+    return ("负" if value < 0 else "") + "超过 30 位的整数"
 
 
 def _type_name(value: Any) -> str:

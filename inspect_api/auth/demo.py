@@ -1,4 +1,4 @@
-"""Demo accounts: the city office of 370300 (Zibo) and a county office."""
+"""Demo accounts: the province office (370000, Shandong), the city office of 370300 (Zibo) and a county office."""
 
 from __future__ import annotations
 
@@ -21,6 +21,9 @@ def demo_user(ctx: DemoContext, username: str, role: str, region: str, display_n
 
 
 def seed(ctx: DemoContext) -> None:
+    ctx.data["province_office"] = demo_user(ctx, "province", "office_admin", "370000",
+                                            "山东省医养结合工作领导小组办公室",
+                                            "省级办公室（370000），维护检查清单和抽查事项")
     ctx.data["office"] = demo_user(ctx, "office", "office_admin", "370300", "淄博市医养结合工作领导小组办公室",
                                    "市级办公室（370300）")
     ctx.data["county_office"] = demo_user(ctx, "county_office", "office_admin", "370302", "淄川区卫生健康局",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 
 from flask import Response, current_app, request
@@ -19,6 +20,17 @@ blp = Blueprint("catalog", __name__, url_prefix="/api/v1", description="检查�
 UPLOAD_TYPES = {"application/json", "application/x-yaml", "application/yaml", "text/yaml"}
 
 
+def catalog_writer(view):
+    """Below ``login_required``: only province offices write the catalog (checked before the body is read)."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        service.require_catalog_writer(current_user())
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
 @blp.route("/checklists", methods=["GET"])
 @login_required()
 @blp.response(200, s.ChecklistListSchema)
@@ -29,6 +41,7 @@ def list_checklists():
 
 @blp.route("/checklists", methods=["POST"])
 @login_required("office_admin")
+@catalog_writer
 @blp.doc(requestBody={"required": True, "description": "检查清单文档（YAML 或 JSON，格式见 checklists/README.md）",
                       "content": {"application/yaml": {"schema": {"type": "string"}},
                                   "application/json": {"schema": {"type": "object"}}}})
@@ -65,6 +78,7 @@ def get_checklist_version(code, version):
 
 @blp.route("/checklists/<code>/versions/<int:version>/publish", methods=["POST"])
 @login_required("office_admin")
+@catalog_writer
 @blp.response(200, s.ChecklistVersionSummarySchema)
 def publish_checklist_version(code, version):
     """Publish a draft version; from then on it is immutable."""
@@ -91,6 +105,7 @@ def list_matters(args):
 
 @blp.route("/matters", methods=["POST"])
 @login_required("office_admin")
+@catalog_writer
 @blp.arguments(s.MatterCreateSchema)
 @blp.response(201, s.MatterSchema)
 def create_matter(body):
@@ -108,6 +123,7 @@ def get_matter(code):
 
 @blp.route("/matters/<code>", methods=["PATCH"])
 @login_required("office_admin")
+@catalog_writer
 @blp.arguments(s.MatterUpdateSchema)
 @blp.response(200, s.MatterSchema)
 def update_matter(body, code):
@@ -117,6 +133,7 @@ def update_matter(body, code):
 
 @blp.route("/matters/<code>", methods=["DELETE"])
 @login_required("office_admin")
+@catalog_writer
 @blp.response(200, s.MatterSchema)
 def retire_matter(code):
     """Retire (deactivate) a matter; plans that used it keep their reference."""

@@ -2,6 +2,11 @@
 
 A published version never changes: uploading the same code + version with
 other content is refused (409); the same content again is a no-op.
+
+Checklists and the matter catalog derive from Shandong provincial standards
+and are shared by every office of the province, so only province-level
+offices (region prefix of two digits, e.g. 370000) write them; every
+authenticated user reads them.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from inspect_api.auth.service import actor_of
 from inspect_api.catalog.models import ChecklistVersion, Matter
 from inspect_api.clock import utcnow
 from inspect_api.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, Unprocessable
+from inspect_api.scoping import is_region_code, region_level
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +97,7 @@ def load_shipped_checklists(_config: dict[str, Any] | None = None, now: datetime
 
 def upload(user, data: bytes, *, max_bytes: int, now: datetime) -> tuple[ChecklistVersion, bool]:
     """An office uploads a new version as a draft."""
-    _require_office(user)
+    require_catalog_writer(user)
     content = parse_upload(data, max_bytes=max_bytes)
     version, created = _store(content, status="draft", source="upload", now=now, created_by=str(user.id))
     if created:
@@ -102,7 +108,7 @@ def upload(user, data: bytes, *, max_bytes: int, now: datetime) -> tuple[Checkli
 
 
 def publish(user, code: str, version: int, *, now: datetime) -> ChecklistVersion:
-    _require_office(user)
+    require_catalog_writer(user)
     stored = ChecklistVersion.objects(code=code, version=version).first()
     if stored is None:
         raise NotFound("清单版本不存在", code="CHECKLIST_NOT_FOUND")
@@ -116,9 +122,13 @@ def publish(user, code: str, version: int, *, now: datetime) -> ChecklistVersion
     return stored
 
 
-def _require_office(user) -> None:
+def require_catalog_writer(user) -> None:
+    """Writers of the catalog: office admins of a province (the standards are provincial)."""
     if user.role != "office_admin":
         raise Forbidden("仅办公室可以维护检查清单和抽查事项", code="ROLE_FORBIDDEN")
+    if not (is_region_code(user.region) and region_level(user.region) == "province"):
+        raise Forbidden("检查清单和抽查事项依据省级地方标准制定，仅省级办公室可以维护", code="PROVINCE_OFFICE_REQUIRED",
+                        details={"region": user.region})
 
 
 # Published versions never change, so they are cached per process; the cache
@@ -234,7 +244,7 @@ def _check_checklist_exists(checklist_code: str) -> None:
 
 
 def create_matter(user, data: dict[str, Any], *, now: datetime) -> Matter:
-    _require_office(user)
+    require_catalog_writer(user)
     if get_matter(data["code"]):
         raise Conflict("事项编码已存在", code="MATTER_CODE_TAKEN")
     _check_checklist_exists(data["checklist_code"])
@@ -246,7 +256,7 @@ def create_matter(user, data: dict[str, Any], *, now: datetime) -> Matter:
 
 
 def update_matter(user, code: str, data: dict[str, Any], *, now: datetime) -> Matter:
-    _require_office(user)
+    require_catalog_writer(user)
     matter = matter_or_404(code)
     if "checklist_code" in data:
         _check_checklist_exists(data["checklist_code"])

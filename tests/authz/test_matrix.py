@@ -44,6 +44,15 @@ def _files(**fields):
     return {"data": data, "content_type": "multipart/form-data"}
 
 
+def _header_only_csv(what: str) -> dict:
+    """A multipart upload of an import file with only its header row (nothing to write)."""
+    from inspect_api.directory.imports import KINDS
+
+    header = ",".join(c.header for c in KINDS[what]["columns"]) + "\n"
+    return {"data": {"file": (io.BytesIO(header.encode("utf-8")), f"{what}.csv")},
+            "content_type": "multipart/form-data"}
+
+
 RECT = "/api/v1/rectifications/{order_id}/findings/{finding_id}"
 BODIES = {
     f"POST {RECT}/answer": lambda w: {"json": {"description": "已按要求整改"}},
@@ -68,6 +77,8 @@ BODIES = {
     "POST /api/v1/plans/{plan_id}/amendments": lambda w: {"json": {
         "institution_id": w.ids["institution_id"], "inspector_id": w.ids["inspector_id"], "reason": "病假"}},
     "POST /api/v1/plans/{plan_id}/cancel": lambda w: {"json": {"reason": "计划调整"}},
+    "POST /api/v1/institutions/import": lambda w: _header_only_csv("institutions"),
+    "POST /api/v1/inspectors/import": lambda w: _header_only_csv("inspectors"),
     "PATCH /api/v1/notices/{notice_id}": lambda w: {"json": {"title": "更新后的标题"}},
     "POST /api/v1/notices/{notice_id}/retract": lambda w: {"json": {"reason": "内容有误，予以撤回"}},
 }
@@ -126,15 +137,15 @@ MATRIX: dict[str, str] = {
     "POST /api/v1/conflicts": "401 ok ok 403 403 403 403",
     "DELETE /api/v1/conflicts/{conflict_id}": "401 ok 404 403 403 403 403",
     "GET /api/v1/checklists": "401 ok ok ok ok ok ok",
-    "POST /api/v1/checklists": "401 ok ok 403 403 403 403",
+    "POST /api/v1/checklists": "401 403 403 403 403 403 403",
     "GET /api/v1/checklists/{code}/versions/{version}": "401 ok ok ok ok ok ok",
-    "POST /api/v1/checklists/{code}/versions/{version}/publish": "401 ok ok 403 403 403 403",
+    "POST /api/v1/checklists/{code}/versions/{version}/publish": "401 403 403 403 403 403 403",
     "GET /api/v1/checklists/{code}/diff": "401 ok ok ok ok ok ok",
     "GET /api/v1/matters": "401 ok ok ok ok ok ok",
-    "POST /api/v1/matters": "401 ok ok 403 403 403 403",
+    "POST /api/v1/matters": "401 403 403 403 403 403 403",
     "GET /api/v1/matters/{code}": "401 ok ok ok ok ok ok",
-    "PATCH /api/v1/matters/{code}": "401 ok ok 403 403 403 403",
-    "DELETE /api/v1/matters/{code}": "401 ok ok 403 403 403 403",
+    "PATCH /api/v1/matters/{code}": "401 403 403 403 403 403 403",
+    "DELETE /api/v1/matters/{code}": "401 403 403 403 403 403 403",
     "GET /api/v1/public/matters": "ok ok ok ok ok ok ok",
     "GET /api/v1/photos/{evidence_id}/{variant}": "401 ok 404 ok 404 ok 404",
     "GET /api/v1/me/assignments": "401 403 403 ok ok 403 403",

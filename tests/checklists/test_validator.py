@@ -102,6 +102,39 @@ def test_missing_deadline_for_used_severity():
     assert "deadlines" in found and "major" in found["deadlines"]
 
 
+@pytest.mark.parametrize("severity", ["critical", "major", "minor"])
+def test_every_severity_needs_a_deadline_even_when_unused(severity):
+    doc = small_checklist()
+    for section in doc["sections"]:  # no item uses the severity any more
+        for it in section["items"]:
+            if it["severity"] == severity:
+                it["severity"] = "critical" if severity != "critical" else "major"
+                it.pop("veto", None)
+    assert validate(doc) == []
+    del doc["deadlines"][severity]
+    found = messages(doc)
+    assert [p for p, m in found if severity in m] == ["deadlines"], found
+
+
+def test_integer_fields_are_bounded():
+    doc = small_checklist()
+    doc["version"] = 10 ** 20
+    doc["deadlines"]["major"]["working_days"] = 366
+    doc["sections"][0]["items"][1]["evidence"]["min_photos"] = 51
+    doc["sections"][1]["items"][0]["points"] = 10 ** 40
+    doc["sections"][1]["items"][0]["deductions"][1]["points"] = 100.5
+    found = dict(messages(doc))
+    assert "1000000" in found["version"] and str(10 ** 20) in found["version"]
+    assert "365" in found["deadlines.major.working_days"]
+    assert "50" in found["sections[0].items[1].evidence.min_photos"]
+    assert "0 至 100" in found["sections[1].items[0].points"] and "30 位" in found["sections[1].items[0].points"]
+    assert "100.5" in found["sections[1].items[0].deductions[1].points"]
+    ok = small_checklist()
+    ok["version"], ok["deadlines"]["major"]["working_days"] = 1_000_000, 365
+    ok["sections"][0]["items"][1]["evidence"]["min_photos"] = 50
+    assert validate(ok) == []
+
+
 def test_unknown_severity_in_deadlines_and_item():
     doc = small_checklist()
     doc["deadlines"]["urgent"] = {"working_days": 1, "reinspection": True}
