@@ -8,7 +8,7 @@
 2. **Claim** each finding's due steps with one conditional update per finding
    (sent as unordered bulk writes): the filter requires the finding to be
    still escalating, its deadline unchanged and *none* of the step codes
-   already in ``step_codes``; the update pushes the step records, sets
+   already in ``step_codes`` (the guard of the current deadline); the update pushes the step records, sets
    ``next_step_due``, ``level``, ``overdue``/``preselected_for_notice`` and
    marks the finding ``notify_pending`` with the claimed codes.  Two sweeps
    racing on the same finding cannot both match, so a step is recorded once
@@ -16,7 +16,9 @@
    downtime sees every missed step as due and claims them all in that update.
 3. **Inbox**: for every finding marked ``notify_pending`` (claimed now, or left
    so by a sweep that crashed after claiming), write the inbox notifications
-   of its pending steps — idempotent by ``step:<finding>:<code>:<user>`` —
+   of its pending steps — idempotent by ``step:<finding>:<code>:<deadline>:<user>``,
+   so a step is notified once per deadline (a new deadline re-arms the ladder:
+   :func:`inspect_api.rectification.service.move_deadline`) —
    record the overdue risk event once, then clear the mark.
 4. **Channels**: attempt due webhook / e-mail deliveries with a short timeout
    and a time budget; failures are retried by later sweeps with backoff.
@@ -67,6 +69,26 @@ def _bulk_update(coll, ops: list[tuple[dict, dict]]) -> int:
     return coll.bulk_write([UpdateOne(f, u) for f, u in ops], ordered=False).modified_count
 
 
+def pending_token(code: str, deadline: date) -> str:
+    """A claimed step awaiting its inbox notifications: the step code and the deadline it is for."""
+    return f"{code}@{deadline.isoformat()}"
+
+
+def _pending_record(steps: list[dict[str, Any]], token: str) -> tuple[dict[str, Any] | None, str]:
+    """The step record a pending token names, and its notification dedupe prefix.
+
+    A step is notified once per (step, deadline): a new deadline re-arms the
+    ladder and its steps get their own notifications.  A token without a
+    deadline (claimed before deadlines were part of it) names the latest
+    record of that code and keeps that era's dedupe key.
+    """
+    code, _, day = token.partition("@")
+    for record in reversed(steps):
+        if record.get("code") == code and (not day or _date(record["deadline"]).isoformat() == day):
+            return record, (f"{code}:{day}" if day else code)
+    return None, code
+
+
 def claim_due_steps(now: datetime, *, cfg: dict[str, Any] | None = None, batch: int = 2000) -> dict[str, int]:
     """Steps 1–2: record every due step once (bulk conditional updates)."""
     cfg = rs.config(cfg)
@@ -102,7 +124,8 @@ def claim_due_steps(now: datetime, *, cfg: dict[str, Any] | None = None, batch: 
         codes = [s.code for s in due]
         due_on = {s.code: d for s, d in ladder.schedule(deadline, calendar)}
         records = [{"code": s.code, "title": s.title, "due": _dt(due_on[s.code]), "at": now,
-                    "deadline": _dt(deadline), "recipients": list(s.recipients), "notification_ids": []}
+                    "deadline": _dt(deadline), "offset_working_days": s.offset_working_days,
+                    "recipients": list(s.recipients), "notification_ids": []}
                    for s in due]
         sets: dict[str, Any] = {"next_step_due": _dt(nxt) if nxt else None, "level": codes[-1],
                                 "notify_pending": True, "updated_at": now}
@@ -120,7 +143,7 @@ def claim_due_steps(now: datetime, *, cfg: dict[str, Any] | None = None, batch: 
             {"_id": doc["_id"], "status": {"$in": list(ESCALATING)}, "deadline": doc["deadline"],
              "step_codes": {"$nin": codes}},
             {"$push": {"steps": {"$each": records}, "step_codes": {"$each": codes},
-                       "pending_steps": {"$each": codes}},
+                       "pending_steps": {"$each": [pending_token(c, deadline) for c in codes]}},
              "$set": sets}))
         stats["steps"] += len(codes)
         if len(ops) >= batch:
@@ -156,15 +179,15 @@ def write_pending_notifications(now: datetime, *, cfg: dict[str, Any] | None = N
         names = institution_names(d["institution_id"] for d in docs)
         specs, where = [], []
         for doc in docs:
-            records = {r["code"]: r for r in doc.get("steps") or []}
-            for code in doc.get("pending_steps") or []:
-                record = records.get(code)
+            for token in doc.get("pending_steps") or []:
+                record, key = _pending_record(doc.get("steps") or [], token)
                 if record is None:
                     continue
+                code = record["code"]
                 users = [uid for role in record.get("recipients") or [] for uid in resolve(role, doc)]
                 kind = f"rectification.{code}" if f"rectification.{code}" in TEMPLATES else "rectification.step"
                 specs.append({"user_ids": users, "kind": kind, "region": doc["region"],
-                              "dedupe": f"step:{doc['_id']}:{code}",
+                              "dedupe": f"step:{doc['_id']}:{key}",
                               "params": {"order_number": doc["order_number"], "seq": doc["seq"],
                                          "item_text": doc.get("item_text") or "",
                                          "deadline": _date(record["deadline"]).isoformat(),
@@ -172,7 +195,8 @@ def write_pending_notifications(now: datetime, *, cfg: dict[str, Any] | None = N
                                          "institution_name": names.get(doc["institution_id"], "被检查机构")},
                               "data": {"order_id": doc["order_id"], "finding_id": str(doc["_id"]),
                                        "institution_id": doc["institution_id"], "step": code,
-                                       "due": _date(record["due"]).isoformat()}})
+                                       "due": _date(record["due"]).isoformat(),
+                                       "deadline": _date(record["deadline"]).isoformat()}})
                 where.append((doc, record))
         ids = notify.notify_many(specs, now=now, config=cfg)
         for (doc, record), note_ids in zip(where, ids):

@@ -4,8 +4,9 @@ An :class:`Order` lists the findings of one submitted inspection.  Each
 :class:`Finding` is its own document so that the scheduler's sweep can select
 due findings through the ``(next_step_due)`` index and apply each escalation
 step with one atomic conditional update on that finding
-(``step_codes != code``), which is what makes repeated, overlapping or
-catching-up sweeps apply every step exactly once.
+(``step_codes != code`` and the deadline unchanged), which is what makes
+repeated, overlapping or catching-up sweeps apply every step exactly once per
+deadline.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class StepRecord(me.EmbeddedDocument):
     due = me.DateField(required=True)  # business date it fell due
     at = me.DateTimeField(required=True)  # moment of the sweep that applied it
     deadline = me.DateField(required=True)  # the deadline it was computed from
+    offset_working_days = me.IntField()  # the step's offset when it was applied
     recipients = me.ListField(me.StringField())  # role keys
     notification_ids = me.ListField(me.StringField())
 
@@ -136,18 +138,19 @@ class Finding(me.Document):
     extension = me.EmbeddedDocumentField(Extension)
     reinspection = me.EmbeddedDocumentField(Reinspection)
 
-    # Escalation: steps that happened, their codes (the atomic guard), the next due date (sweep index).
+    # Escalation: steps that happened (all deadlines), the codes applied for the current deadline (the atomic
+    # guard, cleared when the deadline moves), the next due date (sweep index).
     steps = me.EmbeddedDocumentListField(StepRecord)
     step_codes = me.ListField(me.StringField())
     next_step_due = me.DateField()  # None when nothing is pending (answered, accepted, ladder done)
-    level = me.StringField()  # code of the latest step applied
+    level = me.StringField()  # code of the latest step applied for the current deadline
     overdue = me.BooleanField(default=False)
     overdue_since = me.DateField()
     preselected_for_notice = me.BooleanField(default=False)
     preselected_at = me.DateTimeField()
     # Set by the claim of a step, cleared once its inbox notifications exist (crash recovery).
     notify_pending = me.BooleanField()
-    pending_steps = me.ListField(me.StringField())
+    pending_steps = me.ListField(me.StringField())  # "<code>@<deadline>" tokens
     risk_overdue_recorded = me.BooleanField(default=False)
     risk_pending = me.BooleanField()  # set with the claim of the first overdue step, cleared once recorded
 

@@ -211,6 +211,32 @@ def schedule_next(finding: Finding, deadline: date, calendar: WorkingCalendar | 
     return ladder(cfg).next_due_date(deadline, finding.step_codes or [], calendar or current_calendar())
 
 
+def move_deadline(finding: Finding, new_deadline: date, *, today: date, escalating: bool,
+                  calendar: WorkingCalendar | None = None, cfg: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The updates that give ``finding`` a new deadline and re-arm its ladder for it.
+
+    The step guard (``step_codes``) is per deadline: it is cleared in the same
+    atomic update that moves the deadline (the step history in ``steps`` stays),
+    so every step falls due once more for the new deadline.  The sweep's claim
+    requires the deadline it computed from, so a sweep racing with this update
+    either claims for the old deadline first or not at all; notifications are
+    deduplicated per (step, deadline).  A deadline still ahead (or today) ends
+    the overdue state; the overdue risk event stays counted once per finding.
+    An unchanged deadline keeps the guard (no step is sent twice for it).
+    """
+    calendar = calendar or current_calendar()
+    updates: dict[str, Any] = {"set__deadline": new_deadline}
+    done = list(finding.step_codes or [])
+    if new_deadline != _d(finding.deadline):
+        done = []
+        updates.update(set__step_codes=[], set__level=None)
+    if escalating:
+        updates["set__next_step_due"] = ladder(cfg).next_due_date(new_deadline, done, calendar)
+    if new_deadline >= today:
+        updates.update(set__overdue=False, unset__overdue_since=True)
+    return updates
+
+
 # --- issuing ----------------------------------------------------------------------------
 
 
@@ -603,10 +629,9 @@ def review(user, order_id: str, finding_id: str, *, decision: str, comment: str,
         elif (new_deadline - today).days > MAX_DEADLINE_SHIFT_DAYS:
             raise Unprocessable("新的整改期限不能超过一年", code="NEW_DEADLINE_TOO_FAR",
                                 details={"new_deadline": new_deadline.isoformat()})
-        ok = Finding.objects(id=finding.id, status="answered").update_one(
-            set__status="reopened", set__deadline=new_deadline,
-            set__next_step_due=schedule_next(finding, new_deadline, calendar),
-            **{f"set__{prefix}new_deadline": new_deadline}, **common)
+        moved = move_deadline(finding, new_deadline, today=today, escalating=True, calendar=calendar)
+        ok = Finding.objects(id=finding.id, status="answered", deadline=finding.deadline).update_one(
+            set__status="reopened", **moved, **{f"set__{prefix}new_deadline": new_deadline}, **common)
     if not ok:
         raise Conflict("问题状态已变化，请刷新后重试", code="FINDING_STATE_CHANGED")
     finding.reload()
@@ -637,13 +662,11 @@ def decide_extension(user, order_id: str, finding_id: str, *, approve: bool, com
                                "set__extension__comment": comment, "set__extension__decided_by": str(user.id),
                                "set__extension__decided_at": now, "set__updated_at": now}
     if approve:
-        new_deadline = _d(finding.extension.requested_deadline)
-        updates["set__deadline"] = new_deadline
-        if finding.status in ESCALATING:
-            updates["set__next_step_due"] = schedule_next(finding, new_deadline)
-        if new_deadline >= business_date(now):
-            updates["set__overdue"] = False
-    if not Finding.objects(id=finding.id, extension__status="pending").update_one(**updates):
+        updates.update(move_deadline(finding, _d(finding.extension.requested_deadline), today=business_date(now),
+                                     escalating=finding.status in ESCALATING))
+    # The deadline and status it was computed from must be unchanged (a concurrent review moves them).
+    if not Finding.objects(id=finding.id, extension__status="pending", deadline=finding.deadline,
+                           status=finding.status).update_one(**updates):
         raise Conflict("延期申请状态已变化", code="FINDING_STATE_CHANGED")
     finding.reload()
     audit.record("rectification.extension_decided", actor=actor_of(user), target_type="rectification_finding",

@@ -58,6 +58,11 @@ def step_notices() -> Counter:
     return Counter((n.kind, n.user_id) for n in Notification.objects(kind__in=STEP_KINDS))
 
 
+def step_notices_per_deadline() -> Counter:
+    """A step is notified once per deadline: a rejection with a new deadline re-arms the ladder."""
+    return Counter((n.kind, n.user_id, n.data["deadline"]) for n in Notification.objects(kind__in=STEP_KINDS))
+
+
 def _uid(world, key):
     return str(world.users[key].id)
 
@@ -95,6 +100,13 @@ def test_whole_life_of_an_order(client, login, world, clock):
     assert r.status_code == 200 and r.get_json()["status"] == "reopened"
     rejected_risk = Institution.objects.get(id=world.institution.id).risk.rejected_answers
     assert rejected_risk == 1
+
+    # the new deadline re-arms the ladder: its own reminder, once
+    f.reload()
+    assert f.step_codes == [] and not f.overdue
+    sweep_thrice(cal.add_working_days(new_deadline, -3))
+    assert Finding.objects.get(id=f.id).step_codes == ["reminder"]
+    assert step_notices() == Counter({("rectification.reminder", _uid(world, "institution")): 2})
 
     # overdue warning on the first overdue working day
     warning_day = cal.add_working_days(new_deadline, 1)
@@ -146,14 +158,15 @@ def test_whole_life_of_an_order(client, login, world, clock):
     escalation.run_sweep(at(later + timedelta(days=30)))
 
     # every notice exactly once, and the finding records which steps happened and when
-    assert all(count == 1 for count in step_notices().values())
-    assert Notification.objects(kind="rectification.reminder").count() == 1
+    assert all(count == 1 for count in step_notices_per_deadline().values())
+    assert Notification.objects(kind="rectification.reminder").count() == 2  # one per deadline
     assert Notification.objects(kind="rectification.warning").count() == 3
     detail = client.get(f"/api/v1/rectifications/{order.id}", headers=inst_h).get_json()
     steps = detail["findings"][0]["steps"]
-    assert [s["code"] for s in steps] == ["reminder", "warning", "department", "office"]
-    assert [s["due"] for s in steps] == [d.isoformat() for d in (reminder_day, warning_day, department_day,
-                                                                   office_day)]
+    assert [s["code"] for s in steps] == ["reminder", "reminder", "warning", "department", "office"]
+    assert [s["deadline"] for s in steps] == [f.original_deadline.isoformat()] + [new_deadline.isoformat()] * 4
+    assert [s["due"] for s in steps] == [d.isoformat() for d in (reminder_day, cal.add_working_days(new_deadline, -3),
+                                                                   warning_day, department_day, office_day)]
     assert all(s["notification_ids"] for s in steps)
     assert Institution.objects.get(id=world.institution.id).risk.overdue_rectifications == 1
 
