@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import io
+import uuid
+from datetime import datetime, timezone
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import zxingcpp
 from itsdangerous import URLSafeSerializer
 from PIL import Image
 
@@ -25,6 +29,46 @@ def test_qr_png_is_a_valid_image_and_payload_round_trips(client, office, new_ins
     assert payload.startswith(f"http://127.0.0.1:8000/p/institutions/{inst['public_id']}?t=")
     assert service.public_url(doc) == inst["public_url"]
     assert service.verify_checkin_token(service.token_from_payload(payload)).id == doc.id
+
+
+def _decode_qr(png: bytes) -> str:
+    """Decode the QR code in a PNG with a real decoder (zxing-cpp): what a phone camera reads."""
+    found = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)).convert("L"), formats=zxingcpp.BarcodeFormat.QRCode)
+    assert len(found) == 1, found
+    return found[0].text
+
+
+def test_decoded_qr_token_checks_in_and_dies_with_a_reissue(client, as_user):
+    from tests.inspections.helpers import ZIBO, build_world
+
+    world = build_world()
+    inst = world.institution
+    office, lead = as_user(world.office_user), as_user(world.lead_user)
+
+    def scan() -> tuple[str, str]:
+        r = client.get(f"/api/v1/institutions/{inst.id}/qr.png", headers=office)
+        assert r.status_code == 200 and r.mimetype == "image/png"
+        payload = _decode_qr(r.data)
+        url = urlsplit(payload)
+        assert f"{url.scheme}://{url.netloc}{url.path}" == f"http://127.0.0.1:8000/p/institutions/{inst.public_id}"
+        return payload, parse_qs(url.query)["t"][0]
+
+    def check_in(token: str):
+        return client.post(f"/api/v1/inspections/{world.assignment.id}/check-in", headers=lead, json={
+            "client_id": str(uuid.uuid4()), "qr_token": token, "latitude": ZIBO[0], "longitude": ZIBO[1],
+            "accuracy_m": 10.0, "captured_at": datetime.now(timezone.utc).isoformat()})
+
+    old_payload, old_token = scan()
+    assert service.verify_checkin_token(old_token).id == inst.id
+    assert client.post(f"/api/v1/institutions/{inst.id}/qr/reissue", headers=office).get_json()["qr_version"] == 2
+    new_payload, new_token = scan()
+    assert new_token != old_token
+    # The old poster's code is refused, as a bare token and as the scanned URL.
+    for scanned in (old_token, old_payload):
+        assert_error(check_in(scanned), 422, "CHECKIN_TOKEN_REVOKED")
+    r = check_in(new_token)
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["state"] == "checked_in" and r.get_json()["checkin"]["flagged"] is False
 
 
 def test_reissue_revokes_old_token(client, office, new_institution):
