@@ -129,6 +129,7 @@ class Conflict(me.Document):
     valid_until = me.DateField()
     region = me.StringField(required=True)  # the institution's region, for scoping
     created_at = me.DateTimeField(required=True)
+    updated_at = me.DateTimeField()
 
     meta = {
         "collection": "conflicts",

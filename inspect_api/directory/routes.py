@@ -305,6 +305,24 @@ def create_conflict(body):
     return service.create_conflict(current_user(), body, now=utcnow())
 
 
+@blp.route("/conflicts/<conflict_id>", methods=["GET"])
+@login_required("office_admin")
+@blp.response(200, s.ConflictSchema)
+def get_conflict(conflict_id):
+    """One conflict of interest of an institution in the office's region."""
+    return service.conflict_in_scope(current_user(), conflict_id)
+
+
+@blp.route("/conflicts/<conflict_id>", methods=["PATCH"])
+@login_required("office_admin")
+@blp.arguments(s.ConflictPatchSchema)
+@blp.response(200, s.ConflictSchema)
+@blp.alt_response(409, description="由任职经历自动生成的回避关系不能直接修改，或同一理由的回避关系已存在")
+def update_conflict(body, conflict_id):
+    """Change the reason, validity period or note (not the inspector or institution)."""
+    return service.update_conflict(current_user(), conflict_id, body, now=utcnow())
+
+
 @blp.route("/conflicts/<conflict_id>", methods=["DELETE"])
 @login_required("office_admin")
 @blp.response(204)

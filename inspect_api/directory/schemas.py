@@ -187,6 +187,15 @@ class ConflictCreateSchema(StrictSchema):
     valid_until = fields.Date(allow_none=True)
 
 
+class ConflictPatchSchema(StrictSchema):
+    """Editable fields of a recorded conflict (the inspector and institution are fixed)."""
+
+    reason = fields.String(validate=validate.OneOf(tuple(k for k in CONFLICT_REASONS)))
+    note = fields.String(allow_none=True, validate=validate.Length(max=256))
+    valid_from = fields.Date(allow_none=True)
+    valid_until = fields.Date(allow_none=True)
+
+
 class ConflictListArgsSchema(StrictSchema):
     class Meta:
         unknown = ma.EXCLUDE
@@ -207,6 +216,7 @@ class ConflictSchema(OutSchema):
     valid_until = fields.Date(allow_none=True)
     region = fields.String(required=True)
     created_at = fields.DateTime(allow_none=True)
+    updated_at = fields.DateTime(allow_none=True)
 
     def get_reason_label(self, obj):
         return CONFLICT_REASONS.get(obj.reason)

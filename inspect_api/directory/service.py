@@ -606,12 +606,59 @@ def create_conflict(user, data: dict[str, Any], *, now: datetime) -> Conflict:
     return conflict
 
 
-def delete_conflict(user, conflict_id: str, *, now: datetime) -> None:
+def conflict_in_scope(user, conflict_id: str) -> Conflict:
+    """A conflict of an institution in the office's region, else NotFound (ids cannot be probed)."""
     _require_office(user)
     oid = _oid(conflict_id)
     conflict = Conflict.objects(id=oid).first() if oid else None
     if conflict is None or not in_scope(user.region, conflict.region):
         raise NotFound("回避关系不存在", code="CONFLICT_NOT_FOUND")
+    return conflict
+
+
+CONFLICT_EDITABLE = ("reason", "note", "valid_from", "valid_until")
+
+
+def update_conflict(user, conflict_id: str, data: dict[str, Any], *, now: datetime) -> Conflict:
+    """Change the reason, validity period or note of a recorded conflict.
+
+    The inspector and the institution are its identity and never change
+    (delete and record a new one instead); automatic conflicts follow the
+    inspector's employment history and are edited there (409).
+    """
+    conflict = conflict_in_scope(user, conflict_id)
+    if conflict.source == "employment_history":
+        raise ConflictError("该回避关系由任职经历自动生成，不能直接修改，请修改检查人员的任职经历",
+                            code="CONFLICT_FROM_EMPLOYMENT")
+    valid_from = _as_date(data["valid_from"]) if "valid_from" in data else _as_date(conflict.valid_from)
+    valid_until = _as_date(data["valid_until"]) if "valid_until" in data else _as_date(conflict.valid_until)
+    if valid_from and valid_until and valid_until < valid_from:
+        raise _field_error("CONFLICT_DATES_INVALID", "截止日期早于起始日期", "valid_until")
+    if "reason" in data and data["reason"] != conflict.reason and Conflict.objects(
+            inspector_id=conflict.inspector_id, institution_id=conflict.institution_id,
+            reason=data["reason"]).only("id").first() is not None:
+        raise ConflictError("该回避关系已登记", code="CONFLICT_EXISTS")
+    changes: dict[str, list[Any]] = {}
+    for key in CONFLICT_EDITABLE:
+        if key not in data:
+            continue
+        old = _as_date(getattr(conflict, key)) if key.startswith("valid_") else getattr(conflict, key)
+        if old != data[key]:
+            changes[key] = [old.isoformat() if isinstance(old, date) else old,
+                            data[key].isoformat() if isinstance(data[key], date) else data[key]]
+            setattr(conflict, key, data[key])
+    if changes:
+        conflict.updated_at = now
+        conflict.save()
+        audit.record("conflict.update", actor=actor_of(user), target_type="conflict", target_id=str(conflict.id),
+                     region=conflict.region, data={"inspector_id": conflict.inspector_id,
+                                                   "institution_id": conflict.institution_id,
+                                                   "changed": changes}, now=now)
+    return conflict
+
+
+def delete_conflict(user, conflict_id: str, *, now: datetime) -> None:
+    conflict = conflict_in_scope(user, conflict_id)
     if conflict.source == "employment_history":
         raise ConflictError("该回避关系由任职经历自动生成，请修改检查人员的任职经历", code="CONFLICT_FROM_EMPLOYMENT")
     conflict.delete()

@@ -79,6 +79,7 @@ BODIES = {
     "POST /api/v1/plans/{plan_id}/cancel": lambda w: {"json": {"reason": "计划调整"}},
     "POST /api/v1/institutions/import": lambda w: _header_only_csv("institutions"),
     "POST /api/v1/inspectors/import": lambda w: _header_only_csv("inspectors"),
+    "PATCH /api/v1/conflicts/{conflict_id}": lambda w: {"json": {"note": "授权矩阵核对"}},
     "PATCH /api/v1/notices/{notice_id}": lambda w: {"json": {"title": "更新后的标题"}},
     "POST /api/v1/notices/{notice_id}/retract": lambda w: {"json": {"reason": "内容有误，予以撤回"}},
 }
@@ -135,6 +136,8 @@ MATRIX: dict[str, str] = {
     "DELETE /api/v1/inspectors/{inspector_id}": "401 ok 404 403 403 403 403",
     "GET /api/v1/conflicts": "401 ok ok 403 403 403 403",
     "POST /api/v1/conflicts": "401 ok ok 403 403 403 403",
+    "GET /api/v1/conflicts/{conflict_id}": "401 ok 404 403 403 403 403",
+    "PATCH /api/v1/conflicts/{conflict_id}": "401 ok 404 403 403 403 403",
     "DELETE /api/v1/conflicts/{conflict_id}": "401 ok 404 403 403 403 403",
     "GET /api/v1/checklists": "401 ok ok ok ok ok ok",
     "POST /api/v1/checklists": "401 403 403 403 403 403 403",
