@@ -1,4 +1,10 @@
-"""Chinese message templates, by notification kind."""
+"""Chinese message templates, by notification kind.
+
+Escalation steps get ``days`` (the step's working-day offset from the
+deadline, without sign: the ladder is configuration, ``[[ladder]]``) and
+``notice_clause`` (a sentence when the step pre-selects the finding for the
+next notice, else empty); wording stays true when a sweep catches up late.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,7 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     ),
     "rectification.reminder": (
         "整改期限临近：{order_number} 第 {seq} 项",
-        "{institution_name}：问题“{item_text}”的整改期限为 {deadline}，还有 3 个工作日到期，请尽快整改并答复。",
+        "{institution_name}：问题“{item_text}”的整改期限为 {deadline}，距到期已不超过 {days} 个工作日，请尽快整改并答复。",
     ),
     "rectification.warning": (
         "整改逾期警示：{order_number} 第 {seq} 项",
@@ -19,11 +25,11 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     ),
     "rectification.department": (
         "逾期未整改升级至主管部门：{order_number} 第 {seq} 项",
-        "{institution_name} 的问题“{item_text}”逾期 5 个工作日仍未整改（期限 {deadline}），请主管部门督办。",
+        "{institution_name} 的问题“{item_text}”逾期已达 {days} 个工作日仍未整改（期限 {deadline}），请主管部门督办。",
     ),
     "rectification.office": (
         "逾期未整改升级至领导小组办公室：{order_number} 第 {seq} 项",
-        "{institution_name} 的问题“{item_text}”逾期 10 个工作日仍未整改（期限 {deadline}），已拟列入下期问题通报。",
+        "{institution_name} 的问题“{item_text}”逾期已达 {days} 个工作日仍未整改（期限 {deadline}）。{notice_clause}",
     ),
     "rectification.step": (
         "{step_title}：{order_number} 第 {seq} 项",

@@ -89,6 +89,18 @@ def _pending_record(steps: list[dict[str, Any]], token: str) -> tuple[dict[str, 
     return None, code
 
 
+def step_params(ladder, record: dict[str, Any]) -> dict[str, Any]:
+    """Template parameters of a step from the configured ladder: ``days`` (its working-day offset from the
+    deadline, unsigned) and ``notice_clause`` (set when the step pre-selects the finding for the next notice)."""
+    step = ladder.step(record["code"]) if record["code"] in ladder.codes else None
+    offset = record.get("offset_working_days")
+    if offset is None and step is not None:
+        offset = step.offset_working_days
+    return {"days": abs(offset) if offset is not None else "",
+            "offset_working_days": offset,
+            "notice_clause": "已拟列入下期问题通报。" if step is not None and step.preselect_for_notice else ""}
+
+
 def claim_due_steps(now: datetime, *, cfg: dict[str, Any] | None = None, batch: int = 2000) -> dict[str, int]:
     """Steps 1–2: record every due step once (bulk conditional updates)."""
     cfg = rs.config(cfg)
@@ -162,6 +174,7 @@ def write_pending_notifications(now: datetime, *, cfg: dict[str, Any] | None = N
     so a step claimed meanwhile by another sweep is never lost).
     """
     cfg = rs.config(cfg)
+    ladder = rs.ladder(cfg)
     stats = {"notifications": 0, "findings": 0}
     coll = Finding._get_collection()
     fields = {"_id": 1, "pending_steps": 1, "steps": 1, "institution_id": 1, "region": 1, "lead_inspector_id": 1,
@@ -192,7 +205,8 @@ def write_pending_notifications(now: datetime, *, cfg: dict[str, Any] | None = N
                                          "item_text": doc.get("item_text") or "",
                                          "deadline": _date(record["deadline"]).isoformat(),
                                          "step_title": record["title"],
-                                         "institution_name": names.get(doc["institution_id"], "被检查机构")},
+                                         "institution_name": names.get(doc["institution_id"], "被检查机构"),
+                                         **step_params(ladder, record)},
                               "data": {"order_id": doc["order_id"], "finding_id": str(doc["_id"]),
                                        "institution_id": doc["institution_id"], "step": code,
                                        "due": _date(record["due"]).isoformat(),

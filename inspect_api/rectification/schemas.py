@@ -34,6 +34,8 @@ class StepSchema(OutSchema):
     due = BizDate(required=True)
     at = fields.DateTime(required=True)
     deadline = BizDate(required=True)
+    offset_working_days = fields.Integer(allow_none=True, metadata={
+        "description": "working days from the deadline (negative = before) of the step when it was applied"})
     recipients = fields.List(fields.String())
     notification_ids = fields.List(fields.String())
 
