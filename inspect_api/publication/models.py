@@ -57,6 +57,7 @@ class StepRecord(me.EmbeddedDocument):
     title = me.StringField(required=True)
     due = me.DateField(required=True)
     at = me.DateTimeField(required=True)
+    offset_working_days = me.IntField()  # working days from the deadline (negative = before)
     recipients = me.ListField(me.StringField())
     notification_ids = me.ListField(me.StringField())
 

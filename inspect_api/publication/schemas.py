@@ -149,7 +149,7 @@ class PreviewSchema(OutSchema):
     rectification = fields.Nested(RectificationSummarySchema)
     photo_ids = fields.List(fields.String())
     available_photo_ids = fields.List(fields.String(), metadata={"description": "可选择公开的照片（默认不公开）"})
-    deadline = fields.String(metadata={"description": "公开期限（检查结束后 20 个工作日）"})
+    deadline = fields.String(metadata={"description": "公开期限（检查结束后 publication_deadline_working_days 个工作日，默认 20）"})
     published = fields.Boolean()
     published_id = fields.String(allow_none=True)
 
@@ -364,7 +364,7 @@ class PendingPublicationSchema(OutSchema):
     institution_name = fields.String(allow_none=True)
     region = fields.String()
     concluded_at = fields.String()
-    deadline = fields.String(metadata={"description": "公开期限（检查结束后 20 个工作日）"})
+    deadline = fields.String(metadata={"description": "公开期限（检查结束后 publication_deadline_working_days 个工作日，默认 20）"})
     overdue = fields.Boolean()
     level = fields.String(allow_none=True, metadata={"description": "已触发的最高升级步骤"})
     steps = fields.List(fields.Nested(PendingStepSchema))

@@ -8,8 +8,8 @@ id out of scope answers 404.  Every state change appends an audit event.
   snapshot (redacted; photos only when chosen by id) and the live
   rectification status that public pages read at render time.
 * :func:`sweep_publication_deadlines` escalates unpublished results through
-  the same ladder mechanism as rectification deadlines
-  (:mod:`inspect_api.rectification.ladder`), each step exactly once.
+  the same ladder as rectification deadlines (the configured ``[[ladder]]``,
+  :func:`publication_ladder`), each step exactly once.
 * Notices are drafted from findings (overdue / pre-selected ones selected by
   default), edited while drafts, published with a number per office and year
   (〔2027〕3号) and retracted only with a public reason.
@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any, Iterable
 
@@ -37,7 +38,7 @@ from inspect_api.errors import Conflict, NotFound, Unprocessable
 from inspect_api.publication.models import (NOTICE_STATUSES, Notice, NoticeCounter, NoticeItem,
                                             PublicationDeadline, PublishedResult, StepRecord)
 from inspect_api.publication.redaction import redact
-from inspect_api.rectification.ladder import Ladder
+from inspect_api.rectification.ladder import Ladder, LadderStep
 from inspect_api.scoping import in_scope, is_region_code, scope_regex
 from inspect_api.workdays import business_date
 
@@ -50,29 +51,26 @@ FINDING_STATUS_NAMES = {"open": "待整改", "answered": "已答复待审核", "
 RESULT_NAMES = {"pass": "符合", "deduct": "扣分", "fail": "不符合", "na": "不适用"}
 DEFAULT_DEADLINE_DAYS = 20
 
-# The publication deadline's ladder: the same four steps as rectification, office recipients only.
-PUBLICATION_LADDER_CONFIG = [
-    {"code": "reminder", "offset_working_days": -3, "recipients": ["county_office", "department"],
-     "title": "检查结果公开期限临近提醒"},
-    {"code": "warning", "offset_working_days": 1, "recipients": ["county_office", "department"],
-     "title": "检查结果逾期未公开警示"},
-    {"code": "department", "offset_working_days": 5, "recipients": ["department", "county_office"],
-     "title": "检查结果逾期未公开，升级至主管部门"},
-    {"code": "office", "offset_working_days": 10, "recipients": ["leadership_office", "department", "county_office"],
-     "title": "检查结果逾期未公开，升级至领导小组办公室"},
-]
-PUBLICATION_LADDER = Ladder.from_config(PUBLICATION_LADDER_CONFIG)
+# The publication deadline is escalated through the rectification ladder (``[[ladder]]``): the same steps at
+# the same working-day offsets, counted from the publication deadline.  A result has no institution or lead
+# inspector to remind, so their places go to the office of the inspection's region.
+RECIPIENT_OFFICES = {"institution": "county_office", "lead_inspector": "county_office",
+                     "county_office": "county_office", "department": "department",
+                     "leadership_office": "leadership_office"}
+PUBLICATION_TITLES = {"reminder": "检查结果公开期限临近提醒", "warning": "检查结果逾期未公开警示",
+                      "department": "检查结果逾期未公开，升级至主管部门",
+                      "office": "检查结果逾期未公开，升级至领导小组办公室"}
 OFFICE_RECIPIENTS = ("county_office", "department", "leadership_office")
 
 TEMPLATES = {
     "publication.reminder": ("检查结果公开期限临近：{code}",
-                             "{institution_name} 的检查（{code}）结果应于 {deadline} 前公开，还有 3 个工作日到期，请尽快审核发布。"),
+                             "{institution_name} 的检查（{code}）结果应于 {deadline} 前公开，距到期已不超过 {days} 个工作日，请尽快审核发布。"),
     "publication.warning": ("检查结果逾期未公开：{code}",
                             "{institution_name} 的检查（{code}）结果已超过公开期限（{deadline}）仍未公开，请立即发布。"),
     "publication.department": ("检查结果逾期未公开，升级至主管部门：{code}",
-                               "{institution_name} 的检查（{code}）结果逾期 5 个工作日仍未公开（期限 {deadline}），请主管部门督办。"),
+                               "{institution_name} 的检查（{code}）结果逾期已达 {days} 个工作日仍未公开（期限 {deadline}），请主管部门督办。"),
     "publication.office": ("检查结果逾期未公开，升级至领导小组办公室：{code}",
-                           "{institution_name} 的检查（{code}）结果逾期 10 个工作日仍未公开（期限 {deadline}）。"),
+                           "{institution_name} 的检查（{code}）结果逾期已达 {days} 个工作日仍未公开（期限 {deadline}）。"),
     "publication.step": ("{step_title}：{code}", "{institution_name} 的检查（{code}），公开期限 {deadline}：{step_title}。"),
 }
 
@@ -240,10 +238,32 @@ def deadline_days(cfg: dict[str, Any] | None = None) -> int:
     return int(_config(cfg).get("publication_deadline_working_days") or DEFAULT_DEADLINE_DAYS)
 
 
+def _publication_title(step: LadderStep) -> str:
+    if step.code in PUBLICATION_TITLES:
+        return PUBLICATION_TITLES[step.code]
+    days = abs(step.offset_working_days)
+    if step.offset_working_days < 0:
+        return f"检查结果公开期限临近提醒（到期前 {days} 个工作日）"
+    if step.offset_working_days == 0:
+        return "检查结果今日到期，尚未公开"
+    return f"检查结果逾期 {days} 个工作日仍未公开"
+
+
+@lru_cache(maxsize=32)
+def _derived_ladder(source: Ladder) -> Ladder:
+    return Ladder(tuple(LadderStep(code=st.code, offset_working_days=st.offset_working_days,
+                                   recipients=tuple(dict.fromkeys(RECIPIENT_OFFICES[r] for r in st.recipients)),
+                                   title=_publication_title(st))
+                        for st in source.steps))
+
+
 def publication_ladder(cfg: dict[str, Any] | None = None) -> Ladder:
-    """``[[publication_ladder]]`` from the configuration, else :data:`PUBLICATION_LADDER`."""
-    raw = _config(cfg).get("publication_ladder")
-    return Ladder.from_config(raw) if raw else PUBLICATION_LADDER
+    """The publication deadline's ladder, derived from the configured rectification ladder (``[[ladder]]``):
+    same codes and offsets, recipients mapped to offices (:data:`RECIPIENT_OFFICES`), publication titles, no
+    notice pre-selection (there is no finding to cite)."""
+    from inspect_api.rectification import service as rectification
+
+    return _derived_ladder(rectification.ladder(_config(cfg)))
 
 
 # --------------------------------------------------------------------------- publishing results
@@ -563,7 +583,7 @@ def sweep_publication_deadlines(now: datetime, *, config: dict[str, Any] | None 
         codes = [s.code for s in due]
         nxt = ladder.next_due_date(deadline, done + codes, calendar)
         records = [StepRecord(code=s.code, title=s.title, due=calendar.add_working_days(deadline, s.offset_working_days)
-                              if s.offset_working_days else deadline, at=now,
+                              if s.offset_working_days else deadline, at=now, offset_working_days=s.offset_working_days,
                               recipients=list(s.recipients)).to_mongo().to_dict() for s in due]
         for r in records:
             r["due"] = _as_dt(_d(r["due"]))
@@ -597,6 +617,8 @@ def _write_pending_notifications(now: datetime, *, config: dict[str, Any] | None
             kind = f"publication.{code}" if f"publication.{code}" in TEMPLATES else "publication.step"
             notes = _notify(users, kind=kind,
                             params={"code": tracker.code or tracker.inspection_id, "step_title": record.title,
+                                    "days": abs(record.offset_working_days)
+                                    if record.offset_working_days is not None else "",
                                     "deadline": _d(tracker.deadline).isoformat(),
                                     "institution_name": getattr(institution, "name", "被检查机构")},
                             data={"inspection_id": tracker.inspection_id, "institution_id": tracker.institution_id,
