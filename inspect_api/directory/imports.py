@@ -365,12 +365,15 @@ def _write(what: str, user, plan, now: datetime) -> None:
             new_docs.append(new)
         elif action == "update":
             if what == "institutions":
-                service._apply_institution(doc, _institution_patch(doc, result.values))
+                changed = service._apply_institution(doc, _institution_patch(doc, result.values))
             else:
                 for key, value in result.values.items():
                     setattr(doc, key, value)
+                changed = []
             doc.updated_at = now
             doc.save()
+            if "region" in changed:
+                service.move_conflicts_with(doc)  # as update_institution does
     if new_docs:
         (Institution if what == "institutions" else Inspector).objects.insert(new_docs, load_bulk=False)
 

@@ -379,10 +379,15 @@ def update_institution(user, institution_id: str, data: dict[str, Any], *, now: 
         institution.updated_at = now
         institution.save()
         if "region" in changed:
-            Conflict.objects(institution_id=str(institution.id)).update(set__region=institution.region)
+            move_conflicts_with(institution)
         audit.record("institution.update", actor=actor_of(user), target_type="institution",
                      target_id=str(institution.id), region=institution.region, data={"changed": changed}, now=now)
     return institution
+
+
+def move_conflicts_with(institution: Institution) -> None:
+    """A conflict is scoped by its institution's region: follow the institution when it moves."""
+    Conflict.objects(institution_id=str(institution.id)).update(set__region=institution.region)
 
 
 def delete_institution(user, institution_id: str, *, now: datetime) -> tuple[str, Institution]:

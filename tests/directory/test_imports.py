@@ -268,3 +268,36 @@ def test_inspector_import_idempotent(client, office):
     assert li.department == "civil_affairs" and li.active is False and li.load_cap == 25
     exported = client.get("/api/v1/inspectors/export.csv", headers=h).data.decode("utf-8-sig")
     assert "37030210001" in exported and "卫生健康" in exported
+
+
+def test_import_moving_an_institution_moves_its_conflicts(client, office, county_office, new_institution,
+                                                          make_user, login):
+    h = office[1]
+    inst = new_institution(region="370302")
+    declared = client.post("/api/v1/inspectors", headers=h, json={
+        "name": "王建国", "certificate_no": "37030210001", "department": "health", "region": "370302"}).get_json()
+    employed = client.post("/api/v1/inspectors", headers=h, json={
+        "name": "李晓梅", "certificate_no": "37030210002", "department": "health", "region": "370302",
+        "employment_history": [inst["id"]]}).get_json()
+    r = client.post("/api/v1/conflicts", headers=h, json={"inspector_id": declared["id"],
+                                                          "institution_id": inst["id"], "reason": "declared"})
+    assert r.status_code == 201
+    rows = client.get(f"/api/v1/conflicts?institution_id={inst['id']}", headers=county_office[1]).get_json()
+    assert rows["total"] == 2 and {c["region"] for c in rows["items"]} == {"370302"}
+
+    # The city office re-files the institution under Zhoucun (370303) by importing it.
+    headers = ["统一社会信用代码", "机构名称", "机构类型", "行政区划代码"]
+    moved = upload(client, h, xlsx([[inst["credit_code"], inst["name"], "combined", "370303"]], headers), "m.xlsx")
+    assert moved.status_code == 200 and moved.get_json()["updated"] == 1, moved.get_json()
+    assert Institution.objects.get(id=inst["id"]).region == "370303"
+
+    # Its conflicts went with it: Zichuan no longer sees them, Zhoucun does.
+    assert client.get(f"/api/v1/conflicts?institution_id={inst['id']}",
+                      headers=county_office[1]).get_json()["total"] == 0
+    zhoucun = login(make_user("office_admin", "370303", username="zhoucun_office"))
+    rows = client.get(f"/api/v1/conflicts?institution_id={inst['id']}", headers=zhoucun).get_json()
+    assert rows["total"] == 2 and {c["region"] for c in rows["items"]} == {"370303"}
+    assert {c["inspector_id"] for c in rows["items"]} == {declared["id"], employed["id"]}
+    conflict_id = rows["items"][0]["id"]
+    assert_error(client.get(f"/api/v1/conflicts/{conflict_id}", headers=county_office[1]), 404)
+    assert client.get(f"/api/v1/conflicts/{conflict_id}", headers=zhoucun).status_code == 200
