@@ -141,6 +141,7 @@ class Notice(me.Document):
             {"fields": ["office_region", "-created_at"]},
             {"fields": ["status", "-published_at"]},
             {"fields": ["finding_ids", "status"]},  # findings already cited by a published notice
+            {"fields": ["number", "status"]},  # published notices left without a number (repair)
         ],
     }
 

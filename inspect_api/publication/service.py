@@ -597,6 +597,7 @@ def sweep_publication_deadlines(now: datetime, *, config: dict[str, Any] | None 
              "$set": sets})
         stats["steps"] += len(codes) if claimed.modified_count else 0
     stats["notifications"] = _write_pending_notifications(now, config=config)
+    stats["notices_numbered"] = complete_notice_numbers()
     log.info("publication sweep as of %s: %s", now.isoformat(), stats)
     return stats
 
@@ -946,33 +947,45 @@ def notice_number(year: int, seq: int) -> str:
 
 
 def publish_notice(user, notice_id: str, *, now: datetime) -> Notice:
-    """Publish a draft: freeze its findings, then number it (〔year〕n号, per office and year; atomic)."""
+    """Publish a draft: freeze its findings and number it (〔year〕n号, per office and year) in one update.
+
+    The number is taken from the office's atomic counter *before* the
+    conditional update that publishes, and written by that same update: a
+    notice is never published without its number.  A crash after taking the
+    number, or a publisher losing a race, leaves a gap in the sequence
+    (numbers stay unique; gaps are tolerated); the draft can be published again.
+    """
     notice = _notice_in_scope(user, notice_id)
     if notice.status != "draft":
         raise Conflict("该通报已发布或已撤回", code="NOTICE_NOT_DRAFT", details={"status": notice.status})
     if not (notice.text or "").strip():
         raise Unprocessable("通报正文不能为空", code="NOTICE_TEXT_REQUIRED")
     items = _frozen_items(list(notice.finding_ids or []))
+    issuer = _issuer(notice.office_region)
+    year = business_date(now).year
+    seq = _next_seq(notice.office_region, year)
     claimed = Notice.objects(id=notice.id, status="draft").update_one(
         set__status="published", set__published_at=now, set__published_by=str(user.id), set__items=items,
-        set__issuer=_issuer(notice.office_region), set__updated_at=now)
+        set__issuer=issuer, set__year=year, set__seq=seq, set__number=notice_number(year, seq), set__updated_at=now)
     if not claimed:
         raise Conflict("该通报已发布或已撤回", code="NOTICE_NOT_DRAFT")
-    _assign_number(notice.id, notice.office_region, now)
     notice.reload()
     audit.record("notice.published", actor=actor_of(user), target_type="notice", target_id=str(notice.id),
                  region=notice.region, data={"number": notice.number, "findings": len(items)}, now=now)
     return notice
 
 
-def _assign_number(notice_oid, office_region: str, now: datetime) -> None:
-    """Give a published notice its number (once: a notice that already has one keeps it)."""
-    if Notice.objects(id=notice_oid, number=None).only("id").first() is None:
-        return
-    year = business_date(now).year
-    seq = _next_seq(office_region, year)
-    Notice.objects(id=notice_oid, number=None).update_one(set__year=year, set__seq=seq,
-                                                         set__number=notice_number(year, seq))
+def complete_notice_numbers() -> int:
+    """Number notices published without one (by versions that numbered after publishing and crashed in
+    between); the year is that of their publication.  Idempotent; run by the publication sweep."""
+    done = 0
+    for notice in Notice.objects(number=None, status__in=["published", "retracted"]).only(
+            "id", "office_region", "published_at"):
+        year = business_date(as_utc(notice.published_at)).year
+        seq = _next_seq(notice.office_region, year)
+        done += Notice.objects(id=notice.id, number=None).update_one(set__year=year, set__seq=seq,
+                                                                    set__number=notice_number(year, seq))
+    return done
 
 
 def retract_notice(user, notice_id: str, *, reason: str, now: datetime) -> Notice:

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
 
 from inspect_api.audit.models import AuditEvent
+from inspect_api.errors import Conflict
 from inspect_api.publication import service
 from inspect_api.publication.models import Notice
 from inspect_api.rectification.models import Finding
@@ -123,10 +126,72 @@ def test_notice_text_script_is_escaped(client, world, as_user):
         assert "&lt;script&gt;" in html, url
 
 
-def test_publish_number_is_assigned_once_even_when_resumed(app, world):
-    notice = service.draft_notice(world.office, {"period_from": date(2026, 1, 1), "period_to": date(2026, 6, 30),
+def test_a_crash_while_numbering_never_leaves_a_published_notice_without_a_number(client, world, as_user,
+                                                                                  monkeypatch):
+    headers = as_user(world.office)
+    notice = _draft(client, headers, world, finding_ids=[])
+    real_next_seq = service._next_seq
+
+    def counter_down(*_args, **_kwargs):
+        raise RuntimeError("notice counter unavailable")
+
+    monkeypatch.setattr(service, "_next_seq", counter_down)
+    with pytest.raises(RuntimeError):
+        service.publish_notice(world.office, notice["id"], now=world.now)
+    stored = Notice.objects.get(id=notice["id"])
+    assert stored.status == "draft" and stored.number is None  # nothing was published
+    assert client.get(f"/api/v1/public/notices/{notice['id']}").status_code == 404
+
+    # the counter is back: publishing the same draft again works and numbers it
+    monkeypatch.setattr(service, "_next_seq", real_next_seq)
+    r = client.post(f"/api/v1/notices/{notice['id']}/publish", headers=headers)
+    year = r.get_json()["published_at"][:4]
+    assert r.status_code == 200 and r.get_json()["number"] == f"〔{year}〕1号"
+
+    # a crash after publishing (the audit write fails) still leaves a numbered notice
+    second = _draft(client, headers, world, finding_ids=[])
+    real_record = service.audit.record
+
+    def audit_down(action, **kwargs):
+        if action == "notice.published":
+            raise RuntimeError("audit store unavailable")
+        return real_record(action, **kwargs)
+
+    monkeypatch.setattr(service.audit, "record", audit_down)
+    with pytest.raises(RuntimeError):
+        service.publish_notice(world.office, second["id"], now=world.now)
+    stored = Notice.objects.get(id=second["id"])
+    assert stored.status == "published" and stored.number == f"〔{stored.year}〕2号"
+
+
+def test_a_publisher_losing_a_race_burns_a_number_but_numbers_stay_unique(app, world, monkeypatch):
+    first = service.draft_notice(world.office, {"period_from": date(2026, 1, 1), "period_to": date(2026, 6, 30),
+                                                "finding_ids": []}, now=world.now)
+    real_next_seq = service._next_seq
+    raced = []
+
+    def racing_next_seq(office_region, year):
+        if not raced:  # another process publishes the same draft between our read and our update
+            raced.append(True)
+            service.publish_notice(world.office, str(first.id), now=world.now)
+        return real_next_seq(office_region, year)
+
+    monkeypatch.setattr(service, "_next_seq", racing_next_seq)
+    with pytest.raises(Conflict):
+        service.publish_notice(world.office, str(first.id), now=world.now)
+    monkeypatch.setattr(service, "_next_seq", real_next_seq)
+    second = service.draft_notice(world.office, {"period_from": date(2026, 1, 1), "period_to": date(2026, 6, 30),
                                                  "finding_ids": []}, now=world.now)
-    service.publish_notice(world.office, str(notice.id), now=world.now)
-    number = Notice.objects.get(id=notice.id).number
-    service._assign_number(notice.id, notice.office_region, world.now)
-    assert Notice.objects.get(id=notice.id).number == number
+    service.publish_notice(world.office, str(second.id), now=world.now)
+    assert [n.seq for n in Notice.objects.order_by("created_at")] == [1, 3]  # 2 was taken by the loser: a gap
+
+
+def test_sweep_numbers_notices_left_unnumbered_by_older_versions(app, world):
+    published_at = datetime(2026, 12, 31, 17, 0, tzinfo=timezone.utc)  # 2027-01-01 01:00 in Shanghai
+    legacy = Notice(office_region="370300", region="370300", period_from=date(2026, 1, 1),
+                    period_to=date(2026, 12, 31), title="旧通报", text="正文", status="published",
+                    created_by=str(world.office.id), created_at=published_at, published_at=published_at).save()
+    service.sweep_publication_deadlines(world.now)
+    service.sweep_publication_deadlines(world.now)
+    legacy.reload()
+    assert legacy.number == "〔2027〕1号" and legacy.year == 2027 and legacy.seq == 1
