@@ -56,9 +56,13 @@ def test_lease_makes_one_leader_and_expires(app):
 
 def test_sweep_job_skips_when_another_process_leads(app, monkeypatch):
     monkeypatch.setitem(core._state, "app", app)
+    monkeypatch.setitem(core._state, "lease", None)
     core.acquire_lease(now=datetime.now(timezone.utc), seconds=600, holder="someone-else")
+    assert not core.heartbeat_job()
     assert core.sweep_job() is None
     core.release_lease(holder="someone-else")
+    assert core.sweep_job() is None  # the lease is free, but this process has not taken it yet
+    assert core.heartbeat_job()
     stats = core.sweep_job()
     assert stats is not None and stats["steps"] == 0
 
@@ -82,10 +86,11 @@ def test_install_registers_starter_and_readiness(app_factory, client):
 def test_in_process_background_scheduler_starts_and_stops(app_factory, monkeypatch):
     app = app_factory(scheduler_in_process=True, sweep_interval_seconds=3600)
     monkeypatch.setitem(core._state, "scheduler", None)
+    monkeypatch.setitem(core._state, "lease", None)
     sched = app.extensions["inspect_start_background"]()
     try:
         assert sched.running
-        assert {j.id for j in sched.get_jobs()} == {"rectification-sweep", "daily-digest"}
+        assert {"leader-heartbeat", "rectification-sweep", "daily-digest"} <= {j.id for j in sched.get_jobs()}
         assert app.extensions["inspect_start_background"]() is sched  # started once
     finally:
         sched.shutdown(wait=False)
@@ -111,3 +116,38 @@ def test_sweep_covers_publication_deadlines(app, monkeypatch):
     monkeypatch.setitem(core._state, "app", app)
     stats = core.sweep(datetime(2027, 3, 1, 1, 0, tzinfo=timezone.utc), deliver=False)
     assert "steps" in stats and set(stats["publication"]) >= {"selected", "steps", "notifications"}
+
+
+def test_health_reflects_the_age_of_the_last_sweep(app, monkeypatch, capsys):
+    from inspect_api import db
+    from inspect_api.rectification.escalation import run_sweep
+
+    now = datetime.now(timezone.utc)
+    ok, message = core.check_health(now=now, max_age_seconds=600)
+    assert not ok and message.startswith("unhealthy: no sweep recorded yet") and "no leader" in message
+    run_sweep(NOW, deliver=False)  # recorded with the wall-clock time it ran
+    core.acquire_lease(now=now, seconds=90, holder="host-1:42:abc")
+    ok, message = core.check_health(now=now, max_age_seconds=600)
+    assert ok and message.startswith("ok: last sweep") and "leader host-1:42:abc" in message
+    # the leader stopped sweeping two hours ago
+    db.database()["scheduler_state"].update_many({}, {"$set": {"last_run_at": now - timedelta(hours=2)}})
+    ok, message = core.check_health(now=now, max_age_seconds=600)
+    assert not ok and "last sweep 7200 s ago (limit 600 s)" in message
+    # the command in docker-compose.yml: default limit = 2 sweep intervals + 1 lease (2 x 300 + 90 s)
+    assert core.default_max_age(app.config["INSPECT"]) == 690
+    monkeypatch.setenv("INSPECT_ENV", "testing")
+    monkeypatch.setattr(db, "connect", lambda cfg: True)  # keep this test's store
+    assert main(["health"]) == 1
+    assert "limit 690 s" in capsys.readouterr().out
+    run_sweep(NOW, deliver=False)
+    assert main(["health"]) == 0
+    assert main(["health", "--max-age", "7200"]) == 0
+    assert capsys.readouterr().out.startswith("ok: last sweep")
+
+
+def test_health_command_process_fails_without_a_sweep():
+    env = {"INSPECT_ENV": "testing", "PATH": "/usr/bin:/bin"}
+    r = subprocess.run([sys.executable, "-m", "scheduler", "health"], cwd=ROOT, env=env, capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 1, r.stderr[-2000:]
+    assert r.stdout.strip().startswith("unhealthy: no sweep recorded yet")
