@@ -15,6 +15,8 @@ COPY deploy ./deploy
 RUN pip install --upgrade pip && pip install .
 USER inspect
 EXPOSE 8000
+# The API's health check; docker-compose.yml overrides it for the scheduler (`python -m scheduler health`)
+# and sets PROMETHEUS_MULTIPROC_DIR for the API only (every gunicorn worker in one /metrics view).
 HEALTHCHECK --interval=30s --timeout=5s --retries=3 \
   CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status == 200 else 1)"
 CMD ["gunicorn", "-c", "deploy/gunicorn.conf.py"]

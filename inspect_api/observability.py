@@ -2,20 +2,32 @@
 
 Every request gets an id (the caller's ``X-Request-ID`` when it is sane, else
 a new one) that is logged with each line and returned in the response header.
-Metrics live in a private registry served at ``/metrics``.
+Metrics live in a private registry served at ``/metrics``.  Under gunicorn
+each worker is a process with its own registry, so when
+``PROMETHEUS_MULTIPROC_DIR`` is set (the compose stack sets it for the API)
+every process writes its samples to files in that directory and ``/metrics``
+aggregates all of them with ``MultiProcessCollector``: one scrape sees every
+worker.  The directory must be emptied before the server starts (gunicorn's
+``on_starting`` hook does it) and dead workers are marked by ``child_exit``
+(``deploy/gunicorn.conf.py``).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 import uuid
 
 from flask import Flask, Response, g, request
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from pythonjsonlogger.json import JsonFormatter
+
+MULTIPROC_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
+if os.environ.get(MULTIPROC_DIR_ENV):  # multiprocess mode writes a file per process there from the first metric on
+    os.makedirs(os.environ[MULTIPROC_DIR_ENV], exist_ok=True)
 
 REGISTRY = CollectorRegistry()
 REQUEST_LATENCY = Histogram("inspect_http_request_seconds", "HTTP request latency by endpoint",
@@ -27,6 +39,16 @@ NOTIFICATION_FAILURES = Counter("inspect_notification_delivery_failures_total",
                                 "Notification deliveries that failed", ["channel"], registry=REGISTRY)
 PHOTO_PIPELINE = Histogram("inspect_photo_pipeline_seconds", "Photo pipeline time per upload", registry=REGISTRY,
                            buckets=(0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5))
+
+
+def metrics_registry() -> CollectorRegistry:
+    """What to expose: every process's samples in multiprocess mode, else this process's registry."""
+    if os.environ.get(MULTIPROC_DIR_ENV):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return registry
+    return REGISTRY
+
 
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -99,4 +121,4 @@ def init_app(app: Flask, cors_origins: list[str]) -> None:
 
     @app.get("/metrics")
     def metrics():
-        return Response(generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(metrics_registry()), content_type=CONTENT_TYPE_LATEST)

@@ -61,3 +61,50 @@ def test_sweep_and_photo_pipeline_are_measured(client, make_user, login):
                          label="ZB-1", client_id="c", uploaded_by="u", item_id=None, now=utcnow())
     assert count("inspect_sweep_seconds_count") == sweeps + 1
     assert count("inspect_photo_pipeline_seconds_count") == photos + 1
+
+
+_WORKER = """
+from inspect_api.app import create_app
+from inspect_api.observability import SWEEP_DURATION
+app = create_app("testing")
+with app.app_context():
+    c = app.test_client()
+    for _ in range({n}):
+        assert c.get("/healthz").status_code == 200
+SWEEP_DURATION.observe(0.3)
+"""
+
+_SCRAPE = """
+from inspect_api.app import create_app
+app = create_app("testing")
+with app.app_context():
+    r = app.test_client().get("/metrics")
+    assert r.status_code == 200
+    print(r.get_data(as_text=True))
+"""
+
+
+def test_metrics_aggregate_every_process_in_multiprocess_mode(tmp_path):
+    """Under gunicorn each worker is a process: one scrape must see all of them (PROMETHEUS_MULTIPROC_DIR)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {"INSPECT_ENV": "testing", "PATH": "/usr/bin:/bin",
+           "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")}  # created on first use
+
+    def run(code: str) -> str:
+        r = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True,
+                           timeout=180)
+        assert r.returncode == 0, r.stderr[-3000:]
+        return r.stdout
+
+    run(_WORKER.format(n=2))  # two "workers" that served requests and swept, then exited
+    run(_WORKER.format(n=3))
+    body = run(_SCRAPE)  # a third process answers the scrape
+    lines = body.splitlines()
+    assert "inspect_sweep_seconds_count 2.0" in lines
+    healthz = [line for line in lines if line.startswith("inspect_http_request_seconds_count{")
+               and 'endpoint="/healthz"' in line]
+    assert len(healthz) == 1 and healthz[0].endswith(" 5.0"), healthz
