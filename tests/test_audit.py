@@ -54,3 +54,27 @@ def test_create_admin_cli_reads_password_from_stdin():
                          capture_output=True, text=True, env={"INSPECT_ENV": "testing", "PATH": "/usr/bin:/bin"},
                          timeout=60)
     assert bad.returncode == 1 and "REGION_INVALID" in bad.stderr
+
+
+def test_verify_audit_cli_names_the_first_tampered_entry(app, client, make_user, login, monkeypatch, capsys):
+    from inspect_api.__main__ import main
+
+    # The command builds its own app; hand it this test's app, so it reads this store
+    # (each embedded store lives in its own client).
+    monkeypatch.setattr("inspect_api.app.create_app", lambda *args, **kwargs: app)
+    office = make_user(username="tamper_office")
+    headers = login(office)
+    client.post("/api/v1/users", headers=headers, json={"username": "newbie", "password": "Secret123",
+                                                         "role": "office_admin", "region": "370302"})
+    for i in range(3):
+        audit.record("test.event", data={"i": i})
+    assert main(["verify-audit"]) == 0
+    assert capsys.readouterr().out.startswith("OK: 5 audit entries")
+
+    # Someone edits the user.create entry (seq 2) directly in the store.
+    target = AuditEvent.objects.get(seq=2)
+    assert target.action == "user.create"
+    AuditEvent.objects(seq=2).update_one(set__data={**target.data, "role": "inspector"})
+    assert main(["verify-audit"]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("BROKEN at entry 2:") and "(1 entries verified before it)" in out, out

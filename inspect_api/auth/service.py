@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Callable
 
 from bson import ObjectId
 from bson.errors import InvalidId
@@ -21,6 +21,26 @@ from inspect_api.errors import Conflict, Forbidden, NotFound, Unauthorized, Unpr
 from inspect_api.scoping import in_scope, is_region_code, scope_regex
 
 INVALID_CREDENTIALS = "用户名或密码错误"
+
+# Which division codes exist is the directory's knowledge (auth cannot import
+# it: the directory depends on auth); the directory registers its lookup.
+_REGION_LOOKUP: Callable[[str], bool] | None = None
+
+
+def register_region_lookup(lookup: Callable[[str], bool]) -> None:
+    """The directory tells auth how to check that a region code exists (``region_exists``)."""
+    global _REGION_LOOKUP
+    _REGION_LOOKUP = lookup
+
+
+def _check_region(region: str) -> None:
+    """A well-formed division code that exists in the region list; 422 otherwise."""
+    if not is_region_code(region):
+        raise Unprocessable("行政区划代码无效", code="REGION_INVALID",
+                            details={"fields": {"region": ["应为 6 位行政区划代码"]}})
+    if _REGION_LOOKUP is not None and not _REGION_LOOKUP(region):
+        raise Unprocessable("未知的行政区划代码", code="REGION_UNKNOWN",
+                            details={"fields": {"region": ["行政区划代码不存在"]}})
 
 
 def actor_of(user: User | None, ip: str | None = None) -> Actor:
@@ -128,8 +148,7 @@ def create_user(actor: User, data: dict[str, Any], *, now: datetime, min_length:
     """
     require_office(actor)
     region = data["region"]
-    if not is_region_code(region):
-        raise Unprocessable("行政区划代码无效", code="REGION_INVALID")
+    _check_region(region)
     if not in_scope(actor.region, region):
         raise Forbidden("不能在本辖区以外创建用户", code="REGION_OUT_OF_SCOPE")
     if data["role"] not in ROLES:
@@ -227,8 +246,7 @@ def change_own_password(user: User, old_password: str, new_password: str, *, now
 
 def create_admin(username: str, password: str, region: str, *, now: datetime, min_length: int = 8) -> User:
     """Bootstrap the first office admin (CLI); no acting user."""
-    if not is_region_code(region):
-        raise Unprocessable("行政区划代码无效", code="REGION_INVALID")
+    _check_region(region)
     _check_password_policy(password, min_length)
     if User.objects(username=username).first():
         raise Conflict("用户名已存在", code="USERNAME_TAKEN")

@@ -33,7 +33,7 @@ from mongoengine import signals
 from inspect_api.urls import public_base_url
 from inspect_api.audit import service as audit
 from inspect_api.auth.models import User
-from inspect_api.auth.service import actor_of
+from inspect_api.auth.service import actor_of, register_region_lookup
 from inspect_api.directory.creditcode import credit_code_error
 from inspect_api.directory.models import (CONFLICT_REASONS, DEPARTMENTS, INSTITUTION_KINDS, INSTITUTION_STATUSES,
                                           SERVICE_TAGS, Conflict, Inspector, Institution, Licence, Region,
@@ -845,6 +845,7 @@ def _link_inspector_on_user_save(sender, document, created=False, **kwargs) -> N
 
 
 signals.post_save.connect(_link_inspector_on_user_save, sender=User)
+register_region_lookup(region_exists)  # accounts are bound to regions that exist
 
 
 __all__ = [
