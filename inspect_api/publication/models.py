@@ -33,6 +33,10 @@ class PublishedResult(me.Document):
     order_id = me.StringField()  # live link to the rectification order
     snapshot = me.DictField(required=True)  # frozen public content (redacted)
     photo_ids = me.ListField(me.StringField())  # photos explicitly chosen to be public
+    # The office's redaction choices at publication, applied again when a correction refreshes the snapshot.
+    # Internal: never part of a public view.  include_notes is None for results published before it existed.
+    redact_terms = me.ListField(me.StringField())
+    include_notes = me.BooleanField()
     published_at = me.DateTimeField(required=True)
     published_by = me.StringField(required=True)
     deadline = me.DateField()  # the publication deadline it met (or missed)

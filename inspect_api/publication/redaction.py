@@ -13,11 +13,17 @@ Rules, applied in order:
 
 Digits are matched only when not embedded in a longer run of digits, so
 amounts, dates and item codes survive.
+
+Rules catch what has a shape; a resident's plain name has none.  The office
+therefore chooses, at preview and publish, terms to mask (:func:`mask_terms`:
+``张秀英`` → ``张**``, everywhere in the public snapshot) and whether free-text
+notes are published at all (the API leaves them out unless asked).
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any, Iterable
 
 NAME_MARK = "某某"
 ID_MARK = "[身份证号已隐去]"
@@ -48,3 +54,50 @@ def redact(text: str | None) -> str | None:
 def contains_personal_data(text: str | None) -> bool:
     """True when :func:`redact` would change ``text``."""
     return text is not None and redact(text) != text
+
+
+# Office-chosen terms (names of residents and the like) masked in a published result.
+MAX_TERMS = 50
+TERM_MIN_LENGTH = 2  # a single character would mask far too much
+TERM_MAX_LENGTH = 50
+
+
+def normalize_terms(terms: Iterable[str] | None) -> list[str]:
+    """Stripped, de-duplicated terms; raises ValueError (with a Chinese message) when out of bounds."""
+    out: list[str] = []
+    for raw in terms or ():
+        term = str(raw).strip()
+        if not TERM_MIN_LENGTH <= len(term) <= TERM_MAX_LENGTH:
+            raise ValueError(f"隐去词须为 {TERM_MIN_LENGTH}–{TERM_MAX_LENGTH} 个字符（不含首尾空白）")
+        if term.casefold() not in {t.casefold() for t in out}:
+            out.append(term)
+    if len(out) > MAX_TERMS:
+        raise ValueError(f"隐去词最多 {MAX_TERMS} 个")
+    return out
+
+
+def mask(term: str) -> str:
+    """``张秀英`` → ``张**``: the first character stays, every other becomes ``*``."""
+    return term[:1] + "*" * (len(term) - 1)
+
+
+def mask_terms(text: str | None, terms: list[str]) -> str | None:
+    """``text`` with every occurrence of each term masked (longest first, case-insensitive)."""
+    if text is None or not terms:
+        return text
+    pattern = re.compile("|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)), re.IGNORECASE)
+    return pattern.sub(lambda m: mask(m.group(0)), str(text))
+
+
+def mask_everywhere(value: Any, terms: list[str], *, keep: frozenset[str] = frozenset()) -> Any:
+    """``value`` (nested dicts and lists) with :func:`mask_terms` applied to every string, except under the
+    keys in ``keep`` (identifiers, codes and dates, which must stay usable)."""
+    if not terms:
+        return value
+    if isinstance(value, str):
+        return mask_terms(value, terms)
+    if isinstance(value, list):
+        return [mask_everywhere(v, terms, keep=keep) for v in value]
+    if isinstance(value, dict):
+        return {k: v if k in keep else mask_everywhere(v, terms, keep=keep) for k, v in value.items()}
+    return value

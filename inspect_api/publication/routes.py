@@ -65,8 +65,11 @@ def _etagged(data, *, content_type: str = "application/json; charset=utf-8", bod
 @blp.alt_response(404, description="检查不存在或不在本辖区")
 @blp.alt_response(409, description="检查尚未提交")
 def preview(args, inspection_id):
-    """Exactly what publishing would make public (redacted; photos only when chosen)."""
-    return service.preview(current_user(), inspection_id, photo_ids=args["photo_ids"], now=utcnow(), config=_cfg())
+    """Exactly what publishing with the same choices would make public (redacted; photos only when chosen;
+    notes only with ``include_notes``; ``redact_terms`` masked everywhere)."""
+    return service.preview(current_user(), inspection_id, photo_ids=args["photo_ids"],
+                           redact_terms=args["redact_terms"], include_notes=args["include_notes"], now=utcnow(),
+                           config=_cfg())
 
 
 @blp.route("/inspections/<inspection_id>/publish", methods=["POST"])
@@ -76,8 +79,10 @@ def preview(args, inspection_id):
 @blp.alt_response(404, description="检查不存在或不在本辖区")
 @blp.alt_response(409, description="检查尚未提交 / 已经公开")
 def publish(body, inspection_id):
-    """Publish the inspection's result (the preview's content, frozen); once only."""
-    result = service.publish(current_user(), inspection_id, photo_ids=body["photo_ids"], now=utcnow(), config=_cfg())
+    """Publish the inspection's result (the preview's content with the same choices, frozen); once only."""
+    result = service.publish(current_user(), inspection_id, photo_ids=body["photo_ids"],
+                             redact_terms=body["redact_terms"], include_notes=body["include_notes"], now=utcnow(),
+                             config=_cfg())
     return service.result_view(result)
 
 

@@ -10,6 +10,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from inspect_api.directory.models import INSTITUTION_KINDS
 from inspect_api.publication.models import NOTICE_STATUSES
+from inspect_api.publication.redaction import MAX_TERMS, TERM_MAX_LENGTH, TERM_MIN_LENGTH, normalize_terms
 from inspect_api.schemas import OutSchema, PageArgsSchema, StrictSchema
 
 GRADE_CODES = ("excellent", "good", "pass", "fail")
@@ -44,10 +45,28 @@ def _validate_period(value: str) -> None:
 
 # --------------------------------------------------------------------------- publishing
 
+def _redact_terms_field(description: str) -> fields.List:
+    return fields.List(
+        fields.String(validate=validate.Length(min=TERM_MIN_LENGTH, max=TERM_MAX_LENGTH)),
+        load_default=list, validate=validate.Length(max=MAX_TERMS),
+        metadata={"description": description + f"；每个 {TERM_MIN_LENGTH}–{TERM_MAX_LENGTH} 个字符，最多 {MAX_TERMS} 个，"
+                                               "在公开内容各处遮盖为首字加星号（如 张秀英 → 张**）"})
+
+
+INCLUDE_NOTES_DESCRIPTION = ("是否公开检查人员填写的问题说明（自由文本，可能含居民个人信息）；默认 false：不公开。"
+                             "无论是否公开，身份证号、电话、邮箱及 [[标注]] 的姓名均自动隐去")
+
+
 class PublishSchema(StrictSchema):
     photo_ids = fields.List(fields.String(validate=validate.Length(min=1, max=64)), load_default=list,
                             validate=validate.Length(max=50),
                             metadata={"description": "选择公开的问题照片（证据 id）；默认不公开任何照片"})
+    redact_terms = _redact_terms_field("办公室指定需隐去的词（如居民姓名）")
+    include_notes = fields.Boolean(load_default=False, metadata={"description": INCLUDE_NOTES_DESCRIPTION})
+
+    @validates_schema
+    def _terms_not_blank(self, data, **_kwargs):
+        _check_terms(data.get("redact_terms") or [])
 
 
 class PreviewArgsSchema(ma.Schema):
@@ -56,6 +75,19 @@ class PreviewArgsSchema(ma.Schema):
 
     photo_ids = fields.List(fields.String(validate=validate.Length(min=1, max=64)), load_default=list,
                             metadata={"description": "预览时选择公开的照片 id（可重复传参）"})
+    redact_terms = _redact_terms_field("预览时需隐去的词（可重复传参；发布时请传同样的词）")
+    include_notes = fields.Boolean(load_default=False, metadata={"description": INCLUDE_NOTES_DESCRIPTION})
+
+    @validates_schema
+    def _terms_not_blank(self, data, **_kwargs):
+        _check_terms(data.get("redact_terms") or [])
+
+
+def _check_terms(terms: list[str]) -> None:
+    try:
+        normalize_terms(terms)
+    except ValueError as exc:
+        raise ValidationError(str(exc), field_name="redact_terms") from None
 
 
 class PublicMatterSchema(OutSchema):
@@ -89,7 +121,8 @@ class PublicFindingSchema(OutSchema):
     result_name = fields.String(allow_none=True)
     deductions = fields.List(fields.String())
     points_lost = fields.Float(allow_none=True)
-    note = fields.String(allow_none=True, metadata={"description": "已去除居民个人信息"})
+    note = fields.String(allow_none=True, metadata={
+        "description": "问题说明（已去除居民个人信息）；发布时未选择公开说明（include_notes）则为 null"})
     photo_ids = fields.List(fields.String())
     rectification = fields.Nested(FindingRectificationSchema, allow_none=True,
                                   metadata={"description": "实时整改状态"})
@@ -149,6 +182,8 @@ class PreviewSchema(OutSchema):
     rectification = fields.Nested(RectificationSummarySchema)
     photo_ids = fields.List(fields.String())
     available_photo_ids = fields.List(fields.String(), metadata={"description": "可选择公开的照片（默认不公开）"})
+    include_notes = fields.Boolean(metadata={"description": "是否公开问题说明（与发布时的选择一致才会得到同样的内容）"})
+    redact_terms_count = fields.Integer(metadata={"description": "已应用的隐去词个数"})
     deadline = fields.String(metadata={"description": "公开期限（检查结束后 publication_deadline_working_days 个工作日，默认 20）"})
     published = fields.Boolean()
     published_id = fields.String(allow_none=True)

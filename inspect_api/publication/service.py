@@ -37,7 +37,7 @@ from inspect_api.clock import SHANGHAI, as_utc, isoformat
 from inspect_api.errors import Conflict, NotFound, Unprocessable
 from inspect_api.publication.models import (NOTICE_STATUSES, Notice, NoticeCounter, NoticeItem,
                                             PublicationDeadline, PublishedResult, StepRecord)
-from inspect_api.publication.redaction import redact
+from inspect_api.publication.redaction import mask_everywhere, normalize_terms, redact
 from inspect_api.rectification.ladder import Ladder, LadderStep
 from inspect_api.scoping import in_scope, is_region_code, scope_regex
 from inspect_api.workdays import business_date
@@ -298,8 +298,29 @@ def _check_photos(inspection, photo_ids: Iterable[str]) -> list[str]:
     return chosen
 
 
-def build_snapshot(inspection, photo_ids: list[str]) -> dict[str, Any]:
-    """The frozen public content of an inspection's result (redacted; chosen photos only)."""
+# Snapshot keys holding identifiers, codes and dates: office redaction terms never rewrite them.
+SNAPSHOT_KEEP = frozenset({"inspection_id", "code", "public_id", "kind", "region", "inspected_on", "concluded_at",
+                           "role", "department", "checklist_code", "grade", "item_id", "severity", "result",
+                           "photo_ids", "date"})
+
+
+def redaction_choices(redact_terms: Iterable[str] | None, include_notes: bool) -> tuple[list[str], bool]:
+    """The office's redaction choices, checked (bounded number and length of terms)."""
+    try:
+        terms = normalize_terms(redact_terms)
+    except ValueError as exc:
+        raise Unprocessable(str(exc), code="REDACT_TERMS_INVALID") from None
+    return terms, bool(include_notes)
+
+
+def build_snapshot(inspection, photo_ids: list[str], *, redact_terms: list[str] | None = None,
+                   include_notes: bool = False) -> dict[str, Any]:
+    """The frozen public content of an inspection's result.
+
+    Redacted by the rules of :mod:`~inspect_api.publication.redaction`, then
+    every term the office chose is masked everywhere (``张秀英`` → ``张**``);
+    free-text finding notes only when ``include_notes``; chosen photos only.
+    """
     institution = _institution(inspection.institution_id)
     regions = region_names()
     kinds = _kinds()
@@ -317,11 +338,11 @@ def build_snapshot(inspection, photo_ids: list[str]) -> dict[str, Any]:
             "severity_name": SEVERITY_NAMES.get(f.get("severity") or "", f.get("severity")),
             "result": f.get("result"), "result_name": RESULT_NAMES.get(f.get("result") or "", f.get("result")),
             "deductions": [redact(d.get("text")) for d in f.get("deductions") or [] if d.get("text")],
-            "points_lost": f.get("points_lost"), "note": redact(f.get("note")),
+            "points_lost": f.get("points_lost"), "note": redact(f.get("note")) if include_notes else None,
             "photo_ids": [p for p in f.get("photo_ids") or [] if p in chosen],
         })
     grade = result.get("grade")
-    return {
+    snapshot = {
         "inspection_id": str(inspection.id), "code": inspection.code,
         "institution": {
             "public_id": getattr(institution, "public_id", None), "name": getattr(institution, "name", None),
@@ -342,6 +363,7 @@ def build_snapshot(inspection, photo_ids: list[str]) -> dict[str, Any]:
                          "score_before": c.score_before, "score_after": c.score_after}
                         for c in inspection.corrections or []],
     }
+    return mask_everywhere(snapshot, list(redact_terms or []), keep=SNAPSHOT_KEEP)
 
 
 def rectification_status(order_id: str | None, *, today: date | None = None) -> dict[str, Any]:
@@ -402,33 +424,41 @@ def merge_status(snapshot: dict[str, Any], status: dict[str, Any]) -> list[dict[
     return out
 
 
-def preview(user, inspection_id: str, *, photo_ids: Iterable[str] = (), now: datetime,
-            config: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Exactly what would become public, plus the deadline and the photos that could be chosen."""
+def preview(user, inspection_id: str, *, photo_ids: Iterable[str] = (), redact_terms: Iterable[str] = (),
+            include_notes: bool = False, now: datetime, config: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Exactly what :func:`publish` with the same choices would make public, plus the deadline and the photos
+    that could be chosen."""
     inspection = inspection_in_scope(user, inspection_id)
     _require_submitted(inspection)
     chosen = _check_photos(inspection, photo_ids)
+    terms, include_notes = redaction_choices(redact_terms, include_notes)
     tracker = ensure_tracker(inspection, now=now, config=config)
-    snapshot = build_snapshot(inspection, chosen)
+    snapshot = build_snapshot(inspection, chosen, redact_terms=terms, include_notes=include_notes)
     status = rectification_status(inspection.order_id)
     published = PublishedResult.objects(inspection_id=str(inspection.id)).only("id").first()
     return {"snapshot": snapshot, "findings": merge_status(snapshot, status),
             "rectification": {k: status[k] for k in ("order_number", "summary", "counts")},
             "photo_ids": chosen, "available_photo_ids": available_photos(inspection),
+            "include_notes": include_notes, "redact_terms_count": len(terms),
             "deadline": _d(tracker.deadline).isoformat(), "published": published is not None,
             "published_id": str(published.id) if published else None}
 
 
-def publish(user, inspection_id: str, *, photo_ids: Iterable[str] = (), now: datetime,
-            config: dict[str, Any] | None = None) -> PublishedResult:
-    """Freeze and publish an inspection's result (once; a second call answers 409)."""
+def publish(user, inspection_id: str, *, photo_ids: Iterable[str] = (), redact_terms: Iterable[str] = (),
+            include_notes: bool = False, now: datetime, config: dict[str, Any] | None = None) -> PublishedResult:
+    """Freeze and publish an inspection's result (once; a second call answers 409).
+
+    The redaction choices are stored with the result (never shown publicly),
+    so a correction of the inspection record refreshes it the same way.
+    """
     inspection = inspection_in_scope(user, inspection_id)
     _require_submitted(inspection)
     if PublishedResult.objects(inspection_id=str(inspection.id)).only("id").first() is not None:
         raise Conflict("该检查结果已经公开", code="ALREADY_PUBLISHED")
     chosen = _check_photos(inspection, photo_ids)
+    terms, include_notes = redaction_choices(redact_terms, include_notes)
     tracker = ensure_tracker(inspection, now=now, config=config)
-    snapshot = build_snapshot(inspection, chosen)
+    snapshot = build_snapshot(inspection, chosen, redact_terms=terms, include_notes=include_notes)
     institution = _institution(inspection.institution_id)
     concluded = inspection.submitted_at or inspection.submission_started_at
     deadline = _d(tracker.deadline)
@@ -438,7 +468,7 @@ def publish(user, inspection_id: str, *, photo_ids: Iterable[str] = (), now: dat
         institution_kind=getattr(institution, "kind", None), region=inspection.region,
         inspected_on=business_date(as_utc(concluded)), concluded_at=concluded, grade=snapshot["grade"],
         score=snapshot["score"], order_id=inspection.order_id, snapshot=snapshot, photo_ids=chosen,
-        published_at=now, published_by=str(user.id), deadline=deadline,
+        redact_terms=terms, include_notes=include_notes, published_at=now, published_by=str(user.id), deadline=deadline,
         late=business_date(now) > deadline)
     try:
         result.save(force_insert=True)
@@ -449,6 +479,7 @@ def publish(user, inspection_id: str, *, photo_ids: Iterable[str] = (), now: dat
     audit.record("publication.result_published", actor=actor_of(user), target_type="published_result",
                  target_id=str(result.id), region=result.region,
                  data={"inspection_id": str(inspection.id), "code": inspection.code, "photo_ids": chosen,
+                       "redact_terms_count": len(terms), "include_notes": include_notes,
                        "deadline": deadline.isoformat(), "late": result.late}, now=now)
     return result
 
@@ -486,13 +517,17 @@ def on_inspection_corrected(inspection, now: datetime) -> None:
     """Correction hook: a published result shows the corrected record, with the correction listed publicly.
 
     The photos chosen at publication stay chosen while they still belong to a
-    finding.  Idempotent: an unchanged snapshot is not written again.
+    finding, and the redaction choices made at publication (terms masked,
+    notes left out or in) apply again.  Idempotent: an unchanged snapshot is
+    not written again.
     """
     result = PublishedResult.objects(inspection_id=str(inspection.id)).first()
     if result is None:
         return
     photos = [p for p in result.photo_ids or [] if p in set(available_photos(inspection))]
-    snapshot = build_snapshot(inspection, photos)
+    # include_notes is None for results published before the choice existed: they were published with notes.
+    snapshot = build_snapshot(inspection, photos, redact_terms=list(result.redact_terms or []),
+                              include_notes=result.include_notes is not False)
     if snapshot == result.snapshot and result.order_id == inspection.order_id:
         return
     PublishedResult.objects(id=result.id).update_one(

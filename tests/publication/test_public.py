@@ -8,9 +8,9 @@ from tests.conftest import assert_error
 from tests.publication.world import XSS, make_institution
 
 
-def _publish(client, world, as_user, key, **kw):
+def _publish(client, world, as_user, key, body=None, **kw):
     ins = world.inspect(key, **kw)
-    r = client.post(f"/api/v1/inspections/{ins.id}/publish", json={}, headers=as_user(world.office))
+    r = client.post(f"/api/v1/inspections/{ins.id}/publish", json=body or {}, headers=as_user(world.office))
     assert r.status_code == 201, r.get_json()
     return r.get_json()["id"]
 
@@ -57,12 +57,13 @@ def test_script_in_institution_name_and_notes_is_escaped(client, world, as_user)
     evil = make_institution(world.now, name=f"康宁{XSS}医养")
     from inspect_api.publication.builders import finding
 
-    rid = _publish(client, world, as_user, "evil", institution=evil,
+    rid = _publish(client, world, as_user, "evil", body={"include_notes": True}, institution=evil,
                    findings=[finding("4086-1-1", f"问题{XSS}", note=f"说明{XSS}<img src=x onerror=alert(1)>")])
     for url in ("/p/", "/p/results", f"/p/results/{rid}", f"/p/institutions/{evil.public_id}"):
         html = client.get(url).get_data(as_text=True)
         assert XSS not in html and "<img src=x" not in html, url
         assert "&lt;script&gt;" in html, url
+    assert "说明&lt;script&gt;" in client.get(f"/p/results/{rid}").get_data(as_text=True)  # the note is shown
 
 
 def test_results_filters_and_paging(client, world, as_user):

@@ -2,7 +2,10 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import pytest
+
 from inspect_api.audit.models import AuditEvent
+from inspect_api.errors import Unprocessable
 from inspect_api.publication import service
 from inspect_api.publication.models import PublishedResult
 from inspect_api.rectification.models import Finding
@@ -127,3 +130,107 @@ def test_late_publication_is_marked(app, world):
     assert result.late is True
     fresh = world.inspect("fresh", days_ago=1)
     assert service.publish(world.office, str(fresh.id), now=datetime.now(timezone.utc)).late is False
+
+
+# --------------------------------------------------------------------------- office-controlled redaction
+
+PLAIN_NAME_NOTE = "入住老人张秀英护理记录缺3天，其子张建军称已补记"
+
+
+def _with_plain_name(world, key="names"):
+    from inspect_api.publication.builders import finding
+
+    return world.inspect(key, findings=[finding("4086-1-1", "未按规定公示医疗机构执业许可证", note="院长称正在办理"),
+                                        finding("4086-2-3", "张秀英的护理记录不完整", severity="minor",
+                                                note=PLAIN_NAME_NOTE, photo_ids=["ph-1"])])
+
+
+def test_notes_are_left_out_unless_the_office_chooses_them(client, world, as_user):
+    ins = _with_plain_name(world)
+    headers = as_user(world.office)
+    body = _preview(client, headers, ins).get_json()
+    assert [f["note"] for f in body["snapshot"]["findings"]] == [None, None]
+    assert body["include_notes"] is False and body["redact_terms_count"] == 0
+    assert "张建军" not in str(body)
+    with_notes = _preview(client, headers, ins, include_notes="true").get_json()
+    assert with_notes["snapshot"]["findings"][1]["note"] == PLAIN_NAME_NOTE
+    r = client.post(f"/api/v1/inspections/{ins.id}/publish", json={}, headers=headers)
+    assert r.status_code == 201 and all(f["note"] is None for f in r.get_json()["findings"])
+    assert PublishedResult.objects.get(inspection_id=str(ins.id)).include_notes is False
+
+
+def test_redact_terms_are_masked_everywhere_and_the_audit_counts_them(client, world, as_user):
+    ins = _with_plain_name(world)
+    headers = as_user(world.office)
+    choices = {"redact_terms": ["张秀英", " 张建军 ", "张秀英"], "include_notes": True}
+    preview = _preview(client, headers, ins, **choices).get_json()
+    finding = preview["snapshot"]["findings"][1]
+    assert finding["item_text"] == "张**的护理记录不完整"
+    assert finding["note"] == "入住老人张**护理记录缺3天，其子张**称已补记"
+    assert finding["deductions"] == ["张**的护理记录不完整"] and preview["findings"][1]["note"] == finding["note"]
+    assert finding["item_id"] == "4086-2-3" and finding["photo_ids"] == []
+    assert preview["redact_terms_count"] == 2
+    r = client.post(f"/api/v1/inspections/{ins.id}/publish", json=choices, headers=headers)
+    assert r.status_code == 201, r.get_json()
+    published = PublishedResult.objects.get(inspection_id=str(ins.id))
+    assert published.snapshot == preview["snapshot"]  # the preview showed exactly this
+    public = client.get(f"/api/v1/public/results/{published.id}").get_data(as_text=True)
+    page = client.get(f"/p/results/{published.id}").get_data(as_text=True)
+    for text in (public, page):
+        assert "张秀英" not in text and "张建军" not in text and "张**" in text
+    assert "redact_terms" not in public
+    event = AuditEvent.objects.get(action="publication.result_published", target_id=str(published.id))
+    assert event.data["redact_terms_count"] == 2 and event.data["include_notes"] is True
+    assert "张秀英" not in str(event.data) and "张建军" not in str(event.data)
+
+
+def test_a_correction_refresh_applies_the_same_redaction_choices(client, world, as_user):
+    from inspect_api.inspections.models import Correction, Inspection
+
+    ins = _with_plain_name(world)
+    client.post(f"/api/v1/inspections/{ins.id}/publish", json={"redact_terms": ["张秀英"], "include_notes": True},
+                headers=as_user(world.office))
+    findings = [dict(f) for f in ins.findings]
+    findings[1]["note"] = "更正：老人张秀英的护理记录缺2天"
+    Inspection.objects(id=ins.id).update_one(set__findings=findings, push__corrections=Correction(
+        client_id="c-1", at=world.now, by=str(world.lead.id), reason="张秀英家属补交了记录", score_before=86.5,
+        score_after=88.0))
+    ins.reload()
+    service.on_inspection_corrected(ins, world.now)
+    snap = PublishedResult.objects.get(inspection_id=str(ins.id)).snapshot
+    assert snap["findings"][1]["note"] == "更正：老人张**的护理记录缺2天"
+    assert snap["corrections"][0]["reason"] == "张**家属补交了记录"
+    assert "张秀英" not in str(snap)
+
+    # a result published without notes stays without them after a correction
+    other = _with_plain_name(world, "other")
+    client.post(f"/api/v1/inspections/{other.id}/publish", json={}, headers=as_user(world.office))
+    Inspection.objects(id=other.id).update_one(push__corrections=Correction(
+        client_id="c-2", at=world.now, by=str(world.lead.id), reason="笔误", score_before=86.5, score_after=86.5))
+    other.reload()
+    service.on_inspection_corrected(other, world.now)
+    snap = PublishedResult.objects.get(inspection_id=str(other.id)).snapshot
+    assert snap["corrections"] and all(f["note"] is None for f in snap["findings"])
+
+
+def test_bad_redaction_choices_are_refused(client, world, as_user):
+    ins = _with_plain_name(world)
+    headers = as_user(world.office)
+    url = f"/api/v1/inspections/{ins.id}/publish"
+    for terms in (["张"], ["   "], ["x" * 51], [f"名字{i}" for i in range(51)], "张秀英", [1]):
+        assert_error(client.post(url, json={"redact_terms": terms}, headers=headers), 422)
+    assert_error(client.post(url, json={"include_notes": "perhaps"}, headers=headers), 422)
+    assert_error(_preview(client, headers, ins, redact_terms="张"), 422)
+    assert PublishedResult.objects.count() == 0
+    with pytest.raises(Unprocessable):
+        service.publish(world.office, str(ins.id), redact_terms=["  张  "], now=world.now)
+
+
+def test_openapi_documents_the_redaction_choices(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    publish = spec["components"]["schemas"]["Publish"]["properties"]
+    assert publish["redact_terms"]["type"] == "array" and publish["redact_terms"]["maxItems"] == 50
+    assert publish["redact_terms"]["items"]["minLength"] == 2 and publish["include_notes"]["default"] is False
+    params = {p["name"] for p in spec["paths"]["/api/v1/inspections/{inspection_id}/publication-preview"]["get"]
+              ["parameters"]}
+    assert {"redact_terms", "include_notes", "photo_ids"} <= params
