@@ -46,6 +46,7 @@ def list_checklists():
                       "content": {"application/yaml": {"schema": {"type": "string"}},
                                   "application/json": {"schema": {"type": "object"}}}})
 @blp.response(201, s.ChecklistVersionSummarySchema)
+@blp.alt_response(403, description="仅省级办公室（如 370000）可以维护检查清单和抽查事项")
 @blp.alt_response(409, description="同一版本号已存在且内容不同")
 @blp.alt_response(422, description="清单校验未通过（details.problems 列出全部问题）")
 def upload_checklist():
@@ -80,6 +81,7 @@ def get_checklist_version(code, version):
 @login_required("office_admin")
 @catalog_writer
 @blp.response(200, s.ChecklistVersionSummarySchema)
+@blp.alt_response(403, description="仅省级办公室（如 370000）可以维护检查清单和抽查事项")
 def publish_checklist_version(code, version):
     """Publish a draft version; from then on it is immutable."""
     return service.publish(current_user(), code, version, now=utcnow())
@@ -108,6 +110,7 @@ def list_matters(args):
 @catalog_writer
 @blp.arguments(s.MatterCreateSchema)
 @blp.response(201, s.MatterSchema)
+@blp.alt_response(403, description="仅省级办公室（如 370000）可以维护检查清单和抽查事项")
 def create_matter(body):
     """Add a matter."""
     return service.create_matter(current_user(), body, now=utcnow())
@@ -126,6 +129,7 @@ def get_matter(code):
 @catalog_writer
 @blp.arguments(s.MatterUpdateSchema)
 @blp.response(200, s.MatterSchema)
+@blp.alt_response(403, description="仅省级办公室（如 370000）可以维护检查清单和抽查事项")
 def update_matter(body, code):
     """Edit a matter."""
     return service.update_matter(current_user(), code, body, now=utcnow())
@@ -135,6 +139,7 @@ def update_matter(body, code):
 @login_required("office_admin")
 @catalog_writer
 @blp.response(200, s.MatterSchema)
+@blp.alt_response(403, description="仅省级办公室（如 370000）可以维护检查清单和抽查事项")
 def retire_matter(code):
     """Retire (deactivate) a matter; plans that used it keep their reference."""
     return service.retire_matter(current_user(), code, now=utcnow())
