@@ -484,11 +484,19 @@ def _format_gps(gps: tuple[float, float]) -> str:
     return f"{abs(lat):.5f}{'N' if lat >= 0 else 'S'} {abs(lon):.5f}{'E' if lon >= 0 else 'W'}"
 
 
-def watermark_lines(label: str, when: datetime, gps: tuple[float, float] | None) -> list[str]:
-    """The ASCII lines drawn on the display image."""
+def watermark_lines(label: str, when: datetime, gps: tuple[float, float] | None,
+                    fallback_gps: tuple[float, float] | None = None) -> list[str]:
+    """The ASCII lines drawn on the display image: code, UTC+8 time, coordinates.
+
+    Coordinates come from the photo's EXIF GPS; without them (or with absurd
+    ones) from ``fallback_gps`` -- the inspection's check-in fix -- marked
+    ``(check-in)`` so nobody takes them for the camera's own position.
+    """
     lines = [_ascii(label), _format_time(when)]
     if gps is not None:
         lines.append(_format_gps(gps))
+    elif fallback_gps is not None:
+        lines.append(_format_gps(fallback_gps) + " (check-in)")
     return lines
 
 
@@ -531,12 +539,15 @@ def _jpeg(im: Image.Image, quality: int, icc: bytes | None) -> bytes:
 # Photos
 
 
-def process_photo(data: bytes, *, label: str, now: datetime,
-                  limits: Limits = Limits()) -> ProcessedPhoto:
+def process_photo(data: bytes, *, label: str, now: datetime, limits: Limits = Limits(),
+                  fallback_gps: tuple[float, float] | None = None) -> ProcessedPhoto:
     """Check, decode, orient, derive, watermark and hash one photo.
 
-    ``label`` is the inspection code drawn on the display image; ``now`` is
-    used for the watermark when the photo carries no capture time.
+    ``label`` is the inspection code drawn on the display image; ``now`` (the
+    upload time) is used for the watermark when the photo carries no capture
+    time, ``fallback_gps`` (lat, lon; the inspection's check-in) when it
+    carries no valid GPS, so every display image shows code, time and place.
+    The returned ``captured_at`` and ``gps`` stay those of the photo itself.
     Raises :class:`ImageRejected`.
     """
     t0 = time.perf_counter()
@@ -579,7 +590,7 @@ def process_photo(data: bytes, *, label: str, now: datetime,
         thumb = display.copy()
     p_hash = phash(thumb)
 
-    _watermark(display, watermark_lines(label, captured_at or now, gps))
+    _watermark(display, watermark_lines(label, captured_at or now, gps, fallback_gps))
 
     display_bytes = _jpeg(display, limits.display_quality, icc)
     thumb_bytes = _jpeg(thumb, limits.thumb_quality, icc)

@@ -72,14 +72,21 @@ def _existing(client_key: str, sha256: str | None = None) -> Evidence | None:
 
 def store_photo(data: bytes, *, owner_type: str, owner_id: str, institution_id: str, region: str, label: str,
                 client_id: str, uploaded_by: str, item_id: str | None, now: datetime,
-                team: list[str] | None = None, config: dict[str, Any] | None = None) -> Evidence:
-    """Process and store one photo, once per (owner, client_id): a retry returns the first result."""
+                team: list[str] | None = None, config: dict[str, Any] | None = None,
+                fallback_gps: tuple[float, float] | None = None) -> Evidence:
+    """Process and store one photo, once per (owner, client_id): a retry returns the first result.
+
+    ``fallback_gps`` (lat, lon), e.g. the inspection's check-in, is watermarked
+    when the photo has no valid EXIF GPS; the stored latitude/longitude stay the
+    photo's own (None without EXIF GPS).
+    """
     client_key = f"{owner_type}:{owner_id}:{client_id}"
     existing = _existing(client_key, hashlib.sha256(data).hexdigest())
     if existing is not None:
         return existing
     try:
-        processed = pipeline.process_photo(data, label=label, now=now, limits=_limits(config))
+        processed = pipeline.process_photo(data, label=label, now=now, limits=_limits(config),
+                                           fallback_gps=fallback_gps)
     except pipeline.ImageRejected as exc:
         raise DomainError(exc.message, code=exc.code, status=exc.status) from exc
     PHOTO_PIPELINE.observe(processed.pipeline_ms / 1000)

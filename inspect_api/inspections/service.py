@@ -713,9 +713,20 @@ def _evidence():
     return evidence
 
 
+def _checkin_position(inspection: Inspection) -> tuple[float, float] | None:
+    checkin = inspection.checkin
+    if checkin is None or checkin.latitude is None or checkin.longitude is None:
+        return None
+    return float(checkin.latitude), float(checkin.longitude)
+
+
 def add_photo(user, inspection_id: str, data: bytes, *, item_id: str, client_id: str, now: datetime,
               config: dict[str, Any] | None = None):
-    """Store one photo for an item (idempotent by ``client_id``); refused before check-in and after submission."""
+    """Store one photo for an item (idempotent by ``client_id``); refused before check-in and after submission.
+
+    The display image's watermark falls back to the check-in position (and the
+    upload time) when the photo carries no EXIF GPS (or capture time).
+    """
     assignment, inspector_id = _team_assignment(user, inspection_id)
     inspection = ensure_inspection(assignment, now=now)
     _writable(inspection)
@@ -726,7 +737,8 @@ def add_photo(user, inspection_id: str, data: bytes, *, item_id: str, client_id:
     photo = evidence.store_photo(data, owner_type="inspection", owner_id=str(inspection.id),
                                  institution_id=inspection.institution_id, region=inspection.region,
                                  label=inspection.code, client_id=client_id, uploaded_by=str(user.id),
-                                 item_id=item_id, now=now, team=list(inspection.team), config=config)
+                                 item_id=item_id, now=now, team=list(inspection.team), config=config,
+                                 fallback_gps=_checkin_position(inspection))
     if known is None:
         audit.record("inspection.photo_added", actor=actor_of(user), target_type="inspection",
                      target_id=str(inspection.id), region=inspection.region,
