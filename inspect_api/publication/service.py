@@ -813,26 +813,40 @@ def _finding_query(region: str):
     return Finding.objects(region=re.compile(scope_regex(region)), status__ne="withdrawn")
 
 
-def _noticed_deadlines(finding_ids: list[str]) -> dict[str, set]:
-    """For each finding id: the deadlines it had in the published (not retracted) notices that include it."""
-    out: dict[str, set] = {}
+def _citations(finding_ids: list[str]) -> dict[str, list[tuple[date | None, datetime]]]:
+    """For each finding id: (its deadline then, publication time) of every published, not retracted, notice
+    citing it."""
+    out: dict[str, list[tuple[date | None, datetime]]] = {}
     wanted = set(finding_ids)
     for start in range(0, len(finding_ids), 1000):
         chunk = finding_ids[start:start + 1000]
-        for notice in Notice.objects(finding_ids__in=chunk, status="published").only("items"):
+        for notice in Notice.objects(finding_ids__in=chunk, status="published").only("items", "published_at"):
             for item in notice.items or []:
                 if item.finding_id in wanted:
-                    out.setdefault(item.finding_id, set()).add(_d(item.deadline))
+                    out.setdefault(item.finding_id, []).append((_d(item.deadline), as_utc(notice.published_at)))
     return out
+
+
+def _already_cited(finding, citations: list[tuple[date | None, datetime]]) -> bool:
+    """True when a published notice cited ``finding`` with its current deadline, or after its latest
+    escalation (the ladder's pre-selection, else the first overdue day)."""
+    if finding.preselected_for_notice and finding.preselected_at:
+        since: datetime | None = as_utc(finding.preselected_at)
+    elif finding.overdue and finding.overdue_since:
+        day = _d(finding.overdue_since)
+        since = datetime(day.year, day.month, day.day, tzinfo=SHANGHAI)
+    else:
+        since = None
+    return any(deadline == _d(finding.deadline) or since is None or at >= since for deadline, at in citations)
 
 
 def candidate_findings(user, *, region: str, period_from: date, period_to: date) -> list[dict[str, Any]]:
     """Findings of a period and region a notice may include.
 
     Pre-selected: findings still owed (not settled) that the ladder pre-selected
-    or that are overdue, unless a published (not retracted) notice already
-    cited them with their current deadline; those, like every other finding of
-    the period, stay selectable.  A finding that got a new deadline (rejected
+    or that are overdue, unless a published (not retracted) notice already cited
+    them (:func:`_already_cited`); those, like every other finding of the
+    period, stay selectable.  A finding that got a new deadline (rejected
     answer, extension) and escalates again is pre-selected again.
     """
     from inspect_api.rectification.models import SETTLED
@@ -849,7 +863,7 @@ def candidate_findings(user, *, region: str, period_from: date, period_to: date)
         if str(f.id) not in seen:
             seen.add(str(f.id))
             findings.append(f)
-    noticed = _noticed_deadlines([str(f.id) for f in findings])
+    cited = _citations([str(f.id) for f in findings])
     out = []
     names: dict[str, Any] = {}
     for f in findings:
@@ -857,7 +871,7 @@ def candidate_findings(user, *, region: str, period_from: date, period_to: date)
             names[f.institution_id] = _institution(f.institution_id)
         inst = names[f.institution_id]
         escalated = f.status not in SETTLED and bool(f.preselected_for_notice or f.overdue)
-        preselected = escalated and _d(f.deadline) not in noticed.get(str(f.id), ())
+        preselected = escalated and not _already_cited(f, cited.get(str(f.id), []))
         out.append({"finding_id": str(f.id), "order_number": f.order_number, "institution_id": f.institution_id,
                     "institution_name": getattr(inst, "name", None), "region": f.region,
                     "item_text": f.item_text, "severity": f.severity, "status": f.status,

@@ -7,6 +7,7 @@ from datetime import datetime, time
 import pytest
 
 from inspect_api.calendar.service import current_calendar
+from inspect_api.publication import service as publication
 from inspect_api.rectification import escalation
 from inspect_api.rectification import service as rs
 from inspect_api.rectification.models import Finding
@@ -80,3 +81,26 @@ def test_overdue_but_settled_findings_are_not_preselected(client, login, rworld)
     city = login(rworld.users["city"])
     assert _preselected(client, city) == {str(f2.id): False}
     assert _draft(client, city)["finding_ids"] == []
+
+
+def test_a_new_deadline_that_escalates_again_is_preselected_again(client, login, rworld):
+    cal = current_calendar()
+    f = rs.findings_of(rworld.open([finding("A1", "major", 15)]))[0]
+    first_deadline = f.deadline
+    office_day = cal.add_working_days(first_deadline, 10)
+    escalation.run_sweep(at(office_day))
+    city = login(rworld.users["city"])
+    notice = _draft(client, city)
+    assert notice["finding_ids"] == [str(f.id)]
+    publication.publish_notice(rworld.users["city"], notice["id"], now=at(office_day, 15))  # injected time
+    assert _preselected(client, city)[str(f.id)] is False
+
+    # a late answer is rejected with a new deadline, which passes unanswered up to the office step again
+    day = cal.add_working_days(first_deadline, 11)
+    rs.answer(rworld.users["institution"], f.order_id, str(f.id), description="已整改", photo_ids=[], now=at(day))
+    new_deadline = cal.add_working_days(day, 5)
+    rs.review(rworld.users["county"], f.order_id, str(f.id), decision="reject", comment="不到位",
+              new_deadline=new_deadline, now=at(day, 11))
+    assert _preselected(client, city)[str(f.id)] is False  # cited with its first deadline, not overdue now
+    escalation.run_sweep(at(cal.add_working_days(new_deadline, 10)))
+    assert _preselected(client, city)[str(f.id)] is True
