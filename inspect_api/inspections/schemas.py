@@ -196,6 +196,8 @@ class InspectionSchema(OutSchema):
     checklist_code = fields.String()
     checklist_version = fields.Integer()
     state = fields.String(required=True, metadata={"description": "assigned | checked_in | submitted"})
+    assignment_status = fields.String(allow_none=True, metadata={
+        "description": "assigned | in_progress | submitted | cancelled（已取消的任务不能再签到、填写或提交）"})
     checkin = fields.Dict(allow_none=True)
     signatures = fields.List(fields.Dict())
     photos = fields.List(fields.Dict())

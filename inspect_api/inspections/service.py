@@ -179,11 +179,19 @@ def assignment_for(user, assignment_id: str) -> Assignment:
     raise _not_found()
 
 
+def _cancelled() -> Conflict:
+    return Conflict("检查任务已取消（抽查计划或抽取已取消），不能再签到、填写或提交", code="ASSIGNMENT_CANCELLED",
+                    details={"status": "cancelled"})
+
+
 def _team_assignment(user, assignment_id: str) -> tuple[Assignment, str]:
-    """For writes: the caller must be an inspector on the team (others: 404; non-inspectors: 403)."""
+    """For writes: the caller must be an inspector on the team (others: 404; non-inspectors: 403),
+    and the assignment must not be cancelled (409 ``ASSIGNMENT_CANCELLED``)."""
     if user.role != "inspector":
         raise Forbidden("只有检查组成员可以填写检查记录", code="ROLE_FORBIDDEN")
     assignment = assignment_for(user, assignment_id)
+    if assignment.status == "cancelled":
+        raise _cancelled()
     return assignment, inspector_id_of(user)
 
 
@@ -222,13 +230,55 @@ def create_assignment(*, institution_id: str, region: str, team: list[str], sour
     return assignment
 
 
+def _started(assignment: Assignment, inspection: Inspection | None) -> Conflict:
+    state = inspection.state if inspection is not None else None
+    return Conflict("检查已开始（已签到或已提交），不能再调整检查组", code="INSPECTION_ALREADY_STARTED",
+                    details={"assignment_id": str(assignment.id), "status": assignment.status,
+                             "inspection_state": state})
+
+
+def _replaceable(assignment: Assignment) -> Inspection | None:
+    """The inspection of an assignment whose team may still change (not started, not cancelled), else 409."""
+    inspection = Inspection.objects(id=assignment.id).first()
+    if assignment.status == "cancelled":
+        raise _cancelled()
+    if assignment.status != "assigned" or (inspection is not None and (
+            inspection.state != "assigned" or inspection.submission_started_at is not None)):
+        raise _started(assignment, inspection)
+    return inspection
+
+
+def check_team_replaceable(assignment_id: str) -> None:
+    """409 ``INSPECTION_ALREADY_STARTED`` (or ``ASSIGNMENT_CANCELLED``) unless the team may still change."""
+    _replaceable(Assignment.objects.get(id=assignment_id))
+
+
 def replace_team_member(assignment_id: str, old_inspector_id: str, new_inspector_id: str, *, now: datetime) -> None:
-    """Swap one member (draw amendment); the position (lead first) is kept."""
+    """Swap one member (draw amendment) in the assignment and its inspection; the position (lead first) is kept.
+
+    Only before the inspection starts: once it is checked in or submitted the
+    team has been on site and signs the record, so a change is refused with
+    409 ``INSPECTION_ALREADY_STARTED`` and nothing changes.  Both updates are
+    conditional on the unstarted state; if a check-in slips in between them,
+    the assignment's team is put back and the same 409 is raised.  409
+    ``TEAM_CHANGED`` when ``old_inspector_id`` is no longer on the team.
+    """
     assignment = Assignment.objects.get(id=assignment_id)
-    team = [new_inspector_id if x == old_inspector_id else x for x in assignment.team]
-    Assignment.objects(id=assignment.id, team=old_inspector_id).update_one(set__team=team, set__updated_at=now)
-    Inspection.objects(id=assignment.id, state="assigned", team=old_inspector_id).update_one(
-        set__team=team, set__updated_at=now)
+    _replaceable(assignment)
+    before = list(assignment.team)
+    team = [new_inspector_id if x == old_inspector_id else x for x in before]
+    if not Assignment.objects(id=assignment.id, status="assigned", team=old_inspector_id).update_one(
+            set__team=team, set__updated_at=now):
+        assignment.reload()
+        _replaceable(assignment)
+        raise Conflict("检查组已被他人调整，请刷新后重试", code="TEAM_CHANGED")
+    inspection = Inspection.objects(id=assignment.id).first()
+    if inspection is not None and not Inspection.objects(
+            id=assignment.id, state="assigned", submission_started_at=None, team=old_inspector_id).update_one(
+            set__team=team, set__updated_at=now):
+        Assignment.objects(id=assignment.id, team=team).update_one(set__team=before, set__updated_at=now)
+        assignment.reload()
+        raise _started(assignment, Inspection.objects(id=assignment.id).first())
 
 
 def assignments_for_draw(draw_id: str):
@@ -364,13 +414,14 @@ def inspection_for(user, inspection_id: str, *, now: datetime) -> Inspection:
 
     A team member's first read starts the inspection (as the bundle does); an
     office only looks: for an unstarted assignment it gets an unsaved view, so
-    reading creates nothing and uses up no inspection code.
+    reading creates nothing and uses up no inspection code.  The same holds for
+    a cancelled assignment, whatever the reader.
     """
     assignment = assignment_for(user, inspection_id)
     existing = Inspection.objects(id=assignment.id).first()
     if existing is not None:
         return existing
-    if getattr(user, "role", None) != "inspector":
+    if getattr(user, "role", None) != "inspector" or assignment.status == "cancelled":
         return Inspection(id=assignment.id, code="", institution_id=assignment.institution_id,
                           region=assignment.region, team=list(assignment.team),
                           checklist_code=assignment.checklist_code,
@@ -466,11 +517,18 @@ def _open_findings(institution_id: str, region: str) -> list[dict[str, Any]]:
 
 
 def bundle(user, assignment_id: str, *, now: datetime, config: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Everything the phone needs offline for one assignment (the checklist version is pinned here)."""
+    """Everything the phone needs offline for one assignment (the checklist version is pinned here).
+
+    A cancelled assignment still answers (``assignment.status`` says
+    ``cancelled``) so that a phone holding it learns why its writes are refused.
+    """
     config = config or {}
     assignment = assignment_for(user, assignment_id)
     assignment = fix_checklist_version(assignment, now=now)
-    inspection = ensure_inspection(assignment, now=now)
+    if assignment.status == "cancelled":  # still readable (shows the status); starts nothing
+        inspection = inspection_for(user, assignment_id, now=now)
+    else:
+        inspection = ensure_inspection(assignment, now=now)
     institution = _directory().get_institution(assignment.institution_id)
     if institution is None:
         raise NotFound("机构不存在", code="INSTITUTION_NOT_FOUND")
@@ -573,12 +631,15 @@ def record_checkin(user, assignment: Assignment, inspection: Inspection, institu
                       longitude=longitude, accuracy_m=accuracy_m, captured_at=captured_at,
                       received_at=now, distance_m=distance, radius_m=float(radius_m), flagged=bool(reasons),
                       flag_reasons=reasons)
+    # The assignment first: a cancellation only takes "assigned" assignments, so
+    # once this flip is done the visit can no longer be cancelled under it.
+    if not Assignment.objects(id=assignment.id, status__in=("assigned", "in_progress")).update_one(
+            set__status="in_progress", set__updated_at=now):
+        raise _cancelled()
     updated = Inspection.objects(id=inspection.id, state="assigned").update_one(
         set__state="checked_in", set__checkin=checkin, set__updated_at=now)
     inspection.reload()
     if updated:
-        Assignment.objects(id=assignment.id, status="assigned").update_one(set__status="in_progress",
-                                                                            set__updated_at=now)
         audit.record("inspection.checked_in", actor=actor_of(user), target_type="inspection",
                      target_id=str(inspection.id), region=inspection.region,
                      data={"distance_m": distance, "flagged": bool(reasons), "flag_reasons": reasons,
@@ -1149,6 +1210,11 @@ def assignment_views(assignments) -> list[dict[str, Any]]:
     return [{**assignment_view(a), "institution_name": names.get(a.institution_id)} for a in assignments]
 
 
+def _assignment_status(inspection_id) -> str | None:
+    found = Assignment.objects(id=inspection_id).only("status").first()
+    return found.status if found is not None else None
+
+
 def inspection_view(inspection: Inspection, *, with_responses: bool = True) -> dict[str, Any]:
     checkin = inspection.checkin
     out = {
@@ -1156,6 +1222,7 @@ def inspection_view(inspection: Inspection, *, with_responses: bool = True) -> d
         "institution_id": inspection.institution_id, "region": inspection.region, "team": list(inspection.team),
         "checklist_code": inspection.checklist_code, "checklist_version": inspection.checklist_version,
         "state": inspection.state,
+        "assignment_status": _assignment_status(inspection.id),
         "checkin": None if checkin is None else {
             "inspector_id": checkin.inspector_id, "qr_version": checkin.qr_version, "latitude": checkin.latitude,
             "longitude": checkin.longitude, "accuracy_m": checkin.accuracy_m,
