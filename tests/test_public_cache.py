@@ -30,7 +30,7 @@ def cached_app(app_factory, make_user):
 
 
 def _office(client, make_user):
-    user = make_user("office_admin", "370300")
+    user = make_user("office_admin", "370000")
     token = client.post("/api/v1/auth/login", json={"username": user.username, "password": TEST_PASSWORD})
     return {"Authorization": "Bearer " + token.get_json()["access_token"]}
 
