@@ -30,11 +30,23 @@ Decisions (documented here, see also the README of the issue):
 * Strata: ``county`` → the institution's region code, ``kind`` → its kind,
   ``none`` → the single stratum ``"all"``.
 * Weights: ``1 + per_past_finding·past_findings + per_overdue_rectification·
-  overdue_rectifications + per_complaint·complaint_count``, capped at
-  ``max_weight`` (config ``[risk]``), computed in Decimal and written with
-  exactly 6 decimals; ``"1.000000"`` when the plan has risk weighting off.
-* The record is stored as JSON text in the draw document (MongoDB's 16 MB
-  document limit bounds a snapshot at roughly 100,000 institutions).
+  overdue_rectifications + per_complaint·complaint_count +
+  per_rejected_answer·rejected_answers``, capped at ``max_weight`` (config
+  ``[risk]``), computed in Decimal and written with exactly 6 decimals;
+  ``"1.000000"`` when the plan has risk weighting off.
+* The record is stored as compact JSON text (``separators=(",", ":")``) in the
+  draw document.  Nothing is hashed over that text: the commitment, the seed
+  and every value ``u(label)`` are computed over canonical JSON of the fields
+  (DESIGN §5 step 1), so the storage format can change without changing any
+  hash.  MongoDB refuses documents over 16 MiB.  Measured on ObjectId ids:
+  ~110 bytes per candidate, ~55 per previous lead, ~110 per drawn target; the
+  bench case (100,000 institutions, 5,000 inspectors, 20,000 conflicts, 10 %)
+  takes ~13 MiB without previous leads, but ~18 MiB once every institution
+  has one (moving the record to GridFS would lift the limit).  A record that
+  would exceed :data:`MAX_RECORD_BYTES` (15.5 MiB, leaving room for the other
+  fields, later amendments and a cancellation) is refused with 422
+  ``DRAW_RECORD_TOO_LARGE`` at commit (counting the result the draw will add)
+  and again at draw and amendment; the office narrows the plan or splits it.
 """
 
 from __future__ import annotations
@@ -63,7 +75,10 @@ from inspect_api.scoping import in_scope, is_region_code, region_prefix, scope_r
 
 ALGORITHM = "dr1"
 OPEN_ASSIGNMENT_STATES = ("assigned", "in_progress")
-DEFAULT_RISK = {"per_past_finding": 0.1, "per_overdue_rectification": 0.5, "per_complaint": 0.25, "max_weight": 5.0}
+DEFAULT_RISK = {"per_past_finding": 0.1, "per_overdue_rectification": 0.5, "per_complaint": 0.25,
+                "per_rejected_answer": 0.25, "max_weight": 5.0}
+#: Largest record (UTF-8 bytes of the stored JSON) a draw document may carry; MongoDB's limit is 16 MiB.
+MAX_RECORD_BYTES = 15 * 1024 * 1024 + 512 * 1024
 EDITABLE_STATES = ("draft", "cancelled")
 LIVE_DRAW_STATES = ("committed", "drawn", "amended")
 SIX = Decimal("0.000001")
@@ -267,10 +282,12 @@ def weight_of(inst, risk: Mapping[str, Any]) -> str:
     profile = getattr(inst, "risk", None)
     past = int(getattr(profile, "past_findings", 0) or 0)
     overdue = int(getattr(profile, "overdue_rectifications", 0) or 0)
+    rejected = int(getattr(profile, "rejected_answers", 0) or 0)
     complaints = int(getattr(inst, "complaint_count", 0) or 0)
     weight = (Decimal(1) + Decimal(str(risk["per_past_finding"])) * past
               + Decimal(str(risk["per_overdue_rectification"])) * overdue
-              + Decimal(str(risk["per_complaint"])) * complaints)
+              + Decimal(str(risk["per_complaint"])) * complaints
+              + Decimal(str(risk["per_rejected_answer"])) * rejected)
     weight = min(weight, Decimal(str(risk["max_weight"])))
     weight = max(weight, SIX)
     return str(weight.quantize(SIX, rounding=ROUND_HALF_UP))
@@ -353,7 +370,46 @@ def _plan_summary(plan: Plan) -> dict[str, Any]:
 
 
 def dump_record(record: Mapping[str, Any]) -> str:
-    return json.dumps(record, ensure_ascii=False, indent=1)
+    """The stored (and downloaded) text of a record: compact JSON; no hash is computed over it."""
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f}"
+
+
+def checked_record(record: Mapping[str, Any], *, still_to_come: int = 0) -> str:
+    """:func:`dump_record`, refused with 422 when it (plus ``still_to_come`` bytes) exceeds MAX_RECORD_BYTES."""
+    text = dump_record(record)
+    size = len(text.encode("utf-8")) + still_to_come
+    if size > MAX_RECORD_BYTES:
+        raise Unprocessable(
+            f"抽取记录过大（约 {_mib(size)} MiB，超过 {_mib(MAX_RECORD_BYTES)} MiB 的存储上限），"
+            "请缩小计划范围（区划、机构类型、标签等筛选条件）或拆分为多个计划后重试",
+            code="DRAW_RECORD_TOO_LARGE", details={"bytes": size, "max_bytes": MAX_RECORD_BYTES,
+                                                   "candidates": len(record["snapshot"]["institutions"])})
+    return text
+
+
+def _result_bytes(params: Mapping[str, Any], snapshot: Mapping[str, Any]) -> int:
+    """An upper bound of what the draw adds to a committed record (nonce, entropy, seed, result).
+
+    The number of targets follows from the params and the strata alone (DESIGN §5
+    step 6), so it is known at commit; ids are counted at their longest.
+    """
+    institutions = snapshot["institutions"]
+    sizes: dict[str, int] = {}
+    mandatory: dict[str, int] = {}
+    for inst in institutions:
+        sizes[inst["stratum"]] = sizes.get(inst["stratum"], 0) + 1
+        mandatory[inst["stratum"]] = mandatory.get(inst["stratum"], 0) + bool(inst["mandatory"])
+    n = sum(dr1.allocate(sizes, dr1.sample_size(params, len(institutions)), params["min_per_stratum"],
+                         mandatory).values())
+    id_len = max((len(i["id"].encode("utf-8")) for i in institutions), default=0) + 3
+    member_len = max((len(x["id"].encode("utf-8")) for x in snapshot["inspectors"]), default=0) + 3
+    per_target = id_len + (id_len + 1) + params["team_size"] * member_len + 2
+    fixed = 2048  # nonce, seed, public entropy (<= 256 characters, 4 bytes each), drawn_at, keys
+    return fixed + n * per_target
 
 
 def record_of(draw: Draw) -> dict[str, Any]:
@@ -450,7 +506,7 @@ def draw_plan(user: User, plan_id: str, public_entropy: str, *, now: datetime) -
                   "result": {"targets": list(result["targets"]), "teams": dict(result["teams"])},
                   "drawn_at": isoformat(now)})
     flipped = Draw.objects(id=draw.id, state="committed").update_one(
-        set__state="drawn", set__record_json=dump_record(drawn), set__public_entropy=public_entropy,
+        set__state="drawn", set__record_json=checked_record(drawn), set__public_entropy=public_entropy,
         set__seed=seed, set__drawn_at=now, set__updated_at=now)
     if not flipped:
         raise Conflict("该承诺已抽取，不能重复抽取", code="ALREADY_DRAWN", details={"draw_id": str(draw.id)})
@@ -525,6 +581,8 @@ def cancel_plan(user: User, plan_id: str, reason: str, *, now: datetime) -> Draw
     draw = _current_draw(plan)
     record = record_of(draw)
     record["cancellation"] = {"reason": reason, "at": isoformat(now)}
+    # Not size-checked: a cancellation must always be possible, and a reason of at
+    # most 500 characters fits in the room MAX_RECORD_BYTES leaves below 16 MiB.
     flipped = Draw.objects(id=draw.id, state__in=LIVE_DRAW_STATES, updated_at=draw.updated_at).update_one(
         set__state="cancelled", set__record_json=dump_record(record), set__cancelled_at=now,
         set__cancel_reason=reason, set__updated_at=now)

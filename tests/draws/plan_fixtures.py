@@ -11,14 +11,14 @@ _counter = {"n": 0}
 
 
 def institution(region: str, *, kind: str = "combined", name: str | None = None, status: str = "active",
-                tags=(), complaints: int = 0, past_findings: int = 0, overdue: int = 0,
+                tags=(), complaints: int = 0, past_findings: int = 0, overdue: int = 0, rejected: int = 0,
                 last_inspected_at: datetime | None = None) -> Institution:
     _counter["n"] += 1
     n = _counter["n"]
     inst = Institution(public_id=f"P{n:06d}", name=name or f"测试医养机构{n}", credit_code=f"91370300MA{n:08d}",
                        kind=kind, tags=list(tags), region=region, status=status, complaint_count=complaints,
                        risk=RiskProfile(past_findings=past_findings, overdue_rectifications=overdue,
-                                        last_inspected_at=last_inspected_at),
+                                        rejected_answers=rejected, last_inspected_at=last_inspected_at),
                        created_at=NOW)
     inst.save()
     return inst

@@ -13,7 +13,8 @@ from inspect_api.errors import Conflict, NotFound, Unprocessable
 from inspect_api.inspections import service as inspections
 from tests.draws import plan_fixtures as fx
 
-RISK = {"per_past_finding": 0.1, "per_overdue_rectification": 0.5, "per_complaint": 0.25, "max_weight": 5.0}
+RISK = {"per_past_finding": 0.1, "per_overdue_rectification": 0.5, "per_complaint": 0.25,
+        "per_rejected_answer": 0.25, "max_weight": 5.0}
 
 
 @pytest.fixture
