@@ -1,5 +1,12 @@
 """Demo draws: one plan drawn through the real lifecycle, one committed and waiting for its draw.
 
+Matters are codes of the default catalog (``catalog.service.DEFAULT_MATTERS``):
+YY-01 医养结合机构医疗服务质量与安全 and YY-02 养老机构内设医疗机构执业情况
+for the drawn plan, YY-03 养老服务质量与安全管理 for the waiting one, whose
+name says so.
+Candidates of every kind are drawn; each gets the checklist covering its kind
+(community stations DB37/T 4087), see ``service.checklist_for_kind``.
+
 Runs after the directory seeder; uses ``ctx.data["institutions"]`` and
 ``ctx.data["inspectors"]`` when present, otherwise whatever the directory holds.
 Does nothing when the directory is empty.
@@ -46,12 +53,12 @@ def seed(ctx: DemoContext) -> None:
     try:
         first = service.create_plan(office, {
             **base, "name": "2026 年第四季度医养结合机构双随机抽查", "ratio": "0.300000",
-            "matters": ["YY-01 医疗服务质量", "YY-02 养老服务安全"]}, now=ctx.now - timedelta(days=2))
+            "matters": ["YY-01", "YY-02"]}, now=ctx.now - timedelta(days=2))
         service.commit_plan(office, str(first.id), now=ctx.now - timedelta(days=2))
         service.draw_plan(office, str(first.id), WITNESS_ENTROPY, now=ctx.now - timedelta(days=1))
         second = service.create_plan(office, {
-            **base, "name": "2026 年医养结合机构消防安全专项抽查（待抽取）", "count": 3, "stratification": "none",
-            "matters": ["YY-05 消防安全"]}, now=ctx.now)
+            **base, "name": "2026 年养老服务质量与安全管理专项抽查（待抽取）", "count": 3,
+            "stratification": "none", "matters": ["YY-03"]}, now=ctx.now)
         service.commit_plan(office, str(second.id), now=ctx.now)
     except DomainError as exc:  # demo data must never stop the app from starting
         log.warning("demo draws skipped: %s (%s)", exc.message, exc.code)

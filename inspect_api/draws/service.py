@@ -27,6 +27,14 @@ Decisions (documented here, see also the README of the issue):
   that is not cancelled (random or targeted).
 * Mandatory targets must lie inside the plan's scope and filters (422
   otherwise); they are kept even if recently inspected.
+* Matters are codes of active catalog matters and ``checklist_code`` must have
+  a published version (422 ``PLAN_CATALOG_INVALID`` with per-field details, on
+  create, update and again at commit).
+* Checklist per target: the plan's checklist where it covers the
+  institution's kind, otherwise one that does (see :func:`checklist_for_kind`);
+  the choice per kind is published in the record's ``plan.checklists_by_kind``.
+* Amendments only until the institution's inspection starts (409
+  ``INSPECTION_ALREADY_STARTED`` after check-in or submission).
 * Strata: ``county`` → the institution's region code, ``kind`` → its kind,
   ``none`` → the single stratum ``"all"``.
 * Weights: ``1 + per_past_finding·past_findings + per_overdue_rectification·
@@ -62,6 +70,7 @@ from bson.errors import InvalidId
 from mongoengine.errors import NotUniqueError
 
 from inspect_api.audit import service as audit
+from inspect_api.catalog import service as catalog
 from inspect_api.auth.models import User
 from inspect_api.auth.service import actor_of
 from inspect_api.clock import SHANGHAI, as_utc, isoformat
@@ -196,6 +205,30 @@ def _apply(plan: Plan, data: Mapping[str, Any]) -> None:
                           for m in data["mandatory"] or []]
 
 
+def _validate_catalog(plan: Plan) -> None:
+    """Matters must be active matters of the catalog (抽查事项清单), the checklist a published one; 422 per field."""
+    fields: dict[str, Any] = {}
+    known = {m.code: m for m in catalog.list_matters()}
+    problems: dict[str, list[str]] = {}
+    seen: set[str] = set()
+    for n, code in enumerate(plan.matters or []):
+        matter = known.get(code)
+        if code in seen:
+            problems[str(n)] = [f"抽查事项 {code} 重复"]
+        elif matter is None:
+            problems[str(n)] = [f"抽查事项 {code} 不在抽查事项清单中"]
+        elif not matter.active:
+            problems[str(n)] = [f"抽查事项 {code}（{matter.name}）已停用"]
+        seen.add(code)
+    if problems:
+        fields["matters"] = problems
+    if catalog.latest_version(plan.checklist_code) is None:
+        fields["checklist_code"] = [f"检查表 {plan.checklist_code} 不存在或没有已发布的版本"]
+    if fields:
+        raise Unprocessable("抽查事项或检查表无效：事项须为抽查事项清单中启用的事项编码，检查表须已发布",
+                            code="PLAN_CATALOG_INVALID", details={"fields": fields})
+
+
 def _validate(user: User, plan: Plan) -> None:
     """Cross-field rules of a plan (on create, update and again at commit)."""
     if not in_scope(user.region, plan.region):
@@ -222,6 +255,7 @@ def _validate(user: User, plan: Plan) -> None:
     if f.region_prefix and not _prefix(f.region_prefix).startswith(prefix):
         raise Unprocessable("筛选区划不在计划范围内", code="PLAN_FILTER_OUT_OF_SCOPE",
                             details={"region_prefix": f.region_prefix})
+    _validate_catalog(plan)
     ids = [m.institution_id for m in plan.mandatory]
     if len(set(ids)) != len(ids):
         raise Unprocessable("必查对象重复", code="MANDATORY_DUPLICATE")
@@ -303,6 +337,12 @@ def _stratum(inst, stratification: str) -> str:
 
 def build_snapshot(plan: Plan, *, now: datetime, risk: Mapping[str, Any]) -> tuple[dict, dict]:
     """The frozen params and snapshot of DESIGN §5 for ``plan`` as of ``now``."""
+    params, snapshot, _candidates = _build_snapshot(plan, now=now, risk=risk)
+    return params, snapshot
+
+
+def _build_snapshot(plan: Plan, *, now: datetime, risk: Mapping[str, Any]) -> tuple[dict, dict, list]:
+    """:func:`build_snapshot` plus the candidate institutions themselves."""
     f = plan.filters or TargetFilters()
     prefix = _prefix(f.region_prefix) if f.region_prefix else region_prefix(plan.region)
     found = [i for i in directory.find_institutions(region_prefix=prefix, kinds=f.kinds or None, tags=f.tags or None,
@@ -352,7 +392,69 @@ def build_snapshot(plan: Plan, *, now: datetime, risk: Mapping[str, Any]) -> tup
               "cross_region": bool(plan.cross_region), "no_repeat_lead": bool(plan.no_repeat_lead)}
     snapshot = {"institutions": institutions, "inspectors": inspectors, "conflicts": conflicts,
                 "previous_leads": previous_leads}
-    return params, snapshot
+    return params, snapshot, found
+
+
+# --------------------------------------------------------------------------- checklists by institution kind
+
+def _published_checklist_kinds() -> dict[str, set[str]]:
+    """Every published checklist (its latest version) and the institution kinds it covers."""
+    out = {}
+    for entry in catalog.list_checklists(None):  # no user: published versions only
+        version = catalog.latest_version(entry["code"])
+        if version is not None:
+            out[version.code] = set((version.content or {}).get("kinds") or [])
+    return out
+
+
+def checklist_for_kind(kind: str | None, plan_checklist: str, matters: Iterable[str],
+                       published: Mapping[str, set[str]] | None = None) -> str | None:
+    """The checklist an institution of ``kind`` is inspected with under a plan, or None if none covers it.
+
+    A plan names one checklist, but its candidates may be of kinds that
+    checklist does not cover (e.g. community stations under DB37/T 4086, the
+    institutional standard; they belong to DB37/T 4087, the community one), and
+    scoring refuses a checklist that does not list the institution's kind.  An
+    office expects each institution to be inspected against the standard that
+    applies to it, so the choice is per target: the plan's checklist when it
+    covers the kind; otherwise the checklist of the first of the plan's matters
+    whose checklist covers it; otherwise the first published checklist (by
+    code) that covers it.  The choice per kind is fixed at commit and published
+    with the plan (``plan.checklists_by_kind`` in the record); a candidate whose
+    kind no published checklist covers is refused at commit (422).
+    """
+    published = _published_checklist_kinds() if published is None else published
+    if kind is None or kind in published.get(plan_checklist, ()):
+        return plan_checklist
+    for code in matters:
+        matter = catalog.get_matter(code)
+        if matter is not None and kind in published.get(matter.checklist_code, ()):
+            return matter.checklist_code
+    return next((code for code in sorted(published) if kind in published[code]), None)
+
+
+def _checklists_by_kind(plan: Plan, candidates: list) -> dict[str, str]:
+    """``{kind: checklist code}`` for the candidates' kinds; 422 naming the institutions no checklist covers."""
+    published = _published_checklist_kinds()
+    out: dict[str, str] = {}
+    uncovered = []
+    for inst in sorted(candidates, key=lambda i: str(i.id)):
+        if inst.kind not in out:
+            code = checklist_for_kind(inst.kind, plan.checklist_code, plan.matters, published)
+            if code is not None:
+                out[inst.kind] = code
+        if inst.kind not in out:
+            uncovered.append(inst)
+    if uncovered:
+        names = "、".join(i.name for i in uncovered[:5]) + (f" 等 {len(uncovered)} 家" if len(uncovered) > 5 else "")
+        raise Unprocessable(f"没有已发布的检查表适用于这些机构的类型：{names}；"
+                            "请调整筛选条件（机构类型）或先发布适用的检查表",
+                            code="CHECKLIST_KIND_NOT_COVERED",
+                            details={"kinds": sorted({i.kind for i in uncovered}),
+                                     "institutions": [{"id": str(i.id), "name": i.name, "kind": i.kind}
+                                                      for i in uncovered[:50]],
+                                     "count": len(uncovered)})
+    return {k: out[k] for k in sorted(out)}
 
 
 def _plan_summary(plan: Plan) -> dict[str, Any]:
@@ -426,16 +528,19 @@ def commit_plan(user: User, plan_id: str, *, now: datetime, risk: Mapping[str, A
         raise Conflict("计划已提交承诺，需先取消才能重新提交", code="PLAN_ALREADY_COMMITTED",
                        details={"state": plan.state, "draw_id": plan.current_draw_id})
     _validate(user, plan)
-    params, snapshot = build_snapshot(plan, now=now, risk=risk_settings(risk))
+    params, snapshot, candidates = _build_snapshot(plan, now=now, risk=risk_settings(risk))
+    summary = _plan_summary(plan)
+    summary["checklists_by_kind"] = _checklists_by_kind(plan, candidates)
     nonce = secrets.token_hex(32)
     commitment = dr1.make_commitment(params, snapshot, nonce)
     draw_id = ObjectId()
     seq = plan.draw_count + 1
     record = {"algorithm": ALGORITHM, "params": params, "snapshot": snapshot, "commitment": commitment,
-              "draw_id": str(draw_id), "seq": seq, "plan": _plan_summary(plan), "committed_at": isoformat(now),
+              "draw_id": str(draw_id), "seq": seq, "plan": summary, "committed_at": isoformat(now),
               "amendments": [], "cancellation": None}
+    stored = checked_record(record, still_to_come=_result_bytes(params, snapshot))
     draw = Draw(id=draw_id, plan_id=str(plan.id), seq=seq, region=plan.region, state="committed",
-                record_json=dump_record(record), commitment=commitment, nonce=nonce, committed_at=now,
+                record_json=stored, commitment=commitment, nonce=nonce, committed_at=now,
                 created_by=str(user.id), updated_at=now)
     try:
         draw.save(force_insert=True)
@@ -469,10 +574,20 @@ def ensure_assignments(draw: Draw, *, now: datetime, created_by: str | None = No
     regions = {i["id"]: i["region"] for i in record["snapshot"]["institutions"]}
     teams = current_teams(record)
     due = datetime.fromisoformat(plan["period_end"]).date()
-    for iid in record["result"]["targets"]:
+    targets = record["result"]["targets"]
+    kinds = {iid: inst.kind for iid, inst in _institutions_by_id(targets).items()}
+    by_kind = dict(plan.get("checklists_by_kind") or {})
+    published = None
+    for iid in targets:
+        kind = kinds.get(iid)
+        code = by_kind.get(kind)
+        if code is None:  # a record committed before the choice by kind, or a kind changed since the commit
+            published = _published_checklist_kinds() if published is None else published
+            code = checklist_for_kind(kind, plan["checklist_code"], plan.get("matters") or [], published) \
+                or plan["checklist_code"]
         inspections.create_assignment(
             institution_id=iid, region=regions[iid], team=teams[iid], source="draw",
-            checklist_code=plan["checklist_code"], now=now, dedupe_key=f"draw:{draw.id}:{iid}",
+            checklist_code=code, now=now, dedupe_key=f"draw:{draw.id}:{iid}",
             matters=plan["matters"], plan_id=draw.plan_id, draw_id=str(draw.id), due_date=due,
             created_by=created_by)
     return len(record["result"]["targets"])
@@ -496,11 +611,11 @@ def draw_plan(user: User, plan_id: str, public_entropy: str, *, now: datetime) -
     try:
         result = dr1.draw(record["params"], record["snapshot"], seed)
     except dr1.DrawError as exc:
-        details = {"institution_id": exc.institution_id, "slot": exc.slot, "counts": exc.counts}
+        failure = _draw_failure(exc, exc.institution_id)
         audit.record("draw.failed", actor=_actor(user), target_type="draw", target_id=str(draw.id),
-                     region=plan.region, data={"public_entropy": public_entropy, "code": exc.code, **details},
-                     now=now)
-        raise Unprocessable(exc.message, code=exc.code, details=details) from exc
+                     region=plan.region, data={"public_entropy": public_entropy, "code": exc.code,
+                                               **failure.details}, now=now)
+        raise failure from exc
     drawn = dict(record)
     drawn.update({"nonce": draw.nonce, "public_entropy": public_entropy, "seed": seed,
                   "result": {"targets": list(result["targets"]), "teams": dict(result["teams"])},
@@ -520,6 +635,22 @@ def draw_plan(user: User, plan_id: str, public_entropy: str, *, now: datetime) -
     return draw
 
 
+def _draw_failure(exc: dr1.DrawError, institution_id: str | None) -> Unprocessable:
+    """The engine's DrawError as a 422 naming the institution by name as well as by id.
+
+    The pure engine knows ids only; the name comes from the directory here.
+    """
+    inst = _institutions_by_id([institution_id]).get(institution_id) if institution_id else None
+    name = inst.name if inst is not None else None
+    message = exc.message
+    if name:
+        named = f"机构“{name}”（{institution_id}）"
+        message = (message.replace(f"机构 {institution_id} ", named, 1) if f"机构 {institution_id} " in message
+                   else f"{named}：{message}")
+    return Unprocessable(message, code=exc.code, details={
+        "institution_id": institution_id, "institution_name": name, "slot": exc.slot, "counts": exc.counts})
+
+
 def current_teams(record: Mapping[str, Any]) -> dict[str, list[str]]:
     """The drawn teams with every amendment applied (positions kept, lead first)."""
     teams = {k: list(v) for k, v in (record.get("result") or {}).get("teams", {}).items()}
@@ -529,9 +660,20 @@ def current_teams(record: Mapping[str, Any]) -> dict[str, list[str]]:
     return teams
 
 
+def _assignment_of(draw: Draw, institution_id: str):
+    return next((a for a in inspections.assignments_for_draw(str(draw.id)) if a.institution_id == institution_id),
+                None)
+
+
 def amend_draw(user: User, plan_id: str, institution_id: str, inspector_id: str, reason: str, *,
                now: datetime) -> Draw:
-    """Replace one team member by DESIGN §5 step 9; recorded under ``amendments`` and applied to the assignment."""
+    """Replace one team member by DESIGN §5 step 9; recorded under ``amendments`` and applied to the assignment.
+
+    Only while the institution's inspection has not started: once the team has
+    checked in (or submitted) the amendment is refused with 409
+    ``INSPECTION_ALREADY_STARTED`` and nothing is stored.  The assignment and
+    its inspection get the new team together with the record.
+    """
     plan = plan_in_scope(user, plan_id)
     if plan.state not in ("drawn", "amended"):
         raise Conflict("只有已抽取的计划才能调整检查组", code="PLAN_NOT_DRAWN", details={"state": plan.state})
@@ -545,26 +687,32 @@ def amend_draw(user: User, plan_id: str, institution_id: str, inspector_id: str,
                             details={"institution_id": institution_id, "inspector_id": inspector_id})
     if not reason or not reason.strip():
         raise Unprocessable("调整须说明理由", code="AMEND_REASON_REQUIRED")
+    ensure_assignments(draw, now=now, created_by=str(user.id))
+    assignment = _assignment_of(draw, institution_id)
+    if assignment is not None:
+        inspections.check_team_replaceable(str(assignment.id))  # 409 once checked in or submitted
     try:
         amendment = dr1.amend(record, institution_id, inspector_id)
     except dr1.DrawError as exc:
-        raise Unprocessable(exc.message, code=exc.code, details={
-            "institution_id": institution_id, "slot": exc.slot, "counts": exc.counts}) from exc
+        raise _draw_failure(exc, institution_id) from exc
     entry = dict(amendment)
     entry.update({"reason": reason, "at": isoformat(now)})
     amended = dict(record)
     amended["amendments"] = list(record.get("amendments") or []) + [entry]
+    stored = checked_record(amended)
+    # The team first (refused, changing nothing, if the inspection started meanwhile),
+    # then the record; if the record lost a race, the team is put back.
+    if assignment is not None:
+        inspections.replace_team_member(str(assignment.id), entry["replaced"], entry["replacement"], now=now)
     count = draw.amendment_count
     flipped = Draw.objects(id=draw.id, state__in=("drawn", "amended"), amendment_count=count).update_one(
-        set__state="amended", set__record_json=dump_record(amended), inc__amendment_count=1, set__updated_at=now)
+        set__state="amended", set__record_json=stored, inc__amendment_count=1, set__updated_at=now)
     if not flipped:
+        if assignment is not None:
+            inspections.replace_team_member(str(assignment.id), entry["replacement"], entry["replaced"], now=now)
         raise Conflict("抽取记录已被他人调整，请刷新后重试", code="DRAW_CHANGED")
     Plan.objects(id=plan.id, current_draw_id=str(draw.id), state__in=("drawn", "amended")).update_one(
         set__state="amended", set__updated_at=now)
-    ensure_assignments(draw, now=now, created_by=str(user.id))
-    for assignment in inspections.assignments_for_draw(str(draw.id)):
-        if assignment.institution_id == institution_id:
-            inspections.replace_team_member(str(assignment.id), entry["replaced"], entry["replacement"], now=now)
     audit.record("draw.amended", actor=_actor(user), target_type="draw", target_id=str(draw.id), region=plan.region,
                  data={"plan_id": str(plan.id), **entry}, now=now)
     draw.reload()

@@ -155,7 +155,7 @@ def test_concurrent_draw_loses_on_the_state_condition(app, office, monkeypatch):
 def test_concurrent_commit_loses_on_the_unique_sequence(app, office, monkeypatch):
     fx.world()
     plan = service.create_plan(office, _data(), now=fx.NOW)
-    real_build = service.build_snapshot
+    real_build = service._build_snapshot
 
     def racing(p, *, now, risk):
         out = real_build(p, now=now, risk=risk)
@@ -163,7 +163,7 @@ def test_concurrent_commit_loses_on_the_unique_sequence(app, office, monkeypatch
              nonce="b" * 64, committed_at=now).save()
         return out
 
-    monkeypatch.setattr(service, "build_snapshot", racing)
+    monkeypatch.setattr(service, "_build_snapshot", racing)
     with pytest.raises(Conflict) as exc:
         service.commit_plan(office, str(plan.id), now=fx.NOW, risk=RISK)
     assert exc.value.code == "PLAN_ALREADY_COMMITTED"
