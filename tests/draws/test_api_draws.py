@@ -224,15 +224,43 @@ def test_end_to_end_lifecycle(client, office, w):
     assert client.get("/api/v1/draws", headers=office).get_json()["total"] == 1
 
 
-def test_record_exported_from_api_verifies_in_clean_interpreter(client, office, w, tmp_path):
-    _, drawn = _drawn(client, office)
+def _verify_clean(path: Path, *, no_site: bool) -> subprocess.CompletedProcess:
+    """Run the stdlib verifier on ``path``: ``-I``, or ``-I -S`` (no site-packages at all, so nothing
+    installed can be imported; only the repository is put on ``sys.path``)."""
+    if not no_site:
+        return subprocess.run([sys.executable, "-I", "-m", "inspect_api.draws.verify", str(path)], cwd=REPO_ROOT,
+                              capture_output=True, text=True, timeout=120)
+    code = (
+        "import sys, runpy\n"
+        f"sys.path.insert(0, {str(REPO_ROOT)!r})\n"
+        f"sys.argv = ['verify', {str(path)!r}]\n"
+        "try:\n"
+        "    runpy.run_module('inspect_api.draws.verify', run_name='__main__', alter_sys=True)\n"
+        "except SystemExit as exc:\n"
+        "    code = exc.code or 0\n"
+        "else:\n"
+        "    code = 0\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('flask', 'werkzeug', 'mongoengine', 'pymongo', 'bson', 'marshmallow'))\n"
+        "assert not heavy, heavy\n"
+        "sys.exit(code)\n"
+    )
+    return subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("no_site", [False, True], ids=["isolated", "isolated-no-site-packages"])
+def test_record_exported_from_api_verifies_in_clean_interpreter(client, office, w, tmp_path, no_site):
+    plan, drawn = _drawn(client, office)
+    target = drawn["targets"][0]
+    r = client.post(f"/api/v1/plans/{plan['id']}/amendments", headers=office, json={
+        "institution_id": target["institution_id"], "inspector_id": target["team"][1]["id"], "reason": "因病请假"})
+    assert r.status_code == 201, r.get_json()
     r = client.get(f"/api/v1/draws/{drawn['id']}/record.json", headers=office)
     assert r.status_code == 200 and r.mimetype == "application/json"
     assert r.data == client.get(f"/api/v1/public/draws/{drawn['id']}/record.json").data
     path = tmp_path / "record.json"
     path.write_bytes(r.data)
-    ok = subprocess.run([sys.executable, "-I", "-m", "inspect_api.draws.verify", str(path)], cwd=REPO_ROOT,
-                        capture_output=True, text=True, timeout=120)
+    ok = _verify_clean(path, no_site=no_site)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert ok.stdout.strip().splitlines()[-1] == "OK"
 
@@ -242,9 +270,8 @@ def test_record_exported_from_api_verifies_in_clean_interpreter(client, office, 
     spare = next(i["id"] for i in record["snapshot"]["inspectors"] if i["id"] not in team)
     record["result"]["teams"][victim] = [team[0], spare]
     path.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
-    bad = subprocess.run([sys.executable, "-I", "-m", "inspect_api.draws.verify", str(path)], cwd=REPO_ROOT,
-                         capture_output=True, text=True, timeout=120)
-    assert bad.returncode != 0
+    bad = _verify_clean(path, no_site=no_site)
+    assert bad.returncode == 1, bad.stdout + bad.stderr
     assert victim in bad.stdout + bad.stderr
 
 
