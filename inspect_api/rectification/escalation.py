@@ -8,7 +8,8 @@
 2. **Claim** each finding's due steps with one conditional update per finding
    (sent as unordered bulk writes): the filter requires the finding to be
    still escalating, its deadline unchanged and *none* of the step codes
-   already in ``step_codes`` (the guard of the current deadline); the update pushes the step records, sets
+   already in ``step_codes`` (the guard of the current deadline); the update
+   pushes the step records, sets
    ``next_step_due``, ``level``, ``overdue``/``preselected_for_notice`` and
    marks the finding ``notify_pending`` with the claimed codes.  Two sweeps
    racing on the same finding cannot both match, so a step is recorded once

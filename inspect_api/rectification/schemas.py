@@ -89,7 +89,8 @@ class FindingSchema(OutSchema):
     reinspection_required = fields.Boolean()
     overdue = fields.Boolean()
     overdue_since = BizDate(allow_none=True)
-    level = fields.String(allow_none=True, metadata={"description": "latest escalation step applied for the current deadline"})
+    level = fields.String(allow_none=True,
+                          metadata={"description": "latest escalation step applied for the current deadline"})
     next_step_due = BizDate(allow_none=True)
     preselected_for_notice = fields.Boolean()
     steps = fields.List(fields.Nested(StepSchema))
