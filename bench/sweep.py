@@ -1,8 +1,8 @@
 """Bench: one escalation sweep over N open findings with mixed deadlines (DESIGN §11).
 
-    .venv/bin/python bench/sweep.py                      # N = 10,000 and 100,000 (embedded store: see below)
-    .venv/bin/python bench/sweep.py --n 10000 --n 50000
-    MONGODB_URI='mongodb://127.0.0.1:27017/?replicaSet=rs0' .venv/bin/python bench/sweep.py
+    .venv/bin/python bench/sweep.py                      # embedded store: N = 10,000 (a few minutes)
+    .venv/bin/python bench/sweep.py --n 2000             # any sizes (repeatable)
+    MONGODB_URI='mongodb://127.0.0.1:27017/?replicaSet=rs0' .venv/bin/python bench/sweep.py   # 10,000 and 100,000
 
 Against a real MongoDB (the measure that counts: target under 5 s for
 100,000 open findings) the bench uses database ``inspect_bench`` (dropped at
@@ -18,12 +18,13 @@ notifications written, and a second sweep proving nothing is applied twice.
 
 On the embedded store (mongomock, no ``MONGODB_URI``) every query, update and
 unique-index check scans the whole collection in Python, so populating and
-sweeping are quadratic in N (about 20 s for 2,000 findings on these
-machines): the bench still runs there as a smoke test of this script, at
-``--smoke-n`` (default 1,000) findings instead of the sizes above
-``--embedded-max`` (default 2,000), reports those sizes as skipped and says
-why; its figures are not a measure of the design.  Ends with one JSON line
-``{"bench": "sweep", ...}``.
+sweeping grow quadratically with N: the default run measures N = 10,000 there
+(about 5 minutes on these machines) and does not run 100,000 (hours; sizes
+above ``--embedded-max`` are not run).  Embedded figures show that the sweep
+works at that size and applies nothing twice; they are not a measure of the
+5 s target, which DESIGN §11 sets on a real MongoDB.  The printed lines and
+the final JSON line (``{"bench": "sweep", ...}``) say which sizes were
+measured, which were not, and why.
 """
 
 from __future__ import annotations
@@ -114,48 +115,89 @@ def run_one(n: int, args) -> dict:
     return {"n": n, "insert_s": round(insert_s, 3), "due_findings": due, "sweep_s": first["seconds"],
             "claim_s": first["claim_seconds"], "inbox_s": first["inbox_seconds"], "steps": first["steps"],
             "notifications": first["notifications"], "second_sweep_s": second["seconds"],
-            "second_sweep_steps": second["steps"], "index_served": (explain is None or "IXSCAN" in explain)}
+            "second_sweep_steps": second["steps"],
+            "index_served": None if explain is None else "IXSCAN" in explain}  # None: no query planner (embedded)
+
+
+EMBEDDED_WHY = ("embedded store (mongomock) scans the whole collection in Python for every query, update and "
+                "unique-index check, so time grows quadratically with N (10,000 takes minutes; 100,000 would take hours); "
+                "DESIGN §11 measures the 5 s target on a real MongoDB: run with MONGODB_URI=...")
+TARGET = {"n": 100000, "sweep_s": 5.0, "store": "mongodb"}
+
+
+DEFAULT_SIZES = (10000, 100000)
+DEFAULT_EMBEDDED_MAX = 10000
+
+
+def plan_sizes(sizes, *, embedded: bool, embedded_max: int) -> tuple[list[int], list[dict]]:
+    """Sizes to run, and the sizes not run with the reason (the embedded store stops at ``embedded_max``)."""
+    run, not_run = [], []
+    for n in sizes:
+        if embedded and n > embedded_max:
+            not_run.append({"n": n, "reason": EMBEDDED_WHY})
+        else:
+            run.append(n)
+    return run, not_run
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--n", type=int, action="append", help="open findings (repeatable; default 10000 and 100000)")
+    parser.add_argument("--n", type=int, action="append",
+                        help="open findings (repeatable; default 10000 and 100000, 100000 only on MongoDB)")
     parser.add_argument("--outage", type=float, default=0.05, help="share of findings that missed every sweep")
     parser.add_argument("--db", default="inspect_bench")
-    parser.add_argument("--embedded-max", type=int, default=2000)
-    parser.add_argument("--smoke-n", type=int, default=1000)
+    parser.add_argument("--embedded-max", type=int, default=DEFAULT_EMBEDDED_MAX,
+                        help="largest N run on the embedded store (default 10000)")
     args = parser.parse_args(argv)
-    sizes = args.n or [10000, 100000]
+    sizes = args.n or list(DEFAULT_SIZES)
     embedded = not (os.environ.get("MONGODB_URI") or os.environ.get("INSPECT_MONGODB_URI"))
-    store = "embedded (mongomock: not a measure)" if embedded else "MongoDB"
-    print(f"sweep bench on {store}; as of {NOW.isoformat()}")
-    results, skipped = [], []
-    for n in sizes:
-        if embedded and n > args.embedded_max:
-            print(f"  N={n:>7,}: skipped on the embedded store (quadratic scans); run with MONGODB_URI=... to measure")
-            skipped.append(n)
-            if len(skipped) == len([x for x in sizes if x > args.embedded_max]) and not results:
-                n = args.smoke_n
-                print(f"  running a smoke size of N={n:,} instead")
-            else:
-                continue
+    store = "embedded store (mongomock: not a measure of the target)" if embedded else "MongoDB"
+    print(f"sweep bench on {store}; as of {NOW.isoformat()}; target: N=100,000 under 5 s on MongoDB", flush=True)
+    to_run, not_measured = plan_sizes(sizes, embedded=embedded, embedded_max=args.embedded_max)
+    for x in not_measured:
+        print(f"  N={x['n']:>7,}: NOT MEASURED on the embedded store (above --embedded-max {args.embedded_max:,}; "
+              "why: below)", flush=True)
+    results = []
+    for n in to_run:
+        print(f"  N={n:>7,}: populating and sweeping ...", flush=True)
         r = run_one(n, args)
         results.append(r)
         print(f"  N={n:>7,}: insert {r['insert_s']:.2f} s | due {r['due_findings']:,} | sweep {r['sweep_s']:.3f} s "
               f"(claim {r['claim_s']:.3f} s, inbox {r['inbox_s']:.3f} s) | steps {r['steps']:,} | "
               f"notifications {r['notifications']:,} | second sweep {r['second_sweep_s']:.3f} s, "
-              f"{r['second_sweep_steps']} steps | index-served {r['index_served']}")
+              f"{r['second_sweep_steps']} steps | index-served "
+              f"{'n/a (embedded store)' if r['index_served'] is None else r['index_served']}", flush=True)
         if r["second_sweep_steps"]:
             print("  ERROR: the second sweep applied steps again", file=sys.stderr)
             return 1
-    summary = {"bench": "sweep", "store": "embedded" if embedded else "mongodb",
-               "results": [{k: r[k] for k in ("n", "due_findings", "sweep_s", "claim_s", "inbox_s", "steps",
-                                              "notifications", "second_sweep_steps")} for r in results],
-               "skipped_n": skipped}
-    big = [r for r in results if r["n"] >= 100000]
-    if big:
+    measured = [r["n"] for r in results]
+    print(f"measured on the {'embedded store' if embedded else 'MongoDB server'}: "
+          f"{', '.join(f'N={n:,}' for n in measured) or 'nothing'}")
+    skipped = ", ".join(f"N={x['n']:,}" for x in not_measured)
+    print(f"not measured: {skipped or 'nothing'}"
+          + (f" ({EMBEDDED_WHY})" if not_measured else ""))
+    summary = {"bench": "sweep", "store": "embedded" if embedded else "mongodb", "measured_n": measured,
+               "not_measured": not_measured,
+               "results": [{k: r[k] for k in ("n", "insert_s", "due_findings", "sweep_s", "claim_s", "inbox_s",
+                                              "steps", "notifications", "second_sweep_s", "second_sweep_steps",
+                                              "index_served")} for r in results],
+               "target": TARGET}
+    big = [r for r in results if r["n"] >= TARGET["n"]]
+    if embedded:
+        summary["target_measured"] = False
+        summary["target_note"] = "embedded-store figures are not a measure of the target (DESIGN §11)"
+        print("target (N=100,000 under 5 s on MongoDB): not measured in this run; "
+              "embedded-store figures are not a measure of it")
+    elif big:
+        summary["target_measured"] = True
         summary["sweep_100k_s"] = big[0]["sweep_s"]
-        summary["target_s"] = 5.0
+        summary["meets_target"] = big[0]["sweep_s"] < TARGET["sweep_s"]
+        print(f"target: N={big[0]['n']:,} swept in {big[0]['sweep_s']:.3f} s (target under 5 s): "
+              f"{'met' if summary['meets_target'] else 'NOT met'}")
+    else:
+        summary["target_measured"] = False
+        summary["target_note"] = "N=100,000 was not among the sizes run"
+        print("target (N=100,000 under 5 s on MongoDB): not measured (N=100,000 not among the sizes run)")
     print(json.dumps(summary, ensure_ascii=False))
     return 0
 

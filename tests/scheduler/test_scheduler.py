@@ -151,3 +151,28 @@ def test_health_command_process_fails_without_a_sweep():
                        text=True, timeout=120)
     assert r.returncode == 1, r.stderr[-2000:]
     assert r.stdout.strip().startswith("unhealthy: no sweep recorded yet")
+
+
+def test_sweep_bench_measures_10k_on_the_embedded_store_and_says_what_it_did_not(capsys, monkeypatch):
+    """bench/sweep.py: N=10,000 by default even on the embedded store; 100,000 only on MongoDB, and says so."""
+    import json
+    import runpy
+
+    bench = runpy.run_path(str(ROOT / "bench" / "sweep.py"), run_name="bench_sweep")
+    default_max = bench["DEFAULT_EMBEDDED_MAX"]
+    run, not_run = bench["plan_sizes"](bench["DEFAULT_SIZES"], embedded=True, embedded_max=default_max)
+    assert run == [10000] and [x["n"] for x in not_run] == [100000]
+    assert "MONGODB_URI" in not_run[0]["reason"] and "DESIGN §11" in not_run[0]["reason"]
+    assert bench["plan_sizes"](bench["DEFAULT_SIZES"], embedded=False, embedded_max=default_max) == (
+        [10000, 100000], [])
+    # a small run end to end: the printed lines and the JSON line name what was and was not measured
+    for name in ("MONGODB_URI", "INSPECT_MONGODB_URI"):
+        monkeypatch.delenv(name, raising=False)
+    assert bench["main"](["--n", "60", "--n", "100000"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "measured on the embedded store: N=60" in out
+    assert any(line.startswith("not measured: N=100,000 (embedded store") for line in out)
+    summary = json.loads(out[-1])
+    assert summary["bench"] == "sweep" and summary["store"] == "embedded"
+    assert summary["measured_n"] == [60] and [x["n"] for x in summary["not_measured"]] == [100000]
+    assert summary["target_measured"] is False and summary["results"][0]["second_sweep_steps"] == 0
