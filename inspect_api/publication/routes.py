@@ -58,15 +58,16 @@ def _etagged(data, *, content_type: str = "application/json; charset=utf-8", bod
 
 # --------------------------------------------------------------------------- publishing results
 
-@blp.route("/inspections/<inspection_id>/publication-preview", methods=["GET"])
+@blp.route("/inspections/<inspection_id>/publication-preview", methods=["POST"])
 @login_required(*OFFICE)
-@blp.arguments(s.PreviewArgsSchema, location="query")
+@blp.arguments(s.PublishSchema)
 @blp.response(200, s.PreviewSchema)
 @blp.alt_response(404, description="检查不存在或不在本辖区")
 @blp.alt_response(409, description="检查尚未提交")
 def preview(args, inspection_id):
-    """Exactly what publishing with the same choices would make public (redacted; photos only when chosen;
-    notes only with ``include_notes``; ``redact_terms`` masked everywhere)."""
+    """Exactly what publishing with the same body would make public (redacted; photos only when chosen;
+    notes only with ``include_notes``; ``redact_terms`` masked everywhere); nothing is published.
+    A POST, so that residents' names given to mask never travel in a URL (and access logs)."""
     return service.preview(current_user(), inspection_id, photo_ids=args["photo_ids"],
                            redact_terms=args["redact_terms"], include_notes=args["include_notes"], now=utcnow(),
                            config=_cfg())

@@ -69,20 +69,6 @@ class PublishSchema(StrictSchema):
         _check_terms(data.get("redact_terms") or [])
 
 
-class PreviewArgsSchema(ma.Schema):
-    class Meta:
-        unknown = ma.EXCLUDE
-
-    photo_ids = fields.List(fields.String(validate=validate.Length(min=1, max=64)), load_default=list,
-                            metadata={"description": "预览时选择公开的照片 id（可重复传参）"})
-    redact_terms = _redact_terms_field("预览时需隐去的词（可重复传参；发布时请传同样的词）")
-    include_notes = fields.Boolean(load_default=False, metadata={"description": INCLUDE_NOTES_DESCRIPTION})
-
-    @validates_schema
-    def _terms_not_blank(self, data, **_kwargs):
-        _check_terms(data.get("redact_terms") or [])
-
-
 def _check_terms(terms: list[str]) -> None:
     try:
         normalize_terms(terms)

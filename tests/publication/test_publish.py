@@ -12,8 +12,8 @@ from inspect_api.rectification.models import Finding
 from tests.conftest import assert_error
 
 
-def _preview(client, headers, ins, **params):
-    return client.get(f"/api/v1/inspections/{ins.id}/publication-preview", headers=headers, query_string=params)
+def _preview(client, headers, ins, **body):
+    return client.post(f"/api/v1/inspections/{ins.id}/publication-preview", headers=headers, json=body)
 
 
 def test_preview_shows_exactly_what_becomes_public_redacted(client, world, as_user):
@@ -41,7 +41,7 @@ def test_preview_shows_exactly_what_becomes_public_redacted(client, world, as_us
 def test_publish_freezes_the_preview_and_shows_in_open_data(client, world, as_user):
     ins = world.inspect("a")
     headers = as_user(world.office)
-    preview = _preview(client, headers, ins, photo_ids="ph-2").get_json()
+    preview = _preview(client, headers, ins, photo_ids=["ph-2"]).get_json()
     assert preview["snapshot"]["findings"][1]["photo_ids"] == ["ph-2"]
     r = client.post(f"/api/v1/inspections/{ins.id}/publish", json={"photo_ids": ["ph-2"]}, headers=headers)
     assert r.status_code == 201, r.get_json()
@@ -152,7 +152,7 @@ def test_notes_are_left_out_unless_the_office_chooses_them(client, world, as_use
     assert [f["note"] for f in body["snapshot"]["findings"]] == [None, None]
     assert body["include_notes"] is False and body["redact_terms_count"] == 0
     assert "张建军" not in str(body)
-    with_notes = _preview(client, headers, ins, include_notes="true").get_json()
+    with_notes = _preview(client, headers, ins, include_notes=True).get_json()
     assert with_notes["snapshot"]["findings"][1]["note"] == PLAIN_NAME_NOTE
     r = client.post(f"/api/v1/inspections/{ins.id}/publish", json={}, headers=headers)
     assert r.status_code == 201 and all(f["note"] is None for f in r.get_json()["findings"])
@@ -220,7 +220,7 @@ def test_bad_redaction_choices_are_refused(client, world, as_user):
     for terms in (["张"], ["   "], ["x" * 51], [f"名字{i}" for i in range(51)], "张秀英", [1]):
         assert_error(client.post(url, json={"redact_terms": terms}, headers=headers), 422)
     assert_error(client.post(url, json={"include_notes": "perhaps"}, headers=headers), 422)
-    assert_error(_preview(client, headers, ins, redact_terms="张"), 422)
+    assert_error(_preview(client, headers, ins, redact_terms=["张"]), 422)
     assert PublishedResult.objects.count() == 0
     with pytest.raises(Unprocessable):
         service.publish(world.office, str(ins.id), redact_terms=["  张  "], now=world.now)
@@ -231,6 +231,6 @@ def test_openapi_documents_the_redaction_choices(client):
     publish = spec["components"]["schemas"]["Publish"]["properties"]
     assert publish["redact_terms"]["type"] == "array" and publish["redact_terms"]["maxItems"] == 50
     assert publish["redact_terms"]["items"]["minLength"] == 2 and publish["include_notes"]["default"] is False
-    params = {p["name"] for p in spec["paths"]["/api/v1/inspections/{inspection_id}/publication-preview"]["get"]
-              ["parameters"]}
-    assert {"redact_terms", "include_notes", "photo_ids"} <= params
+    body = spec["paths"]["/api/v1/inspections/{inspection_id}/publication-preview"]["post"]["requestBody"]
+    assert body["content"]["application/json"]["schema"]["$ref"].endswith("/Publish")  # one schema for both
+    assert "get" not in spec["paths"]["/api/v1/inspections/{inspection_id}/publication-preview"]
