@@ -85,7 +85,7 @@ def seed(ctx: DemoContext) -> None:
         team = (same_region if len(same_region) >= 2 else inspectors)[:2]
         return rs.open_order(inspection_id=f"demo-{counter['n']}", institution_id=str(inst.id), region=inst.region,
                              lead_inspector_id=str(team[0].id), team=[str(t.id) for t in team],
-                             checklist_code="DB37-T-4086-2020", findings=findings, concluded_at=_at(concluded),
+                             checklist_code="DB37T4086-2020", findings=findings, concluded_at=_at(concluded),
                              now=_at(concluded, 17))
 
     def wd(n: int) -> date:

@@ -29,6 +29,11 @@ def test_demo_orders_in_every_state(app, make_user):
     kinds = {n.kind for n in Notification.objects}
     assert {"rectification.issued", "rectification.reminder", "rectification.warning", "rectification.department",
             "rectification.office", "rectification.rejected", "rectification.closed"} <= kinds
+    # Orders and the re-inspection they create name a checklist that exists (its bundle can be built).
+    from inspect_api.catalog import service as catalog
+    from inspect_api.inspections.models import Assignment
+    assert all(catalog.latest_version(o.checklist_code) is not None for o in Order.objects)
+    assert all(catalog.latest_version(a.checklist_code) is not None for a in Assignment.objects(reason="reinspection"))
     # every step recorded once
     for f in Finding.objects:
         assert len(f.step_codes) == len(set(f.step_codes))
