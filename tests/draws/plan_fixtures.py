@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 from inspect_api.directory.models import Conflict, Inspector, Institution, RiskProfile
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
+ENTROPY = "2026-11-20 福利彩票3D 开奖号 527 + 见证人 张伟/李娜"
 _counter = {"n": 0}
 
 
@@ -64,3 +65,28 @@ def today() -> date:
 
 
 DAY = timedelta(days=1)
+
+
+# ------------------------------------------------------------------ plans over the HTTP API
+
+
+def create_plan(client, office, **overrides) -> dict:
+    r = client.post("/api/v1/plans", json=plan_body(**overrides), headers=office)
+    assert r.status_code == 201, r.get_json()
+    return r.get_json()
+
+
+def committed_plan(client, office, **overrides) -> tuple[dict, dict]:
+    """A plan created and committed: (plan, draw)."""
+    plan = create_plan(client, office, **overrides)
+    r = client.post(f"/api/v1/plans/{plan['id']}/commit", headers=office)
+    assert r.status_code == 201, r.get_json()
+    return plan, r.get_json()
+
+
+def drawn_plan(client, office, **overrides) -> tuple[dict, dict]:
+    """A plan created, committed and drawn with :data:`ENTROPY`: (plan, draw)."""
+    plan, _ = committed_plan(client, office, **overrides)
+    r = client.post(f"/api/v1/plans/{plan['id']}/draw", json={"public_entropy": ENTROPY}, headers=office)
+    assert r.status_code == 200, r.get_json()
+    return plan, r.get_json()

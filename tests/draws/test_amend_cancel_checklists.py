@@ -5,8 +5,6 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
-import pytest
-
 from inspect_api.catalog.models import ChecklistVersion
 from inspect_api.directory import service as directory
 from inspect_api.draws.models import Draw, Plan
@@ -15,28 +13,6 @@ from tests.conftest import assert_error
 from tests.draws import plan_fixtures as fx
 from tests.inspections.helpers import applicable_items, signature_form
 
-ENTROPY = "2026-11-20 福利彩票3D 开奖号 527 + 见证人 张伟/李娜"
-
-
-@pytest.fixture
-def w(app):
-    return fx.world()
-
-
-@pytest.fixture
-def office(make_user, login):
-    return login(make_user("office_admin", "370300", username="city_office"))
-
-
-def _drawn(client, office, **overrides):
-    r = client.post("/api/v1/plans", json=fx.plan_body(**overrides), headers=office)
-    assert r.status_code == 201, r.get_json()
-    plan = r.get_json()
-    r = client.post(f"/api/v1/plans/{plan['id']}/commit", headers=office)
-    assert r.status_code == 201, r.get_json()
-    r = client.post(f"/api/v1/plans/{plan['id']}/draw", json={"public_entropy": ENTROPY}, headers=office)
-    assert r.status_code == 200, r.get_json()
-    return plan, r.get_json()
 
 
 def _accounts(make_user, login, ids):
@@ -58,7 +34,7 @@ def _amend(client, office, plan, iid, inspector_id, reason="因病请假"):
 # ------------------------------------------------------------------ amendments and the inspection's team
 
 def test_amendment_before_check_in_updates_assignment_and_inspection_teams(client, office, w, make_user, login):
-    plan, drawn = _drawn(client, office)
+    plan, drawn = fx.drawn_plan(client, office)
     target = drawn["targets"][0]
     iid, lead, member = target["institution_id"], target["team"][0]["id"], target["team"][1]["id"]
     heads = _accounts(make_user, login, [lead, member])
@@ -82,7 +58,7 @@ def test_amendment_before_check_in_updates_assignment_and_inspection_teams(clien
 
 
 def test_amendment_after_check_in_is_refused_and_stores_nothing(client, office, w, make_user, login):
-    plan, drawn = _drawn(client, office)
+    plan, drawn = fx.drawn_plan(client, office)
     target = drawn["targets"][0]
     iid, lead, member = target["institution_id"], target["team"][0]["id"], target["team"][1]["id"]
     heads = _accounts(make_user, login, [lead, member])
@@ -107,7 +83,7 @@ def test_amendment_after_check_in_is_refused_and_stores_nothing(client, office, 
 
 
 def test_amendment_after_submission_is_refused(client, office, w, make_user, login):
-    plan, drawn = _drawn(client, office)
+    plan, drawn = fx.drawn_plan(client, office)
     target = drawn["targets"][0]
     iid, lead, member = target["institution_id"], target["team"][0]["id"], target["team"][1]["id"]
     assignment = Assignment.objects.get(draw_id=drawn["id"], institution_id=iid)
@@ -125,7 +101,7 @@ def test_amendment_after_submission_is_refused(client, office, w, make_user, log
 # ------------------------------------------------------------------ cancelled plans
 
 def test_assignments_of_a_cancelled_plan_answer_but_refuse_work(client, office, w, make_user, login):
-    plan, drawn = _drawn(client, office)
+    plan, drawn = fx.drawn_plan(client, office)
     target = drawn["targets"][0]
     iid, lead = target["institution_id"], target["team"][0]["id"]
     heads = _accounts(make_user, login, [lead])
@@ -153,7 +129,7 @@ def _community_world():
 
 def test_community_stations_get_the_community_checklist_and_can_be_submitted(client, office, w, make_user, login):
     stations = _community_world()
-    plan, drawn = _drawn(client, office, ratio="1", checklist_code="DB37T4086-2020")
+    plan, drawn = fx.drawn_plan(client, office, ratio="1", checklist_code="DB37T4086-2020")
     record = client.get(f"/api/v1/draws/{drawn['id']}/record.json", headers=office).get_json()
     assert record["plan"]["checklists_by_kind"] == {"care_home_clinic": "DB37T4086-2020",
                                                     "combined": "DB37T4086-2020",

@@ -15,37 +15,6 @@ from tests.conftest import assert_error
 from tests.draws import plan_fixtures as fx
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-ENTROPY = "2026-11-20 福利彩票3D 开奖号 527 + 见证人 张伟/李娜"
-
-
-@pytest.fixture
-def w(app):
-    return fx.world()
-
-
-@pytest.fixture
-def office(make_user, login):
-    return login(make_user("office_admin", "370300", username="city_office"))
-
-
-def _plan(client, office, **overrides):
-    r = client.post("/api/v1/plans", json=fx.plan_body(**overrides), headers=office)
-    assert r.status_code == 201, r.get_json()
-    return r.get_json()
-
-
-def _committed(client, office, **overrides):
-    plan = _plan(client, office, **overrides)
-    r = client.post(f"/api/v1/plans/{plan['id']}/commit", headers=office)
-    assert r.status_code == 201, r.get_json()
-    return plan, r.get_json()
-
-
-def _drawn(client, office, **overrides):
-    plan, committed = _committed(client, office, **overrides)
-    r = client.post(f"/api/v1/plans/{plan['id']}/draw", json={"public_entropy": ENTROPY}, headers=office)
-    assert r.status_code == 200, r.get_json()
-    return plan, r.get_json()
 
 
 # ------------------------------------------------------------------ bad input
@@ -61,14 +30,14 @@ def test_ratio_outside_zero_one_is_refused(client, office, w, ratio):
 
 
 def test_ratio_one_and_count_are_accepted_but_not_both(client, office, w):
-    assert _plan(client, office, ratio="1")["ratio"] == "1.000000"
-    assert _plan(client, office, ratio=None, count=3)["count"] == 3
+    assert fx.create_plan(client, office, ratio="1")["ratio"] == "1.000000"
+    assert fx.create_plan(client, office, ratio=None, count=3)["count"] == 3
     assert_error(client.post("/api/v1/plans", json=fx.plan_body(count=3), headers=office), 422)
     assert_error(client.post("/api/v1/plans", json=fx.plan_body(ratio=None), headers=office), 422)
 
 
 def test_filter_matching_nothing_cannot_be_committed(client, office, w):
-    plan = _plan(client, office, filters={"kinds": ["township_two_in_one"]})
+    plan = fx.create_plan(client, office, filters={"kinds": ["township_two_in_one"]})
     err = assert_error(client.post(f"/api/v1/plans/{plan['id']}/commit", headers=office), 422, "NO_CANDIDATES")
     assert err["details"] == {}
     assert client.get(f"/api/v1/plans/{plan['id']}", headers=office).get_json()["state"] == "draft"
@@ -91,30 +60,30 @@ def test_mandatory_targets_outside_scope_or_filters_are_refused(client, office, 
 
 
 def test_drawing_an_uncommitted_plan_is_refused(client, office, w):
-    plan = _plan(client, office)
-    assert_error(client.post(f"/api/v1/plans/{plan['id']}/draw", json={"public_entropy": ENTROPY}, headers=office),
+    plan = fx.create_plan(client, office)
+    assert_error(client.post(f"/api/v1/plans/{plan['id']}/draw", json={"public_entropy": fx.ENTROPY}, headers=office),
                  409, "PLAN_NOT_COMMITTED")
 
 
 def test_drawing_twice_is_refused(client, office, w):
-    plan, drawn = _drawn(client, office)
+    plan, drawn = fx.drawn_plan(client, office)
     again = client.post(f"/api/v1/plans/{plan['id']}/draw", json={"public_entropy": "另一个随机源"}, headers=office)
     assert_error(again, 409, "ALREADY_DRAWN")
     record = json.loads(Draw.objects.get(id=drawn["id"]).record_json)
-    assert record["public_entropy"] == ENTROPY
+    assert record["public_entropy"] == fx.ENTROPY
     assert Assignment.objects(draw_id=drawn["id"]).count() == len(drawn["targets"])
 
 
 @pytest.mark.parametrize("body", [{}, {"public_entropy": ""}, {"public_entropy": "x" * 257},
                                   {"public_entropy": None}, {"public_entropy": "   "}])
 def test_entropy_missing_or_too_long_is_refused(client, office, w, body):
-    plan, _ = _committed(client, office)
+    plan, _ = fx.committed_plan(client, office)
     assert_error(client.post(f"/api/v1/plans/{plan['id']}/draw", json=body, headers=office), 422)
     assert Draw.objects.get(plan_id=plan["id"]).state == "committed"
 
 
 def test_entropy_of_256_characters_is_accepted_verbatim(client, office, w):
-    plan, _ = _committed(client, office)
+    plan, _ = fx.committed_plan(client, office)
     entropy = "开" * 256
     r = client.post(f"/api/v1/plans/{plan['id']}/draw", json={"public_entropy": entropy}, headers=office)
     assert r.status_code == 200, r.get_json()
@@ -122,9 +91,9 @@ def test_entropy_of_256_characters_is_accepted_verbatim(client, office, w):
 
 
 def test_inspector_cannot_start_a_draw(client, office, w, make_user, login):
-    plan, _ = _committed(client, office)
+    plan, _ = fx.committed_plan(client, office)
     inspector = login(make_user("inspector", "370300", inspector_id=str(w["inspectors"][0].id)))
-    assert_error(client.post(f"/api/v1/plans/{plan['id']}/draw", json={"public_entropy": ENTROPY},
+    assert_error(client.post(f"/api/v1/plans/{plan['id']}/draw", json={"public_entropy": fx.ENTROPY},
                              headers=inspector), 403, "ROLE_FORBIDDEN")
     assert_error(client.post("/api/v1/plans", json=fx.plan_body(), headers=inspector), 403)
     assert_error(client.get("/api/v1/plans", headers=inspector), 403)
@@ -132,7 +101,7 @@ def test_inspector_cannot_start_a_draw(client, office, w, make_user, login):
 
 
 def test_office_of_another_region_cannot_read_the_plan(client, office, w, make_user, login):
-    plan, drawn = _drawn(client, office)
+    plan, drawn = fx.drawn_plan(client, office)
     other = login(make_user("office_admin", "370400"))
     assert_error(client.get(f"/api/v1/plans/{plan['id']}", headers=other), 404, "PLAN_NOT_FOUND")
     assert_error(client.get(f"/api/v1/draws/{drawn['id']}", headers=other), 404, "DRAW_NOT_FOUND")
@@ -159,8 +128,8 @@ def test_draw_that_cannot_fill_a_team_names_the_institution_and_stores_nothing(c
     for person in w["inspectors"]:
         if person.department == "health":
             fx.conflict(person, target)
-    plan, committed = _committed(client, office, ratio="1")
-    err = assert_error(client.post(f"/api/v1/plans/{plan['id']}/draw", json={"public_entropy": ENTROPY},
+    plan, committed = fx.committed_plan(client, office, ratio="1")
+    err = assert_error(client.post(f"/api/v1/plans/{plan['id']}/draw", json={"public_entropy": fx.ENTROPY},
                                    headers=office), 422, "TEAM_UNFILLABLE")
     assert err["details"]["institution_id"] == str(target.id)
     draw = Draw.objects.get(id=committed["id"])
@@ -172,7 +141,7 @@ def test_draw_that_cannot_fill_a_team_names_the_institution_and_stores_nothing(c
 # ------------------------------------------------------------------ lifecycle
 
 def test_end_to_end_lifecycle(client, office, w):
-    plan = _plan(client, office, departments=["health", "civil_affairs"],
+    plan = fx.create_plan(client, office, departments=["health", "civil_affairs"],
                  mandatory=[{"institution_id": str(w["institutions"][5].id), "reason": "投诉较多"}])
     assert plan["state"] == "draft"
     r = client.patch(f"/api/v1/plans/{plan['id']}", json={"name": "改名后的计划"}, headers=office)
@@ -194,7 +163,7 @@ def test_end_to_end_lifecycle(client, office, w):
     assert pre.status_code == 200 and "nonce" not in json.loads(pre.data) and "result" not in json.loads(pre.data)
     assert_error(client.get(f"/api/v1/draws/{committed['id']}/verify", headers=office), 409, "DRAW_NOT_DRAWN")
 
-    r = client.post(f"/api/v1/plans/{plan['id']}/draw", json={"public_entropy": ENTROPY}, headers=office)
+    r = client.post(f"/api/v1/plans/{plan['id']}/draw", json={"public_entropy": fx.ENTROPY}, headers=office)
     assert r.status_code == 200, r.get_json()
     drawn = r.get_json()
     assert drawn["state"] == "drawn" and len(drawn["nonce"]) == 64 and len(drawn["seed"]) == 64
@@ -250,7 +219,7 @@ def _verify_clean(path: Path, *, no_site: bool) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize("no_site", [False, True], ids=["isolated", "isolated-no-site-packages"])
 def test_record_exported_from_api_verifies_in_clean_interpreter(client, office, w, tmp_path, no_site):
-    plan, drawn = _drawn(client, office)
+    plan, drawn = fx.drawn_plan(client, office)
     target = drawn["targets"][0]
     r = client.post(f"/api/v1/plans/{plan['id']}/amendments", headers=office, json={
         "institution_id": target["institution_id"], "inspector_id": target["team"][1]["id"], "reason": "因病请假"})
@@ -276,7 +245,7 @@ def test_record_exported_from_api_verifies_in_clean_interpreter(client, office, 
 
 
 def test_record_edited_after_the_draw_fails_verify_naming_the_field(client, office, w):
-    _, drawn = _drawn(client, office)
+    _, drawn = fx.drawn_plan(client, office)
     draw = Draw.objects.get(id=drawn["id"])
     record = json.loads(draw.record_json)
     record["public_entropy"] = record["public_entropy"] + "!"
@@ -295,7 +264,7 @@ def test_record_edited_after_the_draw_fails_verify_naming_the_field(client, offi
 
 
 def test_amendment_replaces_member_records_it_and_updates_the_assignment(client, office, w):
-    plan, drawn = _drawn(client, office)
+    plan, drawn = fx.drawn_plan(client, office)
     target = drawn["targets"][0]
     replaced = target["team"][1]["id"]
     r = client.post(f"/api/v1/plans/{plan['id']}/amendments", headers=office,
@@ -328,20 +297,20 @@ def test_amendment_replaces_member_records_it_and_updates_the_assignment(client,
 
 
 def test_amending_an_undrawn_plan_is_refused(client, office, w):
-    plan, _ = _committed(client, office)
+    plan, _ = fx.committed_plan(client, office)
     assert_error(client.post(f"/api/v1/plans/{plan['id']}/amendments", headers=office, json={
         "institution_id": str(w["institutions"][0].id), "inspector_id": str(w["inspectors"][0].id),
         "reason": "x"}), 409, "PLAN_NOT_DRAWN")
 
 
 def test_cancel_then_recommit_creates_a_new_commitment(client, office, w):
-    plan, drawn = _drawn(client, office)
+    plan, drawn = fx.drawn_plan(client, office)
     r = client.post(f"/api/v1/plans/{plan['id']}/cancel", json={"reason": "名录数据有误，重新抽取"}, headers=office)
     assert r.status_code == 200, r.get_json()
     cancelled = r.get_json()
     assert cancelled["state"] == "cancelled" and cancelled["cancel_reason"] == "名录数据有误，重新抽取"
     assert {a.status for a in Assignment.objects(draw_id=drawn["id"])} == {"cancelled"}
-    assert_error(client.post(f"/api/v1/plans/{plan['id']}/draw", json={"public_entropy": ENTROPY},
+    assert_error(client.post(f"/api/v1/plans/{plan['id']}/draw", json={"public_entropy": fx.ENTROPY},
                              headers=office), 409, "PLAN_NOT_COMMITTED")
     assert_error(client.post(f"/api/v1/plans/{plan['id']}/cancel", json={"reason": "again"}, headers=office), 409)
 
@@ -363,12 +332,12 @@ def test_cancel_then_recommit_creates_a_new_commitment(client, office, w):
 
 
 def test_cancel_before_draw_and_delete_rules(client, office, w):
-    plan, committed = _committed(client, office)
+    plan, committed = fx.committed_plan(client, office)
     assert_error(client.delete(f"/api/v1/plans/{plan['id']}", headers=office), 409, "PLAN_NOT_DELETABLE")
     r = client.post(f"/api/v1/plans/{plan['id']}/cancel", json={"reason": "计划调整"}, headers=office)
     assert r.status_code == 200 and r.get_json()["nonce"] is None
     assert_error(client.post(f"/api/v1/plans/{plan['id']}/cancel", json={}, headers=office), 422)
-    draft = _plan(client, office)
+    draft = fx.create_plan(client, office)
     assert client.delete(f"/api/v1/plans/{draft['id']}", headers=office).status_code == 204
     assert_error(client.get(f"/api/v1/plans/{draft['id']}", headers=office), 404)
 
@@ -376,7 +345,7 @@ def test_cancel_before_draw_and_delete_rules(client, office, w):
 # ------------------------------------------------------------------ public pages and open data
 
 def test_public_pages_show_commitment_result_recipe_and_escape(client, office, w):
-    plan, committed = _committed(client, office, name="<script>alert(1)</script>抽查")
+    plan, committed = fx.committed_plan(client, office, name="<script>alert(1)</script>抽查")
     html = client.get(f"/p/draws/{committed['id']}").get_data(as_text=True)
     assert committed["commitment"] in html and "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;" in html and "<svg" in html
@@ -399,7 +368,7 @@ def test_public_pages_show_commitment_result_recipe_and_escape(client, office, w
 
 def test_public_list_is_paginated_and_filters_by_region(client, office, w):
     for i in range(3):
-        _committed(client, office, name=f"计划{i}")
+        fx.committed_plan(client, office, name=f"计划{i}")
     page = client.get("/api/v1/public/draws?per_page=2").get_json()
     assert page["total"] == 3 and len(page["items"]) == 2
     assert client.get("/api/v1/public/draws?per_page=2&page=2").get_json()["items"][0]["plan_name"] == "计划0"
@@ -408,5 +377,5 @@ def test_public_list_is_paginated_and_filters_by_region(client, office, w):
 
 
 def test_draft_plans_are_not_public(client, office, w):
-    _plan(client, office)
+    fx.create_plan(client, office)
     assert client.get("/api/v1/public/draws").get_json()["total"] == 0

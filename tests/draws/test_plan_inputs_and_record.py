@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 
-import pytest
-
 from inspect_api.auth import passwords
 from inspect_api.auth.models import User
 from inspect_api.catalog.models import ChecklistVersion, Matter
@@ -17,23 +15,6 @@ from inspect_api.inspections.models import Assignment
 from tests.conftest import TEST_PASSWORD, assert_error
 from tests.draws import plan_fixtures as fx
 
-ENTROPY = "2026-11-20 福利彩票3D 开奖号 527 + 见证人 张伟/李娜"
-
-
-@pytest.fixture
-def w(app):
-    return fx.world()
-
-
-@pytest.fixture
-def office(make_user, login):
-    return login(make_user("office_admin", "370300", username="city_office"))
-
-
-def _plan(client, office, **overrides):
-    r = client.post("/api/v1/plans", json=fx.plan_body(**overrides), headers=office)
-    assert r.status_code == 201, r.get_json()
-    return r.get_json()
 
 
 def _commit(client, office, plan):
@@ -50,7 +31,7 @@ def test_matters_and_checklist_must_come_from_the_catalog(client, office, w):
     assert "YY-99" in fields["matters"]["0"][0] and "重复" in fields["matters"]["2"][0]
     assert "NO-SUCH-LIST" in fields["checklist_code"][0]
     assert Plan.objects.count() == 0
-    plan = _plan(client, office, matters=["YY-01", "YY-04"], checklist_code="DB37T4087-2020")
+    plan = fx.create_plan(client, office, matters=["YY-01", "YY-04"], checklist_code="DB37T4087-2020")
     assert plan["matters"] == ["YY-01", "YY-04"]
     err = assert_error(client.patch(f"/api/v1/plans/{plan['id']}", json={"matters": ["YY-42"]}, headers=office),
                        422, "PLAN_CATALOG_INVALID")
@@ -58,7 +39,7 @@ def test_matters_and_checklist_must_come_from_the_catalog(client, office, w):
 
 
 def test_retired_matter_and_unpublished_checklist_are_refused(client, office, w):
-    plan = _plan(client, office, matters=["YY-02"])
+    plan = fx.create_plan(client, office, matters=["YY-02"])
     Matter.objects(code="YY-02").update(set__active=False)  # retired after the plan was written
     err = assert_error(_commit(client, office, plan), 422, "PLAN_CATALOG_INVALID")
     assert "已停用" in err["details"]["fields"]["matters"]["0"][0]
@@ -76,7 +57,7 @@ def test_rejected_answers_raise_the_weight_capped(client, office, w):
     a = fx.institution("370302", rejected=2)
     b = fx.institution("370302", rejected=3, complaints=1)
     c = fx.institution("370302", rejected=100)
-    plan = _plan(client, office)
+    plan = fx.create_plan(client, office)
     r = _commit(client, office, plan)
     assert r.status_code == 201, r.get_json()
     record = client.get(f"/api/v1/draws/{r.get_json()['id']}/record.json", headers=office).get_json()
@@ -99,7 +80,7 @@ def test_per_rejected_answer_is_configurable(app_factory):
              region="370300", display_name="o1", created_at=utcnow()).save()
         token = client.post("/api/v1/auth/login", json={"username": "o1", "password": TEST_PASSWORD}).get_json()
         headers = {"Authorization": "Bearer " + token["access_token"]}
-        committed = _commit(client, headers, _plan(client, headers)).get_json()
+        committed = _commit(client, headers, fx.create_plan(client, headers)).get_json()
         record = client.get(f"/api/v1/draws/{committed['id']}/record.json", headers=headers).get_json()
         weights = {i["id"]: i["weight"] for i in record["snapshot"]["institutions"]}
         assert weights[str(inst.id)] == "1.800000" and weights[str(capped.id)] == "2.000000"
@@ -112,9 +93,9 @@ def test_unfillable_team_names_the_institution_by_name(client, office, w):
     for person in w["inspectors"]:
         if person.department == "health":
             fx.conflict(person, target)
-    plan = _plan(client, office, ratio="1")
+    plan = fx.create_plan(client, office, ratio="1")
     assert _commit(client, office, plan).status_code == 201
-    err = assert_error(client.post(f"/api/v1/plans/{plan['id']}/draw", json={"public_entropy": ENTROPY},
+    err = assert_error(client.post(f"/api/v1/plans/{plan['id']}/draw", json={"public_entropy": fx.ENTROPY},
                                    headers=office), 422, "TEAM_UNFILLABLE")
     assert target.name in err["message"] and str(target.id) in err["message"]
     assert err["details"]["institution_id"] == str(target.id)
@@ -125,9 +106,9 @@ def test_unfillable_team_names_the_institution_by_name(client, office, w):
 # ------------------------------------------------------------------ the stored record
 
 def test_record_is_stored_compact_and_hashes_do_not_depend_on_the_text(client, office, w):
-    plan = _plan(client, office)
+    plan = fx.create_plan(client, office)
     committed = _commit(client, office, plan).get_json()
-    drawn = client.post(f"/api/v1/plans/{plan['id']}/draw", json={"public_entropy": ENTROPY},
+    drawn = client.post(f"/api/v1/plans/{plan['id']}/draw", json={"public_entropy": fx.ENTROPY},
                         headers=office).get_json()
     text = Draw.objects.get(id=drawn["id"]).record_json
     assert "\n" not in text and ", " not in text and '": ' not in text
@@ -139,7 +120,7 @@ def test_record_is_stored_compact_and_hashes_do_not_depend_on_the_text(client, o
                            separators=(",", ":")).encode("utf-8")
     commitment = hashlib.sha256(canonical + b":" + record["nonce"].encode()).hexdigest()
     assert commitment == record["commitment"] == committed["commitment"]
-    seed = hashlib.sha256((commitment + ":" + ENTROPY).encode("utf-8")).hexdigest()
+    seed = hashlib.sha256((commitment + ":" + fx.ENTROPY).encode("utf-8")).hexdigest()
     assert seed == record["seed"]
     # the same record stored indented verifies alike: the format is not part of any hash
     Draw.objects(id=drawn["id"]).update_one(set__record_json=json.dumps(record, ensure_ascii=False, indent=1))
@@ -149,7 +130,7 @@ def test_record_is_stored_compact_and_hashes_do_not_depend_on_the_text(client, o
 
 def test_record_too_large_is_refused_at_commit(client, office, w, monkeypatch):
     monkeypatch.setattr(service, "MAX_RECORD_BYTES", 4096)
-    plan = _plan(client, office)
+    plan = fx.create_plan(client, office)
     err = assert_error(_commit(client, office, plan), 422, "DRAW_RECORD_TOO_LARGE")
     assert "缩小" in err["message"]
     assert err["details"]["max_bytes"] == 4096 and err["details"]["bytes"] > 4096
@@ -160,7 +141,7 @@ def test_record_too_large_is_refused_at_commit(client, office, w, monkeypatch):
 
 def test_commit_counts_the_result_the_draw_will_add(client, office, w, monkeypatch):
     """A committed record that fits, but whose drawn record would not, is refused at commit already."""
-    plan = _plan(client, office, ratio="1")
+    plan = fx.create_plan(client, office, ratio="1")
     params, snapshot = service.build_snapshot(Plan.objects.get(id=plan["id"]), now=fx.NOW,
                                               risk=service.risk_settings())
     committed_alone = 2000 + len(json.dumps(snapshot, ensure_ascii=False, separators=(",", ":")).encode())
@@ -170,18 +151,18 @@ def test_commit_counts_the_result_the_draw_will_add(client, office, w, monkeypat
 
 
 def test_record_too_large_at_draw_stores_nothing(client, office, w, monkeypatch):
-    plan = _plan(client, office)
+    plan = fx.create_plan(client, office)
     committed = _commit(client, office, plan).get_json()
     stored = len(Draw.objects.get(id=committed["id"]).record_json.encode("utf-8"))
     monkeypatch.setattr(service, "MAX_RECORD_BYTES", stored + 64)
-    err = assert_error(client.post(f"/api/v1/plans/{plan['id']}/draw", json={"public_entropy": ENTROPY},
+    err = assert_error(client.post(f"/api/v1/plans/{plan['id']}/draw", json={"public_entropy": fx.ENTROPY},
                                    headers=office), 422, "DRAW_RECORD_TOO_LARGE")
     assert err["details"]["max_bytes"] == stored + 64
     draw = Draw.objects.get(id=committed["id"])
     assert draw.state == "committed" and draw.seed is None and "result" not in json.loads(draw.record_json)
     assert Assignment.objects.count() == 0
     monkeypatch.setattr(service, "MAX_RECORD_BYTES", 15 * 1024 * 1024)
-    assert client.post(f"/api/v1/plans/{plan['id']}/draw", json={"public_entropy": ENTROPY},
+    assert client.post(f"/api/v1/plans/{plan['id']}/draw", json={"public_entropy": fx.ENTROPY},
                        headers=office).status_code == 200
 
 
