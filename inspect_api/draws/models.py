@@ -78,6 +78,17 @@ class Plan(me.Document):
     }
 
 
+class FailedAttempt(me.EmbeddedDocument):
+    """A draw attempt that failed (a team could not be filled); shown publicly with the draw."""
+
+    public_entropy = me.StringField(required=True)
+    seed = me.StringField(required=True)
+    at = me.DateTimeField(required=True)
+    code = me.StringField(required=True)
+    message = me.StringField(required=True)
+    institution_id = me.StringField()
+
+
 class Draw(me.Document):
     """One commitment of a plan and, once drawn, its immutable public record."""
 
@@ -95,6 +106,9 @@ class Draw(me.Document):
     seed = me.StringField()
     drawn_at = me.DateTimeField()
     amendment_count = me.IntField(default=0)
+    # Attempts that failed before the draw succeeded (or the commitment was cancelled): public, so a
+    # second attempt with other entropy on the same commitment is never silent.
+    failed_attempts = me.EmbeddedDocumentListField(FailedAttempt)
     cancelled_at = me.DateTimeField()
     cancel_reason = me.StringField(max_length=500)
     created_by = me.StringField()

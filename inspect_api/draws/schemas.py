@@ -192,6 +192,14 @@ class PlanSummarySchema(OutSchema):
     departments = fields.List(fields.String())
 
 
+class FailedAttemptSchema(OutSchema):
+    public_entropy = fields.String()
+    seed = fields.String()
+    at = fields.DateTime()
+    code = fields.String()
+    message = fields.String(metadata={"description": "失败原因（无法组成检查组的机构及原因）"})
+
+
 class DrawSchema(OutSchema):
     """A draw (one commitment of a plan). ``nonce`` stays null until the draw or a cancellation reveals it."""
 
@@ -213,6 +221,8 @@ class DrawSchema(OutSchema):
     amendments = fields.List(fields.Nested(AmendmentOutSchema))
     cancelled_at = fields.DateTime(allow_none=True)
     cancel_reason = fields.String(allow_none=True)
+    failed_attempts = fields.List(fields.Nested(FailedAttemptSchema),
+                                  metadata={"description": "本承诺下失败的抽取尝试（公开，不能静默重抽）"})
     record_url = fields.String()
     public_url = fields.String()
 

@@ -75,7 +75,7 @@ from inspect_api.auth.models import User
 from inspect_api.auth.service import actor_of
 from inspect_api.clock import SHANGHAI, as_utc, isoformat
 from inspect_api.draws import dr1
-from inspect_api.draws.models import (DRAW_STATES, MandatoryTarget, Plan, Draw, TargetFilters)
+from inspect_api.draws.models import DRAW_STATES, Draw, FailedAttempt, MandatoryTarget, Plan, TargetFilters
 from inspect_api.draws.schemas import normalize_ratio
 from inspect_api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from inspect_api.inspections import service as inspections
@@ -612,6 +612,9 @@ def draw_plan(user: User, plan_id: str, public_entropy: str, *, now: datetime) -
         result = dr1.draw(record["params"], record["snapshot"], seed)
     except dr1.DrawError as exc:
         failure = _draw_failure(exc, exc.institution_id)
+        attempt = FailedAttempt(public_entropy=public_entropy, seed=seed, at=now, code=exc.code,
+                                message=failure.message, institution_id=exc.institution_id)
+        Draw.objects(id=draw.id, state="committed").update_one(push__failed_attempts=attempt, set__updated_at=now)
         audit.record("draw.failed", actor=_actor(user), target_type="draw", target_id=str(draw.id),
                      region=plan.region, data={"public_entropy": public_entropy, "code": exc.code,
                                                **failure.details}, now=now)
@@ -847,6 +850,8 @@ def draw_view(draw: Draw, *, base_url: str = "") -> dict[str, Any]:
         "drawn_at": draw.drawn_at, "targets": targets,
         "amendments": _amendment_views(record.get("amendments") or []),
         "cancelled_at": draw.cancelled_at, "cancel_reason": draw.cancel_reason,
+        "failed_attempts": [{"public_entropy": a.public_entropy, "seed": a.seed, "at": a.at, "code": a.code,
+                             "message": a.message} for a in draw.failed_attempts or []],
         "record_url": f"{base_url}/api/v1/public/draws/{draw.id}/record.json",
         "public_url": f"{base_url}/p/draws/{draw.id}",
     }

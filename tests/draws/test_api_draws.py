@@ -136,13 +136,23 @@ def test_draw_that_cannot_fill_a_team_names_the_institution_and_stores_nothing(c
     assert draw.state == "committed" and draw.seed is None
     assert "nonce" not in json.loads(draw.record_json)
     assert Assignment.objects.count() == 0
+    # The failed attempt is public: another try with other entropy on this commitment is never silent.
+    public = client.get(f"/api/v1/public/draws/{committed['id']}").get_json()
+    (attempt,) = public["failed_attempts"]
+    assert attempt["public_entropy"] == fx.ENTROPY and attempt["code"] == "TEAM_UNFILLABLE"
+    assert target.name in attempt["message"] and len(attempt["seed"]) == 64
+    page = client.get(f"/p/draws/{committed['id']}").get_data(as_text=True)
+    assert "失败的抽取尝试" in page and fx.ENTROPY in page
+    assert_error(client.post(f"/api/v1/plans/{plan['id']}/draw", json={"public_entropy": "另一个随机源"},
+                             headers=office), 422, "TEAM_UNFILLABLE")
+    assert len(client.get(f"/api/v1/public/draws/{committed['id']}").get_json()["failed_attempts"]) == 2
 
 
 # ------------------------------------------------------------------ lifecycle
 
 def test_end_to_end_lifecycle(client, office, w):
     plan = fx.create_plan(client, office, departments=["health", "civil_affairs"],
-                 mandatory=[{"institution_id": str(w["institutions"][5].id), "reason": "投诉较多"}])
+                          mandatory=[{"institution_id": str(w["institutions"][5].id), "reason": "投诉较多"}])
     assert plan["state"] == "draft"
     r = client.patch(f"/api/v1/plans/{plan['id']}", json={"name": "改名后的计划"}, headers=office)
     assert r.status_code == 200 and r.get_json()["name"] == "改名后的计划"
