@@ -1,8 +1,8 @@
 """Draw documents: plans (抽查计划) and draws (one commitment of a plan, holding its public record).
 
 A plan is what an office edits; a draw is one commitment of that plan and
-carries the public record of DESIGN §5 (stored verbatim as JSON text so the
-download is byte-for-byte what was published).  A plan has at most one live
+carries the public record of DESIGN §5 (its JSON text stored compressed, so
+the download is byte-for-byte what was published).  A plan has at most one live
 draw (committed, drawn or amended); a cancelled draw stays public and the plan
 may then be committed again, which creates a new draw with a new commitment.
 
@@ -11,6 +11,8 @@ state in the filter), so two concurrent calls can never both succeed.
 """
 
 from __future__ import annotations
+
+import zlib
 
 import mongoengine as me
 
@@ -96,8 +98,10 @@ class Draw(me.Document):
     seq = me.IntField(required=True, min_value=1)  # 1 for the plan's first commitment, 2 after a cancel...
     region = me.StringField(required=True)  # the plan's scope, for scoping
     state = me.StringField(required=True, choices=DRAW_STATES, default="committed")
-    # The public record (DESIGN §5 plus plan details), canonical JSON text.
-    record_json = me.StringField(required=True)
+    # The public record (DESIGN §5 plus plan details): compact JSON text, zlib-compressed, so that
+    # a province-wide plan's record (tens of MiB as text) fits in one document and every state
+    # change stays one atomic update. Read it through ``record_json``.
+    record_gz = me.BinaryField(required=True)
     commitment = me.StringField(required=True, regex=r"^[0-9a-f]{64}$")
     # Secret until the draw (or a cancellation) reveals it in the record; never served before.
     nonce = me.StringField(required=True, regex=r"^[0-9a-f]{64}$")
@@ -113,6 +117,11 @@ class Draw(me.Document):
     cancel_reason = me.StringField(max_length=500)
     created_by = me.StringField()
     updated_at = me.DateTimeField()
+
+    @property
+    def record_json(self) -> str:
+        """The public record as JSON text (what ``record.json`` downloads)."""
+        return zlib.decompress(self.record_gz).decode("utf-8")
 
     meta = {
         "collection": "draws",

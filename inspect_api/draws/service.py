@@ -42,25 +42,26 @@ Decisions (documented here, see also the README of the issue):
   per_rejected_answer·rejected_answers``, capped at ``max_weight`` (config
   ``[risk]``), computed in Decimal and written with exactly 6 decimals;
   ``"1.000000"`` when the plan has risk weighting off.
-* The record is stored as compact JSON text (``separators=(",", ":")``) in the
-  draw document.  Nothing is hashed over that text: the commitment, the seed
-  and every value ``u(label)`` are computed over canonical JSON of the fields
-  (DESIGN §5 step 1), so the storage format can change without changing any
-  hash.  MongoDB refuses documents over 16 MiB.  Measured on ObjectId ids:
-  ~110 bytes per candidate, ~55 per previous lead, ~110 per drawn target; the
-  bench case (100,000 institutions, 5,000 inspectors, 20,000 conflicts, 10 %)
-  takes ~13 MiB without previous leads, but ~18 MiB once every institution
-  has one (moving the record to GridFS would lift the limit).  A record that
-  would exceed :data:`MAX_RECORD_BYTES` (15.5 MiB, leaving room for the other
-  fields, later amendments and a cancellation) is refused with 422
-  ``DRAW_RECORD_TOO_LARGE`` at commit (counting the result the draw will add)
-  and again at draw and amendment; the office narrows the plan or splits it.
+* The record is compact JSON text (``separators=(",", ":")``), stored
+  zlib-compressed in the draw document (:func:`pack_record`).  Nothing is
+  hashed over that text: the commitment, the seed and every value ``u(label)``
+  are computed over canonical JSON of the fields (DESIGN §5 step 1), so the
+  storage format can change without changing any hash.  MongoDB refuses
+  documents over 16 MiB.  As text, the bench case (100,000 institutions, 5,000
+  inspectors, 20,000 conflicts, 10 %) takes ~13 MiB without previous leads and
+  ~18 MiB once every institution has one; compressed it is about 1.2 MiB, and one
+  document keeps every state change a single atomic update.  A record whose
+  compressed size (plus, at commit, an uncompressed bound of what the draw will
+  add) would exceed :data:`MAX_RECORD_BYTES` (15.5 MiB) is refused with 422
+  ``DRAW_RECORD_TOO_LARGE`` at commit, draw and amendment; the office narrows
+  the plan or splits it.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
+import zlib
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Iterable, Mapping
@@ -86,7 +87,7 @@ ALGORITHM = "dr1"
 OPEN_ASSIGNMENT_STATES = ("assigned", "in_progress")
 DEFAULT_RISK = {"per_past_finding": 0.1, "per_overdue_rectification": 0.5, "per_complaint": 0.25,
                 "per_rejected_answer": 0.25, "max_weight": 5.0}
-#: Largest record (UTF-8 bytes of the stored JSON) a draw document may carry; MongoDB's limit is 16 MiB.
+#: Largest record (compressed bytes) a draw document may carry; MongoDB's limit is 16 MiB.
 MAX_RECORD_BYTES = 15 * 1024 * 1024 + 512 * 1024
 EDITABLE_STATES = ("draft", "cancelled")
 LIVE_DRAW_STATES = ("committed", "drawn", "amended")
@@ -472,25 +473,30 @@ def _plan_summary(plan: Plan) -> dict[str, Any]:
 
 
 def dump_record(record: Mapping[str, Any]) -> str:
-    """The stored (and downloaded) text of a record: compact JSON; no hash is computed over it."""
+    """The downloaded text of a record: compact JSON; no hash is computed over it."""
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+
+
+def pack_record(text: str) -> bytes:
+    """The stored form of a record's text (``Draw.record_gz``)."""
+    return zlib.compress(text.encode("utf-8"), 6)
 
 
 def _mib(size: int) -> str:
     return f"{size / (1024 * 1024):.1f}"
 
 
-def checked_record(record: Mapping[str, Any], *, still_to_come: int = 0) -> str:
-    """:func:`dump_record`, refused with 422 when it (plus ``still_to_come`` bytes) exceeds MAX_RECORD_BYTES."""
-    text = dump_record(record)
-    size = len(text.encode("utf-8")) + still_to_come
+def checked_record(record: Mapping[str, Any], *, still_to_come: int = 0) -> bytes:
+    """The packed record, refused with 422 when it (plus ``still_to_come`` bytes) exceeds MAX_RECORD_BYTES."""
+    packed = pack_record(dump_record(record))
+    size = len(packed) + still_to_come
     if size > MAX_RECORD_BYTES:
         raise Unprocessable(
             f"抽取记录过大（约 {_mib(size)} MiB，超过 {_mib(MAX_RECORD_BYTES)} MiB 的存储上限），"
             "请缩小计划范围（区划、机构类型、标签等筛选条件）或拆分为多个计划后重试",
             code="DRAW_RECORD_TOO_LARGE", details={"bytes": size, "max_bytes": MAX_RECORD_BYTES,
                                                    "candidates": len(record["snapshot"]["institutions"])})
-    return text
+    return packed
 
 
 def _result_bytes(params: Mapping[str, Any], snapshot: Mapping[str, Any]) -> int:
@@ -540,7 +546,7 @@ def commit_plan(user: User, plan_id: str, *, now: datetime, risk: Mapping[str, A
               "amendments": [], "cancellation": None}
     stored = checked_record(record, still_to_come=_result_bytes(params, snapshot))
     draw = Draw(id=draw_id, plan_id=str(plan.id), seq=seq, region=plan.region, state="committed",
-                record_json=stored, commitment=commitment, nonce=nonce, committed_at=now,
+                record_gz=stored, commitment=commitment, nonce=nonce, committed_at=now,
                 created_by=str(user.id), updated_at=now)
     try:
         draw.save(force_insert=True)
@@ -624,7 +630,7 @@ def draw_plan(user: User, plan_id: str, public_entropy: str, *, now: datetime) -
                   "result": {"targets": list(result["targets"]), "teams": dict(result["teams"])},
                   "drawn_at": isoformat(now)})
     flipped = Draw.objects(id=draw.id, state="committed").update_one(
-        set__state="drawn", set__record_json=checked_record(drawn), set__public_entropy=public_entropy,
+        set__state="drawn", set__record_gz=checked_record(drawn), set__public_entropy=public_entropy,
         set__seed=seed, set__drawn_at=now, set__updated_at=now)
     if not flipped:
         raise Conflict("该承诺已抽取，不能重复抽取", code="ALREADY_DRAWN", details={"draw_id": str(draw.id)})
@@ -709,7 +715,7 @@ def amend_draw(user: User, plan_id: str, institution_id: str, inspector_id: str,
         inspections.replace_team_member(str(assignment.id), entry["replaced"], entry["replacement"], now=now)
     count = draw.amendment_count
     flipped = Draw.objects(id=draw.id, state__in=("drawn", "amended"), amendment_count=count).update_one(
-        set__state="amended", set__record_json=stored, inc__amendment_count=1, set__updated_at=now)
+        set__state="amended", set__record_gz=stored, inc__amendment_count=1, set__updated_at=now)
     if not flipped:
         if assignment is not None:
             inspections.replace_team_member(str(assignment.id), entry["replacement"], entry["replaced"], now=now)
@@ -735,7 +741,7 @@ def cancel_plan(user: User, plan_id: str, reason: str, *, now: datetime) -> Draw
     # Not size-checked: a cancellation must always be possible, and a reason of at
     # most 500 characters fits in the room MAX_RECORD_BYTES leaves below 16 MiB.
     flipped = Draw.objects(id=draw.id, state__in=LIVE_DRAW_STATES, updated_at=draw.updated_at).update_one(
-        set__state="cancelled", set__record_json=dump_record(record), set__cancelled_at=now,
+        set__state="cancelled", set__record_gz=pack_record(dump_record(record)), set__cancelled_at=now,
         set__cancel_reason=reason, set__updated_at=now)
     if not flipped:
         raise Conflict("抽取状态已变化，请刷新后重试", code="DRAW_CHANGED")

@@ -123,17 +123,18 @@ def test_record_is_stored_compact_and_hashes_do_not_depend_on_the_text(client, o
     seed = hashlib.sha256((commitment + ":" + fx.ENTROPY).encode("utf-8")).hexdigest()
     assert seed == record["seed"]
     # the same record stored indented verifies alike: the format is not part of any hash
-    Draw.objects(id=drawn["id"]).update_one(set__record_json=json.dumps(record, ensure_ascii=False, indent=1))
+    Draw.objects(id=drawn["id"]).update_one(
+        set__record_gz=service.pack_record(json.dumps(record, ensure_ascii=False, indent=1)))
     assert client.get(f"/api/v1/draws/{drawn['id']}/verify", headers=office).get_json() == {
         "ok": True, "differences": []}
 
 
 def test_record_too_large_is_refused_at_commit(client, office, w, monkeypatch):
-    monkeypatch.setattr(service, "MAX_RECORD_BYTES", 4096)
+    monkeypatch.setattr(service, "MAX_RECORD_BYTES", 1024)
     plan = fx.create_plan(client, office)
     err = assert_error(_commit(client, office, plan), 422, "DRAW_RECORD_TOO_LARGE")
     assert "缩小" in err["message"]
-    assert err["details"]["max_bytes"] == 4096 and err["details"]["bytes"] > 4096
+    assert err["details"]["max_bytes"] == 1024 and err["details"]["bytes"] > 1024
     assert err["details"]["candidates"] == 12
     assert Draw.objects.count() == 0
     assert client.get(f"/api/v1/plans/{plan['id']}", headers=office).get_json()["state"] == "draft"
@@ -144,7 +145,7 @@ def test_commit_counts_the_result_the_draw_will_add(client, office, w, monkeypat
     plan = fx.create_plan(client, office, ratio="1")
     params, snapshot = service.build_snapshot(Plan.objects.get(id=plan["id"]), now=fx.NOW,
                                               risk=service.risk_settings())
-    committed_alone = 2000 + len(json.dumps(snapshot, ensure_ascii=False, separators=(",", ":")).encode())
+    committed_alone = 2000 + len(service.pack_record(json.dumps(snapshot, ensure_ascii=False, separators=(",", ":"))))
     monkeypatch.setattr(service, "MAX_RECORD_BYTES", committed_alone + 1000)  # 12 targets need ~2 kB more
     assert_error(_commit(client, office, plan), 422, "DRAW_RECORD_TOO_LARGE")
     assert Draw.objects.count() == 0
@@ -153,7 +154,7 @@ def test_commit_counts_the_result_the_draw_will_add(client, office, w, monkeypat
 def test_record_too_large_at_draw_stores_nothing(client, office, w, monkeypatch):
     plan = fx.create_plan(client, office)
     committed = _commit(client, office, plan).get_json()
-    stored = len(Draw.objects.get(id=committed["id"]).record_json.encode("utf-8"))
+    stored = len(Draw.objects.get(id=committed["id"]).record_gz)
     monkeypatch.setattr(service, "MAX_RECORD_BYTES", stored + 64)
     err = assert_error(client.post(f"/api/v1/plans/{plan['id']}/draw", json={"public_entropy": fx.ENTROPY},
                                    headers=office), 422, "DRAW_RECORD_TOO_LARGE")

@@ -159,7 +159,7 @@ def test_concurrent_commit_loses_on_the_unique_sequence(app, office, monkeypatch
 
     def racing(p, *, now, risk):
         out = real_build(p, now=now, risk=risk)
-        Draw(plan_id=str(plan.id), seq=1, region=plan.region, record_json="{}", commitment="a" * 64,
+        Draw(plan_id=str(plan.id), seq=1, region=plan.region, record_gz=service.pack_record("{}"), commitment="a" * 64,
              nonce="b" * 64, committed_at=now).save()
         return out
 
