@@ -42,6 +42,7 @@ class PublishedResult(me.Document):
     deadline = me.DateField()  # the publication deadline it met (or missed)
     late = me.BooleanField(default=False)
     corrected_at = me.DateTimeField()  # last refresh after a correction of the inspection record
+    revised_at = me.DateTimeField()  # last change of the office's choices (photos, masked terms, notes)
 
     meta = {
         "collection": "published_results",

@@ -87,6 +87,20 @@ def publish(body, inspection_id):
     return service.result_view(result)
 
 
+@blp.route("/inspections/<inspection_id>/publication", methods=["PUT"])
+@login_required(*OFFICE)
+@blp.arguments(s.PublishSchema)
+@blp.response(200, s.PublicResultSchema)
+@blp.alt_response(404, description="检查不存在或不在本辖区")
+@blp.alt_response(409, description="检查结果尚未公开")
+def revise(body, inspection_id):
+    """Change what a published result shows (photos, masked terms, notes), with the publish body;
+    the facts stay as published."""
+    result = service.revise(current_user(), inspection_id, photo_ids=body["photo_ids"],
+                            redact_terms=body["redact_terms"], include_notes=body["include_notes"], now=utcnow())
+    return service.result_view(result)
+
+
 @blp.route("/publication/pending", methods=["GET"])
 @login_required(*OFFICE)
 @blp.arguments(PageArgsSchema, location="query")

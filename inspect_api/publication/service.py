@@ -484,6 +484,34 @@ def publish(user, inspection_id: str, *, photo_ids: Iterable[str] = (), redact_t
     return result
 
 
+def revise(user, inspection_id: str, *, photo_ids: Iterable[str] = (), redact_terms: Iterable[str] = (),
+           include_notes: bool = False, now: datetime) -> PublishedResult:
+    """Change what a published result shows: the chosen photos, the masked terms, notes in or out.
+
+    For an office that finds, after publishing, a resident's name or a photo
+    that should not be public: the snapshot is rebuilt from the inspection
+    with the new choices (the same body as publishing) and replaces the old
+    one at once; the facts (score, grade, findings, dates) cannot change here.
+    Audited with the counts, never the terms.
+    """
+    inspection = inspection_in_scope(user, inspection_id)
+    result = PublishedResult.objects(inspection_id=str(inspection.id)).first()
+    if result is None:
+        raise Conflict("该检查结果尚未公开，请先发布", code="RESULT_NOT_PUBLISHED")
+    chosen = _check_photos(inspection, photo_ids)
+    terms, include_notes = redaction_choices(redact_terms, include_notes)
+    snapshot = build_snapshot(inspection, chosen, redact_terms=terms, include_notes=include_notes)
+    PublishedResult.objects(id=result.id).update_one(
+        set__snapshot=snapshot, set__photo_ids=chosen, set__redact_terms=terms, set__include_notes=include_notes,
+        set__revised_at=now)
+    audit.record("publication.result_revised", actor=actor_of(user), target_type="published_result",
+                 target_id=str(result.id), region=result.region,
+                 data={"inspection_id": str(inspection.id), "photo_ids": chosen, "redact_terms_count": len(terms),
+                       "include_notes": include_notes}, now=now)
+    result.reload()
+    return result
+
+
 # --------------------------------------------------------------------------- publication deadline
 
 def ensure_tracker(inspection, *, now: datetime, config: dict[str, Any] | None = None) -> PublicationDeadline:

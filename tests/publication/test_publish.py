@@ -234,3 +234,36 @@ def test_openapi_documents_the_redaction_choices(client):
     body = spec["paths"]["/api/v1/inspections/{inspection_id}/publication-preview"]["post"]["requestBody"]
     assert body["content"]["application/json"]["schema"]["$ref"].endswith("/Publish")  # one schema for both
     assert "get" not in spec["paths"]["/api/v1/inspections/{inspection_id}/publication-preview"]
+
+
+def test_an_office_revises_what_a_published_result_shows(client, world, as_user):
+    ins = _with_plain_name(world, "revise")
+    office = as_user(world.office)
+    url = f"/api/v1/inspections/{ins.id}/publication"
+    assert_error(client.put(url, json={}, headers=office), 409, "RESULT_NOT_PUBLISHED")
+    published = client.post(f"/api/v1/inspections/{ins.id}/publish", json={"include_notes": True,
+                                                                           "photo_ids": ["ph-1"]}, headers=office)
+    assert published.status_code == 201, published.get_json()
+    result_id = published.get_json()["id"]
+    before = client.get(f"/api/v1/public/results/{result_id}").get_data(as_text=True)
+    assert "张建军" in before  # the name in the note was not caught by the rules
+
+    for headers, status in (({}, 401), (as_user(world.other_office), 404), (as_user(world.inspector_user), 403)):
+        assert_error(client.put(url, json={"redact_terms": ["张建军"]}, headers=headers), status)
+    assert_error(client.put(url, json={"redact_terms": ["张"]}, headers=office), 422)
+    assert_error(client.put(url, json={"photo_ids": ["not-this-inspection"]}, headers=office), 422)
+
+    r = client.put(url, json={"redact_terms": ["张建军", "张秀英"], "include_notes": True}, headers=office)
+    assert r.status_code == 200, r.get_json()
+    after = client.get(f"/api/v1/public/results/{result_id}")
+    text = after.get_data(as_text=True)
+    assert "张建军" not in text and "张秀英" not in text and "张**" in text
+    body = after.get_json()
+    assert body["score"] == published.get_json()["score"]
+    assert body["published_at"][:19] == published.get_json()["published_at"][:19]  # stored to the millisecond
+    assert all(not f["photo_ids"] for f in body["findings"])  # the photo is no longer chosen
+    assert client.get(f"/p/results/{result_id}/photos/ph-1").status_code == 404
+    stored = PublishedResult.objects.get(id=result_id)
+    assert stored.redact_terms == ["张建军", "张秀英"] and stored.revised_at is not None
+    event = AuditEvent.objects.get(action="publication.result_revised", target_id=result_id)
+    assert event.data["redact_terms_count"] == 2 and "张建军" not in str(event.data)
