@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime, time, timedelta, timezone
-
-import pytest
+from datetime import date, timedelta, timezone
 
 from inspect_api.calendar.service import current_calendar
 from inspect_api.directory.models import Institution
@@ -13,45 +11,8 @@ from inspect_api.notify.models import Notification
 from inspect_api.rectification import escalation
 from inspect_api.rectification import service as rs
 from inspect_api.rectification.models import Finding, Order
-from inspect_api.workdays import SHANGHAI
 from tests.notify.world import build, finding
-
-STEP_KINDS = ("rectification.reminder", "rectification.warning", "rectification.department", "rectification.office")
-
-
-@pytest.fixture
-def world(app, make_user):
-    return build(make_user)
-
-
-class Clock:
-    """Injected time for the API: the rectification routes read ``utcnow`` from here."""
-
-    def __init__(self):
-        self.now = datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)
-
-    def set(self, dt: datetime) -> None:
-        self.now = dt.astimezone(timezone.utc)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    c = Clock()
-    monkeypatch.setattr("inspect_api.rectification.routes.utcnow", c)
-    return c
-
-
-def at(d: date, hour: int = 9) -> datetime:
-    """09:00 Asia/Shanghai on business date ``d``, as an aware datetime."""
-    return datetime.combine(d, time(hour), tzinfo=SHANGHAI)
-
-
-def sweep_thrice(d: date) -> None:
-    for hour in (9, 9, 15):
-        escalation.run_sweep(at(d, hour))
+from tests.rectification.timing import STEP_KINDS, at, sweep_thrice
 
 
 def step_notices() -> Counter:

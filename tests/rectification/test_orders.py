@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import pytest
-
 from inspect_api.calendar.models import CalendarOverride
 from inspect_api.calendar import service as cal
 from inspect_api.directory.models import Institution
@@ -14,12 +12,7 @@ from inspect_api.notify.models import Notification
 from inspect_api.rectification import service as rs
 from inspect_api.rectification.models import Finding, Order
 from tests.conftest import assert_error
-from tests.notify.world import CONCLUDED, build, finding
-
-
-@pytest.fixture
-def world(app, make_user):
-    return build(make_user)
+from tests.notify.world import CONCLUDED, finding
 
 
 def _base(order):

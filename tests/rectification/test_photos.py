@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import io
 
-import pytest
-
 from inspect_api.evidence.models import Evidence
 from inspect_api.rectification import service as rs
 from tests.conftest import assert_error
 from tests.evidence.imagegen import encode, photo_like
-from tests.notify.world import build, finding
-
-
-@pytest.fixture
-def world(app, make_user):
-    return build(make_user)
+from tests.notify.world import finding
 
 
 def _upload(client, headers, url, data: bytes, client_id: str, name="p.jpg"):

@@ -4,9 +4,6 @@ each step once per deadline, even when sweeps repeat, overlap or race with the r
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime, time, timezone
-
-import pytest
 
 from inspect_api.calendar.service import current_calendar
 from inspect_api.directory.models import Institution
@@ -14,42 +11,8 @@ from inspect_api.notify.models import Notification
 from inspect_api.rectification import escalation
 from inspect_api.rectification import service as rs
 from inspect_api.rectification.models import Finding
-from inspect_api.workdays import SHANGHAI
-from tests.notify.world import build, finding
-
-STEP_KINDS = ("rectification.reminder", "rectification.warning", "rectification.department", "rectification.office")
-
-
-@pytest.fixture
-def world(app, make_user):
-    return build(make_user)
-
-
-class Clock:
-    def __init__(self):
-        self.now = datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)
-
-    def set(self, dt: datetime) -> None:
-        self.now = dt.astimezone(timezone.utc)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    c = Clock()
-    monkeypatch.setattr("inspect_api.rectification.routes.utcnow", c)
-    return c
-
-
-def at(d: date, hour: int = 9) -> datetime:
-    return datetime.combine(d, time(hour), tzinfo=SHANGHAI)
-
-
-def sweep_thrice(d: date) -> None:
-    for hour in (9, 9, 15):
-        escalation.run_sweep(at(d, hour))
+from tests.notify.world import finding
+from tests.rectification.timing import STEP_KINDS, at, sweep_thrice
 
 
 def kinds_for(user) -> Counter:
