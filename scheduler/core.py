@@ -41,6 +41,7 @@ age of the last recorded sweep, whichever process ran it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -294,9 +295,8 @@ def run_forever() -> int:
         start_http_server(port, addr="0.0.0.0", registry=metrics_registry())
     signal.signal(signal.SIGTERM, _raise_exit)  # docker stop: leave the loop, finish the job, release
     try:
-        sched.start()
-    except (KeyboardInterrupt, SystemExit):
-        pass
+        with contextlib.suppress(KeyboardInterrupt, SystemExit):  # Ctrl-C or SIGTERM: leave the loop
+            sched.start()
     finally:
         stop()
     return 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -28,10 +30,8 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         if _dummy_hash is None:
             _dummy_hash = _hasher.hash("no-such-user-dummy-password")
         password_hash = _dummy_hash
-        try:
-            _hasher.verify(password_hash, password)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            pass
+        with contextlib.suppress(VerifyMismatchError, VerificationError, InvalidHashError):
+            _hasher.verify(password_hash, password)  # spent only to keep unknown users' timing even
         return False
     try:
         return _hasher.verify(password_hash, password)

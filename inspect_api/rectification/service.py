@@ -13,6 +13,7 @@ Out-of-scope ids answer 404.  Every state change appends an audit event.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from datetime import date, datetime
@@ -303,10 +304,9 @@ def open_order(*, inspection_id: str, institution_id: str, region: str, lead_ins
     for seq, raw in enumerate(findings, start=1):
         if seq in existing:
             continue
-        try:
+        # NotUniqueError: a retry of a half-finished open_order, and this finding is already stored.
+        with contextlib.suppress(NotUniqueError):
             _new_finding(order, seq, raw, start, calendar, now).save(force_insert=True)
-        except NotUniqueError:
-            pass  # a retry of a half-finished open_order: this finding is already stored
     first = Finding.objects(order_id=str(order.id)).order_by("deadline").first()
     notify.notify(recipients("institution", first), kind="rectification.issued",
                   params=template_params(first, finding_count=order.finding_count),
