@@ -313,6 +313,14 @@ def redaction_choices(redact_terms: Iterable[str] | None, include_notes: bool) -
     return terms, bool(include_notes)
 
 
+def _chosen_snapshot(inspection, photo_ids: Iterable[str], redact_terms: Iterable[str], include_notes: bool):
+    """The office's choices checked, and the snapshot they give: (snapshot, photo ids, terms, include_notes)."""
+    chosen = _check_photos(inspection, photo_ids)
+    terms, include_notes = redaction_choices(redact_terms, include_notes)
+    return build_snapshot(inspection, chosen, redact_terms=terms, include_notes=include_notes), chosen, terms, \
+        include_notes
+
+
 def build_snapshot(inspection, photo_ids: list[str], *, redact_terms: list[str] | None = None,
                    include_notes: bool = False) -> dict[str, Any]:
     """The frozen public content of an inspection's result.
@@ -430,10 +438,8 @@ def preview(user, inspection_id: str, *, photo_ids: Iterable[str] = (), redact_t
     that could be chosen."""
     inspection = inspection_in_scope(user, inspection_id)
     _require_submitted(inspection)
-    chosen = _check_photos(inspection, photo_ids)
-    terms, include_notes = redaction_choices(redact_terms, include_notes)
+    snapshot, chosen, terms, include_notes = _chosen_snapshot(inspection, photo_ids, redact_terms, include_notes)
     tracker = ensure_tracker(inspection, now=now, config=config)
-    snapshot = build_snapshot(inspection, chosen, redact_terms=terms, include_notes=include_notes)
     status = rectification_status(inspection.order_id)
     published = PublishedResult.objects(inspection_id=str(inspection.id)).only("id").first()
     return {"snapshot": snapshot, "findings": merge_status(snapshot, status),
@@ -455,10 +461,8 @@ def publish(user, inspection_id: str, *, photo_ids: Iterable[str] = (), redact_t
     _require_submitted(inspection)
     if PublishedResult.objects(inspection_id=str(inspection.id)).only("id").first() is not None:
         raise Conflict("该检查结果已经公开", code="ALREADY_PUBLISHED")
-    chosen = _check_photos(inspection, photo_ids)
-    terms, include_notes = redaction_choices(redact_terms, include_notes)
+    snapshot, chosen, terms, include_notes = _chosen_snapshot(inspection, photo_ids, redact_terms, include_notes)
     tracker = ensure_tracker(inspection, now=now, config=config)
-    snapshot = build_snapshot(inspection, chosen, redact_terms=terms, include_notes=include_notes)
     institution = _institution(inspection.institution_id)
     concluded = inspection.submitted_at or inspection.submission_started_at
     deadline = _d(tracker.deadline)
@@ -498,9 +502,7 @@ def revise(user, inspection_id: str, *, photo_ids: Iterable[str] = (), redact_te
     result = PublishedResult.objects(inspection_id=str(inspection.id)).first()
     if result is None:
         raise Conflict("该检查结果尚未公开，请先发布", code="RESULT_NOT_PUBLISHED")
-    chosen = _check_photos(inspection, photo_ids)
-    terms, include_notes = redaction_choices(redact_terms, include_notes)
-    snapshot = build_snapshot(inspection, chosen, redact_terms=terms, include_notes=include_notes)
+    snapshot, chosen, terms, include_notes = _chosen_snapshot(inspection, photo_ids, redact_terms, include_notes)
     PublishedResult.objects(id=result.id).update_one(
         set__snapshot=snapshot, set__photo_ids=chosen, set__redact_terms=terms, set__include_notes=include_notes,
         set__revised_at=now)
