@@ -46,6 +46,16 @@ def in_scope(scope_code: str, code: str | None) -> bool:
     return bool(code) and code.startswith(region_prefix(scope_code))
 
 
+def prefix_range(prefix: str) -> dict[str, str]:
+    """``{"$gte", "$lt"}`` bounds matching every string that starts with ``prefix`` (index-served)."""
+    return {"$gte": prefix, "$lt": prefix[:-1] + chr(ord(prefix[-1]) + 1)}
+
+
+def region_range(scope_code: str) -> dict[str, str]:
+    """Range query on a region field for ``scope_code``'s subtree: a server serves it from an index."""
+    return prefix_range(region_prefix(scope_code))
+
+
 def scope_regex(scope_code: str) -> str:
     """Anchored regex matching codes in the subtree (index-friendly prefix query)."""
     return "^" + re.escape(region_prefix(scope_code))
