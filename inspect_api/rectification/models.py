@@ -169,6 +169,11 @@ class Finding(me.Document):
             {"fields": ["institution_id", "status"]},
             {"fields": ["region", "preselected_for_notice"]},  # notices pre-selection
             {"fields": ["region", "overdue"]},
+            # The office's review queues (rectification.views.REVIEW_QUEUES), earliest deadline first.
+            {"fields": ["status", "deadline", "id"]},
+            {"fields": ["extension.status", "deadline", "id"]},
+            {"fields": ["severity", "deadline", "id"]},
+            {"fields": ["overdue", "deadline", "id"]},
         ],
     }
 

@@ -9,7 +9,7 @@ from inspect_api.auth.access import current_user, login_required
 from inspect_api.clock import utcnow
 from inspect_api.errors import Unprocessable
 from inspect_api.rectification import schemas as s
-from inspect_api.rectification import service
+from inspect_api.rectification import service, views
 from inspect_api.schemas import PageArgsSchema, page_of, paginate
 
 blp = Blueprint("rectification", __name__, url_prefix="/api/v1", description="整改通知书与逾期升级")
@@ -25,11 +25,12 @@ def _setup(state):
     install(state.app)
 
 
-def _detail(order):
-    data = {k: getattr(order, k) for k in s.OrderSchema._declared_fields if k != "id"}
-    data["id"] = str(order.id)
-    data["findings"] = service.findings_of(order)
-    return data
+def _detail(order, now):
+    return views.order_detail(current_user(), order, now=now)
+
+
+def _finding(finding, now):
+    return views.finding_view(current_user(), finding, now=now)
 
 
 @blp.route("/rectifications", methods=["GET"])
@@ -38,8 +39,28 @@ def _detail(order):
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, page_of(s.OrderSchema))
 def list_orders(args, paging):
-    """Orders visible to the caller: the institution's own, the office's region, the inspector's inspections."""
-    return paginate(service.list_orders(current_user(), **args), paging["page"], paging["per_page"])
+    """Orders visible to the caller: the institution's own, the office's region, the inspector's inspections.
+
+    Each carries its summary: open, overdue and awaiting-review counts, the nearest deadline with the working
+    days left, and the highest escalation step reached."""
+    page = paginate(service.list_orders(current_user(), **args), paging["page"], paging["per_page"])
+    page["items"] = views.order_views(current_user(), page["items"], now=utcnow())
+    return page
+
+
+@blp.route("/rectifications/findings", methods=["GET"])
+@login_required("office_admin")
+@blp.arguments(s.FindingQueueArgsSchema, location="query")
+@blp.arguments(PageArgsSchema, location="query")
+@blp.response(200, page_of(s.QueuedFindingSchema))
+def finding_queue(args, paging):
+    """The office's review queues over its region: answers to review, extension requests, open critical
+    findings (re-inspection), overdue findings; earliest deadline first."""
+    user = current_user()
+    page = paginate(views.review_queue(user, args["queue"], institution_id=args.get("institution_id")),
+                    paging["page"], paging["per_page"])
+    page["items"] = views.queue_views(user, page["items"], now=utcnow())
+    return page
 
 
 @blp.route("/rectifications/<order_id>", methods=["GET"])
@@ -47,7 +68,7 @@ def list_orders(args, paging):
 @blp.response(200, s.OrderDetailSchema)
 def get_order(order_id):
     """One order with its findings, answers, extension and escalation record."""
-    return _detail(service.order_in_scope(current_user(), order_id))
+    return _detail(service.order_in_scope(current_user(), order_id), utcnow())
 
 
 @blp.route("/rectifications/<order_id>/acknowledge", methods=["POST"])
@@ -55,7 +76,8 @@ def get_order(order_id):
 @blp.response(200, s.OrderDetailSchema)
 def acknowledge(order_id):
     """The institution confirms receipt of the order (idempotent)."""
-    return _detail(service.acknowledge(current_user(), order_id, now=utcnow()))
+    now = utcnow()
+    return _detail(service.acknowledge(current_user(), order_id, now=now), now)
 
 
 @blp.route(FINDING + "/photos", methods=["POST"])
@@ -77,8 +99,10 @@ def upload_photo(form, order_id, finding_id):
 @blp.response(200, s.FindingSchema)
 def answer(body, order_id, finding_id):
     """Answer one finding with a description and photos uploaded for it."""
-    return service.answer(current_user(), order_id, finding_id, description=body["description"],
-                          photo_ids=body["photo_ids"], client_id=body.get("client_id"), now=utcnow())
+    now = utcnow()
+    finding = service.answer(current_user(), order_id, finding_id, description=body["description"],
+                             photo_ids=body["photo_ids"], client_id=body.get("client_id"), now=now)
+    return _finding(finding, now)
 
 
 @blp.route(FINDING + "/extension", methods=["POST"])
@@ -87,8 +111,10 @@ def answer(body, order_id, finding_id):
 @blp.response(200, s.FindingSchema)
 def request_extension(body, order_id, finding_id):
     """Ask once per finding for a later deadline, with reasons."""
-    return service.request_extension(current_user(), order_id, finding_id, reason=body["reason"],
-                                     requested_deadline=body["requested_deadline"], now=utcnow())
+    now = utcnow()
+    finding = service.request_extension(current_user(), order_id, finding_id, reason=body["reason"],
+                                        requested_deadline=body["requested_deadline"], now=now)
+    return _finding(finding, now)
 
 
 @blp.route(FINDING + "/extension/decision", methods=["POST"])
@@ -97,8 +123,10 @@ def request_extension(body, order_id, finding_id):
 @blp.response(200, s.FindingSchema)
 def decide_extension(body, order_id, finding_id):
     """Grant or deny the pending extension (office of the region or the lead inspector)."""
-    return service.decide_extension(current_user(), order_id, finding_id, approve=body["approve"],
-                                    comment=body["comment"], now=utcnow())
+    now = utcnow()
+    finding = service.decide_extension(current_user(), order_id, finding_id, approve=body["approve"],
+                                       comment=body["comment"], now=now)
+    return _finding(finding, now)
 
 
 @blp.route(FINDING + "/review", methods=["POST"])
@@ -107,8 +135,10 @@ def decide_extension(body, order_id, finding_id):
 @blp.response(200, s.FindingSchema)
 def review(body, order_id, finding_id):
     """Accept or reject the answer; rejection reopens the finding with a new deadline."""
-    return service.review(current_user(), order_id, finding_id, decision=body["decision"], comment=body["comment"],
-                          new_deadline=body.get("new_deadline"), now=utcnow())
+    now = utcnow()
+    finding = service.review(current_user(), order_id, finding_id, decision=body["decision"],
+                             comment=body["comment"], new_deadline=body.get("new_deadline"), now=now)
+    return _finding(finding, now)
 
 
 @blp.route(FINDING + "/reinspection", methods=["POST"])
@@ -117,4 +147,6 @@ def review(body, order_id, finding_id):
 @blp.response(200, s.FindingSchema)
 def reinspection(body, order_id, finding_id):
     """Require an on-site re-inspection (复查) of a critical finding: a targeted assignment for the same team."""
-    return service.require_reinspection(current_user(), order_id, finding_id, note=body.get("note"), now=utcnow())
+    now = utcnow()
+    finding = service.require_reinspection(current_user(), order_id, finding_id, note=body.get("note"), now=now)
+    return _finding(finding, now)

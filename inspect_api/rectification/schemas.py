@@ -8,6 +8,8 @@ import marshmallow as ma
 from marshmallow import Schema, fields, validate
 
 from inspect_api.rectification.models import FINDING_STATUSES, ORDER_STATUSES
+
+REVIEW_QUEUE_NAMES = ("answered", "extension_pending", "critical", "overdue")
 from inspect_api.schemas import OutSchema, StrictSchema
 
 
@@ -70,9 +72,16 @@ class ReinspectionSchema(OutSchema):
     requested_at = fields.DateTime()
 
 
+ACTIONS_DESCRIPTION = ("what the calling user may do next: answer, upload_photo, request_extension (institution); "
+                       "review, decide_extension, require_reinspection (office or lead inspector)")
+
+
 class FindingSchema(OutSchema):
     id = fields.String(required=True)
     seq = fields.Integer(required=True)
+    order_id = fields.String()
+    order_number = fields.String()
+    institution_id = fields.String()
     item_id = fields.String(required=True)
     item_text = fields.String(allow_none=True)
     clause = fields.String(allow_none=True)
@@ -83,7 +92,11 @@ class FindingSchema(OutSchema):
     photo_ids = fields.List(fields.String())
     status = fields.String(required=True, metadata={"description": " / ".join(f"{k}={v}" for k, v in
                                                                                 FINDING_STATUSES.items())})
+    status_name = fields.String(metadata={"description": "问题状态（中文）"})
+    severity_name = fields.String(metadata={"description": "严重程度（中文）"})
     deadline = BizDate(required=True)
+    working_days_left = fields.Integer(allow_none=True, metadata={
+        "description": "距整改期限的工作日数（0 = 今天到期，负数 = 已逾期的工作日数）；不欠答复时为 null"})
     original_deadline = BizDate()
     deadline_working_days = fields.Integer()
     reinspection_required = fields.Boolean()
@@ -91,6 +104,7 @@ class FindingSchema(OutSchema):
     overdue_since = BizDate(allow_none=True)
     level = fields.String(allow_none=True,
                           metadata={"description": "latest escalation step applied for the current deadline"})
+    level_title = fields.String(allow_none=True, metadata={"description": "该升级步骤的名称"})
     next_step_due = BizDate(allow_none=True)
     preselected_for_notice = fields.Boolean()
     steps = fields.List(fields.Nested(StepSchema))
@@ -100,6 +114,11 @@ class FindingSchema(OutSchema):
     accepted_at = fields.DateTime(allow_none=True)
     withdrawn_at = fields.DateTime(allow_none=True)
     withdrawn_reason = fields.String(allow_none=True, metadata={"description": "why a correction withdrew it"})
+    actions = fields.List(fields.String(), metadata={"description": ACTIONS_DESCRIPTION})
+
+
+class QueuedFindingSchema(FindingSchema):
+    institution_name = fields.String(allow_none=True)
 
 
 class OrderSchema(OutSchema):
@@ -111,10 +130,21 @@ class OrderSchema(OutSchema):
     lead_inspector_id = fields.String()
     status = fields.String(required=True, metadata={"description": " / ".join(f"{k}={v}" for k, v in
                                                                                 ORDER_STATUSES.items())})
+    status_name = fields.String()
+    institution_name = fields.String(allow_none=True)
     finding_count = fields.Integer()
     issued_at = fields.DateTime()
     acknowledged_at = fields.DateTime(allow_none=True)
     closed_at = fields.DateTime(allow_none=True)
+    open_findings = fields.Integer(metadata={"description": "未办结的问题数（不含已通过和已撤销）"})
+    awaiting_review = fields.Integer(metadata={"description": "已答复待审核的问题数"})
+    overdue_findings = fields.Integer(metadata={"description": "逾期未整改的问题数"})
+    next_deadline = BizDate(allow_none=True, metadata={"description": "待整改问题中最早的整改期限"})
+    working_days_left = fields.Integer(allow_none=True, metadata={
+        "description": "距最早整改期限的工作日数（0 = 今天到期，负数 = 已逾期的工作日数）"})
+    level = fields.String(allow_none=True, metadata={"description": "待整改问题中最高的升级步骤"})
+    level_title = fields.String(allow_none=True)
+    actions = fields.List(fields.String(), metadata={"description": "调用者可执行的操作：acknowledge（机构签收）"})
 
 
 class OrderDetailSchema(OrderSchema):
@@ -126,6 +156,16 @@ class OrderListArgsSchema(Schema):
         unknown = ma.EXCLUDE
 
     status = fields.String(validate=validate.OneOf(tuple(ORDER_STATUSES)))
+    institution_id = fields.String(validate=validate.Length(max=64))
+
+
+class FindingQueueArgsSchema(Schema):
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    queue = fields.String(required=True, validate=validate.OneOf(tuple(REVIEW_QUEUE_NAMES)), metadata={
+        "description": "answered = 待审核答复，extension_pending = 待审批延期，critical = 未办结严重问题，"
+                       "overdue = 逾期未整改"})
     institution_id = fields.String(validate=validate.Length(max=64))
 
 

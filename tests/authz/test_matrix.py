@@ -90,6 +90,7 @@ MATRIX: dict[str, str] = {
     "PUT /api/v1/calendar/overrides": "401 ok ok 403 403 403 403",
     "GET /api/v1/calendar/warnings": "401 ok ok ok ok ok ok",
     "GET /api/v1/rectifications": "401 ok ok ok ok ok ok",
+    "GET /api/v1/rectifications/findings": "401 ok ok 403 403 403 403",
     "GET /api/v1/rectifications/{order_id}": "401 ok 404 ok 404 ok 404",
     "POST /api/v1/rectifications/{order_id}/acknowledge": "401 403 403 403 403 ok 404",
     "POST /api/v1/rectifications/{order_id}/findings/{finding_id}/photos": "401 403 403 403 403 ok 404",

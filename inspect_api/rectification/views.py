@@ -1,0 +1,188 @@
+"""What a reader of an order or finding is told: labels, working days left, escalation state and next actions.
+
+The portal and the console show these fields as they are: every number
+(working days left, overdue counts) and every "may I" (``actions``) is
+computed here, from the stored state, the calendar in force and the caller's
+role, so no front end repeats a rule.  ``actions`` lists what the calling
+user may do next (the service still checks everything when they do it):
+
+* institution: ``acknowledge`` (order), ``answer`` (with ``upload_photo``),
+  ``request_extension`` (finding);
+* office of the region or the lead inspector: ``review``,
+  ``decide_extension``, ``require_reinspection`` (finding).
+
+The review queue (:func:`review_queue`) lists the findings of an office's
+region that wait for it: answers to review, extension requests to decide,
+critical findings that may need an on-site re-inspection, overdue findings.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Iterable
+
+from inspect_api.calendar.service import current_calendar
+from inspect_api.errors import Forbidden
+from inspect_api.rectification.models import (ESCALATING, FINDING_STATUSES, ORDER_STATUSES, SETTLED, SEVERITIES,
+                                              Finding, Order)
+from inspect_api.rectification.service import ladder
+from inspect_api.scoping import region_range
+from inspect_api.workdays import business_date
+
+# The office's queues: name -> (filter, sort).  Each sort is served by an index of Finding.
+REVIEW_QUEUES: dict[str, dict[str, Any]] = {
+    "answered": {"filter": {"status": "answered"}, "label": "待审核的整改答复"},
+    "extension_pending": {"filter": {"extension.status": "pending", "status": {"$ne": "withdrawn"}},
+                          "label": "待审批的延期申请"},
+    "critical": {"filter": {"severity": "critical", "status": {"$nin": list(SETTLED)}},
+                 "label": "未办结的严重问题（可要求现场复查）"},
+    "overdue": {"filter": {"overdue": True, "status": {"$in": list(ESCALATING)}}, "label": "逾期未整改的问题"},
+}
+
+_FINDING_FIELDS = ("seq", "order_id", "order_number", "institution_id", "region", "item_id", "item_text", "clause",
+                   "severity", "deductions", "points_lost", "note", "photo_ids", "status", "deadline",
+                   "original_deadline", "deadline_working_days", "reinspection_required", "overdue", "overdue_since",
+                   "level", "next_step_due", "preselected_for_notice", "steps", "answers", "extension",
+                   "reinspection", "accepted_at", "withdrawn_at", "withdrawn_reason")
+
+
+def _d(value: date | datetime | None) -> date | None:
+    return value.date() if isinstance(value, datetime) else value
+
+
+class _Context:
+    """What every view of one response shares: today, the calendar and the ladder's titles and order."""
+
+    def __init__(self, now: datetime):
+        self.today = business_date(now)
+        self.calendar = current_calendar()
+        steps = list(ladder())
+        self.titles = {s.code: s.title for s in steps}
+        self.rank = {s.code: i for i, s in enumerate(steps)}
+
+    def days_left(self, deadline: date | None) -> int | None:
+        """Working days from today to the deadline (0 = due today, negative = working days overdue)."""
+        if deadline is None:
+            return None
+        return self.calendar.working_days_between(self.today, _d(deadline))
+
+
+def _is_reviewer(user, order_or_finding) -> bool:
+    if user.role == "office_admin":
+        return True
+    return user.role == "inspector" and bool(user.inspector_id) and \
+        user.inspector_id == order_or_finding.lead_inspector_id
+
+
+def finding_actions(user, finding: Finding, order_status: str) -> list[str]:
+    """What ``user`` may do next with ``finding`` (mirrors the service's checks)."""
+    if order_status == "closed" or finding.status == "withdrawn":
+        return []
+    actions: list[str] = []
+    if user.role == "institution":
+        if finding.status in ESCALATING:
+            actions += ["answer", "upload_photo"]
+        if finding.status != "accepted" and finding.extension is None:
+            actions.append("request_extension")
+    elif _is_reviewer(user, finding):
+        if finding.status == "answered" and finding.answers:
+            actions.append("review")
+        if finding.extension is not None and finding.extension.status == "pending":
+            actions.append("decide_extension")
+        if finding.severity == "critical" and finding.reinspection is None:
+            actions.append("require_reinspection")
+    return actions
+
+
+def _finding_view(finding: Finding, user, ctx: _Context, order_status: str) -> dict[str, Any]:
+    view = {name: getattr(finding, name, None) for name in _FINDING_FIELDS}
+    view["id"] = str(finding.id)
+    owed = finding.status in ESCALATING
+    view.update({
+        "status_name": FINDING_STATUSES.get(finding.status, finding.status),
+        "severity_name": SEVERITIES.get(finding.severity, finding.severity),
+        "working_days_left": ctx.days_left(finding.deadline) if owed else None,
+        "level_title": ctx.titles.get(finding.level) if finding.level else None,
+        "actions": finding_actions(user, finding, order_status),
+    })
+    return view
+
+
+def finding_view(user, finding: Finding, *, now: datetime) -> dict[str, Any]:
+    """One finding for ``user`` (after an answer, review or decision)."""
+    order = Order.objects(id=finding.order_id).only("status").first()
+    return _finding_view(finding, user, _Context(now), order.status if order else "open")
+
+
+def _summary(findings: list[Finding], ctx: _Context) -> dict[str, Any]:
+    owed = [f for f in findings if f.status in ESCALATING]
+    nearest = min(owed, key=lambda f: _d(f.deadline)) if owed else None
+    levels = [f.level for f in owed if f.level in ctx.rank]
+    level = max(levels, key=ctx.rank.__getitem__) if levels else None
+    return {
+        "open_findings": sum(1 for f in findings if f.status not in SETTLED),
+        "awaiting_review": sum(1 for f in findings if f.status == "answered"),
+        "overdue_findings": sum(1 for f in owed if f.overdue),
+        "next_deadline": _d(nearest.deadline) if nearest else None,
+        "working_days_left": ctx.days_left(nearest.deadline) if nearest else None,
+        "level": level,
+        "level_title": ctx.titles.get(level) if level else None,
+    }
+
+
+def _order_base(order: Order, user, names: dict[str, str]) -> dict[str, Any]:
+    actions = ["acknowledge"] if user.role == "institution" and order.acknowledged_at is None else []
+    return {"id": str(order.id), "number": order.number, "inspection_id": order.inspection_id,
+            "institution_id": order.institution_id, "institution_name": names.get(order.institution_id),
+            "region": order.region, "lead_inspector_id": order.lead_inspector_id, "status": order.status,
+            "status_name": ORDER_STATUSES.get(order.status, order.status), "finding_count": order.finding_count,
+            "issued_at": order.issued_at, "acknowledged_at": order.acknowledged_at, "closed_at": order.closed_at,
+            "actions": actions}
+
+
+def _names(institution_ids: Iterable[str]) -> dict[str, str]:
+    from inspect_api.directory.service import institution_names
+
+    return institution_names(institution_ids)
+
+
+def order_views(user, orders: Iterable[Order], *, now: datetime) -> list[dict[str, Any]]:
+    """A page of orders with their summaries (one findings query and one names query for the page)."""
+    orders = list(orders)
+    ctx = _Context(now)
+    by_order: dict[str, list[Finding]] = {str(o.id): [] for o in orders}
+    if orders:
+        for f in Finding.objects(order_id__in=list(by_order)).order_by("order_id", "seq"):
+            by_order[f.order_id].append(f)
+    names = _names(o.institution_id for o in orders)
+    return [{**_order_base(o, user, names), **_summary(by_order[str(o.id)], ctx)} for o in orders]
+
+
+def order_detail(user, order: Order, *, now: datetime) -> dict[str, Any]:
+    """One order with its summary and every finding's view."""
+    ctx = _Context(now)
+    findings = list(Finding.objects(order_id=str(order.id)).order_by("seq"))
+    view = {**_order_base(order, user, _names([order.institution_id])), **_summary(findings, ctx)}
+    view["findings"] = [_finding_view(f, user, ctx, order.status) for f in findings]
+    return view
+
+
+def review_queue(user, queue: str, *, institution_id: str | None = None):
+    """Findings of the office's region in ``queue``, earliest deadline first (a queryset)."""
+    if user.role != "office_admin":
+        raise Forbidden("仅办公室管理员可以查看审核队列", code="ROLE_FORBIDDEN")
+    query = {**REVIEW_QUEUES[queue]["filter"], "region": region_range(user.region)}
+    if institution_id:
+        query["institution_id"] = institution_id
+    return Finding.objects(__raw__=query).order_by("deadline", "id")
+
+
+def queue_views(user, findings: Iterable[Finding], *, now: datetime) -> list[dict[str, Any]]:
+    """Queued findings with their institution's name (one query for the names and one for order states)."""
+    findings = list(findings)
+    ctx = _Context(now)
+    names = _names(f.institution_id for f in findings)
+    order_ids = sorted({f.order_id for f in findings})
+    states = {str(o.id): o.status for o in Order.objects(id__in=order_ids).only("id", "status")} if order_ids else {}
+    return [{**_finding_view(f, user, ctx, states.get(f.order_id, "open")),
+             "institution_name": names.get(f.institution_id)} for f in findings]
