@@ -150,6 +150,20 @@ def for_owner(owner_type: str, owner_id: str, kind: str | None = None):
     return query.order_by("uploaded_at")
 
 
+def photo_counts(owner_type: str, owner_ids: list[str]) -> dict[str, dict[str, int]]:
+    """``{owner_id: {"photos", "reused"}}`` for many owners in one query (the office's lists flag reused evidence)."""
+    counts = {owner_id: {"photos": 0, "reused": 0} for owner_id in owner_ids}
+    if not owner_ids:
+        return counts
+    rows = Evidence.objects(owner_type=owner_type, owner_id__in=list(owner_ids), kind="photo").only(
+        "owner_id", "reused").as_pymongo()
+    for row in rows:
+        entry = counts.setdefault(row["owner_id"], {"photos": 0, "reused": 0})
+        entry["photos"] += 1
+        entry["reused"] += int(bool(row.get("reused")))
+    return counts
+
+
 def can_read(user, evidence: Evidence) -> bool:
     """Office of the region, an inspector of the team, or the institution itself."""
     if user is None:

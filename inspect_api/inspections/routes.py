@@ -14,7 +14,7 @@ from inspect_api.auth.access import current_user, login_required
 from inspect_api.clock import utcnow
 from inspect_api.errors import Unprocessable
 from inspect_api.inspections import schemas as s
-from inspect_api.inspections import service
+from inspect_api.inspections import office_views, service
 from inspect_api.schemas import PageArgsSchema, page_of, paginate
 
 blp = Blueprint("inspections", __name__, url_prefix="/api/v1", description="检查任务与现场检查（手机端）")
@@ -45,11 +45,12 @@ def my_assignments(filters, paging):
 @login_required("office_admin")
 @blp.arguments(s.RegionAssignmentArgsSchema, location="query")
 @blp.arguments(PageArgsSchema, location="query")
-@blp.response(200, ASSIGNMENT_PAGE)
+@blp.response(200, page_of(s.RegionAssignmentSchema))
 def region_assignments(filters, paging):
-    """Assignments of the office's region subtree, newest first."""
+    """Assignments of the office's region subtree, newest first, each with its inspection's check-in flags,
+    photo counts (reused evidence flagged) and result."""
     page = paginate(service.region_assignments(current_user(), **filters), paging["page"], paging["per_page"])
-    page["items"] = service.assignment_views(page["items"])
+    page["items"] = office_views.region_assignment_views(page["items"])
     return page
 
 

@@ -35,6 +35,34 @@ class AssignmentSchema(OutSchema):
     created_at = fields.String(allow_none=True)
 
 
+class CheckinFlagSchema(OutSchema):
+    code = fields.String(required=True, metadata={
+        "description": "beyond_radius | low_accuracy | fix_time_implausible | institution_location_unknown"})
+    name = fields.String(required=True)
+
+
+class InspectionSummarySchema(OutSchema):
+    code = fields.String(required=True)
+    state = fields.String(required=True, metadata={"description": "assigned | checked_in | submitted"})
+    checked_in_at = fields.String(allow_none=True)
+    checkin_flagged = fields.Boolean(required=True)
+    checkin_flags = fields.List(fields.Nested(CheckinFlagSchema))
+    checkin_distance_m = fields.Float(allow_none=True)
+    checkin_radius_m = fields.Float(allow_none=True)
+    photos = fields.Integer()
+    reused_photos = fields.Integer(metadata={"description": "与其他机构照片近似（疑似重复使用）的照片数"})
+    submitted_at = fields.String(allow_none=True)
+    score = fields.Float(allow_none=True)
+    grade = fields.String(allow_none=True)
+    order_id = fields.String(allow_none=True)
+    report_hash = fields.String(allow_none=True)
+
+
+class RegionAssignmentSchema(AssignmentSchema):
+    inspection = fields.Nested(InspectionSummarySchema, allow_none=True,
+                               metadata={"description": "签到、照片与提交情况；尚未开始时为 null"})
+
+
 class MyAssignmentArgsSchema(StrictSchema):
     class Meta:
         unknown = ma.EXCLUDE
