@@ -14,7 +14,7 @@ from inspect_api.auth.access import current_user, login_required
 from inspect_api.clock import utcnow
 from inspect_api.directory import imports
 from inspect_api.directory import schemas as s
-from inspect_api.directory import service
+from inspect_api.directory import service, views
 from inspect_api.errors import BadRequest, PayloadTooLarge
 from inspect_api.qrcodes import png
 from inspect_api.schemas import PageArgsSchema, page_of, paginate
@@ -292,8 +292,9 @@ def delete_inspector(inspector_id):
 @blp.response(200, page_of(s.ConflictSchema))
 def list_conflicts(filters, paging):
     """Conflicts of interest (回避) of institutions in the office's region."""
-    query = service.list_conflicts(current_user(), **filters)
-    return paginate(query, paging["page"], paging["per_page"])
+    page = paginate(service.list_conflicts(current_user(), **filters), paging["page"], paging["per_page"])
+    page["items"] = views.conflict_views(page["items"])
+    return page
 
 
 @blp.route("/conflicts", methods=["POST"])
@@ -302,7 +303,7 @@ def list_conflicts(filters, paging):
 @blp.response(201, s.ConflictSchema)
 def create_conflict(body):
     """Record a conflict of interest between an inspector and an institution of the region."""
-    return service.create_conflict(current_user(), body, now=utcnow())
+    return views.conflict_view(service.create_conflict(current_user(), body, now=utcnow()))
 
 
 @blp.route("/conflicts/<conflict_id>", methods=["GET"])
@@ -310,7 +311,7 @@ def create_conflict(body):
 @blp.response(200, s.ConflictSchema)
 def get_conflict(conflict_id):
     """One conflict of interest of an institution in the office's region."""
-    return service.conflict_in_scope(current_user(), conflict_id)
+    return views.conflict_view(service.conflict_in_scope(current_user(), conflict_id))
 
 
 @blp.route("/conflicts/<conflict_id>", methods=["PATCH"])
@@ -320,7 +321,7 @@ def get_conflict(conflict_id):
 @blp.alt_response(409, description="由任职经历自动生成的回避关系不能直接修改，或同一理由的回避关系已存在")
 def update_conflict(body, conflict_id):
     """Change the reason, validity period or note (not the inspector or institution)."""
-    return service.update_conflict(current_user(), conflict_id, body, now=utcnow())
+    return views.conflict_view(service.update_conflict(current_user(), conflict_id, body, now=utcnow()))
 
 
 @blp.route("/conflicts/<conflict_id>", methods=["DELETE"])

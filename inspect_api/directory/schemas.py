@@ -207,7 +207,9 @@ class ConflictListArgsSchema(StrictSchema):
 class ConflictSchema(OutSchema):
     id = fields.String(required=True)
     inspector_id = fields.String(required=True)
+    inspector_name = fields.String(allow_none=True)
     institution_id = fields.String(required=True)
+    institution_name = fields.String(allow_none=True)
     reason = fields.String(required=True)
     reason_label = fields.Method("get_reason_label")
     source = fields.String(required=True)

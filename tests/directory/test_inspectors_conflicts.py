@@ -44,6 +44,9 @@ def test_office_conflicts_and_validity_dates(client, office, new_institution):
             "valid_from": "2026-01-01", "valid_until": "2026-12-31", "note": "配偶在该机构"}
     r = client.post("/api/v1/conflicts", headers=h, json=body)
     assert r.status_code == 201 and r.get_json()["source"] == "office"
+    assert (r.get_json()["inspector_name"], r.get_json()["institution_name"]) == ("王建国", inst["name"])
+    listed = client.get("/api/v1/conflicts", headers=h).get_json()["items"]
+    assert [(c["inspector_name"], c["institution_name"]) for c in listed] == [("王建国", inst["name"])]
     assert_error(client.post("/api/v1/conflicts", headers=h, json=body), 409, "CONFLICT_EXISTS")
     assert service.conflict_pairs(institution_ids=[inst["id"]], on=date(2026, 6, 1)) == {(insp["id"], inst["id"])}
     assert service.conflict_pairs(institution_ids=[inst["id"]], on=date(2027, 1, 1)) == set()
