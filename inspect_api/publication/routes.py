@@ -20,8 +20,8 @@ from inspect_api.auth.access import current_user, login_required
 from inspect_api.clock import utcnow
 from inspect_api.urls import public_base_url
 from inspect_api.extensions import public_endpoint
+from inspect_api.publication import office, service
 from inspect_api.publication import schemas as s
-from inspect_api.publication import service
 from inspect_api.schemas import PageArgsSchema, paginate
 
 blp = Blueprint("publication", __name__, url_prefix="/api/v1",
@@ -104,15 +104,35 @@ def revise(body, inspection_id):
 @blp.route("/publication/pending", methods=["GET"])
 @login_required(*OFFICE)
 @blp.arguments(PageArgsSchema, location="query")
-@blp.response(200, s.PendingPublicationPageSchema)
+@blp.response(200, s.QueuedPublicationPageSchema)
 def pending(args):
-    """Submitted results of the region not yet published, earliest deadline first, with their escalation steps."""
+    """Submitted results of the region not yet published, earliest deadline first, with their escalation steps
+    and the working days left until the publication deadline."""
     now = utcnow()
     page = paginate(service.pending_publications(current_user(), now=now, config=_cfg()), args["page"],
                     args["per_page"])
-    today = service.business_date(now)
-    page["items"] = [service.tracker_view(t, today=today) for t in page["items"]]
+    page["items"] = office.pending_views(page["items"], now=now)
     return page
+
+
+@blp.route("/publication/published", methods=["GET"])
+@login_required(*OFFICE)
+@blp.arguments(PageArgsSchema, location="query")
+@blp.response(200, s.PublishedByOfficePageSchema)
+def published(args):
+    """Results published for the office's region, newest first, with the office's choices (to revise them)."""
+    page = paginate(office.published_results(current_user()), args["page"], args["per_page"])
+    page["items"] = [office.published_view(r) for r in page["items"]]
+    return page
+
+
+@blp.route("/inspections/<inspection_id>/publication", methods=["GET"])
+@login_required(*OFFICE)
+@blp.response(200, s.PublishedDetailSchema)
+@blp.alt_response(404, description="检查不存在、不在本辖区或尚未公开")
+def published_one(inspection_id):
+    """The published result of one inspection: the office's current choices and what the public page shows."""
+    return office.published_for(current_user(), inspection_id)
 
 
 # --------------------------------------------------------------------------- notices (office)

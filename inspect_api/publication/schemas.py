@@ -396,3 +396,48 @@ class PendingPublicationPageSchema(OutSchema):
     total = fields.Integer(required=True)
     page = fields.Integer(required=True)
     per_page = fields.Integer(required=True)
+
+
+# --------------------------------------------------------------------------- the office's queue and published results
+
+class QueuedPublicationSchema(PendingPublicationSchema):
+    working_days_left = fields.Integer(metadata={
+        "description": "距公开期限的工作日数（0 = 今天到期，负数 = 已逾期的工作日数），按当前工作日历计算"})
+    level_title = fields.String(allow_none=True, metadata={"description": "已触发的最高升级步骤的名称"})
+
+
+class QueuedPublicationPageSchema(OutSchema):
+    items = fields.List(fields.Nested(QueuedPublicationSchema), required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+
+
+class PublishedByOfficeSchema(OutSchema):
+    id = fields.String(required=True, metadata={"description": "公开结果 id"})
+    inspection_id = fields.String(required=True)
+    code = fields.String()
+    institution_name = fields.String(allow_none=True)
+    region = fields.String()
+    inspected_on = fields.String(allow_none=True)
+    grade_name = fields.String(allow_none=True)
+    score = fields.Float(allow_none=True)
+    published_at = fields.String()
+    deadline = fields.String(allow_none=True)
+    late = fields.Boolean(metadata={"description": "是否超过公开期限才发布"})
+    revised_at = fields.String(allow_none=True)
+    corrected_at = fields.String(allow_none=True)
+    photo_ids = fields.List(fields.String(), metadata={"description": "办公室选择公开的照片"})
+    redact_terms = fields.List(fields.String(), metadata={"description": "办公室指定隐去的词（仅办公室可见，不公开）"})
+    include_notes = fields.Boolean()
+
+
+class PublishedByOfficePageSchema(OutSchema):
+    items = fields.List(fields.Nested(PublishedByOfficeSchema), required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+
+
+class PublishedDetailSchema(PublishedByOfficeSchema):
+    public = fields.Nested(PublicResultSchema, metadata={"description": "公开页面显示的内容"})

@@ -186,6 +186,8 @@ MATRIX: dict[str, str] = {
     "POST /api/v1/inspections/{inspection_id}/publish": "401 ok 404 403 403 403 403",
     "PUT /api/v1/inspections/{inspection_id}/publication": "401 ok 404 403 403 403 403",
     "GET /api/v1/publication/pending": "401 ok ok 403 403 403 403",
+    "GET /api/v1/publication/published": "401 ok ok 403 403 403 403",
+    "GET /api/v1/inspections/{inspection_id}/publication": "401 ok 404 403 403 403 403",
     "GET /api/v1/notices": "401 ok ok 403 403 403 403",
     "POST /api/v1/notices": "401 ok ok 403 403 403 403",
     "GET /api/v1/notices/candidates": "401 ok ok 403 403 403 403",

@@ -1,0 +1,66 @@
+"""The office's side of publication: the queue's countdown in working days, and what it has published.
+
+The publication queue shows each submitted result's 20-working-day deadline
+as a number of working days left (computed here with the calendar in force,
+0 = due today, negative = working days overdue) and the title of the highest
+escalation step reached.  An office also needs the results it has already
+published, with its own choices (photos, masked terms, notes) so that it can
+revise them; those choices are the office's and never part of a public view.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Iterable
+
+from inspect_api.clock import isoformat
+from inspect_api.publication.models import PublicationDeadline, PublishedResult
+from inspect_api.publication.service import (_calendar, _d, _require_office, inspection_in_scope, result_view,
+                                             tracker_view)
+from inspect_api.scoping import region_range
+from inspect_api.workdays import business_date
+
+
+def pending_views(trackers: Iterable[PublicationDeadline], *, now: datetime) -> list[dict[str, Any]]:
+    """Queue entries with ``working_days_left`` and ``level_title``."""
+    today = business_date(now)
+    calendar = _calendar()
+    out = []
+    for tracker in trackers:
+        view = tracker_view(tracker, today=today)
+        titles = {s.code: s.title for s in tracker.steps}
+        view["working_days_left"] = calendar.working_days_between(today, _d(tracker.deadline))
+        view["level_title"] = titles.get(tracker.level) if tracker.level else None
+        out.append(view)
+    return out
+
+
+def published_results(user):
+    """Results published for the office's region subtree, newest first."""
+    _require_office(user)
+    return PublishedResult.objects(__raw__={"region": region_range(user.region)}).order_by("-published_at", "-id")
+
+
+def published_view(result: PublishedResult) -> dict[str, Any]:
+    """One published result as its office sees it: the public view plus its choices and dates."""
+    snap = result.snapshot or {}
+    return {
+        "id": str(result.id), "inspection_id": result.inspection_id, "code": result.code,
+        "institution_name": (snap.get("institution") or {}).get("name"), "region": result.region,
+        "inspected_on": snap.get("inspected_on"), "grade_name": snap.get("grade_name"), "score": result.score,
+        "published_at": isoformat(result.published_at), "deadline": _d(result.deadline).isoformat()
+        if result.deadline else None, "late": bool(result.late), "revised_at": isoformat(result.revised_at),
+        "corrected_at": isoformat(result.corrected_at), "photo_ids": list(result.photo_ids or []),
+        "redact_terms": list(result.redact_terms or []), "include_notes": bool(result.include_notes),
+    }
+
+
+def published_for(user, inspection_id: str) -> dict[str, Any]:
+    """The published result of one inspection of the office's region, with its public content (404 if none)."""
+    from inspect_api.errors import NotFound
+
+    inspection = inspection_in_scope(user, inspection_id)
+    result = PublishedResult.objects(inspection_id=str(inspection.id)).first()
+    if result is None:
+        raise NotFound("该检查结果尚未公开", code="RESULT_NOT_PUBLISHED")
+    return {**published_view(result), "public": result_view(result)}
