@@ -1,0 +1,41 @@
+"""Audit log schemas (the office's listing and the chain's verification)."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from inspect_api.schemas import OutSchema, StrictSchema
+
+
+class AuditListArgsSchema(StrictSchema):
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    action = fields.String(validate=validate.Length(max=64), metadata={"description": "如 draw.drawn、user.create"})
+    target_type = fields.String(validate=validate.Length(max=64))
+    target_id = fields.String(validate=validate.Length(max=64))
+
+
+class AuditEventSchema(OutSchema):
+    seq = fields.Integer(required=True)
+    at = fields.String(required=True)
+    actor_id = fields.String(allow_none=True)
+    actor_name = fields.String(allow_none=True)
+    action = fields.String(required=True)
+    target_type = fields.String(allow_none=True)
+    target_id = fields.String(allow_none=True)
+    region = fields.String(allow_none=True)
+    ip = fields.String(allow_none=True)
+    data = fields.Dict()
+    hash = fields.String(required=True)
+    prev_hash = fields.String(required=True)
+
+
+class ChainVerificationSchema(OutSchema):
+    ok = fields.Boolean(required=True)
+    checked = fields.Integer(required=True, metadata={"description": "已校验的记录数（整条链）"})
+    broken_seq = fields.Integer(allow_none=True, metadata={"description": "第一条断开的记录序号"})
+    reason = fields.String(allow_none=True)
+    message = fields.String(required=True)
+    verified_at = fields.String(required=True)
