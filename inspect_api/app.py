@@ -31,6 +31,7 @@ API_BLUEPRINTS = [
     "inspect_api.draws.routes",
     "inspect_api.publication.routes",
     "inspect_api.audit.routes",
+    "inspect_api.labels.routes",
 ]
 # Plain Flask blueprints (HTML pages, operations) outside the OpenAPI document.
 PLAIN_BLUEPRINTS = [

@@ -195,6 +195,7 @@ MATRIX: dict[str, str] = {
     "PATCH /api/v1/notices/{notice_id}": "401 ok 404 403 403 403 403",
     "POST /api/v1/notices/{notice_id}/publish": "401 ok 404 403 403 403 403",
     "POST /api/v1/notices/{notice_id}/retract": "401 ok 404 403 403 403 403",
+    "GET /api/v1/labels": "401 ok ok ok ok ok ok",
     "GET /api/v1/audit/events": "401 ok ok 403 403 403 403",
     "GET /api/v1/audit/verify": "401 ok ok 403 403 403 403",
     "GET /api/v1/public/results": "ok ok ok ok ok ok ok",

@@ -1,0 +1,17 @@
+"""Schemas of the label tables."""
+
+from __future__ import annotations
+
+from marshmallow import fields
+
+from inspect_api.labels.tables import TABLES
+from inspect_api.schemas import OutSchema
+
+
+class LabelSchema(OutSchema):
+    code = fields.String(required=True)
+    label = fields.String(required=True)
+
+
+LabelsSchema = type("LabelsSchema", (OutSchema,), {
+    name: fields.List(fields.Nested(LabelSchema), required=True) for name in TABLES})
