@@ -132,6 +132,13 @@ class PlanSchema(OutSchema):
     draw_count = fields.Integer()
     created_at = fields.DateTime()
     updated_at = fields.DateTime(allow_none=True)
+    actions = fields.Method("get_actions", metadata={
+        "description": "what the office may do next: update, delete, commit, draw, amend, cancel"})
+
+    def get_actions(self, obj):
+        from inspect_api.draws.actions import plan_actions
+
+        return plan_actions(obj)
 
 
 class DrawEntropySchema(StrictSchema):

@@ -17,6 +17,8 @@ GRADE_CODES = ("excellent", "good", "pass", "fail")
 REGION = validate.Regexp(r"^[1-9][0-9]{5}$", error="应为六位行政区划代码")
 PERIOD_RE = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2]))?$")
 ID_LIST_MAX = 500
+# What an office may do with a notice in each status (the service refuses the rest with 409).
+NOTICE_ACTIONS = {"draft": ["update", "publish"], "published": ["retract"], "retracted": []}
 
 
 def period_bounds(period: str) -> tuple[date, date]:
@@ -284,11 +286,13 @@ class NoticeSchema(OutSchema):
     retraction_reason = fields.String(allow_none=True, metadata={"description": "撤回理由（公开）"})
     created_at = fields.String()
     updated_at = fields.String(allow_none=True)
+    actions = fields.Function(lambda notice: NOTICE_ACTIONS.get(notice.get("status"), []), metadata={
+        "description": "what the office may do next: update, publish (draft), retract (published)"})
 
 
 class PublicNoticeSchema(NoticeSchema):
     class Meta:
-        exclude = ("finding_ids", "office_region", "created_at", "updated_at")
+        exclude = ("finding_ids", "office_region", "created_at", "updated_at", "actions")
 
 
 class NoticePageSchema(OutSchema):

@@ -154,7 +154,7 @@ def test_draw_that_cannot_fill_a_team_names_the_institution_and_stores_nothing(c
 def test_end_to_end_lifecycle(client, office, w):
     plan = fx.create_plan(client, office, departments=["health", "civil_affairs"],
                           mandatory=[{"institution_id": str(w["institutions"][5].id), "reason": "投诉较多"}])
-    assert plan["state"] == "draft"
+    assert plan["state"] == "draft" and plan["actions"] == ["update", "commit", "delete"]
     r = client.patch(f"/api/v1/plans/{plan['id']}", json={"name": "改名后的计划"}, headers=office)
     assert r.status_code == 200 and r.get_json()["name"] == "改名后的计划"
 
@@ -164,6 +164,7 @@ def test_end_to_end_lifecycle(client, office, w):
     assert committed["state"] == "committed" and len(committed["commitment"]) == 64
     assert committed["nonce"] is None and committed["seed"] is None and committed["targets"] == []
     assert committed["candidates"] == 12 and committed["inspectors"] == 8
+    assert client.get(f"/api/v1/plans/{plan['id']}", headers=office).get_json()["actions"] == ["draw", "cancel"]
     assert_error(client.patch(f"/api/v1/plans/{plan['id']}", json={"name": "x"}, headers=office), 409)
     assert_error(client.post(f"/api/v1/plans/{plan['id']}/commit", headers=office), 409, "PLAN_ALREADY_COMMITTED")
 
@@ -186,7 +187,8 @@ def test_end_to_end_lifecycle(client, office, w):
         assert len(target["team"]) == 2 and target["team"][0]["department"] == "health"
         assert all(m["name"] and m["certificate_no"] for m in target["team"])
         assert target["name"]
-    assert client.get(f"/api/v1/plans/{plan['id']}", headers=office).get_json()["state"] == "drawn"
+    after = client.get(f"/api/v1/plans/{plan['id']}", headers=office).get_json()
+    assert after["state"] == "drawn" and after["actions"] == ["amend", "cancel"]
 
     assignments = {a.institution_id: a for a in Assignment.objects(draw_id=drawn["id"])}
     assert len(assignments) == 6
@@ -327,6 +329,7 @@ def test_cancel_then_recommit_creates_a_new_commitment(client, office, w):
 
     r = client.patch(f"/api/v1/plans/{plan['id']}", json={"ratio": "0.25"}, headers=office)
     assert r.status_code == 200 and r.get_json()["state"] == "cancelled"
+    assert r.get_json()["actions"] == ["update", "commit"]  # committed once: no longer deletable
     r = client.post(f"/api/v1/plans/{plan['id']}/commit", headers=office)
     assert r.status_code == 201, r.get_json()
     second = r.get_json()

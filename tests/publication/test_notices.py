@@ -42,6 +42,7 @@ def test_edit_publish_numbering_per_office_and_year(client, world, as_user):
     f1, f2 = Finding.objects(order_id=ins.order_id).order_by("seq")
     headers = as_user(world.office)
     notice = _draft(client, headers, world)
+    assert notice["actions"] == ["update", "publish"]
     r = client.patch(f"/api/v1/notices/{notice['id']}", json={"title": "关于淄川区问题的通报", "text": "正文第一段\n第二段",
                                                               "finding_ids": [str(f1.id), str(f2.id)]}, headers=headers)
     assert r.status_code == 200, r.get_json()
@@ -51,6 +52,8 @@ def test_edit_publish_numbering_per_office_and_year(client, world, as_user):
     first = r.get_json()
     year = first["published_at"][:4]
     assert first["status"] == "published" and first["number"] == f"〔{year}〕1号"
+    assert first["actions"] == ["retract"]
+    assert "actions" not in client.get(f"/api/v1/public/notices/{notice['id']}").get_json()
     assert len(first["items"]) == 2 and first["items"][0]["institution_name"] == world.institution.name
     second = _draft(client, headers, world, finding_ids=[])
     assert client.post(f"/api/v1/notices/{second['id']}/publish", headers=headers).get_json()["number"] == f"〔{year}〕2号"
@@ -76,7 +79,7 @@ def test_retract_requires_a_reason_which_stays_public(client, world, as_user):
     assert Notice.objects.get(id=notice["id"]).status == "published"
     r = client.post(f"/api/v1/notices/{notice['id']}/retract", json={"reason": "所列问题经复核已于通报前整改完毕"},
                     headers=headers)
-    assert r.status_code == 200 and r.get_json()["status"] == "retracted"
+    assert r.status_code == 200 and r.get_json()["status"] == "retracted" and r.get_json()["actions"] == []
     public = client.get(f"/api/v1/public/notices/{notice['id']}").get_json()
     assert public["retraction_reason"] == "所列问题经复核已于通报前整改完毕"
     page = client.get(f"/p/notices/{notice['id']}").get_data(as_text=True)
