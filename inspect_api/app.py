@@ -40,6 +40,9 @@ PLAIN_BLUEPRINTS = [
     "inspect_api.inspections.pages",
     "inspect_api.draws.pages",
     "inspect_api.publication.pages",
+    "inspect_api.frontends.common.pages",
+    "inspect_api.frontends.portal.pages",
+    "inspect_api.frontends.console.pages",
 ]
 
 # Idempotent tasks run at every start after indexes exist ("module:function",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from inspect_api.directory.models import INSTITUTION_KINDS
+from inspect_api.directory.schemas import LicenceSchema
 from inspect_api.draws.models import DRAW_STATES, PLAN_STATES, STRATIFICATIONS
 from inspect_api.inspections.models import ASSIGNMENT_STATUSES, INSPECTION_STATES
 from inspect_api.auth.models import ROLES
@@ -26,6 +27,8 @@ def test_every_code_of_every_enumeration_has_a_chinese_name(client, make_user, l
                         ("inspection_states", INSPECTION_STATES), ("review_queues", REVIEW_QUEUE_NAMES)):
         assert sorted(_codes(body[name])) == sorted(codes), name
     assert set(REVIEW_QUEUES) == set(REVIEW_QUEUE_NAMES)
+    licence_kinds = LicenceSchema().fields["kind"].validators[0].choices
+    assert sorted(_codes(body["licence_kinds"])) == sorted(licence_kinds)
     for name, table in body.items():
         for row in table:
             assert row["label"] and any("\u4e00" <= ch <= "\u9fff" for ch in row["label"]), (name, row)

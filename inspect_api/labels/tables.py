@@ -28,6 +28,8 @@ TABLES: dict[str, Mapping[str, str]] = {
     "institution_statuses": INSTITUTION_STATUSES,
     "service_tags": {tag: tag for tag in SERVICE_TAGS},
     "departments": DEPARTMENTS,
+    "licence_kinds": {"medical_licence": "医疗机构执业许可证", "medical_filing": "医疗机构备案", "care_filing": "养老机构备案",
+                      "other": "其他证照"},
     "conflict_reasons": CONFLICT_REASONS,
     "conflict_sources": {"employment_history": "任职经历（自动生成）", "declared": "本人申报", "office": "办公室登记"},
     "matter_categories": MATTER_CATEGORIES,
@@ -49,6 +51,8 @@ TABLES: dict[str, Mapping[str, str]] = {
     "severities": SEVERITIES,
     "extension_statuses": {"pending": "待审批", "granted": "已批准", "denied": "未批准"},
     "review_queues": {name: spec["label"] for name, spec in REVIEW_QUEUES.items()},
+    "finding_actions": {"answer": "答复", "upload_photo": "上传照片", "request_extension": "申请延期",
+                        "review": "审核答复", "decide_extension": "审批延期", "require_reinspection": "要求现场复查"},
     "notice_statuses": NOTICE_STATUSES,
 }
 

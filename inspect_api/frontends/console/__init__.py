@@ -1,0 +1,1 @@
+"""The office console (``/console/``): directories, draws, work in progress, reviews, publication, administration."""

@@ -1,0 +1,1 @@
+"""The institution portal (``/portal/``): rectification orders, answers, extensions, inbox, profile and poster."""
