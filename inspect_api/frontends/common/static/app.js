@@ -54,7 +54,7 @@ export function start({ app, roles, title, nav, routes, wrongRole, onLogin }) {
     const url = new URL(a.href, location.href);
     if (url.origin !== location.origin || !(url.pathname === BASE || url.pathname.startsWith(`${BASE}/`))) return;
     event.preventDefault();
-    history.pushState(null, "", url.pathname + url.search);
+    history.pushState(null, "", url.pathname + url.search + url.hash);
     render();
   });
   window.addEventListener("popstate", render);

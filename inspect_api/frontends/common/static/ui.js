@@ -1,4 +1,4 @@
-// DOM helpers shared by the portal and the console. Text always goes in as text (never innerHTML), so
+// DOM helpers shared by the portal and the console. Text always goes in as text nodes, never as markup, so
 // names and notes typed by anyone render as they are and run nothing.
 
 export function h(tag, attrs, ...children) {
@@ -147,7 +147,8 @@ export function select(name, options, { value = "", empty = null, required = fal
   const el = h("select", { name, required });
   if (empty !== null) el.append(h("option", { value: "", text: empty }));
   for (const o of options) el.append(h("option", { value: o.code, text: o.label }));
-  el.value = value == null ? "" : String(value);
+  const wanted = value == null ? "" : String(value);
+  if (wanted !== "" || empty !== null) el.value = wanted;  // else the first option stays selected
   return el;
 }
 

@@ -53,9 +53,15 @@ export function labelled(label, control) {
 // A search box inside a larger form: Enter or leaving the box runs ``onSearch`` instead of submitting the form.
 export function searchBox(name, placeholder, onSearch) {
   const box = h("input", { name, type: "search", placeholder, autocomplete: "off" });
+  let searched = null;
+  const run = () => {
+    if (box.value === searched) return;  // leaving the box after Enter must not reset a choice made since
+    searched = box.value;
+    onSearch(box.value);
+  };
   box.addEventListener("keydown", (event) => {
-    if (event.key === "Enter") { event.preventDefault(); onSearch(box.value); }
+    if (event.key === "Enter") { event.preventDefault(); run(); }
   });
-  box.addEventListener("change", () => onSearch(box.value));
+  box.addEventListener("change", run);
   return box;
 }

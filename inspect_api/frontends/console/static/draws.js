@@ -279,14 +279,18 @@ async function planPage(ctx) {
       return "已取消";
     }, { submit: "取消本次承诺", cls: "cancel-form" })));
   }
+  const names = Object.fromEntries((current ? current.targets : []).map((t) => [t.institution_id, t.name]));
+  const missing = plan.mandatory.map((m) => m.institution_id).filter((id) => !names[id]).slice(0, 50);
+  (await Promise.all(missing.map((id) => session.get(`/institutions/${id}`).catch(() => null))))
+    .forEach((inst) => { if (inst) names[inst.id] = inst.name; });
   append(ctx.main, [
     heading(plan.name, ...act), tabs(ctx, TABS, "/plans"),
     section("计划内容", planSummary(ctx, plan, matterNames),
       plan.mandatory.length ? [h("h3", { text: "必查对象" }), table([
-        { label: "机构", value: (m) => h("a", { href: `${ctx.base}/institutions/${m.institution_id}`, text: "查看机构" }) },
+        { label: "机构", value: (m) => h("a", { href: `${ctx.base}/institutions/${m.institution_id}`, text: names[m.institution_id] || "查看机构" }) },
         { label: "理由", value: (m) => m.reason }], plan.mandatory)] : null),
-    forms,
     current ? await drawPanel(ctx, current) : null,
+    forms,
     section("本计划的全部承诺", table([
       { label: "序号", value: (d) => h("a", { href: `${ctx.base}/draws/${d.id}`, text: `第 ${d.seq} 次` }) },
       { label: "状态", value: (d) => labels.name("draw_states", d.state) },

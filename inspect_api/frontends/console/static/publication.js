@@ -172,7 +172,7 @@ async function newNoticePage(ctx) {
   const find = form([h("div", { class: "form-grid" }, labelled("通报范围", region), labelled("问题发现期间起", from), labelled("问题发现期间止", to))], async () => {
     const data = await session.get("/notices/candidates", { region: region.value, period_from: from.value, period_to: to.value });
     const boxes = data.items.map((c) => {
-      const box = h("input", { type: "checkbox", name: "finding_ids", value: c.finding_id, checked: c.preselected || c.overdue });
+      const box = h("input", { type: "checkbox", name: "finding_ids", value: c.finding_id, checked: c.preselected });
       return { c, box };
     });
     clear(candidatesBox, table([
@@ -196,7 +196,7 @@ async function newNoticePage(ctx) {
       ctx.navigate(`/notices/${notice.id}`);
       return "已创建草稿";
     }, { submit: "创建通报草稿", cls: "notice-draft-form" }));
-    return `找到 ${data.items.length} 个可通报的问题（逾期和升级阶梯预选的已勾选）`;
+    return `找到 ${data.items.length} 个可通报的问题（系统预选的已勾选：逾期或升级阶梯拟列入通报、且尚未被已发布通报列入的问题）`;
   }, { submit: "查找可通报的问题", cls: "candidates-form" });
   append(ctx.main, [heading("新建问题通报"), tabs(ctx, TABS), section("范围和期间", find), section("可通报的问题", candidatesBox), section("通报草稿", draftBox)]);
 }
