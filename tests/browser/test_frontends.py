@@ -109,6 +109,9 @@ def test_office_from_import_to_published_notice(live_server, driver, app, tmp_pa
     assert sorted(imported) == sorted(names)
 
     b.open(f"/institutions?q={names[0]}", names[0])
+    b.press("导出 Excel")
+    b.until(lambda d: d.find_element(By.XPATH, "//button[text()='导出 Excel']").is_enabled(), "the export")
+    assert not driver.find_elements(By.CSS_SELECTOR, ".alert.error")
     b.shoot("institutions")
     b.click(f"a[href$='/institutions/{imported[names[0]]}']")
     b.ready(names[0])
@@ -120,6 +123,19 @@ def test_office_from_import_to_published_notice(live_server, driver, app, tmp_pa
     b.ready("回避关系")
     b.shoot("inspector")
     b.open("/conflicts", "本辖区的回避关系")
+    with app.app_context():
+        from inspect_api.directory.models import Inspector
+        inspector = Inspector.objects(region="370302", active=True).first()
+    b.search("[name=inspector_q]", inspector.name)
+    b.option_appears("[name=inspector_id]", inspector.name)
+    b.choose("[name=inspector_id]", value=str(inspector.id))
+    b.search("[name=institution_q]", names[1])
+    b.option_appears("[name=institution_id]", names[1])
+    b.choose("[name=institution_id]", value=imported[names[1]])
+    b.choose("[name=reason]", value="relative")
+    b.fill("textarea[name=note]", "配偶在该机构任护士")
+    b.press("登记回避关系")
+    b.see("配偶在该机构任护士")
     b.shoot("conflicts")
     b.open("/regions", "淄川区")
     b.shoot("regions")
@@ -217,6 +233,9 @@ def test_office_from_import_to_published_notice(live_server, driver, app, tmp_pa
     b.press("更新预览")
     b.press("发布检查结果")
     b.see("已于")
+    b.click("input[name=include_notes]")
+    b.press("保存修改（更新公开内容）")
+    b.see("最近修改于")
     inspection_id = driver.current_url.rsplit("/", 1)[1]
     with app.app_context():
         assert PublishedResult.objects(inspection_id=inspection_id).count() == 1
@@ -292,6 +311,17 @@ def test_institution_from_order_to_accepted_answer(live_server, driver, app, tmp
     portal.login("inst01")
     portal.see(order.number)
     portal.shoot("orders")
+    # An expired access token is refreshed once, without the person noticing.
+    with app.app_context():
+        from flask_jwt_extended import create_access_token
+
+        expired = create_access_token(identity=str(user.id), expires_delta=timedelta(seconds=-60),
+                                      additional_claims={"role": user.role, "region": user.region,
+                                                         "tv": user.token_version})
+    driver.execute_script("const k = 'inspect.portal.session'; const s = JSON.parse(sessionStorage.getItem(k));"
+                          "s.access = arguments[0]; sessionStorage.setItem(k, JSON.stringify(s));", expired)
+    portal.open("/", order.number)
+    assert driver.execute_script("return JSON.parse(sessionStorage.getItem('inspect.portal.session')).access") != expired
 
     portal.click(f"a[href$='/orders/{order.id}']")
     portal.ready(order.number)

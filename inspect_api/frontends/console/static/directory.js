@@ -205,7 +205,7 @@ async function conflictsPage(ctx) {
   const inspectorQ = searchBox("inspector_q", "输入姓名或证号后按回车",
     (q) => fill(inspector, "/inspectors", q, (x) => `${x.name}（${x.certificate_no}）`));
   const institutionQ = searchBox("institution_q", "输入机构名称后按回车", (q) => fill(institution, "/institutions", q, (x) => x.name));
-  const reason = select("reason", labels.options("conflict_reasons").filter((o) => o.code !== "employment"), { required: true });
+  const reason = select("reason", labels.options("conflict_reasons"), { required: true });
   const note = textarea("note", { rows: 2, maxlength: 256 });
   const from = input("valid_from", { type: "date" });
   const until = input("valid_until", { type: "date" });
