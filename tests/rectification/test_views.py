@@ -80,6 +80,11 @@ def test_answer_moves_the_finding_to_the_review_queue_of_its_office_only(client,
     assert _order(client, lead, order)["findings"][0]["actions"] == ["review"]
     assert _order(client, member, order)["findings"][0]["actions"] == []
 
+    r = client.post(base + "/review", json={"decision": "reject", "comment": "请补充照片"}, headers=county)
+    assert r.status_code == 200 and r.get_json()["status"] == "reopened" and r.get_json()["actions"] == []
+    again = _order(client, inst, order)["findings"][0]
+    assert again["actions"] == ["answer", "upload_photo", "request_extension"] and again["working_days_left"] > 0
+    assert client.post(base + "/answer", json={"description": "已补充照片"}, headers=inst).status_code == 200
     r = client.post(base + "/review", json={"decision": "accept", "comment": "整改到位"}, headers=county)
     assert r.status_code == 200
     assert r.get_json()["status"] == "accepted" and r.get_json()["actions"] == []
