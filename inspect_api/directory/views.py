@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from bson import ObjectId
+
 from inspect_api.directory.models import Conflict, Inspector
-from inspect_api.directory.service import _oid, institution_names
+from inspect_api.directory.service import institution_names
 
 
 def conflict_views(conflicts: Iterable[Conflict]) -> list[Conflict]:
@@ -13,7 +15,7 @@ def conflict_views(conflicts: Iterable[Conflict]) -> list[Conflict]:
 
     The names are plain attributes on the loaded documents, for the output schema; nothing is saved."""
     conflicts = list(conflicts)
-    inspector_ids = [oid for oid in (_oid(c.inspector_id) for c in conflicts) if oid]
+    inspector_ids = [ObjectId(c.inspector_id) for c in conflicts if ObjectId.is_valid(c.inspector_id)]
     inspectors = {str(i.id): i.name for i in Inspector.objects(id__in=inspector_ids).only("id", "name")} \
         if inspector_ids else {}
     institutions = institution_names(c.institution_id for c in conflicts)
