@@ -89,3 +89,41 @@ def test_a_real_draw_record_verifies_with_the_commands_the_page_shows(demo_clien
     plain = subprocess.run(["python3", "verify.py", "record.json"], cwd=tmp_path, capture_output=True, text=True,
                            timeout=300)
     assert (plain.returncode, plain.stdout.strip()) == (0, "OK"), plain.stderr
+
+
+# ------------------------------------------------------------------ item 5: the draw page in Chinese first
+
+TERMS = ("commitment", "nonce", "seed", "public entropy")
+
+
+def _visible_prose(html: str) -> str:
+    """The page's text outside code, commands and the glossary (where the technical names belong)."""
+    main = html.split('<main id="main"', 1)[1].split("</main>", 1)[0]
+    main = re.sub(r'<section class="card glossary".*?</section>', " ", main, flags=re.S)
+    main = re.sub(r"<(pre|code)[^>]*>.*?</\1>", " ", main, flags=re.S)
+    return unescape(re.sub(r"<[^>]+>", " ", main))
+
+
+def test_draw_page_speaks_chinese_first_with_each_term_explained_once(client, office, w):
+    from tests.draws import plan_fixtures as fx
+
+    plan, committed = fx.committed_plan(client, office)
+    before = client.get(f"/p/draws/{committed['id']}").get_data(as_text=True)
+    drawn = client.post(f"/api/v1/plans/{plan['id']}/draw", json={"public_entropy": "2026-11-20 福彩3D 527"},
+                        headers=office).get_json()
+    after = client.get(f"/p/draws/{drawn['id']}").get_data(as_text=True)
+    for html in (before, after):
+        prose = _visible_prose(html)
+        for term in TERMS:
+            assert prose.count(term) <= 1, (term, prose.count(term))
+            if term in prose:  # Chinese first, the technical term in parentheses after it
+                assert re.search(rf"[\u4e00-\u9fff]（{term}[）,，]", prose), term
+        assert "public_entropy" not in prose and "python -m" not in prose
+        why = html.split('id="why"', 1)[1].split("</section>", 1)[0]
+        assert len([s for s in _visible_prose('<main id="main">' + why + "</main>").split("。") if s.strip()]) == 2
+        glossary = html.split('<section class="card glossary"', 1)[1].split("</section>", 1)[0]
+        for word, term in (("承诺值", "commitment"), ("保密随机数", "nonce"), ("公开随机源", "public_entropy"),
+                           ("种子", "seed"), ("SHA-256", "指纹"), ("抽取记录", "record.json")):
+            assert re.search(rf"<dt>{word}</dt><dd>[^<]*{re.escape(term)}", glossary), word
+    assert "自己动手验证" in after and "python3 verify.py record.json" in after
+    assert "python3 verify.py record.json" not in before and "抽取完成后" in before
