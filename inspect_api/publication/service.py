@@ -223,10 +223,6 @@ def _d(value: date | datetime | None) -> date | None:
     return value
 
 
-def local_time(dt: datetime | None) -> str:
-    return as_utc(dt).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if dt else ""
-
-
 def _require_office(user) -> None:
     if getattr(user, "role", None) != "office_admin":
         raise NotFound("资源不存在")
