@@ -154,6 +154,12 @@ class ScoreResult:
         }
 
 
+def round_score(value: Decimal) -> Decimal:
+    """The score's one rounding rule: 2 places, half up (``97.445`` -> ``97.45``).  Every surface that
+    shows a score prints this value with both places (see ``inspect_api.vocabulary.score_text``)."""
+    return value.quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+
+
 def iter_items(checklist: Mapping[str, Any]) -> Iterator[tuple[Mapping[str, Any], Mapping[str, Any]]]:
     """Yield ``(section, item)`` pairs in checklist order."""
     for section in checklist["sections"]:
@@ -340,7 +346,7 @@ def score(checklist: Mapping[str, Any], responses: Any, kind: str | None = None)
         raise ScoringError([_problem("NO_APPLICABLE_ITEMS", None, "没有适用的检查项目，无法评分")])
 
     earned = applicable_max - lost_total
-    value = (earned * HUNDRED / applicable_max).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+    value = round_score(earned * HUNDRED / applicable_max)
     if veto_failed:
         grade, grade_name = lowest_band(checklist)
     else:

@@ -31,6 +31,15 @@ SEVERITIES: dict[str, str] = {
     "minor": "一般",
 }
 
+#: Grades (the bands' codes), best first, code -> Chinese name.  A checklist's bands choose the score
+#: ranges; their codes and names come from this list, so a grade reads the same on every surface.
+GRADES: dict[str, str] = {
+    "excellent": "优秀",
+    "good": "良好",
+    "pass": "合格",
+    "fail": "不合格",
+}
+
 #: Item response results accepted by the scoring engine, code -> Chinese name.
 RESULTS: dict[str, str] = {
     "pass": "符合",

@@ -10,7 +10,8 @@ the cross references: unique section ids, item ids (across the checklist) and
 deduction codes (within an item); every deduction at most its item's points;
 item points add up to each section's declared ``points`` and sections add up
 to the declared total, which must be exactly 100; grade bands cover 0–100
-without gap or overlap; every severity (critical, major, minor) has a
+without gap or overlap, with the grade codes and names of
+``spec.GRADES``; every severity (critical, major, minor) has a
 deadline; kinds, methods and severities are known codes; veto items are
 ``critical``.  Numbers are bounded (version, working days, photos, points),
 so a stored document never holds an integer a database cannot carry.
@@ -24,7 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 from .errors import ChecklistError, Problem
-from .spec import KINDS, MAX_POINT_DECIMALS, METHODS, SEVERITIES, TOTAL_POINTS
+from .spec import GRADES, KINDS, MAX_POINT_DECIMALS, METHODS, SEVERITIES, TOTAL_POINTS
 
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -256,11 +257,14 @@ class _Validator:
             if not self.mapping(band, p, BAND_REQUIRED):
                 continue
             if "code" in band and self.string(band["code"], f"{p}.code", CODE_RE):
-                if band["code"] in codes:
+                if band["code"] not in GRADES:
+                    self.add(f"{p}.code", f"未知的等级代码 “{band['code']}”（可选：{', '.join(GRADES)}）")
+                elif band["code"] in codes:
                     self.add(f"{p}.code", f"等级代码 “{band['code']}” 重复")
                 codes.add(band["code"])
-            if "name" in band:
-                self.string(band["name"], f"{p}.name")
+            if "name" in band and self.string(band["name"], f"{p}.name") and band.get("code") in GRADES \
+                    and band["name"] != GRADES[band["code"]]:
+                self.add(f"{p}.name", f"等级 {band['code']} 的名称应为 “{GRADES[band['code']]}”，实际为 “{band['name']}”")
             lo = self.points(band["min"], f"{p}.min", positive=False) if "min" in band else None
             hi = self.points(band["max"], f"{p}.max", positive=False) if "max" in band else None
             if lo is None or hi is None:

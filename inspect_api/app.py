@@ -10,7 +10,7 @@ from typing import Any, Mapping
 from flask import Flask, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from inspect_api import db, observability, public_cache
+from inspect_api import db, observability, public_cache, vocabulary
 from inspect_api.auth import passwords
 from inspect_api.config import load_config
 from inspect_api.errors import UnsupportedMediaType, register_error_handlers
@@ -133,6 +133,8 @@ def create_app(env: str | None = None, overrides: Mapping[str, Any] | None = Non
     app.config.update(_flask_config(cfg))
     app.json.ensure_ascii = False
     app.json.sort_keys = False
+    app.jinja_env.filters.update(vocabulary.JINJA_FILTERS)
+    app.jinja_env.globals["TIME_LABEL"] = vocabulary.TIME_LABEL
 
     passwords.configure(cfg["argon2_time_cost"], cfg["argon2_memory_cost"], cfg["argon2_parallelism"])
     embedded = db.connect(cfg)

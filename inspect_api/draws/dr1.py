@@ -1,8 +1,19 @@
 """dr1: the verifiable double-random draw (双随机), exactly as DESIGN §5 states it.
 
-Standard library only: the public verifier (``python -m inspect_api.draws.verify``)
-imports this module in a bare interpreter.  Never change dr1's behaviour; a new
-behaviour is a new algorithm (dr2) next to this one.
+This one file is also the public verifier.  The public site serves it byte
+for byte as ``/p/verify.py`` (its SHA-256 on every draw page), so anyone can
+check a draw with the very code the server draws with, from any folder::
+
+    python3 verify.py record.json        # prints OK, or the first difference
+
+验证抽取记录：下载 record.json 与本文件（verify.py）到同一文件夹，运行
+``python3 verify.py record.json``；输出 OK 表示承诺值、种子、抽中机构、检查组
+与调整记录全部复算一致，否则输出第一处不一致（退出码 1）；记录无法读取或
+格式不对时退出码 2。只用 Python 标准库（3.9 及以上）。
+
+Standard library only (it runs under ``python3 -I -S``); inside the project
+``python -m inspect_api.draws.verify`` runs the same :func:`main`.  Never
+change dr1's behaviour; a new behaviour is a new algorithm (dr2) next to this one.
 
 Public API
 ----------
@@ -65,12 +76,14 @@ value) for callers that read that name; readers accept either name.
 
 from __future__ import annotations
 
+import argparse
 import bisect
 import hashlib
 import heapq
 import json
 import math
 import re
+import sys
 from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
@@ -776,3 +789,52 @@ def verify(record: Mapping[str, Any]) -> list[str]:
         rest = len(diffs) - MAX_DIFFERENCES
         diffs = diffs[:MAX_DIFFERENCES] + [f"... and {rest} more differences"]
     return diffs
+
+
+# --------------------------------------------------------------------------- command line (the public verifier)
+
+def main(argv: list[str] | None = None) -> int:
+    """``verify.py record.json``: 0 and ``OK`` when everything matches; 1 and the first differing field
+    (``result.teams.inst00012[1]: record has 'x', recomputed 'y'``) when not; 2 when the file cannot be
+    read or is not a dr1 record.  ``-`` reads standard input; ``--all`` prints every difference."""
+    parser = argparse.ArgumentParser(
+        description="验证 dr1 双随机抽取记录：重新计算承诺值、种子、抽中对象、检查组与调整记录。")
+    parser.add_argument("record", help="抽取记录 JSON 文件（- 表示从标准输入读取）")
+    parser.add_argument("--all", action="store_true", help="列出全部不一致之处，而不只是第一处")
+    args = parser.parse_args(argv)
+    try:
+        if args.record == "-":
+            text = sys.stdin.buffer.read().decode("utf-8")
+        else:
+            with open(args.record, encoding="utf-8") as fh:
+                text = fh.read()
+        record = json.loads(text)
+    except OSError as exc:
+        print(f"无法读取记录文件：{exc}", file=sys.stderr)
+        return 2
+    except (UnicodeDecodeError, ValueError) as exc:
+        print(f"记录不是有效的 UTF-8 JSON：{exc}", file=sys.stderr)
+        return 2
+    try:
+        differences = verify(record)
+    except RecordError as exc:
+        print(exc.message, file=sys.stderr)
+        return 2
+    except DrawError as exc:  # not expected: verify reports these as differences
+        print(exc.message, file=sys.stderr)
+        return 1
+    if not differences:
+        print("OK")
+        return 0
+    if args.all:
+        for line in differences:
+            print(line)
+    else:
+        print(differences[0])
+        if len(differences) > 1:
+            print(f"（另有 {len(differences) - 1} 处不一致，加 --all 查看全部）", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,52 +1,78 @@
-"""Public draw pages (HTML, Chinese, mobile first): ``/p/draws`` and ``/p/draws/<id>``."""
+"""Public draw pages (HTML, Chinese, mobile first): ``/p/draws``, ``/p/draws/<id>`` and the verifier ``/p/verify.py``.
+
+``/p/verify.py`` is ``dr1.py`` itself, byte for byte: one standard-library
+file that recomputes a draw from its public record.  Every draw page shows its
+SHA-256 and the three commands that check the draw from any folder.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+import hashlib
+from functools import lru_cache
+from pathlib import Path
 
-from inspect_api import qrcodes
-from inspect_api.clock import SHANGHAI, as_utc
+from flask import Blueprint, Response, render_template
+
 from inspect_api.directory.models import DEPARTMENTS, INSTITUTION_KINDS
-from inspect_api.draws import service
+from inspect_api.draws import dr1, service
 from inspect_api.errors import NotFound
-from inspect_api.urls import public_base_url
 from inspect_api.extensions import public_endpoint
+from inspect_api.public_site import HEADERS, BadParam, bad_param_page, error_page, page_number, page_qr
 from inspect_api.schemas import paginate
+from inspect_api.urls import public_base_url
 
 blp = Blueprint("draw_pages", __name__, url_prefix="/p")
 
 PER_PAGE = 20
-STATE_LABELS = {"committed": "已公布承诺，待抽取", "drawn": "已抽取", "amended": "已抽取（有调整）",
+STATE_LABELS = {"committed": "已公布承诺值，待抽取", "drawn": "已抽取", "amended": "已抽取（检查组有调整）",
                 "cancelled": "已取消"}
 STRATIFICATION_LABELS = {"county": "按区县分层", "kind": "按机构类型分层", "none": "不分层"}
+VERIFIER_PATH = "/p/verify.py"
 
 
+@lru_cache(maxsize=1)
+def verifier_bytes() -> bytes:
+    """The public verifier: the bytes of ``inspect_api/draws/dr1.py`` as committed."""
+    return Path(dr1.__file__).read_bytes()
 
 
-def _local(dt) -> str:
-    if dt is None:
-        return ""
-    return as_utc(dt).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
+def verifier_sha256() -> str:
+    return hashlib.sha256(verifier_bytes()).hexdigest()
 
 
 def _common() -> dict:
     return {"state_labels": STATE_LABELS, "departments": DEPARTMENTS, "kinds": INSTITUTION_KINDS,
-            "stratifications": STRATIFICATION_LABELS, "local": _local}
+            "stratifications": STRATIFICATION_LABELS}
+
+
+@blp.errorhandler(BadParam)
+def _bad_param(exc: BadParam):
+    return bad_param_page(exc)
+
+
+@blp.get("/verify.py")
+@public_endpoint
+def verifier():
+    """The verifier as plain text (readable in a browser; ``curl -o verify.py`` saves it)."""
+    data = verifier_bytes()
+    response = Response(data, content_type="text/plain; charset=utf-8", headers={
+        "Cache-Control": "public, max-age=3600", "Content-Disposition": 'inline; filename="verify.py"',
+        "Access-Control-Allow-Origin": "*"})
+    response.set_etag(verifier_sha256())  # the public cache answers If-None-Match with 304
+    return response
 
 
 @blp.get("/draws")
 @public_endpoint
 def draw_list():
-    try:
-        page = max(1, min(int(request.args.get("page", 1)), 100000))
-    except ValueError:
-        page = 1
+    page = page_number()
     result = paginate(service.public_draws(), page, PER_PAGE)
     items = [service.list_item(d) for d in result["items"]]
     pages = max(1, -(-result["total"] // PER_PAGE))
-    url = f"{public_base_url()}/p/draws"
     return render_template("draws/list.html", items=items, page=page, pages=pages, total=result["total"],
-                           page_qr=qrcodes.svg(url), **_common())
+                           link=lambda p: "/p/draws" + (f"?page={p}" if p > 1 else ""),
+                           page_qr=page_qr("/p/draws", {"page": page if page > 1 else None}),
+                           **_common()), 200, HEADERS
 
 
 @blp.get("/draws/<draw_id>")
@@ -55,7 +81,9 @@ def draw_detail(draw_id):
     try:
         draw = service.public_draw(draw_id)
     except NotFound:
-        return render_template("draws/not_found.html", **_common()), 404
-    view = service.draw_view(draw, base_url=public_base_url())
-    url = f"{public_base_url()}/p/draws/{draw.id}"
-    return render_template("draws/detail.html", d=view, page_qr=qrcodes.svg(url), **_common())
+        return error_page(404, "抽查记录不存在", "该抽查记录不存在或尚未公布。")
+    base = public_base_url()
+    view = service.draw_view(draw, base_url=base)
+    return render_template("draws/detail.html", d=view, verifier_url=base + VERIFIER_PATH,
+                           verifier_sha256=verifier_sha256(), page_qr=page_qr(f"/p/draws/{draw.id}"),
+                           **_common()), 200, HEADERS

@@ -2,28 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import Blueprint, render_template, request
-
-from inspect_api.clock import SHANGHAI, as_utc
 
 from inspect_api.inspections import service
 
 blp = Blueprint("inspection_pages", __name__, url_prefix="/p")
-
-
-@blp.app_template_filter("inspection_cst")
-def inspection_cst(value) -> str:
-    """An ISO string or datetime shown in Beijing time (UTC+8), minutes precision."""
-    if not value:
-        return "—"
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return value
-    return as_utc(value).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
 
 
 @blp.route("/reports/<inspection_id>/verify")

@@ -204,6 +204,5 @@ def render_report(inspection) -> str:
     return render_template("inspections/report.html", r=inspection.report, inspection=inspection,
                            images=service.report_images(inspection),
                            verify_url=verify_url, qr=qrcodes.svg(verify_url, box_size=4),
-                           severity_names={"critical": "严重", "major": "较重", "minor": "一般"},
                            role_names={"lead": "组长", "member": "组员",
                                        "institution_representative": "机构代表"})

@@ -29,6 +29,7 @@ from bson.errors import InvalidId
 from mongoengine.errors import NotUniqueError
 from pymongo import ReturnDocument
 
+from inspect_api import vocabulary
 from inspect_api.audit import service as audit
 from inspect_api.auth.service import actor_of
 from inspect_api.clock import SHANGHAI, as_utc, isoformat
@@ -41,7 +42,7 @@ from inspect_api.scoping import in_scope, scope_regex
 DEFAULT_RADIUS_M = 300.0
 COMMUNITY_CHECKLIST = "DB37T4087-2020"
 INSTITUTION_CHECKLIST = "DB37T4086-2020"
-RESULT_NAMES = {"pass": "符合", "deduct": "扣分", "fail": "不符合", "na": "不适用"}
+RESULT_NAMES = vocabulary.RESULTS
 
 # Short human prefixes for inspection codes by city (Shandong); others use "JC".
 CITY_PREFIXES = {

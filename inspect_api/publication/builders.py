@@ -11,18 +11,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from inspect_api import vocabulary
 from inspect_api.inspections import service as inspections
 from inspect_api.inspections.models import Assignment, Inspection
 
-GRADE_NAMES = {"excellent": "优秀", "good": "良好", "pass": "合格", "fail": "不合格"}
 
 
 def finding(item_id: str, item_text: str, *, severity: str = "major", note: str | None = None,
             points: float = 2.0, days: int = 15, photo_ids: list[str] | None = None,
-            clause: str | None = None, deduction: str | None = None) -> dict[str, Any]:
-    """One finding in the shape the inspection stores."""
+            clause: str | None = None, deduction: str | None = None, veto: bool = False) -> dict[str, Any]:
+    """One finding in the shape the inspection stores (``veto``: a failed veto item, 一票否决项)."""
     return {"item_id": item_id, "item_text": item_text, "clause": clause, "section_id": item_id.rsplit("-", 1)[0],
-            "result": "deduct", "severity": severity, "veto": False,
+            "result": "deduct", "severity": severity, "veto": veto,
             "deductions": [{"code": f"{item_id}-a", "text": deduction or item_text, "points": points, "count": 1}],
             "points_lost": points, "item_points": 5.0, "deadline_working_days": days,
             "reinspection_required": severity == "critical", "note": note, "photo_ids": list(photo_ids or [])}
@@ -54,7 +54,8 @@ def submitted_inspection(*, institution, team: list[str], concluded_at: datetime
         institution_id=str(institution.id), region=institution.region, team=list(team),
         checklist_code=checklist_code, checklist_version=1, state=state,
         submission_started_at=concluded_at if submitted else None, submitted_at=concluded_at if submitted else None,
-        result={"score": score, "grade": grade, "grade_name": GRADE_NAMES.get(grade, grade)} if submitted else {},
+        result={"score": score, "grade": grade, "grade_name": vocabulary.grade_name(grade),
+                "veto_failed": [f["item_id"] for f in findings if f.get("veto")]} if submitted else {},
         findings=findings if submitted else [], created_at=concluded_at, updated_at=now)
     inspection.save(force_insert=True)
     if submitted:

@@ -54,7 +54,11 @@ PLAN = [
     (75, [0, 3, 6], 64.5, "pass", True),  # the institution with overdue findings
     (40, [2, 1, 3, 6], 55.0, "fail", True),
     (45, [4], 88.0, "good", False),  # not yet published, past its publication deadline
+    (33, [7, 5], 94.4, "fail", True),  # a failed veto item (一票否决): 不合格 whatever the points
 ]
+# Index 7 of ITEMS: a veto item of DB37/T 4086 (the grade is 不合格 whatever the points).
+VETO_ITEM = ("4086-3-01", "建筑物通过消防验收或备案抽查，或取得消防安全检查合格手续", "critical",
+             "无消防验收、备案或消防安全检查合格手续")
 
 
 def _at(d: date, hour: int = 10) -> datetime:
@@ -79,7 +83,9 @@ def seed(ctx: DemoContext) -> None:
         team = [str(x.id) for x in (same[n % max(1, len(same) - 1):] + same)[:2]]
         if len(set(team)) < 2:
             team = [str(inspectors[0].id), str(inspectors[1].id)]
-        findings = [finding(ITEMS[i][0], ITEMS[i][1], severity=ITEMS[i][2], note=NOTES[i],
+        findings = [finding(VETO_ITEM[0], VETO_ITEM[1], severity=VETO_ITEM[2], deduction=VETO_ITEM[3], veto=True,
+                            days=5) if i == len(ITEMS) else
+                    finding(ITEMS[i][0], ITEMS[i][1], severity=ITEMS[i][2], note=NOTES[i],
                             days={"critical": 5, "major": 15, "minor": 30}[ITEMS[i][2]]) for i in items]
         ins = submitted_inspection(institution=inst, team=team, concluded_at=_at(today - timedelta(days=days_ago)),
                                    now=ctx.now, findings=findings, score=score, grade=grade,

@@ -53,6 +53,8 @@ class PublishedResult(me.Document):
             {"fields": ["grade", "-published_at"]},
             {"fields": ["institution_id", "-published_at"]},
             {"fields": ["inspected_on"]},
+            {"fields": ["-inspected_on", "-published_at", "-id"]},  # public pages: by inspection date
+            {"fields": ["institution_id", "-inspected_on", "-published_at", "-id"]},
         ],
     }
 
@@ -147,6 +149,8 @@ class Notice(me.Document):
             {"fields": ["status", "-published_at"]},
             {"fields": ["finding_ids", "status"]},  # findings already cited by a published notice
             {"fields": ["number", "status"]},  # published notices left without a number (repair)
+            {"fields": ["-year", "-seq", "-published_at", "-id"]},  # public list: by year and number
+            {"fields": ["items.institution_id", "-year", "-seq", "-published_at", "-id"]},  # an institution's
         ],
     }
 

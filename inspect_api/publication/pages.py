@@ -1,11 +1,14 @@
 """Public site (HTML, Chinese, mobile first): home, results, institution profiles, notices.
 
 Only published content is shown; anything else answers a Chinese 404 page.
-Malformed or out-of-range query parameters (page, per_page, region, kind,
-grade, period) answer a Chinese 400 page naming the parameter; a page number
-past the last page shows an empty page with a link back to the first.
-Every page carries a QR code of its own URL (``page_qr``).  Jinja escapes
-all content (institution names, notes, notice text).
+A query parameter the page cannot use answers 400 with a message naming the
+field as the page names it (检查期间, 页码); on the results page the filter
+form comes back filled in as sent, with the message beside the field.  A page
+number past the last page shows an empty page with a link back to the first.
+Results are listed by inspection date, newest first; notices by year and
+number, newest first.  Every page except the error pages carries a QR code of
+its own URL (:func:`~inspect_api.public_site.page_qr`).  Jinja escapes all
+content (institution names, notes, notice text).
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, render_template, request
 
-from inspect_api import qrcodes
+from inspect_api import vocabulary
 from inspect_api.directory.models import INSTITUTION_KINDS
 from inspect_api.errors import NotFound
-from inspect_api.urls import public_base_url
 from inspect_api.extensions import public_endpoint
+from inspect_api.public_site import (HEADERS, MAX_PAGE, BadParam, bad_param_page, error_page, int_arg, page_number,
+                                     page_qr)
 from inspect_api.publication import service
 from inspect_api.publication.schemas import GRADE_CODES, period_bounds
 from inspect_api.schemas import paginate
@@ -28,93 +32,54 @@ from inspect_api.schemas import paginate
 blp = Blueprint("publication_pages", __name__, url_prefix="/p")
 
 PER_PAGE = 20
-MAX_PAGE = 100000
 REGION_RE = re.compile(r"^[1-9][0-9]{5}$")
-HEADERS = {"Cache-Control": "no-cache"}  # live rectification status: always revalidate
-
-
-class BadParam(Exception):
-    def __init__(self, name: str, message: str):
-        super().__init__(message)
-        self.name = name
-        self.message = message
-
-
-
-
-def _qr(path: str, params: dict | None = None):
-    query = urlencode({k: v for k, v in (params or {}).items() if v not in (None, "")})
-    return qrcodes.svg(f"{public_base_url()}{path}" + (f"?{query}" if query else ""))
-
-
-def _local_date(iso: str | None) -> str:
-    """An ISO 8601 UTC timestamp as a business date (Asia/Shanghai)."""
-    if not iso:
-        return ""
-    from datetime import datetime
-
-    from inspect_api.clock import SHANGHAI
-
-    try:
-        return datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(SHANGHAI).date().isoformat()
-    except ValueError:
-        return iso[:10]
+# The results filter: parameter -> the label the form shows (messages name the label, never the parameter).
+FILTER_LABELS = {"region": "区划", "kind": "机构类型", "grade": "等级", "period": "检查期间", "page": "页码",
+                 "per_page": "每页条数"}
 
 
 def _common() -> dict:
-    return {"kinds": INSTITUTION_KINDS, "grades": service.GRADES, "local": service.local_time,
-            "local_date": _local_date,
-            "region_names": service.region_names()}
+    return {"kinds": INSTITUTION_KINDS, "grades": vocabulary.GRADES, "region_names": service.region_names()}
 
 
-def _int_arg(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    if not re.fullmatch(r"[0-9]{1,7}", raw):
-        raise BadParam(name, f"参数 {name} 应为整数")
-    value = int(raw)
-    if not low <= value <= high:
-        raise BadParam(name, f"参数 {name} 超出范围（{low}–{high}）")
-    return value
-
-
-def _filters() -> dict:
-    out = {}
+def _filters() -> tuple[dict, dict]:
+    """(usable filters, {parameter: Chinese message}) of the results filter."""
+    out, errors = {}, {}
     region = request.args.get("region") or ""
     if region:
-        if not REGION_RE.match(region):
-            raise BadParam("region", "参数 region 应为六位行政区划代码")
-        out["region"] = region
+        if REGION_RE.match(region):
+            out["region"] = region
+        else:
+            errors["region"] = "区划应为六位行政区划代码，请从列表中选择"
     kind = request.args.get("kind") or ""
     if kind:
-        if kind not in INSTITUTION_KINDS:
-            raise BadParam("kind", "参数 kind 不是已知的机构类型")
-        out["kind"] = kind
+        if kind in INSTITUTION_KINDS:
+            out["kind"] = kind
+        else:
+            errors["kind"] = "机构类型不是已知的类型，请从列表中选择"
     grade = request.args.get("grade") or ""
     if grade:
-        if grade not in GRADE_CODES:
-            raise BadParam("grade", "参数 grade 不是已知的等级")
-        out["grade"] = grade
-    period = request.args.get("period") or ""
+        if grade in GRADE_CODES:
+            out["grade"] = grade
+        else:
+            errors["grade"] = "等级不是已知的等级，请从列表中选择"
+    period = (request.args.get("period") or "").strip()
     if period:
         try:
             period_bounds(period)
+            out["period"] = period
         except ValueError:
-            raise BadParam("period", "参数 period 应为年份（如 2026）或年月（如 2026-11）") from None
-        out["period"] = period
-    return out
+            errors["period"] = "检查期间应为年份（如 2026）或年月（如 2026-11），年份在 2000–2100 之间"
+    return out, errors
 
 
 @blp.errorhandler(BadParam)
 def _bad_param(exc: BadParam):
-    return render_template("publication/error.html", status=400, title="请求参数有误", message=exc.message,
-                           page_qr=_qr(request.path), **_common()), 400
+    return bad_param_page(exc)
 
 
 def _not_found(message: str):
-    return render_template("publication/error.html", status=404, title="页面不存在", message=message,
-                           page_qr=_qr(request.path), **_common()), 404
+    return error_page(404, "页面不存在", message)
 
 
 def _page(query, page: int, per_page: int) -> dict:
@@ -126,22 +91,33 @@ def _page(query, page: int, per_page: int) -> dict:
 @blp.get("/")
 @public_endpoint
 def home():
-    results = service.result_views(service.public_results().limit(6))
+    results = service.result_views(service.public_results(by="inspection_date").limit(6))
     notices = [service.notice_view(n, live=False) for n in service.public_notices().limit(5)]
-    return render_template("publication/home.html", results=results, notices=notices, page_qr=_qr("/p/"),
+    return render_template("publication/home.html", results=results, notices=notices, page_qr=page_qr("/p/"),
                            **_common()), 200, HEADERS
 
 
 @blp.get("/results")
 @public_endpoint
 def results():
-    filters = _filters()
-    page = _int_arg("page", 1, 1, MAX_PAGE)
-    per_page = _int_arg("per_page", PER_PAGE, 1, 100)
+    filters, errors = _filters()
+    page, per_page = 1, PER_PAGE
+    for name, default, high in (("page", 1, MAX_PAGE), ("per_page", PER_PAGE, 100)):
+        try:
+            value = int_arg(name, FILTER_LABELS[name], default, 1, high)
+        except BadParam as exc:
+            errors[name] = exc.message
+            continue
+        page, per_page = (value, per_page) if name == "page" else (page, value)
+    form = {k: request.args.get(k) or "" for k in ("region", "kind", "grade", "period")}
+    if errors:
+        return render_template("publication/results.html", items=[], page=1, pages=1, total=0, filters=filters,
+                               form=form, errors=errors, labels=FILTER_LABELS, link=lambda _page: "/p/results",
+                               csv_link=None, **_common()), 400, HEADERS
     query_filters = {k: v for k, v in filters.items() if k != "period"}
     if "period" in filters:
         query_filters["date_from"], query_filters["date_to"] = period_bounds(filters["period"])
-    result = _page(service.public_results(**query_filters), page, per_page)
+    result = _page(service.public_results(by="inspection_date", **query_filters), page, per_page)
     items = service.result_views(result["items"])
 
     def link(to_page: int) -> str:
@@ -151,9 +127,10 @@ def results():
         return "/p/results" + (f"?{query}" if query else "")
 
     return render_template("publication/results.html", items=items, page=page, pages=result["pages"],
-                           total=result["total"], filters=filters, link=link,
+                           total=result["total"], filters=filters, form=form, errors={}, labels=FILTER_LABELS,
+                           link=link,
                            csv_link="/api/v1/public/results.csv" + ("?" + urlencode(filters) if filters else ""),
-                           page_qr=_qr("/p/results", {**filters, "page": page if page > 1 else None}),
+                           page_qr=page_qr("/p/results", {**filters, "page": page if page > 1 else None}),
                            **_common()), 200, HEADERS
 
 
@@ -165,7 +142,7 @@ def result_detail(result_id: str):
     except NotFound:
         return _not_found("该检查结果不存在或尚未公开。")
     view = service.result_view(result)
-    return render_template("publication/result.html", r=view, page_qr=_qr(f"/p/results/{view['id']}"),
+    return render_template("publication/result.html", r=view, page_qr=page_qr(f"/p/results/{view['id']}"),
                            **_common()), 200, HEADERS
 
 
@@ -191,19 +168,22 @@ def institution_profile(public_id: str):
     except NotFound:
         return _not_found("该机构不存在。")
     view = service.institution_view(institution)
-    recent = service.result_views(service.public_results(institution_id=str(institution.id)).limit(10))
-    return render_template("publication/institution.html", inst=view, results=recent,
-                           page_qr=_qr(f"/p/institutions/{institution.public_id}"), **_common()), 200, HEADERS
+    recent = service.result_views(service.public_results(institution_id=str(institution.id),
+                                                         by="inspection_date").limit(10))
+    notices = [service.notice_view(n, live=False) for n in service.notices_citing(str(institution.id)).limit(20)]
+    return render_template("publication/institution.html", inst=view, results=recent, notices=notices,
+                           page_qr=page_qr(f"/p/institutions/{institution.public_id}"), **_common()), 200, HEADERS
 
 
 @blp.get("/notices")
 @public_endpoint
 def notices():
-    page = _int_arg("page", 1, 1, MAX_PAGE)
+    page = page_number()
     result = _page(service.public_notices(), page, PER_PAGE)
     items = [service.notice_view(n, live=False) for n in result["items"]]
     return render_template("publication/notices.html", items=items, page=page, pages=result["pages"],
-                           total=result["total"], page_qr=_qr("/p/notices", {"page": page if page > 1 else None}),
+                           total=result["total"], link=lambda p: "/p/notices" + (f"?page={p}" if p > 1 else ""),
+                           page_qr=page_qr("/p/notices", {"page": page if page > 1 else None}),
                            **_common()), 200, HEADERS
 
 
@@ -215,5 +195,5 @@ def notice_detail(notice_id: str):
     except NotFound:
         return _not_found("该通报不存在或尚未发布。")
     view = service.notice_view(notice)
-    return render_template("publication/notice.html", n=view, page_qr=_qr(f"/p/notices/{view['id']}"),
+    return render_template("publication/notice.html", n=view, page_qr=page_qr(f"/p/notices/{view['id']}"),
                            **_common()), 200, HEADERS

@@ -3,7 +3,9 @@
 Office endpoints (``office_admin``, region-scoped): publication preview and
 publish, notices.  Open data under ``/api/v1/public/...`` needs no login,
 answers only published content, is paginated with stable ids and sends an
-``ETag`` (``If-None-Match`` → 304); results are also offered as CSV.
+``ETag`` (``If-None-Match`` → 304); results and notices are also offered as
+CSV (UTF-8 with BOM, formula-safe cells, times ISO 8601 in Beijing time with
+``+08:00``, labels and scores as on every other surface).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import json
 from flask import Response, current_app, request
 from flask_smorest import Blueprint
 
+from inspect_api import vocabulary
 from inspect_api.auth.access import current_user, login_required
 from inspect_api.clock import utcnow
 from inspect_api.urls import public_base_url
@@ -282,11 +285,53 @@ def public_results_csv(args):
             writer.writerow([csv_safe(x) for x in (
                 v["id"], v["code"], inst.get("name"), inst.get("public_id"), inst.get("kind_name"),
                 inst.get("region"), inst.get("region_name"), v["inspected_on"],
-                "；".join(m["name"] for m in v["matters"]), v["score"], v["grade_name"], v["finding_count"],
-                v["rectification"]["summary"], v["published_at"], f"{base}/p/results/{v['id']}")])
+                "；".join(m["name"] for m in v["matters"]), vocabulary.score_text(v["score"]), v["grade_name"],
+                v["finding_count"], v["rectification"]["summary"], vocabulary.beijing_iso(v["published_at"]),
+                f"{base}/p/results/{v['id']}")])
     body = ("\ufeff" + out.getvalue()).encode("utf-8")
     response = _etagged(None, content_type="text/csv; charset=utf-8", body=body)
     response.headers["Content-Disposition"] = "attachment; filename=\"results.csv\"; filename*=UTF-8''jianchajieguo.csv"
+    return response
+
+
+NOTICE_CSV_COLUMNS = ("通报公开编号", "文号", "标题", "发布单位", "通报范围", "区划代码", "期间开始", "期间结束", "状态",
+                      "发布时间", "撤回时间", "撤回理由", "问题序号", "机构名称", "机构公开编号", "问题", "严重程度",
+                      "整改期限", "通报时已逾期", "当前整改状态", "详情链接")
+
+
+def _notice_rows(view: dict, base: str):
+    """One row per problem a notice lists (a notice listing none still has one row, problem columns empty)."""
+    head = (view["id"], view["number"], view["title"], view["issuer"], view["region_name"], view["region"],
+            view["period_from"], view["period_to"], view["status_name"], vocabulary.beijing_iso(view["published_at"]),
+            vocabulary.beijing_iso(view["retracted_at"]), view["retraction_reason"])
+    link = f"{base}/p/notices/{view['id']}"
+    if not view["items"]:
+        yield (*head, *([""] * 8), link)
+    for n, item in enumerate(view["items"], start=1):
+        yield (*head, n, item["institution_name"], item["institution_public_id"], item["item_text"],
+               item["severity_name"], item["deadline"], "是" if item["overdue_when_published"] else "否",
+               item["status_name"], link)
+
+
+@blp.route("/public/notices.csv", methods=["GET"])
+@public_endpoint
+@blp.response(200, description="UTF-8（带 BOM）CSV，每个通报问题一行（未列问题的通报一行）；单元格已防公式注入",
+              content_type="text/csv")
+@blp.alt_response(304, description="未修改（If-None-Match）")
+def public_notices_csv():
+    """Published and retracted notices as CSV with their problems and live rectification status, in the order of
+    the public list (year and number, newest first)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(NOTICE_CSV_COLUMNS)
+    base = public_base_url()
+    for chunk in _chunks(service.public_notices().limit(10000), 200):
+        for notice in chunk:
+            for row in _notice_rows(service.notice_view(notice), base):
+                writer.writerow([csv_safe(x) for x in row])
+    body = ("\ufeff" + out.getvalue()).encode("utf-8")
+    response = _etagged(None, content_type="text/csv; charset=utf-8", body=body)
+    response.headers["Content-Disposition"] = "attachment; filename=\"notices.csv\"; filename*=UTF-8''wentitongbao.csv"
     return response
 
 

@@ -107,6 +107,7 @@ class PublicFindingSchema(OutSchema):
     severity_name = fields.String(allow_none=True)
     result = fields.String(allow_none=True)
     result_name = fields.String(allow_none=True)
+    veto = fields.Boolean(metadata={"description": "是否为一票否决项（不符合即整体不合格）"})
     deductions = fields.List(fields.String())
     points_lost = fields.Float(allow_none=True)
     note = fields.String(allow_none=True, metadata={
@@ -147,6 +148,12 @@ class RectificationSummarySchema(OutSchema):
     counts = fields.Nested(RectificationCountsSchema)
 
 
+class VetoItemSchema(OutSchema):
+    item_id = fields.String(allow_none=True)
+    item_text = fields.String(allow_none=True, metadata={"description": "不符合要求的一票否决项"})
+    problems = fields.List(fields.String(), metadata={"description": "发现的问题"})
+
+
 class SnapshotSchema(OutSchema):
     inspection_id = fields.String()
     code = fields.String()
@@ -159,6 +166,7 @@ class SnapshotSchema(OutSchema):
     score = fields.Float(allow_none=True)
     grade = fields.String(allow_none=True)
     grade_name = fields.String(allow_none=True)
+    veto_failed = fields.List(fields.Nested(VetoItemSchema))
     findings = fields.List(fields.Nested(PublicFindingSchema))
     finding_count = fields.Integer()
     corrections = fields.List(fields.Nested(PublicCorrectionSchema))
@@ -187,6 +195,10 @@ class PublicResultSchema(OutSchema):
     score = fields.Float(allow_none=True)
     grade = fields.String(allow_none=True)
     grade_name = fields.String(allow_none=True)
+    veto_failed = fields.List(fields.Nested(VetoItemSchema),
+                              metadata={"description": "不符合要求的一票否决项（有则等级为不合格，与得分无关）"})
+    grade_reason = fields.String(allow_none=True, metadata={
+        "description": "等级不由得分决定时的说明（一票否决），否则为 null"})
     finding_count = fields.Integer()
     published_at = fields.String()
     rectification = fields.Nested(RectificationSummarySchema)

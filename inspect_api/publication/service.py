@@ -31,6 +31,7 @@ from bson.errors import InvalidId
 from mongoengine.errors import NotUniqueError
 from pymongo import ReturnDocument
 
+from inspect_api import vocabulary
 from inspect_api.audit import service as audit
 from inspect_api.auth.service import actor_of
 from inspect_api.clock import SHANGHAI, as_utc, isoformat
@@ -44,11 +45,8 @@ from inspect_api.workdays import business_date
 
 log = logging.getLogger(__name__)
 
-GRADES = {"excellent": "优秀", "good": "良好", "pass": "合格", "fail": "不合格"}
-SEVERITY_NAMES = {"critical": "严重", "major": "一般", "minor": "轻微"}
-FINDING_STATUS_NAMES = {"open": "待整改", "answered": "已答复待审核", "reopened": "退回重新整改", "accepted": "已整改",
-                        "withdrawn": "已撤销（检查记录更正）"}
-RESULT_NAMES = {"pass": "符合", "deduct": "扣分", "fail": "不符合", "na": "不适用"}
+# Labels come from the one vocabulary (inspect_api.vocabulary); views map codes to names when they are read,
+# so results published before a wording change read like everything else.
 DEFAULT_DEADLINE_DAYS = 20
 
 # The publication deadline is escalated through the rectification ladder (``[[ladder]]``): the same steps at
@@ -225,10 +223,6 @@ def _d(value: date | datetime | None) -> date | None:
     return value
 
 
-def local_time(dt: datetime | None) -> str:
-    return as_utc(dt).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if dt else ""
-
-
 def _require_office(user) -> None:
     if getattr(user, "role", None) != "office_admin":
         raise NotFound("资源不存在")
@@ -343,13 +337,18 @@ def build_snapshot(inspection, photo_ids: list[str], *, redact_terms: list[str] 
         findings.append({
             "seq": seq, "item_id": f.get("item_id"), "item_text": redact(f.get("item_text")),
             "clause": redact(f.get("clause")), "severity": f.get("severity"),
-            "severity_name": SEVERITY_NAMES.get(f.get("severity") or "", f.get("severity")),
-            "result": f.get("result"), "result_name": RESULT_NAMES.get(f.get("result") or "", f.get("result")),
+            "severity_name": vocabulary.severity_name(f.get("severity")),
+            "result": f.get("result"), "result_name": vocabulary.result_name(f.get("result")),
+            "veto": bool(f.get("veto")),
             "deductions": [redact(d.get("text")) for d in f.get("deductions") or [] if d.get("text")],
             "points_lost": f.get("points_lost"), "note": redact(f.get("note")) if include_notes else None,
             "photo_ids": [p for p in f.get("photo_ids") or [] if p in chosen],
         })
     grade = result.get("grade")
+    veto_ids = list(result.get("veto_failed") or []) or [f["item_id"] for f in findings if f["veto"]]
+    by_item = {f["item_id"]: f for f in findings}
+    veto_failed = [{"item_id": i, "item_text": (by_item.get(i) or {}).get("item_text") or i,
+                    "problems": list((by_item.get(i) or {}).get("deductions") or [])} for i in veto_ids]
     snapshot = {
         "inspection_id": str(inspection.id), "code": inspection.code,
         "institution": {
@@ -364,7 +363,8 @@ def build_snapshot(inspection, photo_ids: list[str], *, redact_terms: list[str] 
         "team": team,
         "checklist_code": inspection.checklist_code,
         "score": result.get("score"), "grade": grade,
-        "grade_name": result.get("grade_name") or GRADES.get(grade or "", grade),
+        "grade_name": vocabulary.grade_name(grade) if grade else result.get("grade_name"),
+        "veto_failed": veto_failed,
         "findings": findings,
         "finding_count": len(findings),
         "corrections": [{"date": business_date(as_utc(c.at)).isoformat(), "reason": redact(c.reason),
@@ -399,7 +399,7 @@ def _status(order, findings: list) -> dict[str, Any]:
     for f in findings:
         status = f.status
         overdue = bool(f.overdue) and status != "accepted"
-        by_seq[f.seq] = {"status": status, "status_name": FINDING_STATUS_NAMES.get(status, status),
+        by_seq[f.seq] = {"status": status, "status_name": vocabulary.finding_status_name(status),
                          "deadline": _d(f.deadline).isoformat() if f.deadline else None, "overdue": overdue,
                          "item_id": f.item_id}
         if status == "withdrawn":  # a correction of the record removed it: nothing is owed
@@ -422,14 +422,36 @@ def _status(order, findings: list) -> dict[str, Any]:
 
 def merge_status(snapshot: dict[str, Any], status: dict[str, Any]) -> list[dict[str, Any]]:
     """The snapshot's findings with their live rectification status, matched by checklist item
-    (the order's numbering differs from the snapshot's once a correction withdrew or added findings)."""
+    (the order's numbering differs from the snapshot's once a correction withdrew or added findings).
+    Labels are read from the vocabulary by code, whatever wording the snapshot was frozen with."""
     out = []
     by_item = {v.get("item_id"): v for v in status["findings"].values() if v.get("status") != "withdrawn"}
     for f in snapshot.get("findings") or []:
         live = by_item.get(f.get("item_id")) or {}
-        out.append({**f, "rectification": {k: live.get(k) for k in ("status", "status_name", "deadline", "overdue")}
+        out.append({**f, "severity_name": vocabulary.severity_name(f.get("severity")),
+                    "result_name": vocabulary.result_name(f.get("result")), "veto": bool(f.get("veto")),
+                    "rectification": {k: live.get(k) for k in ("status", "status_name", "deadline", "overdue")}
                     if live else None})
     return out
+
+
+def veto_failed(snapshot: dict[str, Any]) -> list[dict[str, Any]]:
+    """The veto items (一票否决项) a result failed: ``[{item_id, item_text, problems}]``."""
+    if snapshot.get("veto_failed") is not None:
+        return list(snapshot["veto_failed"])
+    return [{"item_id": f.get("item_id"), "item_text": f.get("item_text"), "problems": list(f.get("deductions") or [])}
+            for f in snapshot.get("findings") or [] if f.get("veto")]
+
+
+def grade_reason(grade: str | None, vetoes: list[dict[str, Any]]) -> str | None:
+    """Why a result is 不合格 whatever its points, in words a resident understands (None when the score
+    alone decides the grade)."""
+    if not vetoes:
+        return None
+    items = "；".join(f"“{v['item_text']}”" + (f"（{'；'.join(v['problems'])}）" if v.get("problems") else "")
+                     for v in vetoes)
+    return (f"以下一票否决项不符合要求：{items}。一票否决项是机构合法执业和老年人安全的底线要求，"
+            f"只要有一项不符合，检查结论即为“{vocabulary.grade_name(grade or 'fail')}”，与得分高低无关。")
 
 
 def preview(user, inspection_id: str, *, photo_ids: Iterable[str] = (), redact_terms: Iterable[str] = (),
@@ -703,7 +725,10 @@ def _write_pending_notifications(now: datetime, *, config: dict[str, Any] | None
 # --------------------------------------------------------------------------- public reads of results
 
 def public_results(*, region: str | None = None, kind: str | None = None, grade: str | None = None,
-                   date_from: date | None = None, date_to: date | None = None, institution_id: str | None = None):
+                   date_from: date | None = None, date_to: date | None = None, institution_id: str | None = None,
+                   by: str = "published"):
+    """Published results, newest first: by publication time (open data: a consumer syncing stops at the
+    last result it has), or with ``by="inspection_date"`` by inspection date (what the pages show)."""
     query = PublishedResult.objects
     if region:
         query = query.filter(region=re.compile(scope_regex(region)))
@@ -717,6 +742,8 @@ def public_results(*, region: str | None = None, kind: str | None = None, grade:
         query = query.filter(inspected_on__lte=date_to)
     if institution_id:
         query = query.filter(institution_id=institution_id)
+    if by == "inspection_date":
+        return query.order_by("-inspected_on", "-published_at", "-id")
     return query.order_by("-published_at", "-id")
 
 
@@ -743,11 +770,14 @@ def result_view(result: PublishedResult, *, with_findings: bool = True,
     snap = result.snapshot or {}
     if status is None:
         status = rectification_status(result.order_id)
+    vetoes = veto_failed(snap)
     out = {
         "id": str(result.id), "code": result.code, "institution": snap.get("institution") or {},
         "inspected_on": snap.get("inspected_on"), "matters": snap.get("matters") or [],
         "team": snap.get("team") or [], "score": snap.get("score"), "grade": snap.get("grade"),
-        "grade_name": snap.get("grade_name"), "finding_count": snap.get("finding_count", 0),
+        "grade_name": vocabulary.grade_name(snap.get("grade")) if snap.get("grade") else snap.get("grade_name"),
+        "veto_failed": vetoes, "grade_reason": grade_reason(snap.get("grade"), vetoes),
+        "finding_count": snap.get("finding_count", 0),
         "published_at": isoformat(result.published_at),
         "rectification": {k: status[k] for k in ("order_number", "summary", "counts")},
         "corrections": snap.get("corrections") or [],
@@ -1102,10 +1132,10 @@ def notice_view(notice: Notice, *, live: bool = True) -> dict[str, Any]:
                       "institution_name": item.institution_name,
                       "institution_public_id": item.institution_public_id, "region": item.region,
                       "item_text": item.item_text, "clause": item.clause, "severity": item.severity,
-                      "severity_name": SEVERITY_NAMES.get(item.severity or "", item.severity),
+                      "severity_name": vocabulary.severity_name(item.severity),
                       "deadline": _d(item.deadline).isoformat() if item.deadline else None,
                       "overdue_when_published": bool(item.overdue), "status": status,
-                      "status_name": FINDING_STATUS_NAMES.get(status or "", status)})
+                      "status_name": vocabulary.finding_status_name(status)})
     return {"id": str(notice.id), "number": notice.number, "status": notice.status,
             "status_name": NOTICE_STATUSES.get(notice.status, notice.status), "title": notice.title,
             "text": notice.text, "office_region": notice.office_region, "region": notice.region,
@@ -1117,8 +1147,18 @@ def notice_view(notice: Notice, *, live: bool = True) -> dict[str, Any]:
             "updated_at": isoformat(notice.updated_at)}
 
 
+PUBLIC_NOTICE_ORDER = ("-year", "-seq", "-published_at", "-id")
+
+
 def public_notices():
-    return Notice.objects(status__in=["published", "retracted"]).order_by("-published_at", "-id")
+    """Published and retracted notices by year and number, newest first (〔2026〕2号 before 〔2026〕1号)."""
+    return Notice.objects(status__in=["published", "retracted"]).order_by(*PUBLIC_NOTICE_ORDER)
+
+
+def notices_citing(institution_id: str):
+    """Published and retracted notices that name an institution, newest first (its public profile links them)."""
+    return Notice.objects(items__institution_id=str(institution_id),
+                          status__in=["published", "retracted"]).order_by(*PUBLIC_NOTICE_ORDER)
 
 
 def public_notice(notice_id: str) -> Notice:

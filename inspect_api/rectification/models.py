@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import mongoengine as me
 
+from inspect_api import vocabulary
+
 ORDER_STATUSES = {"open": "整改中", "closed": "已办结"}
-FINDING_STATUSES = {"open": "待整改", "answered": "已答复待审核", "reopened": "审核退回待重新整改",
-                    "accepted": "已通过", "withdrawn": "已撤销（检查记录更正）"}
+FINDING_STATUSES = vocabulary.FINDING_STATUSES  # labels: the one vocabulary of every surface
 # Statuses in which the institution owes an answer, so the escalation ladder runs.
 ESCALATING = ("open", "reopened")
 # Statuses in which nothing more is owed: rectified, or withdrawn by a correction of the inspection record.
 SETTLED = ("accepted", "withdrawn")
-SEVERITIES = {"critical": "严重", "major": "一般", "minor": "轻微"}
+SEVERITIES = vocabulary.SEVERITIES
 
 
 class Deduction(me.EmbeddedDocument):

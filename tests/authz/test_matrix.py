@@ -201,6 +201,7 @@ MATRIX: dict[str, str] = {
     "GET /api/v1/public/results": "ok ok ok ok ok ok ok",
     "GET /api/v1/public/results/{result_id}": "ok ok ok ok ok ok ok",
     "GET /api/v1/public/results.csv": "ok ok ok ok ok ok ok",
+    "GET /api/v1/public/notices.csv": "ok ok ok ok ok ok ok",
     "GET /api/v1/public/institutions": "ok ok ok ok ok ok ok",
     "GET /api/v1/public/institutions/{public_id}": "ok ok ok ok ok ok ok",
     "GET /api/v1/public/notices": "ok ok ok ok ok ok ok",

@@ -86,8 +86,8 @@ def live_server():
         thread.join(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def driver(browser_tools):
+def start_chromium(browser_tools, *, prefs: dict | None = None):
+    """A headless Chromium (with ``prefs``: the reader's browser settings); returns (driver, profile dir)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -98,9 +98,17 @@ def driver(browser_tools):
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--no-first-run", f"--user-data-dir={profile}", "--lang=zh-CN", "--window-size=1280,900"):
         options.add_argument(arg)
+    if prefs:
+        options.add_experimental_option("prefs", prefs)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     drv = webdriver.Chrome(service=Service(browser_tools["chromedriver"]), options=options)
     drv.set_page_load_timeout(60)
+    return drv, profile
+
+
+@pytest.fixture(scope="module")
+def driver(browser_tools):
+    drv, profile = start_chromium(browser_tools)
     try:
         yield drv
     finally:

@@ -1,70 +1,23 @@
-"""Every public page at phone (390 px) and desktop (1280 px) width, in a real headless Chromium.
+"""Every kind of public page (and the printed report) at phone (390 px) and desktop (1280 px) width, in a real
+headless Chromium, at the reader's normal and doubled text size.
 
-Fails on console errors (SEVERE), a missing h1, a missing QR code of the
-page's own URL, missing expected content, or horizontal overflow; saves a
-full-page screenshot of each under test-output/screenshots/.
+Fails on console errors (SEVERE), a missing h1, a QR code of its own URL missing (or present on an error
+page), missing expected content, sideways scrolling, label/value lists squeezing values below half their
+width, or visible text under 14 px; saves a full-page screenshot of each under test-output/screenshots/
+(``<kind>-<width>.png`` and ``<kind>-<width>-text200.png``).
 """
 
 from __future__ import annotations
 
-import base64
-import re
-
 import pytest
 
-from tests.browser.conftest import SCREENSHOTS
-
-WIDTHS = {"phone": 390, "desktop": 1280}
-
-
-def _pages(app) -> list[tuple[str, str, list[str]]]:
-    """(name, path, expected texts) of the pages to render, from the demo data."""
-    from inspect_api.draws import service as draws
-    from inspect_api.publication import service
-    from inspect_api.publication.models import Notice
-
-    with app.app_context():
-        results = list(service.public_results().limit(50))
-        failing = next(r for r in results if r.grade == "fail")
-        published = Notice.objects(status="published").first()
-        retracted = Notice.objects(status="retracted").first()
-        overdue = next(r for r in results if service.institution_counts(r.institution_id)["overdue_findings"])
-        draw = draws.public_draws().first()
-        pages = [
-            ("home", "/p/", ["医养结合机构监管信息公开", "最新公开的检查结果", "最新问题通报"]),
-            ("results", "/p/results", ["检查结果公开", "筛选", "下载 CSV"]),
-            ("results-filtered", "/p/results?grade=fail", ["不合格", failing.snapshot["institution"]["name"]]),
-            ("result", f"/p/results/{failing.id}", ["检查结论", "检查组", "执法证号", "发现的问题", "整改状态"]),
-            ("institution", f"/p/institutions/{overdue.institution_public_id}",
-             ["逾期未整改", "公开联系方式", "近期检查结果"]),
-            ("notices", "/p/notices", ["问题通报", published.title, "撤回理由"]),
-            ("notice", f"/p/notices/{published.id}", [published.number, "通报问题清单"]),
-            ("notice-retracted", f"/p/notices/{retracted.id}", ["本通报已撤回", retracted.retraction_reason]),
-            ("bad-params", "/p/results?page=0", ["请求参数有误"]),
-            ("draws", "/p/draws", ["双随机抽查记录"]),
-        ]
-        if draw is not None:
-            pages.append(("draw", f"/p/draws/{draw.id}", ["抽查计划"]))
-    return pages
+from tests.browser.pages import (WIDTHS, horizontal_overflow, open_page, page_kinds, screenshot, set_text_size,
+                                 set_width, small_text, squeezed_values)
 
 
 @pytest.fixture(scope="module")
 def pages(live_server):
-    return _pages(live_server["app"])
-
-
-def _set_width(driver, width: int, height: int = 900) -> None:
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600})
-
-
-def _screenshot(driver, path) -> None:
-    height = int(driver.execute_script("return Math.min(document.documentElement.scrollHeight, 6000)"))
-    width = int(driver.execute_script("return window.innerWidth"))
-    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
-        "format": "png", "captureBeyondViewport": True,
-        "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}})
-    path.write_bytes(base64.b64decode(shot["data"]))
+    return page_kinds(live_server["app"])
 
 
 def _severe(driver) -> list[str]:
@@ -78,65 +31,120 @@ def test_public_pages_render_cleanly(live_server, driver, pages, width_name):
     width = WIDTHS[width_name]
     base = live_server["base"]
     problems: list[str] = []
-    _set_width(driver, width)
+    set_width(driver, width)
     driver.get_log("browser")  # start from an empty console
-    for name, path, expected in pages:
-        driver.get(base + path)
-        label = f"{name} @ {width}px ({path})"
-        status_ok = driver.execute_script("return document.readyState") == "complete"
-        if not status_ok:
+    for page in pages:
+        open_page(driver, base, page)
+        label = f"{page.name} @ {width}px ({page.path})"
+        if driver.execute_script("return document.readyState") != "complete":
             problems.append(f"{label}: page did not finish loading")
         h1 = driver.find_elements(By.TAG_NAME, "h1")
         if len(h1) != 1 or not h1[0].text.strip():
             problems.append(f"{label}: expected exactly one non-empty h1, found {len(h1)}")
         qr = driver.find_elements(By.CSS_SELECTOR, "footer .page-qr svg[role=img]")
-        if len(qr) != 1 or not qr[0].is_displayed():
+        if page.qr and (len(qr) != 1 or not qr[0].is_displayed()):
             problems.append(f"{label}: the page QR code is missing")
+        if not page.qr and qr:
+            problems.append(f"{label}: carries a QR code of itself")
         body = driver.find_element(By.TAG_NAME, "body").text
-        for text in expected:
+        for text in page.expected:
             if text and text not in body:
                 problems.append(f"{label}: missing text {text!r}")
         if driver.execute_script("return document.documentElement.lang") != "zh-CN":
             problems.append(f"{label}: html lang is not zh-CN")
-        overflow = driver.execute_script(
-            "return [document.documentElement.scrollWidth, window.innerWidth]")
-        if overflow[0] > overflow[1]:
-            wide = driver.execute_script("""
-                const w = window.innerWidth; const out = [];
-                for (const el of document.querySelectorAll('body *')) {
-                  const r = el.getBoundingClientRect();
-                  if (r.right > w + 1) out.push(el.tagName.toLowerCase() + (el.className ? '.' + el.className : ''));
-                  if (out.length > 5) break;
-                }
-                return out;""")
-            problems.append(f"{label}: horizontal overflow {overflow[0]} > {overflow[1]} ({', '.join(wide)})")
-        # headings must not skip levels (h1 → h3 without h2)
+        overflow = horizontal_overflow(driver)
+        if overflow:
+            problems.append(f"{label}: scrolls sideways: {overflow}")
         levels = [int(t.tag_name[1]) for t in driver.find_elements(By.CSS_SELECTOR, "h1,h2,h3,h4,h5,h6")]
         for a, b in zip(levels, levels[1:]):
             if b > a + 1:
                 problems.append(f"{label}: heading level jumps from h{a} to h{b}")
                 break
         errors = [e for e in _severe(driver)
-                  if not (name == "bad-params" and e.startswith(base + path) and "status of 400" in e)]
+                  if not (page.status >= 400 and f"status of {page.status}" in e)]
         if errors:
             problems.append(f"{label}: console errors: {errors}")
-        _screenshot(driver, SCREENSHOTS / f"{re.sub(r'[^a-z0-9-]', '_', name)}-{width}.png")
+        screenshot(driver, f"{page.name}-{width}")
     assert not problems, "\n".join(problems)
 
 
-def test_page_qr_encodes_the_page_url(live_server):
-    """The QR code in the footer encodes the page's own absolute URL (checked on the server's SVG source)."""
-    import qrcode  # noqa: F401 - the same library renders it; compare with a fresh rendering
+@pytest.mark.parametrize("width_name", list(WIDTHS))
+def test_pages_read_at_double_text_size(live_server, driver, pages, width_name):
+    """With the root text size doubled (a reader's 200% setting), no page scrolls sideways and every value of a
+    label/value list keeps at least half of its list's width (no one-character-per-line columns)."""
+    width = WIDTHS[width_name]
+    problems: list[str] = []
+    set_width(driver, width)
+    for page in pages:
+        open_page(driver, live_server["base"], page)
+        root = driver.execute_script("return parseFloat(getComputedStyle(document.documentElement).fontSize)")
+        set_text_size(driver, 200)
+        doubled = driver.execute_script("return parseFloat(getComputedStyle(document.documentElement).fontSize)")
+        label = f"{page.name} @ {width}px, text 200% ({page.path})"
+        if doubled != 2 * root:
+            problems.append(f"{label}: the root size did not double ({root} → {doubled}px)")
+        overflow = horizontal_overflow(driver)
+        if overflow:
+            problems.append(f"{label}: scrolls sideways: {overflow}")
+        squeezed = squeezed_values(driver)
+        if squeezed:
+            problems.append(f"{label}: values squeezed below half the width: {squeezed[:5]}")
+        if width == WIDTHS["phone"]:
+            screenshot(driver, f"{page.name}-{width}-text200")
+    assert not problems, "\n".join(problems)
 
-    from inspect_api import qrcodes
 
-    app = live_server["app"]
-    client = app.test_client()
+def test_no_visible_text_is_smaller_than_14px(live_server, driver, pages):
+    set_width(driver, WIDTHS["phone"])
+    problems = []
+    for page in pages:
+        open_page(driver, live_server["base"], page)
+        small = small_text(driver)
+        if small:
+            problems.append(f"{page.name}: {small[:5]}")
+    assert not problems, "\n".join(problems)
+
+
+def test_pages_honour_the_readers_browser_font_size(live_server, browser_tools, pages):
+    """A reader who sets 24 px as the browser's default font size gets every page 1.5 times as large (the
+    stylesheets' root is 100% and sizes are in rem), and it still fits a 390 px phone."""
+    import shutil
+
+    from tests.browser.conftest import start_chromium
+
+    sizes = {}
+    for default in (16, 24):
+        drv, profile = start_chromium(browser_tools, prefs={"webkit.webprefs.default_font_size": default})
+        try:
+            set_width(drv, WIDTHS["phone"])
+            for page in pages:
+                open_page(drv, live_server["base"], page)
+                sizes.setdefault(page.name, []).append(drv.execute_script(
+                    "return [getComputedStyle(document.body).fontSize, getComputedStyle(document.querySelector('h1')).fontSize]"))
+                assert horizontal_overflow(drv) is None, (page.name, default)
+        finally:
+            drv.quit()
+            shutil.rmtree(profile, ignore_errors=True)
+    for name, ((body16, h16), (body24, h24)) in sizes.items():
+        assert (body16, body24) == ("16px", "24px"), name
+        assert float(h24[:-2]) == pytest.approx(1.5 * float(h16[:-2])), name
+
+
+def test_poster_print_button_calls_window_print(live_server, driver, pages):
+    """The 打印 button works under the page's CSP: a same-origin script calls window.print (stubbed here)."""
+    from selenium.webdriver.common.by import By
+
+    poster = next(p for p in pages if p.name == "poster")
+    set_width(driver, WIDTHS["desktop"])
+    driver.get_log("browser")
+    open_page(driver, live_server["base"], poster)
+    driver.execute_script("window.__printed = 0; window.print = function () { window.__printed += 1; };")
+    driver.find_element(By.CSS_SELECTOR, "button[data-action=print]").click()
+    assert driver.execute_script("return window.__printed") == 1
+    assert not _severe(driver)  # no CSP violation in the console
+    scripts = driver.execute_script("return Array.from(document.scripts).map(s => [s.src, s.textContent.trim()])")
     base = live_server["base"]
-    for path in ("/p/", "/p/results", "/p/notices"):
-        html = client.get(path).get_data(as_text=True)
-        expected = str(qrcodes.svg(base + path))
-        assert expected in html, path
+    assert scripts and all(src.startswith(base + "/static/") and not body for src, body in scripts)
 
 
 def test_script_injection_is_inert_in_the_browser(live_server, driver):
@@ -149,10 +157,58 @@ def test_script_injection_is_inert_in_the_browser(live_server, driver):
         original = inst.name
         Institution.objects(id=inst.id).update_one(set__name='<img src=x onerror="window.__pwned=1">康宁<script>window.__pwned=2</script>')
     try:
-        _set_width(driver, 390)
+        set_width(driver, 390)
         driver.get(live_server["base"] + f"/p/institutions/{inst.public_id}")
         assert driver.execute_script("return window.__pwned === undefined")
         assert "<script>window.__pwned=2</script>" in driver.find_element("tag name", "h1").text
     finally:
         with app.app_context():
             Institution.objects(id=inst.id).update_one(set__name=original)
+
+
+def test_page_qr_encodes_the_page_url(live_server):
+    """The QR code in the footer encodes the page's own absolute URL (checked on the server's SVG source)."""
+    from inspect_api import qrcodes
+
+    app = live_server["app"]
+    client = app.test_client()
+    base = live_server["base"]
+    for path in ("/p/", "/p/results", "/p/notices", "/p/draws"):
+        html = client.get(path).get_data(as_text=True)
+        expected = str(qrcodes.svg(base + path))
+        assert expected in html, path
+
+
+def test_a_citizen_follows_the_draw_pages_instructions(live_server, driver, pages, tmp_path):
+    """Item 4: the commands the draw page shows, run literally in an empty folder, download the record and the
+    verifier and print OK; the verifier is the file whose SHA-256 the page shows, and it runs with the
+    interpreter isolated from everything (-I -S)."""
+    import hashlib
+    import shlex
+    import shutil
+    import subprocess
+
+    from selenium.webdriver.common.by import By
+
+    draw = next(p for p in pages if p.name == "draw")
+    set_width(driver, WIDTHS["phone"])
+    open_page(driver, live_server["base"], draw)
+    commands = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "section[aria-labelledby=verify] pre code.cmd")]
+    assert len(commands) == 3 and commands[-1] == "python3 verify.py record.json", commands
+    shown_sha = driver.find_element(By.ID, "verifier-sha256").text.strip()
+    done = None
+    for command in commands:
+        argv = shlex.split(command)
+        assert shutil.which(argv[0]), f"{argv[0]} is not installed"
+        done = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, (command, done.stdout, done.stderr)
+    assert done.stdout.strip() == "OK"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["record.json", "verify.py"]
+    assert hashlib.sha256((tmp_path / "verify.py").read_bytes()).hexdigest() == shown_sha
+    bare = subprocess.run(["python3", "-I", "-S", "verify.py", "record.json"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300)
+    assert (bare.returncode, bare.stdout.strip()) == (0, "OK"), bare.stderr
+    # The download links the page offers point at the same two files.
+    links = {a.get_attribute("download"): a.get_attribute("href")
+             for a in driver.find_elements(By.CSS_SELECTOR, "section[aria-labelledby=verify] a[download]")}
+    assert links == {"record.json": shlex.split(commands[0])[-1], "verify.py": shlex.split(commands[1])[-1]}

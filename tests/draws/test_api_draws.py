@@ -369,7 +369,7 @@ def test_public_pages_show_commitment_result_recipe_and_escape(client, office, w
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "&lt;b&gt;见证&lt;/b&gt;" in html and drawn["seed"] in html and drawn["nonce"] in html
-    assert "python -m inspect_api.draws.verify record.json" in html
+    assert "python3 verify.py record.json" in html and "/p/verify.py" in html
     assert f"/api/v1/public/draws/{drawn['id']}/record.json" in html
     for target in drawn["targets"]:
         assert target["team"][0]["certificate_no"] in html

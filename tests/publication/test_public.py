@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from inspect_api.publication.routes import csv_safe
 from tests.conftest import assert_error
@@ -86,18 +87,43 @@ def test_results_filters_and_paging(client, world, as_user):
 
 
 def test_out_of_range_query_params(client, world):
+    labels = {"page": "页码", "per_page": "每页条数", "grade": "等级", "region": "区划", "kind": "机构类型",
+              "period": "检查期间"}
     for q in ("page=0", "page=-1", "page=abc", "page=100001", "per_page=0", "per_page=101", "grade=best",
               "region=12", "kind=hotel", "period=2026-13", "period=1999", "period=<script>"):
         r = client.get(f"/p/results?{q}")
         assert r.status_code == 400, q
         html = r.get_data(as_text=True)
-        assert "请求参数有误" in html and "<h1>" in html, q
-        assert "<script>" not in html
+        name = q.split("=")[0]
+        assert "筛选条件有误" in html and "<h1>" in html, q
+        if name not in ("page", "per_page"):  # the message also stands beside the field
+            assert f'<span class="field-error" id="e-{name}">' in html and 'aria-invalid="true"' in html, q
+        assert labels[name] + "应为" in html or labels[name] + "不是" in html, q  # the field as the page names it
+        assert f"参数 {name}" not in html and "<script>" not in html
+        assert 'class="page-qr"' not in html  # an error page carries no QR code of itself
         assert_error(client.get(f"/api/v1/public/results?{q}"), 422)
-    assert client.get("/p/notices?page=0").status_code == 400
+    r = client.get("/p/notices?page=0")
+    assert r.status_code == 400 and "页码应为" in r.get_data(as_text=True)
+    assert client.get("/p/draws?page=abc").status_code == 400
     assert_error(client.get("/api/v1/public/notices?per_page=1000"), 422)
     assert_error(client.get("/api/v1/public/institutions?region=abc"), 422)
     assert_error(client.get("/api/v1/public/results.csv?grade=x"), 422)
+
+
+def test_a_refused_filter_keeps_the_form_filled_in(client, world, as_user):
+    """Item 10: the reader's choices come back as sent, the wrong one marked, the message naming it in Chinese."""
+    _publish(client, world, as_user, "a")
+    r = client.get("/p/results?region=370302&kind=combined&grade=good&period=2026-13")
+    assert r.status_code == 400
+    html = r.get_data(as_text=True)
+    assert '<option value="370302" selected>' in html and '<option value="combined" selected>' in html
+    assert '<option value="good" selected>' in html
+    assert re.search(r'<input id="f-period" name="period" value="2026-13"[^>]*aria-invalid="true"'
+                     r'[^>]*aria-describedby="e-period"', html)
+    assert '<a href="#f-period">检查期间应为年份（如 2026）或年月（如 2026-11）' in html
+    assert "period 应为" not in html and world.institution.name not in html  # no results under a refused filter
+    ok = client.get("/p/results?region=370302&kind=combined&period=2026").get_data(as_text=True)
+    assert '<input id="f-period" name="period" value="2026"' in ok and "aria-invalid" not in ok
 
 
 def test_etag_and_304(client, world, as_user):
@@ -186,8 +212,8 @@ def test_photos_are_private_unless_chosen(client, world, as_user):
 
 
 def test_public_dates_are_shanghai_business_dates():
-    from inspect_api.publication.pages import _local_date
+    from inspect_api.vocabulary import beijing_date
 
-    assert _local_date("2026-11-23T17:00:00Z") == "2026-11-24"
-    assert _local_date("2026-11-23T15:59:59Z") == "2026-11-23"
-    assert _local_date(None) == ""
+    assert beijing_date("2026-11-23T17:00:00Z") == "2026-11-24"
+    assert beijing_date("2026-11-23T15:59:59Z") == "2026-11-23"
+    assert beijing_date(None) == ""
