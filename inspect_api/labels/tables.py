@@ -17,9 +17,9 @@ from inspect_api.directory.models import (CONFLICT_REASONS, DEPARTMENTS, INSTITU
 from inspect_api.inspections.models import SIGNER_ROLES, TARGETED_REASONS
 from inspect_api.inspections.office_views import FLAG_NAMES
 from inspect_api.publication.models import NOTICE_STATUSES
-from inspect_api.publication.service import GRADES
-from inspect_api.rectification.models import FINDING_STATUSES, ORDER_STATUSES, SEVERITIES
+from inspect_api.rectification.models import ORDER_STATUSES
 from inspect_api.rectification.views import REVIEW_QUEUES
+from inspect_api.vocabulary import FINDING_STATUSES, GRADES, SEVERITIES
 
 TABLES: dict[str, Mapping[str, str]] = {
     "roles": {"office_admin": "办公室管理员", "inspector": "检查人员", "institution": "机构人员"},
