@@ -12,11 +12,11 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from PIL import Image, ImageChops, ImageFile, ImageOps, ImageStat, PngImagePlugin
 
 from inspect_api.evidence import pipeline
+from inspect_api.evidence.phash import REUSE_THRESHOLD
+from inspect_api.evidence.phash import distance as phash_distance
 from inspect_api.evidence.pipeline import (
-    REUSE_THRESHOLD,
     ImageRejected,
     Limits,
-    phash_distance,
     process_photo,
     process_signature,
     sniff,
@@ -77,7 +77,8 @@ def test_camera_photo_fields(camera_jpeg, camera_result):
     assert (r.width, r.height) == (3024, 4032)  # orientation 6 applied
     assert r.original is camera_jpeg
     assert r.sha256 == hashlib.sha256(camera_jpeg).hexdigest()
-    assert len(r.phash) == 16 and int(r.phash, 16) >= 0
+    assert r.phash.startswith("v2:") and len(r.phash) == 19 and int(r.phash[3:], 16) >= 0
+    assert len(r.phash_legacy) == 16 and int(r.phash_legacy, 16) >= 0
     assert r.captured_at == datetime(2024, 5, 1, 6, 30, 5, tzinfo=timezone.utc)
     assert r.captured_at.tzinfo is not None
     assert r.gps == pytest.approx(HANGZHOU_DEC, abs=1e-6)
