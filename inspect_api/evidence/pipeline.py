@@ -93,16 +93,14 @@ _TRANSPOSE = {
     8: Image.Transpose.ROTATE_90,
 }
 
-# Display resize.  After a draft decode of a camera JPEG the step left is
-# small (2016 -> 1920 for 12 MP, 1.05x): that step is taken with
-# _NEAR_RESAMPLE (see _shrink for the measurements behind the choice).  Bigger
-# steps (PNG, WebP, HEIC, JPEGs whose draft scale leaves more than
-# _NEAR_STEP) go through Image.reduce (box average by an integer factor) and
-# then bilinear, which together are a proper anti-aliasing filter.
+# Display resize.  After a draft decode of a camera JPEG (or the integer
+# reduce of _shrink for other formats) the step left is small -- 2016 -> 1920
+# for 12 MP, 1.05x -- and is taken with _NEAR_RESAMPLE; a step left over
+# _NEAR_STEP (up to 2x) with _RESAMPLE, which together with the box reduce is
+# a proper anti-aliasing chain.
 _NEAR_RESAMPLE = Image.Resampling.BILINEAR
 _NEAR_STEP = 1.25
 _RESAMPLE = Image.Resampling.BILINEAR
-_REDUCING_GAP = 2.0
 
 # The watermark strip: pixels scaled to 40 %, i.e. black at 60 % opacity.
 _DARKEN_LUT = [v * 40 // 100 for v in range(256)] * 3
@@ -306,12 +304,21 @@ def _fit(w: int, h: int, long_side: int) -> tuple[int, int]:
 
 
 def _shrink(im: Image.Image, size: tuple[int, int]) -> Image.Image:
-    """``im`` resized down to ``size``: the display step of the one resize chain."""
+    """``im`` resized down to ``size``: the display step of the one resize chain.
+
+    What a JPEG draft decode does in the DCT, done here for the other formats
+    (a 12 MP HEIC or PNG): a box average by the largest integer factor that
+    keeps both sides at or above ``size``, then one resample for the rest.
+    """
     if im.size == size:
         return im
-    if max(im.width / size[0], im.height / size[1]) <= _NEAR_STEP:
-        return im.resize(size, _NEAR_RESAMPLE)
-    return im.resize(size, _RESAMPLE, reducing_gap=_REDUCING_GAP)
+    factor = min(im.width // size[0], im.height // size[1])
+    if factor >= 2:
+        im = im.reduce(factor)
+        if im.size == size:
+            return im
+    step = max(im.width / size[0], im.height / size[1])
+    return im.resize(size, _NEAR_RESAMPLE if step <= _NEAR_STEP else _RESAMPLE)
 
 
 def _thumbnail(display: Image.Image, long_side: int) -> Image.Image:
