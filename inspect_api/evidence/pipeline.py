@@ -93,13 +93,12 @@ _TRANSPOSE = {
     8: Image.Transpose.ROTATE_90,
 }
 
-# Display resize.  After a draft decode of a camera JPEG (or the integer
-# reduce of _shrink for other formats) the step left is small -- 2016 -> 1920
-# for 12 MP, 1.05x -- and is taken with _NEAR_RESAMPLE; a step left over
-# _NEAR_STEP (up to 2x) with _RESAMPLE, which together with the box reduce is
-# a proper anti-aliasing chain.
-_NEAR_RESAMPLE = Image.Resampling.BILINEAR
-_NEAR_STEP = 1.25
+# The resample after an integer reduction (the draft decode of a JPEG, or
+# Image.reduce): what is left is under 2x -- 2016 -> 1920 for 12 MP, 1.05x --
+# and bilinear is a proper anti-aliasing filter there.  It is a third of the
+# pipeline's time on a 12 MP JPEG; nearest-neighbour would cost almost nothing
+# but drops every 21st row and column (steps on thin lines and text), so it
+# is not used (README, "Photo pipeline").
 _RESAMPLE = Image.Resampling.BILINEAR
 
 # The watermark strip: pixels scaled to 40 %, i.e. black at 60 % opacity.
@@ -315,10 +314,7 @@ def _shrink(im: Image.Image, size: tuple[int, int]) -> Image.Image:
     factor = min(im.width // size[0], im.height // size[1])
     if factor >= 2:
         im = im.reduce(factor)
-        if im.size == size:
-            return im
-    step = max(im.width / size[0], im.height / size[1])
-    return im.resize(size, _NEAR_RESAMPLE if step <= _NEAR_STEP else _RESAMPLE)
+    return im if im.size == size else im.resize(size, _RESAMPLE)
 
 
 def _thumbnail(display: Image.Image, long_side: int) -> Image.Image:
