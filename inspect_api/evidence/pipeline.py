@@ -16,13 +16,15 @@ Order of work in :func:`process_photo`, cheapest refusal first:
    whose both sides still cover the display size, asked with the image's own
    aspect ratio -- Pillow's ``draft`` keeps both sides at or above the size
    asked, so a square request would decode at full size;
-4. a full decode of every byte (a truncated file is refused, Pillow's
-   ``LOAD_TRUNCATED_IMAGES`` is left False), resize to the display size in
-   the stored orientation, then apply the EXIF orientation to that already
-   small image;
-5. the thumbnail and the perceptual hash come from the display image before
-   the watermark is drawn (so the hash does not depend on the label), then the
-   watermark, then JPEG encoding without EXIF, XMP or comments.
+4. one decode of every byte (a truncated file is refused, Pillow's
+   ``LOAD_TRUNCATED_IMAGES`` is left False), then one resize chain: the
+   display size in the stored orientation, the EXIF orientation applied once
+   to that already small image, the thumbnail from the display image by an
+   integer box reduce, the perceptual hashes from the thumbnail
+   (:mod:`inspect_api.evidence.phash`);
+5. the watermark last (so neither thumbnail nor hash depend on the label),
+   then JPEG encoding without EXIF, XMP or comments.  The original bytes are
+   returned untouched.
 
 The ICC profile, when there is one, is kept on the derivatives: it is colour
 data, not metadata about the capture, and dropping a Display P3 profile would
@@ -45,14 +47,12 @@ from typing import Any
 import pillow_heif
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
+from inspect_api.evidence import phash
+
 pillow_heif.register_heif_opener()
 
 UTC = timezone.utc
 UTC8 = timezone(timedelta(hours=8))
-
-#: Hamming distance (bits out of 64) at or under which two perceptual hashes
-#: are taken for the same photo (re-encoded, resized, recompressed).
-REUSE_THRESHOLD = 6
 
 MIME_JPEG = "image/jpeg"
 MIME_PNG = "image/png"
@@ -93,17 +93,13 @@ _TRANSPOSE = {
     8: Image.Transpose.ROTATE_90,
 }
 
-# Display resize.  After a draft decode the remaining scale step is small
-# (2016 -> 1920 for a 12 MP photo), where bilinear is already a proper
-# anti-aliasing filter and costs half of Lanczos; bigger steps (PNG, WebP,
-# HEIC, small-scale drafts) first go through Image.reduce via reducing_gap.
-_DISPLAY_RESAMPLE = Image.Resampling.BILINEAR
-_THUMB_RESAMPLE = Image.Resampling.BICUBIC
-_REDUCING_GAP = 2.0
-# The thumbnail is a 1920 -> 320 step: Image.reduce (box average) does most
-# of it, bicubic the last <= 1.5x (half the cost of a 2.0 gap, same look at
-# thumbnail size).
-_THUMB_REDUCING_GAP = 1.5
+# The resample after an integer reduction (the draft decode of a JPEG, or
+# Image.reduce): what is left is under 2x -- 2016 -> 1920 for 12 MP, 1.05x --
+# and bilinear is a proper anti-aliasing filter there.  It is a third of the
+# pipeline's time on a 12 MP JPEG; nearest-neighbour would cost almost nothing
+# but drops every 21st row and column (steps on thin lines and text), so it
+# is not used (README, "Photo pipeline").
+_RESAMPLE = Image.Resampling.BILINEAR
 
 # The watermark strip: pixels scaled to 40 %, i.e. black at 60 % opacity.
 _DARKEN_LUT = [v * 40 // 100 for v in range(256)] * 3
@@ -159,7 +155,9 @@ class ProcessedPhoto:
     """Everything stored and recorded for one photo.
 
     ``width`` and ``height`` are those of the original after its EXIF
-    orientation; ``captured_at`` is aware UTC; ``gps`` is (lat, lon).
+    orientation; ``captured_at`` is aware UTC; ``gps`` is (lat, lon);
+    ``phash`` is the current (v2) perceptual hash, ``phash_legacy`` the v1
+    hash, used only to find photos stored before v2.
     """
 
     mime: str
@@ -176,6 +174,7 @@ class ProcessedPhoto:
     pipeline_ms: float
     display_size: tuple[int, int] = (0, 0)
     thumb_size: tuple[int, int] = (0, 0)
+    phash_legacy: str = ""
 
 
 @dataclass(frozen=True)
@@ -303,6 +302,36 @@ def _fit(w: int, h: int, long_side: int) -> tuple[int, int]:
     return max(1, round(w * s)), max(1, round(h * s))
 
 
+def _shrink(im: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """``im`` resized down to ``size``: the display step of the one resize chain.
+
+    What a JPEG draft decode does in the DCT, done here for the other formats
+    (a 12 MP HEIC or PNG): a box average by the largest integer factor that
+    keeps both sides at or above ``size``, then one resample for the rest.
+    """
+    if im.size == size:
+        return im
+    factor = min(im.width // size[0], im.height // size[1])
+    if factor >= 2:
+        im = im.reduce(factor)
+    return im if im.size == size else im.resize(size, _RESAMPLE)
+
+
+def _thumbnail(display: Image.Image, long_side: int) -> Image.Image:
+    """The thumbnail from the (not yet watermarked) display image.
+
+    A box average by the largest integer factor that keeps both sides at or
+    above the thumbnail size (exactly 6 for 1920 -> 320), then bilinear for
+    what is left, if anything.  Always a new image: the display is drawn on.
+    """
+    size = _fit(display.width, display.height, long_side)
+    if size == display.size:
+        return display.copy()
+    factor = min(display.width // size[0], display.height // size[1])
+    small = display.reduce(factor) if factor >= 2 else display
+    return small if small.size == size else small.resize(size, _RESAMPLE)
+
+
 def _to_rgb_or_l(im: Image.Image) -> Image.Image:
     """A mode that resizes well and stays cheap (alpha kept until flattening)."""
     mode = im.mode
@@ -424,43 +453,6 @@ def _gps(exif: Image.Exif | None) -> tuple[tuple[float, float] | None, bool]:
 
 
 # --------------------------------------------------------------------------
-# Perceptual hash
-
-
-_DCT_N = 32
-_DCT_K = 8
-_DCT_COS = [[math.cos((2 * x + 1) * u * math.pi / (2 * _DCT_N)) for x in range(_DCT_N)]
-            for u in range(_DCT_K)]
-
-
-def phash(im: Image.Image) -> str:
-    """64-bit DCT perceptual hash (imagehash-style) as 16 hex characters.
-
-    Meant for an already small image (the thumbnail): 32 x 32 grey, the 8 x 8
-    lowest frequencies of its DCT, each bit = coefficient above their median.
-    """
-    small = im.convert("L").resize((_DCT_N, _DCT_N), Image.Resampling.BOX)
-    px = small.tobytes()
-    rows = [px[y * _DCT_N:(y + 1) * _DCT_N] for y in range(_DCT_N)]
-    # Separable DCT-II, only the 8 lowest frequencies of each direction.
-    cos = _DCT_COS
-    r = [[sum(map(float.__mul__, cu, map(float, row))) for cu in cos] for row in rows]
-    coeffs = [sum(cv[y] * r[y][u] for y in range(_DCT_N))
-              for cv in cos for u in range(_DCT_K)]
-    med = sorted(coeffs)[len(coeffs) // 2 - 1:len(coeffs) // 2 + 1]
-    median = (med[0] + med[1]) / 2
-    bits = 0
-    for c in coeffs:
-        bits = (bits << 1) | (c > median)
-    return f"{bits:016x}"
-
-
-def phash_distance(a_hex: str, b_hex: str) -> int:
-    """Hamming distance between two 64-bit hashes given as hex."""
-    return (int(a_hex, 16) ^ int(b_hex, 16)).bit_count()
-
-
-# --------------------------------------------------------------------------
 # Watermark
 
 
@@ -573,22 +565,15 @@ def process_photo(data: bytes, *, label: str, now: datetime, limits: Limits = Li
         gps, gps_invalid = _gps(exif)
     icc = im.info.get("icc_profile") or None
 
-    frame = _to_rgb_or_l(im)
-    if frame.size != target:
-        frame = frame.resize(target, _DISPLAY_RESAMPLE, reducing_gap=_REDUCING_GAP)
+    frame = _shrink(_to_rgb_or_l(im), target)
     if orientation != 1:
         frame = frame.transpose(_TRANSPOSE[orientation])
     display = _flatten(frame)
     if display is im:  # never draw on (or re-save) the decoded source itself
         display = display.copy()
 
-    dw, dh = display.size
-    thumb_size = _fit(dw, dh, limits.thumb_max)
-    if thumb_size != display.size:
-        thumb = display.resize(thumb_size, _THUMB_RESAMPLE, reducing_gap=_THUMB_REDUCING_GAP)
-    else:
-        thumb = display.copy()
-    p_hash = phash(thumb)
+    thumb = _thumbnail(display, limits.thumb_max)
+    p_hash, p_hash_legacy = phash.hashes(thumb)  # before the watermark: the label is not the photo
 
     _watermark(display, watermark_lines(label, captured_at or now, gps, fallback_gps))
 
@@ -603,7 +588,7 @@ def process_photo(data: bytes, *, label: str, now: datetime, limits: Limits = Li
         sha256=digest, phash=p_hash,
         captured_at=captured_at, gps=gps, gps_invalid=gps_invalid,
         pipeline_ms=round((time.perf_counter() - t0) * 1000, 2),
-        display_size=display.size, thumb_size=thumb.size,
+        display_size=display.size, thumb_size=thumb.size, phash_legacy=p_hash_legacy,
     )
 
 

@@ -16,13 +16,12 @@ from mongoengine.errors import NotUniqueError
 
 from inspect_api import db
 from inspect_api.errors import DomainError, NotFound
-from inspect_api.evidence import pipeline
+from inspect_api.evidence import phash, pipeline
 from inspect_api.evidence.models import Evidence
 from inspect_api.observability import PHOTO_PIPELINE
 from inspect_api.scoping import in_scope
 
 VARIANTS = ("thumb", "display", "original")
-BANDS = 8  # 8 bands of 8 bits: any photo within 7 bits shares at least one band
 
 
 def _limits(config: dict[str, Any] | None) -> pipeline.Limits:
@@ -45,20 +44,28 @@ def _put_file(data: bytes, content_type: str) -> ObjectId:
     return fs.put(data, filename=digest, content_type=content_type)
 
 
-def phash_bands(phash: str | None) -> list[str]:
-    if not phash:
+def phash_bands(value: str | None) -> list[str]:
+    """Index keys of a perceptual hash (see :func:`inspect_api.evidence.phash.bands`)."""
+    return phash.bands(value)
+
+
+def _near_duplicates(hashes: list[str], institution_id: str, limit: int = 500) -> list[Evidence]:
+    """Photos of other institutions whose perceptual hash is near one of ``hashes``.
+
+    ``hashes`` holds the new photo's current hash and its legacy (v1) hash;
+    a stored photo is compared with the one of its own version only.
+    """
+    hashes = [h for h in hashes if h]
+    keys = [key for h in hashes for key in phash.bands(h)]
+    if not keys:
         return []
-    value = int(phash, 16)
-    return [f"{i}:{(value >> (8 * i)) & 0xFF:02x}" for i in range(BANDS)]
-
-
-def _near_duplicates(phash: str, institution_id: str, limit: int = 500) -> list[Evidence]:
-    """Photos of other institutions whose perceptual hash is within the reuse threshold."""
+    by_version = {phash.version(h): h for h in hashes}
     found = []
-    candidates = Evidence.objects(phash_bands__in=phash_bands(phash), kind="photo",
+    candidates = Evidence.objects(phash_bands__in=keys, kind="photo",
                                   institution_id__ne=institution_id).only("id", "phash").limit(limit)
     for other in candidates:
-        if other.phash and pipeline.phash_distance(phash, other.phash) <= pipeline.REUSE_THRESHOLD:
+        mine = by_version.get(phash.version(other.phash)) if other.phash else None
+        if mine is not None and phash.is_near(mine, other.phash):
             found.append(other)
     return found
 
@@ -90,7 +97,7 @@ def store_photo(data: bytes, *, owner_type: str, owner_id: str, institution_id: 
     except pipeline.ImageRejected as exc:
         raise DomainError(exc.message, code=exc.code, status=exc.status) from exc
     PHOTO_PIPELINE.observe(processed.pipeline_ms / 1000)
-    reused = _near_duplicates(processed.phash, institution_id) if processed.phash else []
+    reused = _near_duplicates([processed.phash, processed.phash_legacy], institution_id)
     lat, lon = processed.gps if processed.gps else (None, None)
     evidence = Evidence(
         kind="photo", owner_type=owner_type, owner_id=owner_id, item_id=item_id, client_id=client_id,

@@ -12,11 +12,11 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from PIL import Image, ImageChops, ImageFile, ImageOps, ImageStat, PngImagePlugin
 
 from inspect_api.evidence import pipeline
+from inspect_api.evidence.phash import REUSE_THRESHOLD
+from inspect_api.evidence.phash import distance as phash_distance
 from inspect_api.evidence.pipeline import (
-    REUSE_THRESHOLD,
     ImageRejected,
     Limits,
-    phash_distance,
     process_photo,
     process_signature,
     sniff,
@@ -77,7 +77,8 @@ def test_camera_photo_fields(camera_jpeg, camera_result):
     assert (r.width, r.height) == (3024, 4032)  # orientation 6 applied
     assert r.original is camera_jpeg
     assert r.sha256 == hashlib.sha256(camera_jpeg).hexdigest()
-    assert len(r.phash) == 16 and int(r.phash, 16) >= 0
+    assert r.phash.startswith("v2:") and len(r.phash) == 19 and int(r.phash[3:], 16) >= 0
+    assert len(r.phash_legacy) == 16 and int(r.phash_legacy, 16) >= 0
     assert r.captured_at == datetime(2024, 5, 1, 6, 30, 5, tzinfo=timezone.utc)
     assert r.captured_at.tzinfo is not None
     assert r.gps == pytest.approx(HANGZHOU_DEC, abs=1e-6)
@@ -249,6 +250,59 @@ def test_png_16_bit_grey():
     r = process_photo(encode(im, "PNG"), label=LABEL, now=NOW)
     display = _open(r.display).convert("L")
     assert display.getpixel((300, 10)) < 40 and display.getpixel((300, 300)) > 150
+
+
+@pytest.fixture(scope="module")
+def marked_frame() -> Image.Image:
+    """Stored pixels with a red block at the top-left corner, like camera_raw but small."""
+    im = photo_like(12, (1200, 900))
+    im.paste((255, 0, 0), (0, 0, 150, 150))
+    return im
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_exif_orientation_is_applied_once(marked_frame, orientation):
+    data = encode(marked_frame, "JPEG", quality=90, exif=make_exif(orientation=orientation))
+    r = process_photo(data, label=LABEL, now=NOW)
+    display = _open(r.display).convert("RGB")
+    expected = ImageOps.exif_transpose(_open(data)).convert("RGB")
+    assert display.size == expected.size == r.display_size
+    assert (r.width, r.height) == expected.size
+    top = (0, 0, display.width, display.height // 2)  # away from the watermark strip
+    assert _mean_diff(display.crop(top), expected.crop(top)) < 6
+    thumb = _open(r.thumb).convert("RGB")
+    assert _mean_diff(thumb, expected.resize(thumb.size, Image.Resampling.BOX)) < 6
+
+
+def test_large_png_goes_through_the_reduce_chain():
+    im = photo_like(13, (4000, 3000), noise=0)
+    r = process_photo(encode(im, "PNG", compress_level=1), label=LABEL, now=NOW)
+    display = _open(r.display).convert("RGB")
+    assert display.size == (1920, 1440) and _open(r.thumb).size == (320, 240)
+    reference = im.resize((1920, 1440), Image.Resampling.LANCZOS)
+    top = (0, 0, 1920, 1000)
+    assert _mean_diff(display.crop(top), reference.crop(top)) < 4
+
+
+def test_large_heic_upright_with_exif():
+    exif = make_exif(orientation=8, taken="2024:05:01 14:30:05", offset="+08:00", gps=HANGZHOU)
+    frame = photo_like(14, (2400, 1800), noise=2)
+    frame.paste((255, 0, 0), (0, 0, 300, 300))
+    data = encode(frame, "HEIF", quality=50, exif=exif.tobytes(), enc_params={"preset": "ultrafast"})
+    r = process_photo(data, label=LABEL, now=NOW)
+    assert r.mime == "image/heic"
+    assert (r.width, r.height) == (1800, 2400)
+    display = _open(r.display).convert("RGB")
+    assert display.size == r.display_size == (1440, 1920)
+    # Orientation 8 turns the stored top-left corner to the bottom-left;
+    # applied once (by libheif), not a second time from the EXIF tag.
+    # The block is 240 px in the display, its lower part under the watermark.
+    for image, xy in ((display, (20, display.height - 230)), (_open(r.thumb).convert("RGB"), (5, 315))):
+        red = image.getpixel(xy)
+        assert red[0] > 200 and red[1] < 60 and red[2] < 60
+    assert display.getpixel((20, 20))[0] < 200 or display.getpixel((20, 20))[1] > 60
+    assert r.captured_at == datetime(2024, 5, 1, 6, 30, 5, tzinfo=timezone.utc)
+    assert r.gps == pytest.approx(HANGZHOU_DEC, abs=1e-6)
 
 
 # --------------------------------------------------------------------------

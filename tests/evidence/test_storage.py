@@ -99,3 +99,43 @@ def test_variant_reads_are_scoped_and_cacheable(client, make_user, login):
     original = client.get(f"/api/v1/photos/{evidence.id}/original", headers=login(office))
     assert original.data[:2] == b"\xff\xd8" and "attachment" in original.headers["Content-Disposition"]
     assert_error(client.get(f"/api/v1/photos/{evidence.id}/huge", headers=login(office)), 404)
+
+
+def _stored_before_v2(data: bytes, institution: str, client_id: str):
+    """A photo as the v1 pipeline stored it: bare 16-hex hash, unprefixed bands."""
+    from inspect_api.evidence import pipeline
+    from inspect_api.evidence.models import Evidence
+    legacy = pipeline.process_photo(data, label="OLD", now=utcnow()).phash_legacy
+    evidence = Evidence(
+        kind="photo", owner_type="inspection", owner_id="old-insp", client_id=client_id,
+        client_key=f"inspection:old-insp:{client_id}", institution_id=institution, region="370302",
+        uploaded_by="u0", uploaded_at=utcnow(), mime="image/jpeg", size=len(data), sha256="0" * 64,
+        phash=legacy, phash_bands=[f"{i}:{(int(legacy, 16) >> (8 * i)) & 0xFF:02x}" for i in range(8)],
+        original_file=service._put_file(data, "image/jpeg"))
+    evidence.save(force_insert=True)
+    return evidence
+
+
+def test_photo_stored_before_hash_v2_is_still_found(app):
+    data = _jpeg(11)
+    old = _stored_before_v2(data, "inst-a", "legacy-1")
+    img = Image.open(io.BytesIO(data))
+    out = io.BytesIO()
+    img.resize((400, 300)).save(out, "JPEG", quality=80)
+    again = _store(out.getvalue(), institution="inst-b", owner="insp-2", client_id="x")
+    assert again.phash.startswith("v2:")
+    assert again.reused and again.reused_of == [str(old.id)]
+    assert not _store(_jpeg(98), institution="inst-c", owner="insp-3", client_id="y").reused
+
+
+def test_hashes_of_different_versions_never_match(app):
+    from inspect_api.evidence.models import Evidence
+    data = _jpeg(12)
+    first = _store(data, institution="inst-a")
+    # A legacy record whose bare hex equals the new photo's v2 bits: same
+    # bands modulo the prefix, zero bit distance -- and still no match.
+    bits = first.phash[3:]
+    Evidence.objects(id=first.id).update(set__phash=bits,
+                                         set__phash_bands=[b[3:] for b in first.phash_bands])
+    second = _store(data, institution="inst-b", owner="insp-2", client_id="x")
+    assert not second.reused
