@@ -45,6 +45,7 @@ PLAIN_BLUEPRINTS = [
 STARTUP_TASKS: list[str] = [
     "inspect_api.catalog.service:load_shipped_checklists",
     "inspect_api.catalog.service:load_default_matters",
+    "inspect_api.catalog.questionnaires:load_shipped_questionnaires",
 ]
 
 # Request bodies the API understands; anything else on a write is 415.
