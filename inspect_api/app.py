@@ -30,6 +30,7 @@ API_BLUEPRINTS = [
     "inspect_api.inspections.routes",
     "inspect_api.draws.routes",
     "inspect_api.publication.routes",
+    "inspect_api.ledgers.routes",
 ]
 # Plain Flask blueprints (HTML pages, operations) outside the OpenAPI document.
 PLAIN_BLUEPRINTS = [

@@ -21,7 +21,7 @@ from inspect_api.directory.models import INSTITUTION_KINDS
 from inspect_api.errors import NotFound
 from inspect_api.urls import public_base_url
 from inspect_api.extensions import public_endpoint
-from inspect_api.publication import service
+from inspect_api.publication import assessment, service
 from inspect_api.publication.schemas import GRADE_CODES, period_bounds
 from inspect_api.schemas import paginate
 
@@ -193,7 +193,8 @@ def institution_profile(public_id: str):
     view = service.institution_view(institution)
     recent = service.result_views(service.public_results(institution_id=str(institution.id)).limit(10))
     return render_template("publication/institution.html", inst=view, results=recent,
-                           page_qr=_qr(f"/p/institutions/{institution.public_id}"), **_common()), 200, HEADERS
+                           page_qr=_qr(f"/p/institutions/{institution.public_id}"),
+                           **assessment.profile_sections(institution), **_common()), 200, HEADERS
 
 
 @blp.get("/notices")
