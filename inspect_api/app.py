@@ -31,6 +31,7 @@ API_BLUEPRINTS = [
     "inspect_api.draws.routes",
     "inspect_api.publication.routes",
     "inspect_api.ledgers.routes",
+    "inspect_api.surveys.routes",
 ]
 # Plain Flask blueprints (HTML pages, operations) outside the OpenAPI document.
 PLAIN_BLUEPRINTS = [
@@ -39,6 +40,7 @@ PLAIN_BLUEPRINTS = [
     "inspect_api.inspections.pages",
     "inspect_api.draws.pages",
     "inspect_api.publication.pages",
+    "inspect_api.surveys.pages",
 ]
 
 # Idempotent tasks run at every start after indexes exist ("module:function",

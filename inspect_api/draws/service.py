@@ -47,7 +47,8 @@ Decisions (documented here, see also the README of the issue):
   ``none`` → the single stratum ``"all"``.
 * Weights: ``1 + per_past_finding·past_findings + per_overdue_rectification·
   overdue_rectifications + per_complaint·complaint_count +
-  per_rejected_answer·rejected_answers``, capped at ``max_weight`` (config
+  per_rejected_answer·rejected_answers + per_low_satisfaction·low_satisfaction``
+  (ended quarters whose published satisfaction mean was low), capped at ``max_weight`` (config
   ``[risk]``), computed in Decimal and written with exactly 6 decimals;
   ``"1.000000"`` when the plan has risk weighting off.
 * The record is compact JSON text (``separators=(",", ":")``), stored
@@ -94,7 +95,7 @@ from inspect_api.scoping import in_scope, is_region_code, region_prefix, scope_r
 ALGORITHM = "dr1"
 OPEN_ASSIGNMENT_STATES = ("assigned", "in_progress")
 DEFAULT_RISK = {"per_past_finding": 0.1, "per_overdue_rectification": 0.5, "per_complaint": 0.25,
-                "per_rejected_answer": 0.25, "max_weight": 5.0}
+                "per_rejected_answer": 0.25, "per_low_satisfaction": 0.5, "max_weight": 5.0}
 #: Largest record (compressed bytes) a draw document may carry; MongoDB's limit is 16 MiB.
 MAX_RECORD_BYTES = 15 * 1024 * 1024 + 512 * 1024
 EDITABLE_STATES = ("draft", "cancelled")
@@ -300,11 +301,13 @@ def weight_of(inst, risk: Mapping[str, Any]) -> str:
     past = int(getattr(profile, "past_findings", 0) or 0)
     overdue = int(getattr(profile, "overdue_rectifications", 0) or 0)
     rejected = int(getattr(profile, "rejected_answers", 0) or 0)
+    low_satisfaction = int(getattr(profile, "low_satisfaction", 0) or 0)
     complaints = int(getattr(inst, "complaint_count", 0) or 0)
     weight = (Decimal(1) + Decimal(str(risk["per_past_finding"])) * past
               + Decimal(str(risk["per_overdue_rectification"])) * overdue
               + Decimal(str(risk["per_complaint"])) * complaints
-              + Decimal(str(risk["per_rejected_answer"])) * rejected)
+              + Decimal(str(risk["per_rejected_answer"])) * rejected
+              + Decimal(str(risk["per_low_satisfaction"])) * low_satisfaction)
     weight = min(weight, Decimal(str(risk["max_weight"])))
     weight = max(weight, SIX)
     return str(weight.quantize(SIX, rounding=ROUND_HALF_UP))

@@ -24,6 +24,13 @@ def ledger_checks(institution_id: str, limit: int = 5) -> list[dict[str, Any]]:
     return checks
 
 
+def satisfaction(institution_id: str) -> dict[str, Any]:
+    """Published quarterly satisfaction results (at least the threshold of answers; never comments)."""
+    from inspect_api.surveys import results
+
+    return results.public_results(institution_id)
+
+
 def profile_sections(institution) -> dict[str, Any]:
     """Template variables of the profile's assessment sections."""
-    return {"ledger_checks": ledger_checks(str(institution.id))}
+    return {"ledger_checks": ledger_checks(str(institution.id)), "satisfaction": satisfaction(str(institution.id))}
