@@ -32,6 +32,7 @@ API_BLUEPRINTS = [
     "inspect_api.publication.routes",
     "inspect_api.ledgers.routes",
     "inspect_api.surveys.routes",
+    "inspect_api.publication.map_routes",
 ]
 # Plain Flask blueprints (HTML pages, operations) outside the OpenAPI document.
 PLAIN_BLUEPRINTS = [
@@ -41,6 +42,7 @@ PLAIN_BLUEPRINTS = [
     "inspect_api.draws.pages",
     "inspect_api.publication.pages",
     "inspect_api.surveys.pages",
+    "inspect_api.publication.map_pages",
 ]
 
 # Idempotent tasks run at every start after indexes exist ("module:function",
