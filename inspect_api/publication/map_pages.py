@@ -17,7 +17,7 @@ from flask import Blueprint, render_template, request
 
 from inspect_api import qrcodes
 from inspect_api.directory.models import INSTITUTION_KINDS
-from inspect_api.extensions import public_endpoint
+from inspect_api.extensions import public_uncached
 from inspect_api.publication import map as institution_map
 from inspect_api.publication import service
 from inspect_api.urls import public_base_url
@@ -25,6 +25,8 @@ from inspect_api.urls import public_base_url
 blp = Blueprint("map_pages", __name__, url_prefix="/p")
 REGION_RE = re.compile(r"^[1-9][0-9]{5}$")
 LIST_LIMIT = 100
+# The one public page that may ask for the reader's position (same origin only); the others keep geolocation=().
+HEADERS = {"Cache-Control": "no-cache", "Permissions-Policy": "camera=(), microphone=(), geolocation=(self)"}
 
 
 def _districts() -> list[tuple[str, str]]:
@@ -40,11 +42,11 @@ def _page(status: int, message: str | None = None, **context):
     params = {k: v for k, v in (context.get("filters") or {}).items() if v}
     qr = qrcodes.svg(f"{public_base_url()}/p/map" + (f"?{urlencode(params)}" if params else ""))
     return render_template("publication/map.html", message=message, page_qr=qr, kinds=INSTITUTION_KINDS,
-                           datums=institution_map.COORDINATES, **context), status, {"Cache-Control": "no-cache"}
+                           datums=institution_map.COORDINATES, **context), status, HEADERS
 
 
 @blp.get("/map")
-@public_endpoint
+@public_uncached  # the page cache keeps a few headers only; this page must keep its Permissions-Policy
 def map_page():
     region = request.args.get("region") or ""
     kind = request.args.get("kind") or ""

@@ -14,7 +14,7 @@ from flask import current_app, request
 
 from inspect_api.clock import utcnow
 from inspect_api.errors import Unprocessable
-from inspect_api.extensions import limiter
+from inspect_api.extensions import limiter, public_uncached
 from inspect_api.surveys import device as devices
 from inspect_api.surveys import service
 
@@ -33,16 +33,12 @@ def _cfg() -> dict[str, Any]:
     return current_app.config["INSPECT"]
 
 
-def _public_limit() -> str:
-    return _cfg().get("public_rate_limit") or "300 per minute"
-
-
 def _answer_limit() -> str:
     return service.settings(_cfg())["rate_limit"]
 
 
-# The public pages' per-address budget (shared scope), without the page cache: survey pages are per device.
-public_budget = limiter.shared_limit(_public_limit, scope="public")
+# The public pages' per-address budget, without the page cache: survey pages are per device.
+public_budget = public_uncached
 # The per-address budget of answers, shared by the API and the form.
 answer_budget = limiter.shared_limit(_answer_limit, scope="survey-answers")
 

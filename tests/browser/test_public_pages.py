@@ -45,7 +45,27 @@ def _pages(app) -> list[tuple[str, str, list[str]]]:
         ]
         if draw is not None:
             pages.append(("draw", f"/p/draws/{draw.id}", ["抽查计划"]))
+        pages += _assessment_pages()
     return pages
+
+
+def _assessment_pages() -> list[tuple[str, str, list[str]]]:
+    """The survey page, the map, and profiles showing ledger checks and published satisfaction results."""
+    from inspect_api.directory.models import Institution
+    from inspect_api.ledgers.models import LedgerCheck
+    from inspect_api.surveys.models import SurveyResult
+
+    published = SurveyResult.objects(count__gte=10).order_by("-quarter").first()
+    home = Institution.objects.get(id=published.institution_id)
+    concluded = LedgerCheck.objects.get(state="concluded")
+    checked = Institution.objects.get(id=concluded.institution_id)
+    return [
+        ("survey", f"/p/institutions/{home.public_id}/survey", ["满意度测评", "很满意", "提交评价", "不会公开"]),
+        ("institution-satisfaction", f"/p/institutions/{home.public_id}", ["满意度测评", "有效答卷", "总体均分"]),
+        ("institution-ledger", f"/p/institutions/{checked.public_id}", ["台账资料抽查", concluded.code]),
+        ("map", "/p/map", ["医养结合机构电子地图", "一键电话", "一键导航", "高德地图", "GCJ-02"]),
+        ("map-district", "/p/map?region=370302", ["淄川区", "一键导航"]),
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -156,3 +176,61 @@ def test_script_injection_is_inert_in_the_browser(live_server, driver):
     finally:
         with app.app_context():
             Institution.objects(id=inst.id).update_one(set__name=original)
+
+
+def test_the_map_orders_institutions_by_distance_with_consent(live_server, driver):
+    """With geolocation granted, the page orders the feed by distance on the phone (no request carries it)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    base = live_server["base"]
+    _set_width(driver, 390)
+    driver.execute_cdp_cmd("Browser.grantPermissions", {"origin": base, "permissions": ["geolocation"]})
+    driver.execute_cdp_cmd("Emulation.setGeolocationOverride", {"latitude": 36.80, "longitude": 118.05,
+                                                                "accuracy": 30})
+    driver.get(base + "/p/map")
+    button = driver.find_element(By.ID, "near-me")
+    assert button.is_displayed()
+    button.click()
+    WebDriverWait(driver, 30).until(lambda d: "已按距离排序" in d.find_element(By.ID, "near-status").text)
+    texts = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#places .distance")]
+    assert len(texts) == 20
+
+    def metres(text: str) -> float:
+        number = float(re.search(r"[0-9.]+", text).group())
+        return number * 1000 if "公里" in text else number
+
+    values = [metres(t) for t in texts]
+    assert values == sorted(values) and values[0] < 3000
+    first = driver.find_elements(By.CSS_SELECTOR, "#places .place")[0]
+    hrefs = [a.get_attribute("href") for a in first.find_elements(By.CSS_SELECTOR, ".actions a")]
+    assert any(h.startswith("geo:") for h in hrefs) and any(h.startswith("baidumap:") for h in hrefs)
+    assert not _severe(driver)
+    _screenshot(driver, SCREENSHOTS / "map-near-390.png")
+    driver.execute_cdp_cmd("Emulation.clearGeolocationOverride", {})
+
+
+def test_a_resident_answers_the_survey_on_a_phone(live_server, driver):
+    """390 px, no login, no script: choose on each question, submit, see the thanks; a second visit says so."""
+    from selenium.webdriver.common.by import By
+
+    from inspect_api.directory.models import Institution
+
+    app = live_server["app"]
+    with app.app_context():
+        home = Institution.objects(status="active", kind="combined").order_by("-name").first()
+    _set_width(driver, 390)
+    driver.delete_all_cookies()
+    driver.get(live_server["base"] + f"/p/institutions/{home.public_id}/survey")
+    fieldsets = driver.find_elements(By.CSS_SELECTOR, "fieldset.question")
+    assert len(fieldsets) == 6
+    for fieldset in fieldsets:
+        fieldset.find_elements(By.CSS_SELECTOR, "label")[1].click()  # 满意
+    height = driver.execute_script("return document.querySelector('.scale label').getBoundingClientRect().height")
+    assert height >= 44  # a finger-sized target
+    driver.find_element(By.ID, "comment").send_keys("服务很好，电话 13912345678")
+    driver.find_element(By.CSS_SELECTOR, "button.big").click()
+    assert "提交成功" in driver.find_element(By.TAG_NAME, "h1").text
+    driver.get(live_server["base"] + f"/p/institutions/{home.public_id}/survey")
+    assert "本季度已对该机构作过评价" in driver.find_element(By.TAG_NAME, "body").text
+    assert not _severe(driver)

@@ -133,6 +133,8 @@ def test_the_page_lists_places_with_one_tap_links_and_no_external_requests(clien
     sources = [s for s in __import__("re").findall(r'(?:src|href)="([^"]+)"', html)
                if s.startswith("http") and "/p/institutions/" not in s]
     assert all(s.startswith("https://uri.amap.com/navigation") for s in sources), sources  # links, not loads
+    assert "geolocation=(self)" in r.headers["Permissions-Policy"]  # only this page may ask for the position
+    assert "geolocation=()" in client.get("/p/notices").headers["Permissions-Policy"]
     zichuan = client.get("/p/map?region=370302").get_data(as_text=True)
     assert "淄川社区站" in zichuan and "张店康养中心" not in zichuan
     bad = client.get("/p/map?region=abc")
