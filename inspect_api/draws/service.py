@@ -307,7 +307,7 @@ def weight_of(inst, risk: Mapping[str, Any]) -> str:
               + Decimal(str(risk["per_overdue_rectification"])) * overdue
               + Decimal(str(risk["per_complaint"])) * complaints
               + Decimal(str(risk["per_rejected_answer"])) * rejected
-              + Decimal(str(risk["per_low_satisfaction"])) * low_satisfaction)
+              + Decimal(str(risk.get("per_low_satisfaction", 0))) * low_satisfaction)
     weight = min(weight, Decimal(str(risk["max_weight"])))
     weight = max(weight, SIX)
     return str(weight.quantize(SIX, rounding=ROUND_HALF_UP))

@@ -213,6 +213,8 @@ def test_the_map_orders_institutions_by_distance_with_consent(live_server, drive
 def test_a_resident_answers_the_survey_on_a_phone(live_server, driver):
     """390 px, no login, no script: choose on each question, submit, see the thanks; a second visit says so."""
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.expected_conditions import staleness_of
+    from selenium.webdriver.support.ui import WebDriverWait
 
     from inspect_api.directory.models import Institution
 
@@ -229,8 +231,10 @@ def test_a_resident_answers_the_survey_on_a_phone(live_server, driver):
     height = driver.execute_script("return document.querySelector('.scale label').getBoundingClientRect().height")
     assert height >= 44  # a finger-sized target
     driver.find_element(By.ID, "comment").send_keys("服务很好，电话 13912345678")
+    old = driver.find_element(By.TAG_NAME, "h1")
     driver.find_element(By.CSS_SELECTOR, "button.big").click()
-    assert "提交成功" in driver.find_element(By.TAG_NAME, "h1").text
+    WebDriverWait(driver, 30).until(staleness_of(old))
+    assert "提交成功" in driver.find_element(By.TAG_NAME, "h1").text, driver.find_element(By.TAG_NAME, "body").text
     driver.get(live_server["base"] + f"/p/institutions/{home.public_id}/survey")
     assert "本季度已对该机构作过评价" in driver.find_element(By.TAG_NAME, "body").text
     assert not _severe(driver)
