@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import secrets
@@ -38,14 +39,13 @@ class Device:
 
 def read(secret: str, value: str | None) -> Device:
     """The device of a cookie value; a new device when it is missing or not ours."""
+    data = None
     if value:
-        try:
+        with contextlib.suppress(BadData):  # not signed by us: a new device
             data = URLSafeSerializer(secret, salt=COOKIE_SALT).loads(value)
-            device_id = str(data["d"])
-            if 16 <= len(device_id) <= 64:
-                return Device(id=device_id, staff=bool(data.get("s")))
-        except (BadData, KeyError, TypeError):
-            pass
+    device_id = str(data.get("d") or "") if isinstance(data, dict) else ""
+    if 16 <= len(device_id) <= 64:
+        return Device(id=device_id, staff=bool(data.get("s")))
     return Device(id=secrets.token_hex(16), new=True)
 
 
