@@ -91,7 +91,8 @@ class LedgerCheck(me.Document):
         "indexes": [
             {"fields": ["region", "-created_at", "-id"]},
             {"fields": ["institution_id", "-created_at", "-id"]},
-            {"fields": ["team", "state", "-created_at", "-id"]},
+            {"fields": ["team", "-created_at", "-id"]},
+            {"fields": ["team", "state"]},
             {"fields": ["draw_id", "institution_id"]},
             {"fields": ["institution_id", "state", "-concluded_at", "-id"]},
             {"fields": ["next_step_due"], "sparse": True},

@@ -313,11 +313,16 @@ def check_for(user, check_id: str) -> LedgerCheck:
 
 
 def list_checks(user, *, state: str | None = None, institution_id: str | None = None):
-    """The caller's visible checks, newest first (index-served per role)."""
+    """The caller's visible checks, newest first (an office's: by region, then newest first); index-served."""
     if user.role == "office_admin":
-        query = LedgerCheck.objects(region=region_range(user.region))
         if institution_id:
-            query = query.filter(institution_id=institution_id)
+            institution = _directory().institution_in_scope(user, institution_id)
+            query = LedgerCheck.objects(institution_id=str(institution.id))
+        else:
+            query = LedgerCheck.objects(region=region_range(user.region))
+            if state:
+                query = query.filter(state=state)
+            return query.order_by("region", "-created_at", "-id")
     elif user.role == "inspector" and _inspector_id(user):
         query = LedgerCheck.objects(team=_inspector_id(user))
     elif user.role == "institution" and user.institution_id:

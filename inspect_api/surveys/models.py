@@ -46,8 +46,9 @@ class SurveyResponse(me.Document):
             {"fields": ["institution_id", "quarter", "device_hash"], "unique": True},
             {"fields": ["address_hash", "created_at"]},
             {"fields": ["device_hash", "created_at"]},
-            {"fields": ["institution_id", "quarter", "status", "-created_at", "-id"]},
-            {"fields": ["region", "status", "-created_at", "-id"]},
+            {"fields": ["institution_id", "-created_at", "-id"]},
+            {"fields": ["region", "-created_at", "-id"]},
+            {"fields": ["status", "region", "-created_at", "-id"]},
         ],
     }
 

@@ -251,22 +251,21 @@ def _require_office(user) -> None:
 
 
 def responses(user, *, institution_id: str | None = None, quarter: str | None = None, status: str | None = None):
-    """Answer sheets of the office's region (with comments), newest first; held ones by ``status=held``."""
+    """Answer sheets with their comments, for offices: one institution's newest first, or the region's by
+    region and then newest first (``status=held``: the bursts to review).  Index-served sorts."""
     _require_office(user)
     if institution_id:
         institution = _directory().institution_in_scope(user, institution_id)
         query = SurveyResponse.objects(institution_id=str(institution.id))
-        if quarter:
-            query = query.filter(quarter=quarter)
-        if status:
-            query = query.filter(status=status)
-        return query.order_by("-created_at", "-id")
-    query = SurveyResponse.objects(region=region_range(user.region))
+        order = ("-created_at", "-id")
+    else:
+        query = SurveyResponse.objects(region=region_range(user.region))
+        order = ("region", "-created_at", "-id")
     if status:
         query = query.filter(status=status)
     if quarter:
         query = query.filter(quarter=quarter)
-    return query.order_by("-created_at", "-id")
+    return query.order_by(*order)
 
 
 def review(user, response_id: str, *, decision: str, now: datetime) -> SurveyResponse:
