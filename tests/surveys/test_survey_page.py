@@ -48,3 +48,15 @@ def test_a_post_from_another_site_without_the_cookie_is_refused(homes, app):
     r = attacker.post(f"/p/institutions/{homes['a'].public_id}/survey", data=form, content_type="multipart/form-data")
     assert r.status_code == 422 and "二维码" in r.get_data(as_text=True)
     assert SurveyResponse.objects.count() == 0
+
+
+def test_the_entrance_poster_carries_the_survey_qr(homes, app, make_user, login):
+    from inspect_api import qrcodes
+    from inspect_api.urls import public_base_url
+
+    client = app.test_client()
+    office = login(make_user("office_admin", "370300"))
+    link = client.get(f"/api/v1/institutions/{homes['a'].id}/poster-link", headers=office).get_json()["url"]
+    html = client.get(link.replace(public_base_url(), "")).get_data(as_text=True)
+    survey_url = f"{public_base_url()}/p/institutions/{homes['a'].public_id}/survey"
+    assert str(qrcodes.svg(survey_url)) in html and "扫码参加满意度测评" in html
