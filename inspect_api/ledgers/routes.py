@@ -17,6 +17,7 @@ from inspect_api.schemas import PageArgsSchema, paginate
 
 blp = Blueprint("ledgers", __name__, url_prefix="/api/v1", description="台账资料抽查：资料提交、书面审查与结论")
 CHECK = "/ledger-checks/<check_id>"
+EXTENSIONS = {"pdf": "pdf", "xlsx": "xlsx", "image": "img"}
 
 
 @blp.record_once
@@ -80,7 +81,7 @@ def get_file(check_id, file_id):
     """Download one uploaded document as it was sent (office, reviewers, the institution)."""
     data, content_type, etag, record = uploads.read(current_user(), check_id, file_id)
     headers = {"ETag": f'"{etag}"', "Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff",
-               "Content-Disposition": f'attachment; filename="{record.id}"',
+               "Content-Disposition": f'attachment; filename="{record.id}.{EXTENSIONS.get(record.kind, "bin")}"',
                "Content-Security-Policy": "sandbox"}
     return Response(data, content_type=content_type, headers=headers)
 

@@ -32,7 +32,7 @@ from pymongo import ReturnDocument
 
 from inspect_api.audit import service as audit
 from inspect_api.auth.service import actor_of
-from inspect_api.clock import SHANGHAI
+from inspect_api.clock import SHANGHAI, utcnow
 from inspect_api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from inspect_api.ledgers.models import CHECK_STATES, OPEN_STATES, LedgerCheck, LedgerCounter, LedgerFile
 from inspect_api.scoping import in_scope, region_range
@@ -349,7 +349,7 @@ def file_view(f: LedgerFile) -> dict[str, Any]:
 
 
 def summary_view(check: LedgerCheck, *, today=None) -> dict[str, Any]:
-    today = today or business_date(datetime.now(SHANGHAI))
+    today = today or business_date(utcnow())
     result = check.result or {}
     return {"id": str(check.id), "code": check.code, "institution_id": check.institution_id,
             "institution_name": institution_name(check.institution_id), "region": check.region,
