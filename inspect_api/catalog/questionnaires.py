@@ -14,6 +14,7 @@ from typing import Any
 
 from checklists import loader, questionnaires, tools
 from checklists.errors import ChecklistError
+from mongoengine.errors import NotUniqueError
 
 from inspect_api.audit import service as audit
 from inspect_api.auth.service import actor_of
@@ -57,7 +58,10 @@ def _store(content: dict[str, Any], *, status: str, source: str, now: datetime,
                                    content_hash=digest, question_count=len(content["questions"]), source=source,
                                    created_by=created_by, created_at=now,
                                    published_at=now if status == "published" else None)
-    version.save(force_insert=True)
+    try:
+        version.save(force_insert=True)
+    except NotUniqueError:  # the same code and version stored concurrently: the first one stands
+        return _store(content, status=status, source=source, now=now, created_by=created_by)[0], False
     return version, True
 
 
