@@ -39,6 +39,19 @@ GRADES: dict[str, str] = {
     "pass": "合格",
     "fail": "不合格",
 }
+#: What a checklist is used for, code -> Chinese name. ``site_inspection`` (the
+#: default when ``purpose`` is absent) is scored on site by an inspection team;
+#: ``desk_review`` is a ledger spot check (台账资料抽查): the institution uploads
+#: the documents each item names and reviewers score them at their desks, so
+#: its items use the document methods only and each names its documents.
+PURPOSES: dict[str, str] = {
+    "site_inspection": "现场检查",
+    "desk_review": "台账资料抽查",
+}
+DEFAULT_PURPOSE = "site_inspection"
+
+#: Methods a desk review can apply (the documents are all the reviewers see).
+DESK_METHODS = frozenset({"document_review", "record_sampling"})
 
 #: Item response results accepted by the scoring engine, code -> Chinese name.
 RESULTS: dict[str, str] = {

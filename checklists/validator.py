@@ -25,7 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 from .errors import ChecklistError, Problem
-from .spec import GRADES, KINDS, MAX_POINT_DECIMALS, METHODS, SEVERITIES, TOTAL_POINTS
+from .spec import DESK_METHODS, GRADES, KINDS, MAX_POINT_DECIMALS, METHODS, PURPOSES, SEVERITIES, TOTAL_POINTS
 
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -34,7 +34,7 @@ TOP_REQUIRED = (
     "code", "title", "standard", "version", "provenance", "kinds",
     "points", "bands", "deadlines", "sections",
 )
-TOP_OPTIONAL = ("description",)
+TOP_OPTIONAL = ("description", "purpose")
 STANDARD_REQUIRED = ("code", "title")
 PROVENANCE_REQUIRED = ("derived_from", "official_text_checked", "notes")
 BAND_REQUIRED = ("code", "name", "min", "max")
@@ -196,6 +196,12 @@ class _Validator:
             self.string(doc["title"], "title")
         if "description" in doc:
             self.string(doc["description"], "description")
+        desk = False
+        if "purpose" in doc:
+            purpose = doc["purpose"]
+            if not isinstance(purpose, str) or purpose not in PURPOSES:
+                self.add("purpose", f"未知的用途 {purpose!r}（可选：{', '.join(PURPOSES)}）")
+            desk = purpose == "desk_review"
         if "standard" in doc and self.mapping(doc["standard"], "standard", STANDARD_REQUIRED):
             for key in STANDARD_REQUIRED:
                 if key in doc["standard"]:
@@ -219,6 +225,28 @@ class _Validator:
             self._deadlines(doc["deadlines"])
         if "sections" in doc:
             self._sections(doc["sections"], kinds, total)
+            if desk:
+                self._desk_items(doc["sections"])
+
+    def _desk_items(self, sections: Any) -> None:
+        """A desk review sees documents only: document methods, and every item names what to upload."""
+        if not isinstance(sections, list):
+            return
+        for si, section in enumerate(sections):
+            items = section.get("items") if isinstance(section, dict) else None
+            for ii, item in enumerate(items if isinstance(items, list) else []):
+                if not isinstance(item, dict):
+                    continue
+                ip = f"sections[{si}].items[{ii}]"
+                methods = item.get("method")
+                methods = methods if isinstance(methods, list) else [methods]
+                wrong = [m for m in methods if isinstance(m, str) and m in METHODS and m not in DESK_METHODS]
+                if wrong:
+                    self.add(f"{ip}.method", f"台账资料抽查清单只能采用查阅资料或抽查记录，不能采用 {', '.join(wrong)}")
+                evidence = item.get("evidence")
+                documents = evidence.get("documents") if isinstance(evidence, dict) else None
+                if isinstance(documents, list) and not documents:
+                    self.add(f"{ip}.evidence.documents", "台账资料抽查清单的每个项目须列出要求提交的资料")
 
     def _json_compatible(self, value: Any, path: str) -> None:
         """Refuse values JSON cannot carry (e.g. YAML dates, None keys)."""

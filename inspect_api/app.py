@@ -32,6 +32,9 @@ API_BLUEPRINTS = [
     "inspect_api.publication.routes",
     "inspect_api.audit.routes",
     "inspect_api.labels.routes",
+    "inspect_api.ledgers.routes",
+    "inspect_api.surveys.routes",
+    "inspect_api.publication.map_routes",
 ]
 # Plain Flask blueprints (HTML pages, operations) outside the OpenAPI document.
 PLAIN_BLUEPRINTS = [
@@ -43,6 +46,8 @@ PLAIN_BLUEPRINTS = [
     "inspect_api.frontends.common.pages",
     "inspect_api.frontends.portal.pages",
     "inspect_api.frontends.console.pages",
+    "inspect_api.surveys.pages",
+    "inspect_api.publication.map_pages",
 ]
 
 # Idempotent tasks run at every start after indexes exist ("module:function",
@@ -50,6 +55,7 @@ PLAIN_BLUEPRINTS = [
 STARTUP_TASKS: list[str] = [
     "inspect_api.catalog.service:load_shipped_checklists",
     "inspect_api.catalog.service:load_default_matters",
+    "inspect_api.catalog.questionnaires:load_shipped_questionnaires",
 ]
 
 # Request bodies the API understands; anything else on a write is 415.

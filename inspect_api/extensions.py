@@ -34,6 +34,12 @@ def _public_limit() -> str:
 _public_budget = limiter.shared_limit(_public_limit, scope="public")
 
 
+def public_uncached(view):
+    """A public view that is not the same for every reader (a device cookie, a per-page permission): the
+    shared per-IP budget only, no server-side cache."""
+    return _public_budget(view)
+
+
 def public_endpoint(view):
     """A public GET view: the shared per-IP budget first, then the short server-side cache."""
     return _public_budget(cached(view))

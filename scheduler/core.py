@@ -165,12 +165,18 @@ def _lease() -> LeaderLease:
 
 def sweep(now: datetime, *, deliver: bool = True) -> dict[str, Any]:
     """One sweep of every deadline the system escalates: rectification findings, then
-    unpublished results (20 working days); the second's figures sit under ``publication``."""
+    unpublished results (20 working days), then ledger document requests, then the survey
+    results of ended quarters (low means feed the risk weights); their figures sit under
+    ``publication``, ``ledgers`` and ``surveys``."""
+    from inspect_api.ledgers.deadlines import sweep_request_deadlines
+    from inspect_api.surveys.results import close_quarters
     from inspect_api.publication.service import sweep_publication_deadlines
     from inspect_api.rectification.escalation import run_sweep
 
     stats = run_sweep(now, deliver=deliver)
     stats["publication"] = sweep_publication_deadlines(now)
+    stats["ledgers"] = sweep_request_deadlines(now)
+    stats["surveys"] = close_quarters(now)
     return stats
 
 

@@ -9,6 +9,7 @@ from flask import Response, current_app, request
 from flask_smorest import Blueprint
 
 from inspect_api.auth.access import current_user, login_required
+from inspect_api.catalog import questionnaires
 from inspect_api.catalog import schemas as s
 from inspect_api.catalog import service
 from inspect_api.clock import utcnow
@@ -94,6 +95,52 @@ def publish_checklist_version(code, version):
 def diff_checklist(args, code):
     """Items added, removed and changed between two versions (?from=1&to=2)."""
     return service.diff(current_user(), code, args["from_version"], args["to_version"])
+
+
+@blp.route("/questionnaires", methods=["GET"])
+@login_required()
+@blp.response(200, s.QuestionnaireListSchema)
+def list_questionnaires():
+    """Satisfaction questionnaires (满意度测评问卷) and their versions (offices also see drafts)."""
+    return {"items": questionnaires.list_questionnaires(current_user())}
+
+
+@blp.route("/questionnaires", methods=["POST"])
+@login_required("office_admin")
+@catalog_writer
+@blp.doc(requestBody={"required": True, "description": "满意度问卷（YAML 或 JSON，格式见 checklists/README.md）",
+                      "content": {"application/yaml": {"schema": {"type": "string"}},
+                                  "application/json": {"schema": {"type": "object"}}}})
+@blp.response(201, s.QuestionnaireVersionSummarySchema)
+@blp.alt_response(403, description="仅省级办公室可以维护满意度问卷")
+@blp.alt_response(409, description="同一版本号已存在且内容不同")
+@blp.alt_response(422, description="问卷校验未通过（details.problems 列出全部问题）")
+def upload_questionnaire():
+    """Upload a new questionnaire version as a draft (validated; other content under a used version is refused)."""
+    if request.mimetype not in UPLOAD_TYPES:
+        raise UnsupportedMediaType("请以 application/yaml 或 application/json 上传问卷", code="UNSUPPORTED_MEDIA_TYPE")
+    cfg = current_app.config["INSPECT"]
+    version, created = questionnaires.upload(current_user(), request.get_data(cache=False),
+                                             max_bytes=int(cfg["max_checklist_bytes"]), now=utcnow())
+    return version, (201 if created else 200)
+
+
+@blp.route("/questionnaires/<code>/versions/<int:version>", methods=["GET"])
+@login_required()
+@blp.response(200, s.QuestionnaireVersionSchema)
+def get_questionnaire_version(code, version):
+    """One questionnaire version with its content."""
+    return questionnaires.visible_version(current_user(), code, version)
+
+
+@blp.route("/questionnaires/<code>/versions/<int:version>/publish", methods=["POST"])
+@login_required("office_admin")
+@catalog_writer
+@blp.response(200, s.QuestionnaireVersionSummarySchema)
+@blp.alt_response(403, description="仅省级办公室可以维护满意度问卷")
+def publish_questionnaire_version(code, version):
+    """Publish a draft questionnaire version; from then on it is immutable and new answers use it."""
+    return questionnaires.publish(current_user(), code, version, now=utcnow())
 
 
 @blp.route("/matters", methods=["GET"])

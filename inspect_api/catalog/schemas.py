@@ -14,6 +14,8 @@ class ChecklistVersionSummarySchema(OutSchema):
     version = fields.Integer(required=True)
     title = fields.String(required=True)
     standard = fields.String(allow_none=True)
+    purpose = fields.String(dump_default="site_inspection",
+                            metadata={"description": "site_inspection 现场检查 / desk_review 台账资料抽查"})
     status = fields.String(required=True)
     content_hash = fields.String(required=True)
     item_count = fields.Integer(allow_none=True)
@@ -25,6 +27,7 @@ class ChecklistVersionSummarySchema(OutSchema):
 class ChecklistSchema(OutSchema):
     code = fields.String(required=True)
     title = fields.String(required=True)
+    purpose = fields.String()
     latest_version = fields.Integer(allow_none=True)
     versions = fields.List(fields.Nested(ChecklistVersionSummarySchema), required=True)
 
@@ -90,3 +93,32 @@ class MatterListArgsSchema(Schema):
     category = fields.String(validate=validate.OneOf(tuple(MATTER_CATEGORIES)))
     department = fields.String(validate=validate.OneOf(tuple(DEPARTMENTS)))
     active = fields.Boolean()
+
+
+class QuestionnaireVersionSummarySchema(OutSchema):
+    code = fields.String(required=True)
+    version = fields.Integer(required=True)
+    title = fields.String(required=True)
+    kinds = fields.List(fields.String())
+    status = fields.String(required=True)
+    content_hash = fields.String(required=True)
+    question_count = fields.Integer(allow_none=True)
+    source = fields.String()
+    created_at = fields.DateTime()
+    published_at = fields.DateTime(allow_none=True)
+
+
+class QuestionnaireSchema(OutSchema):
+    code = fields.String(required=True)
+    title = fields.String(required=True)
+    kinds = fields.List(fields.String())
+    latest_version = fields.Integer(allow_none=True)
+    versions = fields.List(fields.Nested(QuestionnaireVersionSummarySchema), required=True)
+
+
+class QuestionnaireListSchema(OutSchema):
+    items = fields.List(fields.Nested(QuestionnaireSchema), required=True)
+
+
+class QuestionnaireVersionSchema(QuestionnaireVersionSummarySchema):
+    content = fields.Dict(required=True, metadata={"description": "问卷内容（格式见 checklists/README.md）"})

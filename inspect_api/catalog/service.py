@@ -16,8 +16,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from checklists import tools
-from checklists import loader, validator
+from checklists import loader, purpose_of, tools, validator
 from checklists.errors import ChecklistError
 
 from inspect_api.audit import service as audit
@@ -70,7 +69,8 @@ def _store(content: dict[str, Any], *, status: str, source: str, now: datetime,
                                     "content_hash": existing.content_hash})
         return existing, False
     version = ChecklistVersion(code=content["code"], version=int(content["version"]), title=content["title"],
-                               standard=_standard_label(content), status=status, content=content,
+                               standard=_standard_label(content), purpose=purpose_of(content), status=status,
+                               content=content,
                                content_hash=digest, item_count=_item_count(content), source=source,
                                created_by=created_by, created_at=now,
                                published_at=now if status == "published" else None)
@@ -171,6 +171,11 @@ def visible_version(user, code: str, version: int) -> ChecklistVersion:
     return stored
 
 
+def checklist_purpose(version: ChecklistVersion) -> str:
+    """``site_inspection`` or ``desk_review`` (versions stored before the field existed are site checklists)."""
+    return version.purpose or purpose_of(version.content or {})
+
+
 def list_checklists(user) -> list[dict[str, Any]]:
     query = ChecklistVersion.objects.exclude("content").order_by("code", "version")
     if user is None or user.role != "office_admin":
@@ -178,11 +183,13 @@ def list_checklists(user) -> list[dict[str, Any]]:
     grouped: dict[str, dict[str, Any]] = {}
     for version in query:
         entry = grouped.setdefault(version.code, {"code": version.code, "title": version.title,
+                                                  "purpose": version.purpose or "site_inspection",
                                                   "latest_version": None, "versions": []})
         entry["versions"].append(version)
         if version.status == "published":
             entry["latest_version"] = version.version
             entry["title"] = version.title
+            entry["purpose"] = version.purpose or "site_inspection"
     return list(grouped.values())
 
 
@@ -286,6 +293,10 @@ DEFAULT_MATTERS = [
      "checklist_code": "DB37T4087-2020", "legal_basis": "《基本医疗卫生与健康促进法》；DB37/T 4087-2020《社区医养结合服务基本规范》"},
     {"code": "YY-05", "name": "医保定点医养结合机构医保基金使用", "category": "key", "department": "medical_insurance",
      "checklist_code": "DB37T4086-2020", "legal_basis": "《医疗保障基金使用监督管理条例》"},
+    {"code": "YY-06", "name": "医养结合服务台账资料抽查（每半年）", "category": "general", "department": "health",
+     "checklist_code": "DB37T4086-2020-TZ",
+     "legal_basis": "DB37/T 4086-2020《机构医养结合服务基本规范》、DB37/T 4087-2020《社区医养结合服务基本规范》；"
+                    "医养结合工作领导小组办公室“查阅资料+现场测评”考核要求"},
 ]
 
 

@@ -23,6 +23,8 @@ SEEDERS = [
     "inspect_api.inspections.demo",
     "inspect_api.rectification.demo",
     "inspect_api.publication.demo",
+    "inspect_api.ledgers.demo",
+    "inspect_api.surveys.demo",
 ]
 
 

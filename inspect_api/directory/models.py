@@ -50,6 +50,7 @@ class RiskProfile(me.EmbeddedDocument):
     past_findings = me.IntField(default=0)
     overdue_rectifications = me.IntField(default=0)
     rejected_answers = me.IntField(default=0)
+    low_satisfaction = me.IntField(default=0)  # ended quarters whose published survey mean was low
     last_inspected_at = me.DateTimeField()
     updated_at = me.DateTimeField()
 

@@ -31,6 +31,7 @@ def poster(public_id: str):
         return render_template("directory/poster_missing.html"), 404, headers
     regions = service.region_names()
     return render_template("directory/poster.html", institution=institution, qr=svg(service.qr_payload(institution)),
+                           survey_qr=svg(service.public_url(institution) + "/survey"),
                            kind_label=INSTITUTION_KINDS.get(institution.kind, ""),
                            region_name=regions.get(institution.region, institution.region),
                            public_url=service.public_url(institution)), 200, headers

@@ -224,7 +224,7 @@ def institution_has_history(institution: Institution) -> bool:
     iid = str(institution.id)
     risk = institution.risk or RiskProfile()
     if institution.complaint_count or risk.past_findings or risk.overdue_rectifications \
-            or risk.rejected_answers or risk.last_inspected_at:
+            or risk.rejected_answers or risk.low_satisfaction or risk.last_inspected_at:
         return True
     if Conflict.objects(institution_id=iid).only("id").first() is not None:
         return True
@@ -702,14 +702,16 @@ def conflict_pairs(inspector_ids=None, institution_ids=None, on: date | None = N
 # --------------------------------------------------------------------------- risk
 
 def record_risk_event(institution_id: str, *, past_findings: int = 0, overdue_rectifications: int = 0,
-                      rejected_answers: int = 0, inspected_at: datetime | None = None, now: datetime) -> None:
+                      rejected_answers: int = 0, low_satisfaction: int = 0, inspected_at: datetime | None = None,
+                      now: datetime) -> None:
     """Atomically add to an institution's risk counters (negative values correct earlier increments)."""
     oid = _oid(institution_id)
     if oid is None:
         return
     inc = {key: value for key, value in (("risk.past_findings", past_findings),
                                          ("risk.overdue_rectifications", overdue_rectifications),
-                                         ("risk.rejected_answers", rejected_answers)) if value}
+                                         ("risk.rejected_answers", rejected_answers),
+                                         ("risk.low_satisfaction", low_satisfaction)) if value}
     update: dict[str, Any] = {"$set": {"risk.updated_at": now}}
     if inc:
         update["$inc"] = inc

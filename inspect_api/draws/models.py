@@ -22,6 +22,11 @@ DRAW_STATES = ("committed", "drawn", "amended", "cancelled")
 PUBLIC_DRAW_STATES = DRAW_STATES
 STRATIFICATIONS = ("county", "kind", "none")
 DEFAULT_CHECKLIST = "DB37T4086-2020"
+# What a drawn target becomes: a site inspection (现场检查) or a ledger spot check (台账资料抽查, desk review).
+PLAN_KINDS = {"site": "现场检查", "desk_review": "台账资料抽查"}
+# The checklist purpose each plan kind draws with, and its default checklist.
+PLAN_KIND_PURPOSES = {"site": "site_inspection", "desk_review": "desk_review"}
+DEFAULT_CHECKLISTS = {"site": DEFAULT_CHECKLIST, "desk_review": "DB37T4086-2020-TZ"}
 
 
 class TargetFilters(me.EmbeddedDocument):
@@ -44,6 +49,7 @@ class Plan(me.Document):
     """A random-inspection plan of an office, inside the office's region subtree."""
 
     name = me.StringField(required=True, max_length=128)
+    kind = me.StringField(required=True, choices=tuple(PLAN_KINDS), default="site")
     region = me.StringField(required=True, regex=r"^[1-9][0-9]{5}$")  # scope: this code's subtree
     period_start = me.DateField(required=True)
     period_end = me.DateField(required=True)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from marshmallow import ValidationError, fields, validate, validates, validates_schema
 
 from inspect_api.directory.models import DEPARTMENTS, INSTITUTION_KINDS, INSTITUTION_STATUSES, SERVICE_TAGS
-from inspect_api.draws.models import DEFAULT_CHECKLIST, DRAW_STATES, PLAN_STATES, STRATIFICATIONS
+from inspect_api.draws.models import DRAW_STATES, PLAN_KINDS, PLAN_STATES, STRATIFICATIONS
 from inspect_api.schemas import OutSchema, StrictSchema
 
 RATIO_RE = re.compile(r"^[0-9](\.[0-9]{1,6})?$")
@@ -46,12 +46,16 @@ class PlanInputSchema(StrictSchema):
     """A plan draft. Give exactly one of ``ratio`` (string, 0 < r ≤ 1, up to 6 decimals) and ``count``."""
 
     name = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    kind = fields.String(load_default="site", validate=validate.OneOf(tuple(PLAN_KINDS)),
+                         metadata={"description": "site 现场检查（默认）/ desk_review 台账资料抽查：抽中的机构在线提交台账资料，"
+                                                  "由抽中的检查组书面审查"})
     region = fields.String(validate=REGION, metadata={"description": "计划范围（默认为本办公室区划）"})
     period_start = fields.Date(required=True)
     period_end = fields.Date(required=True)
     matters = fields.List(fields.String(validate=validate.Length(min=1, max=64)), load_default=list,
                           validate=validate.Length(max=100))
-    checklist_code = fields.String(load_default=DEFAULT_CHECKLIST, validate=validate.Length(min=1, max=64))
+    checklist_code = fields.String(validate=validate.Length(min=1, max=64), metadata={
+        "description": "检查表编码；默认现场检查为 DB37T4086-2020，台账资料抽查为 DB37T4086-2020-TZ（用途须与计划类型一致）"})
     departments = fields.List(fields.String(validate=DEPARTMENT), load_default=list,
                               metadata={"description": "参与部门（多个 = 联合抽查）；空 = 不限"})
     filters = fields.Nested(FiltersSchema, load_default=lambda: FiltersSchema().load({}))
@@ -108,6 +112,7 @@ class MandatoryOutSchema(OutSchema):
 class PlanSchema(OutSchema):
     id = fields.String(required=True)
     name = fields.String(required=True)
+    kind = fields.String(dump_default="site")
     region = fields.String(required=True)
     period_start = fields.Date(required=True)
     period_end = fields.Date(required=True)

@@ -19,12 +19,20 @@ draft → committed → drawn → amended, or → cancelled (then committed agai
 
 Decisions (documented here, see also the README of the issue):
 
+* Plan kinds: ``site`` (inspection assignments) or ``desk_review`` (ledger
+  spot checks, 台账资料抽查); the same dr1 draw and public record, with
+  ``plan.kind`` in the record.  Loads, previous leads, the created work,
+  amendments and cancellations go through the kind's registered handler
+  (:mod:`inspect_api.draws.kinds`); a plan's checklist must have the purpose
+  of its kind (422 ``PLAN_CATALOG_INVALID``).
 * Starting loads: the number of *open* assignments (``assigned`` or
-  ``in_progress``) the inspector is on at commit time — the work they
-  already carry into the period.  Finished and cancelled work does not count.
+  ``in_progress``) — for a desk review, open ledger checks — the inspector
+  is on at commit time: the work they already carry into the period.
+  Finished and cancelled work does not count.
 * Load cap per inspector: ``min(plan.load_cap, inspector.load_cap)``.
 * Previous lead of an institution: ``team[0]`` of its most recent assignment
-  that is not cancelled (random or targeted).
+  that is not cancelled (random or targeted); for a desk review, of its most
+  recent ledger check.
 * Mandatory targets must lie inside the plan's scope and filters (422
   otherwise); they are kept even if recently inspected.
 * Matters are codes of active catalog matters and ``checklist_code`` must have
@@ -39,7 +47,8 @@ Decisions (documented here, see also the README of the issue):
   ``none`` → the single stratum ``"all"``.
 * Weights: ``1 + per_past_finding·past_findings + per_overdue_rectification·
   overdue_rectifications + per_complaint·complaint_count +
-  per_rejected_answer·rejected_answers``, capped at ``max_weight`` (config
+  per_rejected_answer·rejected_answers + per_low_satisfaction·low_satisfaction``
+  (ended quarters whose published satisfaction mean was low), capped at ``max_weight`` (config
   ``[risk]``), computed in Decimal and written with exactly 6 decimals;
   ``"1.000000"`` when the plan has risk weighting off.
 * The record is compact JSON text (``separators=(",", ":")``), stored
@@ -75,25 +84,25 @@ from inspect_api.catalog import service as catalog
 from inspect_api.auth.models import User
 from inspect_api.auth.service import actor_of
 from inspect_api.clock import SHANGHAI, as_utc, isoformat
-from inspect_api.draws import dr1
-from inspect_api.draws.models import DRAW_STATES, Draw, FailedAttempt, MandatoryTarget, Plan, TargetFilters
+from inspect_api.draws import dr1, kinds
+from inspect_api.draws.models import (DEFAULT_CHECKLISTS, DRAW_STATES, PLAN_KIND_PURPOSES, PLAN_KINDS, Draw,
+                                      FailedAttempt, MandatoryTarget, Plan, TargetFilters)
 from inspect_api.draws.schemas import normalize_ratio
 from inspect_api.errors import Conflict, Forbidden, NotFound, Unprocessable
-from inspect_api.inspections import service as inspections
 from inspect_api.directory import service as directory
 from inspect_api.scoping import in_scope, is_region_code, region_prefix, scope_regex
 
 ALGORITHM = "dr1"
 OPEN_ASSIGNMENT_STATES = ("assigned", "in_progress")
 DEFAULT_RISK = {"per_past_finding": 0.1, "per_overdue_rectification": 0.5, "per_complaint": 0.25,
-                "per_rejected_answer": 0.25, "max_weight": 5.0}
+                "per_rejected_answer": 0.25, "per_low_satisfaction": 0.5, "max_weight": 5.0}
 #: Largest record (compressed bytes) a draw document may carry; MongoDB's limit is 16 MiB.
 MAX_RECORD_BYTES = 15 * 1024 * 1024 + 512 * 1024
 EDITABLE_STATES = ("draft", "cancelled")
 LIVE_DRAW_STATES = ("committed", "drawn", "amended")
 SIX = Decimal("0.000001")
 
-PLAN_FIELDS = ("name", "region", "period_start", "period_end", "matters", "checklist_code", "departments", "ratio",
+PLAN_FIELDS = ("name", "kind", "region", "period_start", "period_end", "matters", "checklist_code", "departments", "ratio",
                "count", "stratification", "min_per_stratum", "risk_weighting", "exclude_inspected_within_days",
                "team_size", "required_departments", "load_cap", "cross_region", "no_repeat_lead")
 
@@ -120,40 +129,6 @@ def _institutions_by_id(ids: Iterable[str]) -> dict[str, Any]:
 def _inspectors_by_id(ids: Iterable[str]) -> dict[str, Any]:
     ids = list(set(ids))
     return {str(i.id): i for i in directory.find_inspectors(ids=ids, active=None)} if ids else {}
-
-
-# --------------------------------------------------------------------------- inspections adapters
-# Read-only queries on assignments (inspections owns them; no read function
-# for these aggregates exists there yet).
-
-def _open_loads(inspector_ids: set[str]) -> dict[str, int]:
-    from inspect_api.inspections.models import Assignment
-
-    loads = {i: 0 for i in inspector_ids}
-    for a in Assignment.objects(team__in=list(inspector_ids), status__in=OPEN_ASSIGNMENT_STATES).only("team"):
-        for member in a.team:
-            if member in loads:
-                loads[member] += 1
-    return loads
-
-
-def _previous_leads(institution_ids: set[str]) -> dict[str, str]:
-    from inspect_api.inspections.models import Assignment
-
-    leads: dict[str, str] = {}
-    query = Assignment.objects(institution_id__in=list(institution_ids), status__ne="cancelled")
-    for a in query.order_by("institution_id", "-created_at").only("institution_id", "team"):
-        if a.institution_id not in leads and a.team:
-            leads[a.institution_id] = a.team[0]
-    return leads
-
-
-def _cancel_open_assignments(draw_id: str, now: datetime) -> int:
-    """Adapter: inspections.service has no bulk cancel yet; cancel the draw's not-yet-started assignments."""
-    from inspect_api.inspections.models import Assignment
-
-    return Assignment.objects(draw_id=draw_id, status="assigned").update(set__status="cancelled",
-                                                                          set__updated_at=now)
 
 
 # --------------------------------------------------------------------------- plans
@@ -223,8 +198,13 @@ def _validate_catalog(plan: Plan) -> None:
         seen.add(code)
     if problems:
         fields["matters"] = problems
-    if catalog.latest_version(plan.checklist_code) is None:
+    latest = catalog.latest_version(plan.checklist_code)
+    purpose = PLAN_KIND_PURPOSES[plan.kind or "site"]
+    if latest is None:
         fields["checklist_code"] = [f"检查表 {plan.checklist_code} 不存在或没有已发布的版本"]
+    elif catalog.checklist_purpose(latest) != purpose:
+        fields["checklist_code"] = [f"检查表 {plan.checklist_code} 不适用于{PLAN_KINDS[plan.kind or 'site']}计划"
+                                    "（现场检查计划用现场检查表，台账资料抽查计划用台账资料抽查清单）"]
     if fields:
         raise Unprocessable("抽查事项或检查表无效：事项须为抽查事项清单中启用的事项编码，检查表须已发布",
                             code="PLAN_CATALOG_INVALID", details={"fields": fields})
@@ -272,6 +252,9 @@ def _validate(user: User, plan: Plan) -> None:
 def create_plan(user: User, data: Mapping[str, Any], *, now: datetime) -> Plan:
     plan = Plan(region=data.get("region") or user.region, state="draft", created_by=str(user.id), created_at=now,
                 updated_at=now)
+    data = dict(data)
+    if not data.get("checklist_code"):
+        data["checklist_code"] = DEFAULT_CHECKLISTS[data.get("kind") or "site"]
     _apply(plan, {k: v for k, v in data.items() if k != "region"})
     _validate(user, plan)
     plan.save(force_insert=True)
@@ -318,11 +301,13 @@ def weight_of(inst, risk: Mapping[str, Any]) -> str:
     past = int(getattr(profile, "past_findings", 0) or 0)
     overdue = int(getattr(profile, "overdue_rectifications", 0) or 0)
     rejected = int(getattr(profile, "rejected_answers", 0) or 0)
+    low_satisfaction = int(getattr(profile, "low_satisfaction", 0) or 0)
     complaints = int(getattr(inst, "complaint_count", 0) or 0)
     weight = (Decimal(1) + Decimal(str(risk["per_past_finding"])) * past
               + Decimal(str(risk["per_overdue_rectification"])) * overdue
               + Decimal(str(risk["per_complaint"])) * complaints
-              + Decimal(str(risk["per_rejected_answer"])) * rejected)
+              + Decimal(str(risk["per_rejected_answer"])) * rejected
+              + Decimal(str(risk.get("per_low_satisfaction", 0))) * low_satisfaction)
     weight = min(weight, Decimal(str(risk["max_weight"])))
     weight = max(weight, SIX)
     return str(weight.quantize(SIX, rounding=ROUND_HALF_UP))
@@ -378,7 +363,8 @@ def _build_snapshot(plan: Plan, *, now: datetime, risk: Mapping[str, Any]) -> tu
         raise Unprocessable("可用执法人员少于检查组人数", code="NOT_ENOUGH_INSPECTORS",
                             details={"inspectors": len(pool), "team_size": plan.team_size})
     inspector_ids = {str(p.id) for p in pool}
-    loads = _open_loads(inspector_ids)
+    work = kinds.handler(plan.kind)
+    loads = work.open_loads(inspector_ids)
     inspectors = [{"id": str(p.id), "department": p.department, "region": p.region, "load": loads.get(str(p.id), 0),
                    "load_cap": min(plan.load_cap, p.load_cap or plan.load_cap)}
                   for p in sorted(pool, key=lambda x: str(x.id))]
@@ -386,7 +372,7 @@ def _build_snapshot(plan: Plan, *, now: datetime, risk: Mapping[str, Any]) -> tu
     pairs = directory.conflict_pairs(inspector_ids=sorted(inspector_ids), institution_ids=sorted(candidate_ids),
                                      on=today)
     conflicts = sorted([a, b] for a, b in pairs if a in inspector_ids and b in candidate_ids)
-    leads = _previous_leads(candidate_ids)
+    leads = work.previous_leads(candidate_ids)
     previous_leads = {k: leads[k] for k in sorted(leads)}
     params = {"ratio": plan.ratio, "count": plan.count, "min_per_stratum": plan.min_per_stratum,
               "team_size": plan.team_size, "required_departments": list(plan.required_departments),
@@ -398,12 +384,12 @@ def _build_snapshot(plan: Plan, *, now: datetime, risk: Mapping[str, Any]) -> tu
 
 # --------------------------------------------------------------------------- checklists by institution kind
 
-def _published_checklist_kinds() -> dict[str, set[str]]:
-    """Every published checklist (its latest version) and the institution kinds it covers."""
+def _published_checklist_kinds(purpose: str = "site_inspection") -> dict[str, set[str]]:
+    """Every published checklist of ``purpose`` (its latest version) and the institution kinds it covers."""
     out = {}
     for entry in catalog.list_checklists(None):  # no user: published versions only
         version = catalog.latest_version(entry["code"])
-        if version is not None:
+        if version is not None and catalog.checklist_purpose(version) == purpose:
             out[version.code] = set((version.content or {}).get("kinds") or [])
     return out
 
@@ -436,7 +422,7 @@ def checklist_for_kind(kind: str | None, plan_checklist: str, matters: Iterable[
 
 def _checklists_by_kind(plan: Plan, candidates: list) -> dict[str, str]:
     """``{kind: checklist code}`` for the candidates' kinds; 422 naming the institutions no checklist covers."""
-    published = _published_checklist_kinds()
+    published = _published_checklist_kinds(PLAN_KIND_PURPOSES[plan.kind or "site"])
     out: dict[str, str] = {}
     uncovered = []
     for inst in sorted(candidates, key=lambda i: str(i.id)):
@@ -460,7 +446,7 @@ def _checklists_by_kind(plan: Plan, candidates: list) -> dict[str, str]:
 
 def _plan_summary(plan: Plan) -> dict[str, Any]:
     f = plan.filters or TargetFilters()
-    return {"id": str(plan.id), "name": plan.name, "region": plan.region,
+    return {"id": str(plan.id), "name": plan.name, "kind": plan.kind or "site", "region": plan.region,
             "period_start": plan.period_start.isoformat(), "period_end": plan.period_end.isoformat(),
             "matters": list(plan.matters), "checklist_code": plan.checklist_code,
             "departments": list(plan.departments),
@@ -572,31 +558,33 @@ def _current_draw(plan: Plan) -> Draw:
 
 
 def ensure_assignments(draw: Draw, *, now: datetime, created_by: str | None = None) -> int:
-    """Create the drawn teams' assignments (idempotent; completes an interrupted draw)."""
+    """Create the drawn targets' work (idempotent; completes an interrupted draw): inspection assignments for
+    a site plan, ledger checks for a desk review (:mod:`inspect_api.draws.kinds`)."""
     if draw.state not in ("drawn", "amended"):
         return 0
     record = record_of(draw)
     plan = record["plan"]
+    plan_kind = plan.get("kind") or "site"
     regions = {i["id"]: i["region"] for i in record["snapshot"]["institutions"]}
     teams = current_teams(record)
-    due = datetime.fromisoformat(plan["period_end"]).date()
+    due = kinds.due_date_of(plan)
     targets = record["result"]["targets"]
-    kinds = {iid: inst.kind for iid, inst in _institutions_by_id(targets).items()}
+    inst_kinds = {iid: inst.kind for iid, inst in _institutions_by_id(targets).items()}
     by_kind = dict(plan.get("checklists_by_kind") or {})
     published = None
+    work = []
     for iid in targets:
-        kind = kinds.get(iid)
+        kind = inst_kinds.get(iid)
         code = by_kind.get(kind)
         if code is None:  # a record committed before the choice by kind, or a kind changed since the commit
-            published = _published_checklist_kinds() if published is None else published
+            published = _published_checklist_kinds(PLAN_KIND_PURPOSES[plan_kind]) if published is None else published
             code = checklist_for_kind(kind, plan["checklist_code"], plan.get("matters") or [], published) \
                 or plan["checklist_code"]
-        inspections.create_assignment(
-            institution_id=iid, region=regions[iid], team=teams[iid], source="draw",
-            checklist_code=code, now=now, dedupe_key=f"draw:{draw.id}:{iid}",
-            matters=plan["matters"], plan_id=draw.plan_id, draw_id=str(draw.id), due_date=due,
-            created_by=created_by)
-    return len(record["result"]["targets"])
+        work.append({"institution_id": iid, "region": regions[iid], "team": teams[iid], "checklist_code": code,
+                     "matters": plan["matters"], "due_date": due})
+    kinds.handler(plan_kind).create(draw_id=str(draw.id), plan_id=draw.plan_id, targets=work, now=now,
+                                    created_by=created_by)
+    return len(targets)
 
 
 def draw_plan(user: User, plan_id: str, public_entropy: str, *, now: datetime) -> Draw:
@@ -669,11 +657,6 @@ def current_teams(record: Mapping[str, Any]) -> dict[str, list[str]]:
     return teams
 
 
-def _assignment_of(draw: Draw, institution_id: str):
-    return next((a for a in inspections.assignments_for_draw(str(draw.id)) if a.institution_id == institution_id),
-                None)
-
-
 def amend_draw(user: User, plan_id: str, institution_id: str, inspector_id: str, reason: str, *,
                now: datetime) -> Draw:
     """Replace one team member by DESIGN §5 step 9; recorded under ``amendments`` and applied to the assignment.
@@ -697,9 +680,8 @@ def amend_draw(user: User, plan_id: str, institution_id: str, inspector_id: str,
     if not reason or not reason.strip():
         raise Unprocessable("调整须说明理由", code="AMEND_REASON_REQUIRED")
     ensure_assignments(draw, now=now, created_by=str(user.id))
-    assignment = _assignment_of(draw, institution_id)
-    if assignment is not None:
-        inspections.check_team_replaceable(str(assignment.id))  # 409 once checked in or submitted
+    work = kinds.handler(plan.kind)
+    work.check_replaceable(str(draw.id), institution_id)  # 409 once checked in, submitted or under review
     try:
         amendment = dr1.amend(record, institution_id, inspector_id)
     except dr1.DrawError as exc:
@@ -711,14 +693,12 @@ def amend_draw(user: User, plan_id: str, institution_id: str, inspector_id: str,
     stored = checked_record(amended)
     # The team first (refused, changing nothing, if the inspection started meanwhile),
     # then the record; if the record lost a race, the team is put back.
-    if assignment is not None:
-        inspections.replace_team_member(str(assignment.id), entry["replaced"], entry["replacement"], now=now)
+    work.replace_member(str(draw.id), institution_id, entry["replaced"], entry["replacement"], now=now)
     count = draw.amendment_count
     flipped = Draw.objects(id=draw.id, state__in=("drawn", "amended"), amendment_count=count).update_one(
         set__state="amended", set__record_gz=stored, inc__amendment_count=1, set__updated_at=now)
     if not flipped:
-        if assignment is not None:
-            inspections.replace_team_member(str(assignment.id), entry["replacement"], entry["replaced"], now=now)
+        work.replace_member(str(draw.id), institution_id, entry["replacement"], entry["replaced"], now=now)
         raise Conflict("抽取记录已被他人调整，请刷新后重试", code="DRAW_CHANGED")
     Plan.objects(id=plan.id, current_draw_id=str(draw.id), state__in=("drawn", "amended")).update_one(
         set__state="amended", set__updated_at=now)
@@ -746,7 +726,7 @@ def cancel_plan(user: User, plan_id: str, reason: str, *, now: datetime) -> Draw
     if not flipped:
         raise Conflict("抽取状态已变化，请刷新后重试", code="DRAW_CHANGED")
     Plan.objects(id=plan.id, current_draw_id=str(draw.id)).update_one(set__state="cancelled", set__updated_at=now)
-    cancelled = _cancel_open_assignments(str(draw.id), now)
+    cancelled = kinds.handler(plan.kind).cancel_open(str(draw.id), now=now)
     audit.record("draw.cancelled", actor=_actor(user), target_type="draw", target_id=str(draw.id),
                  region=plan.region, data={"plan_id": str(plan.id), "reason": reason,
                                            "assignments_cancelled": cancelled}, now=now)

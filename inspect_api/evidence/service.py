@@ -44,6 +44,17 @@ def _put_file(data: bytes, content_type: str) -> ObjectId:
     return fs.put(data, filename=digest, content_type=content_type)
 
 
+def store_file(data: bytes, content_type: str) -> ObjectId:
+    """Keep ``data`` in GridFS once per SHA-256 (documents other than photos, e.g. ledger PDFs); its file id."""
+    return _put_file(data, content_type)
+
+
+def file_bytes(file_id: ObjectId) -> tuple[bytes, str, str]:
+    """(bytes, content type, SHA-256 file name) of a file kept by :func:`store_file`."""
+    stored = db.files().get(file_id)
+    return stored.read(), stored.content_type or "application/octet-stream", stored.filename
+
+
 def phash_bands(value: str | None) -> list[str]:
     """Index keys of a perceptual hash (see :func:`inspect_api.evidence.phash.bands`)."""
     return phash.bands(value)

@@ -25,7 +25,7 @@ from inspect_api.errors import NotFound
 from inspect_api.extensions import public_endpoint
 from inspect_api.public_site import (HEADERS, MAX_PAGE, BadParam, bad_param_page, error_page, int_arg, page_number,
                                      page_qr)
-from inspect_api.publication import service
+from inspect_api.publication import assessment, service
 from inspect_api.publication.schemas import GRADE_CODES, period_bounds
 from inspect_api.schemas import paginate
 
@@ -172,7 +172,8 @@ def institution_profile(public_id: str):
                                                          by="inspection_date").limit(10))
     notices = [service.notice_view(n, live=False) for n in service.notices_citing(str(institution.id)).limit(20)]
     return render_template("publication/institution.html", inst=view, results=recent, notices=notices,
-                           page_qr=page_qr(f"/p/institutions/{institution.public_id}"), **_common()), 200, HEADERS
+                           page_qr=page_qr(f"/p/institutions/{institution.public_id}"),
+                           **assessment.profile_sections(institution), **_common()), 200, HEADERS
 
 
 @blp.get("/notices")

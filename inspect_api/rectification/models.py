@@ -86,6 +86,8 @@ class Order(me.Document):
 
     number = me.StringField(required=True, unique=True)
     inspection_id = me.StringField(required=True, unique=True)  # idempotency of open_order
+    # What found the problems: a site inspection, or a ledger spot check (inspection_id "ledger:<check id>").
+    source = me.StringField(choices=("inspection", "ledger_check"), default="inspection")
     institution_id = me.StringField(required=True)
     region = me.StringField(required=True)
     lead_inspector_id = me.StringField(required=True)

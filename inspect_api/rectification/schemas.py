@@ -124,7 +124,10 @@ class QueuedFindingSchema(FindingSchema):
 class OrderSchema(OutSchema):
     id = fields.String(required=True)
     number = fields.String(required=True)
-    inspection_id = fields.String(required=True)
+    inspection_id = fields.String(required=True, metadata={
+        "description": "检查记录编号；台账资料抽查为 ledger:<抽查编号>"})
+    source = fields.String(dump_default="inspection",
+                           metadata={"description": "inspection 现场检查 / ledger_check 台账资料抽查"})
     institution_id = fields.String(required=True)
     region = fields.String(required=True)
     lead_inspector_id = fields.String()

@@ -273,14 +273,15 @@ def _finding_content(raw: dict) -> dict[str, Any]:
 
 def open_order(*, inspection_id: str, institution_id: str, region: str, lead_inspector_id: str, team: list[str],
                checklist_code: str, findings: list[dict], concluded_at: datetime, now: datetime,
-               deadlines_from: datetime | None = None) -> Order | None:
+               deadlines_from: datetime | None = None, source: str = "inspection") -> Order | None:
     """Issue the rectification order of a submitted inspection (idempotent by ``inspection_id``).
 
     Returns None when there are no findings.  A replay returns the first order
     and completes any step a crashed first call left undone (findings are
     keyed by (order, seq), the notification by a dedupe key).  Deadlines count
     from the conclusion, or from ``deadlines_from`` (a correction that brings
-    the first findings).
+    the first findings).  ``source`` says what found them: ``inspection`` or
+    ``ledger_check`` (a ledger spot check, keyed ``ledger:<check id>``).
     """
     if not findings:
         return None
@@ -290,7 +291,7 @@ def open_order(*, inspection_id: str, institution_id: str, region: str, lead_ins
     if order is None:
         order = Order(number=_next_number(region, start.year), inspection_id=str(inspection_id),
                       institution_id=str(institution_id), region=region, lead_inspector_id=str(lead_inspector_id),
-                      team=[str(t) for t in team], checklist_code=checklist_code, status="open",
+                      team=[str(t) for t in team], checklist_code=checklist_code, source=source, status="open",
                       finding_count=len(findings), concluded_at=concluded_at, issued_at=now, updated_at=now)
         try:
             order.save(force_insert=True)
@@ -688,6 +689,8 @@ def require_reinspection(user, order_id: str, finding_id: str, *, note: str | No
     _require_not_withdrawn(finding)
     if finding.severity != "critical":
         raise Unprocessable("仅严重问题可以要求现场复查", code="REINSPECTION_ONLY_CRITICAL")
+    if order.source == "ledger_check":
+        raise Unprocessable("台账资料抽查发现的问题以书面答复整改，不安排现场复查", code="REINSPECTION_NOT_APPLICABLE")
     assignment = create_assignment(
         institution_id=finding.institution_id, region=finding.region, team=list(order.team), source="targeted",
         checklist_code=order.checklist_code or "", now=now, reason="reinspection",

@@ -133,6 +133,7 @@ def _summary(findings: list[Finding], ctx: _Context) -> dict[str, Any]:
 def _order_base(order: Order, user, names: dict[str, str]) -> dict[str, Any]:
     actions = ["acknowledge"] if user.role == "institution" and order.acknowledged_at is None else []
     return {"id": str(order.id), "number": order.number, "inspection_id": order.inspection_id,
+            "source": order.source or "inspection",
             "institution_id": order.institution_id, "institution_name": names.get(order.institution_id),
             "region": order.region, "lead_inspector_id": order.lead_inspector_id, "status": order.status,
             "status_name": ORDER_STATUSES.get(order.status, order.status), "finding_count": order.finding_count,

@@ -81,6 +81,10 @@ BODIES = {
     "POST /api/v1/inspectors/import": lambda w: _header_only_csv("inspectors"),
     "PATCH /api/v1/conflicts/{conflict_id}": lambda w: {"json": {"note": "授权矩阵核对"}},
     "PATCH /api/v1/notices/{notice_id}": lambda w: {"json": {"title": "更新后的标题"}},
+    "POST /api/v1/ledger-checks/{check_id}/items/{item_id}/files": lambda w: _files(file=(w.ids["pdf"], "a.pdf")),
+    "PUT /api/v1/ledger-checks/{check_id}/items/{item_id}/score": lambda w: {"json": {"result": "pass",
+                                                                                      "base_revision": 0}},
+    "POST /api/v1/surveys/responses/{response_id}/review": lambda w: {"json": {"decision": "discard"}},
     "POST /api/v1/notices/{notice_id}/retract": lambda w: {"json": {"reason": "内容有误，予以撤回"}},
 }
 
@@ -206,6 +210,26 @@ MATRIX: dict[str, str] = {
     "GET /api/v1/public/institutions/{public_id}": "ok ok ok ok ok ok ok",
     "GET /api/v1/public/notices": "ok ok ok ok ok ok ok",
     "GET /api/v1/public/notices/{notice_id}": "ok ok ok ok ok ok ok",
+    "GET /api/v1/questionnaires": "401 ok ok ok ok ok ok",
+    "POST /api/v1/questionnaires": "401 403 403 403 403 403 403",
+    "GET /api/v1/questionnaires/{code}/versions/{version}": "401 ok ok ok ok ok ok",
+    "POST /api/v1/questionnaires/{code}/versions/{version}/publish": "401 403 403 403 403 403 403",
+    "GET /api/v1/ledger-checks": "401 ok ok ok ok ok ok",
+    "GET /api/v1/ledger-checks/{check_id}": "401 ok 404 ok 404 ok 404",
+    "POST /api/v1/ledger-checks/{check_id}/items/{item_id}/files": "401 403 403 403 403 ok 404",
+    "GET /api/v1/ledger-checks/{check_id}/files/{file_id}": "401 ok 404 ok 404 ok 404",
+    "DELETE /api/v1/ledger-checks/{check_id}/files/{file_id}": "401 403 403 403 403 ok 404",
+    "POST /api/v1/ledger-checks/{check_id}/submit": "401 403 403 403 403 ok 404",
+    "PUT /api/v1/ledger-checks/{check_id}/items/{item_id}/score": "401 403 403 ok 404 403 403",
+    "POST /api/v1/ledger-checks/{check_id}/conclude": "401 403 403 ok 404 403 403",
+    "GET /api/v1/public/surveys/{public_id}": "ok ok ok ok ok ok ok",
+    "POST /api/v1/public/surveys/{public_id}/answers": "ok ok ok ok ok ok ok",
+    "POST /api/v1/surveys/staff-device": "401 ok ok ok ok ok ok",
+    "GET /api/v1/surveys/results": "401 ok ok 403 403 403 403",
+    "GET /api/v1/surveys/results.csv": "401 ok ok 403 403 403 403",
+    "GET /api/v1/surveys/responses": "401 ok ok 403 403 403 403",
+    "POST /api/v1/surveys/responses/{response_id}/review": "401 ok 404 403 403 403 403",
+    "GET /api/v1/public/map.geojson": "ok ok ok ok ok ok ok",
 }
 
 
@@ -224,6 +248,8 @@ def _url(world, path: str) -> str:
     ids = dict(world.ids)
     if path.startswith("/api/v1/matters") or path.startswith("/api/v1/public/matters"):
         ids["code"] = "YY-01"
+    if path.startswith("/api/v1/questionnaires"):
+        ids["code"], ids["version"] = "SURVEY-INST", "1"
     return re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], path)
 
 

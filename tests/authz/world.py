@@ -98,6 +98,10 @@ def build_world() -> World:
         r = client.post("/api/v1/auth/login", json={"username": user.username, "password": password})
         assert r.status_code == 200, (role, r.get_json())
         world.headers[role] = {"Authorization": "Bearer " + r.get_json()["access_token"]}
+    check, file_id, item_id = _ledger_check(institution, lead, outsider, users["inst_owner"])
+    held = __import__("inspect_api.surveys.models", fromlist=["SurveyResponse"]).SurveyResponse.objects(
+        status="held", region__startswith="3703").first()
+    assert held is not None, "demo data has no held survey answer"
     world.ids = {
         "inspection_id": str(inspection.id), "assignment_id": str(inspection.id),
         "institution_id": str(institution.id), "public_id": institution.public_id,
@@ -107,5 +111,37 @@ def build_world() -> World:
         "notice_id": str(notice.id), "result_id": str(result.id),
         "notification_id": str(notification.id) if notification else "000000000000000000000000",
         "code": checklist.code, "version": str(checklist.version),
+        "check_id": str(check.id), "file_id": file_id, "item_id": item_id, "response_id": str(held.id),
     }
+    world.ids["pdf"] = _pdf()
     return world
+
+
+def _pdf() -> bytes:
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _ledger_check(institution, lead, outsider, owner):
+    """A ledger check of the matrix institution whose lead reviewer is the inspection's lead (not the outsider),
+    with one uploaded file."""
+    from inspect_api.ledgers import service as ledgers
+    from inspect_api.ledgers import uploads
+
+    member = Inspector.objects(id__nin=[lead.id, outsider.id], region__startswith="3703", active=True).first()
+    code = "DB37T4087-2020-TZ" if institution.kind == "community_station" else "DB37T4086-2020-TZ"
+    check = ledgers.create_check(institution_id=str(institution.id), region=institution.region,
+                                 team=[str(lead.id), str(member.id)], checklist_code=code, now=utcnow(),
+                                 dedupe_key="matrix:ledger")
+    item_id = next(i["item_id"] for i in ledgers.request_items(ledgers.content_of(check), check.institution_kind)
+                   if i["applies"])
+    record, _ = uploads.upload(owner, str(check.id), item_id, data=_pdf(), name="matrix.pdf", client_id="matrix",
+                               now=utcnow())
+    return check, str(record.id), item_id

@@ -74,7 +74,29 @@ def page_kinds(app) -> list[PageKind]:
         PageKind("report", f"/api/v1/inspections/{reported.id}/report", ("医养结合机构监督检查报告", "北京时间"),
                  qr=False, auth=token["access_token"]),
     ]
+    with app.app_context():
+        pages += _assessment_pages()
     return pages
+
+
+def _assessment_pages() -> list[PageKind]:
+    """The survey page, the map, and profiles showing ledger checks and published satisfaction results."""
+    from inspect_api.directory.models import Institution
+    from inspect_api.ledgers.models import LedgerCheck
+    from inspect_api.surveys.models import SurveyResult
+
+    published = SurveyResult.objects(count__gte=10).order_by("-quarter").first()
+    home = Institution.objects.get(id=published.institution_id)
+    concluded = LedgerCheck.objects.get(state="concluded")
+    checked = Institution.objects.get(id=concluded.institution_id)
+    return [
+        PageKind("survey", f"/p/institutions/{home.public_id}/survey", ("满意度测评", "很满意", "提交评价", "不会公开"),
+                 qr=False),
+        PageKind("institution-satisfaction", f"/p/institutions/{home.public_id}", ("满意度测评", "有效答卷", "总体均分")),
+        PageKind("institution-ledger", f"/p/institutions/{checked.public_id}", ("台账资料抽查", concluded.code)),
+        PageKind("map", "/p/map", ("医养结合机构电子地图", "一键电话", "一键导航", "高德地图", "GCJ-02")),
+        PageKind("map-district", "/p/map?region=370302", ("淄川区", "一键导航")),
+    ]
 
 
 def open_page(driver, base: str, page: PageKind) -> None:

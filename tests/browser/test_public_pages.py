@@ -9,6 +9,8 @@ width, or visible text under 14 px; saves a full-page screenshot of each under t
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.browser.pages import (WIDTHS, horizontal_overflow, open_page, page_kinds, screenshot, set_text_size,
@@ -212,3 +214,65 @@ def test_a_citizen_follows_the_draw_pages_instructions(live_server, driver, page
     links = {a.get_attribute("download"): a.get_attribute("href")
              for a in driver.find_elements(By.CSS_SELECTOR, "section[aria-labelledby=verify] a[download]")}
     assert links == {"record.json": shlex.split(commands[0])[-1], "verify.py": shlex.split(commands[1])[-1]}
+
+
+def test_the_map_orders_institutions_by_distance_with_consent(live_server, driver):
+    """With geolocation granted, the page orders the feed by distance on the phone (no request carries it)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    base = live_server["base"]
+    set_width(driver, WIDTHS["phone"])
+    driver.execute_cdp_cmd("Browser.grantPermissions", {"origin": base, "permissions": ["geolocation"]})
+    driver.execute_cdp_cmd("Emulation.setGeolocationOverride", {"latitude": 36.80, "longitude": 118.05,
+                                                                "accuracy": 30})
+    driver.get(base + "/p/map")
+    button = driver.find_element(By.ID, "near-me")
+    assert button.is_displayed()
+    button.click()
+    WebDriverWait(driver, 30).until(lambda d: "已按距离排序" in d.find_element(By.ID, "near-status").text)
+    texts = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#places .distance")]
+    assert len(texts) == 20
+
+    def metres(text: str) -> float:
+        number = float(re.search(r"[0-9.]+", text).group())
+        return number * 1000 if "公里" in text else number
+
+    values = [metres(t) for t in texts]
+    assert values == sorted(values) and values[0] < 3000
+    first = driver.find_elements(By.CSS_SELECTOR, "#places .place")[0]
+    hrefs = [a.get_attribute("href") for a in first.find_elements(By.CSS_SELECTOR, ".actions a")]
+    assert any(h.startswith("geo:") for h in hrefs) and any(h.startswith("baidumap:") for h in hrefs)
+    assert not _severe(driver)
+    screenshot(driver, "map-near-390")
+    driver.execute_cdp_cmd("Emulation.clearGeolocationOverride", {})
+
+
+def test_a_resident_answers_the_survey_on_a_phone(live_server, driver):
+    """390 px, no login, no script: choose on each question, submit, see the thanks; a second visit says so."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.expected_conditions import staleness_of
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from inspect_api.directory.models import Institution
+
+    app = live_server["app"]
+    with app.app_context():
+        home = Institution.objects(status="active", kind="combined").order_by("-name").first()
+    set_width(driver, WIDTHS["phone"])
+    driver.delete_all_cookies()
+    driver.get(live_server["base"] + f"/p/institutions/{home.public_id}/survey")
+    fieldsets = driver.find_elements(By.CSS_SELECTOR, "fieldset.question")
+    assert len(fieldsets) == 6
+    for fieldset in fieldsets:
+        fieldset.find_elements(By.CSS_SELECTOR, "label")[1].click()  # 满意
+    height = driver.execute_script("return document.querySelector('.scale label').getBoundingClientRect().height")
+    assert height >= 44  # a finger-sized target
+    driver.find_element(By.ID, "comment").send_keys("服务很好，电话 13912345678")
+    old = driver.find_element(By.TAG_NAME, "h1")
+    driver.find_element(By.CSS_SELECTOR, "button.big").click()
+    WebDriverWait(driver, 30).until(staleness_of(old))
+    assert "提交成功" in driver.find_element(By.TAG_NAME, "h1").text, driver.find_element(By.TAG_NAME, "body").text
+    driver.get(live_server["base"] + f"/p/institutions/{home.public_id}/survey")
+    assert "本季度已对该机构作过评价" in driver.find_element(By.TAG_NAME, "body").text
+    assert not _severe(driver)

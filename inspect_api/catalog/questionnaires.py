@@ -1,0 +1,161 @@
+"""Satisfaction questionnaires in the catalog: shipped versions, uploads, publication, lookup by kind.
+
+Stored and versioned like checklists (see :mod:`inspect_api.catalog.service`):
+a published version never changes, the same code + version with other content
+is refused (409), province offices write, every signed-in user reads.  The
+format and its validator live in :mod:`checklists.questionnaires`.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from checklists import loader, questionnaires, tools
+from checklists.errors import ChecklistError
+from mongoengine.errors import NotUniqueError
+
+from inspect_api.audit import service as audit
+from inspect_api.auth.service import actor_of
+from inspect_api.catalog.models import QuestionnaireVersion
+from inspect_api.catalog.service import require_catalog_writer
+from inspect_api.clock import utcnow
+from inspect_api.errors import Conflict, NotFound, PayloadTooLarge, Unprocessable
+
+log = logging.getLogger(__name__)
+
+_PUBLISHED: dict[tuple[str, int], QuestionnaireVersion] = {}
+_CACHE_MAX = 64
+
+
+def parse_upload(data: bytes, *, max_bytes: int) -> dict[str, Any]:
+    """Parse and validate an uploaded questionnaire (YAML or JSON); 413/422 with every problem."""
+    if len(data) > max_bytes:
+        raise PayloadTooLarge(f"问卷文件过大（上限 {max_bytes // 1024} KB）", code="QUESTIONNAIRE_TOO_LARGE")
+    try:
+        document = loader.load_bytes(data, "upload")
+        questionnaires.check(document, "upload")
+    except ChecklistError as exc:
+        raise Unprocessable("满意度问卷校验未通过", code="QUESTIONNAIRE_INVALID",
+                            details={"problems": [p.as_dict() for p in exc.problems]}) from exc
+    return document
+
+
+def _store(content: dict[str, Any], *, status: str, source: str, now: datetime,
+           created_by: str | None) -> tuple[QuestionnaireVersion, bool]:
+    """Insert a version or return the identical existing one; (version, created)."""
+    digest = tools.content_hash(content)
+    existing = QuestionnaireVersion.objects(code=content["code"], version=int(content["version"])).first()
+    if existing is not None:
+        if existing.content_hash != digest:
+            raise Conflict(f"问卷 {content['code']} 第 {content['version']} 版已存在且内容不同；请使用新的版本号",
+                           code="QUESTIONNAIRE_VERSION_EXISTS",
+                           details={"code": existing.code, "version": existing.version})
+        return existing, False
+    version = QuestionnaireVersion(code=content["code"], version=int(content["version"]), title=content["title"],
+                                   kinds=list(content["kinds"]), status=status, content=content,
+                                   content_hash=digest, question_count=len(content["questions"]), source=source,
+                                   created_by=created_by, created_at=now,
+                                   published_at=now if status == "published" else None)
+    try:
+        version.save(force_insert=True)
+    except NotUniqueError:  # the same code and version stored concurrently: the first one stands
+        return _store(content, status=status, source=source, now=now, created_by=created_by)[0], False
+    return version, True
+
+
+def load_shipped_questionnaires(_config: dict[str, Any] | None = None, now: datetime | None = None) -> list[str]:
+    """Store each shipped questionnaire whose version is new (startup task); return what was added."""
+    now = now or utcnow()
+    added = []
+    for path in questionnaires.shipped_questionnaires():
+        content = questionnaires.load_questionnaire(path)
+        try:
+            version, created = _store(content, status="published", source="shipped", now=now, created_by=None)
+        except Conflict:
+            log.warning("shipped questionnaire %s v%s differs from the stored version; stored one kept",
+                        content["code"], content["version"])
+            continue
+        if created:
+            added.append(f"{version.code}@{version.version}")
+    return added
+
+
+def upload(user, data: bytes, *, max_bytes: int, now: datetime) -> tuple[QuestionnaireVersion, bool]:
+    """A province office uploads a new version as a draft."""
+    require_catalog_writer(user)
+    content = parse_upload(data, max_bytes=max_bytes)
+    version, created = _store(content, status="draft", source="upload", now=now, created_by=str(user.id))
+    if created:
+        audit.record("questionnaire.upload", actor=actor_of(user), target_type="questionnaire",
+                     target_id=f"{version.code}@{version.version}", data={"content_hash": version.content_hash},
+                     now=now)
+    return version, created
+
+
+def publish(user, code: str, version: int, *, now: datetime) -> QuestionnaireVersion:
+    """Publish a draft version; from then on it is immutable (publishing twice returns it)."""
+    require_catalog_writer(user)
+    stored = QuestionnaireVersion.objects(code=code, version=version).first()
+    if stored is None:
+        raise NotFound("问卷版本不存在", code="QUESTIONNAIRE_NOT_FOUND")
+    if stored.status == "published":
+        return stored
+    QuestionnaireVersion.objects(id=stored.id, status="draft").update_one(set__status="published",
+                                                                          set__published_at=now)
+    stored.reload()
+    audit.record("questionnaire.publish", actor=actor_of(user), target_type="questionnaire",
+                 target_id=f"{code}@{version}", data={"content_hash": stored.content_hash}, now=now)
+    return stored
+
+
+def get_version(code: str, version: int) -> QuestionnaireVersion | None:
+    """A published version (cached per process by content hash; callers must not modify it)."""
+    head = QuestionnaireVersion.objects(code=code, version=int(version), status="published").only(
+        "content_hash").first()
+    if head is None:
+        return None
+    cached = _PUBLISHED.get((code, int(version)))
+    if cached is None or cached.content_hash != head.content_hash:
+        if len(_PUBLISHED) >= _CACHE_MAX:
+            _PUBLISHED.clear()
+        cached = _PUBLISHED[(code, int(version))] = QuestionnaireVersion.objects.get(id=head.id)
+    return cached
+
+
+def for_kind(kind: str | None) -> QuestionnaireVersion | None:
+    """The questionnaire an institution of ``kind`` answers: the latest published version of the first
+    code (by code) whose kinds include it, or None."""
+    if not kind:
+        return None
+    heads = QuestionnaireVersion.objects(status="published", kinds=kind).order_by("code", "-version").only(
+        "code", "version")
+    head = heads.first()
+    return get_version(head.code, head.version) if head is not None else None
+
+
+def visible_version(user, code: str, version: int) -> QuestionnaireVersion:
+    """Offices also see drafts; everyone else only published versions."""
+    stored = get_version(code, version)
+    if stored is None and user is not None and user.role == "office_admin":
+        stored = QuestionnaireVersion.objects(code=code, version=version).first()
+    if stored is None:
+        raise NotFound("问卷版本不存在", code="QUESTIONNAIRE_NOT_FOUND")
+    return stored
+
+
+def list_questionnaires(user) -> list[dict[str, Any]]:
+    """Questionnaires and their versions, grouped by code (offices also see drafts)."""
+    query = QuestionnaireVersion.objects.exclude("content").order_by("code", "version")
+    if user is None or user.role != "office_admin":
+        query = query.filter(status="published")
+    grouped: dict[str, dict[str, Any]] = {}
+    for version in query:
+        entry = grouped.setdefault(version.code, {"code": version.code, "title": version.title,
+                                                  "kinds": list(version.kinds), "latest_version": None,
+                                                  "versions": []})
+        entry["versions"].append(version)
+        if version.status == "published":
+            entry.update(latest_version=version.version, title=version.title, kinds=list(version.kinds))
+    return list(grouped.values())
