@@ -31,6 +31,7 @@ def _cfg(key):
 
 
 @blp.route("/auth/login", methods=["POST"])
+@blp.doc(operationId="login")
 @limiter.limit(_login_limit, key_func=_login_key, deduct_when=lambda response: response.status_code == 401)
 @blp.arguments(s.LoginSchema)
 @blp.response(200, s.TokenPairSchema)
@@ -44,6 +45,7 @@ def login(body):
 
 
 @blp.route("/auth/refresh", methods=["POST"])
+@blp.doc(operationId="refreshTokens")
 @blp.arguments(s.RefreshSchema)
 @blp.response(200, s.TokenPairSchema)
 def refresh(body):
@@ -53,6 +55,7 @@ def refresh(body):
 
 
 @blp.route("/auth/logout", methods=["POST"])
+@blp.doc(operationId="logout")
 @blp.arguments(s.RefreshSchema)
 @blp.response(204)
 def logout(body):
@@ -61,6 +64,7 @@ def logout(body):
 
 
 @blp.route("/me", methods=["GET"])
+@blp.doc(operationId="getCurrentUser")
 @login_required()
 @blp.response(200, s.UserSchema)
 def me():
@@ -69,6 +73,7 @@ def me():
 
 
 @blp.route("/me/password", methods=["POST"])
+@blp.doc(operationId="changeOwnPassword")
 @login_required()
 @blp.arguments(s.PasswordChangeSchema)
 @blp.response(204)
@@ -85,6 +90,7 @@ def _link_check(role, region, institution_id, inspector_id):
 
 
 @blp.route("/users", methods=["POST"])
+@blp.doc(operationId="createUser")
 @login_required("office_admin")
 @blp.arguments(s.UserCreateSchema)
 @blp.response(201, s.UserSchema)
@@ -95,6 +101,7 @@ def create_user(body):
 
 
 @blp.route("/users", methods=["GET"])
+@blp.doc(operationId="listUsers")
 @login_required("office_admin")
 @blp.arguments(s.UserListArgsSchema, location="query")
 @blp.arguments(PageArgsSchema, location="query")
@@ -106,6 +113,7 @@ def list_users(filters, paging):
 
 
 @blp.route("/users/<user_id>", methods=["GET"])
+@blp.doc(operationId="getUser")
 @login_required("office_admin")
 @blp.response(200, s.UserSchema)
 def get_user(user_id):
@@ -114,6 +122,7 @@ def get_user(user_id):
 
 
 @blp.route("/users/<user_id>/deactivate", methods=["POST"])
+@blp.doc(operationId="deactivateUser")
 @login_required("office_admin")
 @blp.response(200, s.UserSchema)
 def deactivate_user(user_id):
@@ -122,6 +131,7 @@ def deactivate_user(user_id):
 
 
 @blp.route("/users/<user_id>/reactivate", methods=["POST"])
+@blp.doc(operationId="reactivateUser")
 @login_required("office_admin")
 @blp.response(200, s.UserSchema)
 def reactivate_user(user_id):
@@ -130,6 +140,7 @@ def reactivate_user(user_id):
 
 
 @blp.route("/users/<user_id>/reset-password", methods=["POST"])
+@blp.doc(operationId="resetUserPassword")
 @login_required("office_admin")
 @blp.arguments(s.PasswordResetSchema)
 @blp.response(200, s.UserSchema)

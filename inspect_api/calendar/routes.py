@@ -21,6 +21,7 @@ def _overview(year: int | None):
 
 
 @blp.route("/calendar/overrides", methods=["GET"])
+@blp.doc(operationId="getCalendarOverrides")
 @login_required()
 @blp.arguments(s.OverridesQuerySchema, location="query")
 @blp.response(200, s.OverridesOutSchema)
@@ -30,6 +31,7 @@ def get_overrides(args):
 
 
 @blp.route("/calendar/overrides", methods=["PUT"])
+@blp.doc(operationId="setCalendarOverrides")
 @login_required("office_admin")
 @blp.arguments(s.OverridesPutSchema)
 @blp.response(200, s.OverridesOutSchema)
@@ -41,6 +43,7 @@ def put_overrides(body):
 
 
 @blp.route("/calendar/warnings", methods=["GET"])
+@blp.doc(operationId="getCalendarWarnings")
 @login_required()
 @blp.response(200, s.WarningsOutSchema)
 def get_warnings():

@@ -32,6 +32,7 @@ def catalog_writer(view):
 
 
 @blp.route("/checklists", methods=["GET"])
+@blp.doc(operationId="listChecklists")
 @login_required()
 @blp.response(200, s.ChecklistListSchema)
 def list_checklists():
@@ -40,6 +41,7 @@ def list_checklists():
 
 
 @blp.route("/checklists", methods=["POST"])
+@blp.doc(operationId="uploadChecklistVersion")
 @login_required("office_admin")
 @catalog_writer
 @blp.doc(requestBody={"required": True, "description": "检查清单文档（YAML 或 JSON，格式见 checklists/README.md）",
@@ -60,6 +62,7 @@ def upload_checklist():
 
 
 @blp.route("/checklists/<code>/versions/<int:version>", methods=["GET"])
+@blp.doc(operationId="getChecklistVersion")
 @login_required()
 @blp.response(200, description="精简 JSON，供手机离线使用；支持 ETag / If-None-Match 与 gzip")
 @blp.alt_response(304, description="未修改")
@@ -78,6 +81,7 @@ def get_checklist_version(code, version):
 
 
 @blp.route("/checklists/<code>/versions/<int:version>/publish", methods=["POST"])
+@blp.doc(operationId="publishChecklistVersion")
 @login_required("office_admin")
 @catalog_writer
 @blp.response(200, s.ChecklistVersionSummarySchema)
@@ -88,6 +92,7 @@ def publish_checklist_version(code, version):
 
 
 @blp.route("/checklists/<code>/diff", methods=["GET"])
+@blp.doc(operationId="diffChecklistVersions")
 @login_required()
 @blp.arguments(s.ChecklistDiffArgsSchema, location="query")
 @blp.response(200, s.ChecklistDiffSchema)
@@ -97,6 +102,7 @@ def diff_checklist(args, code):
 
 
 @blp.route("/matters", methods=["GET"])
+@blp.doc(operationId="listMatters")
 @login_required()
 @blp.arguments(s.MatterListArgsSchema, location="query")
 @blp.response(200, s.MatterSchema(many=True))
@@ -106,6 +112,7 @@ def list_matters(args):
 
 
 @blp.route("/matters", methods=["POST"])
+@blp.doc(operationId="createMatter")
 @login_required("office_admin")
 @catalog_writer
 @blp.arguments(s.MatterCreateSchema)
@@ -117,6 +124,7 @@ def create_matter(body):
 
 
 @blp.route("/matters/<code>", methods=["GET"])
+@blp.doc(operationId="getMatter")
 @login_required()
 @blp.response(200, s.MatterSchema)
 def get_matter(code):
@@ -125,6 +133,7 @@ def get_matter(code):
 
 
 @blp.route("/matters/<code>", methods=["PATCH"])
+@blp.doc(operationId="updateMatter")
 @login_required("office_admin")
 @catalog_writer
 @blp.arguments(s.MatterUpdateSchema)
@@ -136,6 +145,7 @@ def update_matter(body, code):
 
 
 @blp.route("/matters/<code>", methods=["DELETE"])
+@blp.doc(operationId="retireMatter")
 @login_required("office_admin")
 @catalog_writer
 @blp.response(200, s.MatterSchema)
@@ -146,6 +156,7 @@ def retire_matter(code):
 
 
 @blp.route("/public/matters", methods=["GET"])
+@blp.doc(operationId="listPublicMatters")
 @public_endpoint
 @blp.arguments(s.MatterListArgsSchema, location="query")
 @blp.response(200, s.MatterSchema(many=True))

@@ -62,6 +62,7 @@ def _upload() -> tuple[bytes, str | None, str | None]:
 # --------------------------------------------------------------------------- regions
 
 @blp.route("/regions", methods=["GET"])
+@blp.doc(operationId="listRegions")
 @login_required()
 @blp.arguments(s.RegionListArgsSchema, location="query")
 @blp.response(200, s.RegionListSchema)
@@ -74,6 +75,7 @@ def list_regions(args):
 # --------------------------------------------------------------------------- institutions
 
 @blp.route("/institutions", methods=["GET"])
+@blp.doc(operationId="listInstitutions")
 @login_required("office_admin", "institution")
 @blp.arguments(s.InstitutionListArgsSchema, location="query")
 @blp.arguments(PageArgsSchema, location="query")
@@ -85,6 +87,7 @@ def list_institutions(filters, paging):
 
 
 @blp.route("/institutions", methods=["POST"])
+@blp.doc(operationId="createInstitution")
 @login_required("office_admin")
 @blp.arguments(s.InstitutionCreateSchema)
 @blp.response(201, s.InstitutionSchema)
@@ -95,6 +98,7 @@ def create_institution(body):
 
 
 @blp.route("/institutions/import-template.xlsx", methods=["GET"])
+@blp.doc(operationId="getInstitutionImportTemplate")
 @login_required("office_admin")
 @blp.response(200, content_type=XLSX_MIME, description="导入模板（中文表头）")
 def institution_template():
@@ -103,6 +107,7 @@ def institution_template():
 
 
 @blp.route("/institutions/export.xlsx", methods=["GET"])
+@blp.doc(operationId="exportInstitutionsXlsx")
 @login_required("office_admin")
 @blp.arguments(s.InstitutionListArgsSchema, location="query")
 @blp.response(200, content_type=XLSX_MIME, description="当前筛选结果")
@@ -113,6 +118,7 @@ def export_institutions_xlsx(filters):
 
 
 @blp.route("/institutions/export.csv", methods=["GET"])
+@blp.doc(operationId="exportInstitutionsCsv")
 @login_required("office_admin")
 @blp.arguments(s.InstitutionListArgsSchema, location="query")
 @blp.response(200, content_type="text/csv", description="当前筛选结果（UTF-8 BOM）")
@@ -123,6 +129,7 @@ def export_institutions_csv(filters):
 
 
 @blp.route("/institutions/import", methods=["POST"])
+@blp.doc(operationId="importInstitutions")
 @login_required("office_admin")
 @blp.arguments(s.ImportArgsSchema, location="query")
 @blp.arguments(s.ImportFileSchema, location="files")
@@ -138,6 +145,7 @@ def import_institutions(args, _files):
 
 
 @blp.route("/institutions/<institution_id>", methods=["GET"])
+@blp.doc(operationId="getInstitution")
 @login_required("office_admin", "institution", "inspector")
 @blp.response(200, s.InstitutionSchema)
 def get_institution(institution_id):
@@ -146,6 +154,7 @@ def get_institution(institution_id):
 
 
 @blp.route("/institutions/<institution_id>", methods=["PATCH"])
+@blp.doc(operationId="updateInstitution")
 @login_required("office_admin")
 @blp.arguments(s.InstitutionPatchSchema)
 @blp.response(200, s.InstitutionSchema)
@@ -155,6 +164,7 @@ def update_institution(body, institution_id):
 
 
 @blp.route("/institutions/<institution_id>", methods=["DELETE"])
+@blp.doc(operationId="deleteInstitution")
 @login_required("office_admin")
 @blp.response(200, s.DeleteOutcomeSchema)
 def delete_institution(institution_id):
@@ -164,6 +174,7 @@ def delete_institution(institution_id):
 
 
 @blp.route("/institutions/<institution_id>/qr.png", methods=["GET"])
+@blp.doc(operationId="getInstitutionQrCode")
 @login_required("office_admin", "institution")
 @blp.response(200, content_type="image/png", description="签到二维码（公开页面地址 + 签名令牌）")
 def institution_qr(institution_id):
@@ -174,6 +185,7 @@ def institution_qr(institution_id):
 
 
 @blp.route("/institutions/<institution_id>/qr/reissue", methods=["POST"])
+@blp.doc(operationId="reissueInstitutionQrCode")
 @login_required("office_admin", "institution")
 @blp.response(200, s.InstitutionSchema)
 def reissue_qr(institution_id):
@@ -182,6 +194,7 @@ def reissue_qr(institution_id):
 
 
 @blp.route("/institutions/<institution_id>/poster-link", methods=["GET"])
+@blp.doc(operationId="getInstitutionPosterLink")
 @login_required("office_admin", "institution")
 @blp.response(200, s.PosterLinkSchema)
 def poster_link(institution_id):
@@ -194,6 +207,7 @@ def poster_link(institution_id):
 # --------------------------------------------------------------------------- inspectors
 
 @blp.route("/inspectors", methods=["GET"])
+@blp.doc(operationId="listInspectors")
 @login_required("office_admin", "inspector")
 @blp.arguments(s.InspectorListArgsSchema, location="query")
 @blp.arguments(PageArgsSchema, location="query")
@@ -205,6 +219,7 @@ def list_inspectors(filters, paging):
 
 
 @blp.route("/inspectors", methods=["POST"])
+@blp.doc(operationId="createInspector")
 @login_required("office_admin")
 @blp.arguments(s.InspectorCreateSchema)
 @blp.response(201, s.InspectorSchema)
@@ -215,6 +230,7 @@ def create_inspector(body):
 
 
 @blp.route("/inspectors/import-template.xlsx", methods=["GET"])
+@blp.doc(operationId="getInspectorImportTemplate")
 @login_required("office_admin")
 @blp.response(200, content_type=XLSX_MIME, description="导入模板（中文表头）")
 def inspector_template():
@@ -223,6 +239,7 @@ def inspector_template():
 
 
 @blp.route("/inspectors/export.xlsx", methods=["GET"])
+@blp.doc(operationId="exportInspectorsXlsx")
 @login_required("office_admin")
 @blp.arguments(s.InspectorListArgsSchema, location="query")
 @blp.response(200, content_type=XLSX_MIME, description="当前筛选结果")
@@ -233,6 +250,7 @@ def export_inspectors_xlsx(filters):
 
 
 @blp.route("/inspectors/export.csv", methods=["GET"])
+@blp.doc(operationId="exportInspectorsCsv")
 @login_required("office_admin")
 @blp.arguments(s.InspectorListArgsSchema, location="query")
 @blp.response(200, content_type="text/csv", description="当前筛选结果（UTF-8 BOM）")
@@ -243,6 +261,7 @@ def export_inspectors_csv(filters):
 
 
 @blp.route("/inspectors/import", methods=["POST"])
+@blp.doc(operationId="importInspectors")
 @login_required("office_admin")
 @blp.arguments(s.ImportArgsSchema, location="query")
 @blp.arguments(s.ImportFileSchema, location="files")
@@ -258,6 +277,7 @@ def import_inspectors(args, _files):
 
 
 @blp.route("/inspectors/<inspector_id>", methods=["GET"])
+@blp.doc(operationId="getInspector")
 @login_required("office_admin", "inspector")
 @blp.response(200, s.InspectorSchema)
 def get_inspector(inspector_id):
@@ -266,6 +286,7 @@ def get_inspector(inspector_id):
 
 
 @blp.route("/inspectors/<inspector_id>", methods=["PATCH"])
+@blp.doc(operationId="updateInspector")
 @login_required("office_admin")
 @blp.arguments(s.InspectorPatchSchema)
 @blp.response(200, s.InspectorSchema)
@@ -275,6 +296,7 @@ def update_inspector(body, inspector_id):
 
 
 @blp.route("/inspectors/<inspector_id>", methods=["DELETE"])
+@blp.doc(operationId="deleteInspector")
 @login_required("office_admin")
 @blp.response(200, s.DeleteOutcomeSchema)
 def delete_inspector(inspector_id):
@@ -286,6 +308,7 @@ def delete_inspector(inspector_id):
 # --------------------------------------------------------------------------- conflicts of interest
 
 @blp.route("/conflicts", methods=["GET"])
+@blp.doc(operationId="listConflicts")
 @login_required("office_admin")
 @blp.arguments(s.ConflictListArgsSchema, location="query")
 @blp.arguments(PageArgsSchema, location="query")
@@ -297,6 +320,7 @@ def list_conflicts(filters, paging):
 
 
 @blp.route("/conflicts", methods=["POST"])
+@blp.doc(operationId="createConflict")
 @login_required("office_admin")
 @blp.arguments(s.ConflictCreateSchema)
 @blp.response(201, s.ConflictSchema)
@@ -306,6 +330,7 @@ def create_conflict(body):
 
 
 @blp.route("/conflicts/<conflict_id>", methods=["GET"])
+@blp.doc(operationId="getConflict")
 @login_required("office_admin")
 @blp.response(200, s.ConflictSchema)
 def get_conflict(conflict_id):
@@ -314,6 +339,7 @@ def get_conflict(conflict_id):
 
 
 @blp.route("/conflicts/<conflict_id>", methods=["PATCH"])
+@blp.doc(operationId="updateConflict")
 @login_required("office_admin")
 @blp.arguments(s.ConflictPatchSchema)
 @blp.response(200, s.ConflictSchema)
@@ -324,6 +350,7 @@ def update_conflict(body, conflict_id):
 
 
 @blp.route("/conflicts/<conflict_id>", methods=["DELETE"])
+@blp.doc(operationId="deleteConflict")
 @login_required("office_admin")
 @blp.response(204)
 def delete_conflict(conflict_id):

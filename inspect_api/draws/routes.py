@@ -33,6 +33,7 @@ def _record_response(draw) -> Response:
 # ----------------------------------------------------------------- plans (offices)
 
 @blp.route("/plans", methods=["POST"])
+@blp.doc(operationId="createPlan")
 @login_required(OFFICE)
 @blp.arguments(s.PlanInputSchema)
 @blp.response(201, s.PlanSchema)
@@ -42,6 +43,7 @@ def create_plan(body):
 
 
 @blp.route("/plans", methods=["GET"])
+@blp.doc(operationId="listPlans")
 @login_required(OFFICE)
 @blp.arguments(s.PlanListArgsSchema, location="query")
 @blp.arguments(PageArgsSchema, location="query")
@@ -52,6 +54,7 @@ def list_plans(filters, paging):
 
 
 @blp.route("/plans/<plan_id>", methods=["GET"])
+@blp.doc(operationId="getPlan")
 @login_required(OFFICE)
 @blp.response(200, s.PlanSchema)
 def get_plan(plan_id):
@@ -60,6 +63,7 @@ def get_plan(plan_id):
 
 
 @blp.route("/plans/<plan_id>", methods=["PATCH"])
+@blp.doc(operationId="updatePlan")
 @login_required(OFFICE)
 @blp.arguments(s.PlanPatchSchema(partial=True))
 @blp.response(200, s.PlanSchema)
@@ -70,6 +74,7 @@ def update_plan(body, plan_id):
 
 
 @blp.route("/plans/<plan_id>", methods=["DELETE"])
+@blp.doc(operationId="deletePlan")
 @login_required(OFFICE)
 @blp.response(204)
 @blp.alt_response(409, description="只能删除从未提交承诺的草稿")
@@ -79,6 +84,7 @@ def delete_plan(plan_id):
 
 
 @blp.route("/plans/<plan_id>/commit", methods=["POST"])
+@blp.doc(operationId="commitPlan")
 @login_required(OFFICE)
 @blp.response(201, s.DrawSchema)
 @blp.alt_response(409, description="已有有效承诺")
@@ -90,6 +96,7 @@ def commit_plan(plan_id):
 
 
 @blp.route("/plans/<plan_id>/draw", methods=["POST"])
+@blp.doc(operationId="drawPlan")
 @login_required(OFFICE)
 @blp.arguments(s.DrawEntropySchema)
 @blp.response(200, s.DrawSchema)
@@ -101,6 +108,7 @@ def draw_plan(body, plan_id):
 
 
 @blp.route("/plans/<plan_id>/amendments", methods=["POST"])
+@blp.doc(operationId="amendDraw")
 @login_required(OFFICE)
 @blp.arguments(s.AmendmentInputSchema)
 @blp.response(201, s.DrawSchema)
@@ -113,6 +121,7 @@ def amend(body, plan_id):
 
 
 @blp.route("/plans/<plan_id>/cancel", methods=["POST"])
+@blp.doc(operationId="cancelPlan")
 @login_required(OFFICE)
 @blp.arguments(s.CancelSchema)
 @blp.response(200, s.DrawSchema)
@@ -123,6 +132,7 @@ def cancel(body, plan_id):
 
 
 @blp.route("/plans/<plan_id>/draws", methods=["GET"])
+@blp.doc(operationId="listPlanDraws")
 @login_required(OFFICE)
 @blp.response(200, s.DrawListItemSchema(many=True))
 def plan_draws(plan_id):
@@ -133,6 +143,7 @@ def plan_draws(plan_id):
 # ----------------------------------------------------------------- draws (offices)
 
 @blp.route("/draws", methods=["GET"])
+@blp.doc(operationId="listDraws")
 @login_required(OFFICE)
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, page_of(s.DrawListItemSchema, "OfficeDrawPageSchema"))
@@ -144,6 +155,7 @@ def list_draws(paging):
 
 
 @blp.route("/draws/<draw_id>", methods=["GET"])
+@blp.doc(operationId="getDraw")
 @login_required(OFFICE)
 @blp.response(200, s.DrawSchema)
 def get_draw(draw_id):
@@ -152,6 +164,7 @@ def get_draw(draw_id):
 
 
 @blp.route("/draws/<draw_id>/record.json", methods=["GET"])
+@blp.doc(operationId="getDrawRecord")
 @login_required(OFFICE)
 @blp.response(200, content_type="application/json", description="公开记录（DESIGN §5 格式）")
 def draw_record(draw_id):
@@ -160,6 +173,7 @@ def draw_record(draw_id):
 
 
 @blp.route("/draws/<draw_id>/verify", methods=["GET"])
+@blp.doc(operationId="verifyDraw")
 @login_required(OFFICE)
 @blp.response(200, s.VerifySchema)
 @blp.alt_response(409, description="尚未抽取")
@@ -171,6 +185,7 @@ def verify_draw(draw_id):
 # ----------------------------------------------------------------- open data (no login)
 
 @blp.route("/public/draws", methods=["GET"])
+@blp.doc(operationId="listPublicDraws")
 @public_endpoint
 @blp.arguments(s.DrawListArgsSchema, location="query")
 @blp.arguments(PageArgsSchema, location="query")
@@ -183,6 +198,7 @@ def public_draws(filters, paging):
 
 
 @blp.route("/public/draws/<draw_id>", methods=["GET"])
+@blp.doc(operationId="getPublicDraw")
 @public_endpoint
 @blp.response(200, s.DrawSchema)
 def public_draw(draw_id):
@@ -191,6 +207,7 @@ def public_draw(draw_id):
 
 
 @blp.route("/public/draws/<draw_id>/record.json", methods=["GET"])
+@blp.doc(operationId="getPublicDrawRecord")
 @public_endpoint
 @blp.response(200, content_type="application/json", description="公开记录（DESIGN §5 格式）")
 def public_record(draw_id):

@@ -12,6 +12,7 @@ blp = Blueprint("evidence", __name__, url_prefix="/api/v1", description="照片�
 
 
 @blp.route("/photos/<evidence_id>/<variant>", methods=["GET"])
+@blp.doc(operationId="getPhotoVariant")
 @login_required()
 @blp.response(200, content_type="image/jpeg", description="图片字节；original 为上传原件")
 @blp.alt_response(304, description="未修改")

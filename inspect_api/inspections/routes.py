@@ -30,6 +30,7 @@ def _cfg() -> dict:
 # --------------------------------------------------------------------------- assignments
 
 @blp.route("/me/assignments", methods=["GET"])
+@blp.doc(operationId="listMyAssignments")
 @login_required("inspector")
 @blp.arguments(s.MyAssignmentArgsSchema, location="query")
 @blp.arguments(PageArgsSchema, location="query")
@@ -42,6 +43,7 @@ def my_assignments(filters, paging):
 
 
 @blp.route("/assignments", methods=["GET"])
+@blp.doc(operationId="listAssignments")
 @login_required("office_admin")
 @blp.arguments(s.RegionAssignmentArgsSchema, location="query")
 @blp.arguments(PageArgsSchema, location="query")
@@ -54,6 +56,7 @@ def region_assignments(filters, paging):
 
 
 @blp.route("/assignments", methods=["POST"])
+@blp.doc(operationId="createTargetedAssignment")
 @login_required("office_admin")
 @blp.arguments(s.TargetedAssignmentSchema)
 @blp.response(201, s.AssignmentSchema)
@@ -66,6 +69,7 @@ def create_targeted(body):
 
 
 @blp.route("/assignments/<assignment_id>", methods=["GET"])
+@blp.doc(operationId="getAssignment")
 @login_required("inspector", "office_admin")
 @blp.response(200, s.AssignmentSchema)
 def get_assignment(assignment_id):
@@ -74,6 +78,7 @@ def get_assignment(assignment_id):
 
 
 @blp.route("/assignments/<assignment_id>/bundle", methods=["GET"])
+@blp.doc(operationId="getAssignmentBundle")
 @login_required("inspector", "office_admin")
 @blp.response(200, s.BundleSchema, description="ETag; If-None-Match → 304")
 @blp.alt_response(304, description="未修改")
@@ -90,6 +95,7 @@ def get_bundle(assignment_id):
 # --------------------------------------------------------------------------- inspection
 
 @blp.route("/inspections/<inspection_id>", methods=["GET"])
+@blp.doc(operationId="getInspection")
 @login_required("inspector", "office_admin")
 @blp.response(200, s.InspectionSchema)
 def get_inspection(inspection_id):
@@ -98,6 +104,7 @@ def get_inspection(inspection_id):
 
 
 @blp.route("/inspections/<inspection_id>/check-in", methods=["POST"])
+@blp.doc(operationId="checkIn")
 @login_required("inspector")
 @blp.arguments(s.CheckInSchema)
 @blp.response(200, s.InspectionSchema)
@@ -110,6 +117,7 @@ def check_in(body, inspection_id):
 
 
 @blp.route("/inspections/<inspection_id>/responses", methods=["PUT"])
+@blp.doc(operationId="syncResponses")
 @login_required("inspector")
 @blp.arguments(s.ResponseBatchSchema)
 @blp.response(200, s.BatchResultSchema)
@@ -121,6 +129,7 @@ def sync_responses(body, inspection_id):
 
 
 @blp.route("/inspections/<inspection_id>/photos", methods=["POST"])
+@blp.doc(operationId="uploadInspectionPhoto")
 @login_required("inspector")
 @blp.arguments(s.PhotoFormSchema, location="form", content_type="multipart/form-data")
 @blp.response(201, s.PhotoSchema)
@@ -152,6 +161,7 @@ def _photo_view(photo) -> dict:
 
 
 @blp.route("/inspections/<inspection_id>/signatures", methods=["POST"])
+@blp.doc(operationId="uploadSignature")
 @login_required("inspector")
 @blp.arguments(s.SignatureFormSchema, location="form", content_type="multipart/form-data")
 @blp.response(201, s.SignatureSchema)
@@ -164,6 +174,7 @@ def upload_signature(form, inspection_id):
 
 
 @blp.route("/inspections/<inspection_id>/submit", methods=["POST"])
+@blp.doc(operationId="submitInspection")
 @login_required("inspector")
 @blp.response(200, s.InspectionSchema)
 @blp.alt_response(403, description="只有组长可以提交")
@@ -175,6 +186,7 @@ def submit(inspection_id):
 
 
 @blp.route("/inspections/<inspection_id>/corrections", methods=["POST"])
+@blp.doc(operationId="correctInspection")
 @login_required("inspector")
 @blp.arguments(s.CorrectionSchema)
 @blp.response(200, s.InspectionSchema)
@@ -185,6 +197,7 @@ def correct(body, inspection_id):
 
 
 @blp.route("/inspections/<inspection_id>/report", methods=["GET"])
+@blp.doc(operationId="getInspectionReport")
 @login_required("inspector", "office_admin")
 @blp.response(200, content_type="text/html", description="可打印的中文检查报告")
 def report(inspection_id):

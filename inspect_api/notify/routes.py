@@ -14,6 +14,7 @@ blp = Blueprint("notify", __name__, url_prefix="/api/v1", description="站内通
 
 
 @blp.route("/me/notifications", methods=["GET"])
+@blp.doc(operationId="listNotifications")
 @login_required()
 @blp.arguments(s.InboxArgsSchema, location="query")
 @blp.arguments(PageArgsSchema, location="query")
@@ -24,6 +25,7 @@ def list_notifications(args, paging):
 
 
 @blp.route("/me/notifications/unread-count", methods=["GET"])
+@blp.doc(operationId="getUnreadNotificationCount")
 @login_required()
 @blp.response(200, s.UnreadCountSchema)
 def unread_count():
@@ -32,6 +34,7 @@ def unread_count():
 
 
 @blp.route("/me/notifications/<notification_id>/read", methods=["POST"])
+@blp.doc(operationId="markNotificationRead")
 @login_required()
 @blp.response(200, s.NotificationSchema)
 def mark_read(notification_id):

@@ -59,6 +59,7 @@ def _etagged(data, *, content_type: str = "application/json; charset=utf-8", bod
 # --------------------------------------------------------------------------- publishing results
 
 @blp.route("/inspections/<inspection_id>/publication-preview", methods=["POST"])
+@blp.doc(operationId="previewPublication")
 @login_required(*OFFICE)
 @blp.arguments(s.PublishSchema)
 @blp.response(200, s.PreviewSchema)
@@ -74,6 +75,7 @@ def preview(args, inspection_id):
 
 
 @blp.route("/inspections/<inspection_id>/publish", methods=["POST"])
+@blp.doc(operationId="publishResult")
 @login_required(*OFFICE)
 @blp.arguments(s.PublishSchema)
 @blp.response(201, s.PublicResultSchema)
@@ -88,6 +90,7 @@ def publish(body, inspection_id):
 
 
 @blp.route("/inspections/<inspection_id>/publication", methods=["PUT"])
+@blp.doc(operationId="revisePublication")
 @login_required(*OFFICE)
 @blp.arguments(s.PublishSchema)
 @blp.response(200, s.PublicResultSchema)
@@ -102,6 +105,7 @@ def revise(body, inspection_id):
 
 
 @blp.route("/publication/pending", methods=["GET"])
+@blp.doc(operationId="listPendingPublications")
 @login_required(*OFFICE)
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, s.PendingPublicationPageSchema)
@@ -118,6 +122,7 @@ def pending(args):
 # --------------------------------------------------------------------------- notices (office)
 
 @blp.route("/notices", methods=["GET"])
+@blp.doc(operationId="listNotices")
 @login_required(*OFFICE)
 @blp.arguments(s.NoticeListArgsSchema, location="query")
 @blp.response(200, s.NoticePageSchema)
@@ -129,6 +134,7 @@ def list_notices(args):
 
 
 @blp.route("/notices/candidates", methods=["GET"])
+@blp.doc(operationId="listNoticeCandidates")
 @login_required(*OFFICE)
 @blp.arguments(s.CandidateArgsSchema, location="query")
 @blp.response(200, s.CandidateListSchema)
@@ -140,6 +146,7 @@ def candidates(args):
 
 
 @blp.route("/notices", methods=["POST"])
+@blp.doc(operationId="createNotice")
 @login_required(*OFFICE)
 @blp.arguments(s.NoticeCreateSchema)
 @blp.response(201, s.NoticeSchema)
@@ -149,6 +156,7 @@ def create_notice(body):
 
 
 @blp.route("/notices/<notice_id>", methods=["GET"])
+@blp.doc(operationId="getNotice")
 @login_required(*OFFICE)
 @blp.response(200, s.NoticeSchema)
 def get_notice(notice_id):
@@ -156,6 +164,7 @@ def get_notice(notice_id):
 
 
 @blp.route("/notices/<notice_id>", methods=["PATCH"])
+@blp.doc(operationId="updateNotice")
 @login_required(*OFFICE)
 @blp.arguments(s.NoticeUpdateSchema)
 @blp.response(200, s.NoticeSchema)
@@ -166,6 +175,7 @@ def update_notice(body, notice_id):
 
 
 @blp.route("/notices/<notice_id>/publish", methods=["POST"])
+@blp.doc(operationId="publishNotice")
 @login_required(*OFFICE)
 @blp.response(200, s.NoticeSchema)
 @blp.alt_response(409, description="通报已发布或已撤回")
@@ -175,6 +185,7 @@ def publish_notice(notice_id):
 
 
 @blp.route("/notices/<notice_id>/retract", methods=["POST"])
+@blp.doc(operationId="retractNotice")
 @login_required(*OFFICE)
 @blp.arguments(s.RetractSchema)
 @blp.response(200, s.NoticeSchema)
@@ -194,6 +205,7 @@ def result_filters(args) -> dict:
 
 
 @blp.route("/public/results", methods=["GET"])
+@blp.doc(operationId="listPublicResults")
 @public_endpoint
 @blp.arguments(s.ResultFilterArgsSchema, location="query")
 @blp.response(200, s.PublicResultPageSchema)
@@ -206,6 +218,7 @@ def public_results(args):
 
 
 @blp.route("/public/results/<result_id>", methods=["GET"])
+@blp.doc(operationId="getPublicResult")
 @public_endpoint
 @blp.response(200, s.PublicResultSchema)
 @blp.alt_response(304, description="未修改（If-None-Match）")
@@ -244,6 +257,7 @@ def _chunks(iterable, size: int):
 
 
 @blp.route("/public/results.csv", methods=["GET"])
+@blp.doc(operationId="exportPublicResultsCsv")
 @public_endpoint
 @blp.arguments(s.CsvArgsSchema, location="query")
 @blp.response(200, description="UTF-8（带 BOM）CSV，可直接用 Excel 打开；单元格已防公式注入",
@@ -271,6 +285,7 @@ def public_results_csv(args):
 
 
 @blp.route("/public/institutions", methods=["GET"])
+@blp.doc(operationId="listPublicInstitutions")
 @public_endpoint
 @blp.arguments(s.InstitutionFilterArgsSchema, location="query")
 @blp.response(200, s.PublicInstitutionPageSchema)
@@ -284,6 +299,7 @@ def public_institutions(args):
 
 
 @blp.route("/public/institutions/<public_id>", methods=["GET"])
+@blp.doc(operationId="getPublicInstitution")
 @public_endpoint
 @blp.response(200, s.PublicInstitutionSchema)
 @blp.alt_response(304, description="未修改（If-None-Match）")
@@ -293,6 +309,7 @@ def public_institution(public_id):
 
 
 @blp.route("/public/notices", methods=["GET"])
+@blp.doc(operationId="listPublicNotices")
 @public_endpoint
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, s.PublicNoticePageSchema)
@@ -305,6 +322,7 @@ def public_notices(args):
 
 
 @blp.route("/public/notices/<notice_id>", methods=["GET"])
+@blp.doc(operationId="getPublicNotice")
 @public_endpoint
 @blp.response(200, s.PublicNoticeSchema)
 @blp.alt_response(304, description="未修改（If-None-Match）")

@@ -33,6 +33,7 @@ def _detail(order):
 
 
 @blp.route("/rectifications", methods=["GET"])
+@blp.doc(operationId="listRectificationOrders")
 @login_required()
 @blp.arguments(s.OrderListArgsSchema, location="query")
 @blp.arguments(PageArgsSchema, location="query")
@@ -43,6 +44,7 @@ def list_orders(args, paging):
 
 
 @blp.route("/rectifications/<order_id>", methods=["GET"])
+@blp.doc(operationId="getRectificationOrder")
 @login_required()
 @blp.response(200, s.OrderDetailSchema)
 def get_order(order_id):
@@ -51,6 +53,7 @@ def get_order(order_id):
 
 
 @blp.route("/rectifications/<order_id>/acknowledge", methods=["POST"])
+@blp.doc(operationId="acknowledgeRectificationOrder")
 @login_required("institution")
 @blp.response(200, s.OrderDetailSchema)
 def acknowledge(order_id):
@@ -59,6 +62,7 @@ def acknowledge(order_id):
 
 
 @blp.route(FINDING + "/photos", methods=["POST"])
+@blp.doc(operationId="uploadRectificationPhoto")
 @login_required("institution")
 @blp.arguments(s.PhotoUploadSchema, location="form", content_type="multipart/form-data")
 @blp.response(201, s.PhotoOutSchema)
@@ -72,6 +76,7 @@ def upload_photo(form, order_id, finding_id):
 
 
 @blp.route(FINDING + "/answer", methods=["POST"])
+@blp.doc(operationId="answerFinding")
 @login_required("institution")
 @blp.arguments(s.AnswerInSchema)
 @blp.response(200, s.FindingSchema)
@@ -82,6 +87,7 @@ def answer(body, order_id, finding_id):
 
 
 @blp.route(FINDING + "/extension", methods=["POST"])
+@blp.doc(operationId="requestFindingExtension")
 @login_required("institution")
 @blp.arguments(s.ExtensionInSchema)
 @blp.response(200, s.FindingSchema)
@@ -92,6 +98,7 @@ def request_extension(body, order_id, finding_id):
 
 
 @blp.route(FINDING + "/extension/decision", methods=["POST"])
+@blp.doc(operationId="decideFindingExtension")
 @login_required("office_admin", "inspector")
 @blp.arguments(s.ExtensionDecisionSchema)
 @blp.response(200, s.FindingSchema)
@@ -102,6 +109,7 @@ def decide_extension(body, order_id, finding_id):
 
 
 @blp.route(FINDING + "/review", methods=["POST"])
+@blp.doc(operationId="reviewFindingAnswer")
 @login_required("office_admin", "inspector")
 @blp.arguments(s.ReviewInSchema)
 @blp.response(200, s.FindingSchema)
@@ -112,6 +120,7 @@ def review(body, order_id, finding_id):
 
 
 @blp.route(FINDING + "/reinspection", methods=["POST"])
+@blp.doc(operationId="requireFindingReinspection")
 @login_required("office_admin", "inspector")
 @blp.arguments(s.ReinspectionInSchema)
 @blp.response(200, s.FindingSchema)
