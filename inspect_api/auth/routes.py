@@ -11,6 +11,7 @@ from inspect_api.auth.access import client_ip, current_user, login_required
 from inspect_api.clock import utcnow
 from inspect_api.extensions import limiter
 from inspect_api.schemas import PageArgsSchema, page_of, paginate
+from inspect_api.apidoc import raises, rate_limited
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="登录、令牌与用户管理")
 
@@ -33,10 +34,10 @@ def _cfg(key):
 @blp.route("/auth/login", methods=["POST"])
 @blp.doc(operationId="login")
 @limiter.limit(_login_limit, key_func=_login_key, deduct_when=lambda response: response.status_code == 401)
+@rate_limited
 @blp.arguments(s.LoginSchema)
 @blp.response(200, s.TokenPairSchema)
-@blp.alt_response(401, description="用户名或密码错误 / 账号已停用")
-@blp.alt_response(429, description="登录失败次数过多")
+@raises(401, "INVALID_CREDENTIALS", "ACCOUNT_DISABLED", description="用户名或密码错误 / 账号已停用")
 def login(body):
     """Log in with username and password; returns an access and a refresh token."""
     now = utcnow()
@@ -48,6 +49,7 @@ def login(body):
 @blp.doc(operationId="refreshTokens")
 @blp.arguments(s.RefreshSchema)
 @blp.response(200, s.TokenPairSchema)
+@raises(401, "TOKEN_INVALID", "REFRESH_TOKEN_REUSED", "TOKEN_REVOKED")
 def refresh(body):
     """Rotate a refresh token. Presenting an already-rotated token revokes its whole family."""
     return service.rotate(body["refresh_token"], now=utcnow(), refresh_days=_cfg("refresh_token_days"),
@@ -58,6 +60,7 @@ def refresh(body):
 @blp.doc(operationId="logout")
 @blp.arguments(s.RefreshSchema)
 @blp.response(204)
+@raises(401, "TOKEN_INVALID")
 def logout(body):
     """Revoke the refresh token's family (this login on every device it was copied to)."""
     service.logout(body["refresh_token"], now=utcnow(), ip=client_ip())
@@ -77,6 +80,8 @@ def me():
 @login_required()
 @blp.arguments(s.PasswordChangeSchema)
 @blp.response(204)
+@raises(403, "INVALID_CREDENTIALS")
+@raises(422, "PASSWORD_TOO_SHORT", "PASSWORD_TOO_WEAK")
 def change_password(body):
     """Change one's own password; every token issued before stops working."""
     service.change_own_password(current_user(), body["old_password"], body["new_password"], now=utcnow(),
@@ -94,6 +99,11 @@ def _link_check(role, region, institution_id, inspector_id):
 @login_required("office_admin")
 @blp.arguments(s.UserCreateSchema)
 @blp.response(201, s.UserSchema)
+@raises(403, "REGION_OUT_OF_SCOPE")
+@raises(404, "INSTITUTION_NOT_FOUND", "INSPECTOR_NOT_FOUND")
+@raises(409, "USERNAME_TAKEN", "INSPECTOR_ALREADY_LINKED")
+@raises(422, "PASSWORD_TOO_SHORT", "PASSWORD_TOO_WEAK", "REGION_INVALID", "REGION_UNKNOWN", "ROLE_INVALID",
+        "LINK_REQUIRED", "LINK_NOT_ALLOWED", "LINK_REGION_MISMATCH")
 def create_user(body):
     """Create a user inside the office's region."""
     return service.create_user(current_user(), body, now=utcnow(), min_length=_cfg("password_min_length"),
@@ -116,6 +126,7 @@ def list_users(filters, paging):
 @blp.doc(operationId="getUser")
 @login_required("office_admin")
 @blp.response(200, s.UserSchema)
+@raises(404, "USER_NOT_FOUND")
 def get_user(user_id):
     """One user of the office's region."""
     return service.user_in_scope(current_user(), user_id)
@@ -125,6 +136,8 @@ def get_user(user_id):
 @blp.doc(operationId="deactivateUser")
 @login_required("office_admin")
 @blp.response(200, s.UserSchema)
+@raises(404, "USER_NOT_FOUND")
+@raises(409, "CANNOT_DEACTIVATE_SELF")
 def deactivate_user(user_id):
     """Deactivate a user; their tokens stop working at once."""
     return service.deactivate(current_user(), user_id, now=utcnow())
@@ -134,6 +147,7 @@ def deactivate_user(user_id):
 @blp.doc(operationId="reactivateUser")
 @login_required("office_admin")
 @blp.response(200, s.UserSchema)
+@raises(404, "USER_NOT_FOUND")
 def reactivate_user(user_id):
     """Reactivate a user."""
     return service.reactivate(current_user(), user_id, now=utcnow())
@@ -144,6 +158,8 @@ def reactivate_user(user_id):
 @login_required("office_admin")
 @blp.arguments(s.PasswordResetSchema)
 @blp.response(200, s.UserSchema)
+@raises(404, "USER_NOT_FOUND")
+@raises(422, "PASSWORD_TOO_SHORT", "PASSWORD_TOO_WEAK")
 def reset_password(body, user_id):
     """Set a new password for a user of the region; their tokens are revoked."""
     return service.reset_password(current_user(), user_id, body["new_password"], now=utcnow(),

@@ -9,6 +9,7 @@ from inspect_api.calendar import schemas as s
 from inspect_api.calendar import service
 from inspect_api.clock import utcnow
 from inspect_api.workdays import business_date
+from inspect_api.apidoc import raises
 
 blp = Blueprint("calendar", __name__, url_prefix="/api/v1", description="工作日历（调休与节假日覆盖）")
 
@@ -35,6 +36,7 @@ def get_overrides(args):
 @login_required("office_admin")
 @blp.arguments(s.OverridesPutSchema)
 @blp.response(200, s.OverridesOutSchema)
+@raises(422, "CALENDAR_DATE_OUT_OF_RANGE", "CALENDAR_DUPLICATE_DATE")
 def put_overrides(body):
     """Set or remove overrides and confirm years (office admins). Existing deadlines are not moved."""
     service.put_overrides(current_user(), items=body["items"], remove=body["remove"],

@@ -19,6 +19,7 @@ from inspect_api.errors import BadRequest, PayloadTooLarge
 from inspect_api.qrcodes import png
 from inspect_api.schemas import PageArgsSchema, page_of, paginate
 from inspect_api.directory.spreadsheets import XLSX_MIME
+from inspect_api.apidoc import media_types, raises
 
 blp = Blueprint("directory", __name__, url_prefix="/api/v1", description="名录库：机构、检查人员、回避关系、行政区划")
 
@@ -91,7 +92,9 @@ def list_institutions(filters, paging):
 @login_required("office_admin")
 @blp.arguments(s.InstitutionCreateSchema)
 @blp.response(201, s.InstitutionSchema)
-@blp.alt_response(409, description="统一社会信用代码已登记")
+@raises(403, "REGION_OUT_OF_SCOPE")
+@raises(409, "CREDIT_CODE_TAKEN", description="统一社会信用代码已登记")
+@raises(422, "CREDIT_CODE_INVALID", "LICENCE_DATES_INVALID", "LOCATION_OUT_OF_RANGE", "REGION_UNKNOWN")
 def create_institution(body):
     """Register an institution (credit code checked against GB 32100-2015)."""
     return service.create_institution(current_user(), body, now=utcnow())
@@ -100,7 +103,8 @@ def create_institution(body):
 @blp.route("/institutions/import-template.xlsx", methods=["GET"])
 @blp.doc(operationId="getInstitutionImportTemplate")
 @login_required("office_admin")
-@blp.response(200, content_type=XLSX_MIME, description="导入模板（中文表头）")
+@blp.response(200, description="导入模板（中文表头）")
+@media_types(200, XLSX_MIME)
 def institution_template():
     """Import template with Chinese headers and a sheet explaining each column."""
     return _download(imports.template_xlsx("institutions"), XLSX_MIME, "institutions-template.xlsx")
@@ -110,7 +114,8 @@ def institution_template():
 @blp.doc(operationId="exportInstitutionsXlsx")
 @login_required("office_admin")
 @blp.arguments(s.InstitutionListArgsSchema, location="query")
-@blp.response(200, content_type=XLSX_MIME, description="当前筛选结果")
+@blp.response(200, description="当前筛选结果")
+@media_types(200, XLSX_MIME)
 def export_institutions_xlsx(filters):
     """The filtered list as XLSX (same columns as the import; formula-like cells neutralised)."""
     query = service.list_institutions(current_user(), **filters)
@@ -121,7 +126,8 @@ def export_institutions_xlsx(filters):
 @blp.doc(operationId="exportInstitutionsCsv")
 @login_required("office_admin")
 @blp.arguments(s.InstitutionListArgsSchema, location="query")
-@blp.response(200, content_type="text/csv", description="当前筛选结果（UTF-8 BOM）")
+@blp.response(200, description="当前筛选结果（UTF-8 BOM）")
+@media_types(200, "text/csv")
 def export_institutions_csv(filters):
     """The filtered list as CSV in UTF-8 with BOM (formula-like cells neutralised)."""
     query = service.list_institutions(current_user(), **filters)
@@ -134,9 +140,10 @@ def export_institutions_csv(filters):
 @blp.arguments(s.ImportArgsSchema, location="query")
 @blp.arguments(s.ImportFileSchema, location="files")
 @blp.response(200, s.ImportReportSchema)
-@blp.alt_response(403, description="文件中有本辖区以外的记录（未写入）")
-@blp.alt_response(413, description="文件过大")
-@blp.alt_response(422, description="文件无法读取，或有行错误（未写入）")
+@raises(403, "REGION_OUT_OF_SCOPE", description="文件中有本辖区以外的记录（未写入）")
+@raises(413, "IMPORT_TOO_LARGE", description="文件过大")
+@raises(422, "IMPORT_COLUMNS_MISSING", "IMPORT_EMPTY", "IMPORT_ENCODING_INVALID", "IMPORT_FORMAT_UNSUPPORTED",
+        "IMPORT_NOT_SPREADSHEET", "IMPORT_ROWS_INVALID", "IMPORT_TOO_MANY_ROWS", description="文件无法读取，或有行错误（未写入）")
 def import_institutions(args, _files):
     """Import XLSX/CSV: ``dry_run=1`` reports every row error; otherwise all rows or none, upsert by credit code."""
     data, filename, mimetype = _upload()
@@ -148,6 +155,7 @@ def import_institutions(args, _files):
 @blp.doc(operationId="getInstitution")
 @login_required("office_admin", "institution", "inspector")
 @blp.response(200, s.InstitutionSchema)
+@raises(404, "INSTITUTION_NOT_FOUND")
 def get_institution(institution_id):
     """One institution in scope."""
     return service.institution_in_scope(current_user(), institution_id)
@@ -158,6 +166,10 @@ def get_institution(institution_id):
 @login_required("office_admin")
 @blp.arguments(s.InstitutionPatchSchema)
 @blp.response(200, s.InstitutionSchema)
+@raises(403, "REGION_OUT_OF_SCOPE")
+@raises(404, "INSTITUTION_NOT_FOUND")
+@raises(409, "CREDIT_CODE_TAKEN")
+@raises(422, "CREDIT_CODE_INVALID", "LICENCE_DATES_INVALID", "LOCATION_OUT_OF_RANGE", "REGION_UNKNOWN")
 def update_institution(body, institution_id):
     """Change fields of an institution of the region."""
     return service.update_institution(current_user(), institution_id, body, now=utcnow())
@@ -167,6 +179,7 @@ def update_institution(body, institution_id):
 @blp.doc(operationId="deleteInstitution")
 @login_required("office_admin")
 @blp.response(200, s.DeleteOutcomeSchema)
+@raises(404, "INSTITUTION_NOT_FOUND")
 def delete_institution(institution_id):
     """Delete an institution without history; one with history is closed instead (``outcome``)."""
     outcome, institution = service.delete_institution(current_user(), institution_id, now=utcnow())
@@ -176,7 +189,9 @@ def delete_institution(institution_id):
 @blp.route("/institutions/<institution_id>/qr.png", methods=["GET"])
 @blp.doc(operationId="getInstitutionQrCode")
 @login_required("office_admin", "institution")
-@blp.response(200, content_type="image/png", description="签到二维码（公开页面地址 + 签名令牌）")
+@blp.response(200, description="签到二维码（公开页面地址 + 签名令牌）")
+@media_types(200, "image/png")
+@raises(404, "INSTITUTION_NOT_FOUND")
 def institution_qr(institution_id):
     """PNG QR code of the public page URL carrying the signed check-in token."""
     institution = service.institution_in_scope(current_user(), institution_id)
@@ -188,6 +203,7 @@ def institution_qr(institution_id):
 @blp.doc(operationId="reissueInstitutionQrCode")
 @login_required("office_admin", "institution")
 @blp.response(200, s.InstitutionSchema)
+@raises(404, "INSTITUTION_NOT_FOUND")
 def reissue_qr(institution_id):
     """Re-issue the poster: the QR version goes up and every older check-in token is refused."""
     return service.reissue_qr(current_user(), institution_id, utcnow())
@@ -197,6 +213,7 @@ def reissue_qr(institution_id):
 @blp.doc(operationId="getInstitutionPosterLink")
 @login_required("office_admin", "institution")
 @blp.response(200, s.PosterLinkSchema)
+@raises(404, "INSTITUTION_NOT_FOUND")
 def poster_link(institution_id):
     """A link to the printable poster page, valid for an hour (the poster shows the check-in token)."""
     institution = service.institution_in_scope(current_user(), institution_id)
@@ -223,7 +240,9 @@ def list_inspectors(filters, paging):
 @login_required("office_admin")
 @blp.arguments(s.InspectorCreateSchema)
 @blp.response(201, s.InspectorSchema)
-@blp.alt_response(409, description="执法证号已登记")
+@raises(403, "REGION_OUT_OF_SCOPE")
+@raises(409, "CERTIFICATE_TAKEN", description="执法证号已登记")
+@raises(422, "EMPLOYMENT_INSTITUTION_UNKNOWN", "REGION_UNKNOWN")
 def create_inspector(body):
     """Register an inspector; employment history creates conflicts of interest automatically."""
     return service.create_inspector(current_user(), body, now=utcnow())
@@ -232,7 +251,8 @@ def create_inspector(body):
 @blp.route("/inspectors/import-template.xlsx", methods=["GET"])
 @blp.doc(operationId="getInspectorImportTemplate")
 @login_required("office_admin")
-@blp.response(200, content_type=XLSX_MIME, description="导入模板（中文表头）")
+@blp.response(200, description="导入模板（中文表头）")
+@media_types(200, XLSX_MIME)
 def inspector_template():
     """Import template with Chinese headers."""
     return _download(imports.template_xlsx("inspectors"), XLSX_MIME, "inspectors-template.xlsx")
@@ -242,7 +262,8 @@ def inspector_template():
 @blp.doc(operationId="exportInspectorsXlsx")
 @login_required("office_admin")
 @blp.arguments(s.InspectorListArgsSchema, location="query")
-@blp.response(200, content_type=XLSX_MIME, description="当前筛选结果")
+@blp.response(200, description="当前筛选结果")
+@media_types(200, XLSX_MIME)
 def export_inspectors_xlsx(filters):
     """The filtered list as XLSX."""
     query = service.list_inspectors(current_user(), **filters)
@@ -253,7 +274,8 @@ def export_inspectors_xlsx(filters):
 @blp.doc(operationId="exportInspectorsCsv")
 @login_required("office_admin")
 @blp.arguments(s.InspectorListArgsSchema, location="query")
-@blp.response(200, content_type="text/csv", description="当前筛选结果（UTF-8 BOM）")
+@blp.response(200, description="当前筛选结果（UTF-8 BOM）")
+@media_types(200, "text/csv")
 def export_inspectors_csv(filters):
     """The filtered list as CSV in UTF-8 with BOM."""
     query = service.list_inspectors(current_user(), **filters)
@@ -266,9 +288,10 @@ def export_inspectors_csv(filters):
 @blp.arguments(s.ImportArgsSchema, location="query")
 @blp.arguments(s.ImportFileSchema, location="files")
 @blp.response(200, s.ImportReportSchema)
-@blp.alt_response(403, description="文件中有本辖区以外的记录（未写入）")
-@blp.alt_response(413, description="文件过大")
-@blp.alt_response(422, description="文件无法读取，或有行错误（未写入）")
+@raises(403, "REGION_OUT_OF_SCOPE", description="文件中有本辖区以外的记录（未写入）")
+@raises(413, "IMPORT_TOO_LARGE", description="文件过大")
+@raises(422, "IMPORT_COLUMNS_MISSING", "IMPORT_EMPTY", "IMPORT_ENCODING_INVALID", "IMPORT_FORMAT_UNSUPPORTED",
+        "IMPORT_NOT_SPREADSHEET", "IMPORT_ROWS_INVALID", "IMPORT_TOO_MANY_ROWS", description="文件无法读取，或有行错误（未写入）")
 def import_inspectors(args, _files):
     """Import XLSX/CSV; upsert by certificate number, all rows or none."""
     data, filename, mimetype = _upload()
@@ -280,6 +303,7 @@ def import_inspectors(args, _files):
 @blp.doc(operationId="getInspector")
 @login_required("office_admin", "inspector")
 @blp.response(200, s.InspectorSchema)
+@raises(404, "INSPECTOR_NOT_FOUND")
 def get_inspector(inspector_id):
     """One inspector in scope (an inspector account: only its own record)."""
     return service.inspector_in_scope(current_user(), inspector_id)
@@ -290,6 +314,10 @@ def get_inspector(inspector_id):
 @login_required("office_admin")
 @blp.arguments(s.InspectorPatchSchema)
 @blp.response(200, s.InspectorSchema)
+@raises(403, "REGION_OUT_OF_SCOPE")
+@raises(404, "INSPECTOR_NOT_FOUND")
+@raises(409, "CERTIFICATE_TAKEN")
+@raises(422, "EMPLOYMENT_INSTITUTION_UNKNOWN", "REGION_UNKNOWN")
 def update_inspector(body, inspector_id):
     """Change an inspector; a changed employment history adds or removes its automatic conflicts."""
     return service.update_inspector(current_user(), inspector_id, body, now=utcnow())
@@ -299,6 +327,7 @@ def update_inspector(body, inspector_id):
 @blp.doc(operationId="deleteInspector")
 @login_required("office_admin")
 @blp.response(200, s.DeleteOutcomeSchema)
+@raises(404, "INSPECTOR_NOT_FOUND")
 def delete_inspector(inspector_id):
     """Delete an inspector without history; one with history is deactivated instead (``outcome``)."""
     outcome, inspector = service.delete_inspector(current_user(), inspector_id, now=utcnow())
@@ -324,6 +353,9 @@ def list_conflicts(filters, paging):
 @login_required("office_admin")
 @blp.arguments(s.ConflictCreateSchema)
 @blp.response(201, s.ConflictSchema)
+@raises(404, "INSPECTOR_NOT_FOUND", "INSTITUTION_NOT_FOUND")
+@raises(409, "CONFLICT_EXISTS")
+@raises(422, "CONFLICT_DATES_INVALID")
 def create_conflict(body):
     """Record a conflict of interest between an inspector and an institution of the region."""
     return service.create_conflict(current_user(), body, now=utcnow())
@@ -333,6 +365,7 @@ def create_conflict(body):
 @blp.doc(operationId="getConflict")
 @login_required("office_admin")
 @blp.response(200, s.ConflictSchema)
+@raises(404, "CONFLICT_NOT_FOUND")
 def get_conflict(conflict_id):
     """One conflict of interest of an institution in the office's region."""
     return service.conflict_in_scope(current_user(), conflict_id)
@@ -343,7 +376,9 @@ def get_conflict(conflict_id):
 @login_required("office_admin")
 @blp.arguments(s.ConflictPatchSchema)
 @blp.response(200, s.ConflictSchema)
-@blp.alt_response(409, description="由任职经历自动生成的回避关系不能直接修改，或同一理由的回避关系已存在")
+@raises(404, "CONFLICT_NOT_FOUND")
+@raises(409, "CONFLICT_FROM_EMPLOYMENT", "CONFLICT_EXISTS", description="由任职经历自动生成的回避关系不能直接修改，或同一理由的回避关系已存在")
+@raises(422, "CONFLICT_DATES_INVALID")
 def update_conflict(body, conflict_id):
     """Change the reason, validity period or note (not the inspector or institution)."""
     return service.update_conflict(current_user(), conflict_id, body, now=utcnow())
@@ -353,6 +388,8 @@ def update_conflict(body, conflict_id):
 @blp.doc(operationId="deleteConflict")
 @login_required("office_admin")
 @blp.response(204)
+@raises(404, "CONFLICT_NOT_FOUND")
+@raises(409, "CONFLICT_FROM_EMPLOYMENT")
 def delete_conflict(conflict_id):
     """Remove a recorded conflict (automatic ones go with their employment history entry)."""
     service.delete_conflict(current_user(), conflict_id, now=utcnow())

@@ -9,6 +9,7 @@ from inspect_api.clock import utcnow
 from inspect_api.notify import schemas as s
 from inspect_api.notify import service
 from inspect_api.schemas import PageArgsSchema, page_of, paginate
+from inspect_api.apidoc import raises
 
 blp = Blueprint("notify", __name__, url_prefix="/api/v1", description="站内通知")
 
@@ -37,6 +38,7 @@ def unread_count():
 @blp.doc(operationId="markNotificationRead")
 @login_required()
 @blp.response(200, s.NotificationSchema)
+@raises(404, "NOTIFICATION_NOT_FOUND")
 def mark_read(notification_id):
     """Mark one of the caller's notifications read (idempotent)."""
     return service.mark_read(current_user(), notification_id, now=utcnow())

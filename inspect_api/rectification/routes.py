@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from flask import request
-from flask_smorest import Blueprint
-
 from inspect_api.auth.access import current_user, login_required
 from inspect_api.clock import utcnow
-from inspect_api.errors import Unprocessable
+from inspect_api.extensions import Blueprint
 from inspect_api.rectification import schemas as s
 from inspect_api.rectification import service
 from inspect_api.schemas import PageArgsSchema, page_of, paginate
+from inspect_api.apidoc import raises
 
 blp = Blueprint("rectification", __name__, url_prefix="/api/v1", description="整改通知书与逾期升级")
 
@@ -47,6 +45,7 @@ def list_orders(args, paging):
 @blp.doc(operationId="getRectificationOrder")
 @login_required()
 @blp.response(200, s.OrderDetailSchema)
+@raises(404, "ORDER_NOT_FOUND")
 def get_order(order_id):
     """One order with its findings, answers, extension and escalation record."""
     return _detail(service.order_in_scope(current_user(), order_id))
@@ -56,6 +55,7 @@ def get_order(order_id):
 @blp.doc(operationId="acknowledgeRectificationOrder")
 @login_required("institution")
 @blp.response(200, s.OrderDetailSchema)
+@raises(404, "ORDER_NOT_FOUND")
 def acknowledge(order_id):
     """The institution confirms receipt of the order (idempotent)."""
     return _detail(service.acknowledge(current_user(), order_id, now=utcnow()))
@@ -66,12 +66,14 @@ def acknowledge(order_id):
 @login_required("institution")
 @blp.arguments(s.PhotoUploadSchema, location="form", content_type="multipart/form-data")
 @blp.response(201, s.PhotoOutSchema)
+@raises(404, "ORDER_NOT_FOUND", "FINDING_NOT_FOUND")
+@raises(409, "ORDER_CLOSED", "FINDING_ALREADY_ACCEPTED", "FINDING_WITHDRAWN", "CLIENT_ID_REUSED")
+@raises(413, "IMAGE_TOO_LARGE", "IMAGE_TOO_MANY_PIXELS")
+@raises(415, "IMAGE_TYPE_UNSUPPORTED")
+@raises(422, "IMAGE_CORRUPT")
 def upload_photo(form, order_id, finding_id):
     """Upload one evidence photo for an answer (multipart ``file`` + ``client_id``; retry-safe)."""
-    upload = request.files.get("file")
-    if upload is None:
-        raise Unprocessable("缺少照片文件 file", code="FILE_REQUIRED", details={"fields": {"file": ["缺少必填字段"]}})
-    return service.add_photo(current_user(), order_id, finding_id, data=upload.read(), client_id=form["client_id"],
+    return service.add_photo(current_user(), order_id, finding_id, data=form["file"].read(), client_id=form["client_id"],
                              now=utcnow())
 
 
@@ -80,6 +82,10 @@ def upload_photo(form, order_id, finding_id):
 @login_required("institution")
 @blp.arguments(s.AnswerInSchema)
 @blp.response(200, s.FindingSchema)
+@raises(404, "ORDER_NOT_FOUND", "FINDING_NOT_FOUND")
+@raises(409, "ORDER_CLOSED", "FINDING_ALREADY_ACCEPTED", "FINDING_WITHDRAWN", "ANSWER_PENDING_REVIEW",
+        "FINDING_STATE_CHANGED")
+@raises(422, "PHOTO_NOT_FOUND", "TOO_MANY_PHOTOS")
 def answer(body, order_id, finding_id):
     """Answer one finding with a description and photos uploaded for it."""
     return service.answer(current_user(), order_id, finding_id, description=body["description"],
@@ -91,6 +97,9 @@ def answer(body, order_id, finding_id):
 @login_required("institution")
 @blp.arguments(s.ExtensionInSchema)
 @blp.response(200, s.FindingSchema)
+@raises(404, "ORDER_NOT_FOUND", "FINDING_NOT_FOUND")
+@raises(409, "ORDER_CLOSED", "FINDING_ALREADY_ACCEPTED", "FINDING_WITHDRAWN", "EXTENSION_ALREADY_REQUESTED")
+@raises(422, "EXTENSION_NOT_AFTER_DEADLINE", "EXTENSION_TOO_LONG")
 def request_extension(body, order_id, finding_id):
     """Ask once per finding for a later deadline, with reasons."""
     return service.request_extension(current_user(), order_id, finding_id, reason=body["reason"],
@@ -102,6 +111,9 @@ def request_extension(body, order_id, finding_id):
 @login_required("office_admin", "inspector")
 @blp.arguments(s.ExtensionDecisionSchema)
 @blp.response(200, s.FindingSchema)
+@raises(403, "NOT_LEAD_INSPECTOR")
+@raises(404, "ORDER_NOT_FOUND", "FINDING_NOT_FOUND")
+@raises(409, "ORDER_CLOSED", "FINDING_WITHDRAWN", "NO_PENDING_EXTENSION", "FINDING_STATE_CHANGED")
 def decide_extension(body, order_id, finding_id):
     """Grant or deny the pending extension (office of the region or the lead inspector)."""
     return service.decide_extension(current_user(), order_id, finding_id, approve=body["approve"],
@@ -113,6 +125,10 @@ def decide_extension(body, order_id, finding_id):
 @login_required("office_admin", "inspector")
 @blp.arguments(s.ReviewInSchema)
 @blp.response(200, s.FindingSchema)
+@raises(403, "NOT_LEAD_INSPECTOR")
+@raises(404, "ORDER_NOT_FOUND", "FINDING_NOT_FOUND")
+@raises(409, "ORDER_CLOSED", "NO_ANSWER_TO_REVIEW", "FINDING_STATE_CHANGED")
+@raises(422, "NEW_DEADLINE_NOT_IN_FUTURE", "NEW_DEADLINE_TOO_FAR")
 def review(body, order_id, finding_id):
     """Accept or reject the answer; rejection reopens the finding with a new deadline."""
     return service.review(current_user(), order_id, finding_id, decision=body["decision"], comment=body["comment"],
@@ -124,6 +140,10 @@ def review(body, order_id, finding_id):
 @login_required("office_admin", "inspector")
 @blp.arguments(s.ReinspectionInSchema)
 @blp.response(200, s.FindingSchema)
+@raises(403, "NOT_LEAD_INSPECTOR")
+@raises(404, "ORDER_NOT_FOUND", "FINDING_NOT_FOUND")
+@raises(409, "ORDER_CLOSED", "FINDING_WITHDRAWN")
+@raises(422, "REINSPECTION_ONLY_CRITICAL")
 def reinspection(body, order_id, finding_id):
     """Require an on-site re-inspection (复查) of a critical finding: a targeted assignment for the same team."""
     return service.require_reinspection(current_user(), order_id, finding_id, note=body.get("note"), now=utcnow())
