@@ -26,7 +26,7 @@ from typing import Any
 
 from apispec import APISpec, BasePlugin
 
-from inspect_api.schemas import DateText, DateTimeText, OneOrList, SharedEnum
+from inspect_api.schemas import DateText, DateTimeText, Either, SharedEnum
 
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
@@ -144,12 +144,12 @@ def shared_enum_ref(self, field, ret: dict[str, Any], **_kwargs) -> dict[str, An
     return {"anyOf": [ref, {"type": "null"}]} if field.allow_none else ref
 
 
-def one_or_list(self, field, **_kwargs) -> dict[str, Any]:
-    """apispec attribute function: a OneOrList field is ``anyOf`` its item and an array of items."""
-    if not isinstance(field, OneOrList):
+def either_any_of(self, field, ret: dict[str, Any], **_kwargs) -> dict[str, Any]:
+    """apispec attribute function: an Either field is ``anyOf`` its alternatives."""
+    if not isinstance(field, Either):
         return {}
-    item = self.field2property(field.inner)
-    return {"anyOf": [item, {"type": "array", "items": item}]}
+    ret.pop("type", None)
+    return {"anyOf": [self.field2property(alternative) for alternative in field.alternatives]}
 
 
 def register_enum(spec: APISpec, enum: SharedEnum) -> None:
@@ -162,10 +162,10 @@ def register_enum(spec: APISpec, enum: SharedEnum) -> None:
                              f"{existing.get('enum')} and {values}")
         return
     schema: dict[str, Any] = {"type": "string", "enum": values}
-    if enum.labels:
-        labels = "; ".join(f"`{code}` {name}" for code, name in enum.labels.items())
+    if enum.names:
+        labels = "; ".join(f"`{code}` {name}" for code, name in enum.names.items())
         schema["description"] = (enum.description + " " if enum.description else "") + labels
-        schema["x-enum-descriptions"] = list(enum.labels.values())
+        schema["x-enum-descriptions"] = list(enum.names.values())
     elif enum.description:
         schema["description"] = enum.description
     spec.components.schema(enum.name, schema)
@@ -188,7 +188,7 @@ class ContractPlugin(BasePlugin):
     def install_field_conversions(self, converter) -> None:
         """Hook the marshmallow converter: shared enums as references, text dates with their formats."""
         converter.add_attribute_function(shared_enum_ref)
-        converter.add_attribute_function(one_or_list)
+        converter.add_attribute_function(either_any_of)
         converter.map_to_openapi_type(DateTimeText, "string", "date-time")
         converter.map_to_openapi_type(DateText, "string", "date")
 

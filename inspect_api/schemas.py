@@ -37,11 +37,17 @@ class SharedEnum(validate.OneOf):
     validator only documents the values (marshmallow does not validate on dump).
     """
 
+    registry: dict[str, "SharedEnum"] = {}
+
     def __init__(self, name: str, choices: Mapping[str, str] | Iterable[str], description: str = ""):
+        names = dict(choices) if isinstance(choices, Mapping) else {}
+        super().__init__(tuple(choices), labels=list(names.values()) or None)
         self.name = name
-        self.labels = dict(choices) if isinstance(choices, Mapping) else {}
+        self.names = names
         self.description = description
-        super().__init__(tuple(choices))
+        known = SharedEnum.registry.setdefault(name, self)
+        if list(known.choices) != list(self.choices):
+            raise ValueError(f"SharedEnum {name!r} is declared twice with different values")
 
 
 class DateTimeText(fields.String):
@@ -62,12 +68,12 @@ class DateText(fields.String):
         return value.isoformat() if isinstance(value, date) else super()._serialize(value, attr, obj, **kwargs)
 
 
-class OneOrList(fields.Raw):
-    """A value the source gives either as one item or as a list of them (passed through as it is);
-    documented as ``anyOf`` the item and an array of items."""
+class Either(fields.Raw):
+    """A value of one of several shapes (e.g. one code or a list of codes, as the checklist format allows),
+    passed through as it is; documented as ``anyOf`` the alternatives."""
 
-    def __init__(self, inner: fields.Field, **kwargs):
-        self.inner = inner
+    def __init__(self, *alternatives: fields.Field, **kwargs):
+        self.alternatives = alternatives
         super().__init__(**kwargs)
 
 
@@ -148,14 +154,16 @@ class ErrorDetailsSchema(OutSchema):
     fields_ = fields.Dict(data_key="fields", metadata={
         "description": "VALIDATION_ERROR and other per-field refusals: field name (or list position) → Chinese "
                        "messages, nested the way the input is (webargs puts the location first: json, query, form)",
-        "additionalProperties": {"$ref": "#/components/schemas/FieldMessages"}})
+        "additionalProperties": {"anyOf": [{"type": "array", "items": {"type": "string"}},
+                                           {"$ref": "#/components/schemas/FieldMessages"}]}})
     problems = fields.List(fields.Nested(ProblemSchema), metadata={
         "description": "every problem found (checklist validation, scoring, invalid answers, team members)"})
-    missing = fields.Nested(SubmissionMissingSchema,
-                            metadata={"description": "SUBMISSION_INCOMPLETE: what still blocks submission"})
+    missing = Either(fields.Nested(SubmissionMissingSchema), fields.List(fields.String()), metadata={
+        "description": "SUBMISSION_INCOMPLETE: what still blocks submission; IMPORT_COLUMNS_MISSING: the columns"})
     required_roles = fields.List(fields.String(), metadata={"description": "ROLE_FORBIDDEN: roles that may call"})
     content_type = fields.String(allow_none=True, metadata={"description": "UNSUPPORTED_MEDIA_TYPE: the type sent"})
-    expected = fields.String(allow_none=True, metadata={"description": "UNSUPPORTED_MEDIA_TYPE: the type to send"})
+    expected = Either(fields.String(allow_none=True), fields.List(fields.String()), metadata={
+        "description": "UNSUPPORTED_MEDIA_TYPE: the type to send (null: none); IMPORT_COLUMNS_MISSING: every column"})
     state = fields.String(metadata={"description": "the object's current state, for state conflicts"})
 
 

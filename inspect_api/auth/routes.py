@@ -35,8 +35,8 @@ def _cfg(key):
 @blp.doc(operationId="login")
 @limiter.limit(_login_limit, key_func=_login_key, deduct_when=lambda response: response.status_code == 401)
 @rate_limited
-@blp.arguments(s.LoginSchema)
-@blp.response(200, s.TokenPairSchema)
+@blp.arguments(s.LoginSchema, example={"username": "insp01", "password": "demo12345"})
+@blp.response(200, s.TokenPairSchema, example=s.TOKEN_PAIR_EXAMPLE)
 @raises(401, "INVALID_CREDENTIALS", "ACCOUNT_DISABLED", description="用户名或密码错误 / 账号已停用")
 def login(body):
     """Log in with username and password; returns an access and a refresh token."""

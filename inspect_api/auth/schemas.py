@@ -74,3 +74,13 @@ class PasswordResetSchema(StrictSchema):
 class PasswordChangeSchema(StrictSchema):
     old_password = fields.String(required=True, validate=validate.Length(min=1, max=256))
     new_password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+
+
+TOKEN_PAIR_EXAMPLE = {
+    "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI2YjBiNGMyMCJ9.c2lnbmF0dXJl",
+    "refresh_token": "rt1.6b0b4c3ad00ac7f0331e74c0.Xk3q9mZ0vY2pW7tL", "token_type": "Bearer", "expires_in": 900,
+    "user": {"id": "6b0b4c21d00ac7f0331e7421", "username": "insp01", "role": "inspector", "region": "370302",
+             "display_name": "张伟", "phone": None, "email": None, "institution_id": None,
+             "inspector_id": "6b0b4c20d00ac7f0331e7411", "active": True, "created_at": "2026-11-01T08:00:00+00:00",
+             "last_login_at": "2026-11-23T01:30:00+00:00"},
+}

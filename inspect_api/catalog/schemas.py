@@ -7,7 +7,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from checklists.spec import METHODS, SEVERITIES
 from inspect_api.catalog.models import MATTER_CATEGORIES
 from inspect_api.directory.schemas import DEPARTMENT, INSTITUTION_KIND
-from inspect_api.schemas import Number, OneOrList, OutSchema, SharedEnum, StrictSchema
+from inspect_api.schemas import Either, Number, OutSchema, SharedEnum, StrictSchema
 
 MATTER_CATEGORY = SharedEnum("MatterCategory", MATTER_CATEGORIES)
 CHECKLIST_STATUS = SharedEnum("ChecklistStatus", {"draft": "草稿（可修改前的校验版本）", "published": "已发布（不可修改）"})
@@ -67,8 +67,8 @@ class ChecklistItemSchema(OutSchema):
     id = fields.String(required=True, metadata={"description": "stable; the item_id of answers and photos"})
     text = fields.String(required=True, metadata={"description": "what to check (the item's wording)"})
     clause = fields.String(required=True, metadata={"description": "the standard's chapter it derives from"})
-    method = OneOrList(fields.String(validate=INSPECTION_METHOD), required=True,
-                       metadata={"description": "one inspection method or a list of them"})
+    method = Either(fields.String(validate=INSPECTION_METHOD), fields.List(fields.String(validate=INSPECTION_METHOD)),
+                    required=True, metadata={"description": "one inspection method or a list of them"})
     points = Number(required=True)
     veto = fields.Boolean(metadata={"description": "一票否决: failing it fails the inspection; absent = false"})
     na_allowed = fields.Boolean(metadata={"description": "may be answered na (不适用); absent = false"})

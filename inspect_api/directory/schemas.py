@@ -22,8 +22,8 @@ CONFLICT_SOURCE = SharedEnum("ConflictSource", {"office": "办公室录入", "de
 LICENCE_KIND = SharedEnum("LicenceKind", {"medical_licence": "医疗机构执业许可证", "medical_filing": "诊所备案",
                                           "care_filing": "养老机构备案", "other": "其他"})
 REGION_LEVEL = SharedEnum("RegionLevel", {"province": "省", "city": "市", "county": "县（区）"})
-DELETE_OUTCOME = SharedEnum("DeleteOutcome", {"deleted": "已删除（无历史记录）", "closed": "机构有历史记录，已关闭",
-                                              "deactivated": "检查人员有历史记录，已停用"})
+DELETE_OUTCOME = SharedEnum("DeletionOutcome", {"deleted": "已删除（无历史记录）", "closed": "机构有历史记录，已关闭",
+                                                "deactivated": "检查人员有历史记录，已停用"})
 
 
 class LocationSchema(StrictSchema):

@@ -102,7 +102,8 @@ def delete_plan(plan_id):
 @raises(409, "PLAN_ALREADY_COMMITTED", description="已有有效承诺")
 @raises(422, "NO_CANDIDATES", "NOT_ENOUGH_INSPECTORS", "CHECKLIST_KIND_NOT_COVERED", "DRAW_RECORD_TOO_LARGE",
         "MANDATORY_DUPLICATE", "MANDATORY_OUT_OF_SCOPE", "PLAN_CATALOG_INVALID", "PLAN_FILTER_OUT_OF_SCOPE",
-        "PLAN_PERIOD_INVALID", "PLAN_RATIO_INVALID", "PLAN_REQUIRED_DEPARTMENTS_INVALID", "PLAN_SIZE_INVALID", description="没有候选机构 / 必查对象不在范围内 / 执法人员不足")
+        "PLAN_PERIOD_INVALID", "PLAN_RATIO_INVALID", "PLAN_REQUIRED_DEPARTMENTS_INVALID", "PLAN_SIZE_INVALID",
+        description="没有候选机构 / 必查对象不在范围内 / 执法人员不足")
 def commit_plan(plan_id):
     """Freeze the snapshot and publish the commitment (the nonce stays secret until the draw)."""
     risk = current_app.config["INSPECT"].get("risk")

@@ -12,6 +12,7 @@ from inspect_api.urls import public_base_url
 from inspect_api.auth.access import current_user, login_required
 from inspect_api.clock import utcnow
 from inspect_api.extensions import Blueprint
+from inspect_api.inspections import examples
 from inspect_api.inspections import schemas as s
 from inspect_api.inspections import service
 from inspect_api.schemas import PageArgsSchema, page_of, paginate
@@ -34,7 +35,7 @@ def _cfg() -> dict:
 @login_required("inspector")
 @blp.arguments(s.MyAssignmentArgsSchema, location="query")
 @blp.arguments(PageArgsSchema, location="query")
-@blp.response(200, ASSIGNMENT_PAGE)
+@blp.response(200, ASSIGNMENT_PAGE, example=examples.ASSIGNMENT_PAGE)
 def my_assignments(filters, paging):
     """The calling inspector's assignments, newest first (filter by status and due-date range)."""
     page = paginate(service.my_assignments(current_user(), **filters), paging["page"], paging["per_page"])
@@ -82,7 +83,8 @@ def get_assignment(assignment_id):
 @blp.route("/assignments/<assignment_id>/bundle", methods=["GET"])
 @blp.doc(operationId="getAssignmentBundle")
 @login_required("inspector", "office_admin")
-@blp.response(200, s.BundleSchema, description="ETag; If-None-Match → 304")
+@blp.response(200, s.BundleSchema, example=examples.BUNDLE,
+              description="检查所需的全部离线数据（检查表版本在首次获取时固定）")
 @conditional_get
 @raises(404, "ASSIGNMENT_NOT_FOUND", "INSTITUTION_NOT_FOUND")
 @raises(422, "CHECKLIST_NOT_FOUND")
@@ -101,7 +103,7 @@ def get_bundle(assignment_id):
 @blp.route("/inspections/<inspection_id>", methods=["GET"])
 @blp.doc(operationId="getInspection")
 @login_required("inspector", "office_admin")
-@blp.response(200, s.InspectionSchema)
+@blp.response(200, s.InspectionSchema, example=examples.INSPECTION_SUBMITTED)
 @raises(404, "ASSIGNMENT_NOT_FOUND")
 def get_inspection(inspection_id):
     """The inspection record (id = assignment id) with its responses, photos, signatures and result."""
@@ -112,10 +114,11 @@ def get_inspection(inspection_id):
 @blp.doc(operationId="checkIn")
 @login_required("inspector")
 @blp.arguments(s.CheckInSchema)
-@blp.response(200, s.InspectionSchema)
+@blp.response(200, s.InspectionSchema, example=examples.INSPECTION_CHECKED_IN)
 @raises(404, "ASSIGNMENT_NOT_FOUND")
 @raises(409, "ASSIGNMENT_CANCELLED", "INSPECTION_LOCKED")
-@raises(422, "CHECKIN_TOKEN_INVALID", "CHECKIN_TOKEN_REVOKED", "CHECKIN_WRONG_INSTITUTION", "CHECKLIST_NOT_FOUND", description="二维码无效或已作废")
+@raises(422, "CHECKIN_TOKEN_INVALID", "CHECKIN_TOKEN_REVOKED", "CHECKIN_WRONG_INSTITUTION", "CHECKLIST_NOT_FOUND",
+        description="二维码无效或已作废")
 def check_in(body, inspection_id):
     """Check in with the scanned QR token and GPS; beyond the radius the check-in is accepted but flagged."""
     inspection = service.check_in(current_user(), inspection_id, body, now=utcnow(),
@@ -127,7 +130,7 @@ def check_in(body, inspection_id):
 @blp.doc(operationId="syncResponses")
 @login_required("inspector")
 @blp.arguments(s.ResponseBatchSchema)
-@blp.response(200, s.BatchResultSchema)
+@blp.response(200, s.BatchResultSchema, example=examples.BATCH_RESULT)
 @raises(404, "ASSIGNMENT_NOT_FOUND")
 @raises(409, "ASSIGNMENT_CANCELLED", "NOT_CHECKED_IN", "INSPECTION_LOCKED", description="尚未签到或已提交锁定")
 @raises(422, "RESPONSES_INVALID", "CHECKLIST_NOT_FOUND", description="项目或扣分代码无效（整批未保存）")
@@ -140,7 +143,7 @@ def sync_responses(body, inspection_id):
 @blp.doc(operationId="uploadInspectionPhoto")
 @login_required("inspector")
 @blp.arguments(s.PhotoFormSchema, location="form", content_type="multipart/form-data")
-@blp.response(201, s.PhotoSchema)
+@blp.response(201, s.PhotoSchema, example=examples.PHOTO)
 @raises(404, "ASSIGNMENT_NOT_FOUND")
 @raises(409, "ASSIGNMENT_CANCELLED", "NOT_CHECKED_IN", "INSPECTION_LOCKED", "CLIENT_ID_REUSED")
 @raises(413, "IMAGE_TOO_LARGE", "IMAGE_TOO_MANY_PIXELS", description="文件过大")
@@ -166,7 +169,7 @@ def _photo_view(photo) -> dict:
 @blp.doc(operationId="uploadSignature")
 @login_required("inspector")
 @blp.arguments(s.SignatureFormSchema, location="form", content_type="multipart/form-data")
-@blp.response(201, s.SignatureSchema)
+@blp.response(201, s.SignatureSchema, example=examples.SIGNATURE)
 @raises(404, "ASSIGNMENT_NOT_FOUND")
 @raises(409, "ASSIGNMENT_CANCELLED", "NOT_CHECKED_IN", "INSPECTION_LOCKED", "CLIENT_ID_REUSED")
 @raises(413, "IMAGE_TOO_LARGE", "IMAGE_TOO_MANY_PIXELS")
@@ -183,7 +186,7 @@ def upload_signature(form, inspection_id):
 @blp.route("/inspections/<inspection_id>/submit", methods=["POST"])
 @blp.doc(operationId="submitInspection")
 @login_required("inspector")
-@blp.response(200, s.InspectionSchema)
+@blp.response(200, s.InspectionSchema, example=examples.INSPECTION_SUBMITTED)
 @raises(403, "NOT_TEAM_LEAD", description="只有组长可以提交")
 @raises(404, "ASSIGNMENT_NOT_FOUND")
 @raises(409, "ASSIGNMENT_CANCELLED", "NOT_CHECKED_IN")

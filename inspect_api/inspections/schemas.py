@@ -312,14 +312,16 @@ class InspectionPhotoSchema(OutSchema):
 
 
 class InspectionResultSchema(OutSchema):
+    """The score frozen at submission (records older than some keys hold only score and grade)."""
+
     score = Number(required=True, metadata={"description": "0–100, two decimals"})
     grade = fields.String(required=True, metadata={"description": "the checklist's grade band code"})
     grade_name = fields.String(required=True)
-    earned = Number(required=True)
-    applicable_max = Number(required=True)
-    veto_failed = fields.List(fields.String(), required=True, metadata={"description": "failed veto item ids"})
-    not_applicable = fields.List(fields.String(), required=True, metadata={"description": "item ids not scored"})
-    kind = fields.String(required=True, allow_none=True, validate=INSTITUTION_KIND)
+    earned = Number()
+    applicable_max = Number()
+    veto_failed = fields.List(fields.String(), metadata={"description": "failed veto item ids"})
+    not_applicable = fields.List(fields.String(), metadata={"description": "item ids not scored"})
+    kind = fields.String(allow_none=True, validate=INSTITUTION_KIND)
 
 
 class AppliedDeductionSchema(OutSchema):

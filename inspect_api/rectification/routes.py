@@ -73,8 +73,8 @@ def acknowledge(order_id):
 @raises(422, "IMAGE_CORRUPT")
 def upload_photo(form, order_id, finding_id):
     """Upload one evidence photo for an answer (multipart ``file`` + ``client_id``; retry-safe)."""
-    return service.add_photo(current_user(), order_id, finding_id, data=form["file"].read(), client_id=form["client_id"],
-                             now=utcnow())
+    return service.add_photo(current_user(), order_id, finding_id, data=form["file"].read(),
+                             client_id=form["client_id"], now=utcnow())
 
 
 @blp.route(FINDING + "/answer", methods=["POST"])

@@ -15,6 +15,8 @@ ORDER_STATUS = SharedEnum("OrderStatus", ORDER_STATUSES)
 FINDING_STATUS = SharedEnum("FindingStatus", FINDING_STATUSES)
 EXTENSION_STATUS = SharedEnum("ExtensionStatus", {"pending": "待审批", "granted": "已批准", "denied": "未批准"})
 REVIEW_DECISION = SharedEnum("ReviewDecision", {"accept": "通过", "reject": "退回重新整改"})
+ANSWER_DECISION = SharedEnum("AnswerDecision", {"accepted": "已通过", "rejected": "已退回"},
+                             "The review's outcome recorded on an answer (null while it awaits review).")
 
 
 def _date(value):
@@ -53,7 +55,7 @@ class AnswerSchema(OutSchema):
     answered_by = fields.String()
     answered_at = fields.DateTime()
     late = fields.Boolean()
-    decision = fields.String(allow_none=True, validate=REVIEW_DECISION)
+    decision = fields.String(allow_none=True, validate=ANSWER_DECISION)
     comment = fields.String(allow_none=True)
     reviewed_by = fields.String(allow_none=True)
     reviewed_at = fields.DateTime(allow_none=True)
