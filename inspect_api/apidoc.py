@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from apispec import APISpec, BasePlugin
+from apispec.ext.marshmallow import MarshmallowPlugin
 
 from inspect_api.schemas import DateText, DateTimeText, Either, SharedEnum
 
@@ -171,26 +172,29 @@ def register_enum(spec: APISpec, enum: SharedEnum) -> None:
     spec.components.schema(enum.name, schema)
 
 
-class ContractPlugin(BasePlugin):
-    """Completes every operation with the project-wide parts of the contract (see the module docstring)."""
-
-    spec: APISpec
+class ContractMarshmallowPlugin(MarshmallowPlugin):
+    """The marshmallow plugin with the project's field conversions, installed before any schema is converted
+    (flask-smorest registers its error schema as the spec is created): shared enums as references, ``Either``
+    as ``anyOf``, text dates with their formats."""
 
     def init_spec(self, spec: APISpec) -> None:
         super().init_spec(spec)
-        self.spec = spec
+        self.converter.add_attribute_function(shared_enum_ref)
+        self.converter.add_attribute_function(either_any_of)
+        self.converter.map_to_openapi_type(DateTimeText, "string", "date-time")
+        self.converter.map_to_openapi_type(DateText, "string", "date")
+
+
+class ContractPlugin(BasePlugin):
+    """Completes every operation with the project-wide parts of the contract (see the module docstring)."""
+
+    def init_spec(self, spec: APISpec) -> None:
+        super().init_spec(spec)
         for name, header in HEADERS.items():
             spec.components.header(name, header)
         spec.components.parameter("If-None-Match", "header", dict(IF_NONE_MATCH))
         spec.components.schema("PageInfo", PAGE_INFO)
         spec.components.schema("FieldMessages", FIELD_MESSAGES)
-
-    def install_field_conversions(self, converter) -> None:
-        """Hook the marshmallow converter: shared enums as references, text dates with their formats."""
-        converter.add_attribute_function(shared_enum_ref)
-        converter.add_attribute_function(either_any_of)
-        converter.map_to_openapi_type(DateTimeText, "string", "date-time")
-        converter.map_to_openapi_type(DateText, "string", "date")
 
     def schema_helper(self, name: str, definition: dict[str, Any], **kwargs: Any) -> dict[str, Any] | None:
         """A ``page_of`` schema becomes ``allOf`` of ``PageInfo`` and its items."""
@@ -239,45 +243,49 @@ def _header_refs(*names: str) -> dict[str, Any]:
     return {name: {"$ref": f"#/components/headers/{name}"} for name in names}
 
 
-def complete_operation(method: str, path: str, operation: dict[str, Any]) -> None:
-    """Add the standard and declared error responses, headers and conditional-GET parts to one operation."""
-    responses = {str(status): response for status, response in operation.get("responses", {}).items()}
-    declared = operation.pop("x-error-codes", {})
+def _declare_media_types(operation: dict[str, Any], responses: dict[str, Any]) -> None:
+    """Media types from ``@media_types``; a non-JSON body without a schema is binary (or text for ``text/*``)."""
     for status, types in operation.pop("x-media-types", {}).items():
-        response = responses.setdefault(status, {"description": "OK"})
-        content = response.setdefault("content", {})
+        content = responses.setdefault(status, {"description": "OK"}).setdefault("content", {})
         for media_type in types:
             content.setdefault(media_type, {})
     for response in responses.values():
-        if isinstance(response, dict):
-            for media_type, entry in (response.get("content") or {}).items():
-                if "json" not in media_type and "schema" not in entry:
-                    entry["schema"] = ({"type": "string"} if media_type.startswith("text/")
-                                       else {"type": "string", "format": "binary"})
+        for media_type, entry in ((response.get("content") or {}) if isinstance(response, dict) else {}).items():
+            if "json" not in media_type and "schema" not in entry:
+                entry["schema"] = ({"type": "string"} if media_type.startswith("text/")
+                                   else {"type": "string", "format": "binary"})
+
+
+def _error_codes(method: str, operation: dict[str, Any], responses: dict[str, Any],
+                 rate_limited_op: bool) -> tuple[dict[int, list[str]], dict[int, str]]:
+    """Codes by status (standard, then declared with ``@raises``) and the declared descriptions."""
+    codes = _standard_errors(method, {**operation, "x-rate-limited": rate_limited_op})
+    descriptions: dict[int, str] = {}
+    for status, entry in operation.pop("x-error-codes", {}).items():
+        codes[int(status)] = list(dict.fromkeys([*codes.get(int(status), []), *entry["codes"]]))
+        if entry.get("description"):
+            descriptions[int(status)] = entry["description"]
+    for status, response in responses.items():
+        if status.isdigit() and int(status) >= 400:
+            codes.setdefault(int(status), [])  # documented without codes: tests/openapi names the fix
+            if isinstance(response, dict) and response.get("description") and int(status) not in descriptions:
+                descriptions[int(status)] = response["description"]
+    return codes, descriptions
+
+
+def complete_operation(method: str, path: str, operation: dict[str, Any]) -> None:
+    """Add the standard and declared error responses, headers and conditional-GET parts to one operation."""
+    responses = {str(status): response for status, response in operation.get("responses", {}).items()}
+    _declare_media_types(operation, responses)
     conditional = operation.pop("x-conditional", False)
     rate_limited_op = operation.pop("x-rate-limited", False)
     if not operation.get("x-roles"):
         operation.pop("x-roles", None)  # any logged-in user
-    standard = _standard_errors(method, {**operation, "x-rate-limited": rate_limited_op})
-
-    codes_by_status: dict[int, list[str]] = {status: list(codes) for status, codes in standard.items()}
-    descriptions: dict[int, str] = {}
-    for status, entry in declared.items():
-        status_int = int(status)
-        codes_by_status[status_int] = list(dict.fromkeys([*codes_by_status.get(status_int, []), *entry["codes"]]))
-        if entry.get("description"):
-            descriptions[status_int] = entry["description"]
-    for status in responses:
-        if status.isdigit() and int(status) >= 400:
-            codes_by_status.setdefault(int(status), [])  # documented without codes: tests/openapi names the fix
+    codes_by_status, descriptions = _error_codes(method, operation, responses, rate_limited_op)
 
     common_headers = ["X-Request-ID", *(RATE_LIMIT_HEADERS if rate_limited_op else ())]
-    for status in sorted(codes_by_status):
-        previous = responses.get(str(status))
-        description = descriptions.get(status) or (previous.get("description") if isinstance(previous, dict)
-                                                   and previous.get("description") else None)
-        text = description or STATUS_DESCRIPTIONS.get(status, "error")
-        codes = codes_by_status[status]
+    for status, codes in sorted(codes_by_status.items()):
+        text = descriptions.get(status) or STATUS_DESCRIPTIONS.get(status, "error")
         responses[str(status)] = {
             "description": f"{text}. Codes: " + (", ".join(f"`{c}`" for c in codes) or "(undeclared)"),
             "headers": _header_refs(*common_headers, *(("Retry-After",) if status == 429 else ())),
@@ -288,18 +296,14 @@ def complete_operation(method: str, path: str, operation: dict[str, Any]) -> Non
         operation.setdefault("parameters", []).append("If-None-Match")  # a registered component
         responses["304"] = {"description": STATUS_DESCRIPTIONS[304], "headers": _header_refs("ETag", *common_headers)}
     for status, response in responses.items():
-        if not status.isdigit() or int(status) >= 400 or status == "304" or not isinstance(response, dict):
-            continue
-        extra = ("ETag",) if conditional else ()
-        response.setdefault("headers", {}).update(_header_refs(*extra, *common_headers))
+        if status.isdigit() and int(status) < 400 and status != "304" and isinstance(response, dict):
+            response.setdefault("headers", {}).update(
+                _header_refs(*(("ETag",) if conditional else ()), *common_headers))
     operation["responses"] = dict(sorted(responses.items(), key=lambda kv: (not kv[0].isdigit(), kv[0])))
 
-    roles = operation.get("x-roles")
-    lines = [f"- {status}: " + ", ".join(f"`{c}`" for c in codes_by_status[status])
-             for status in sorted(codes_by_status)]
-    summary = operation.get("description", "")
-    parts = [summary] if summary else []
-    if roles:
-        parts.append("Roles: " + ", ".join(f"`{r}`" for r in roles) + ".")
-    parts.append("Error codes:\n" + "\n".join(lines))
+    parts = [operation["description"]] if operation.get("description") else []
+    if operation.get("x-roles"):
+        parts.append("Roles: " + ", ".join(f"`{r}`" for r in operation["x-roles"]) + ".")
+    parts.append("Error codes:\n" + "\n".join(f"- {status}: " + ", ".join(f"`{c}`" for c in codes)
+                                               for status, codes in sorted(codes_by_status.items())))
     operation["description"] = "\n\n".join(parts)

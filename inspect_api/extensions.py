@@ -11,7 +11,7 @@ from flask_smorest import Api
 from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import CombinedMultiDict
 
-from inspect_api.apidoc import ContractPlugin, conditional_get, rate_limited
+from inspect_api.apidoc import ContractMarshmallowPlugin, ContractPlugin, conditional_get, rate_limited
 from inspect_api.errors import handle_http_exception
 from inspect_api.public_cache import cached
 from inspect_api.schemas import ErrorSchema
@@ -24,10 +24,9 @@ class InspectApi(Api):
     ERROR_SCHEMA = ErrorSchema
 
     def _init_spec(self, *args, **kwargs):
-        contract = ContractPlugin()
-        kwargs["extra_plugins"] = [*(kwargs.get("extra_plugins") or ()), contract]
+        kwargs["marshmallow_plugin"] = ContractMarshmallowPlugin()
+        kwargs["extra_plugins"] = [*(kwargs.get("extra_plugins") or ()), ContractPlugin()]
         super()._init_spec(*args, **kwargs)
-        contract.install_field_conversions(self.ma_plugin.converter)
 
     def _register_pagination_header(self):
         """Lists carry their page in the body (``PageInfo``); flask-smorest's pagination header is not used."""

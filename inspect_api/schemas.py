@@ -122,7 +122,9 @@ class ProblemSchema(OutSchema):
     source = fields.String(metadata={"description": "checklist validation: the document"})
     path = fields.String(metadata={"description": "checklist validation: zero-based path in the document"})
     inspector_id = fields.String()
-    problem = fields.String(metadata={"description": "team problems: not_found | inactive"})
+    problem = fields.String(validate=SharedEnum("TeamMemberProblem", {"not_found": "检查人员不存在",
+                                                                      "inactive": "检查人员已停用"}),
+                            metadata={"description": "team problems (TEAM_MEMBER_INVALID)"})
 
 
 class PhotosRequiredSchema(OutSchema):
