@@ -27,14 +27,14 @@ class UserSchema(OutSchema):
     username = fields.String(required=True)
     role = fields.String(required=True, validate=ROLE)
     region = fields.String(required=True)
-    display_name = fields.String(allow_none=True)
-    phone = fields.String(allow_none=True)
-    email = fields.String(allow_none=True)
-    institution_id = fields.String(allow_none=True)
-    inspector_id = fields.String(allow_none=True)
+    display_name = fields.String(required=True, allow_none=True)
+    phone = fields.String(required=True, allow_none=True)
+    email = fields.String(required=True, allow_none=True)
+    institution_id = fields.String(required=True, allow_none=True, metadata={"description": "institution accounts"})
+    inspector_id = fields.String(required=True, allow_none=True, metadata={"description": "inspector accounts"})
     active = fields.Boolean(required=True)
-    created_at = fields.DateTime(allow_none=True)
-    last_login_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime(required=True, allow_none=True)
+    last_login_at = fields.DateTime(required=True, allow_none=True)
 
 
 class TokenPairSchema(OutSchema):

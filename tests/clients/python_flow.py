@@ -86,10 +86,12 @@ def sign_in(username: str, password: str) -> tuple[AuthenticatedClient, User]:
 def inspector_flow() -> dict[str, object]:
     lead, me = sign_in(env("INSPECTOR_USER"), env("INSPECTOR_PASSWORD"))
     check(me.role == Role.INSPECTOR and isinstance(me.inspector_id, str), "an inspector account")
+    member_phone, member_user = sign_in(env("MEMBER_USER"), env("MEMBER_PASSWORD"))
     payloads: dict[str, str] = json.loads(env("QR_PAYLOADS"))
     page = expect(list_my_assignments.sync_detailed(client=lead, status=AssignmentStatus.ASSIGNED, per_page=50),
                   AssignmentPage, "assignments")
-    assignment = next(a for a in page.items if a.team[0] == me.inspector_id and a.institution_id in payloads)
+    assignment = next(a for a in page.items if a.team[0] == me.inspector_id and a.institution_id in payloads
+                      and member_user.inspector_id in a.team)
     aid = assignment.id
 
     fetched = get_assignment_bundle.sync_detailed(aid, client=lead)
@@ -141,7 +143,6 @@ def inspector_flow() -> dict[str, object]:
         check(isinstance(thumb.parsed, File) and thumb.headers.get("Content-Type") == "image/jpeg", "a thumbnail")
         thumb_bytes += len(thumb.content)
 
-    member_phone, member_user = sign_in(env("MEMBER_USER"), env("MEMBER_PASSWORD"))
     check(member_user.inspector_id == member.inspector_id, "the member's account")
 
     def signature(client: AuthenticatedClient, name: str, role: SignerRole) -> str:

@@ -44,10 +44,12 @@ def demo_server(app_factory, tmp_path):
         if not app.extensions.get("inspect_demo_accounts"):  # a real MongoDB: seed explicitly
             from inspect_api.demo import load_demo
             load_demo()
-        lead = User.objects.get(username="insp01")
-        assigned = list(Assignment.objects(status="assigned", team=lead.inspector_id))
+        lead, member = User.objects.get(username="insp01"), User.objects.get(username="insp02")
+        assigned = [a for a in Assignment.objects(status="assigned", team=lead.inspector_id)
+                    if a.team[0] == lead.inspector_id and member.inspector_id in a.team]
+        assert assigned, "the demo has an assignment insp01 leads with insp02"
         payloads = {a.institution_id: directory.qr_payload(directory.get_institution(a.institution_id))
-                    for a in assigned if a.team[0] == lead.inspector_id}
+                    for a in assigned}
         staff = {u.institution_id: u.username for u in User.objects(role="institution")}
         institution_user = next((staff[i] for i in payloads if i in staff), "inst01")
     (tmp_path / "photo.jpg").write_bytes(jpeg(7, (1024, 768)))

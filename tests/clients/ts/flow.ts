@@ -112,17 +112,20 @@ async function inspectorFlow() {
   const { client: lead, me } = await login(env("INSPECTOR_USER"), env("INSPECTOR_PASSWORD"));
   check(me.role === "inspector" && me.inspector_id !== null, "an inspector account");
   const myInspectorId = me.inspector_id ?? "";
+  const { client: memberPhone, me: memberUser } = await login(env("MEMBER_USER"), env("MEMBER_PASSWORD"));
   const payloads = qrPayloads();
 
-  // Assignments: an assigned one this inspector leads, whose poster we can "scan".
+  // Assignments: an assigned one this inspector leads with the member on the team, whose poster we "scan".
   const page = expectData(
     await lead.GET("/api/v1/me/assignments", { params: { query: { status: "assigned", per_page: 50 } } }),
     "assignments",
   );
   check(page.total >= page.items.length && page.page === 1, "a page of assignments");
-  const assignment = page.items.find((a) => a.team[0] === myInspectorId && payloads.has(a.institution_id));
+  const memberInspectorId = memberUser.inspector_id ?? "";
+  const assignment = page.items.find((a) => a.team[0] === myInspectorId && payloads.has(a.institution_id)
+    && a.team.includes(memberInspectorId));
   if (assignment === undefined) {
-    throw new Error("no assigned assignment led by this inspector");
+    throw new Error("no assigned assignment led by this inspector with the member on its team");
   }
   const id = assignment.id;
 
@@ -222,7 +225,6 @@ async function inspectorFlow() {
   // Signatures: each inspector signs as themselves on their own phone; the institution's representative
   // signs on the lead's phone with their name.
   const signaturePng = () => fileBlob(env("SIGNATURE_PATH"), "image/png");
-  const { client: memberPhone, me: memberUser } = await login(env("MEMBER_USER"), env("MEMBER_PASSWORD"));
   check(memberUser.inspector_id === member?.inspector_id, "the member's account");
   const signatures = [
     await lead.POST("/api/v1/inspections/{inspection_id}/signatures", {
