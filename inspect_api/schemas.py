@@ -1,12 +1,17 @@
-"""Shared marshmallow pieces: the strict base schema, paging and error schemas."""
+"""Shared marshmallow pieces: the strict base schema, paging and error schemas, shared enums, text dates."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Iterable, Mapping
 
 import marshmallow as ma
+from flask_smorest.fields import Upload
 from marshmallow import RAISE, Schema, fields, validate
 from mongoengine.queryset import QuerySet
+from werkzeug.datastructures import FileStorage
+
+from inspect_api.clock import isoformat
 
 
 class StrictSchema(Schema):
@@ -24,6 +29,74 @@ class OutSchema(Schema):
         ordered = True
 
 
+class SharedEnum(validate.OneOf):
+    """A closed vocabulary (e.g. institution kinds): validates like ``OneOf`` and is documented once, as the
+    schema component ``name``, which every field using it (input or output) references.
+
+    ``choices`` is a code → Chinese name mapping or a plain sequence of codes.  On an output field the
+    validator only documents the values (marshmallow does not validate on dump).
+    """
+
+    registry: dict[str, "SharedEnum"] = {}
+
+    def __init__(self, name: str, choices: Mapping[str, str] | Iterable[str], description: str = ""):
+        names = dict(choices) if isinstance(choices, Mapping) else {}
+        super().__init__(tuple(choices), labels=list(names.values()) or None)
+        self.name = name
+        self.names = names
+        self.description = description
+        known = SharedEnum.registry.setdefault(name, self)
+        if list(known.choices) != list(self.choices):
+            raise ValueError(f"SharedEnum {name!r} is declared twice with different values")
+
+
+class DateTimeText(fields.String):
+    """A timestamp as ISO 8601 text in UTC (``...Z``), from a datetime or from text a service already wrote
+    that way; documented as ``date-time``."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return isoformat(value) if isinstance(value, datetime) else super()._serialize(value, attr, obj, **kwargs)
+
+
+class DateText(fields.String):
+    """A business date as ``YYYY-MM-DD``, from a date or from text a service already wrote that way;
+    documented as ``date``."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if isinstance(value, datetime):  # a DateField some stores hand back as a datetime
+            value = value.date()
+        return value.isoformat() if isinstance(value, date) else super()._serialize(value, attr, obj, **kwargs)
+
+
+class Either(fields.Raw):
+    """A value of one of several shapes (e.g. one code or a list of codes, as the checklist format allows),
+    passed through as it is; documented as ``anyOf`` the alternatives."""
+
+    def __init__(self, *alternatives: fields.Field, **kwargs):
+        self.alternatives = alternatives
+        super().__init__(**kwargs)
+
+
+class FilePart(Upload):
+    """A file part of a multipart form (``string``/``binary`` in the document): a form field of the same name
+    that is not a file is refused like a missing one."""
+
+    default_error_messages = {"invalid": "应为上传的文件"}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, FileStorage):
+            raise self.make_error("invalid")
+        return value
+
+
+class Number(fields.Raw):
+    """A number passed through as it is (an integer stays an integer: checklist points are exact)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {}).setdefault("type", "number")
+        super().__init__(**kwargs)
+
+
 class PageArgsSchema(Schema):
     """``?page=&per_page=`` (per_page capped at 100)."""
 
@@ -34,20 +107,90 @@ class PageArgsSchema(Schema):
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
+class ProblemSchema(OutSchema):
+    """One problem of a refused document or batch; which keys appear depends on the refusal."""
+
+    class Meta:
+        unknown = ma.INCLUDE
+
+    code = fields.String(metadata={"description": "the problem's code (e.g. UNKNOWN_ITEM, MISSING_RESPONSE)"})
+    message = fields.String(metadata={"description": "Chinese message"})
+    message_zh = fields.String(metadata={"description": "Chinese message (scoring problems)"})
+    item = fields.String(allow_none=True, metadata={"description": "checklist item id (scoring problems)"})
+    item_id = fields.String(metadata={"description": "checklist item id"})
+    deduction_codes = fields.List(fields.String())
+    source = fields.String(metadata={"description": "checklist validation: the document"})
+    path = fields.String(metadata={"description": "checklist validation: zero-based path in the document"})
+    inspector_id = fields.String()
+    problem = fields.String(validate=SharedEnum("TeamMemberProblem", {"not_found": "检查人员不存在",
+                                                                      "inactive": "检查人员已停用"}),
+                            metadata={"description": "team problems (TEAM_MEMBER_INVALID)"})
+
+
+class PhotosRequiredSchema(OutSchema):
+    item_id = fields.String(required=True)
+    required = fields.Integer(required=True, metadata={"description": "photos the item's evidence rule asks for"})
+    uploaded = fields.Integer(required=True)
+
+
+class SignatureMissingSchema(OutSchema):
+    role = fields.String(required=True, metadata={"description": "lead | member | institution_representative"})
+    inspector_id = fields.String(allow_none=True)
+
+
+class SubmissionMissingSchema(OutSchema):
+    """What blocks a submission; absent keys block nothing."""
+
+    unanswered_items = fields.List(fields.String(), metadata={"description": "applicable items without an answer"})
+    photos_required = fields.List(fields.Nested(PhotosRequiredSchema))
+    signatures = fields.List(fields.Nested(SignatureMissingSchema))
+
+
+class ErrorDetailsSchema(OutSchema):
+    """What an error's ``details`` may hold; which keys appear depends on the code (others may be added,
+    each documented where the code is)."""
+
+    class Meta:
+        unknown = ma.INCLUDE
+
+    fields_ = fields.Dict(data_key="fields", metadata={
+        "description": "VALIDATION_ERROR and other per-field refusals: field name (or list position) → Chinese "
+                       "messages, nested the way the input is (webargs puts the location first: json, query, form)",
+        "additionalProperties": {"anyOf": [{"type": "array", "items": {"type": "string"}},
+                                           {"$ref": "#/components/schemas/FieldMessages"}]}})
+    problems = fields.List(fields.Nested(ProblemSchema), metadata={
+        "description": "every problem found (checklist validation, scoring, invalid answers, team members)"})
+    missing = Either(fields.Nested(SubmissionMissingSchema), fields.List(fields.String()), metadata={
+        "description": "SUBMISSION_INCOMPLETE: what still blocks submission; IMPORT_COLUMNS_MISSING: the columns"})
+    required_roles = fields.List(fields.String(), metadata={"description": "ROLE_FORBIDDEN: roles that may call"})
+    content_type = fields.String(allow_none=True, metadata={"description": "UNSUPPORTED_MEDIA_TYPE: the type sent"})
+    expected = Either(fields.String(allow_none=True), fields.List(fields.String()), metadata={
+        "description": "UNSUPPORTED_MEDIA_TYPE: the type to send (null: none); IMPORT_COLUMNS_MISSING: every column"})
+    state = fields.String(metadata={"description": "the object's current state, for state conflicts"})
+
+
 class ErrorDetailSchema(OutSchema):
-    code = fields.String(required=True, metadata={"description": "stable machine-readable code"})
+    code = fields.String(required=True, metadata={"description": "stable machine-readable code (UPPER_SNAKE); "
+                                                                 "each operation lists the codes it can return"})
     message = fields.String(required=True, metadata={"description": "Chinese message for people"})
-    details = fields.Dict(required=True)
+    details = fields.Nested(ErrorDetailsSchema, required=True)
 
 
 class ErrorSchema(OutSchema):
+    """The single error shape of every 4xx and 5xx answer."""
+
     error = fields.Nested(ErrorDetailSchema, required=True)
 
 
 def page_of(item_schema: type[Schema], name: str | None = None) -> type[Schema]:
-    """A page schema ``{items, total, page, per_page}`` around ``item_schema``."""
+    """A page schema ``{items, total, page, per_page}`` around ``item_schema``.
+
+    Documented as the shared ``PageInfo`` component (total, page, per_page) plus its ``items``
+    (see :mod:`inspect_api.apidoc`), so every list has one page shape.
+    """
     cls_name = name or f"{item_schema.__name__.removesuffix('Schema')}PageSchema"
     return type(cls_name, (OutSchema,), {
+        "page_item_schema": item_schema,
         "items": fields.List(fields.Nested(item_schema), required=True),
         "total": fields.Integer(required=True),
         "page": fields.Integer(required=True),

@@ -24,6 +24,7 @@ from inspect_api.auth.models import User
 from inspect_api.clock import utcnow
 from inspect_api import db
 from inspect_api.extensions import limiter
+from tests.openapi import contract
 
 TEST_PASSWORD = "Passw0rd!23"
 
@@ -38,12 +39,23 @@ def app_factory():
         # the app create indexes and its reference data as it does in production.
         db.connect(load_config("testing", overrides))
         db.database().client.drop_database(db.database().name)
-        app = create_app("testing", overrides=overrides)
+        app = contract.install(create_app("testing", overrides=overrides))
         with app.app_context():
             limiter.reset()  # counters shared in MongoDB outlive an app; each test starts afresh
         return app
 
     return build
+
+
+@pytest.fixture(autouse=True)
+def _responses_match_the_document():
+    """Every response a test caused matched its operation's documented response (tests/openapi/contract.py)."""
+    contract.take_violations()
+    yield
+    found = contract.take_violations()
+    if found:
+        pytest.fail("responses that do not match the OpenAPI document:\n" + "\n".join(dict.fromkeys(found)),
+                    pytrace=False)
 
 
 @pytest.fixture

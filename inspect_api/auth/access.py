@@ -58,6 +58,7 @@ def login_required(*roles: str) -> Callable:
         # flask-smorest reads this to document the security requirement.
         wrapper._apidoc = getattr(view, "_apidoc", {})  # type: ignore[attr-defined]
         wrapper._apidoc.setdefault("manual_doc", {}).setdefault("security", BEARER)
+        wrapper._apidoc["manual_doc"]["x-roles"] = list(roles)  # documented per operation (inspect_api.apidoc)
         return wrapper
 
     return decorator

@@ -11,6 +11,7 @@ from inspect_api.auth.access import client_ip, current_user, login_required
 from inspect_api.clock import utcnow
 from inspect_api.extensions import limiter
 from inspect_api.schemas import PageArgsSchema, page_of, paginate
+from inspect_api.apidoc import raises, rate_limited
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="登录、令牌与用户管理")
 
@@ -31,11 +32,12 @@ def _cfg(key):
 
 
 @blp.route("/auth/login", methods=["POST"])
+@blp.doc(operationId="login")
 @limiter.limit(_login_limit, key_func=_login_key, deduct_when=lambda response: response.status_code == 401)
-@blp.arguments(s.LoginSchema)
-@blp.response(200, s.TokenPairSchema)
-@blp.alt_response(401, description="用户名或密码错误 / 账号已停用")
-@blp.alt_response(429, description="登录失败次数过多")
+@rate_limited
+@blp.arguments(s.LoginSchema, example={"username": "insp01", "password": "demo12345"})
+@blp.response(200, s.TokenPairSchema, example=s.TOKEN_PAIR_EXAMPLE)
+@raises(401, "INVALID_CREDENTIALS", "ACCOUNT_DISABLED", description="用户名或密码错误 / 账号已停用")
 def login(body):
     """Log in with username and password; returns an access and a refresh token."""
     now = utcnow()
@@ -44,8 +46,10 @@ def login(body):
 
 
 @blp.route("/auth/refresh", methods=["POST"])
+@blp.doc(operationId="refreshTokens")
 @blp.arguments(s.RefreshSchema)
 @blp.response(200, s.TokenPairSchema)
+@raises(401, "TOKEN_INVALID", "REFRESH_TOKEN_REUSED", "TOKEN_REVOKED")
 def refresh(body):
     """Rotate a refresh token. Presenting an already-rotated token revokes its whole family."""
     return service.rotate(body["refresh_token"], now=utcnow(), refresh_days=_cfg("refresh_token_days"),
@@ -53,14 +57,17 @@ def refresh(body):
 
 
 @blp.route("/auth/logout", methods=["POST"])
+@blp.doc(operationId="logout")
 @blp.arguments(s.RefreshSchema)
 @blp.response(204)
+@raises(401, "TOKEN_INVALID")
 def logout(body):
     """Revoke the refresh token's family (this login on every device it was copied to)."""
     service.logout(body["refresh_token"], now=utcnow(), ip=client_ip())
 
 
 @blp.route("/me", methods=["GET"])
+@blp.doc(operationId="getCurrentUser")
 @login_required()
 @blp.response(200, s.UserSchema)
 def me():
@@ -69,9 +76,12 @@ def me():
 
 
 @blp.route("/me/password", methods=["POST"])
+@blp.doc(operationId="changeOwnPassword")
 @login_required()
 @blp.arguments(s.PasswordChangeSchema)
 @blp.response(204)
+@raises(403, "INVALID_CREDENTIALS")
+@raises(422, "PASSWORD_TOO_SHORT", "PASSWORD_TOO_WEAK")
 def change_password(body):
     """Change one's own password; every token issued before stops working."""
     service.change_own_password(current_user(), body["old_password"], body["new_password"], now=utcnow(),
@@ -85,9 +95,15 @@ def _link_check(role, region, institution_id, inspector_id):
 
 
 @blp.route("/users", methods=["POST"])
+@blp.doc(operationId="createUser")
 @login_required("office_admin")
 @blp.arguments(s.UserCreateSchema)
 @blp.response(201, s.UserSchema)
+@raises(403, "REGION_OUT_OF_SCOPE")
+@raises(404, "INSTITUTION_NOT_FOUND", "INSPECTOR_NOT_FOUND")
+@raises(409, "USERNAME_TAKEN", "INSPECTOR_ALREADY_LINKED")
+@raises(422, "PASSWORD_TOO_SHORT", "PASSWORD_TOO_WEAK", "REGION_INVALID", "REGION_UNKNOWN", "ROLE_INVALID",
+        "LINK_REQUIRED", "LINK_NOT_ALLOWED", "LINK_REGION_MISMATCH")
 def create_user(body):
     """Create a user inside the office's region."""
     return service.create_user(current_user(), body, now=utcnow(), min_length=_cfg("password_min_length"),
@@ -95,6 +111,7 @@ def create_user(body):
 
 
 @blp.route("/users", methods=["GET"])
+@blp.doc(operationId="listUsers")
 @login_required("office_admin")
 @blp.arguments(s.UserListArgsSchema, location="query")
 @blp.arguments(PageArgsSchema, location="query")
@@ -106,33 +123,43 @@ def list_users(filters, paging):
 
 
 @blp.route("/users/<user_id>", methods=["GET"])
+@blp.doc(operationId="getUser")
 @login_required("office_admin")
 @blp.response(200, s.UserSchema)
+@raises(404, "USER_NOT_FOUND")
 def get_user(user_id):
     """One user of the office's region."""
     return service.user_in_scope(current_user(), user_id)
 
 
 @blp.route("/users/<user_id>/deactivate", methods=["POST"])
+@blp.doc(operationId="deactivateUser")
 @login_required("office_admin")
 @blp.response(200, s.UserSchema)
+@raises(404, "USER_NOT_FOUND")
+@raises(409, "CANNOT_DEACTIVATE_SELF")
 def deactivate_user(user_id):
     """Deactivate a user; their tokens stop working at once."""
     return service.deactivate(current_user(), user_id, now=utcnow())
 
 
 @blp.route("/users/<user_id>/reactivate", methods=["POST"])
+@blp.doc(operationId="reactivateUser")
 @login_required("office_admin")
 @blp.response(200, s.UserSchema)
+@raises(404, "USER_NOT_FOUND")
 def reactivate_user(user_id):
     """Reactivate a user."""
     return service.reactivate(current_user(), user_id, now=utcnow())
 
 
 @blp.route("/users/<user_id>/reset-password", methods=["POST"])
+@blp.doc(operationId="resetUserPassword")
 @login_required("office_admin")
 @blp.arguments(s.PasswordResetSchema)
 @blp.response(200, s.UserSchema)
+@raises(404, "USER_NOT_FOUND")
+@raises(422, "PASSWORD_TOO_SHORT", "PASSWORD_TOO_WEAK")
 def reset_password(body, user_id):
     """Set a new password for a user of the region; their tokens are revoked."""
     return service.reset_password(current_user(), user_id, body["new_password"], now=utcnow(),

@@ -9,6 +9,7 @@ from inspect_api.calendar import schemas as s
 from inspect_api.calendar import service
 from inspect_api.clock import utcnow
 from inspect_api.workdays import business_date
+from inspect_api.apidoc import raises
 
 blp = Blueprint("calendar", __name__, url_prefix="/api/v1", description="工作日历（调休与节假日覆盖）")
 
@@ -21,6 +22,7 @@ def _overview(year: int | None):
 
 
 @blp.route("/calendar/overrides", methods=["GET"])
+@blp.doc(operationId="getCalendarOverrides")
 @login_required()
 @blp.arguments(s.OverridesQuerySchema, location="query")
 @blp.response(200, s.OverridesOutSchema)
@@ -30,9 +32,11 @@ def get_overrides(args):
 
 
 @blp.route("/calendar/overrides", methods=["PUT"])
+@blp.doc(operationId="setCalendarOverrides")
 @login_required("office_admin")
 @blp.arguments(s.OverridesPutSchema)
 @blp.response(200, s.OverridesOutSchema)
+@raises(422, "CALENDAR_DATE_OUT_OF_RANGE", "CALENDAR_DUPLICATE_DATE")
 def put_overrides(body):
     """Set or remove overrides and confirm years (office admins). Existing deadlines are not moved."""
     service.put_overrides(current_user(), items=body["items"], remove=body["remove"],
@@ -41,6 +45,7 @@ def put_overrides(body):
 
 
 @blp.route("/calendar/warnings", methods=["GET"])
+@blp.doc(operationId="getCalendarWarnings")
 @login_required()
 @blp.response(200, s.WarningsOutSchema)
 def get_warnings():

@@ -15,6 +15,7 @@ from inspect_api.catalog import service
 from inspect_api.clock import utcnow
 from inspect_api.errors import UnsupportedMediaType
 from inspect_api.extensions import public_endpoint
+from inspect_api.apidoc import conditional_get, raises
 
 blp = Blueprint("catalog", __name__, url_prefix="/api/v1", description="检查清单与抽查事项清单")
 
@@ -33,6 +34,7 @@ def catalog_writer(view):
 
 
 @blp.route("/checklists", methods=["GET"])
+@blp.doc(operationId="listChecklists")
 @login_required()
 @blp.response(200, s.ChecklistListSchema)
 def list_checklists():
@@ -41,15 +43,19 @@ def list_checklists():
 
 
 @blp.route("/checklists", methods=["POST"])
+@blp.doc(operationId="uploadChecklistVersion")
 @login_required("office_admin")
 @catalog_writer
 @blp.doc(requestBody={"required": True, "description": "检查清单文档（YAML 或 JSON，格式见 checklists/README.md）",
                       "content": {"application/yaml": {"schema": {"type": "string"}},
-                                  "application/json": {"schema": {"type": "object"}}}})
-@blp.response(201, s.ChecklistVersionSummarySchema)
-@blp.alt_response(403, description="仅省级办公室（如 370000）可以维护检查清单和抽查事项")
-@blp.alt_response(409, description="同一版本号已存在且内容不同")
-@blp.alt_response(422, description="清单校验未通过（details.problems 列出全部问题）")
+                                  "application/json": {"schema": {"$ref": "#/components/schemas/ChecklistContent"}}}})
+@blp.response(201, s.ChecklistVersionSummarySchema, description="新版本已保存为草稿")
+@blp.alt_response(200, schema=s.ChecklistVersionSummarySchema, success=True,
+                  description="同一版本、同一内容已存在：返回已存的版本（重复上传是幂等的）")
+@raises(403, "PROVINCE_OFFICE_REQUIRED", description="仅省级办公室（如 370000）可以维护检查清单和抽查事项")
+@raises(409, "CHECKLIST_VERSION_EXISTS", description="同一版本号已存在且内容不同")
+@raises(413, "CHECKLIST_TOO_LARGE")
+@raises(422, "CHECKLIST_INVALID", description="清单校验未通过（details.problems 列出全部问题）")
 def upload_checklist():
     """Upload a new checklist version as a draft (validated; republishing other content is refused)."""
     if request.mimetype not in UPLOAD_TYPES:
@@ -61,9 +67,12 @@ def upload_checklist():
 
 
 @blp.route("/checklists/<code>/versions/<int:version>", methods=["GET"])
+@blp.doc(operationId="getChecklistVersion")
 @login_required()
-@blp.response(200, description="精简 JSON，供手机离线使用；支持 ETag / If-None-Match 与 gzip")
-@blp.alt_response(304, description="未修改")
+@blp.response(200, s.CompactChecklistVersionSchema,
+              description="精简 JSON，供手机离线使用；支持 ETag / If-None-Match 与 gzip（Accept-Encoding）")
+@conditional_get
+@raises(404, "CHECKLIST_NOT_FOUND")
 def get_checklist_version(code, version):
     """One checklist version, compact for phones; ETag is the content hash, 304 when unchanged."""
     stored = service.visible_version(current_user(), code, version)
@@ -79,19 +88,23 @@ def get_checklist_version(code, version):
 
 
 @blp.route("/checklists/<code>/versions/<int:version>/publish", methods=["POST"])
+@blp.doc(operationId="publishChecklistVersion")
 @login_required("office_admin")
 @catalog_writer
 @blp.response(200, s.ChecklistVersionSummarySchema)
-@blp.alt_response(403, description="仅省级办公室（如 370000）可以维护检查清单和抽查事项")
+@raises(403, "PROVINCE_OFFICE_REQUIRED", description="仅省级办公室（如 370000）可以维护检查清单和抽查事项")
+@raises(404, "CHECKLIST_NOT_FOUND")
 def publish_checklist_version(code, version):
     """Publish a draft version; from then on it is immutable."""
     return service.publish(current_user(), code, version, now=utcnow())
 
 
 @blp.route("/checklists/<code>/diff", methods=["GET"])
+@blp.doc(operationId="diffChecklistVersions")
 @login_required()
 @blp.arguments(s.ChecklistDiffArgsSchema, location="query")
 @blp.response(200, s.ChecklistDiffSchema)
+@raises(404, "CHECKLIST_NOT_FOUND")
 def diff_checklist(args, code):
     """Items added, removed and changed between two versions (?from=1&to=2)."""
     return service.diff(current_user(), code, args["from_version"], args["to_version"])
@@ -144,6 +157,7 @@ def publish_questionnaire_version(code, version):
 
 
 @blp.route("/matters", methods=["GET"])
+@blp.doc(operationId="listMatters")
 @login_required()
 @blp.arguments(s.MatterListArgsSchema, location="query")
 @blp.response(200, s.MatterSchema(many=True))
@@ -153,46 +167,57 @@ def list_matters(args):
 
 
 @blp.route("/matters", methods=["POST"])
+@blp.doc(operationId="createMatter")
 @login_required("office_admin")
 @catalog_writer
 @blp.arguments(s.MatterCreateSchema)
 @blp.response(201, s.MatterSchema)
-@blp.alt_response(403, description="仅省级办公室（如 370000）可以维护检查清单和抽查事项")
+@raises(403, "PROVINCE_OFFICE_REQUIRED", description="仅省级办公室（如 370000）可以维护检查清单和抽查事项")
+@raises(409, "MATTER_CODE_TAKEN")
+@raises(422, "CHECKLIST_NOT_FOUND")
 def create_matter(body):
     """Add a matter."""
     return service.create_matter(current_user(), body, now=utcnow())
 
 
 @blp.route("/matters/<code>", methods=["GET"])
+@blp.doc(operationId="getMatter")
 @login_required()
 @blp.response(200, s.MatterSchema)
+@raises(404, "MATTER_NOT_FOUND")
 def get_matter(code):
     """One matter."""
     return service.matter_or_404(code)
 
 
 @blp.route("/matters/<code>", methods=["PATCH"])
+@blp.doc(operationId="updateMatter")
 @login_required("office_admin")
 @catalog_writer
 @blp.arguments(s.MatterUpdateSchema)
 @blp.response(200, s.MatterSchema)
-@blp.alt_response(403, description="仅省级办公室（如 370000）可以维护检查清单和抽查事项")
+@raises(403, "PROVINCE_OFFICE_REQUIRED", description="仅省级办公室（如 370000）可以维护检查清单和抽查事项")
+@raises(404, "MATTER_NOT_FOUND")
+@raises(422, "CHECKLIST_NOT_FOUND")
 def update_matter(body, code):
     """Edit a matter."""
     return service.update_matter(current_user(), code, body, now=utcnow())
 
 
 @blp.route("/matters/<code>", methods=["DELETE"])
+@blp.doc(operationId="retireMatter")
 @login_required("office_admin")
 @catalog_writer
 @blp.response(200, s.MatterSchema)
-@blp.alt_response(403, description="仅省级办公室（如 370000）可以维护检查清单和抽查事项")
+@raises(403, "PROVINCE_OFFICE_REQUIRED", description="仅省级办公室（如 370000）可以维护检查清单和抽查事项")
+@raises(404, "MATTER_NOT_FOUND")
 def retire_matter(code):
     """Retire (deactivate) a matter; plans that used it keep their reference."""
     return service.retire_matter(current_user(), code, now=utcnow())
 
 
 @blp.route("/public/matters", methods=["GET"])
+@blp.doc(operationId="listPublicMatters")
 @public_endpoint
 @blp.arguments(s.MatterListArgsSchema, location="query")
 @blp.response(200, s.MatterSchema(many=True))

@@ -19,6 +19,7 @@ from inspect_api.errors import BadRequest, PayloadTooLarge
 from inspect_api.qrcodes import png
 from inspect_api.schemas import PageArgsSchema, page_of, paginate
 from inspect_api.directory.spreadsheets import XLSX_MIME
+from inspect_api.apidoc import media_types, raises
 
 blp = Blueprint("directory", __name__, url_prefix="/api/v1", description="名录库：机构、检查人员、回避关系、行政区划")
 
@@ -62,6 +63,7 @@ def _upload() -> tuple[bytes, str | None, str | None]:
 # --------------------------------------------------------------------------- regions
 
 @blp.route("/regions", methods=["GET"])
+@blp.doc(operationId="listRegions")
 @login_required()
 @blp.arguments(s.RegionListArgsSchema, location="query")
 @blp.response(200, s.RegionListSchema)
@@ -74,6 +76,7 @@ def list_regions(args):
 # --------------------------------------------------------------------------- institutions
 
 @blp.route("/institutions", methods=["GET"])
+@blp.doc(operationId="listInstitutions")
 @login_required("office_admin", "institution")
 @blp.arguments(s.InstitutionListArgsSchema, location="query")
 @blp.arguments(PageArgsSchema, location="query")
@@ -85,27 +88,34 @@ def list_institutions(filters, paging):
 
 
 @blp.route("/institutions", methods=["POST"])
+@blp.doc(operationId="createInstitution")
 @login_required("office_admin")
 @blp.arguments(s.InstitutionCreateSchema)
 @blp.response(201, s.InstitutionSchema)
-@blp.alt_response(409, description="统一社会信用代码已登记")
+@raises(403, "REGION_OUT_OF_SCOPE")
+@raises(409, "CREDIT_CODE_TAKEN", description="统一社会信用代码已登记")
+@raises(422, "CREDIT_CODE_INVALID", "LICENCE_DATES_INVALID", "LOCATION_OUT_OF_RANGE", "REGION_UNKNOWN")
 def create_institution(body):
     """Register an institution (credit code checked against GB 32100-2015)."""
     return service.create_institution(current_user(), body, now=utcnow())
 
 
 @blp.route("/institutions/import-template.xlsx", methods=["GET"])
+@blp.doc(operationId="getInstitutionImportTemplate")
 @login_required("office_admin")
-@blp.response(200, content_type=XLSX_MIME, description="导入模板（中文表头）")
+@blp.response(200, description="导入模板（中文表头）")
+@media_types(200, XLSX_MIME)
 def institution_template():
     """Import template with Chinese headers and a sheet explaining each column."""
     return _download(imports.template_xlsx("institutions"), XLSX_MIME, "institutions-template.xlsx")
 
 
 @blp.route("/institutions/export.xlsx", methods=["GET"])
+@blp.doc(operationId="exportInstitutionsXlsx")
 @login_required("office_admin")
 @blp.arguments(s.InstitutionListArgsSchema, location="query")
-@blp.response(200, content_type=XLSX_MIME, description="当前筛选结果")
+@blp.response(200, description="当前筛选结果")
+@media_types(200, XLSX_MIME)
 def export_institutions_xlsx(filters):
     """The filtered list as XLSX (same columns as the import; formula-like cells neutralised)."""
     query = service.list_institutions(current_user(), **filters)
@@ -113,9 +123,11 @@ def export_institutions_xlsx(filters):
 
 
 @blp.route("/institutions/export.csv", methods=["GET"])
+@blp.doc(operationId="exportInstitutionsCsv")
 @login_required("office_admin")
 @blp.arguments(s.InstitutionListArgsSchema, location="query")
-@blp.response(200, content_type="text/csv", description="当前筛选结果（UTF-8 BOM）")
+@blp.response(200, description="当前筛选结果（UTF-8 BOM）")
+@media_types(200, "text/csv")
 def export_institutions_csv(filters):
     """The filtered list as CSV in UTF-8 with BOM (formula-like cells neutralised)."""
     query = service.list_institutions(current_user(), **filters)
@@ -123,13 +135,15 @@ def export_institutions_csv(filters):
 
 
 @blp.route("/institutions/import", methods=["POST"])
+@blp.doc(operationId="importInstitutions")
 @login_required("office_admin")
 @blp.arguments(s.ImportArgsSchema, location="query")
 @blp.arguments(s.ImportFileSchema, location="files")
 @blp.response(200, s.ImportReportSchema)
-@blp.alt_response(403, description="文件中有本辖区以外的记录（未写入）")
-@blp.alt_response(413, description="文件过大")
-@blp.alt_response(422, description="文件无法读取，或有行错误（未写入）")
+@raises(403, "REGION_OUT_OF_SCOPE", description="文件中有本辖区以外的记录（未写入）")
+@raises(413, "IMPORT_TOO_LARGE", description="文件过大")
+@raises(422, "IMPORT_COLUMNS_MISSING", "IMPORT_EMPTY", "IMPORT_ENCODING_INVALID", "IMPORT_FORMAT_UNSUPPORTED",
+        "IMPORT_NOT_SPREADSHEET", "IMPORT_ROWS_INVALID", "IMPORT_TOO_MANY_ROWS", description="文件无法读取，或有行错误（未写入）")
 def import_institutions(args, _files):
     """Import XLSX/CSV: ``dry_run=1`` reports every row error; otherwise all rows or none, upsert by credit code."""
     data, filename, mimetype = _upload()
@@ -138,25 +152,34 @@ def import_institutions(args, _files):
 
 
 @blp.route("/institutions/<institution_id>", methods=["GET"])
+@blp.doc(operationId="getInstitution")
 @login_required("office_admin", "institution", "inspector")
 @blp.response(200, s.InstitutionSchema)
+@raises(404, "INSTITUTION_NOT_FOUND")
 def get_institution(institution_id):
     """One institution in scope."""
     return service.institution_in_scope(current_user(), institution_id)
 
 
 @blp.route("/institutions/<institution_id>", methods=["PATCH"])
+@blp.doc(operationId="updateInstitution")
 @login_required("office_admin")
 @blp.arguments(s.InstitutionPatchSchema)
 @blp.response(200, s.InstitutionSchema)
+@raises(403, "REGION_OUT_OF_SCOPE")
+@raises(404, "INSTITUTION_NOT_FOUND")
+@raises(409, "CREDIT_CODE_TAKEN")
+@raises(422, "CREDIT_CODE_INVALID", "LICENCE_DATES_INVALID", "LOCATION_OUT_OF_RANGE", "REGION_UNKNOWN")
 def update_institution(body, institution_id):
     """Change fields of an institution of the region."""
     return service.update_institution(current_user(), institution_id, body, now=utcnow())
 
 
 @blp.route("/institutions/<institution_id>", methods=["DELETE"])
+@blp.doc(operationId="deleteInstitution")
 @login_required("office_admin")
 @blp.response(200, s.DeleteOutcomeSchema)
+@raises(404, "INSTITUTION_NOT_FOUND")
 def delete_institution(institution_id):
     """Delete an institution without history; one with history is closed instead (``outcome``)."""
     outcome, institution = service.delete_institution(current_user(), institution_id, now=utcnow())
@@ -164,8 +187,11 @@ def delete_institution(institution_id):
 
 
 @blp.route("/institutions/<institution_id>/qr.png", methods=["GET"])
+@blp.doc(operationId="getInstitutionQrCode")
 @login_required("office_admin", "institution")
-@blp.response(200, content_type="image/png", description="签到二维码（公开页面地址 + 签名令牌）")
+@blp.response(200, description="签到二维码（公开页面地址 + 签名令牌）")
+@media_types(200, "image/png")
+@raises(404, "INSTITUTION_NOT_FOUND")
 def institution_qr(institution_id):
     """PNG QR code of the public page URL carrying the signed check-in token."""
     institution = service.institution_in_scope(current_user(), institution_id)
@@ -174,16 +200,20 @@ def institution_qr(institution_id):
 
 
 @blp.route("/institutions/<institution_id>/qr/reissue", methods=["POST"])
+@blp.doc(operationId="reissueInstitutionQrCode")
 @login_required("office_admin", "institution")
 @blp.response(200, s.InstitutionSchema)
+@raises(404, "INSTITUTION_NOT_FOUND")
 def reissue_qr(institution_id):
     """Re-issue the poster: the QR version goes up and every older check-in token is refused."""
     return service.reissue_qr(current_user(), institution_id, utcnow())
 
 
 @blp.route("/institutions/<institution_id>/poster-link", methods=["GET"])
+@blp.doc(operationId="getInstitutionPosterLink")
 @login_required("office_admin", "institution")
 @blp.response(200, s.PosterLinkSchema)
+@raises(404, "INSTITUTION_NOT_FOUND")
 def poster_link(institution_id):
     """A link to the printable poster page, valid for an hour (the poster shows the check-in token)."""
     institution = service.institution_in_scope(current_user(), institution_id)
@@ -194,6 +224,7 @@ def poster_link(institution_id):
 # --------------------------------------------------------------------------- inspectors
 
 @blp.route("/inspectors", methods=["GET"])
+@blp.doc(operationId="listInspectors")
 @login_required("office_admin", "inspector")
 @blp.arguments(s.InspectorListArgsSchema, location="query")
 @blp.arguments(PageArgsSchema, location="query")
@@ -205,27 +236,34 @@ def list_inspectors(filters, paging):
 
 
 @blp.route("/inspectors", methods=["POST"])
+@blp.doc(operationId="createInspector")
 @login_required("office_admin")
 @blp.arguments(s.InspectorCreateSchema)
 @blp.response(201, s.InspectorSchema)
-@blp.alt_response(409, description="执法证号已登记")
+@raises(403, "REGION_OUT_OF_SCOPE")
+@raises(409, "CERTIFICATE_TAKEN", description="执法证号已登记")
+@raises(422, "EMPLOYMENT_INSTITUTION_UNKNOWN", "REGION_UNKNOWN")
 def create_inspector(body):
     """Register an inspector; employment history creates conflicts of interest automatically."""
     return service.create_inspector(current_user(), body, now=utcnow())
 
 
 @blp.route("/inspectors/import-template.xlsx", methods=["GET"])
+@blp.doc(operationId="getInspectorImportTemplate")
 @login_required("office_admin")
-@blp.response(200, content_type=XLSX_MIME, description="导入模板（中文表头）")
+@blp.response(200, description="导入模板（中文表头）")
+@media_types(200, XLSX_MIME)
 def inspector_template():
     """Import template with Chinese headers."""
     return _download(imports.template_xlsx("inspectors"), XLSX_MIME, "inspectors-template.xlsx")
 
 
 @blp.route("/inspectors/export.xlsx", methods=["GET"])
+@blp.doc(operationId="exportInspectorsXlsx")
 @login_required("office_admin")
 @blp.arguments(s.InspectorListArgsSchema, location="query")
-@blp.response(200, content_type=XLSX_MIME, description="当前筛选结果")
+@blp.response(200, description="当前筛选结果")
+@media_types(200, XLSX_MIME)
 def export_inspectors_xlsx(filters):
     """The filtered list as XLSX."""
     query = service.list_inspectors(current_user(), **filters)
@@ -233,9 +271,11 @@ def export_inspectors_xlsx(filters):
 
 
 @blp.route("/inspectors/export.csv", methods=["GET"])
+@blp.doc(operationId="exportInspectorsCsv")
 @login_required("office_admin")
 @blp.arguments(s.InspectorListArgsSchema, location="query")
-@blp.response(200, content_type="text/csv", description="当前筛选结果（UTF-8 BOM）")
+@blp.response(200, description="当前筛选结果（UTF-8 BOM）")
+@media_types(200, "text/csv")
 def export_inspectors_csv(filters):
     """The filtered list as CSV in UTF-8 with BOM."""
     query = service.list_inspectors(current_user(), **filters)
@@ -243,13 +283,15 @@ def export_inspectors_csv(filters):
 
 
 @blp.route("/inspectors/import", methods=["POST"])
+@blp.doc(operationId="importInspectors")
 @login_required("office_admin")
 @blp.arguments(s.ImportArgsSchema, location="query")
 @blp.arguments(s.ImportFileSchema, location="files")
 @blp.response(200, s.ImportReportSchema)
-@blp.alt_response(403, description="文件中有本辖区以外的记录（未写入）")
-@blp.alt_response(413, description="文件过大")
-@blp.alt_response(422, description="文件无法读取，或有行错误（未写入）")
+@raises(403, "REGION_OUT_OF_SCOPE", description="文件中有本辖区以外的记录（未写入）")
+@raises(413, "IMPORT_TOO_LARGE", description="文件过大")
+@raises(422, "IMPORT_COLUMNS_MISSING", "IMPORT_EMPTY", "IMPORT_ENCODING_INVALID", "IMPORT_FORMAT_UNSUPPORTED",
+        "IMPORT_NOT_SPREADSHEET", "IMPORT_ROWS_INVALID", "IMPORT_TOO_MANY_ROWS", description="文件无法读取，或有行错误（未写入）")
 def import_inspectors(args, _files):
     """Import XLSX/CSV; upsert by certificate number, all rows or none."""
     data, filename, mimetype = _upload()
@@ -258,25 +300,34 @@ def import_inspectors(args, _files):
 
 
 @blp.route("/inspectors/<inspector_id>", methods=["GET"])
+@blp.doc(operationId="getInspector")
 @login_required("office_admin", "inspector")
 @blp.response(200, s.InspectorSchema)
+@raises(404, "INSPECTOR_NOT_FOUND")
 def get_inspector(inspector_id):
     """One inspector in scope (an inspector account: only its own record)."""
     return service.inspector_in_scope(current_user(), inspector_id)
 
 
 @blp.route("/inspectors/<inspector_id>", methods=["PATCH"])
+@blp.doc(operationId="updateInspector")
 @login_required("office_admin")
 @blp.arguments(s.InspectorPatchSchema)
 @blp.response(200, s.InspectorSchema)
+@raises(403, "REGION_OUT_OF_SCOPE")
+@raises(404, "INSPECTOR_NOT_FOUND")
+@raises(409, "CERTIFICATE_TAKEN")
+@raises(422, "EMPLOYMENT_INSTITUTION_UNKNOWN", "REGION_UNKNOWN")
 def update_inspector(body, inspector_id):
     """Change an inspector; a changed employment history adds or removes its automatic conflicts."""
     return service.update_inspector(current_user(), inspector_id, body, now=utcnow())
 
 
 @blp.route("/inspectors/<inspector_id>", methods=["DELETE"])
+@blp.doc(operationId="deleteInspector")
 @login_required("office_admin")
 @blp.response(200, s.DeleteOutcomeSchema)
+@raises(404, "INSPECTOR_NOT_FOUND")
 def delete_inspector(inspector_id):
     """Delete an inspector without history; one with history is deactivated instead (``outcome``)."""
     outcome, inspector = service.delete_inspector(current_user(), inspector_id, now=utcnow())
@@ -286,6 +337,7 @@ def delete_inspector(inspector_id):
 # --------------------------------------------------------------------------- conflicts of interest
 
 @blp.route("/conflicts", methods=["GET"])
+@blp.doc(operationId="listConflicts")
 @login_required("office_admin")
 @blp.arguments(s.ConflictListArgsSchema, location="query")
 @blp.arguments(PageArgsSchema, location="query")
@@ -298,35 +350,47 @@ def list_conflicts(filters, paging):
 
 
 @blp.route("/conflicts", methods=["POST"])
+@blp.doc(operationId="createConflict")
 @login_required("office_admin")
 @blp.arguments(s.ConflictCreateSchema)
 @blp.response(201, s.ConflictSchema)
+@raises(404, "INSPECTOR_NOT_FOUND", "INSTITUTION_NOT_FOUND")
+@raises(409, "CONFLICT_EXISTS")
+@raises(422, "CONFLICT_DATES_INVALID")
 def create_conflict(body):
     """Record a conflict of interest between an inspector and an institution of the region."""
     return views.conflict_view(service.create_conflict(current_user(), body, now=utcnow()))
 
 
 @blp.route("/conflicts/<conflict_id>", methods=["GET"])
+@blp.doc(operationId="getConflict")
 @login_required("office_admin")
 @blp.response(200, s.ConflictSchema)
+@raises(404, "CONFLICT_NOT_FOUND")
 def get_conflict(conflict_id):
     """One conflict of interest of an institution in the office's region."""
     return views.conflict_view(service.conflict_in_scope(current_user(), conflict_id))
 
 
 @blp.route("/conflicts/<conflict_id>", methods=["PATCH"])
+@blp.doc(operationId="updateConflict")
 @login_required("office_admin")
 @blp.arguments(s.ConflictPatchSchema)
 @blp.response(200, s.ConflictSchema)
-@blp.alt_response(409, description="由任职经历自动生成的回避关系不能直接修改，或同一理由的回避关系已存在")
+@raises(404, "CONFLICT_NOT_FOUND")
+@raises(409, "CONFLICT_FROM_EMPLOYMENT", "CONFLICT_EXISTS", description="由任职经历自动生成的回避关系不能直接修改，或同一理由的回避关系已存在")
+@raises(422, "CONFLICT_DATES_INVALID")
 def update_conflict(body, conflict_id):
     """Change the reason, validity period or note (not the inspector or institution)."""
     return views.conflict_view(service.update_conflict(current_user(), conflict_id, body, now=utcnow()))
 
 
 @blp.route("/conflicts/<conflict_id>", methods=["DELETE"])
+@blp.doc(operationId="deleteConflict")
 @login_required("office_admin")
 @blp.response(204)
+@raises(404, "CONFLICT_NOT_FOUND")
+@raises(409, "CONFLICT_FROM_EMPLOYMENT")
 def delete_conflict(conflict_id):
     """Remove a recorded conflict (automatic ones go with their employment history entry)."""
     service.delete_conflict(current_user(), conflict_id, now=utcnow())

@@ -3,26 +3,48 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from marshmallow import fields, validate
+from marshmallow import fields, pre_dump, validate
 
 from inspect_api.directory.models import (CONFLICT_REASONS, DEPARTMENTS, INSTITUTION_KINDS, INSTITUTION_STATUSES,
                                           SERVICE_TAGS)
-from inspect_api.schemas import OutSchema, StrictSchema
+from inspect_api.schemas import FilePart, OutSchema, SharedEnum, StrictSchema
 
 REGION = validate.Regexp(r"^[1-9][0-9]{5}$", error="应为六位行政区划代码")
 OBJECT_ID = validate.Regexp(r"^[0-9a-f]{24}$", error="应为 24 位十六进制编号")
 
+INSTITUTION_KIND = SharedEnum("InstitutionKind", INSTITUTION_KINDS)
+INSTITUTION_STATUS = SharedEnum("InstitutionStatus", INSTITUTION_STATUSES)
+SERVICE_TAG = SharedEnum("ServiceTag", SERVICE_TAGS, "Service model tags (服务模式).")
+DEPARTMENT = SharedEnum("Department", DEPARTMENTS)
+CONFLICT_REASON = SharedEnum("ConflictReason", CONFLICT_REASONS)
+CONFLICT_SOURCE = SharedEnum("ConflictSource", {"office": "办公室录入", "declared": "本人申报",
+                                                "employment_history": "由任职经历自动生成"})
+LICENCE_KIND = SharedEnum("LicenceKind", {"medical_licence": "医疗机构执业许可证", "medical_filing": "诊所备案",
+                                          "care_filing": "养老机构备案", "other": "其他"})
+REGION_LEVEL = SharedEnum("RegionLevel", {"province": "省", "city": "市", "county": "县（区）"})
+DELETE_OUTCOME = SharedEnum("DeletionOutcome", {"deleted": "已删除（无历史记录）", "closed": "机构有历史记录，已关闭",
+                                                "deactivated": "检查人员有历史记录，已停用"})
+
 
 class LocationSchema(StrictSchema):
+    """A WGS-84 point; in answers, null when the institution has no location on file."""
+
     lat = fields.Float(required=True, validate=validate.Range(min=-90, max=90, error="纬度应在 -90 到 90 之间"),
                        metadata={"description": "WGS-84 latitude"})
     lon = fields.Float(required=True, validate=validate.Range(min=-180, max=180, error="经度应在 -180 到 180 之间"),
                        metadata={"description": "WGS-84 longitude"})
 
+    @pre_dump
+    def _from_point(self, point, **_kwargs):
+        """Answers hold the stored GeoJSON point ``{type, coordinates: [lon, lat]}``."""
+        from inspect_api.directory.service import point_latlon
+
+        latlon = point_latlon(point) if not isinstance(point, dict) or "coordinates" in point else None
+        return {"lat": latlon[0], "lon": latlon[1]} if latlon else point
+
 
 class LicenceSchema(StrictSchema):
-    kind = fields.String(required=True, validate=validate.OneOf(("medical_licence", "medical_filing", "care_filing",
-                                                                  "other")))
+    kind = fields.String(required=True, validate=LICENCE_KIND)
     number = fields.String(required=True, validate=validate.Length(min=1, max=64))
     valid_from = fields.Date(allow_none=True)
     valid_until = fields.Date(allow_none=True)
@@ -32,8 +54,8 @@ class InstitutionPatchSchema(StrictSchema):
     name = fields.String(validate=validate.Length(min=1, max=128))
     credit_code = fields.String(validate=validate.Length(min=1, max=64),
                                 metadata={"description": "统一社会信用代码 (GB 32100-2015, check character verified)"})
-    kind = fields.String(validate=validate.OneOf(tuple(INSTITUTION_KINDS)))
-    tags = fields.List(fields.String(validate=validate.OneOf(SERVICE_TAGS)))
+    kind = fields.String(validate=INSTITUTION_KIND)
+    tags = fields.List(fields.String(validate=SERVICE_TAG))
     region = fields.String(validate=REGION)
     address = fields.String(allow_none=True, validate=validate.Length(max=256))
     location = fields.Nested(LocationSchema, allow_none=True)
@@ -42,7 +64,7 @@ class InstitutionPatchSchema(StrictSchema):
     medical_beds = fields.Integer(validate=validate.Range(min=0, max=100000))
     contact_name = fields.String(allow_none=True, validate=validate.Length(max=64))
     contact_phone = fields.String(allow_none=True, validate=validate.Length(max=32))
-    status = fields.String(validate=validate.OneOf(tuple(INSTITUTION_STATUSES)))
+    status = fields.String(validate=INSTITUTION_STATUS)
     complaint_count = fields.Integer(validate=validate.Range(min=0, max=1000000),
                                      metadata={"description": "office-maintained complaint count (投诉)"})
 
@@ -50,7 +72,7 @@ class InstitutionPatchSchema(StrictSchema):
 class InstitutionCreateSchema(InstitutionPatchSchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=128))
     credit_code = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    kind = fields.String(required=True, validate=validate.OneOf(tuple(INSTITUTION_KINDS)))
+    kind = fields.String(required=True, validate=INSTITUTION_KIND)
     region = fields.String(required=True, validate=REGION)
 
 
@@ -60,9 +82,9 @@ class InstitutionListArgsSchema(StrictSchema):
 
     q = fields.String(validate=validate.Length(max=64), metadata={"description": "name contains"})
     region = fields.String(validate=REGION, metadata={"description": "region subtree (code prefix)"})
-    kind = fields.String(validate=validate.OneOf(tuple(INSTITUTION_KINDS)))
-    tag = fields.String(validate=validate.OneOf(SERVICE_TAGS))
-    status = fields.String(validate=validate.OneOf(tuple(INSTITUTION_STATUSES)))
+    kind = fields.String(validate=INSTITUTION_KIND)
+    tag = fields.String(validate=SERVICE_TAG)
+    status = fields.String(validate=INSTITUTION_STATUS)
 
 
 class RiskProfileSchema(OutSchema):
@@ -74,7 +96,7 @@ class RiskProfileSchema(OutSchema):
 
 
 class LicenceOutSchema(OutSchema):
-    kind = fields.String(required=True)
+    kind = fields.String(required=True, validate=LICENCE_KIND)
     number = fields.String(required=True)
     valid_from = fields.Date(allow_none=True)
     valid_until = fields.Date(allow_none=True)
@@ -83,21 +105,22 @@ class LicenceOutSchema(OutSchema):
 class InstitutionSchema(OutSchema):
     id = fields.String(required=True)
     public_id = fields.String(required=True)
-    public_url = fields.Method("get_public_url")
+    public_url = fields.Method("get_public_url", required=True,
+                               metadata={"type": "string", "description": "the public profile page"})
     name = fields.String(required=True)
     credit_code = fields.String(required=True)
-    kind = fields.String(required=True)
-    kind_label = fields.Method("get_kind_label")
-    tags = fields.List(fields.String())
+    kind = fields.String(required=True, validate=INSTITUTION_KIND)
+    kind_label = fields.Method("get_kind_label", required=True, metadata={"type": "string"})
+    tags = fields.List(fields.String(validate=SERVICE_TAG))
     region = fields.String(required=True)
     address = fields.String(allow_none=True)
-    location = fields.Method("get_location", metadata={"description": "{lat, lon} or null"})
+    location = fields.Nested(LocationSchema, required=True, allow_none=True)
     licences = fields.List(fields.Nested(LicenceOutSchema))
     care_beds = fields.Integer()
     medical_beds = fields.Integer()
     contact_name = fields.String(allow_none=True)
     contact_phone = fields.String(allow_none=True)
-    status = fields.String(required=True)
+    status = fields.String(required=True, validate=INSTITUTION_STATUS)
     complaint_count = fields.Integer()
     risk = fields.Nested(RiskProfileSchema, allow_none=True)
     qr_version = fields.Integer()
@@ -110,18 +133,12 @@ class InstitutionSchema(OutSchema):
         return public_url(obj)
 
     def get_kind_label(self, obj):
-        return INSTITUTION_KINDS.get(obj.kind)
-
-    def get_location(self, obj):
-        from inspect_api.directory.service import point_latlon
-
-        latlon = point_latlon(obj.location)
-        return {"lat": latlon[0], "lon": latlon[1]} if latlon else None
+        return INSTITUTION_KINDS.get(obj.kind, obj.kind)
 
 
 class DeleteOutcomeSchema(OutSchema):
-    outcome = fields.String(required=True, metadata={"description": "deleted, closed (institution) or deactivated "
-                                                                     "(inspector): entries with history are kept"})
+    outcome = fields.String(required=True, validate=DELETE_OUTCOME,
+                            metadata={"description": "entries with history are kept (closed or deactivated)"})
     id = fields.String(required=True)
 
 
@@ -129,7 +146,7 @@ class InspectorPatchSchema(StrictSchema):
     name = fields.String(validate=validate.Length(min=1, max=64))
     certificate_no = fields.String(validate=validate.Regexp(r"^\S{1,32}$", error="不超过 32 位且不含空格"),
                                    metadata={"description": "执法证号 (unique)"})
-    department = fields.String(validate=validate.OneOf(tuple(DEPARTMENTS)))
+    department = fields.String(validate=DEPARTMENT)
     region = fields.String(validate=REGION)
     qualifications = fields.List(fields.String(validate=validate.Length(min=1, max=32)))
     active = fields.Boolean()
@@ -142,7 +159,7 @@ class InspectorPatchSchema(StrictSchema):
 class InspectorCreateSchema(InspectorPatchSchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=64))
     certificate_no = fields.String(required=True, validate=validate.Regexp(r"^\S{1,32}$", error="不超过 32 位且不含空格"))
-    department = fields.String(required=True, validate=validate.OneOf(tuple(DEPARTMENTS)))
+    department = fields.String(required=True, validate=DEPARTMENT)
     region = fields.String(required=True, validate=REGION)
 
 
@@ -152,7 +169,7 @@ class InspectorListArgsSchema(StrictSchema):
 
     q = fields.String(validate=validate.Length(max=64))
     region = fields.String(validate=REGION)
-    department = fields.String(validate=validate.OneOf(tuple(DEPARTMENTS)))
+    department = fields.String(validate=DEPARTMENT)
     qualification = fields.String(validate=validate.Length(max=32))
     active = fields.Boolean()
 
@@ -161,8 +178,8 @@ class InspectorSchema(OutSchema):
     id = fields.String(required=True)
     name = fields.String(required=True)
     certificate_no = fields.String(required=True)
-    department = fields.String(required=True)
-    department_label = fields.Method("get_department_label")
+    department = fields.String(required=True, validate=DEPARTMENT)
+    department_label = fields.Method("get_department_label", required=True, metadata={"type": "string"})
     region = fields.String(required=True)
     qualifications = fields.List(fields.String())
     active = fields.Boolean()
@@ -174,14 +191,15 @@ class InspectorSchema(OutSchema):
     updated_at = fields.DateTime(allow_none=True)
 
     def get_department_label(self, obj):
-        return DEPARTMENTS.get(obj.department)
+        return DEPARTMENTS.get(obj.department, obj.department)
 
 
 class ConflictCreateSchema(StrictSchema):
     inspector_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     institution_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    reason = fields.String(required=True, validate=validate.OneOf(tuple(k for k in CONFLICT_REASONS)))
-    source = fields.String(validate=validate.OneOf(("office", "declared")))
+    reason = fields.String(required=True, validate=CONFLICT_REASON)
+    source = fields.String(validate=validate.OneOf(("office", "declared")),
+                           metadata={"description": "office | declared (employment_history entries are automatic)"})
     note = fields.String(validate=validate.Length(max=256))
     valid_from = fields.Date(allow_none=True)
     valid_until = fields.Date(allow_none=True)
@@ -190,7 +208,7 @@ class ConflictCreateSchema(StrictSchema):
 class ConflictPatchSchema(StrictSchema):
     """Editable fields of a recorded conflict (the inspector and institution are fixed)."""
 
-    reason = fields.String(validate=validate.OneOf(tuple(k for k in CONFLICT_REASONS)))
+    reason = fields.String(validate=CONFLICT_REASON)
     note = fields.String(allow_none=True, validate=validate.Length(max=256))
     valid_from = fields.Date(allow_none=True)
     valid_until = fields.Date(allow_none=True)
@@ -210,9 +228,9 @@ class ConflictSchema(OutSchema):
     inspector_name = fields.String(allow_none=True)
     institution_id = fields.String(required=True)
     institution_name = fields.String(allow_none=True)
-    reason = fields.String(required=True)
-    reason_label = fields.Method("get_reason_label")
-    source = fields.String(required=True)
+    reason = fields.String(required=True, validate=CONFLICT_REASON)
+    reason_label = fields.Method("get_reason_label", required=True, metadata={"type": "string"})
+    source = fields.String(required=True, validate=CONFLICT_SOURCE)
     note = fields.String(allow_none=True)
     valid_from = fields.Date(allow_none=True)
     valid_until = fields.Date(allow_none=True)
@@ -221,14 +239,14 @@ class ConflictSchema(OutSchema):
     updated_at = fields.DateTime(allow_none=True)
 
     def get_reason_label(self, obj):
-        return CONFLICT_REASONS.get(obj.reason)
+        return CONFLICT_REASONS.get(obj.reason, obj.reason)
 
 
 class RegionSchema(OutSchema):
     code = fields.String(required=True)
     name = fields.String(required=True)
     parent = fields.String(allow_none=True)
-    level = fields.String(required=True)
+    level = fields.String(required=True, validate=REGION_LEVEL)
 
 
 class RegionListArgsSchema(StrictSchema):
@@ -252,8 +270,7 @@ class ImportArgsSchema(StrictSchema):
 
 
 class ImportFileSchema(ma.Schema):
-    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary",
-                                               "description": "XLSX, or CSV in UTF-8 (BOM optional) or GB18030"})
+    file = FilePart(required=True, metadata={"description": "XLSX, or CSV in UTF-8 (BOM optional) or GB18030"})
 
 
 class RowErrorSchema(OutSchema):

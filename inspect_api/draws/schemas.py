@@ -5,17 +5,24 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+import marshmallow as ma
 from marshmallow import ValidationError, fields, validate, validates, validates_schema
 
-from inspect_api.directory.models import DEPARTMENTS, INSTITUTION_KINDS, INSTITUTION_STATUSES, SERVICE_TAGS
-from inspect_api.draws.models import DRAW_STATES, PLAN_KINDS, PLAN_STATES, STRATIFICATIONS
-from inspect_api.schemas import OutSchema, StrictSchema
+from inspect_api.directory.schemas import DEPARTMENT, INSTITUTION_KIND, INSTITUTION_STATUS, SERVICE_TAG
+from inspect_api.draws.models import PLAN_KINDS
+from inspect_api.schemas import DateText, DateTimeText, OutSchema, SharedEnum, StrictSchema
 
 RATIO_RE = re.compile(r"^[0-9](\.[0-9]{1,6})?$")
 REGION = validate.Regexp(r"^[1-9][0-9]{5}$", error="应为六位行政区划代码")
 REGION_PREFIX = validate.Regexp(r"^[1-9][0-9]{1,5}$", error="应为行政区划代码或其前缀（2–6 位数字）")
-DEPARTMENT = validate.OneOf(tuple(DEPARTMENTS))
 MAX_ENTROPY = 256
+
+PLAN_STATE = SharedEnum("PlanState", {"draft": "草稿", "committed": "已提交承诺", "drawn": "已抽取",
+                                      "amended": "已抽取（有调整）", "cancelled": "已取消"})
+DRAW_STATE = SharedEnum("DrawState", {"committed": "已提交承诺", "drawn": "已抽取", "amended": "已抽取（有调整）",
+                                      "cancelled": "已取消"})
+PLAN_KIND = SharedEnum("PlanKind", PLAN_KINDS)
+STRATIFICATION = SharedEnum("Stratification", {"county": "按县（区）分层", "kind": "按机构类型分层", "none": "不分层"})
 
 
 def normalize_ratio(value: str) -> str:
@@ -31,10 +38,9 @@ def normalize_ratio(value: str) -> str:
 class FiltersSchema(StrictSchema):
     region_prefix = fields.String(allow_none=True, validate=REGION_PREFIX,
                                   metadata={"description": "只抽取此区划代码前缀内的机构（须在计划范围内）"})
-    kinds = fields.List(fields.String(validate=validate.OneOf(tuple(INSTITUTION_KINDS))), load_default=list)
-    tags = fields.List(fields.String(validate=validate.OneOf(SERVICE_TAGS)), load_default=list)
-    statuses = fields.List(fields.String(validate=validate.OneOf(tuple(INSTITUTION_STATUSES))),
-                           load_default=lambda: ["active"])
+    kinds = fields.List(fields.String(validate=INSTITUTION_KIND), load_default=list)
+    tags = fields.List(fields.String(validate=SERVICE_TAG), load_default=list)
+    statuses = fields.List(fields.String(validate=INSTITUTION_STATUS), load_default=lambda: ["active"])
 
 
 class MandatorySchema(StrictSchema):
@@ -46,7 +52,7 @@ class PlanInputSchema(StrictSchema):
     """A plan draft. Give exactly one of ``ratio`` (string, 0 < r ≤ 1, up to 6 decimals) and ``count``."""
 
     name = fields.String(required=True, validate=validate.Length(min=1, max=128))
-    kind = fields.String(load_default="site", validate=validate.OneOf(tuple(PLAN_KINDS)),
+    kind = fields.String(load_default="site", validate=PLAN_KIND,
                          metadata={"description": "site 现场检查（默认）/ desk_review 台账资料抽查：抽中的机构在线提交台账资料，"
                                                   "由抽中的检查组书面审查"})
     region = fields.String(validate=REGION, metadata={"description": "计划范围（默认为本办公室区划）"})
@@ -61,7 +67,7 @@ class PlanInputSchema(StrictSchema):
     filters = fields.Nested(FiltersSchema, load_default=lambda: FiltersSchema().load({}))
     ratio = fields.String(allow_none=True, load_default=None, metadata={"example": "0.100000"})
     count = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=1, max=1000000))
-    stratification = fields.String(load_default="county", validate=validate.OneOf(STRATIFICATIONS))
+    stratification = fields.String(load_default="county", validate=STRATIFICATION)
     min_per_stratum = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10000))
     risk_weighting = fields.Boolean(load_default=True)
     exclude_inspected_within_days = fields.Integer(allow_none=True, load_default=None,
@@ -94,45 +100,45 @@ class PlanListArgsSchema(StrictSchema):
     class Meta:
         unknown = "exclude"
 
-    state = fields.String(validate=validate.OneOf(PLAN_STATES))
+    state = fields.String(validate=PLAN_STATE)
 
 
 class FiltersOutSchema(OutSchema):
-    region_prefix = fields.String(allow_none=True)
-    kinds = fields.List(fields.String())
-    tags = fields.List(fields.String())
-    statuses = fields.List(fields.String())
+    region_prefix = fields.String(required=True, allow_none=True)
+    kinds = fields.List(fields.String(validate=INSTITUTION_KIND), required=True)
+    tags = fields.List(fields.String(validate=SERVICE_TAG), required=True)
+    statuses = fields.List(fields.String(validate=INSTITUTION_STATUS), required=True)
 
 
 class MandatoryOutSchema(OutSchema):
-    institution_id = fields.String()
-    reason = fields.String()
+    institution_id = fields.String(required=True)
+    reason = fields.String(required=True)
 
 
 class PlanSchema(OutSchema):
     id = fields.String(required=True)
     name = fields.String(required=True)
-    kind = fields.String(dump_default="site")
+    kind = fields.String(dump_default="site", validate=PLAN_KIND)
     region = fields.String(required=True)
     period_start = fields.Date(required=True)
     period_end = fields.Date(required=True)
     matters = fields.List(fields.String())
     checklist_code = fields.String()
-    departments = fields.List(fields.String())
+    departments = fields.List(fields.String(validate=DEPARTMENT))
     filters = fields.Nested(FiltersOutSchema)
     ratio = fields.String(allow_none=True)
     count = fields.Integer(allow_none=True)
-    stratification = fields.String()
+    stratification = fields.String(validate=STRATIFICATION)
     min_per_stratum = fields.Integer()
     risk_weighting = fields.Boolean()
     exclude_inspected_within_days = fields.Integer(allow_none=True)
     mandatory = fields.List(fields.Nested(MandatoryOutSchema))
     team_size = fields.Integer()
-    required_departments = fields.List(fields.String())
+    required_departments = fields.List(fields.String(validate=DEPARTMENT))
     load_cap = fields.Integer()
     cross_region = fields.Boolean()
     no_repeat_lead = fields.Boolean()
-    state = fields.String(required=True)
+    state = fields.String(required=True, validate=PLAN_STATE)
     current_draw_id = fields.String(allow_none=True)
     draw_count = fields.Integer()
     created_at = fields.DateTime()
@@ -166,50 +172,55 @@ class AmendmentInputSchema(StrictSchema):
 
 
 class TeamMemberSchema(OutSchema):
-    id = fields.String()
-    name = fields.String(allow_none=True)
-    certificate_no = fields.String(allow_none=True)
-    department = fields.String(allow_none=True)
+    id = fields.String(required=True)
+    name = fields.String(required=True, allow_none=True)
+    certificate_no = fields.String(required=True, allow_none=True)
+    department = fields.String(required=True, allow_none=True, validate=DEPARTMENT)
 
 
 class TargetViewSchema(OutSchema):
-    institution_id = fields.String()
-    name = fields.String(allow_none=True)
-    region = fields.String(allow_none=True)
-    mandatory = fields.Boolean()
-    team = fields.List(fields.Nested(TeamMemberSchema))
+    institution_id = fields.String(required=True)
+    name = fields.String(required=True, allow_none=True)
+    region = fields.String(required=True, allow_none=True)
+    mandatory = fields.Boolean(required=True)
+    team = fields.List(fields.Nested(TeamMemberSchema), required=True, metadata={"description": "lead first"})
 
 
 class AmendmentOutSchema(OutSchema):
-    number = fields.Integer(metadata={"description": "该机构的第几次调整（从 1 起）"})
-    institution_id = fields.String()
-    institution_name = fields.String(allow_none=True)
-    replaced = fields.String()
-    replaced_name = fields.String(allow_none=True)
-    replacement = fields.String()
-    replacement_name = fields.String(allow_none=True)
-    replacement_certificate_no = fields.String(allow_none=True)
-    reason = fields.String(allow_none=True)
-    at = fields.String(allow_none=True)
+    number = fields.Integer(required=True, allow_none=True, metadata={"description": "该机构的第几次调整（从 1 起）"})
+    institution_id = fields.String(required=True)
+    institution_name = fields.String(required=True, allow_none=True)
+    replaced = fields.String(required=True)
+    replaced_name = fields.String(required=True, allow_none=True)
+    replacement = fields.String(required=True)
+    replacement_name = fields.String(required=True, allow_none=True)
+    replacement_certificate_no = fields.String(required=True, allow_none=True)
+    reason = fields.String(required=True, allow_none=True)
+    at = DateTimeText(required=True, allow_none=True)
 
 
 class PlanSummarySchema(OutSchema):
-    id = fields.String()
-    name = fields.String()
-    region = fields.String()
-    period_start = fields.String()
-    period_end = fields.String()
-    matters = fields.List(fields.String())
-    checklist_code = fields.String()
-    departments = fields.List(fields.String())
+    """The plan as frozen in the draw's record (extra keys of the record's plan may appear)."""
+
+    class Meta:
+        unknown = ma.INCLUDE
+
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    region = fields.String(required=True)
+    period_start = DateText(required=True)
+    period_end = DateText(required=True)
+    matters = fields.List(fields.String(), required=True)
+    checklist_code = fields.String(required=True)
+    departments = fields.List(fields.String(validate=DEPARTMENT), required=True)
 
 
 class FailedAttemptSchema(OutSchema):
-    public_entropy = fields.String()
-    seed = fields.String()
-    at = fields.DateTime()
-    code = fields.String()
-    message = fields.String(metadata={"description": "失败原因（无法组成检查组的机构及原因）"})
+    public_entropy = fields.String(required=True)
+    seed = fields.String(required=True)
+    at = fields.DateTime(required=True)
+    code = fields.String(required=True)
+    message = fields.String(required=True, metadata={"description": "失败原因（无法组成检查组的机构及原因）"})
 
 
 class DrawSchema(OutSchema):
@@ -219,7 +230,7 @@ class DrawSchema(OutSchema):
     plan_id = fields.String(required=True)
     seq = fields.Integer(required=True)
     region = fields.String(required=True)
-    state = fields.String(required=True, validate=validate.OneOf(DRAW_STATES))
+    state = fields.String(required=True, validate=DRAW_STATE)
     plan = fields.Nested(PlanSummarySchema)
     commitment = fields.String(required=True)
     committed_at = fields.DateTime(required=True)
@@ -244,7 +255,7 @@ class DrawListItemSchema(OutSchema):
     plan_id = fields.String(required=True)
     seq = fields.Integer(required=True)
     region = fields.String(required=True)
-    state = fields.String(required=True)
+    state = fields.String(required=True, validate=DRAW_STATE)
     plan_name = fields.String()
     commitment = fields.String()
     committed_at = fields.DateTime()
@@ -263,3 +274,99 @@ class DrawListArgsSchema(StrictSchema):
 class VerifySchema(OutSchema):
     ok = fields.Boolean(required=True)
     differences = fields.List(fields.String(), required=True)
+
+
+# --------------------------------------------------------------------------- the public record (DESIGN §5)
+
+class RecordParamsSchema(OutSchema):
+    class Meta:
+        unknown = ma.INCLUDE
+
+    ratio = fields.String(required=True, allow_none=True, metadata={"description": "6 decimals, e.g. 0.100000"})
+    count = fields.Integer(required=True, allow_none=True)
+    min_per_stratum = fields.Integer(required=True)
+    team_size = fields.Integer(required=True)
+    required_departments = fields.List(fields.String(), required=True)
+    cross_region = fields.Boolean(required=True)
+    no_repeat_lead = fields.Boolean(required=True)
+
+
+class RecordInstitutionSchema(OutSchema):
+    class Meta:
+        unknown = ma.INCLUDE
+
+    id = fields.String(required=True)
+    region = fields.String(required=True)
+    stratum = fields.String(required=True)
+    weight = fields.String(required=True, metadata={"description": "6 decimals, > 0"})
+    mandatory = fields.Boolean(required=True)
+
+
+class RecordInspectorSchema(OutSchema):
+    class Meta:
+        unknown = ma.INCLUDE
+
+    id = fields.String(required=True)
+    department = fields.String(required=True)
+    region = fields.String(required=True)
+    load = fields.Integer(required=True)
+    load_cap = fields.Integer(required=True)
+
+
+class RecordSnapshotSchema(OutSchema):
+    class Meta:
+        unknown = ma.INCLUDE
+
+    institutions = fields.List(fields.Nested(RecordInstitutionSchema), required=True)
+    inspectors = fields.List(fields.Nested(RecordInspectorSchema), required=True)
+    conflicts = fields.List(fields.List(fields.String()), required=True,
+                            metadata={"description": "[inspector id, institution id] pairs"})
+    previous_leads = fields.Dict(keys=fields.String(), values=fields.String(), required=True,
+                                 metadata={"description": "institution id → inspector id"})
+
+
+class RecordResultSchema(OutSchema):
+    targets = fields.List(fields.String(), required=True, metadata={"description": "in processing order"})
+    teams = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), required=True,
+                        metadata={"description": "institution id → inspector ids, lead first"})
+
+
+class RecordAmendmentSchema(OutSchema):
+    class Meta:
+        unknown = ma.INCLUDE
+
+    institution = fields.String(required=True)
+    number = fields.Integer(required=True)
+    replaced = fields.String(required=True)
+    replacement = fields.String(required=True)
+    reason = fields.String()
+    at = DateTimeText()
+
+
+class RecordCancellationSchema(OutSchema):
+    reason = fields.String(required=True)
+    at = DateTimeText(required=True)
+
+
+class DrawRecordSchema(OutSchema):
+    """The public record of a draw (DESIGN §5): ``python -m inspect_api.draws.verify record.json`` checks it.
+    Other plan details may sit beside these fields; a verifier ignores them."""
+
+    class Meta:
+        unknown = ma.INCLUDE
+
+    algorithm = fields.String(required=True, metadata={"example": "dr1"})
+    params = fields.Nested(RecordParamsSchema, required=True)
+    snapshot = fields.Nested(RecordSnapshotSchema, required=True)
+    commitment = fields.String(required=True, metadata={"description": "64 hex"})
+    nonce = fields.String(metadata={"description": "64 hex; present once drawn (or cancelled)"})
+    public_entropy = fields.String(metadata={"description": "present once drawn"})
+    seed = fields.String(metadata={"description": "64 hex; present once drawn"})
+    result = fields.Nested(RecordResultSchema, metadata={"description": "present once drawn"})
+    draw_id = fields.String()
+    seq = fields.Integer()
+    plan = fields.Nested(PlanSummarySchema)
+    committed_at = DateTimeText()
+    drawn_at = DateTimeText()
+    amendments = fields.List(fields.Nested(RecordAmendmentSchema))
+    cancellation = fields.Nested(RecordCancellationSchema, allow_none=True)

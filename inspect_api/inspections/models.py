@@ -23,6 +23,13 @@ ASSIGNMENT_STATUSES = ("assigned", "in_progress", "submitted", "cancelled")
 INSPECTION_STATES = ("assigned", "checked_in", "submitted")
 RESULTS = ("pass", "deduct", "fail", "na")
 SIGNER_ROLES = {"lead": "检查组组长", "member": "检查组成员", "institution_representative": "机构负责人/代表"}
+# Why a check-in is flagged, code -> what an office reads.
+CHECKIN_FLAGS = {
+    "beyond_radius": "签到位置超出范围",
+    "low_accuracy": "定位精度不足",
+    "fix_time_implausible": "定位时间异常",
+    "institution_location_unknown": "机构位置未登记",
+}
 
 
 class Assignment(me.Document):

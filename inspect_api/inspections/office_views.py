@@ -14,16 +14,9 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from inspect_api.clock import isoformat
-from inspect_api.inspections.models import Inspection
+from inspect_api.inspections.models import CHECKIN_FLAGS, Inspection
 from inspect_api.inspections.service import assignment_views
 
-# Check-in flag codes as the office reads them.
-FLAG_NAMES = {
-    "beyond_radius": "签到位置超出范围",
-    "low_accuracy": "定位精度不足",
-    "fix_time_implausible": "定位时间异常",
-    "institution_location_unknown": "机构位置未登记",
-}
 
 
 def _summary(inspection: Inspection | None, photos: dict[str, int]) -> dict[str, Any] | None:
@@ -37,7 +30,7 @@ def _summary(inspection: Inspection | None, photos: dict[str, int]) -> dict[str,
         "state": inspection.state,
         "checked_in_at": isoformat(checkin.received_at) if checkin else None,
         "checkin_flagged": bool(checkin and checkin.flagged),
-        "checkin_flags": [{"code": r, "name": FLAG_NAMES.get(r, r)} for r in reasons],
+        "checkin_flags": [{"code": r, "name": CHECKIN_FLAGS.get(r, r)} for r in reasons],
         "checkin_distance_m": checkin.distance_m if checkin else None,
         "checkin_radius_m": checkin.radius_m if checkin else None,
         "photos": photos.get("photos", 0),

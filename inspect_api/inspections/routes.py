@@ -7,15 +7,16 @@ the phone already has from ``/me/assignments``.
 from __future__ import annotations
 
 from flask import Response, current_app, render_template, request
-from flask_smorest import Blueprint
 
 from inspect_api.urls import public_base_url
 from inspect_api.auth.access import current_user, login_required
 from inspect_api.clock import utcnow
-from inspect_api.errors import Unprocessable
+from inspect_api.extensions import Blueprint
+from inspect_api.inspections import examples
 from inspect_api.inspections import schemas as s
 from inspect_api.inspections import office_views, service
 from inspect_api.schemas import PageArgsSchema, page_of, paginate
+from inspect_api.apidoc import conditional_get, media_types, raises
 
 blp = Blueprint("inspections", __name__, url_prefix="/api/v1", description="检查任务与现场检查（手机端）")
 # Assigned inspectors may read their institutions; assignments count as directory history.
@@ -30,10 +31,11 @@ def _cfg() -> dict:
 # --------------------------------------------------------------------------- assignments
 
 @blp.route("/me/assignments", methods=["GET"])
+@blp.doc(operationId="listMyAssignments")
 @login_required("inspector")
 @blp.arguments(s.MyAssignmentArgsSchema, location="query")
 @blp.arguments(PageArgsSchema, location="query")
-@blp.response(200, ASSIGNMENT_PAGE)
+@blp.response(200, ASSIGNMENT_PAGE, example=examples.ASSIGNMENT_PAGE)
 def my_assignments(filters, paging):
     """The calling inspector's assignments, newest first (filter by status and due-date range)."""
     page = paginate(service.my_assignments(current_user(), **filters), paging["page"], paging["per_page"])
@@ -42,6 +44,7 @@ def my_assignments(filters, paging):
 
 
 @blp.route("/assignments", methods=["GET"])
+@blp.doc(operationId="listAssignments")
 @login_required("office_admin")
 @blp.arguments(s.RegionAssignmentArgsSchema, location="query")
 @blp.arguments(PageArgsSchema, location="query")
@@ -55,11 +58,13 @@ def region_assignments(filters, paging):
 
 
 @blp.route("/assignments", methods=["POST"])
+@blp.doc(operationId="createTargetedAssignment")
 @login_required("office_admin")
 @blp.arguments(s.TargetedAssignmentSchema)
 @blp.response(201, s.AssignmentSchema)
-@blp.alt_response(404, description="机构不在本辖区")
-@blp.alt_response(422, description="检查组无效、需回避或检查表不存在")
+@raises(404, "INSTITUTION_NOT_FOUND", description="机构不在本辖区")
+@raises(422, "TEAM_TOO_SMALL", "TEAM_DUPLICATE_MEMBER", "TEAM_MEMBER_INVALID", "TEAM_MEMBER_CONFLICT",
+        "TARGETED_REASON_REQUIRED", "CHECKLIST_NOT_FOUND", description="检查组无效、需回避或检查表不存在")
 def create_targeted(body):
     """Create a targeted (专项, non-random) inspection with a reason; idempotent by ``client_id``."""
     assignment = service.create_targeted(current_user(), body, now=utcnow())
@@ -67,17 +72,23 @@ def create_targeted(body):
 
 
 @blp.route("/assignments/<assignment_id>", methods=["GET"])
+@blp.doc(operationId="getAssignment")
 @login_required("inspector", "office_admin")
 @blp.response(200, s.AssignmentSchema)
+@raises(404, "ASSIGNMENT_NOT_FOUND")
 def get_assignment(assignment_id):
     """One assignment (inspector of its team, or office of its region)."""
     return service.assignment_views([service.assignment_for(current_user(), assignment_id)])[0]
 
 
 @blp.route("/assignments/<assignment_id>/bundle", methods=["GET"])
+@blp.doc(operationId="getAssignmentBundle")
 @login_required("inspector", "office_admin")
-@blp.response(200, s.BundleSchema, description="ETag; If-None-Match → 304")
-@blp.alt_response(304, description="未修改")
+@blp.response(200, s.BundleSchema, example=examples.BUNDLE,
+              description="检查所需的全部离线数据（检查表版本在首次获取时固定）")
+@conditional_get
+@raises(404, "ASSIGNMENT_NOT_FOUND", "INSTITUTION_NOT_FOUND")
+@raises(422, "CHECKLIST_NOT_FOUND")
 def get_bundle(assignment_id):
     """Everything the phone needs offline; the checklist version is pinned on first build."""
     data = s.BundleSchema().dump(service.bundle(current_user(), assignment_id, now=utcnow(), config=_cfg()))
@@ -91,18 +102,24 @@ def get_bundle(assignment_id):
 # --------------------------------------------------------------------------- inspection
 
 @blp.route("/inspections/<inspection_id>", methods=["GET"])
+@blp.doc(operationId="getInspection")
 @login_required("inspector", "office_admin")
-@blp.response(200, s.InspectionSchema)
+@blp.response(200, s.InspectionSchema, example=examples.INSPECTION_SUBMITTED)
+@raises(404, "ASSIGNMENT_NOT_FOUND")
 def get_inspection(inspection_id):
     """The inspection record (id = assignment id) with its responses, photos, signatures and result."""
     return service.inspection_view(service.inspection_for(current_user(), inspection_id, now=utcnow()))
 
 
 @blp.route("/inspections/<inspection_id>/check-in", methods=["POST"])
+@blp.doc(operationId="checkIn")
 @login_required("inspector")
 @blp.arguments(s.CheckInSchema)
-@blp.response(200, s.InspectionSchema)
-@blp.alt_response(422, description="二维码无效或已作废")
+@blp.response(200, s.InspectionSchema, example=examples.INSPECTION_CHECKED_IN)
+@raises(404, "ASSIGNMENT_NOT_FOUND")
+@raises(409, "ASSIGNMENT_CANCELLED", "INSPECTION_LOCKED")
+@raises(422, "CHECKIN_TOKEN_INVALID", "CHECKIN_TOKEN_REVOKED", "CHECKIN_WRONG_INSTITUTION", "CHECKLIST_NOT_FOUND",
+        description="二维码无效或已作废")
 def check_in(body, inspection_id):
     """Check in with the scanned QR token and GPS; beyond the radius the check-in is accepted but flagged."""
     inspection = service.check_in(current_user(), inspection_id, body, now=utcnow(),
@@ -111,36 +128,33 @@ def check_in(body, inspection_id):
 
 
 @blp.route("/inspections/<inspection_id>/responses", methods=["PUT"])
+@blp.doc(operationId="syncResponses")
 @login_required("inspector")
 @blp.arguments(s.ResponseBatchSchema)
-@blp.response(200, s.BatchResultSchema)
-@blp.alt_response(409, description="尚未签到或已提交锁定")
-@blp.alt_response(422, description="项目或扣分代码无效（整批未保存）")
+@blp.response(200, s.BatchResultSchema, example=examples.BATCH_RESULT)
+@raises(404, "ASSIGNMENT_NOT_FOUND")
+@raises(409, "ASSIGNMENT_CANCELLED", "NOT_CHECKED_IN", "INSPECTION_LOCKED", description="尚未签到或已提交锁定")
+@raises(422, "RESPONSES_INVALID", "CHECKLIST_NOT_FOUND", description="项目或扣分代码无效（整批未保存）")
 def sync_responses(body, inspection_id):
     """Batch sync of item responses; per item ``applied``, ``duplicate`` or ``conflict``."""
     return service.sync_responses(current_user(), inspection_id, body["items"], now=utcnow())
 
 
 @blp.route("/inspections/<inspection_id>/photos", methods=["POST"])
+@blp.doc(operationId="uploadInspectionPhoto")
 @login_required("inspector")
 @blp.arguments(s.PhotoFormSchema, location="form", content_type="multipart/form-data")
-@blp.response(201, s.PhotoSchema)
-@blp.alt_response(413, description="文件过大")
-@blp.alt_response(415, description="不是支持的图片格式")
-@blp.alt_response(422, description="图片损坏或像素过多")
+@blp.response(201, s.PhotoSchema, example=examples.PHOTO)
+@raises(404, "ASSIGNMENT_NOT_FOUND")
+@raises(409, "ASSIGNMENT_CANCELLED", "NOT_CHECKED_IN", "INSPECTION_LOCKED", "CLIENT_ID_REUSED")
+@raises(413, "IMAGE_TOO_LARGE", "IMAGE_TOO_MANY_PIXELS", description="文件过大")
+@raises(415, "IMAGE_TYPE_UNSUPPORTED", description="不是支持的图片格式")
+@raises(422, "IMAGE_CORRUPT", "UNKNOWN_ITEM", "CHECKLIST_NOT_FOUND", description="图片损坏或像素过多")
 def upload_photo(form, inspection_id):
     """Upload one photo for an item (multipart: file, item_id, client_id); a retry returns the first result."""
-    data = _file()
-    photo = service.add_photo(current_user(), inspection_id, data, item_id=form["item_id"],
+    photo = service.add_photo(current_user(), inspection_id, form["file"].read(), item_id=form["item_id"],
                               client_id=str(form["client_id"]), now=utcnow(), config=_cfg())
     return _photo_view(photo)
-
-
-def _file() -> bytes:
-    upload = request.files.get("file")
-    if upload is None:
-        raise Unprocessable("缺少文件字段 file", code="FILE_REQUIRED", details={"fields": {"file": ["缺少必填字段"]}})
-    return upload.read()
 
 
 def _photo_view(photo) -> dict:
@@ -153,22 +167,31 @@ def _photo_view(photo) -> dict:
 
 
 @blp.route("/inspections/<inspection_id>/signatures", methods=["POST"])
+@blp.doc(operationId="uploadSignature")
 @login_required("inspector")
 @blp.arguments(s.SignatureFormSchema, location="form", content_type="multipart/form-data")
-@blp.response(201, s.SignatureSchema)
+@blp.response(201, s.SignatureSchema, example=examples.SIGNATURE)
+@raises(404, "ASSIGNMENT_NOT_FOUND")
+@raises(409, "ASSIGNMENT_CANCELLED", "NOT_CHECKED_IN", "INSPECTION_LOCKED", "CLIENT_ID_REUSED")
+@raises(413, "IMAGE_TOO_LARGE", "IMAGE_TOO_MANY_PIXELS")
+@raises(415, "IMAGE_TYPE_UNSUPPORTED")
+@raises(422, "IMAGE_CORRUPT", "SIGNER_NOT_LEAD", "SIGNER_NOT_MEMBER", "SIGNER_INVALID")
 def upload_signature(form, inspection_id):
     """A signature (PNG strokes) of a team member or the institution's representative; idempotent by client_id."""
-    ref = service.add_signature(current_user(), inspection_id, _file(), client_id=str(form["client_id"]),
+    ref = service.add_signature(current_user(), inspection_id, form["file"].read(), client_id=str(form["client_id"]),
                                 signer_name=form["signer_name"], signer_role=form["signer_role"],
                                 inspector_id=form.get("inspector_id"), now=utcnow(), config=_cfg())
     return ref
 
 
 @blp.route("/inspections/<inspection_id>/submit", methods=["POST"])
+@blp.doc(operationId="submitInspection")
 @login_required("inspector")
-@blp.response(200, s.InspectionSchema)
-@blp.alt_response(403, description="只有组长可以提交")
-@blp.alt_response(422, description="记录不完整：details.missing 列出缺项")
+@blp.response(200, s.InspectionSchema, example=examples.INSPECTION_SUBMITTED)
+@raises(403, "NOT_TEAM_LEAD", description="只有组长可以提交")
+@raises(404, "ASSIGNMENT_NOT_FOUND")
+@raises(409, "ASSIGNMENT_CANCELLED", "NOT_CHECKED_IN")
+@raises(422, "SUBMISSION_INCOMPLETE", "SCORING_FAILED", "CHECKLIST_NOT_FOUND", description="记录不完整：details.missing 列出缺项")
 def submit(inspection_id):
     """Submit (lead only, idempotent): score, findings, rectification order, lock."""
     inspection = service.submit(current_user(), inspection_id, now=utcnow(), config=_cfg())
@@ -176,9 +199,14 @@ def submit(inspection_id):
 
 
 @blp.route("/inspections/<inspection_id>/corrections", methods=["POST"])
+@blp.doc(operationId="correctInspection")
 @login_required("inspector")
 @blp.arguments(s.CorrectionSchema)
 @blp.response(200, s.InspectionSchema)
+@raises(403, "NOT_TEAM_LEAD")
+@raises(404, "ASSIGNMENT_NOT_FOUND")
+@raises(409, "ASSIGNMENT_CANCELLED", "NOT_SUBMITTED")
+@raises(422, "RESPONSES_INVALID", "SCORING_FAILED", "CHECKLIST_NOT_FOUND")
 def correct(body, inspection_id):
     """A recorded correction of a submitted inspection by the lead (with reason; re-scores; audited)."""
     inspection = service.correct(current_user(), inspection_id, body, now=utcnow(), config=_cfg())
@@ -186,8 +214,12 @@ def correct(body, inspection_id):
 
 
 @blp.route("/inspections/<inspection_id>/report", methods=["GET"])
+@blp.doc(operationId="getInspectionReport")
 @login_required("inspector", "office_admin")
-@blp.response(200, content_type="text/html", description="可打印的中文检查报告")
+@blp.response(200, description="可打印的中文检查报告（HTML，含核验二维码）")
+@media_types(200, "text/html")
+@raises(404, "ASSIGNMENT_NOT_FOUND")
+@raises(409, "REPORT_NOT_READY")
 def report(inspection_id):
     """Printable Chinese HTML report with a QR code to the public hash verification page."""
     inspection = service.report_for(current_user(), inspection_id, now=utcnow())

@@ -538,7 +538,7 @@ def bundle(user, assignment_id: str, *, now: datetime, config: dict[str, Any] | 
         raise Unprocessable("检查表版本不存在", code="CHECKLIST_NOT_FOUND")
     lon, lat = _lonlat(institution)
     return {
-        "assignment": assignment_view(assignment),
+        "assignment": {**assignment_view(assignment), "institution_name": institution.name},
         "inspection": {"id": str(inspection.id), "code": inspection.code, "state": inspection.state},
         "institution": _institution_view(institution),
         "team": team_view(assignment.team),

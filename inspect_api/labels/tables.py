@@ -14,8 +14,7 @@ from typing import Mapping
 from inspect_api.catalog.models import MATTER_CATEGORIES
 from inspect_api.directory.models import (CONFLICT_REASONS, DEPARTMENTS, INSTITUTION_KINDS, INSTITUTION_STATUSES,
                                           SERVICE_TAGS)
-from inspect_api.inspections.models import SIGNER_ROLES, TARGETED_REASONS
-from inspect_api.inspections.office_views import FLAG_NAMES
+from inspect_api.inspections.models import CHECKIN_FLAGS, SIGNER_ROLES, TARGETED_REASONS
 from inspect_api.publication.models import NOTICE_STATUSES
 from inspect_api.rectification.models import ORDER_STATUSES
 from inspect_api.rectification.views import REVIEW_QUEUES
@@ -43,7 +42,7 @@ TABLES: dict[str, Mapping[str, str]] = {
     "assignment_sources": {"draw": "双随机抽取", "targeted": "专项（非随机）检查"},
     "targeted_reasons": TARGETED_REASONS,
     "inspection_states": {"assigned": "未签到", "checked_in": "已签到，检查中", "submitted": "已提交"},
-    "checkin_flags": FLAG_NAMES,
+    "checkin_flags": CHECKIN_FLAGS,
     "signer_roles": SIGNER_ROLES,
     "grades": GRADES,
     "order_statuses": ORDER_STATUSES,

@@ -9,11 +9,13 @@ from inspect_api.clock import utcnow
 from inspect_api.notify import schemas as s
 from inspect_api.notify import service
 from inspect_api.schemas import PageArgsSchema, page_of, paginate
+from inspect_api.apidoc import raises
 
 blp = Blueprint("notify", __name__, url_prefix="/api/v1", description="站内通知")
 
 
 @blp.route("/me/notifications", methods=["GET"])
+@blp.doc(operationId="listNotifications")
 @login_required()
 @blp.arguments(s.InboxArgsSchema, location="query")
 @blp.arguments(PageArgsSchema, location="query")
@@ -24,6 +26,7 @@ def list_notifications(args, paging):
 
 
 @blp.route("/me/notifications/unread-count", methods=["GET"])
+@blp.doc(operationId="getUnreadNotificationCount")
 @login_required()
 @blp.response(200, s.UnreadCountSchema)
 def unread_count():
@@ -32,8 +35,10 @@ def unread_count():
 
 
 @blp.route("/me/notifications/<notification_id>/read", methods=["POST"])
+@blp.doc(operationId="markNotificationRead")
 @login_required()
 @blp.response(200, s.NotificationSchema)
+@raises(404, "NOTIFICATION_NOT_FOUND")
 def mark_read(notification_id):
     """Mark one of the caller's notifications read (idempotent)."""
     return service.mark_read(current_user(), notification_id, now=utcnow())

@@ -32,7 +32,7 @@ def readyz():
 
 _DOCS_TEMPLATE = """<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{ info.title }} 接口文档</title>
+<title>{{ info['x-title-zh'] or info.title }} 接口文档</title>
 <style>
 body{font-family:system-ui,-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;margin:0 auto;max-width:980px;padding:1rem;color:#1a1a1a;line-height:1.5}
 h1{font-size:1.5rem}h2{font-size:1.15rem;border-bottom:1px solid #ccc;margin-top:2rem}
@@ -41,7 +41,7 @@ h1{font-size:1.5rem}h2{font-size:1.15rem;border-bottom:1px solid #ccc;margin-top
 .GET{background:#1f6f43}.POST{background:#1d4f91}.PUT{background:#7a4b00}.PATCH{background:#5b3f8c}.DELETE{background:#a1261f}
 code{background:#f3f3f3;padding:0 .25em}small{color:#555}
 </style></head><body>
-<h1>{{ info.title }} <small>{{ info.version }}</small></h1>
+<h1>{{ info['x-title-zh'] or info.title }} <small>{{ info.title }} {{ info.version }}</small></h1>
 <p>{{ info.description }}</p>
 <p>机器可读文档：<a href="{{ url_for('api-docs.openapi_json') }}"><code>/api/v1/openapi.json</code></a>（OpenAPI 3）。认证：<code>Authorization: Bearer &lt;access_token&gt;</code>。</p>
 {% for tag, ops in groups %}<h2 id="{{ tag }}">{{ tag }}</h2>

@@ -26,6 +26,7 @@ from inspect_api.extensions import public_endpoint
 from inspect_api.publication import office, service
 from inspect_api.publication import schemas as s
 from inspect_api.schemas import PageArgsSchema, paginate
+from inspect_api.apidoc import media_types, raises
 
 blp = Blueprint("publication", __name__, url_prefix="/api/v1",
                 description="一公开：检查结果公开、问题通报与开放数据")
@@ -62,11 +63,13 @@ def _etagged(data, *, content_type: str = "application/json; charset=utf-8", bod
 # --------------------------------------------------------------------------- publishing results
 
 @blp.route("/inspections/<inspection_id>/publication-preview", methods=["POST"])
+@blp.doc(operationId="previewPublication")
 @login_required(*OFFICE)
 @blp.arguments(s.PublishSchema)
 @blp.response(200, s.PreviewSchema)
-@blp.alt_response(404, description="检查不存在或不在本辖区")
-@blp.alt_response(409, description="检查尚未提交")
+@raises(404, "INSPECTION_NOT_FOUND", description="检查不存在或不在本辖区")
+@raises(409, "INSPECTION_NOT_SUBMITTED", description="检查尚未提交")
+@raises(422, "PHOTO_NOT_IN_INSPECTION", "REDACT_TERMS_INVALID")
 def preview(args, inspection_id):
     """Exactly what publishing with the same body would make public (redacted; photos only when chosen;
     notes only with ``include_notes``; ``redact_terms`` masked everywhere); nothing is published.
@@ -77,11 +80,13 @@ def preview(args, inspection_id):
 
 
 @blp.route("/inspections/<inspection_id>/publish", methods=["POST"])
+@blp.doc(operationId="publishResult")
 @login_required(*OFFICE)
 @blp.arguments(s.PublishSchema)
 @blp.response(201, s.PublicResultSchema)
-@blp.alt_response(404, description="检查不存在或不在本辖区")
-@blp.alt_response(409, description="检查尚未提交 / 已经公开")
+@raises(404, "INSPECTION_NOT_FOUND", description="检查不存在或不在本辖区")
+@raises(409, "INSPECTION_NOT_SUBMITTED", "ALREADY_PUBLISHED", description="检查尚未提交 / 已经公开")
+@raises(422, "PHOTO_NOT_IN_INSPECTION", "REDACT_TERMS_INVALID")
 def publish(body, inspection_id):
     """Publish the inspection's result (the preview's content with the same choices, frozen); once only."""
     result = service.publish(current_user(), inspection_id, photo_ids=body["photo_ids"],
@@ -91,11 +96,13 @@ def publish(body, inspection_id):
 
 
 @blp.route("/inspections/<inspection_id>/publication", methods=["PUT"])
+@blp.doc(operationId="revisePublication")
 @login_required(*OFFICE)
 @blp.arguments(s.PublishSchema)
 @blp.response(200, s.PublicResultSchema)
-@blp.alt_response(404, description="检查不存在或不在本辖区")
-@blp.alt_response(409, description="检查结果尚未公开")
+@raises(404, "INSPECTION_NOT_FOUND", description="检查不存在或不在本辖区")
+@raises(409, "RESULT_NOT_PUBLISHED", description="检查结果尚未公开")
+@raises(422, "PHOTO_NOT_IN_INSPECTION", "REDACT_TERMS_INVALID")
 def revise(body, inspection_id):
     """Change what a published result shows (photos, masked terms, notes), with the publish body;
     the facts stay as published."""
@@ -105,6 +112,7 @@ def revise(body, inspection_id):
 
 
 @blp.route("/publication/pending", methods=["GET"])
+@blp.doc(operationId="listPendingPublications")
 @login_required(*OFFICE)
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, s.QueuedPublicationPageSchema)
@@ -141,6 +149,7 @@ def published_one(inspection_id):
 # --------------------------------------------------------------------------- notices (office)
 
 @blp.route("/notices", methods=["GET"])
+@blp.doc(operationId="listNotices")
 @login_required(*OFFICE)
 @blp.arguments(s.NoticeListArgsSchema, location="query")
 @blp.response(200, s.NoticePageSchema)
@@ -152,9 +161,11 @@ def list_notices(args):
 
 
 @blp.route("/notices/candidates", methods=["GET"])
+@blp.doc(operationId="listNoticeCandidates")
 @login_required(*OFFICE)
 @blp.arguments(s.CandidateArgsSchema, location="query")
 @blp.response(200, s.CandidateListSchema)
+@raises(422, "NOTICE_REGION_OUT_OF_SCOPE")
 def candidates(args):
     """Findings a notice for the period and region may include; overdue / pre-selected ones come first."""
     user = current_user()
@@ -163,45 +174,58 @@ def candidates(args):
 
 
 @blp.route("/notices", methods=["POST"])
+@blp.doc(operationId="createNotice")
 @login_required(*OFFICE)
 @blp.arguments(s.NoticeCreateSchema)
 @blp.response(201, s.NoticeSchema)
+@raises(422, "NOTICE_REGION_OUT_OF_SCOPE", "FINDING_OUT_OF_SCOPE", "PERIOD_INVALID")
 def create_notice(body):
     """Draft a notice for a period and region (findings pre-selected unless ``finding_ids`` is given)."""
     return service.notice_view(service.draft_notice(current_user(), body, now=utcnow()))
 
 
 @blp.route("/notices/<notice_id>", methods=["GET"])
+@blp.doc(operationId="getNotice")
 @login_required(*OFFICE)
 @blp.response(200, s.NoticeSchema)
+@raises(404, "NOTICE_NOT_FOUND")
 def get_notice(notice_id):
     return service.notice_view(service.notice_for(current_user(), notice_id))
 
 
 @blp.route("/notices/<notice_id>", methods=["PATCH"])
+@blp.doc(operationId="updateNotice")
 @login_required(*OFFICE)
 @blp.arguments(s.NoticeUpdateSchema)
 @blp.response(200, s.NoticeSchema)
-@blp.alt_response(409, description="通报已发布，不能修改")
+@raises(404, "NOTICE_NOT_FOUND")
+@raises(409, "NOTICE_NOT_DRAFT", description="通报已发布，不能修改")
+@raises(422, "FINDING_OUT_OF_SCOPE", "PERIOD_INVALID")
 def update_notice(body, notice_id):
     """Edit a draft's title, text, period or included findings."""
     return service.notice_view(service.update_notice(current_user(), notice_id, body, now=utcnow()))
 
 
 @blp.route("/notices/<notice_id>/publish", methods=["POST"])
+@blp.doc(operationId="publishNotice")
 @login_required(*OFFICE)
 @blp.response(200, s.NoticeSchema)
-@blp.alt_response(409, description="通报已发布或已撤回")
+@raises(404, "NOTICE_NOT_FOUND")
+@raises(409, "NOTICE_NOT_DRAFT", description="通报已发布或已撤回")
+@raises(422, "NOTICE_TEXT_REQUIRED")
 def publish_notice(notice_id):
     """Publish a draft; it receives its number (〔年〕n号, per office and year)."""
     return service.notice_view(service.publish_notice(current_user(), notice_id, now=utcnow()))
 
 
 @blp.route("/notices/<notice_id>/retract", methods=["POST"])
+@blp.doc(operationId="retractNotice")
 @login_required(*OFFICE)
 @blp.arguments(s.RetractSchema)
 @blp.response(200, s.NoticeSchema)
-@blp.alt_response(409, description="通报未发布或已撤回")
+@raises(404, "NOTICE_NOT_FOUND")
+@raises(409, "NOTICE_NOT_PUBLISHED", description="通报未发布或已撤回")
+@raises(422, "RETRACTION_REASON_REQUIRED")
 def retract_notice(body, notice_id):
     """Retract a published notice; the reason is shown publicly with it."""
     return service.notice_view(service.retract_notice(current_user(), notice_id, reason=body["reason"], now=utcnow()))
@@ -217,10 +241,10 @@ def result_filters(args) -> dict:
 
 
 @blp.route("/public/results", methods=["GET"])
+@blp.doc(operationId="listPublicResults")
 @public_endpoint
 @blp.arguments(s.ResultFilterArgsSchema, location="query")
 @blp.response(200, s.PublicResultPageSchema)
-@blp.alt_response(304, description="未修改（If-None-Match）")
 def public_results(args):
     """Published inspection results, newest first; filters: region (with subordinates), kind, grade, period."""
     page = paginate(service.public_results(**result_filters(args)), args["page"], args["per_page"])
@@ -229,10 +253,10 @@ def public_results(args):
 
 
 @blp.route("/public/results/<result_id>", methods=["GET"])
+@blp.doc(operationId="getPublicResult")
 @public_endpoint
 @blp.response(200, s.PublicResultSchema)
-@blp.alt_response(304, description="未修改（If-None-Match）")
-@blp.alt_response(404, description="不存在或尚未公开")
+@raises(404, "RESULT_NOT_FOUND", description="不存在或尚未公开")
 def public_result(result_id):
     """One published result with live rectification status."""
     return _etagged(s.PublicResultSchema().dump(service.result_view(service.public_result(result_id))))
@@ -267,11 +291,11 @@ def _chunks(iterable, size: int):
 
 
 @blp.route("/public/results.csv", methods=["GET"])
+@blp.doc(operationId="exportPublicResultsCsv")
 @public_endpoint
 @blp.arguments(s.CsvArgsSchema, location="query")
-@blp.response(200, description="UTF-8（带 BOM）CSV，可直接用 Excel 打开；单元格已防公式注入",
-              content_type="text/csv")
-@blp.alt_response(304, description="未修改（If-None-Match）")
+@blp.response(200, description="UTF-8（带 BOM）CSV，可直接用 Excel 打开；单元格已防公式注入")
+@media_types(200, "text/csv")
 def public_results_csv(args):
     """Published results as CSV (same filters as the JSON list, no paging)."""
     out = io.StringIO()
@@ -336,10 +360,10 @@ def public_notices_csv():
 
 
 @blp.route("/public/institutions", methods=["GET"])
+@blp.doc(operationId="listPublicInstitutions")
 @public_endpoint
 @blp.arguments(s.InstitutionFilterArgsSchema, location="query")
 @blp.response(200, s.PublicInstitutionPageSchema)
-@blp.alt_response(304, description="未修改（If-None-Match）")
 def public_institutions(args):
     """Institutions of the directory (public fields, locations, open and overdue finding counts)."""
     page = paginate(service.public_institutions(region=args.get("region"), kind=args.get("kind")),
@@ -349,19 +373,19 @@ def public_institutions(args):
 
 
 @blp.route("/public/institutions/<public_id>", methods=["GET"])
+@blp.doc(operationId="getPublicInstitution")
 @public_endpoint
 @blp.response(200, s.PublicInstitutionSchema)
-@blp.alt_response(304, description="未修改（If-None-Match）")
-@blp.alt_response(404, description="机构不存在")
+@raises(404, "INSTITUTION_NOT_FOUND", description="机构不存在")
 def public_institution(public_id):
     return _etagged(s.PublicInstitutionSchema().dump(service.institution_view(service.public_institution(public_id))))
 
 
 @blp.route("/public/notices", methods=["GET"])
+@blp.doc(operationId="listPublicNotices")
 @public_endpoint
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, s.PublicNoticePageSchema)
-@blp.alt_response(304, description="未修改（If-None-Match）")
 def public_notices(args):
     """Published and retracted notices (retracted ones carry their public reason), newest first."""
     page = paginate(service.public_notices(), args["page"], args["per_page"])
@@ -370,9 +394,9 @@ def public_notices(args):
 
 
 @blp.route("/public/notices/<notice_id>", methods=["GET"])
+@blp.doc(operationId="getPublicNotice")
 @public_endpoint
 @blp.response(200, s.PublicNoticeSchema)
-@blp.alt_response(304, description="未修改（If-None-Match）")
-@blp.alt_response(404, description="不存在或尚未发布")
+@raises(404, "NOTICE_NOT_FOUND", description="不存在或尚未发布")
 def public_notice(notice_id):
     return _etagged(s.PublicNoticeSchema().dump(service.notice_view(service.public_notice(notice_id))))

@@ -8,12 +8,19 @@ from datetime import date
 import marshmallow as ma
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from inspect_api.directory.models import INSTITUTION_KINDS
+from inspect_api.catalog.schemas import SEVERITY
+from inspect_api.directory.schemas import DEPARTMENT, INSTITUTION_KIND, INSTITUTION_STATUS
+from inspect_api.inspections.schemas import ITEM_RESULT, TEAM_ROLE
 from inspect_api.publication.models import NOTICE_STATUSES
 from inspect_api.publication.redaction import MAX_TERMS, TERM_MAX_LENGTH, TERM_MIN_LENGTH, normalize_terms
-from inspect_api.schemas import OutSchema, PageArgsSchema, StrictSchema
+from inspect_api.rectification.schemas import FINDING_STATUS, ORDER_STATUS
+from inspect_api.schemas import (DateText, DateTimeText, Number, OutSchema, PageArgsSchema, SharedEnum, StrictSchema,
+                                 page_of)
 
 GRADE_CODES = ("excellent", "good", "pass", "fail")
+GRADE = SharedEnum("Grade", {"excellent": "优秀", "good": "良好", "pass": "合格", "fail": "不合格"},
+                   "Grade bands of the shipped checklists (a checklist may define its own bands).")
+NOTICE_STATUS = SharedEnum("NoticeStatus", NOTICE_STATUSES)
 REGION = validate.Regexp(r"^[1-9][0-9]{5}$", error="应为六位行政区划代码")
 PERIOD_RE = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2]))?$")
 ID_LIST_MAX = 500
@@ -84,17 +91,17 @@ class PublicMatterSchema(OutSchema):
 
 
 class PublicTeamMemberSchema(OutSchema):
-    role = fields.String(metadata={"description": "lead | member"})
+    role = fields.String(validate=TEAM_ROLE)
     name = fields.String(allow_none=True)
     certificate_no = fields.String(allow_none=True, metadata={"description": "执法证号"})
-    department = fields.String(allow_none=True)
+    department = fields.String(allow_none=True, validate=DEPARTMENT)
     department_name = fields.String(allow_none=True)
 
 
 class FindingRectificationSchema(OutSchema):
-    status = fields.String(allow_none=True)
+    status = fields.String(allow_none=True, validate=FINDING_STATUS)
     status_name = fields.String(allow_none=True)
-    deadline = fields.String(allow_none=True)
+    deadline = DateText(allow_none=True)
     overdue = fields.Boolean(allow_none=True)
 
 
@@ -103,13 +110,13 @@ class PublicFindingSchema(OutSchema):
     item_id = fields.String(allow_none=True)
     item_text = fields.String(allow_none=True)
     clause = fields.String(allow_none=True)
-    severity = fields.String(allow_none=True)
+    severity = fields.String(allow_none=True, validate=SEVERITY)
     severity_name = fields.String(allow_none=True)
-    result = fields.String(allow_none=True)
+    result = fields.String(allow_none=True, validate=ITEM_RESULT)
     result_name = fields.String(allow_none=True)
     veto = fields.Boolean(metadata={"description": "是否为一票否决项（不符合即整体不合格）"})
     deductions = fields.List(fields.String())
-    points_lost = fields.Float(allow_none=True)
+    points_lost = Number(allow_none=True)
     note = fields.String(allow_none=True, metadata={
         "description": "问题说明（已去除居民个人信息）；发布时未选择公开说明（include_notes）则为 null"})
     photo_ids = fields.List(fields.String())
@@ -120,7 +127,7 @@ class PublicFindingSchema(OutSchema):
 class ResultInstitutionSchema(OutSchema):
     public_id = fields.String(allow_none=True)
     name = fields.String(allow_none=True)
-    kind = fields.String(allow_none=True)
+    kind = fields.String(allow_none=True, validate=INSTITUTION_KIND)
     kind_name = fields.String(allow_none=True)
     region = fields.String(allow_none=True)
     region_name = fields.String(allow_none=True)
@@ -136,10 +143,10 @@ class RectificationCountsSchema(OutSchema):
 
 
 class PublicCorrectionSchema(OutSchema):
-    date = fields.String(metadata={"description": "更正日期"})
+    date = DateText(metadata={"description": "更正日期"})
     reason = fields.String(metadata={"description": "更正理由（已去除居民个人信息）"})
-    score_before = fields.Float(allow_none=True)
-    score_after = fields.Float(allow_none=True)
+    score_before = Number(allow_none=True)
+    score_after = Number(allow_none=True)
 
 
 class RectificationSummarySchema(OutSchema):
@@ -158,12 +165,12 @@ class SnapshotSchema(OutSchema):
     inspection_id = fields.String()
     code = fields.String()
     institution = fields.Nested(ResultInstitutionSchema)
-    inspected_on = fields.String(allow_none=True)
-    concluded_at = fields.String(allow_none=True)
+    inspected_on = DateText(allow_none=True)
+    concluded_at = DateTimeText(allow_none=True)
     matters = fields.List(fields.Nested(PublicMatterSchema))
     team = fields.List(fields.Nested(PublicTeamMemberSchema))
     checklist_code = fields.String(allow_none=True)
-    score = fields.Float(allow_none=True)
+    score = Number(allow_none=True)
     grade = fields.String(allow_none=True)
     grade_name = fields.String(allow_none=True)
     veto_failed = fields.List(fields.Nested(VetoItemSchema))
@@ -180,7 +187,7 @@ class PreviewSchema(OutSchema):
     available_photo_ids = fields.List(fields.String(), metadata={"description": "可选择公开的照片（默认不公开）"})
     include_notes = fields.Boolean(metadata={"description": "是否公开问题说明（与发布时的选择一致才会得到同样的内容）"})
     redact_terms_count = fields.Integer(metadata={"description": "已应用的隐去词个数"})
-    deadline = fields.String(metadata={"description": "公开期限（检查结束后 publication_deadline_working_days 个工作日，默认 20）"})
+    deadline = DateText(metadata={"description": "公开期限（检查结束后 publication_deadline_working_days 个工作日，默认 20）"})
     published = fields.Boolean()
     published_id = fields.String(allow_none=True)
 
@@ -189,10 +196,10 @@ class PublicResultSchema(OutSchema):
     id = fields.String(metadata={"description": "稳定的公开结果 id"})
     code = fields.String()
     institution = fields.Nested(ResultInstitutionSchema)
-    inspected_on = fields.String(allow_none=True)
+    inspected_on = DateText(allow_none=True)
     matters = fields.List(fields.Nested(PublicMatterSchema))
     team = fields.List(fields.Nested(PublicTeamMemberSchema))
-    score = fields.Float(allow_none=True)
+    score = Number(allow_none=True)
     grade = fields.String(allow_none=True)
     grade_name = fields.String(allow_none=True)
     veto_failed = fields.List(fields.Nested(VetoItemSchema),
@@ -200,24 +207,20 @@ class PublicResultSchema(OutSchema):
     grade_reason = fields.String(allow_none=True, metadata={
         "description": "等级不由得分决定时的说明（一票否决），否则为 null"})
     finding_count = fields.Integer()
-    published_at = fields.String()
+    published_at = DateTimeText()
     rectification = fields.Nested(RectificationSummarySchema)
     findings = fields.List(fields.Nested(PublicFindingSchema))
     corrections = fields.List(fields.Nested(PublicCorrectionSchema),
                               metadata={"description": "公开后检查记录的更正（结果已随之更新）"})
 
 
-class PublicResultPageSchema(OutSchema):
-    items = fields.List(fields.Nested(PublicResultSchema), required=True)
-    total = fields.Integer(required=True)
-    page = fields.Integer(required=True)
-    per_page = fields.Integer(required=True)
+PublicResultPageSchema = page_of(PublicResultSchema)
 
 
 class ResultFilterArgsSchema(PageArgsSchema):
     region = fields.String(validate=REGION, metadata={"description": "区划代码（含下级）"})
-    kind = fields.String(validate=validate.OneOf(tuple(INSTITUTION_KINDS)))
-    grade = fields.String(validate=validate.OneOf(GRADE_CODES))
+    kind = fields.String(validate=INSTITUTION_KIND)
+    grade = fields.String(validate=GRADE)
     period = fields.String(validate=_validate_period, metadata={"description": "检查期间：年份 2026 或年月 2026-11"})
 
 
@@ -226,38 +229,34 @@ class CsvArgsSchema(ma.Schema):
         unknown = ma.EXCLUDE
 
     region = fields.String(validate=REGION)
-    kind = fields.String(validate=validate.OneOf(tuple(INSTITUTION_KINDS)))
-    grade = fields.String(validate=validate.OneOf(GRADE_CODES))
+    kind = fields.String(validate=INSTITUTION_KIND)
+    grade = fields.String(validate=GRADE)
     period = fields.String(validate=_validate_period)
 
 
 class InstitutionFilterArgsSchema(PageArgsSchema):
     region = fields.String(validate=REGION)
-    kind = fields.String(validate=validate.OneOf(tuple(INSTITUTION_KINDS)))
+    kind = fields.String(validate=INSTITUTION_KIND)
 
 
 class PublicInstitutionSchema(OutSchema):
-    id = fields.String(metadata={"description": "机构公开编号（public_id，稳定）"})
-    name = fields.String()
-    kind = fields.String()
-    kind_name = fields.String()
-    region = fields.String()
-    region_name = fields.String()
-    address = fields.String(allow_none=True)
-    latitude = fields.Float(allow_none=True)
-    longitude = fields.Float(allow_none=True)
-    contact_name = fields.String(allow_none=True)
-    contact_phone = fields.String(allow_none=True)
-    status = fields.String()
-    open_findings = fields.Integer()
-    overdue_findings = fields.Integer()
+    id = fields.String(required=True, metadata={"description": "机构公开编号（public_id，稳定）"})
+    name = fields.String(required=True)
+    kind = fields.String(required=True, validate=INSTITUTION_KIND)
+    kind_name = fields.String(required=True)
+    region = fields.String(required=True)
+    region_name = fields.String(required=True)
+    address = fields.String(required=True, allow_none=True)
+    latitude = fields.Float(required=True, allow_none=True)
+    longitude = fields.Float(required=True, allow_none=True)
+    contact_name = fields.String(required=True, allow_none=True)
+    contact_phone = fields.String(required=True, allow_none=True)
+    status = fields.String(required=True, validate=INSTITUTION_STATUS)
+    open_findings = fields.Integer(required=True)
+    overdue_findings = fields.Integer(required=True)
 
 
-class PublicInstitutionPageSchema(OutSchema):
-    items = fields.List(fields.Nested(PublicInstitutionSchema), required=True)
-    total = fields.Integer(required=True)
-    page = fields.Integer(required=True)
-    per_page = fields.Integer(required=True)
+PublicInstitutionPageSchema = page_of(PublicInstitutionSchema)
 
 
 # --------------------------------------------------------------------------- notices
@@ -270,18 +269,18 @@ class NoticeItemSchema(OutSchema):
     region = fields.String(allow_none=True)
     item_text = fields.String(allow_none=True)
     clause = fields.String(allow_none=True)
-    severity = fields.String(allow_none=True)
+    severity = fields.String(allow_none=True, validate=SEVERITY)
     severity_name = fields.String(allow_none=True)
-    deadline = fields.String(allow_none=True)
+    deadline = DateText(allow_none=True)
     overdue_when_published = fields.Boolean()
-    status = fields.String(allow_none=True, metadata={"description": "实时整改状态"})
+    status = fields.String(allow_none=True, validate=FINDING_STATUS, metadata={"description": "实时整改状态"})
     status_name = fields.String(allow_none=True)
 
 
 class NoticeSchema(OutSchema):
     id = fields.String()
     number = fields.String(allow_none=True, metadata={"description": "文号，如 〔2027〕3号（按办公室和年度编号）"})
-    status = fields.String(metadata={"description": " | ".join(NOTICE_STATUSES)})
+    status = fields.String(required=True, validate=NOTICE_STATUS)
     status_name = fields.String()
     title = fields.String()
     text = fields.String()
@@ -289,15 +288,15 @@ class NoticeSchema(OutSchema):
     region = fields.String()
     region_name = fields.String()
     issuer = fields.String(allow_none=True)
-    period_from = fields.String()
-    period_to = fields.String()
+    period_from = DateText()
+    period_to = DateText()
     finding_ids = fields.List(fields.String())
     items = fields.List(fields.Nested(NoticeItemSchema))
-    published_at = fields.String(allow_none=True)
-    retracted_at = fields.String(allow_none=True)
+    published_at = DateTimeText(allow_none=True)
+    retracted_at = DateTimeText(allow_none=True)
     retraction_reason = fields.String(allow_none=True, metadata={"description": "撤回理由（公开）"})
-    created_at = fields.String()
-    updated_at = fields.String(allow_none=True)
+    created_at = DateTimeText()
+    updated_at = DateTimeText(allow_none=True)
     actions = fields.Function(lambda notice: NOTICE_ACTIONS.get(notice.get("status"), []), metadata={
         "description": "what the office may do next: update, publish (draft), retract (published)"})
 
@@ -307,22 +306,12 @@ class PublicNoticeSchema(NoticeSchema):
         exclude = ("finding_ids", "office_region", "created_at", "updated_at", "actions")
 
 
-class NoticePageSchema(OutSchema):
-    items = fields.List(fields.Nested(NoticeSchema), required=True)
-    total = fields.Integer(required=True)
-    page = fields.Integer(required=True)
-    per_page = fields.Integer(required=True)
-
-
-class PublicNoticePageSchema(OutSchema):
-    items = fields.List(fields.Nested(PublicNoticeSchema), required=True)
-    total = fields.Integer(required=True)
-    page = fields.Integer(required=True)
-    per_page = fields.Integer(required=True)
+NoticePageSchema = page_of(NoticeSchema)
+PublicNoticePageSchema = page_of(PublicNoticeSchema)
 
 
 class NoticeListArgsSchema(PageArgsSchema):
-    status = fields.String(validate=validate.OneOf(tuple(NOTICE_STATUSES)))
+    status = fields.String(validate=NOTICE_STATUS)
 
 
 class NoticeCreateSchema(StrictSchema):
@@ -376,9 +365,9 @@ class CandidateSchema(OutSchema):
     institution_name = fields.String(allow_none=True)
     region = fields.String()
     item_text = fields.String(allow_none=True)
-    severity = fields.String()
-    status = fields.String()
-    deadline = fields.String(allow_none=True)
+    severity = fields.String(validate=SEVERITY)
+    status = fields.String(validate=FINDING_STATUS)
+    deadline = DateText(allow_none=True)
     overdue = fields.Boolean()
     preselected = fields.Boolean()
 
@@ -390,8 +379,8 @@ class CandidateListSchema(OutSchema):
 class PendingStepSchema(OutSchema):
     code = fields.String()
     title = fields.String()
-    due = fields.String()
-    at = fields.String()
+    due = DateText()
+    at = DateTimeText()
 
 
 class PendingPublicationSchema(OutSchema):
@@ -400,18 +389,14 @@ class PendingPublicationSchema(OutSchema):
     institution_id = fields.String()
     institution_name = fields.String(allow_none=True)
     region = fields.String()
-    concluded_at = fields.String()
-    deadline = fields.String(metadata={"description": "公开期限（检查结束后 publication_deadline_working_days 个工作日，默认 20）"})
+    concluded_at = DateTimeText(allow_none=True)
+    deadline = DateText(metadata={"description": "公开期限（检查结束后 publication_deadline_working_days 个工作日，默认 20）"})
     overdue = fields.Boolean()
     level = fields.String(allow_none=True, metadata={"description": "已触发的最高升级步骤"})
     steps = fields.List(fields.Nested(PendingStepSchema))
 
 
-class PendingPublicationPageSchema(OutSchema):
-    items = fields.List(fields.Nested(PendingPublicationSchema), required=True)
-    total = fields.Integer(required=True)
-    page = fields.Integer(required=True)
-    per_page = fields.Integer(required=True)
+PendingPublicationPageSchema = page_of(PendingPublicationSchema)
 
 
 # --------------------------------------------------------------------------- the office's queue and published results
@@ -422,11 +407,7 @@ class QueuedPublicationSchema(PendingPublicationSchema):
     level_title = fields.String(allow_none=True, metadata={"description": "已触发的最高升级步骤的名称"})
 
 
-class QueuedPublicationPageSchema(OutSchema):
-    items = fields.List(fields.Nested(QueuedPublicationSchema), required=True)
-    total = fields.Integer(required=True)
-    page = fields.Integer(required=True)
-    per_page = fields.Integer(required=True)
+QueuedPublicationPageSchema = page_of(QueuedPublicationSchema)
 
 
 class PublishedByOfficeSchema(OutSchema):
@@ -435,24 +416,20 @@ class PublishedByOfficeSchema(OutSchema):
     code = fields.String()
     institution_name = fields.String(allow_none=True)
     region = fields.String()
-    inspected_on = fields.String(allow_none=True)
+    inspected_on = DateText(allow_none=True)
     grade_name = fields.String(allow_none=True)
-    score = fields.Float(allow_none=True)
-    published_at = fields.String()
-    deadline = fields.String(allow_none=True)
+    score = Number(allow_none=True)
+    published_at = DateTimeText()
+    deadline = DateText(allow_none=True)
     late = fields.Boolean(metadata={"description": "是否超过公开期限才发布"})
-    revised_at = fields.String(allow_none=True)
-    corrected_at = fields.String(allow_none=True)
+    revised_at = DateTimeText(allow_none=True)
+    corrected_at = DateTimeText(allow_none=True)
     photo_ids = fields.List(fields.String(), metadata={"description": "办公室选择公开的照片"})
     redact_terms = fields.List(fields.String(), metadata={"description": "办公室指定隐去的词（仅办公室可见，不公开）"})
     include_notes = fields.Boolean()
 
 
-class PublishedByOfficePageSchema(OutSchema):
-    items = fields.List(fields.Nested(PublishedByOfficeSchema), required=True)
-    total = fields.Integer(required=True)
-    page = fields.Integer(required=True)
-    per_page = fields.Integer(required=True)
+PublishedByOfficePageSchema = page_of(PublishedByOfficeSchema)
 
 
 class PublishedDetailSchema(PublishedByOfficeSchema):

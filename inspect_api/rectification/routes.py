@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from flask import request
-from flask_smorest import Blueprint
-
 from inspect_api.auth.access import current_user, login_required
 from inspect_api.clock import utcnow
-from inspect_api.errors import Unprocessable
+from inspect_api.extensions import Blueprint
 from inspect_api.rectification import schemas as s
 from inspect_api.rectification import service, views
 from inspect_api.schemas import PageArgsSchema, page_of, paginate
+from inspect_api.apidoc import raises
 
 blp = Blueprint("rectification", __name__, url_prefix="/api/v1", description="整改通知书与逾期升级")
 
@@ -34,6 +32,7 @@ def _finding(finding, now):
 
 
 @blp.route("/rectifications", methods=["GET"])
+@blp.doc(operationId="listRectificationOrders")
 @login_required()
 @blp.arguments(s.OrderListArgsSchema, location="query")
 @blp.arguments(PageArgsSchema, location="query")
@@ -64,16 +63,20 @@ def finding_queue(args, paging):
 
 
 @blp.route("/rectifications/<order_id>", methods=["GET"])
+@blp.doc(operationId="getRectificationOrder")
 @login_required()
 @blp.response(200, s.OrderDetailSchema)
+@raises(404, "ORDER_NOT_FOUND")
 def get_order(order_id):
     """One order with its findings, answers, extension and escalation record."""
     return _detail(service.order_in_scope(current_user(), order_id), utcnow())
 
 
 @blp.route("/rectifications/<order_id>/acknowledge", methods=["POST"])
+@blp.doc(operationId="acknowledgeRectificationOrder")
 @login_required("institution")
 @blp.response(200, s.OrderDetailSchema)
+@raises(404, "ORDER_NOT_FOUND")
 def acknowledge(order_id):
     """The institution confirms receipt of the order (idempotent)."""
     now = utcnow()
@@ -81,22 +84,30 @@ def acknowledge(order_id):
 
 
 @blp.route(FINDING + "/photos", methods=["POST"])
+@blp.doc(operationId="uploadRectificationPhoto")
 @login_required("institution")
 @blp.arguments(s.PhotoUploadSchema, location="form", content_type="multipart/form-data")
 @blp.response(201, s.PhotoOutSchema)
+@raises(404, "ORDER_NOT_FOUND", "FINDING_NOT_FOUND")
+@raises(409, "ORDER_CLOSED", "FINDING_ALREADY_ACCEPTED", "FINDING_WITHDRAWN", "CLIENT_ID_REUSED")
+@raises(413, "IMAGE_TOO_LARGE", "IMAGE_TOO_MANY_PIXELS")
+@raises(415, "IMAGE_TYPE_UNSUPPORTED")
+@raises(422, "IMAGE_CORRUPT")
 def upload_photo(form, order_id, finding_id):
     """Upload one evidence photo for an answer (multipart ``file`` + ``client_id``; retry-safe)."""
-    upload = request.files.get("file")
-    if upload is None:
-        raise Unprocessable("缺少照片文件 file", code="FILE_REQUIRED", details={"fields": {"file": ["缺少必填字段"]}})
-    return service.add_photo(current_user(), order_id, finding_id, data=upload.read(), client_id=form["client_id"],
-                             now=utcnow())
+    return service.add_photo(current_user(), order_id, finding_id, data=form["file"].read(),
+                             client_id=form["client_id"], now=utcnow())
 
 
 @blp.route(FINDING + "/answer", methods=["POST"])
+@blp.doc(operationId="answerFinding")
 @login_required("institution")
 @blp.arguments(s.AnswerInSchema)
 @blp.response(200, s.FindingSchema)
+@raises(404, "ORDER_NOT_FOUND", "FINDING_NOT_FOUND")
+@raises(409, "ORDER_CLOSED", "FINDING_ALREADY_ACCEPTED", "FINDING_WITHDRAWN", "ANSWER_PENDING_REVIEW",
+        "FINDING_STATE_CHANGED")
+@raises(422, "PHOTO_NOT_FOUND", "TOO_MANY_PHOTOS")
 def answer(body, order_id, finding_id):
     """Answer one finding with a description and photos uploaded for it."""
     now = utcnow()
@@ -106,9 +117,13 @@ def answer(body, order_id, finding_id):
 
 
 @blp.route(FINDING + "/extension", methods=["POST"])
+@blp.doc(operationId="requestFindingExtension")
 @login_required("institution")
 @blp.arguments(s.ExtensionInSchema)
 @blp.response(200, s.FindingSchema)
+@raises(404, "ORDER_NOT_FOUND", "FINDING_NOT_FOUND")
+@raises(409, "ORDER_CLOSED", "FINDING_ALREADY_ACCEPTED", "FINDING_WITHDRAWN", "EXTENSION_ALREADY_REQUESTED")
+@raises(422, "EXTENSION_NOT_AFTER_DEADLINE", "EXTENSION_TOO_LONG")
 def request_extension(body, order_id, finding_id):
     """Ask once per finding for a later deadline, with reasons."""
     now = utcnow()
@@ -118,9 +133,13 @@ def request_extension(body, order_id, finding_id):
 
 
 @blp.route(FINDING + "/extension/decision", methods=["POST"])
+@blp.doc(operationId="decideFindingExtension")
 @login_required("office_admin", "inspector")
 @blp.arguments(s.ExtensionDecisionSchema)
 @blp.response(200, s.FindingSchema)
+@raises(403, "NOT_LEAD_INSPECTOR")
+@raises(404, "ORDER_NOT_FOUND", "FINDING_NOT_FOUND")
+@raises(409, "ORDER_CLOSED", "FINDING_WITHDRAWN", "NO_PENDING_EXTENSION", "FINDING_STATE_CHANGED")
 def decide_extension(body, order_id, finding_id):
     """Grant or deny the pending extension (office of the region or the lead inspector)."""
     now = utcnow()
@@ -130,9 +149,14 @@ def decide_extension(body, order_id, finding_id):
 
 
 @blp.route(FINDING + "/review", methods=["POST"])
+@blp.doc(operationId="reviewFindingAnswer")
 @login_required("office_admin", "inspector")
 @blp.arguments(s.ReviewInSchema)
 @blp.response(200, s.FindingSchema)
+@raises(403, "NOT_LEAD_INSPECTOR")
+@raises(404, "ORDER_NOT_FOUND", "FINDING_NOT_FOUND")
+@raises(409, "ORDER_CLOSED", "NO_ANSWER_TO_REVIEW", "FINDING_STATE_CHANGED")
+@raises(422, "NEW_DEADLINE_NOT_IN_FUTURE", "NEW_DEADLINE_TOO_FAR")
 def review(body, order_id, finding_id):
     """Accept or reject the answer; rejection reopens the finding with a new deadline."""
     now = utcnow()
@@ -142,9 +166,14 @@ def review(body, order_id, finding_id):
 
 
 @blp.route(FINDING + "/reinspection", methods=["POST"])
+@blp.doc(operationId="requireFindingReinspection")
 @login_required("office_admin", "inspector")
 @blp.arguments(s.ReinspectionInSchema)
 @blp.response(200, s.FindingSchema)
+@raises(403, "NOT_LEAD_INSPECTOR")
+@raises(404, "ORDER_NOT_FOUND", "FINDING_NOT_FOUND")
+@raises(409, "ORDER_CLOSED", "FINDING_WITHDRAWN")
+@raises(422, "REINSPECTION_ONLY_CRITICAL")
 def reinspection(body, order_id, finding_id):
     """Require an on-site re-inspection (复查) of a critical finding: a targeted assignment for the same team."""
     now = utcnow()

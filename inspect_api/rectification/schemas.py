@@ -7,10 +7,18 @@ from datetime import date, datetime
 import marshmallow as ma
 from marshmallow import Schema, fields, validate
 
+from inspect_api.catalog.schemas import SEVERITY
 from inspect_api.rectification.models import FINDING_STATUSES, ORDER_STATUSES
+from inspect_api.schemas import FilePart, OutSchema, SharedEnum, StrictSchema
+
+ORDER_STATUS = SharedEnum("OrderStatus", ORDER_STATUSES)
+FINDING_STATUS = SharedEnum("FindingStatus", FINDING_STATUSES)
+EXTENSION_STATUS = SharedEnum("ExtensionStatus", {"pending": "待审批", "granted": "已批准", "denied": "未批准"})
+REVIEW_DECISION = SharedEnum("ReviewDecision", {"accept": "通过", "reject": "退回重新整改"})
+ANSWER_DECISION = SharedEnum("AnswerDecision", {"accepted": "已通过", "rejected": "已退回"},
+                             "The review's outcome recorded on an answer (null while it awaits review).")
 
 REVIEW_QUEUE_NAMES = ("answered", "extension_pending", "critical", "overdue")
-from inspect_api.schemas import OutSchema, StrictSchema
 
 
 def _date(value):
@@ -49,7 +57,7 @@ class AnswerSchema(OutSchema):
     answered_by = fields.String()
     answered_at = fields.DateTime()
     late = fields.Boolean()
-    decision = fields.String(allow_none=True)
+    decision = fields.String(allow_none=True, validate=ANSWER_DECISION)
     comment = fields.String(allow_none=True)
     reviewed_by = fields.String(allow_none=True)
     reviewed_at = fields.DateTime(allow_none=True)
@@ -61,7 +69,7 @@ class ExtensionSchema(OutSchema):
     requested_deadline = BizDate()
     previous_deadline = BizDate()
     requested_at = fields.DateTime()
-    status = fields.String()
+    status = fields.String(validate=EXTENSION_STATUS)
     comment = fields.String(allow_none=True)
     decided_at = fields.DateTime(allow_none=True)
 
@@ -85,13 +93,12 @@ class FindingSchema(OutSchema):
     item_id = fields.String(required=True)
     item_text = fields.String(allow_none=True)
     clause = fields.String(allow_none=True)
-    severity = fields.String(required=True)
+    severity = fields.String(required=True, validate=SEVERITY)
     deductions = fields.List(fields.Nested(DeductionSchema))
     points_lost = fields.Float()
     note = fields.String(allow_none=True)
     photo_ids = fields.List(fields.String())
-    status = fields.String(required=True, metadata={"description": " / ".join(f"{k}={v}" for k, v in
-                                                                                FINDING_STATUSES.items())})
+    status = fields.String(required=True, validate=FINDING_STATUS)
     status_name = fields.String(metadata={"description": "问题状态（中文）"})
     severity_name = fields.String(metadata={"description": "严重程度（中文）"})
     deadline = BizDate(required=True)
@@ -131,8 +138,7 @@ class OrderSchema(OutSchema):
     institution_id = fields.String(required=True)
     region = fields.String(required=True)
     lead_inspector_id = fields.String()
-    status = fields.String(required=True, metadata={"description": " / ".join(f"{k}={v}" for k, v in
-                                                                                ORDER_STATUSES.items())})
+    status = fields.String(required=True, validate=ORDER_STATUS)
     status_name = fields.String()
     institution_name = fields.String(allow_none=True)
     finding_count = fields.Integer()
@@ -158,7 +164,7 @@ class OrderListArgsSchema(Schema):
     class Meta:
         unknown = ma.EXCLUDE
 
-    status = fields.String(validate=validate.OneOf(tuple(ORDER_STATUSES)))
+    status = fields.String(validate=ORDER_STATUS)
     institution_id = fields.String(validate=validate.Length(max=64))
 
 
@@ -190,7 +196,7 @@ class ExtensionDecisionSchema(StrictSchema):
 
 
 class ReviewInSchema(StrictSchema):
-    decision = fields.String(required=True, validate=validate.OneOf(("accept", "reject")))
+    decision = fields.String(required=True, validate=REVIEW_DECISION)
     comment = fields.String(required=True, validate=validate.Length(min=1, max=1000))
     new_deadline = fields.Date(metadata={"description": "退回时的新期限；缺省按原期限工作日数自今日起算"})
 
@@ -205,7 +211,7 @@ class PhotoUploadSchema(Schema):
 
     client_id = fields.String(required=True, validate=validate.Length(min=1, max=64),
                               metadata={"description": "客户端生成的 UUID；重试上传返回首次结果"})
-    file = fields.Raw(metadata={"type": "string", "format": "binary", "description": "照片文件（JPEG/PNG/WebP/HEIC）"})
+    file = FilePart(required=True, metadata={"description": "照片文件（JPEG/PNG/WebP/HEIC）"})
 
 
 class PhotoOutSchema(OutSchema):

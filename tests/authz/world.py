@@ -25,6 +25,7 @@ from inspect_api.inspections.models import Assignment, Inspection
 from inspect_api.notify.models import Notification
 from inspect_api.publication.models import Notice, PublishedResult
 from inspect_api.rectification.models import Finding, Order
+from tests.openapi import contract
 
 ROLES = ("none", "office", "other_office", "insp_team", "insp_other", "inst_owner", "inst_other")
 PASSWORD = "Matrix123x"
@@ -49,7 +50,7 @@ def _user(username: str, role: str, region: str, **links) -> User:
 def build_world() -> World:
     db.connect(load_config("testing", OVERRIDES))
     db.database().client.drop_database(db.database().name)
-    app = create_app("testing", overrides=OVERRIDES)
+    app = contract.install(create_app("testing", overrides=OVERRIDES))
     ctx = app.app_context()
     ctx.push()
     if not app.extensions.get("inspect_demo_accounts"):

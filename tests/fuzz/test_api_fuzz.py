@@ -15,6 +15,7 @@ from schemathesis.checks import content_type_conformance, not_a_server_error, re
 from inspect_api import db
 from inspect_api.app import create_app
 from inspect_api.config import load_config
+from tests.openapi import contract
 
 OVERRIDES = {"demo_data": True, "public_rate_limit": "1000000 per minute", "login_max_failures": 1000000,
              "scheduler_in_process": False}
@@ -25,7 +26,7 @@ CHECKS = [not_a_server_error, response_schema_conformance, content_type_conforma
 # The schema is read from an app built at import; requests go to it.  The
 # store it reads is (re)seeded with demo data by the module fixture below,
 # because other test modules in the same worker reset the store per test.
-_APP = create_app("testing", overrides=dict(OVERRIDES, demo_data=False))
+_APP = contract.install(create_app("testing", overrides=dict(OVERRIDES, demo_data=False)))
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", _APP)
 
 
