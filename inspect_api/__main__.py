@@ -13,15 +13,21 @@ import sys
 
 
 def _serve(args) -> int:
+    from inspect_api import db
     from inspect_api.app import create_app
 
     app = create_app()
+    cfg = app.config["INSPECT"]
+    if not cfg.get("public_base_url"):
+        host = "127.0.0.1" if args.host in ("0.0.0.0", "") else args.host
+        cfg["public_base_url"] = f"http://{host}:{args.port}"
     accounts = app.extensions.get("inspect_demo_accounts") or []
     if accounts:
         print("\nDemo accounts (password for all: %s):" % accounts[0]["password"])
         for acc in accounts:
             print(f"  {acc['username']:<22} {acc['role']:<14} {acc['description']}")
-    print(f"\nAPI:     http://{args.host}:{args.port}/api/v1/docs")
+    print(f"\nStore:   {db.describe()}")
+    print(f"API:     http://{args.host}:{args.port}/api/v1/docs")
     print(f"Public:  http://{args.host}:{args.port}/p/\n", flush=True)
     starter = app.extensions.get("inspect_start_background")
     if starter:

@@ -77,7 +77,6 @@ def _flask_config(cfg: Mapping[str, Any]) -> dict[str, Any]:
         "JWT_TOKEN_LOCATION": ["headers"],
         "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=int(cfg["access_token_minutes"])),
         "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=int(cfg["refresh_token_days"])),
-        "RATELIMIT_STORAGE_URI": cfg["mongodb_uri"] or "memory://",
         # A moving window: failures either side of a fixed window's edge cannot add up past the limit.
         "RATELIMIT_STRATEGY": "moving-window",
         "RATELIMIT_HEADERS_ENABLED": True,
@@ -131,6 +130,13 @@ def create_app(env: str | None = None, overrides: Mapping[str, Any] | None = Non
 
     passwords.configure(cfg["argon2_time_cost"], cfg["argon2_memory_cost"], cfg["argon2_parallelism"])
     embedded = db.connect(cfg)
+    (log.warning if embedded else log.info)("store: %s", db.describe())
+    # Rate-limit counters live in the same store (in the app's database, so a test database drop clears them).
+    app.config["RATELIMIT_STORAGE_URI"] = db.client_uri()
+    if not embedded:
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = {
+            "database_name": cfg.get("mongodb_db") or "inspect", "counter_collection_name": "ratelimit_counters",
+            "window_collection_name": "ratelimit_windows", "serverSelectionTimeoutMS": int(cfg.get("mongodb_timeout_ms") or 5000)}
     jwt.init_app(app)
     limiter.init_app(app)
     if app.config["RATELIMIT_STORAGE_URI"] == "memory://":
@@ -159,8 +165,20 @@ def create_app(env: str | None = None, overrides: Mapping[str, Any] | None = Non
     for task in STARTUP_TASKS:
         module_name, func_name = task.split(":")
         getattr(importlib.import_module(module_name), func_name)(cfg)
-    if cfg.get("demo_data") and embedded:
+    if cfg.get("demo_data"):
         from inspect_api.demo import load_demo
 
-        app.extensions["inspect_demo_accounts"] = load_demo()
+        if _database_is_empty():
+            app.extensions["inspect_demo_accounts"] = load_demo()
+        else:
+            log.warning("demo data not loaded: the database already holds data (it is kept as it is)")
     return app
+
+
+def _database_is_empty() -> bool:
+    """No accounts and no institutions: demo data goes only into an empty database."""
+    from inspect_api.auth.models import User
+    from inspect_api.directory.models import Institution
+
+    return User.objects.limit(1).count(with_limit_and_skip=True) == 0 and \
+        Institution.objects.limit(1).count(with_limit_and_skip=True) == 0

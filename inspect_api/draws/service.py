@@ -81,7 +81,7 @@ from inspect_api.draws.schemas import normalize_ratio
 from inspect_api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from inspect_api.inspections import service as inspections
 from inspect_api.directory import service as directory
-from inspect_api.scoping import in_scope, is_region_code, region_prefix, scope_regex
+from inspect_api.scoping import in_scope, is_region_code, prefix_range, region_prefix, region_range
 
 ALGORITHM = "dr1"
 OPEN_ASSIGNMENT_STATES = ("assigned", "in_progress")
@@ -96,6 +96,11 @@ SIX = Decimal("0.000001")
 PLAN_FIELDS = ("name", "region", "period_start", "period_end", "matters", "checklist_code", "departments", "ratio",
                "count", "stratification", "min_per_stratum", "risk_weighting", "exclude_inspected_within_days",
                "team_size", "required_departments", "load_cap", "cross_region", "no_repeat_lead")
+
+# Hints of the office and public lists: sort keys first, then the region, so the server walks the
+# index in list order and tests the region range on the keys (no in-memory sort).
+PLAN_LIST_INDEX = [("created_at", -1), ("_id", -1), ("region", 1)]
+DRAW_LIST_INDEX = [("committed_at", -1), ("_id", -1), ("region", 1)]
 
 
 # --------------------------------------------------------------------------- directory reads
@@ -171,10 +176,10 @@ def plan_in_scope(user: User, plan_id: str) -> Plan:
 
 
 def list_plans(user: User, state: str | None = None):
-    query = Plan.objects(region__regex=scope_regex(user.region))
+    query = Plan.objects(__raw__={"region": region_range(user.region)})
     if state:
         query = query.filter(state=state)
-    return query.order_by("-created_at", "-id")
+    return query.order_by("-created_at", "-id").hint(PLAN_LIST_INDEX)
 
 
 def _matches_filters(inst, plan: Plan) -> bool:
@@ -546,7 +551,7 @@ def commit_plan(user: User, plan_id: str, *, now: datetime, risk: Mapping[str, A
               "amendments": [], "cancellation": None}
     stored = checked_record(record, still_to_come=_result_bytes(params, snapshot))
     draw = Draw(id=draw_id, plan_id=str(plan.id), seq=seq, region=plan.region, state="committed",
-                record_gz=stored, commitment=commitment, nonce=nonce, committed_at=now,
+                record_gz=stored, commitment=commitment, nonce=nonce, committed_at=now, plan_name=summary["name"],
                 created_by=str(user.id), updated_at=now)
     try:
         draw.save(force_insert=True)
@@ -631,7 +636,7 @@ def draw_plan(user: User, plan_id: str, public_entropy: str, *, now: datetime) -
                   "drawn_at": isoformat(now)})
     flipped = Draw.objects(id=draw.id, state="committed").update_one(
         set__state="drawn", set__record_gz=checked_record(drawn), set__public_entropy=public_entropy,
-        set__seed=seed, set__drawn_at=now, set__updated_at=now)
+        set__seed=seed, set__drawn_at=now, set__updated_at=now, set__target_count=len(result["targets"]))
     if not flipped:
         raise Conflict("该承诺已抽取，不能重复抽取", code="ALREADY_DRAWN", details={"draw_id": str(draw.id)})
     Plan.objects(id=plan.id, current_draw_id=str(draw.id), state="committed").update_one(
@@ -767,15 +772,16 @@ def draw_in_scope(user: User, draw_id: str) -> Draw:
 def list_draws(user: User, plan_id: str | None = None):
     if plan_id is not None:
         plan = plan_in_scope(user, plan_id)
-        return Draw.objects(plan_id=str(plan.id)).order_by("seq")
-    return Draw.objects(region__regex=scope_regex(user.region)).order_by("-committed_at", "-id")
+        return Draw.objects(plan_id=str(plan.id)).exclude("record_gz").order_by("seq")
+    return (Draw.objects(__raw__={"region": region_range(user.region)}).exclude("record_gz")
+            .order_by("-committed_at", "-id").hint(DRAW_LIST_INDEX))
 
 
 def public_draws(region: str | None = None):
     query = Draw.objects(state__in=DRAW_STATES)
     if region:
-        query = query.filter(region__regex=scope_regex(region) if len(region) == 6 else "^" + region)
-    return query.order_by("-committed_at", "-id")
+        query = query.filter(__raw__={"region": prefix_range(region_prefix(region) if len(region) == 6 else region)})
+    return query.exclude("record_gz").order_by("-committed_at", "-id").hint(DRAW_LIST_INDEX)
 
 
 def public_draw(draw_id: str) -> Draw:
@@ -802,12 +808,16 @@ def verify_record(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def list_item(draw: Draw) -> dict[str, Any]:
-    record = record_of(draw)
-    result = record.get("result")
+    """A draw's list entry, from the document's copies of the record facts (the record is not loaded)."""
+    plan_name, target_count = draw.plan_name, draw.target_count
+    if plan_name is None:  # a draw stored before the copies existed: read its record once
+        record = record_of(Draw.objects.get(id=draw.id))
+        plan_name = record["plan"]["name"]
+        target_count = len(record["result"]["targets"]) if record.get("result") else None
     return {"id": str(draw.id), "plan_id": draw.plan_id, "seq": draw.seq, "region": draw.region,
-            "state": draw.state, "plan_name": record["plan"]["name"], "commitment": draw.commitment,
+            "state": draw.state, "plan_name": plan_name, "commitment": draw.commitment,
             "committed_at": draw.committed_at, "drawn_at": draw.drawn_at, "cancelled_at": draw.cancelled_at,
-            "target_count": len(result["targets"]) if result else None}
+            "target_count": target_count}
 
 
 def _amendment_views(amendments: list[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -53,10 +53,10 @@ class Assignment(me.Document):
         "collection": "assignments",
         "indexes": [
             {"fields": ["team", "status", "-created_at"]},
-            {"fields": ["team", "-created_at"]},
+            {"fields": ["team", "-created_at", "-_id"]},  # my assignments, newest first
             {"fields": ["institution_id", "-created_at"]},
             {"fields": ["region", "status"]},
-            {"fields": ["region", "-created_at"]},
+            {"fields": ["-created_at", "-_id", "region"]},  # office list: newest first, region range on the keys
             {"fields": ["draw_id"], "sparse": True},
         ],
     }

@@ -36,7 +36,7 @@ from inspect_api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from inspect_api.inspections.models import (
     SIGNER_ROLES, TARGETED_REASONS, Assignment, CheckIn, Correction, Inspection, InspectionCounter, ItemResponse,
     ResponseWrite, SignatureRef)
-from inspect_api.scoping import in_scope, scope_regex
+from inspect_api.scoping import in_scope, region_range
 
 DEFAULT_RADIUS_M = 300.0
 COMMUNITY_CHECKLIST = "DB37T4087-2020"
@@ -346,20 +346,20 @@ def my_assignments(user, *, status: str | None = None, date_from: date | None = 
         query = query.filter(due_date__gte=date_from)
     if date_to:
         query = query.filter(due_date__lte=date_to)
-    return query.order_by("-created_at", "-id")
+    return query.order_by("-created_at", "-id").hint([("team", 1), ("created_at", -1), ("_id", -1)])
 
 
 def region_assignments(user, *, status: str | None = None, source: str | None = None,
                        institution_id: str | None = None):
     """Assignments of the office's region subtree, newest first."""
-    query = Assignment.objects(region={"$regex": scope_regex(user.region)})
+    query = Assignment.objects(__raw__={"region": region_range(user.region)})
     if status:
         query = query.filter(status=status)
     if source:
         query = query.filter(source=source)
     if institution_id:
         query = query.filter(institution_id=institution_id)
-    return query.order_by("-created_at", "-id")
+    return query.order_by("-created_at", "-id").hint([("created_at", -1), ("_id", -1), ("region", 1)])
 
 
 def fix_checklist_version(assignment: Assignment, *, now: datetime) -> Assignment:

@@ -24,7 +24,7 @@ class Notification(me.Document):
     meta = {
         "collection": "notifications",
         "indexes": [
-            {"fields": ["user_id", "-created_at"]},
+            {"fields": ["user_id", "-created_at", "-_id"]},  # the inbox, newest first
             {"fields": ["user_id", "read_at"]},
         ],
     }

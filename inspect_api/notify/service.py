@@ -260,7 +260,7 @@ def inbox(user, *, unread: bool | None = None):
         query = query.filter(read_at=None)
     elif unread is False:
         query = query.filter(read_at__ne=None)
-    return query.order_by("-created_at", "-id")
+    return query.order_by("-created_at", "-id").hint([("user_id", 1), ("created_at", -1), ("_id", -1)])
 
 
 def unread_count(user) -> int:

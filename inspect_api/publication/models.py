@@ -47,7 +47,7 @@ class PublishedResult(me.Document):
     meta = {
         "collection": "published_results",
         "indexes": [
-            {"fields": ["-published_at", "-id"]},
+            {"fields": ["-published_at", "-_id", "region"]},  # public list: newest first, region range on the keys
             {"fields": ["region", "-published_at"]},
             {"fields": ["institution_kind", "-published_at"]},
             {"fields": ["grade", "-published_at"]},
@@ -92,7 +92,7 @@ class PublicationDeadline(me.Document):
             {"fields": ["next_step_due"], "sparse": True},
             {"fields": ["notify_pending"], "sparse": True},
             {"fields": ["region", "overdue"]},
-            {"fields": ["region", "deadline"]},
+            {"fields": ["published_at", "deadline", "_id", "region"]},  # office's pending list, earliest deadline first
         ],
     }
 
@@ -143,8 +143,8 @@ class Notice(me.Document):
     meta = {
         "collection": "notices",
         "indexes": [
-            {"fields": ["office_region", "-created_at"]},
-            {"fields": ["status", "-published_at"]},
+            {"fields": ["-created_at", "-_id", "office_region"]},  # office list: newest first, region range on the keys
+            {"fields": ["-published_at", "-_id", "status"]},  # public list: newest first
             {"fields": ["finding_ids", "status"]},  # findings already cited by a published notice
             {"fields": ["number", "status"]},  # published notices left without a number (repair)
         ],

@@ -20,7 +20,6 @@ Other modules are reached through the small adapters at the top.
 from __future__ import annotations
 
 import logging
-import re
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from types import SimpleNamespace
@@ -39,7 +38,7 @@ from inspect_api.publication.models import (NOTICE_STATUSES, Notice, NoticeCount
                                             PublicationDeadline, PublishedResult, StepRecord)
 from inspect_api.publication.redaction import mask_everywhere, normalize_terms, redact
 from inspect_api.rectification.ladder import Ladder, LadderStep
-from inspect_api.scoping import in_scope, is_region_code, scope_regex
+from inspect_api.scoping import in_scope, is_region_code, prefix_range, region_range
 from inspect_api.workdays import business_date
 
 log = logging.getLogger(__name__)
@@ -73,6 +72,11 @@ TEMPLATES = {
                            "{institution_name} 的检查（{code}）结果逾期已达 {days} 个工作日仍未公开（期限 {deadline}）。"),
     "publication.step": ("{step_title}：{code}", "{institution_name} 的检查（{code}），公开期限 {deadline}：{step_title}。"),
 }
+
+
+def _scope_range(region: str) -> dict[str, str]:
+    """Index-served range of a region filter: a division code's subtree, or a raw code prefix."""
+    return region_range(region) if is_region_code(region) else prefix_range(region)
 
 
 # --------------------------------------------------------------------------- adapters to other modules
@@ -598,8 +602,8 @@ def pending_publications(user, *, now: datetime, config: dict[str, Any] | None =
     """Submitted, not yet published results of the office's region, earliest publication deadline first."""
     _require_office(user)
     sync_trackers(now=now, config=config)
-    return PublicationDeadline.objects(region=re.compile(scope_regex(user.region)), published_at=None).order_by(
-        "deadline", "id")
+    return PublicationDeadline.objects(__raw__={"region": region_range(user.region), "published_at": None}).order_by(
+        "deadline", "id").hint([("published_at", 1), ("deadline", 1), ("_id", 1), ("region", 1)])
 
 
 def tracker_view(tracker: PublicationDeadline, *, today: date) -> dict[str, Any]:
@@ -706,7 +710,7 @@ def public_results(*, region: str | None = None, kind: str | None = None, grade:
                    date_from: date | None = None, date_to: date | None = None, institution_id: str | None = None):
     query = PublishedResult.objects
     if region:
-        query = query.filter(region=re.compile(scope_regex(region)))
+        query = query.filter(__raw__={"region": _scope_range(region)})
     if kind:
         query = query.filter(institution_kind=kind)
     if grade:
@@ -717,7 +721,7 @@ def public_results(*, region: str | None = None, kind: str | None = None, grade:
         query = query.filter(inspected_on__lte=date_to)
     if institution_id:
         query = query.filter(institution_id=institution_id)
-    return query.order_by("-published_at", "-id")
+    return query.order_by("-published_at", "-id").hint([("published_at", -1), ("_id", -1), ("region", 1)])
 
 
 def public_result(result_id: str) -> PublishedResult:
@@ -807,10 +811,10 @@ def public_institutions(*, region: str | None = None, kind: str | None = None):
 
     query = Institution.objects(status__ne="closed")
     if region:
-        query = query.filter(region=re.compile(scope_regex(region)))
+        query = query.filter(__raw__={"region": _scope_range(region)})
     if kind:
         query = query.filter(kind=kind)
-    return query.order_by("region", "name", "id")
+    return query.order_by("region", "name", "id").hint([("region", 1), ("name", 1), ("_id", 1)])
 
 
 # --------------------------------------------------------------------------- notices
@@ -830,17 +834,17 @@ def notice_for(user, notice_id: str) -> Notice:
 
 def list_notices(user, *, status: str | None = None):
     _require_office(user)
-    query = Notice.objects(office_region=re.compile(scope_regex(user.region)))
+    query = Notice.objects(__raw__={"office_region": region_range(user.region)})
     if status:
         query = query.filter(status=status)
-    return query.order_by("-created_at", "-id")
+    return query.order_by("-created_at", "-id").hint([("created_at", -1), ("_id", -1), ("office_region", 1)])
 
 
 def _finding_query(region: str):
     """Findings of ``region``'s subtree that a notice may cite (not those withdrawn by a correction)."""
     from inspect_api.rectification.models import Finding
 
-    return Finding.objects(region=re.compile(scope_regex(region)), status__ne="withdrawn")
+    return Finding.objects(__raw__={"region": region_range(region), "status": {"$ne": "withdrawn"}})
 
 
 def _citations(finding_ids: list[str]) -> dict[str, list[tuple[date | None, datetime]]]:
@@ -1118,7 +1122,8 @@ def notice_view(notice: Notice, *, live: bool = True) -> dict[str, Any]:
 
 
 def public_notices():
-    return Notice.objects(status__in=["published", "retracted"]).order_by("-published_at", "-id")
+    return Notice.objects(status__in=["published", "retracted"]).order_by("-published_at", "-id").hint(
+        [("published_at", -1), ("_id", -1), ("status", 1)])
 
 
 def public_notice(notice_id: str) -> Notice:

@@ -285,16 +285,13 @@ def readiness() -> dict[str, Any]:
 
 def daily_digest(now: datetime, *, config: dict[str, Any] | None = None) -> int:
     """One digest per office admin and business day: open, overdue, pre-selected, awaiting review."""
-    import re
-
     from inspect_api.auth.models import User
-    from inspect_api.scoping import scope_regex
+    from inspect_api.scoping import region_range
 
     day = business_date(now).isoformat()
     sent = 0
     for office in User.objects(role="office_admin", active=True):
-        rx = re.compile(scope_regex(office.region))
-        base = Finding.objects(region=rx)
+        base = Finding.objects(__raw__={"region": region_range(office.region)}).hint([("region", 1), ("overdue", 1)])
         params = {"date": day, "open": base.filter(status__in=list(ESCALATING)).count(),
                   "overdue": base.filter(overdue=True, status__in=list(ESCALATING)).count(),
                   "preselected": base.filter(preselected_for_notice=True, status__nin=list(SETTLED)).count(),

@@ -102,9 +102,9 @@ class Order(me.Document):
     meta = {
         "collection": "rectification_orders",
         "indexes": [
-            {"fields": ["institution_id", "-issued_at"]},
-            {"fields": ["region", "-issued_at"]},
-            {"fields": ["team", "-issued_at"]},
+            {"fields": ["institution_id", "-issued_at", "-_id"]},  # lists: institution's orders, newest first
+            {"fields": ["-issued_at", "-_id", "region"]},  # office list: newest first, region range on the keys
+            {"fields": ["team", "-issued_at", "-_id"]},  # inspector's orders
             {"fields": ["status", "region"]},
         ],
     }

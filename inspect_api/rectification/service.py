@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 from datetime import date, datetime
 from typing import Any, Iterable
 
@@ -33,7 +32,7 @@ from inspect_api.notify import service as notify
 from inspect_api.rectification.ladder import DEFAULT_LADDER, Ladder
 from inspect_api.rectification.models import (ESCALATING, SETTLED, SEVERITIES, Answer, Deduction, Extension, Finding,
                                               Order, OrderCounter, Reinspection)
-from inspect_api.scoping import in_scope, parent_region, region_prefix, scope_regex
+from inspect_api.scoping import in_scope, parent_region, region_prefix, region_range
 from inspect_api.workdays import WorkingCalendar, business_date
 
 log = logging.getLogger(__name__)
@@ -424,19 +423,22 @@ def list_orders(user, *, status: str | None = None, institution_id: str | None =
         if not user.institution_id:
             return Order.objects(id=None)
         query = Order.objects(institution_id=user.institution_id)
+        hint = [("institution_id", 1), ("issued_at", -1), ("_id", -1)]
     elif user.role == "office_admin":
-        query = Order.objects(region=re.compile(scope_regex(user.region)))
+        query = Order.objects(__raw__={"region": region_range(user.region)})
+        hint = [("issued_at", -1), ("_id", -1), ("region", 1)]
         if institution_id:
             query = query.filter(institution_id=institution_id)
     elif user.role == "inspector":
         if not user.inspector_id:
             return Order.objects(id=None)
         query = Order.objects(team=user.inspector_id)
+        hint = [("team", 1), ("issued_at", -1), ("_id", -1)]
     else:
         return Order.objects(id=None)
     if status:
         query = query.filter(status=status)
-    return query.order_by("-issued_at", "-id")
+    return query.order_by("-issued_at", "-id").hint(hint)
 
 
 def findings_of(order: Order) -> list[Finding]:
@@ -711,8 +713,9 @@ def require_reinspection(user, order_id: str, finding_id: str, *, note: str | No
 
 def preselected_for_notice(region: str) -> Iterable[Finding]:
     """Findings the ladder pre-selected for the next public notice and still owed, in ``region``'s subtree."""
-    return Finding.objects(region=re.compile(scope_regex(region)), preselected_for_notice=True,
-                           status__nin=list(SETTLED)).order_by("region")
+    return Finding.objects(__raw__={"region": region_range(region), "preselected_for_notice": True,
+                                    "status": {"$nin": list(SETTLED)}}).order_by("region").hint(
+        [("region", 1), ("preselected_for_notice", 1)])
 
 
 __all__ = ["open_order", "reconcile_order", "order_in_scope", "finding_in_scope", "list_orders", "acknowledge", "answer", "add_photo",
