@@ -275,6 +275,44 @@ def collection(document_cls) -> Any:
     return document_cls._get_collection()
 
 
+# ---- counters
+
+def next_in_sequence(counter_collection: str, key: str, *, taken: Callable[[int], bool] | None = None,
+                     max_skips: int = 10000, session=None) -> int:
+    """The next number of counter ``key`` (one atomic ``$inc``, upserted), skipping numbers already used.
+
+    ``taken(n)`` says whether a document already carries number ``n`` (after a restore the counter
+    may lag the data): such numbers are skipped, so a number is never issued twice.  Safe with any
+    number of processes and threads (the in-process store's writes are serialised, see above).
+    """
+    from pymongo import ReturnDocument
+    from pymongo.errors import DuplicateKeyError
+
+    coll = get_db()[counter_collection]
+    for _ in range(max_skips):
+        try:
+            doc = coll.find_one_and_update({"_id": key}, {"$inc": {"seq": 1}}, upsert=True,
+                                           return_document=ReturnDocument.AFTER, session=session)
+        except DuplicateKeyError:  # two first-ever upserts raced: the counter exists now
+            if session is not None:
+                raise  # inside a transaction: let it be retried whole
+            continue
+        seq = int(doc["seq"])
+        if taken is None or not taken(seq):
+            return seq
+        log.warning("counter %s/%s: number %s is already used (restored data?); skipping it", counter_collection,
+                    key, seq)
+    raise RuntimeError(f"counter {counter_collection}/{key}: {max_skips} numbers in a row were already used")
+
+
+def raise_counter(counter_collection: str, key: str, at_least: int) -> None:
+    """Move counter ``key`` up to ``at_least`` (never down): catch-up after a restore."""
+    from pymongo.errors import DuplicateKeyError
+
+    with contextlib.suppress(DuplicateKeyError):
+        get_db()[counter_collection].update_one({"_id": key}, {"$max": {"seq": int(at_least)}}, upsert=True)
+
+
 # ---- indexes
 
 def all_documents() -> Iterable[type]:

@@ -69,13 +69,14 @@ from typing import Any, Iterable, Mapping
 from bson import ObjectId
 from bson.errors import InvalidId
 from mongoengine.errors import NotUniqueError
+from pymongo.errors import DuplicateKeyError
 
 from inspect_api.audit import service as audit
 from inspect_api.catalog import service as catalog
 from inspect_api.auth.models import User
 from inspect_api.auth.service import actor_of
 from inspect_api.clock import SHANGHAI, as_utc, isoformat
-from inspect_api.draws import dr1
+from inspect_api.draws import dr1, transitions
 from inspect_api.draws.models import DRAW_STATES, Draw, FailedAttempt, MandatoryTarget, Plan, TargetFilters
 from inspect_api.draws.schemas import normalize_ratio
 from inspect_api.errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -151,14 +152,6 @@ def _previous_leads(institution_ids: set[str]) -> dict[str, str]:
         if a.institution_id not in leads and a.team:
             leads[a.institution_id] = a.team[0]
     return leads
-
-
-def _cancel_open_assignments(draw_id: str, now: datetime) -> int:
-    """Adapter: inspections.service has no bulk cancel yet; cancel the draw's not-yet-started assignments."""
-    from inspect_api.inspections.models import Assignment
-
-    return Assignment.objects(draw_id=draw_id, status="assigned").update(set__status="cancelled",
-                                                                          set__updated_at=now)
 
 
 # --------------------------------------------------------------------------- plans
@@ -553,14 +546,13 @@ def commit_plan(user: User, plan_id: str, *, now: datetime, risk: Mapping[str, A
     draw = Draw(id=draw_id, plan_id=str(plan.id), seq=seq, region=plan.region, state="committed",
                 record_gz=stored, commitment=commitment, nonce=nonce, committed_at=now, plan_name=summary["name"],
                 created_by=str(user.id), updated_at=now)
-    try:
-        draw.save(force_insert=True)
-    except NotUniqueError as exc:
+    draw.validate()
+    try:  # the draw and the plan's flip together (one transaction where the server has them)
+        flipped = transitions.commit(draw, plan_id=plan.id, editable_states=tuple(EDITABLE_STATES),
+                                     draw_count=plan.draw_count, now=now)
+    except (NotUniqueError, DuplicateKeyError) as exc:
         raise Conflict("计划正在被他人提交承诺", code="PLAN_ALREADY_COMMITTED") from exc
-    flipped = Plan.objects(id=plan.id, state__in=EDITABLE_STATES, draw_count=plan.draw_count).update_one(
-        set__state="committed", set__current_draw_id=str(draw_id), inc__draw_count=1, set__updated_at=now)
     if not flipped:
-        draw.delete()
         raise Conflict("计划状态已变化，请刷新后重试", code="PLAN_ALREADY_COMMITTED")
     audit.record("draw.committed", actor=_actor(user), target_type="draw", target_id=str(draw_id),
                  region=plan.region, data={"plan_id": str(plan.id), "commitment": commitment, "seq": seq,
@@ -634,14 +626,14 @@ def draw_plan(user: User, plan_id: str, public_entropy: str, *, now: datetime) -
     drawn.update({"nonce": draw.nonce, "public_entropy": public_entropy, "seed": seed,
                   "result": {"targets": list(result["targets"]), "teams": dict(result["teams"])},
                   "drawn_at": isoformat(now)})
-    flipped = Draw.objects(id=draw.id, state="committed").update_one(
-        set__state="drawn", set__record_gz=checked_record(drawn), set__public_entropy=public_entropy,
-        set__seed=seed, set__drawn_at=now, set__updated_at=now, set__target_count=len(result["targets"]))
+    flipped = transitions.drawn(draw.id, plan.id, {
+        "record_gz": checked_record(drawn), "public_entropy": public_entropy, "seed": seed, "drawn_at": now,
+        "target_count": len(result["targets"])}, now=now)
     if not flipped:
         raise Conflict("该承诺已抽取，不能重复抽取", code="ALREADY_DRAWN", details={"draw_id": str(draw.id)})
-    Plan.objects(id=plan.id, current_draw_id=str(draw.id), state="committed").update_one(
-        set__state="drawn", set__updated_at=now)
     draw.reload()
+    # Assignments after the flip, idempotently (keyed by draw and institution): a replay of the draw
+    # (answered 409) or an amendment completes any a crash left out.
     ensure_assignments(draw, now=now, created_by=str(user.id))
     audit.record("draw.drawn", actor=_actor(user), target_type="draw", target_id=str(draw.id), region=plan.region,
                  data={"plan_id": str(plan.id), "seed": seed, "public_entropy": public_entropy,
@@ -718,15 +710,14 @@ def amend_draw(user: User, plan_id: str, institution_id: str, inspector_id: str,
     # then the record; if the record lost a race, the team is put back.
     if assignment is not None:
         inspections.replace_team_member(str(assignment.id), entry["replaced"], entry["replacement"], now=now)
-    count = draw.amendment_count
-    flipped = Draw.objects(id=draw.id, state__in=("drawn", "amended"), amendment_count=count).update_one(
-        set__state="amended", set__record_gz=stored, inc__amendment_count=1, set__updated_at=now)
-    if not flipped:
-        if assignment is not None:
+    flipped = False
+    try:
+        flipped = transitions.amended(draw.id, plan.id, stored, amendment_count=draw.amendment_count, now=now)
+    finally:
+        if not flipped and assignment is not None:  # the record lost a race or failed: the team is put back
             inspections.replace_team_member(str(assignment.id), entry["replacement"], entry["replaced"], now=now)
+    if not flipped:
         raise Conflict("抽取记录已被他人调整，请刷新后重试", code="DRAW_CHANGED")
-    Plan.objects(id=plan.id, current_draw_id=str(draw.id), state__in=("drawn", "amended")).update_one(
-        set__state="amended", set__updated_at=now)
     audit.record("draw.amended", actor=_actor(user), target_type="draw", target_id=str(draw.id), region=plan.region,
                  data={"plan_id": str(plan.id), **entry}, now=now)
     draw.reload()
@@ -745,13 +736,11 @@ def cancel_plan(user: User, plan_id: str, reason: str, *, now: datetime) -> Draw
     record["cancellation"] = {"reason": reason, "at": isoformat(now)}
     # Not size-checked: a cancellation must always be possible, and a reason of at
     # most 500 characters fits in the room MAX_RECORD_BYTES leaves below 16 MiB.
-    flipped = Draw.objects(id=draw.id, state__in=LIVE_DRAW_STATES, updated_at=draw.updated_at).update_one(
-        set__state="cancelled", set__record_gz=pack_record(dump_record(record)), set__cancelled_at=now,
-        set__cancel_reason=reason, set__updated_at=now)
-    if not flipped:
+    cancelled = transitions.cancelled(draw.id, plan.id, {
+        "record_gz": pack_record(dump_record(record)), "cancel_reason": reason},
+        live_states=tuple(LIVE_DRAW_STATES), updated_at=draw.updated_at, now=now)
+    if cancelled is None:
         raise Conflict("抽取状态已变化，请刷新后重试", code="DRAW_CHANGED")
-    Plan.objects(id=plan.id, current_draw_id=str(draw.id)).update_one(set__state="cancelled", set__updated_at=now)
-    cancelled = _cancel_open_assignments(str(draw.id), now)
     audit.record("draw.cancelled", actor=_actor(user), target_type="draw", target_id=str(draw.id),
                  region=plan.region, data={"plan_id": str(plan.id), "reason": reason,
                                            "assignments_cancelled": cancelled}, now=now)

@@ -27,8 +27,8 @@ from typing import Any, Callable
 from bson import ObjectId
 from bson.errors import InvalidId
 from mongoengine.errors import NotUniqueError
-from pymongo import ReturnDocument
 
+from inspect_api import db
 from inspect_api.audit import service as audit
 from inspect_api.auth.service import actor_of
 from inspect_api.clock import SHANGHAI, as_utc, isoformat
@@ -385,9 +385,9 @@ def _code_prefix(region: str) -> str:
 def next_code(region: str, now: datetime) -> str:
     """A short human code, e.g. ``ZB-2026-000123`` (prefix by city, year in Asia/Shanghai)."""
     key = f"{_code_prefix(region)}-{now.astimezone(SHANGHAI).year}"
-    doc = InspectionCounter._get_collection().find_one_and_update(
-        {"_id": key}, {"$inc": {"seq": 1}}, upsert=True, return_document=ReturnDocument.AFTER)
-    return f"{key}-{int(doc['seq']):06d}"
+    seq = db.next_in_sequence(InspectionCounter._meta["collection"], key,
+                              taken=lambda n: Inspection.objects(code=f"{key}-{n:06d}").limit(1).count(True) > 0)
+    return f"{key}-{seq:06d}"
 
 
 def ensure_inspection(assignment: Assignment, *, now: datetime) -> Inspection:

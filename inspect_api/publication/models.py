@@ -147,6 +147,7 @@ class Notice(me.Document):
             {"fields": ["-published_at", "-_id", "status"]},  # public list: newest first
             {"fields": ["finding_ids", "status"]},  # findings already cited by a published notice
             {"fields": ["number", "status"]},  # published notices left without a number (repair)
+            {"fields": ["office_region", "year", "seq"]},  # numbers already used (counter catch-up)
         ],
     }
 

@@ -28,8 +28,8 @@ from typing import Any, Iterable
 from bson import ObjectId
 from bson.errors import InvalidId
 from mongoengine.errors import NotUniqueError
-from pymongo import ReturnDocument
 
+from inspect_api import db
 from inspect_api.audit import service as audit
 from inspect_api.auth.service import actor_of
 from inspect_api.clock import SHANGHAI, as_utc, isoformat
@@ -921,10 +921,23 @@ def _check_notice_region(user, region: str) -> None:
                             details={"region": region})
 
 
+# A notice freezes one item per cited finding inside its document, which MongoDB caps at 16 MiB.
+# An item is at most about 2 KiB (bounded texts), so 2,000 findings stay under 4 MiB: the cap keeps
+# every notice far below the limit (and a notice citing more would not be read by anyone).
+MAX_NOTICE_FINDINGS = 2000
+
+
+def _check_notice_size(count: int) -> None:
+    if count > MAX_NOTICE_FINDINGS:
+        raise Unprocessable(f"一份通报最多列入 {MAX_NOTICE_FINDINGS} 个问题，请缩小范围或分期通报",
+                            code="NOTICE_TOO_MANY_FINDINGS", details={"count": count, "max": MAX_NOTICE_FINDINGS})
+
+
 def _check_findings(region: str, finding_ids: Iterable[str]) -> list[str]:
     from inspect_api.rectification.models import Finding
 
     ids = list(dict.fromkeys(str(i) for i in finding_ids))
+    _check_notice_size(len(ids))
     oids = [_oid(i) for i in ids]
     found = {str(f.id): f for f in Finding.objects(id__in=[o for o in oids if o],
                                                    status__ne="withdrawn").only("id", "region")}
@@ -956,6 +969,7 @@ def draft_notice(user, body: dict[str, Any], *, now: datetime) -> Notice:
                                                             period_to=period_to) if c["preselected"]]
     else:
         ids = _check_findings(region, body["finding_ids"])
+    _check_notice_size(len(ids))
     notice = Notice(office_region=user.region, region=region, period_from=period_from, period_to=period_to,
                     title=body.get("title") or _default_title(region, period_from, period_to),
                     text=body.get("text") or _default_text(len(ids)), finding_ids=ids, status="draft",
@@ -1019,10 +1033,11 @@ def _frozen_items(finding_ids: list[str]) -> list[NoticeItem]:
     return items
 
 
-def _next_seq(office_region: str, year: int) -> int:
-    doc = NoticeCounter._get_collection().find_one_and_update(
-        {"_id": f"{office_region}-{year}"}, {"$inc": {"seq": 1}}, upsert=True, return_document=ReturnDocument.AFTER)
-    return int(doc["seq"])
+def _next_seq(office_region: str, year: int, *, session=None) -> int:
+    """The next notice number of an office and year; numbers already used (restored data) are skipped."""
+    return db.next_in_sequence(
+        NoticeCounter._meta["collection"], f"{office_region}-{year}", session=session,
+        taken=lambda n: Notice.objects(office_region=office_region, year=year, seq=n).limit(1).count(True) > 0)
 
 
 def notice_number(year: int, seq: int) -> str:
@@ -1032,11 +1047,12 @@ def notice_number(year: int, seq: int) -> str:
 def publish_notice(user, notice_id: str, *, now: datetime) -> Notice:
     """Publish a draft: freeze its findings and number it (〔year〕n号, per office and year) in one update.
 
-    The number is taken from the office's atomic counter *before* the
-    conditional update that publishes, and written by that same update: a
-    notice is never published without its number.  A crash after taking the
-    number, or a publisher losing a race, leaves a gap in the sequence
-    (numbers stay unique; gaps are tolerated); the draft can be published again.
+    The number is taken from the office's atomic counter and written by the
+    conditional update that publishes, in one transaction where the server has
+    them (a failure changes neither).  Without one (the in-process store) a
+    crash after taking the number, or a publisher losing a race, leaves a gap
+    in the sequence (numbers stay unique; gaps are tolerated); the draft can be
+    published again.
     """
     notice = _notice_in_scope(user, notice_id)
     if notice.status != "draft":
@@ -1044,14 +1060,21 @@ def publish_notice(user, notice_id: str, *, now: datetime) -> Notice:
     if not (notice.text or "").strip():
         raise Unprocessable("通报正文不能为空", code="NOTICE_TEXT_REQUIRED")
     items = _frozen_items(list(notice.finding_ids or []))
+    for item in items:
+        item.validate()
     issuer = _issuer(notice.office_region)
     year = business_date(now).year
-    seq = _next_seq(notice.office_region, year)
-    claimed = Notice.objects(id=notice.id, status="draft").update_one(
-        set__status="published", set__published_at=now, set__published_by=str(user.id), set__items=items,
-        set__issuer=issuer, set__year=year, set__seq=seq, set__number=notice_number(year, seq), set__updated_at=now)
-    if not claimed:
-        raise Conflict("该通报已发布或已撤回", code="NOTICE_NOT_DRAFT")
+
+    def write(session):  # the number and the publication together: no gap where transactions exist
+        seq = _next_seq(notice.office_region, year, session=session)
+        claimed = db.collection(Notice).update_one({"_id": notice.id, "status": "draft"}, {"$set": {
+            "status": "published", "published_at": now, "published_by": str(user.id),
+            "items": [item.to_mongo().to_dict() for item in items], "issuer": issuer, "year": year, "seq": seq,
+            "number": notice_number(year, seq), "updated_at": now}}, session=session)
+        if not claimed.modified_count:
+            raise Conflict("该通报已发布或已撤回", code="NOTICE_NOT_DRAFT")
+
+    db.transaction(write)
     notice.reload()
     audit.record("notice.published", actor=actor_of(user), target_type="notice", target_id=str(notice.id),
                  region=notice.region, data={"number": notice.number, "findings": len(items)}, now=now)

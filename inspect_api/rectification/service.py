@@ -21,8 +21,9 @@ from typing import Any, Iterable
 from bson import ObjectId
 from bson.errors import InvalidId
 from mongoengine.errors import NotUniqueError
-from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
 
+from inspect_api import db
 from inspect_api.audit import service as audit
 from inspect_api.auth.models import User
 from inspect_api.auth.service import actor_of
@@ -199,11 +200,16 @@ def _oid(value: str) -> ObjectId | None:
         return None
 
 
+def _format_number(region: str, year: int, seq: int) -> str:
+    return f"ZG-{region}-{year}-{seq:04d}"
+
+
 def _next_number(region: str, year: int) -> str:
-    coll = OrderCounter._get_collection()
-    doc = coll.find_one_and_update({"_id": f"{region}-{year}"}, {"$inc": {"seq": 1}}, upsert=True,
-                                   return_document=ReturnDocument.AFTER)
-    return f"ZG-{region}-{year}-{doc['seq']:04d}"
+    """The next order number of a region and year; numbers already used (restored data) are skipped."""
+    seq = db.next_in_sequence(
+        OrderCounter._meta["collection"], f"{region}-{year}",
+        taken=lambda n: Order.objects(number=_format_number(region, year, n)).limit(1).count(True) > 0)
+    return _format_number(region, year, seq)
 
 
 def schedule_next(finding: Finding, deadline: date, calendar: WorkingCalendar | None = None,
@@ -287,13 +293,13 @@ def open_order(*, inspection_id: str, institution_id: str, region: str, lead_ins
     start = business_date(deadlines_from or concluded_at)
     order = Order.objects(inspection_id=str(inspection_id)).first()
     if order is None:
-        order = Order(number=_next_number(region, start.year), inspection_id=str(inspection_id),
+        order = Order(id=ObjectId(), number=_next_number(region, start.year), inspection_id=str(inspection_id),
                       institution_id=str(institution_id), region=region, lead_inspector_id=str(lead_inspector_id),
                       team=[str(t) for t in team], checklist_code=checklist_code, status="open",
                       finding_count=len(findings), concluded_at=concluded_at, issued_at=now, updated_at=now)
         try:
-            order.save(force_insert=True)
-        except NotUniqueError:
+            _insert_order_with_findings(order, findings, start, calendar, now)
+        except (NotUniqueError, DuplicateKeyError):  # a concurrent or earlier call issued it: complete that one
             order = Order.objects.get(inspection_id=str(inspection_id))
         else:
             audit.record("rectification.order_issued", target_type="rectification_order", target_id=str(order.id),
@@ -312,6 +318,28 @@ def open_order(*, inspection_id: str, institution_id: str, region: str, lead_ins
                   data={"order_id": str(order.id), "institution_id": order.institution_id},
                   dedupe=f"order-issued:{order.id}", region=order.region, now=now)
     return order
+
+
+def _insert_order_with_findings(order: Order, findings: list[dict], start: date, calendar: WorkingCalendar,
+                                now: datetime) -> None:
+    """The order and all its findings in one transaction where the server has them.
+
+    Without one (the in-process store) they are written in order; a crash in between leaves an
+    order whose missing findings the next call of :func:`open_order` adds (keyed by order and seq).
+    """
+    order.validate()
+    order_doc = order.to_mongo().to_dict()
+
+    def write(session):
+        db.collection(Order).insert_one(order_doc, session=session)
+        docs = []
+        for seq, raw in enumerate(findings, start=1):
+            finding = _new_finding(order, seq, raw, start, calendar, now)
+            finding.validate()
+            docs.append(finding.to_mongo().to_dict())
+        db.collection(Finding).insert_many(docs, ordered=True, session=session)
+
+    db.transaction(write)
 
 
 def reconcile_order(order_id: str, findings: list[dict], *, reason: str, corrected_at: datetime,
