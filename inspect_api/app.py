@@ -119,6 +119,33 @@ def _guard_body_type():
                                    details={"content_type": request.mimetype, "expected": expected})
 
 
+COMMANDS_HEADER = "X-DB-Commands"
+
+
+def _count_commands_per_request(app: Flask) -> None:
+    """Testing only: answer every request with the number of database commands it sent (round-trip budgets)."""
+    from flask import g
+
+    def start():
+        g.inspect_db_frame = db.start_counting()
+
+    def report(response):
+        frame = g.pop("inspect_db_frame", None)
+        if frame is not None:
+            db.stop_counting(frame)
+            response.headers[COMMANDS_HEADER] = str(frame["count"])
+        return response
+
+    def end(_exc):
+        frame = g.pop("inspect_db_frame", None)
+        if frame is not None:
+            db.stop_counting(frame)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, start)  # before the limiter and the token checks
+    app.after_request_funcs.setdefault(None, []).insert(0, report)  # after_request runs in reverse: this one last
+    app.teardown_request(end)
+
+
 def create_app(env: str | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app for ``env`` (default ``INSPECT_ENV``), connecting storage and loading demo data."""
     cfg = load_config(env, overrides)
@@ -154,6 +181,8 @@ def create_app(env: str | None = None, overrides: Mapping[str, Any] | None = Non
     observability.init_app(app, cfg.get("cors_origins") or [])
     public_cache.init_app(app)
     app.before_request(_guard_body_type)
+    if cfg["env"] == "testing":
+        _count_commands_per_request(app)
 
     for module_name in API_BLUEPRINTS:
         api.register_blueprint(importlib.import_module(module_name).blp)

@@ -106,12 +106,23 @@ def count_commands(record: list | None = None) -> Iterator[dict[str, Any]]:
     With ``record`` (a list), each command is also appended as ``(database, name, document)``.
     On the in-process store nothing goes over a wire and the count stays 0.
     """
-    frame = {"count": 0, "names": [], "record": record}
-    frames = COMMANDS._frames()
-    frames.append(frame)
+    frame = start_counting(record)
     try:
         yield frame
     finally:
+        stop_counting(frame)
+
+
+def start_counting(record: list | None = None) -> dict[str, Any]:
+    """Begin counting this thread's commands (see :func:`count_commands`); end with :func:`stop_counting`."""
+    frame = {"count": 0, "names": [], "record": record}
+    COMMANDS._frames().append(frame)
+    return frame
+
+
+def stop_counting(frame: dict[str, Any]) -> None:
+    frames = COMMANDS._frames()
+    if frame in frames:
         frames.remove(frame)
 
 
@@ -275,6 +286,28 @@ def collection(document_cls) -> Any:
     return document_cls._get_collection()
 
 
+# ---- bulk writes
+
+def upsert_many(coll, ops: list[tuple[dict, dict]]) -> None:
+    """Unordered upserts (filter, update) in one command on a server; a duplicate-key error means a
+    concurrent upsert inserted the same document first, which is what was wanted, so it is ignored."""
+    from pymongo import UpdateOne
+    from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+    if not ops:
+        return
+    if is_embedded():  # mongomock's bulk_write does not take current pymongo operations: one by one
+        for flt, update in ops:
+            with contextlib.suppress(DuplicateKeyError):
+                coll.update_one(flt, update, upsert=True)
+        return
+    try:
+        coll.bulk_write([UpdateOne(flt, update, upsert=True) for flt, update in ops], ordered=False)
+    except BulkWriteError as exc:
+        if any(e.get("code") != 11000 for e in exc.details.get("writeErrors") or []):
+            raise
+
+
 # ---- counters
 
 def next_in_sequence(counter_collection: str, key: str, *, taken: Callable[[int], bool] | None = None,
@@ -296,6 +329,8 @@ def next_in_sequence(counter_collection: str, key: str, *, taken: Callable[[int]
         except DuplicateKeyError:  # two first-ever upserts raced: the counter exists now
             if session is not None:
                 raise  # inside a transaction: let it be retried whole
+            continue
+        if doc is None:  # SecantusDB 0.7 may answer a racing first upsert with no document: ask again
             continue
         seq = int(doc["seq"])
         if taken is None or not taken(seq):

@@ -41,6 +41,7 @@ from inspect_api.directory.models import (CONFLICT_REASONS, DEPARTMENTS, INSTITU
 from inspect_api.directory.regions_data import all_regions
 from inspect_api.errors import Conflict as ConflictError
 from inspect_api.errors import Forbidden, NotFound, Unprocessable
+from inspect_api import db
 from inspect_api.db import contains
 from inspect_api.scoping import in_scope, is_region_code, prefix_range, region_prefix, region_range
 
@@ -66,16 +67,17 @@ INSPECTOR_FIELDS = ("name", "certificate_no", "department", "region", "qualifica
 def ensure_regions() -> int:
     """Load the built-in division list (idempotent); return how many rows were written."""
     existing = {r["code"]: r for r in Region.objects.as_pymongo()}
-    written = 0
+    ops = []
     for row in all_regions():
         have = existing.get(row["code"])
         if have and have.get("name") == row["name"] and have.get("parent") == row["parent"] \
                 and have.get("level") == row["level"]:
             continue
-        Region.objects(code=row["code"]).update_one(upsert=True, set__name=row["name"], set__parent=row["parent"],
-                                                    set__level=row["level"])
-        written += 1
-    return written
+        ops.append(({"code": row["code"]}, {"$set": {"name": row["name"], "parent": row["parent"],
+                                                      "level": row["level"]}}))
+    if ops:
+        db.upsert_many(Region._get_collection(), ops)
+    return len(ops)
 
 
 def _regions_ready() -> None:
