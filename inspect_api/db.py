@@ -97,6 +97,8 @@ class _CommandCounter(monitoring.CommandListener):
 
 
 COMMANDS = _CommandCounter()
+# Registered for every client made from now on: the app's and the rate limiter's round trips both count.
+monitoring.register(COMMANDS)
 
 
 @contextlib.contextmanager
@@ -173,8 +175,7 @@ def _connect_wire(uri: str, name: str, timeout_ms: int, label: str) -> None:
     if auth_source and "authSource=" not in clean:
         kwargs["authSource"] = auth_source
     mongoengine.connect(host=clean, db=name, tz_aware=True, uuidRepresentation="standard",
-                        serverSelectionTimeoutMS=timeout_ms, connectTimeoutMS=timeout_ms,
-                        event_listeners=[COMMANDS], **kwargs)
+                        serverSelectionTimeoutMS=timeout_ms, connectTimeoutMS=timeout_ms, **kwargs)
     _state.update(embedded=False, transactions=None, uri=redact_uri(uri), client_uri=clean)
     try:
         hello = get_db().command("hello")
@@ -306,6 +307,17 @@ def upsert_many(coll, ops: list[tuple[dict, dict]]) -> None:
     except BulkWriteError as exc:
         if any(e.get("code") != 11000 for e in exc.details.get("writeErrors") or []):
             raise
+
+
+def update_many_each(coll, ops: list[tuple[dict, dict]]) -> int:
+    """Unordered conditional updates (filter, update), one command on a server; returns how many changed."""
+    from pymongo import UpdateOne
+
+    if not ops:
+        return 0
+    if is_embedded():  # mongomock's bulk_write does not take current pymongo operations: one by one
+        return sum(coll.update_one(flt, update).modified_count for flt, update in ops)
+    return coll.bulk_write([UpdateOne(flt, update) for flt, update in ops], ordered=False).modified_count
 
 
 # ---- counters

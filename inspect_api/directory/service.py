@@ -109,9 +109,16 @@ def list_regions(*, parent: str | None = None, within: str | None = None) -> lis
     return list(query.order_by("code"))
 
 
+_REGION_NAMES: dict[str, str] = {}
+
+
 def region_names() -> dict[str, str]:
-    _regions_ready()
-    return {r["code"]: r["name"] for r in Region.objects.only("code", "name").as_pymongo()}
+    """Code → name of every division.  Divisions are the built-in list (``ensure_regions`` writes
+    nothing else), so each process reads them once instead of on every request."""
+    if not _REGION_NAMES:
+        _regions_ready()
+        _REGION_NAMES.update({r["code"]: r["name"] for r in Region.objects.only("code", "name").as_pymongo()})
+    return dict(_REGION_NAMES)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -720,6 +727,17 @@ def record_risk_event(institution_id: str, *, past_findings: int = 0, overdue_re
     if inspected_at is not None:
         update["$max"] = {"risk.last_inspected_at": inspected_at}
     Institution._get_collection().update_one({"_id": oid}, update)
+
+
+def record_risk_events(increments: dict[str, dict[str, int]], *, now: datetime) -> None:
+    """Several institutions' risk increments (``{id: {"overdue_rectifications": n, ...}}``) in one bulk write."""
+    ops = []
+    for institution_id, counts in increments.items():
+        oid = _oid(institution_id)
+        inc = {f"risk.{key}": value for key, value in counts.items() if value}
+        if oid is not None and inc:
+            ops.append(({"_id": oid}, {"$inc": inc, "$set": {"risk.updated_at": now}}))
+    db.update_many_each(Institution._get_collection(), ops)
 
 
 # --------------------------------------------------------------------------- QR check-in tokens and posters

@@ -782,15 +782,28 @@ def public_institution(public_id: str):
 
 def institution_counts(institution_id: str) -> dict[str, int]:
     """Open and overdue finding counts of an institution (live)."""
+    return institutions_counts([str(institution_id)])[str(institution_id)]
+
+
+def institutions_counts(institution_ids: list[str]) -> dict[str, dict[str, int]]:
+    """Open and overdue finding counts of several institutions (live), in one index-served aggregate."""
     from inspect_api.rectification.models import Finding
 
-    base = Finding.objects(institution_id=str(institution_id))
-    open_count = base.filter(status__in=["open", "reopened", "answered"]).count()
-    overdue = base.filter(status__in=["open", "reopened"], overdue=True).count()
-    return {"open_findings": open_count, "overdue_findings": overdue}
+    ids = [str(i) for i in institution_ids]
+    out = {i: {"open_findings": 0, "overdue_findings": 0} for i in ids}
+    if not ids:
+        return out
+    pipeline = [
+        {"$match": {"institution_id": {"$in": ids}, "status": {"$in": ["open", "reopened", "answered"]}}},
+        {"$group": {"_id": "$institution_id", "open": {"$sum": 1}, "overdue": {"$sum": {"$cond": [
+            {"$and": [{"$eq": ["$overdue", True]}, {"$in": ["$status", ["open", "reopened"]]}]}, 1, 0]}}}}]
+    for row in Finding._get_collection().aggregate(pipeline, hint="institution_id_1_status_1"):
+        out[row["_id"]] = {"open_findings": int(row["open"]), "overdue_findings": int(row["overdue"])}
+    return out
 
 
-def institution_view(institution, *, with_counts: bool = True) -> dict[str, Any]:
+def institution_view(institution, *, with_counts: bool = True, counts: dict[str, int] | None = None) -> dict[str, Any]:
+    """Public fields of an institution; finding counts given (a page's, from one query) or read here."""
     from inspect_api.directory.service import point_latlon
 
     regions = region_names()
@@ -801,7 +814,9 @@ def institution_view(institution, *, with_counts: bool = True) -> dict[str, Any]
            "latitude": latlon[0] if latlon else None, "longitude": latlon[1] if latlon else None,
            "contact_name": institution.contact_name, "contact_phone": institution.contact_phone,
            "status": institution.status}
-    if with_counts:
+    if counts is not None:
+        out.update(counts)
+    elif with_counts:
         out.update(institution_counts(str(institution.id)))
     return out
 

@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
+from collections import Counter
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -217,17 +219,32 @@ def write_pending_notifications(now: datetime, *, cfg: dict[str, Any] | None = N
         for (doc, record), note_ids in zip(where, ids):
             record["notification_ids"] = note_ids
             stats["notifications"] += len(note_ids)
-        # Risk feedback once per finding that went overdue: only the sweep that clears the flag records it.
-        for doc in docs:
-            if doc.get("risk_pending") and coll.update_one({"_id": doc["_id"], "risk_pending": True},
-                                                           {"$unset": {"risk_pending": ""}}).modified_count:
-                rs.record_risk(doc["institution_id"], overdue=1, now=now)
+        _record_overdue_risk(coll, [d["_id"] for d in docs if d.get("risk_pending") is True], now)
         # Clear the mark unless another sweep claimed more steps meanwhile (it then finishes the job).
         _bulk_update(coll, [({"_id": d["_id"], "pending_steps": d.get("pending_steps") or []},
                              {"$set": {"steps": d.get("steps") or []},
                               "$unset": {"notify_pending": "", "pending_steps": ""}}) for d in docs])
         stats["findings"] += len(docs)
     return stats
+
+
+def _record_overdue_risk(coll, ids: list, now: datetime) -> None:
+    """Risk feedback once per finding that went overdue, a constant number of commands per batch.
+
+    Only the sweep whose update tags a flag with its own token records it (concurrent sweeps
+    never count a finding twice); a crash between tagging and recording loses that increment,
+    as an unset-then-record would: the feedback is at most once.
+    """
+    if not ids:
+        return
+    token = uuid.uuid4().hex
+    coll.update_many({"_id": {"$in": ids}, "risk_pending": True}, {"$set": {"risk_pending": token}})
+    mine = list(coll.find({"_id": {"$in": ids}, "risk_pending": token}, {"institution_id": 1}))
+    if not mine:
+        return
+    coll.update_many({"_id": {"$in": [d["_id"] for d in mine]}, "risk_pending": token},
+                     {"$unset": {"risk_pending": ""}})
+    rs.record_overdue_many(Counter(d["institution_id"] for d in mine), now=now)
 
 
 def run_sweep(now: datetime, *, config: dict[str, Any] | None = None, deliver: bool = True) -> dict[str, Any]:

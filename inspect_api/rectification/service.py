@@ -96,6 +96,13 @@ def record_risk(institution_id: str, *, now: datetime, overdue: int = 0, rejecte
                       rejected_answers=rejected, now=now)
 
 
+def record_overdue_many(counts: dict[str, int], *, now: datetime) -> None:
+    """Add overdue rectifications to several institutions' risk profiles in one bulk write."""
+    from inspect_api.directory.service import record_risk_events
+
+    record_risk_events({iid: {"overdue_rectifications": n} for iid, n in counts.items()}, now=now)
+
+
 def _active_ids(query) -> list[str]:
     return [str(u.id) for u in query.filter(active=True).only("id")]
 
