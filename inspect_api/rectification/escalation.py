@@ -187,7 +187,7 @@ def write_pending_notifications(now: datetime, *, cfg: dict[str, Any] | None = N
         query: dict[str, Any] = {"notify_pending": True}
         if last_id is not None:
             query["_id"] = {"$gt": last_id}
-        docs = list(coll.find(query, fields).sort("_id", 1).limit(batch))
+        docs = list(coll.find(query, fields).sort("_id", 1).limit(batch).hint([("notify_pending", 1), ("_id", 1)]))
         if not docs:
             break
         last_id = docs[-1]["_id"]
@@ -239,7 +239,7 @@ def _record_overdue_risk(coll, ids: list, now: datetime) -> None:
         return
     token = uuid.uuid4().hex
     coll.update_many({"_id": {"$in": ids}, "risk_pending": True}, {"$set": {"risk_pending": token}})
-    mine = list(coll.find({"_id": {"$in": ids}, "risk_pending": token}, {"institution_id": 1}))
+    mine = list(coll.find({"_id": {"$in": ids}, "risk_pending": token}, {"institution_id": 1}).hint([("_id", 1)]))
     if not mine:
         return
     coll.update_many({"_id": {"$in": [d["_id"] for d in mine]}, "risk_pending": token},

@@ -165,7 +165,7 @@ class Finding(me.Document):
         "indexes": [
             {"fields": ["order_id", "seq"], "unique": True},
             {"fields": ["next_step_due"], "sparse": True},  # the sweep
-            {"fields": ["notify_pending"], "sparse": True},  # sweep crash recovery
+            {"fields": ["notify_pending", "_id"], "sparse": True},  # sweep step 3 and crash recovery, in id order
             {"fields": ["institution_id", "status"]},
             {"fields": ["region", "preselected_for_notice"]},  # notices pre-selection
             {"fields": ["region", "overdue"]},

@@ -140,11 +140,12 @@ class RecipientResolver:
         inst_ids = list({f["institution_id"] for f in findings})
         lead_ids = list({f["lead_inspector_id"] for f in findings})
         self.institution: dict[str, list[str]] = {}
-        for u in User.objects(role="institution", active=True, institution_id__in=inst_ids).only("id",
+        for u in User.objects(role="institution", active=True, institution_id__in=inst_ids).hint([("institution_id", 1)]).only("id",
                                                                                                  "institution_id"):
             self.institution.setdefault(u.institution_id, []).append(str(u.id))
         self.lead: dict[str, list[str]] = {}
-        for u in User.objects(role="inspector", active=True, inspector_id__in=lead_ids).only("id", "inspector_id"):
+        for u in User.objects(role="inspector", active=True, inspector_id__in=lead_ids).hint(
+                [("inspector_id", 1)]).only("id", "inspector_id"):
             self.lead.setdefault(u.inspector_id, []).append(str(u.id))
         regions: set[str] = set()
         for f in findings:
@@ -153,7 +154,8 @@ class RecipientResolver:
             while (code := parent_region(code)) is not None:
                 regions.add(code)
         self.office: dict[str, list[str]] = {}
-        for u in User.objects(role="office_admin", active=True, region__in=list(regions)).only("id", "region"):
+        for u in User.objects(role="office_admin", active=True, region__in=list(regions)).hint(
+                [("region", 1), ("username", 1)]).only("id", "region"):
             self.office.setdefault(u.region, []).append(str(u.id))
 
     def __call__(self, role: str, finding: dict[str, Any]) -> list[str]:
