@@ -1,6 +1,7 @@
 """Command line: ``python -m inspect_api <command>``.
 
 serve          run the API (development server; production uses gunicorn)
+local-db       start, stop or show the local SecantusDB server of this checkout (data under var/)
 create-admin   create the first office admin (password from a prompt or stdin)
 verify-audit   check the audit hash chain; exit 1 naming the first broken entry
 """
@@ -75,6 +76,23 @@ def _verify_audit(_args) -> int:
     return 1
 
 
+def _local_db(args) -> int:
+    from inspect_api import localdb
+    from inspect_api.config import load_config
+
+    root = localdb.store_root(load_config().get("local_db_dir"))
+    if args.action == "start":
+        server, started = localdb.ensure(root)
+        print(f"{'started' if started else 'already running'}: {server.uri} (data {server.data_dir}, pid {server.pid})")
+    elif args.action == "stop":
+        print("stopped" if localdb.stop(root) else "not running")
+    else:
+        server = localdb.running(root)
+        print(f"running: {server.uri} (data {server.data_dir}, pid {server.pid})" if server else "not running")
+        return 0 if server else 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m inspect_api")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -87,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--region", required=True)
     p.add_argument("--password-stdin", action="store_true")
     p.set_defaults(func=_create_admin)
+    p = sub.add_parser("local-db", help="the local SecantusDB server of this checkout (data under var/)")
+    p.add_argument("action", choices=("start", "stop", "status"))
+    p.set_defaults(func=_local_db)
     p = sub.add_parser("verify-audit", help="verify the audit hash chain")
     p.set_defaults(func=_verify_audit)
     args = parser.parse_args(argv)

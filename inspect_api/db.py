@@ -392,6 +392,15 @@ def _normalise(options: dict[str, Any]) -> dict[str, Any]:
     return {k: options[k] for k in _OPTION_KEYS if options.get(k) not in (None, False)}
 
 
+def _drop(coll, name: str) -> None:
+    """Drop an index; one already dropped (by a process starting at the same time) is fine."""
+    try:
+        coll.drop_index(name)
+    except OperationFailure as exc:
+        if exc.code != 27:  # IndexNotFound
+            raise
+
+
 def _create(coll, keys, options) -> None:
     try:
         coll.create_index(keys, **options)
@@ -400,21 +409,29 @@ def _create(coll, keys, options) -> None:
             raise
         # Same keys under another name, or created concurrently with other options: replace it.
         for name, info in coll.index_information().items():
-            if name != "_id_" and tuple(info["key"].items()) == tuple(keys):
-                coll.drop_index(name)
+            if name != "_id_" and tuple(info["key"]) == tuple(keys):
+                _drop(coll, name)
         coll.create_index(keys, **options)
 
 
 def ensure_document_indexes(cls) -> list[str]:
-    """Create ``cls``'s declared indexes (one command for all missing ones); an existing index with
-    the same keys but other options is dropped and recreated (migrated) instead of failing the boot.
-    Returns the names of the migrated indexes.  Safe when several processes start together."""
+    """Make ``cls``'s indexes what its ``meta`` declares: missing ones are created (one command for
+    all), an index with the same keys but other options is dropped and recreated (migrated) instead
+    of failing the boot, and an index no longer declared is dropped (indexes are managed here only).
+    Returns the names of the indexes migrated or dropped.  Safe when several processes start together."""
     cls._meta["auto_create_index"] = False  # this function is the only place indexes are made
     coll = cls._get_collection()
     existing = {tuple(info["key"].items()) if isinstance(info["key"], dict) else tuple(info["key"]): (name, info)
                 for name, info in coll.index_information().items() if name != "_id_"}
     missing, migrated = [], []
-    for keys, options in _declared_indexes(cls):
+    declared = _declared_indexes(cls)
+    wanted = {tuple(keys) for keys, _ in declared}
+    for key, (name, _info) in existing.items():
+        if key not in wanted:  # retired by the code (e.g. a unique index now prefixed by the shard key)
+            log.warning("index %s.%s is no longer declared: dropping it", coll.name, name)
+            _drop(coll, name)
+            migrated.append(name)
+    for keys, options in declared:
         current = existing.get(tuple(keys))
         if current is None:
             missing.append((keys, options))
@@ -423,7 +440,7 @@ def ensure_document_indexes(cls) -> list[str]:
         if _normalise(info) != _normalise(options):
             log.warning("index %s.%s changed options (%s -> %s): migrating", coll.name, name,
                         _normalise(info), _normalise(options))
-            coll.drop_index(name)
+            _drop(coll, name)
             _create(coll, keys, options)
             migrated.append(name)
     if missing:

@@ -129,7 +129,8 @@ class Draw(me.Document):
     meta = {
         "collection": "draws",
         "indexes": [
-            {"fields": ["plan_id", "seq"], "unique": True},
+            {"fields": ["region", "plan_id", "seq"], "unique": True},
+            {"fields": ["plan_id", "seq"]},
             {"fields": ["-committed_at", "-_id", "region"]},  # office and public lists: newest first, region on the keys
         ],
     }

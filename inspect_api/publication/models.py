@@ -20,7 +20,7 @@ NOTICE_STATUSES = {"draft": "草稿", "published": "已发布", "retracted": "�
 class PublishedResult(me.Document):
     """The public record of one inspection's result (one per inspection)."""
 
-    inspection_id = me.StringField(required=True, unique=True)
+    inspection_id = me.StringField(required=True)  # one result per inspection: unique with the region
     code = me.StringField(required=True)  # the inspection's human code
     institution_id = me.StringField(required=True)
     institution_public_id = me.StringField()
@@ -53,6 +53,8 @@ class PublishedResult(me.Document):
             {"fields": ["grade", "-published_at"]},
             {"fields": ["institution_id", "-published_at"]},
             {"fields": ["inspected_on"]},
+            {"fields": ["region", "inspection_id"], "unique": True},
+            {"fields": ["inspection_id"]},
         ],
     }
 
@@ -70,7 +72,7 @@ class StepRecord(me.EmbeddedDocument):
 class PublicationDeadline(me.Document):
     """The publication deadline of one submitted inspection and its escalation record."""
 
-    inspection_id = me.StringField(required=True, unique=True)
+    inspection_id = me.StringField(required=True)  # unique with the region
     code = me.StringField()
     institution_id = me.StringField(required=True)
     region = me.StringField(required=True)
@@ -93,6 +95,8 @@ class PublicationDeadline(me.Document):
             {"fields": ["notify_pending"], "sparse": True},
             {"fields": ["region", "overdue"]},
             {"fields": ["published_at", "deadline", "_id", "region"]},  # office's pending list, earliest deadline first
+            {"fields": ["region", "inspection_id"], "unique": True},
+            {"fields": ["inspection_id"]},
         ],
     }
 
