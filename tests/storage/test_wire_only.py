@@ -9,7 +9,7 @@ import os
 import signal
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -369,7 +369,7 @@ def test_a_notice_number_goes_back_when_its_publication_fails(app, make_user, mo
     from inspect_api.publication.models import Notice, NoticeCounter
     from tests.notify.world import build
 
-    world = build(make_user)
+    build(make_user)
     office = make_user("office_admin", "370300", username="notice_txn_office")
     notice = ps.draft_notice(office, {"period_from": date(2026, 1, 1), "period_to": date(2026, 6, 30),
                                       "finding_ids": []}, now=datetime.now(timezone.utc))
