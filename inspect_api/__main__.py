@@ -23,6 +23,9 @@ def _serve(args) -> int:
         host = "127.0.0.1" if args.host in ("0.0.0.0", "") else args.host
         cfg["public_base_url"] = f"http://{host}:{args.port}"
     accounts = app.extensions.get("inspect_demo_accounts") or []
+    if cfg.get("demo_data") and not accounts:
+        print("\nThe database already holds data: demo data not loaded again (demo accounts, if loaded before, "
+              "keep password demo12345).")
     if accounts:
         print("\nDemo accounts (password for all: %s):" % accounts[0]["password"])
         for acc in accounts:

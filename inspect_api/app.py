@@ -166,6 +166,8 @@ def create_app(env: str | None = None, overrides: Mapping[str, Any] | None = Non
             "window_collection_name": "ratelimit_windows", "serverSelectionTimeoutMS": int(cfg.get("mongodb_timeout_ms") or 5000)}
     jwt.init_app(app)
     limiter.init_app(app)
+    if not embedded:
+        _close_limiter_storage_at_exit()
     if app.config["RATELIMIT_STORAGE_URI"] == "memory://":
         # In-process counters belong to this app alone (tests build many). Shared counters in
         # MongoDB are never reset here: a worker (re)start must not forgive failed logins.
@@ -202,6 +204,36 @@ def create_app(env: str | None = None, overrides: Mapping[str, Any] | None = Non
         else:
             log.warning("demo data not loaded: the database already holds data (it is kept as it is)")
     return app
+
+
+_EXIT_HOOK = {"registered": False}
+
+
+def _close_limiter_storage_at_exit() -> None:
+    """Close the rate limiter's MongoDB client while the interpreter is alive: its ``__del__`` would
+    otherwise connect during shutdown and print an ignored ImportError after every command."""
+    import atexit
+
+    if _EXIT_HOOK["registered"]:
+        return
+    _EXIT_HOOK["registered"] = True
+
+    def close():
+        storage = getattr(limiter, "_storage", None)
+        client = getattr(storage, "_storage", None)
+        if client is not None:
+            client.close()
+        elif storage is not None and hasattr(storage, "_storage"):
+            storage._storage = _ClosedClient()
+
+    atexit.register(close)
+
+
+class _ClosedClient:
+    """Stands in for a rate-limit client never opened, so closing it at exit does nothing."""
+
+    def close(self) -> None:
+        return None
 
 
 def _database_is_empty() -> bool:
