@@ -317,7 +317,8 @@ def update_many_each(coll, ops: list[tuple[dict, dict]]) -> int:
         return 0
     if is_embedded():  # mongomock's bulk_write does not take current pymongo operations: one by one
         return sum(coll.update_one(flt, update).modified_count for flt, update in ops)
-    return coll.bulk_write([UpdateOne(flt, update) for flt, update in ops], ordered=False).modified_count
+    return coll.bulk_write([UpdateOne(flt, update, hint=[("_id", 1)] if "_id" in flt else None)
+                            for flt, update in ops], ordered=False).modified_count
 
 
 # ---- counters

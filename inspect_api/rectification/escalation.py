@@ -59,6 +59,9 @@ def _date(v) -> date:
     return v.date() if isinstance(v, datetime) else v
 
 
+ID_INDEX = [("_id", 1)]
+
+
 def _bulk_update(coll, ops: list[tuple[dict, dict]]) -> int:
     """Unordered bulk of conditional updates; returns how many documents they modified.
 
@@ -69,7 +72,10 @@ def _bulk_update(coll, ops: list[tuple[dict, dict]]) -> int:
 
     if db.is_embedded():
         return sum(coll.update_one(f, u).modified_count for f, u in ops)
-    return coll.bulk_write([UpdateOne(f, u) for f, u in ops], ordered=False).modified_count
+    # Each filter names one document by _id (plus its guards): the hint keeps every update a point
+    # look-up even on a server whose planner would scan for a filter of several fields.
+    return coll.bulk_write([UpdateOne(f, u, hint=ID_INDEX if "_id" in f else None) for f, u in ops],
+                           ordered=False).modified_count
 
 
 def pending_token(code: str, deadline: date) -> str:
@@ -238,12 +244,12 @@ def _record_overdue_risk(coll, ids: list, now: datetime) -> None:
     if not ids:
         return
     token = uuid.uuid4().hex
-    coll.update_many({"_id": {"$in": ids}, "risk_pending": True}, {"$set": {"risk_pending": token}})
+    coll.update_many({"_id": {"$in": ids}, "risk_pending": True}, {"$set": {"risk_pending": token}}, hint=ID_INDEX)
     mine = list(coll.find({"_id": {"$in": ids}, "risk_pending": token}, {"institution_id": 1}).hint([("_id", 1)]))
     if not mine:
         return
     coll.update_many({"_id": {"$in": [d["_id"] for d in mine]}, "risk_pending": token},
-                     {"$unset": {"risk_pending": ""}})
+                     {"$unset": {"risk_pending": ""}}, hint=ID_INDEX)
     rs.record_overdue_many(Counter(d["institution_id"] for d in mine), now=now)
 
 
