@@ -36,6 +36,7 @@ from typing import Any
 
 from pymongo import UpdateOne
 
+from inspect_api import db
 from inspect_api.calendar.service import current_calendar
 from inspect_api.directory.service import institution_names
 from inspect_api.notify import service as notify
@@ -244,12 +245,13 @@ def _record_overdue_risk(coll, ids: list, now: datetime) -> None:
     if not ids:
         return
     token = uuid.uuid4().hex
-    coll.update_many({"_id": {"$in": ids}, "risk_pending": True}, {"$set": {"risk_pending": token}}, hint=ID_INDEX)
+    by_id = {} if db.is_embedded() else {"hint": ID_INDEX}  # mongomock takes no hint on updates
+    coll.update_many({"_id": {"$in": ids}, "risk_pending": True}, {"$set": {"risk_pending": token}}, **by_id)
     mine = list(coll.find({"_id": {"$in": ids}, "risk_pending": token}, {"institution_id": 1}).hint([("_id", 1)]))
     if not mine:
         return
     coll.update_many({"_id": {"$in": [d["_id"] for d in mine]}, "risk_pending": token},
-                     {"$unset": {"risk_pending": ""}}, hint=ID_INDEX)
+                     {"$unset": {"risk_pending": ""}}, **by_id)
     rs.record_overdue_many(Counter(d["institution_id"] for d in mine), now=now)
 
 
