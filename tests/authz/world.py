@@ -57,8 +57,11 @@ def build_world() -> World:
         from inspect_api.demo import load_demo
         load_demo()
 
-    inspection = Inspection.objects(state="submitted").first()
-    assert inspection is not None, "demo data has no submitted inspection"
+    # A submitted inspection with a photo and an order (natural order differs between stores: choose explicitly).
+    inspection = next((i for i in Inspection.objects(state="submitted").order_by("id")
+                       if Evidence.objects(owner_type="inspection", owner_id=str(i.id), kind="photo").first()
+                       and Order.objects(inspection_id=str(i.id)).first()), None)
+    assert inspection is not None, "demo data has no submitted inspection with a photo and an order"
     institution = Institution.objects.get(id=inspection.institution_id)
     lead = Inspector.objects.get(id=inspection.team[0])
     # The outsider has no assignment at this institution at all (demo draws are random, so a
