@@ -253,7 +253,8 @@ def _run(args, sizes, *, embedded: bool, store: str, kind: str, store_cfg: dict,
     else:
         summary["target_measured"] = False
         summary["target_note"] = "N=100,000 was not among the sizes run"
-        print("target (N=100,000 under 5 s on MongoDB): not measured (N=100,000 not among the sizes run)")
+        print(f"target (N=100,000 under {(target or TARGET)['sweep_s']:g} s on this store): not measured "
+              "(N=100,000 not among the sizes run)")
     print(json.dumps(summary, ensure_ascii=False))
     return 0
 
