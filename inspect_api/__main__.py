@@ -1,6 +1,7 @@
 """Command line: ``python -m inspect_api <command>``.
 
 serve          run the API (development server; production uses gunicorn)
+local-db       start, stop or show the local SecantusDB server of this checkout (data under var/)
 create-admin   create the first office admin (password from a prompt or stdin)
 verify-audit   check the audit hash chain; exit 1 naming the first broken entry
 """
@@ -13,15 +14,24 @@ import sys
 
 
 def _serve(args) -> int:
+    from inspect_api import db
     from inspect_api.app import create_app
 
     app = create_app()
+    cfg = app.config["INSPECT"]
+    if not cfg.get("public_base_url"):
+        host = "127.0.0.1" if args.host in ("0.0.0.0", "") else args.host
+        cfg["public_base_url"] = f"http://{host}:{args.port}"
     accounts = app.extensions.get("inspect_demo_accounts") or []
+    if cfg.get("demo_data") and not accounts:
+        print("\nThe database already holds data: demo data not loaded again (demo accounts, if loaded before, "
+              "keep password demo12345).")
     if accounts:
         print("\nDemo accounts (password for all: %s):" % accounts[0]["password"])
         for acc in accounts:
             print(f"  {acc['username']:<22} {acc['role']:<14} {acc['description']}")
-    print(f"\nAPI:     http://{args.host}:{args.port}/api/v1/docs")
+    print(f"\nStore:   {db.describe()}")
+    print(f"API:     http://{args.host}:{args.port}/api/v1/docs")
     print(f"Public:  http://{args.host}:{args.port}/p/\n", flush=True)
     starter = app.extensions.get("inspect_start_background")
     if starter:
@@ -69,6 +79,23 @@ def _verify_audit(_args) -> int:
     return 1
 
 
+def _local_db(args) -> int:
+    from inspect_api import localdb
+    from inspect_api.config import load_config
+
+    root = localdb.store_root(load_config().get("local_db_dir"))
+    if args.action == "start":
+        server, started = localdb.ensure(root)
+        print(f"{'started' if started else 'already running'}: {server.uri} (data {server.data_dir}, pid {server.pid})")
+    elif args.action == "stop":
+        print("stopped" if localdb.stop(root) else "not running")
+    else:
+        server = localdb.running(root)
+        print(f"running: {server.uri} (data {server.data_dir}, pid {server.pid})" if server else "not running")
+        return 0 if server else 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m inspect_api")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -81,6 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--region", required=True)
     p.add_argument("--password-stdin", action="store_true")
     p.set_defaults(func=_create_admin)
+    p = sub.add_parser("local-db", help="the local SecantusDB server of this checkout (data under var/)")
+    p.add_argument("action", choices=("start", "stop", "status"))
+    p.set_defaults(func=_local_db)
     p = sub.add_parser("verify-audit", help="verify the audit hash chain")
     p.set_defaults(func=_verify_audit)
     args = parser.parse_args(argv)

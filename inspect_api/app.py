@@ -101,7 +101,6 @@ def _flask_config(cfg: Mapping[str, Any]) -> dict[str, Any]:
         "JWT_TOKEN_LOCATION": ["headers"],
         "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=int(cfg["access_token_minutes"])),
         "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=int(cfg["refresh_token_days"])),
-        "RATELIMIT_STORAGE_URI": cfg["mongodb_uri"] or "memory://",
         # A moving window: failures either side of a fixed window's edge cannot add up past the limit.
         "RATELIMIT_STRATEGY": "moving-window",
         "RATELIMIT_HEADERS_ENABLED": True,
@@ -144,6 +143,33 @@ def _guard_body_type():
                                    details={"content_type": request.mimetype, "expected": expected})
 
 
+COMMANDS_HEADER = "X-DB-Commands"
+
+
+def _count_commands_per_request(app: Flask) -> None:
+    """Testing only: answer every request with the number of database commands it sent (round-trip budgets)."""
+    from flask import g
+
+    def start():
+        g.inspect_db_frame = db.start_counting()
+
+    def report(response):
+        frame = g.pop("inspect_db_frame", None)
+        if frame is not None:
+            db.stop_counting(frame)
+            response.headers[COMMANDS_HEADER] = str(frame["count"])
+        return response
+
+    def end(_exc):
+        frame = g.pop("inspect_db_frame", None)
+        if frame is not None:
+            db.stop_counting(frame)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, start)  # before the limiter and the token checks
+    app.after_request_funcs.setdefault(None, []).insert(0, report)  # after_request runs in reverse: this one last
+    app.teardown_request(end)
+
+
 def create_app(env: str | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app for ``env`` (default ``INSPECT_ENV``), connecting storage and loading demo data."""
     cfg = load_config(env, overrides)
@@ -157,8 +183,17 @@ def create_app(env: str | None = None, overrides: Mapping[str, Any] | None = Non
 
     passwords.configure(cfg["argon2_time_cost"], cfg["argon2_memory_cost"], cfg["argon2_parallelism"])
     embedded = db.connect(cfg)
+    (log.warning if embedded else log.info)("store: %s", db.describe())
+    # Rate-limit counters live in the same store (in the app's database, so a test database drop clears them).
+    app.config["RATELIMIT_STORAGE_URI"] = db.client_uri()
+    if not embedded:
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = {
+            "database_name": cfg.get("mongodb_db") or "inspect", "counter_collection_name": "ratelimit_counters",
+            "window_collection_name": "ratelimit_windows", "serverSelectionTimeoutMS": int(cfg.get("mongodb_timeout_ms") or 5000)}
     jwt.init_app(app)
     limiter.init_app(app)
+    if not embedded:
+        _close_limiter_storage_at_exit()
     if app.config["RATELIMIT_STORAGE_URI"] == "memory://":
         # In-process counters belong to this app alone (tests build many). Shared counters in
         # MongoDB are never reset here: a worker (re)start must not forgive failed logins.
@@ -174,6 +209,8 @@ def create_app(env: str | None = None, overrides: Mapping[str, Any] | None = Non
     observability.init_app(app, cfg.get("cors_origins") or [])
     public_cache.init_app(app)
     app.before_request(_guard_body_type)
+    if cfg["env"] == "testing":
+        _count_commands_per_request(app)
 
     for module_name in API_BLUEPRINTS:
         api.register_blueprint(importlib.import_module(module_name).blp)
@@ -185,8 +222,50 @@ def create_app(env: str | None = None, overrides: Mapping[str, Any] | None = Non
     for task in STARTUP_TASKS:
         module_name, func_name = task.split(":")
         getattr(importlib.import_module(module_name), func_name)(cfg)
-    if cfg.get("demo_data") and embedded:
+    if cfg.get("demo_data"):
         from inspect_api.demo import load_demo
 
-        app.extensions["inspect_demo_accounts"] = load_demo()
+        if _database_is_empty():
+            app.extensions["inspect_demo_accounts"] = load_demo()
+        else:
+            log.warning("demo data not loaded: the database already holds data (it is kept as it is)")
     return app
+
+
+_EXIT_HOOK = {"registered": False}
+
+
+def _close_limiter_storage_at_exit() -> None:
+    """Close the rate limiter's MongoDB client while the interpreter is alive: its ``__del__`` would
+    otherwise connect during shutdown and print an ignored ImportError after every command."""
+    import atexit
+
+    if _EXIT_HOOK["registered"]:
+        return
+    _EXIT_HOOK["registered"] = True
+
+    def close():
+        storage = getattr(limiter, "_storage", None)
+        client = getattr(storage, "_storage", None)
+        if client is not None:
+            client.close()
+        elif storage is not None and hasattr(storage, "_storage"):
+            storage._storage = _ClosedClient()
+
+    atexit.register(close)
+
+
+class _ClosedClient:
+    """Stands in for a rate-limit client never opened, so closing it at exit does nothing."""
+
+    def close(self) -> None:
+        return None
+
+
+def _database_is_empty() -> bool:
+    """No accounts and no institutions: demo data goes only into an empty database."""
+    from inspect_api.auth.models import User
+    from inspect_api.directory.models import Institution
+
+    return User.objects.limit(1).count(with_limit_and_skip=True) == 0 and \
+        Institution.objects.limit(1).count(with_limit_and_skip=True) == 0

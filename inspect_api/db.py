@@ -1,57 +1,232 @@
-"""Storage: MongoDB through mongoengine, or the embedded in-memory stand-in.
+"""Storage: MongoDB over the wire through mongoengine/pymongo, or the in-process stand-in.
 
-``MONGODB_URI`` set → a real server (a replica set in production).  Unset →
-mongomock, with one loud warning that nothing is persisted.  Indexes are
-declared in each document's ``meta`` and ensured at start; files live in
-GridFS.
+Which store (first match wins):
 
-Transactions: mongoengine 0.29 cannot bind a session to document operations,
-so multi-document changes (a submission creating findings and an order, a
-draw creating assignments) are written as idempotent, resumable steps: each
-step is keyed by a deterministic id or guarded by an atomic conditional
-update, and the final state flip happens last.  A retry after a crash
-completes the missing steps and never duplicates one.  That is safe on both
-the stand-in and a replica set, with or without a transaction.
+- ``MONGODB_URI`` (or ``mongodb_uri``) set: that server.  ``memory://`` means
+  the in-process store below.  A database path in the URI is only the
+  authentication database: the database used is always ``mongodb_db``, so a
+  URI can never redirect the app (or the test suite, which drops its
+  databases) to another database.
+- ``store = "local"`` (``config/development.toml``): the local SecantusDB
+  daemon of this checkout under ``local_db_dir`` (see :mod:`inspect_api.localdb`),
+  started on demand or reused, so every command reaches the same data.
+- ``store = "memory"`` (``INSPECT_STORE=memory``): mongomock inside the
+  process, for throwaway runs and the fast test lane; nothing is persisted.
+
+At connect the server must answer within ``mongodb_timeout_ms``, else
+:class:`StoreUnavailable` ends the process with one line naming the URI
+(password masked).  Indexes are declared in each document's ``meta`` and
+ensured (created, or migrated when their options changed) at start; files
+live in GridFS.
+
+Transactions: mongoengine 0.29 cannot bind a session to document
+operations, so a change spanning documents is written as idempotent,
+resumable steps (deterministic ids, atomic conditional updates, the final
+state flip last) and, where the server supports transactions, the writes
+that must land together also run inside :func:`transaction` through
+pymongo collection calls with ``session=``.  A retry after a crash completes
+missing steps and never duplicates one, with or without a transaction.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from typing import Any, Iterable
+import re
+import threading
+from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 import gridfs
 import mongoengine
 from mongoengine.connection import get_db
+from pymongo import IndexModel, monitoring
+from pymongo.errors import OperationFailure, PyMongoError
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
-_state: dict[str, Any] = {"embedded": None, "fs": None}
+_state: dict[str, Any] = {"embedded": None, "fs": None, "transactions": None, "description": "", "uri": "",
+                          "client_uri": ""}
+MEMORY_URI = "memory://"
+
+
+class StoreUnavailable(SystemExit):
+    """The database does not answer at start: one line (URI without password), exit status 1."""
+
+
+def redact_uri(uri: str) -> str:
+    """``uri`` with any password replaced by ``***`` (safe for logs and error lines)."""
+    return re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:***@", uri or "")
+
+
+def _wire_uri(uri: str) -> tuple[str, str | None]:
+    """Split the database path off ``uri``; return (uri without it, that path as the auth source or None)."""
+    m = re.match(r"^(mongodb(?:\+srv)?://[^/?]*)(?:/([^?]*))?(\?.*)?$", uri)
+    if not m:
+        return uri, None
+    base, path, query = m.group(1), (m.group(2) or "").strip("/"), m.group(3) or ""
+    return f"{base}/{query}", path or None
+
+
+# ---- command monitoring: database round trips per request (counted on the wire; mongomock sends none)
+
+class _CommandCounter(monitoring.CommandListener):
+    """Counts the commands each thread sends; an optional recorder keeps their documents (explain tests)."""
+
+    def __init__(self):
+        self.local = threading.local()
+
+    def _frames(self) -> list[dict[str, Any]]:
+        frames = getattr(self.local, "frames", None)
+        if frames is None:
+            frames = self.local.frames = []
+        return frames
+
+    def started(self, event):
+        for frame in self._frames():
+            frame["count"] += 1
+            frame["names"].append(event.command_name)
+            if frame["record"] is not None:
+                frame["record"].append((event.database_name, event.command_name, event.command))
+
+    def succeeded(self, event):
+        return None
+
+    def failed(self, event):
+        return None
+
+
+COMMANDS = _CommandCounter()
+# Registered for every client made from now on: the app's and the rate limiter's round trips both count.
+monitoring.register(COMMANDS)
+
+
+@contextlib.contextmanager
+def count_commands(record: list | None = None) -> Iterator[dict[str, Any]]:
+    """Count the database commands this thread sends inside the block: ``{"count", "names"}``.
+
+    With ``record`` (a list), each command is also appended as ``(database, name, document)``.
+    On the in-process store nothing goes over a wire and the count stays 0.
+    """
+    frame = start_counting(record)
+    try:
+        yield frame
+    finally:
+        stop_counting(frame)
+
+
+def start_counting(record: list | None = None) -> dict[str, Any]:
+    """Begin counting this thread's commands (see :func:`count_commands`); end with :func:`stop_counting`."""
+    frame = {"count": 0, "names": [], "record": record}
+    COMMANDS._frames().append(frame)
+    return frame
+
+
+def stop_counting(frame: dict[str, Any]) -> None:
+    frames = COMMANDS._frames()
+    if frame in frames:
+        frames.remove(frame)
+
+
+# ---- the in-process store
+
+_MEMORY_LOCK = threading.RLock()
+
+
+def _lock_memory_writes() -> None:
+    """Make mongomock's writes atomic with respect to each other (it is not, across threads).
+
+    mongomock runs a conditional update or a unique-index check and the write as separate Python
+    steps, so two threads can both pass (4 threads x 300 ``$inc`` on one counter returned duplicates).
+    One process-wide lock around every write path gives the in-process store the atomicity a server
+    gives one document; reads stay unlocked.
+    """
+    from mongomock import collection
+
+    if getattr(collection.Collection, "_inspect_locked", False):
+        return
+    for name in ("_insert", "_update", "_find_and_modify", "_delete", "bulk_write"):
+        original = getattr(collection.Collection, name)
+
+        def locked(self, *args, __original=original, **kwargs):
+            with _MEMORY_LOCK:
+                return __original(self, *args, **kwargs)
+
+        locked.__name__ = name
+        setattr(collection.Collection, name, locked)
+    collection.Collection._inspect_locked = True
+
+
+def _connect_memory(name: str) -> None:
+    import mongomock
+    import mongomock.gridfs
+
+    mongomock.gridfs.enable_gridfs_integration()
+    _lock_memory_writes()
+    mongoengine.connect(db=name, mongo_client_class=mongomock.MongoClient, tz_aware=True,
+                        uuidRepresentation="standard")
+    _state.update(embedded=True, transactions=False, uri=MEMORY_URI, client_uri=MEMORY_URI,
+                  description=f"in-memory store (mongomock, database {name}): NOT persisted, lost on exit")
+
+
+def _connect_wire(uri: str, name: str, timeout_ms: int, label: str) -> None:
+    clean, auth_source = _wire_uri(uri)
+    kwargs: dict[str, Any] = {}
+    if auth_source and "authSource=" not in clean:
+        kwargs["authSource"] = auth_source
+    mongoengine.connect(host=clean, db=name, tz_aware=True, uuidRepresentation="standard",
+                        serverSelectionTimeoutMS=timeout_ms, connectTimeoutMS=timeout_ms, **kwargs)
+    _state.update(embedded=False, transactions=None, uri=redact_uri(uri), client_uri=clean)
+    try:
+        hello = get_db().command("hello")
+    except PyMongoError as exc:
+        mongoengine.disconnect_all()
+        reason = str(exc).split("\n")[0].split(", Timeout:")[0][:200]
+        raise StoreUnavailable(f"refusing to start: the database at {redact_uri(uri)} is unreachable ({reason})") \
+            from None
+    _state["transactions"] = bool(hello.get("setName") or hello.get("msg") == "isdbgrid")
+    _state["description"] = f"{label} at {redact_uri(uri)} (database {name})"
 
 
 def connect(config: dict[str, Any]) -> bool:
-    """Connect the default alias; return True when the embedded store is used."""
+    """Connect the default alias to the configured store; return True when it is the in-process one."""
     mongoengine.disconnect_all()
-    _state["fs"] = None
-    uri = config.get("mongodb_uri") or ""
+    _state.update(fs=None, transactions=None)
+    uri = str(config.get("mongodb_uri") or "")
     name = config.get("mongodb_db") or "inspect"
-    if uri:
-        mongoengine.connect(host=uri, db=name, tz_aware=True, uuidRepresentation="standard",
-                            serverSelectionTimeoutMS=5000)
-        _state["embedded"] = False
-    else:
-        import mongomock
-        import mongomock.gridfs
+    timeout_ms = int(config.get("mongodb_timeout_ms") or 5000)
+    store = str(config.get("store") or "memory")
+    if uri == MEMORY_URI or (not uri and store == "memory"):
+        _connect_memory(name)
+    elif uri:
+        _connect_wire(uri, name, timeout_ms, "MongoDB")
+    elif store == "local":
+        from inspect_api import localdb
 
-        mongomock.gridfs.enable_gridfs_integration()
-        mongoengine.connect(db=name, mongo_client_class=mongomock.MongoClient, tz_aware=True,
-                            uuidRepresentation="standard")
-        _state["embedded"] = True
-        log.warning("!!! EMBEDDED IN-MEMORY STORE: no MONGODB_URI set, data is NOT persisted and is lost on exit !!!")
+        root = localdb.store_root(config.get("local_db_dir"))
+        server, started = localdb.ensure(root)
+        _connect_wire(server.uri, name, timeout_ms,
+                      f"local SecantusDB {server.version or ''} ({'started' if started else 'running'}, "
+                      f"data {server.data_dir}, pid {server.pid})")
+    else:
+        from inspect_api.config import ConfigError
+
+        raise ConfigError(f"store must be 'local' or 'memory' (or set MONGODB_URI), got {store!r}")
     return bool(_state["embedded"])
+
+
+def client_uri() -> str:
+    """The URI other clients of the same store use (the rate limiter): ``memory://`` in process."""
+    return _state["client_uri"]
 
 
 def is_embedded() -> bool:
     return bool(_state["embedded"])
+
+
+def describe() -> str:
+    """One line naming the store in use (no password), for the start-up log."""
+    return _state["description"]
 
 
 def database():
@@ -76,6 +251,118 @@ def ping() -> bool:
         return False
 
 
+# ---- transactions
+
+def supports_transactions() -> bool:
+    """True on a replica-set member or mongos (the local SecantusDB is one); False on the in-process store."""
+    return bool(_state["transactions"])
+
+
+def transaction(fn: Callable[[Any], T]) -> T:
+    """Run ``fn(session)`` in one multi-document transaction when the server supports them, else ``fn(None)``.
+
+    ``fn`` passes ``session=`` to its pymongo calls.  With a transaction it may be run again on a
+    transient error (``with_transaction`` retries), so it must be idempotent like every step here;
+    without one its steps are idempotent and resumable, so a retry of the whole operation completes it.
+    """
+    if not supports_transactions():
+        return fn(None)
+    with get_db().client.start_session() as session:
+        return session.with_transaction(fn)
+
+
+def contains(text: str) -> dict[str, str]:
+    """Case-insensitive "contains" condition for a text search, as a ``$regex`` string.
+
+    Not mongoengine's ``__icontains`` (a compiled regex, which the local SecantusDB matches
+    against nothing on an indexed field).  A non-anchored regex cannot use an index's bounds,
+    so every text search here is combined with a region range on an index that also holds the
+    searched field ((region, name, _id)): the server tests the keys of the scoped range only.
+    """
+    return {"$regex": re.escape(text), "$options": "i"}
+
+
+def collection(document_cls) -> Any:
+    """The pymongo collection of a mongoengine document class (for calls with ``session=``)."""
+    return document_cls._get_collection()
+
+
+# ---- bulk writes
+
+def upsert_many(coll, ops: list[tuple[dict, dict]]) -> None:
+    """Unordered upserts (filter, update) in one command on a server; a duplicate-key error means a
+    concurrent upsert inserted the same document first, which is what was wanted, so it is ignored."""
+    from pymongo import UpdateOne
+    from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+    if not ops:
+        return
+    if is_embedded():  # mongomock's bulk_write does not take current pymongo operations: one by one
+        for flt, update in ops:
+            with contextlib.suppress(DuplicateKeyError):
+                coll.update_one(flt, update, upsert=True)
+        return
+    try:
+        coll.bulk_write([UpdateOne(flt, update, upsert=True) for flt, update in ops], ordered=False)
+    except BulkWriteError as exc:
+        if any(e.get("code") != 11000 for e in exc.details.get("writeErrors") or []):
+            raise
+
+
+def update_many_each(coll, ops: list[tuple[dict, dict]]) -> int:
+    """Unordered conditional updates (filter, update), one command on a server; returns how many changed."""
+    from pymongo import UpdateOne
+
+    if not ops:
+        return 0
+    if is_embedded():  # mongomock's bulk_write does not take current pymongo operations: one by one
+        return sum(coll.update_one(flt, update).modified_count for flt, update in ops)
+    return coll.bulk_write([UpdateOne(flt, update, hint=[("_id", 1)] if "_id" in flt else None)
+                            for flt, update in ops], ordered=False).modified_count
+
+
+# ---- counters
+
+def next_in_sequence(counter_collection: str, key: str, *, taken: Callable[[int], bool] | None = None,
+                     max_skips: int = 10000, session=None) -> int:
+    """The next number of counter ``key`` (one atomic ``$inc``, upserted), skipping numbers already used.
+
+    ``taken(n)`` says whether a document already carries number ``n`` (after a restore the counter
+    may lag the data): such numbers are skipped, so a number is never issued twice.  Safe with any
+    number of processes and threads (the in-process store's writes are serialised, see above).
+    """
+    from pymongo import ReturnDocument
+    from pymongo.errors import DuplicateKeyError
+
+    coll = get_db()[counter_collection]
+    for _ in range(max_skips):
+        try:
+            doc = coll.find_one_and_update({"_id": key}, {"$inc": {"seq": 1}}, upsert=True,
+                                           return_document=ReturnDocument.AFTER, session=session)
+        except DuplicateKeyError:  # two first-ever upserts raced: the counter exists now
+            if session is not None:
+                raise  # inside a transaction: let it be retried whole
+            continue
+        if doc is None:  # SecantusDB 0.7 may answer a racing first upsert with no document: ask again
+            continue
+        seq = int(doc["seq"])
+        if taken is None or not taken(seq):
+            return seq
+        log.warning("counter %s/%s: number %s is already used (restored data?); skipping it", counter_collection,
+                    key, seq)
+    raise RuntimeError(f"counter {counter_collection}/{key}: {max_skips} numbers in a row were already used")
+
+
+def raise_counter(counter_collection: str, key: str, at_least: int) -> None:
+    """Move counter ``key`` up to ``at_least`` (never down): catch-up after a restore."""
+    from pymongo.errors import DuplicateKeyError
+
+    with contextlib.suppress(DuplicateKeyError):
+        get_db()[counter_collection].update_one({"_id": key}, {"$max": {"seq": int(at_least)}}, upsert=True)
+
+
+# ---- indexes
+
 def all_documents() -> Iterable[type]:
     """Every concrete mongoengine Document class that has been imported."""
     seen: list[type] = []
@@ -88,7 +375,87 @@ def all_documents() -> Iterable[type]:
     return seen
 
 
+_OPTION_KEYS = ("unique", "sparse", "expireAfterSeconds", "partialFilterExpression", "2dsphereIndexVersion",
+                "collation")
+_INDEX_CONFLICTS = {85, 86}  # IndexOptionsConflict, IndexKeySpecsConflict
+
+
+def _declared_indexes(cls) -> list[tuple[list[tuple[str, Any]], dict[str, Any]]]:
+    """(keys, options) of every index ``cls`` declares (meta and ``unique=True`` fields)."""
+    out = []
+    for spec in cls._meta.get("index_specs") or []:
+        opts = {k: v for k, v in spec.items() if k not in ("fields", "cls", "name", "background")}
+        out.append((list(spec["fields"]), opts))
+    return out
+
+
+def _normalise(options: dict[str, Any]) -> dict[str, Any]:
+    return {k: options[k] for k in _OPTION_KEYS if options.get(k) not in (None, False)}
+
+
+def _drop(coll, name: str) -> None:
+    """Drop an index; one already dropped (by a process starting at the same time) is fine."""
+    try:
+        coll.drop_index(name)
+    except OperationFailure as exc:
+        if exc.code != 27:  # IndexNotFound
+            raise
+
+
+def _create(coll, keys, options) -> None:
+    try:
+        coll.create_index(keys, **options)
+    except OperationFailure as exc:
+        if exc.code not in _INDEX_CONFLICTS:
+            raise
+        # Same keys under another name, or created concurrently with other options: replace it.
+        for name, info in coll.index_information().items():
+            if name != "_id_" and tuple(info["key"]) == tuple(keys):
+                _drop(coll, name)
+        coll.create_index(keys, **options)
+
+
+def ensure_document_indexes(cls) -> list[str]:
+    """Make ``cls``'s indexes what its ``meta`` declares: missing ones are created (one command for
+    all), an index with the same keys but other options is dropped and recreated (migrated) instead
+    of failing the boot, and an index no longer declared is dropped (indexes are managed here only).
+    Returns the names of the indexes migrated or dropped.  Safe when several processes start together."""
+    cls._meta["auto_create_index"] = False  # this function is the only place indexes are made
+    coll = cls._get_collection()
+    existing = {tuple(info["key"].items()) if isinstance(info["key"], dict) else tuple(info["key"]): (name, info)
+                for name, info in coll.index_information().items() if name != "_id_"}
+    missing, migrated = [], []
+    declared = _declared_indexes(cls)
+    wanted = {tuple(keys) for keys, _ in declared}
+    for key, (name, _info) in existing.items():
+        if key not in wanted:  # retired by the code (e.g. a unique index now prefixed by the shard key)
+            log.warning("index %s.%s is no longer declared: dropping it", coll.name, name)
+            _drop(coll, name)
+            migrated.append(name)
+    for keys, options in declared:
+        current = existing.get(tuple(keys))
+        if current is None:
+            missing.append((keys, options))
+            continue
+        name, info = current
+        if _normalise(info) != _normalise(options):
+            log.warning("index %s.%s changed options (%s -> %s): migrating", coll.name, name,
+                        _normalise(info), _normalise(options))
+            _drop(coll, name)
+            _create(coll, keys, options)
+            migrated.append(name)
+    if missing:
+        try:
+            coll.create_indexes([IndexModel(keys, **options) for keys, options in missing])
+        except OperationFailure as exc:
+            if exc.code not in _INDEX_CONFLICTS:
+                raise
+            for keys, options in missing:
+                _create(coll, keys, options)
+    return migrated
+
+
 def ensure_indexes() -> None:
-    """Create the indexes every document declares in its ``meta``."""
+    """Create (or migrate) the indexes every document declares in its ``meta``."""
     for cls in all_documents():
-        cls.ensure_indexes()
+        ensure_document_indexes(cls)

@@ -173,7 +173,43 @@ def handle_unexpected(exc: Exception):
     return error_response(500, code, message)
 
 
+def handle_duplicate_key(exc: Exception):
+    """Safety net: a unique index refused a write that no service turned into its own answer (409, never 500).
+
+    Services answer duplicates themselves where the write is idempotent (the first result) or has a
+    specific code; this catches a race nobody foresaw, e.g. two requests creating the same thing at once.
+    """
+    log.warning("duplicate key on %s %s: %s", request.method, request.path, str(exc).split(", full error")[0][:300])
+    return error_response(409, "DUPLICATE", "记录已存在（可能与并发提交的请求重复），请刷新后重试")
+
+
+def _bulk_write_error(exc: Exception):
+    """A bulk write refused only for duplicate keys (code 11000) is a 409; anything else stays a 500."""
+    errors = (getattr(exc, "details", None) or {}).get("writeErrors") or []
+    if errors and all(e.get("code") == 11000 for e in errors):
+        return handle_duplicate_key(exc)
+    return handle_unexpected(exc)
+
+
+def handle_database_unavailable(exc: Exception):
+    """The database does not answer (down, failing over, unreachable): 503 in the error shape.
+
+    pymongo reconnects by itself, so the next request after the server is back succeeds.
+    """
+    log.error("database unavailable on %s %s: %s", request.method, request.path, str(exc).split("\n")[0][:300])
+    return error_response(503, "DATABASE_UNAVAILABLE", "数据库暂时无法访问，请稍后再试", headers={"Retry-After": "5"})
+
+
 def register_error_handlers(app: Flask) -> None:
+    from mongoengine.errors import NotUniqueError
+    from pymongo.errors import BulkWriteError, ConnectionFailure, DuplicateKeyError, ServerSelectionTimeoutError
+
+    app.register_error_handler(NotUniqueError, handle_duplicate_key)
+    app.register_error_handler(DuplicateKeyError, handle_duplicate_key)
+    app.register_error_handler(BulkWriteError, _bulk_write_error)
+    # ConnectionFailure covers AutoReconnect, NetworkTimeout and ServerSelectionTimeoutError.
+    app.register_error_handler(ConnectionFailure, handle_database_unavailable)
+    app.register_error_handler(ServerSelectionTimeoutError, handle_database_unavailable)
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)

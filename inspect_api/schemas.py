@@ -204,6 +204,7 @@ def paginate(query: QuerySet | list, page: int, per_page: int) -> dict[str, Any]
         total = len(query)
         items = query[(page - 1) * per_page: page * per_page]
     else:
-        total = query.count()
         items = list(query.skip((page - 1) * per_page).limit(per_page))
+        # A first page that is not full holds everything: no second round trip to count.
+        total = len(items) if page == 1 and len(items) < per_page else query.count()
     return {"items": items, "total": total, "page": page, "per_page": per_page}

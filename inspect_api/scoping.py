@@ -55,7 +55,3 @@ def region_range(scope_code: str) -> dict[str, str]:
     """Range query on a region field for ``scope_code``'s subtree: a server serves it from an index."""
     return prefix_range(region_prefix(scope_code))
 
-
-def scope_regex(scope_code: str) -> str:
-    """Anchored regex matching codes in the subtree (index-friendly prefix query)."""
-    return "^" + re.escape(region_prefix(scope_code))

@@ -1,11 +1,24 @@
-"""Shared fixtures: a fresh app and store per test, and login helpers.
+"""Shared fixtures: a fresh app and store per test, login helpers, and the two storage lanes.
 
-With ``MONGODB_URI`` set the same tests run against that server; each test
-drops its database first.
+Lanes (``INSPECT_TEST_STORE``; ``make test`` runs both):
+
+- ``wire``: every test over the MongoDB wire protocol.  Without ``MONGODB_URI`` each
+  test process (each xdist worker) starts its own SecantusDB daemon on a free port with
+  throwaway storage and stops it at the end; with ``MONGODB_URI`` the tests use that
+  server instead.  Either way each worker has its own database ``inspect_<worker>_test``
+  and only databases whose name ends in ``_test`` are ever dropped.
+- ``memory``: every test on mongomock inside the process (the default without
+  ``MONGODB_URI``).
+
+The same tests run in both lanes; the few that need what only a server has are listed
+in :data:`WIRE_ONLY` below, the one place a lane skips anything.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from typing import Any, Callable
 
 import pytest
@@ -17,6 +30,83 @@ settings.register_profile("project", deadline=None, database=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("project")
 
+LANES = ("wire", "memory")
+# The only lane-specific skips: test files (or node ids) that run in the wire lane only, with the reason.
+WIRE_ONLY: dict[str, str] = {
+    "tests/storage/test_wire_only.py": "explain(), transactions, command monitoring and server faults exist only "
+                                        "on a server (mongomock has no query planner, no sessions, sends no commands)",
+}
+_LANE: dict[str, Any] = {"name": None, "server": None, "tmp": None}
+
+
+def lane() -> str:
+    """The storage lane of this test run: ``wire`` or ``memory``."""
+    return _LANE["name"] or _choose_lane()
+
+
+def _choose_lane() -> str:
+    chosen = os.environ.get("INSPECT_TEST_STORE") or ("wire" if os.environ.get("MONGODB_URI") else "memory")
+    if chosen not in LANES:
+        raise pytest.UsageError(f"INSPECT_TEST_STORE must be one of {', '.join(LANES)}, got {chosen!r}")
+    return chosen
+
+
+def _xdist_controller(config) -> bool:
+    return not hasattr(config, "workerinput") and bool(getattr(config.option, "numprocesses", None))
+
+
+def pytest_configure(config):
+    """Pick the lane and point every ``load_config`` of this process at its store."""
+    name = _choose_lane()
+    _LANE["name"] = name
+    os.environ["INSPECT_TEST_STORE"] = name
+    worker = getattr(config, "workerinput", {}).get("workerid", "main")
+    if name == "memory":
+        os.environ.pop("MONGODB_URI", None)
+        os.environ.pop("INSPECT_MONGODB_URI", None)
+        os.environ["INSPECT_STORE"] = "memory"
+        return
+    os.environ["INSPECT_MONGODB_DB"] = f"inspect_{worker}_test"
+    if os.environ.get("MONGODB_URI") or _xdist_controller(config):
+        return  # a given server; or the xdist controller, which runs no test
+    from inspect_api import localdb
+
+    _LANE["tmp"] = tempfile.mkdtemp(prefix=f"secantus-{worker}-")
+    server = localdb.spawn(os.path.join(_LANE["tmp"], "data"), sync_on_commit=False, detach=False,
+                           log_file=None)
+    _LANE["server"] = server
+    os.environ["MONGODB_URI"] = server.uri
+
+
+def pytest_unconfigure(config):
+    server = _LANE.get("server")
+    if server is not None:
+        import signal
+
+        try:
+            os.kill(server.pid, signal.SIGTERM)
+            os.waitpid(server.pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+        _LANE["server"] = None
+    if _LANE.get("tmp"):
+        shutil.rmtree(_LANE["tmp"], ignore_errors=True)
+
+
+def pytest_report_header(config):
+    return f"storage lane: {lane()} (INSPECT_TEST_STORE; make test runs wire and memory)"
+
+
+def pytest_collection_modifyitems(config, items):
+    if lane() == "wire":
+        return
+    for item in items:
+        path = item.nodeid.split("::")[0]
+        reason = WIRE_ONLY.get(item.nodeid) or WIRE_ONLY.get(path)
+        if reason:
+            item.add_marker(pytest.mark.skip(reason=f"wire lane only: {reason}"))
+
+
 from inspect_api.app import create_app
 from inspect_api.config import load_config
 from inspect_api.auth import passwords
@@ -25,6 +115,7 @@ from inspect_api.clock import utcnow
 from inspect_api import db
 from inspect_api.extensions import limiter
 from tests.openapi import contract
+from tests.store import drop_test_database, reset_store  # noqa: F401 - shared with other fixtures
 
 TEST_PASSWORD = "Passw0rd!23"
 
@@ -37,8 +128,7 @@ def app_factory():
         # mongomock clients share one in-process store, and a real server keeps
         # data between runs: start every test from an empty database, then let
         # the app create indexes and its reference data as it does in production.
-        db.connect(load_config("testing", overrides))
-        db.database().client.drop_database(db.database().name)
+        reset_store(overrides)
         app = contract.install(create_app("testing", overrides=overrides))
         with app.app_context():
             limiter.reset()  # counters shared in MongoDB outlive an app; each test starts afresh

@@ -1,15 +1,17 @@
 """Append to and verify the hash-chained audit log (DESIGN §10).
 
 The hash of an entry is SHA-256 over the canonical JSON of its content plus
-the previous entry's hash.  Appending reads the last entry and inserts
-``seq + 1``; the unique index on ``seq`` makes a concurrent writer fail and
-retry, so the chain never forks.
+the previous entry's hash.  Every entry is its own document (the chain grows
+as a collection, never inside one document).  Appending takes ``seq`` from an
+atomic counter and links to entry ``seq - 1``; the unique index on ``seq``
+means the chain never forks (see :func:`record`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterator
@@ -17,6 +19,7 @@ from typing import Any, Iterator
 from mongoengine.errors import NotUniqueError
 from pymongo.errors import DuplicateKeyError
 
+from inspect_api import db
 from inspect_api.audit.models import AuditEvent
 from inspect_api.clock import isoformat, utcnow
 
@@ -72,23 +75,72 @@ def _content(event: AuditEvent) -> dict[str, Any]:
 def record(action: str, *, actor: Actor = SYSTEM, target_type: str | None = None,
            target_id: str | None = None, region: str | None = None,
            data: dict[str, Any] | None = None, now: datetime | None = None) -> AuditEvent:
-    """Append one event to the chain and return it."""
+    """Append one event to the chain and return it.
+
+    The sequence number comes from an atomic counter, so concurrent writers never race for the
+    same number; each then waits for its predecessor to be written to link to its hash.  A number
+    taken by a writer that died before writing it is filled, after :data:`GAP_WAIT_S`, with an
+    ``audit.gap`` entry (the chain stays verifiable and says so); a writer whose number was filled
+    that way (or taken by restored data) takes a new one.
+    """
     now = now or utcnow()
     payload = _jsonable(data or {})
-    for _attempt in range(50):
-        last = AuditEvent.objects.order_by("-seq").only("seq", "hash").first()
-        seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS)
+    for _attempt in range(20):
+        seq = db.next_in_sequence(COUNTER_COLLECTION, COUNTER_KEY)
         event = AuditEvent(seq=seq, at=now.replace(microsecond=(now.microsecond // 1000) * 1000),
                            actor_id=actor.id, actor_name=actor.name, action=action,
                            target_type=target_type, target_id=str(target_id) if target_id is not None else None,
-                           region=region or actor.region, ip=actor.ip, data=payload, prev_hash=prev)
+                           region=region or actor.region, ip=actor.ip, data=payload, prev_hash=_hash_of(seq - 1))
         event.hash = entry_hash(_content(event))
         try:
             event.save(force_insert=True)
             return event
         except (NotUniqueError, DuplicateKeyError):
-            continue
-    raise RuntimeError("audit chain contention: could not append after 50 attempts")
+            _catch_up_counter()
+    raise RuntimeError("audit chain: could not append after 20 sequence numbers")
+
+
+COUNTER_COLLECTION = "audit_counter"
+COUNTER_KEY = "audit"
+GAP_WAIT_S = 5.0
+
+
+def _catch_up_counter() -> None:
+    """After a collision the counter lags the stored chain (restored data, an older version): move it up."""
+    last = AuditEvent.objects.order_by("-seq").only("seq").first()
+    if last is not None:
+        db.raise_counter(COUNTER_COLLECTION, COUNTER_KEY, last.seq)
+
+
+def _hash_of(seq: int, *, wait_s: float = GAP_WAIT_S) -> str:
+    """The hash of entry ``seq`` (the genesis hash for 0), waiting for a concurrent writer to store it."""
+    if seq <= 0:
+        return GENESIS
+    coll = AuditEvent._get_collection()
+    deadline = time.monotonic() + wait_s
+    delay = 0.002
+    while True:
+        doc = coll.find_one({"seq": seq}, {"hash": 1})
+        if doc is not None:
+            return doc["hash"]
+        if time.monotonic() >= deadline:
+            return _fill_gap(seq)
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
+
+
+def _fill_gap(seq: int) -> str:
+    """Write an ``audit.gap`` entry for a number whose writer never stored it; return its hash."""
+    now = utcnow()
+    gap = AuditEvent(seq=seq, at=now.replace(microsecond=(now.microsecond // 1000) * 1000), actor_name="system",
+                     action="audit.gap", data={"reason": f"sequence number taken but not written within {GAP_WAIT_S:g} s"},
+                     prev_hash=_hash_of(seq - 1))
+    gap.hash = entry_hash(_content(gap))
+    try:
+        gap.save(force_insert=True)
+        return gap.hash
+    except (NotUniqueError, DuplicateKeyError):  # its writer (or another filler) stored it meanwhile
+        return AuditEvent._get_collection().find_one({"seq": seq}, {"hash": 1})["hash"]
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ class User(me.Document):
         "collection": "users",
         "indexes": [
             {"fields": ["region", "username"]},
+            {"fields": ["role", "active"]},  # the daily digest's office admins
             {"fields": ["institution_id"], "sparse": True},
             {"fields": ["inspector_id"], "sparse": True},
         ],

@@ -18,7 +18,8 @@ from inspect_api.audit import service as audit
 from inspect_api.auth import passwords, tokens
 from inspect_api.auth.models import ROLES, RefreshToken, User
 from inspect_api.errors import Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
-from inspect_api.scoping import in_scope, is_region_code, scope_regex
+from inspect_api.db import contains
+from inspect_api.scoping import in_scope, is_region_code, region_range
 
 INVALID_CREDENTIALS = "用户名或密码错误"
 
@@ -183,18 +184,17 @@ def user_in_scope(actor: User, user_id: str) -> User:
 def list_users(actor: User, *, role: str | None = None, region: str | None = None,
                q: str | None = None, active: bool | None = None):
     require_office(actor)
-    query = User.objects(region__regex=scope_regex(actor.region))
-    if region:
-        if not in_scope(actor.region, region):
-            return User.objects.none()
-        query = query.filter(region__regex=scope_regex(region))
+    if region and not in_scope(actor.region, region):
+        return User.objects.none()
+    query = User.objects(__raw__={"region": region_range(region or actor.region)})
     if role:
         query = query.filter(role=role)
     if active is not None:
         query = query.filter(active=active)
     if q:
-        query = query.filter(username__icontains=q[:64])  # mongoengine escapes regex characters
-    return query.order_by("username")
+        query = query.filter(__raw__={"username": contains(q[:64])})
+    # By region, then username: the (region, username) index bounds the range, orders the page, holds the search.
+    return query.order_by("region", "username").hint([("region", 1), ("username", 1)])
 
 
 def deactivate(actor: User, user_id: str, *, now: datetime) -> User:

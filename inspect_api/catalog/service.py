@@ -11,6 +11,8 @@ authenticated user reads them.
 
 from __future__ import annotations
 
+import contextlib
+
 import json
 import logging
 from datetime import datetime
@@ -18,6 +20,9 @@ from typing import Any
 
 from checklists import loader, purpose_of, tools, validator
 from checklists.errors import ChecklistError
+
+from mongoengine.errors import NotUniqueError
+from pymongo.errors import DuplicateKeyError
 
 from inspect_api.audit import service as audit
 from inspect_api.auth.service import actor_of
@@ -58,7 +63,11 @@ def parse_upload(data: bytes, *, max_bytes: int) -> dict[str, Any]:
 
 def _store(content: dict[str, Any], *, status: str, source: str, now: datetime,
            created_by: str | None) -> tuple[ChecklistVersion, bool]:
-    """Insert a version or return the identical existing one; (version, created)."""
+    """Insert a version or return the identical existing one; (version, created).
+
+    Safe when several processes store the same version at once (workers starting together):
+    the unique (code, version) index lets one insert win; the others compare with it.
+    """
     digest = tools.content_hash(content)
     existing = ChecklistVersion.objects(code=content["code"], version=int(content["version"])).first()
     if existing is not None:
@@ -74,7 +83,10 @@ def _store(content: dict[str, Any], *, status: str, source: str, now: datetime,
                                content_hash=digest, item_count=_item_count(content), source=source,
                                created_by=created_by, created_at=now,
                                published_at=now if status == "published" else None)
-    version.save(force_insert=True)
+    try:
+        version.save(force_insert=True)
+    except NotUniqueError:  # stored concurrently: compare with the winner as above
+        return _store(content, status=status, source=source, now=now, created_by=created_by)
     return version, True
 
 
@@ -301,8 +313,20 @@ DEFAULT_MATTERS = [
 
 
 def load_default_matters(_config: dict[str, Any] | None = None, now: datetime | None = None) -> None:
-    """Seed the default matters list once (startup task); offices edit it afterwards."""
+    """Seed the default matters once (startup task); offices edit them afterwards.
+
+    One upsert per matter that only inserts (``$setOnInsert``): an edited matter is never
+    overwritten, and several processes starting together on an empty database insert each
+    matter once (a lost upsert race is a duplicate-key error, which means "already there").
+    """
     now = now or utcnow()
+    existing = set(Matter.objects(code__in=[m["code"] for m in DEFAULT_MATTERS]).scalar("code"))
+    coll = Matter._get_collection()
     for data in DEFAULT_MATTERS:
-        if not Matter.objects(code=data["code"]).first():
-            Matter(**data, created_by="system", created_at=now, updated_at=now).save()
+        if data["code"] in existing:
+            continue
+        matter = Matter(**data, created_by="system", created_at=now, updated_at=now)
+        matter.validate()
+        doc = matter.to_mongo().to_dict()
+        with contextlib.suppress(DuplicateKeyError):
+            coll.update_one({"code": data["code"]}, {"$setOnInsert": doc}, upsert=True)

@@ -82,11 +82,11 @@ class Institution(me.Document):
     meta = {
         "collection": "institutions",
         "indexes": [
-            {"fields": ["region", "name"]},
+            {"fields": ["region", "name", "_id"]},  # lists: region range, (region, name, id) order, name search
             {"fields": ["kind", "region"]},
             {"fields": ["tags"]},
             {"fields": ["status", "region"]},
-            {"fields": [("location", "2dsphere")]},
+            {"fields": [("location", "2dsphere")], "2dsphereIndexVersion": 3},
         ],
     }
 
@@ -111,7 +111,7 @@ class Inspector(me.Document):
         "collection": "inspectors",
         "indexes": [
             {"fields": ["region", "department"]},
-            {"fields": ["region", "name"]},
+            {"fields": ["region", "name", "_id"]},  # lists: region range, (region, name, id) order, name search
             {"fields": ["active", "region"]},
             {"fields": ["user_id"], "sparse": True},
         ],
@@ -137,6 +137,6 @@ class Conflict(me.Document):
         "indexes": [
             {"fields": ["inspector_id", "institution_id", "reason"], "unique": True},
             {"fields": ["institution_id"]},
-            {"fields": ["region"]},
+            {"fields": ["region", "_id"]},  # list: region range in (region, id) order
         ],
     }

@@ -41,7 +41,14 @@ from inspect_api.directory.models import (CONFLICT_REASONS, DEPARTMENTS, INSTITU
 from inspect_api.directory.regions_data import all_regions
 from inspect_api.errors import Conflict as ConflictError
 from inspect_api.errors import Forbidden, NotFound, Unprocessable
-from inspect_api.scoping import in_scope, is_region_code, region_prefix
+from inspect_api import db
+from inspect_api.db import contains
+from inspect_api.scoping import in_scope, is_region_code, prefix_range, region_prefix, region_range
+
+# The index each directory list names as its hint: the region range bounds it and its order is the list's order.
+INSTITUTION_LIST_INDEX = [("region", 1), ("name", 1), ("_id", 1)]
+INSPECTOR_LIST_INDEX = [("region", 1), ("name", 1), ("_id", 1)]
+CONFLICT_LIST_INDEX = [("region", 1), ("_id", 1)]
 
 PUBLIC_ID_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: safe to read aloud and type
 PUBLIC_ID_LENGTH = 8
@@ -60,16 +67,17 @@ INSPECTOR_FIELDS = ("name", "certificate_no", "department", "region", "qualifica
 def ensure_regions() -> int:
     """Load the built-in division list (idempotent); return how many rows were written."""
     existing = {r["code"]: r for r in Region.objects.as_pymongo()}
-    written = 0
+    ops = []
     for row in all_regions():
         have = existing.get(row["code"])
         if have and have.get("name") == row["name"] and have.get("parent") == row["parent"] \
                 and have.get("level") == row["level"]:
             continue
-        Region.objects(code=row["code"]).update_one(upsert=True, set__name=row["name"], set__parent=row["parent"],
-                                                    set__level=row["level"])
-        written += 1
-    return written
+        ops.append(({"code": row["code"]}, {"$set": {"name": row["name"], "parent": row["parent"],
+                                                      "level": row["level"]}}))
+    if ops:
+        db.upsert_many(Region._get_collection(), ops)
+    return len(ops)
 
 
 def _regions_ready() -> None:
@@ -97,13 +105,20 @@ def list_regions(*, parent: str | None = None, within: str | None = None) -> lis
     if parent:
         query = query.filter(parent=parent)
     if within:
-        query = query.filter(code__startswith=region_prefix(within) if is_region_code(within) else within)
+        query = query.filter(__raw__={"code": prefix_range(region_prefix(within) if is_region_code(within) else within)})
     return list(query.order_by("code"))
 
 
+_REGION_NAMES: dict[str, str] = {}
+
+
 def region_names() -> dict[str, str]:
-    _regions_ready()
-    return {r["code"]: r["name"] for r in Region.objects.only("code", "name").as_pymongo()}
+    """Code → name of every division.  Divisions are the built-in list (``ensure_regions`` writes
+    nothing else), so each process reads them once instead of on every request."""
+    if not _REGION_NAMES:
+        _regions_ready()
+        _REGION_NAMES.update({r["code"]: r["name"] for r in Region.objects.only("code", "name").as_pymongo()})
+    return dict(_REGION_NAMES)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -277,7 +292,7 @@ def institution_in_scope(user, institution_id: str) -> Institution:
 def find_institutions(*, region_prefix: str, kinds=None, tags=None, statuses=None, ids=None):
     """Institutions under a region (code or raw prefix), filtered; ordered by region, name, id (index-served)."""
     prefix = _normalise_prefix(region_prefix)
-    query = Institution.objects(region__startswith=prefix) if prefix else Institution.objects
+    query = Institution.objects(__raw__={"region": prefix_range(prefix)}) if prefix else Institution.objects
     if ids is not None:
         query = query.filter(id__in=[oid for oid in (_oid(i) for i in ids) if oid])
     if kinds:
@@ -286,7 +301,7 @@ def find_institutions(*, region_prefix: str, kinds=None, tags=None, statuses=Non
         query = query.filter(tags__in=list(tags))
     if statuses:
         query = query.filter(status__in=list(statuses))
-    return query.order_by("region", "name", "id")
+    return query.order_by("region", "name", "id").hint(INSTITUTION_LIST_INDEX)
 
 
 def _normalise_prefix(value: str | None) -> str:
@@ -302,22 +317,20 @@ def list_institutions(user, *, q: str | None = None, region: str | None = None, 
         query = Institution.objects(id=_oid(user.institution_id)) if _oid(user.institution_id) \
             else Institution.objects.none()
     elif user.role == "office_admin":
-        query = find_institutions(region_prefix=user.region)
-        if region:
-            if not in_scope(user.region, region):
-                return Institution.objects.none()
-            query = query.filter(region__startswith=_normalise_prefix(region))
+        if region and not in_scope(user.region, region):
+            return Institution.objects.none()
+        query = find_institutions(region_prefix=region if region else user.region)
     else:
         raise Forbidden("当前角色无权查看机构名录", code="ROLE_FORBIDDEN")
     if q:
-        query = query.filter(name__icontains=q[:64])
+        query = query.filter(__raw__={"name": contains(q[:64])})
     if kind:
         query = query.filter(kind=kind)
     if tag:
         query = query.filter(tags=tag)
     if status:
         query = query.filter(status=status)
-    return query.order_by("region", "name", "id")
+    return query.order_by("region", "name", "id").hint(INSTITUTION_LIST_INDEX)
 
 
 def _apply_institution(institution: Institution, data: dict[str, Any]) -> list[str]:
@@ -449,14 +462,14 @@ def inspector_in_scope(user, inspector_id: str) -> Inspector:
 def find_inspectors(*, region_prefix: str | None = None, departments=None, active: bool | None = True, ids=None):
     """Inspectors under a region (code or prefix), filtered; ordered by region, name, id."""
     prefix = _normalise_prefix(region_prefix)
-    query = Inspector.objects(region__startswith=prefix) if prefix else Inspector.objects
+    query = Inspector.objects(__raw__={"region": prefix_range(prefix)}) if prefix else Inspector.objects
     if ids is not None:
         query = query.filter(id__in=[oid for oid in (_oid(i) for i in ids) if oid])
     if departments:
         query = query.filter(department__in=list(departments))
     if active is not None:
         query = query.filter(active=active)
-    return query.order_by("region", "name", "id")
+    return query.order_by("region", "name", "id").hint(INSPECTOR_LIST_INDEX)
 
 
 def list_inspectors(user, *, q: str | None = None, region: str | None = None, department: str | None = None,
@@ -465,22 +478,20 @@ def list_inspectors(user, *, q: str | None = None, region: str | None = None, de
         own = inspector_for_user(user)
         query = Inspector.objects(id=own.id) if own else Inspector.objects.none()
     elif user.role == "office_admin":
-        query = find_inspectors(region_prefix=user.region, active=None)
-        if region:
-            if not in_scope(user.region, region):
-                return Inspector.objects.none()
-            query = query.filter(region__startswith=_normalise_prefix(region))
+        if region and not in_scope(user.region, region):
+            return Inspector.objects.none()
+        query = find_inspectors(region_prefix=region if region else user.region, active=None)
     else:
         raise Forbidden("当前角色无权查看检查人员名录", code="ROLE_FORBIDDEN")
     if q:
-        query = query.filter(name__icontains=q[:64])
+        query = query.filter(__raw__={"name": contains(q[:64])})
     if department:
         query = query.filter(department=department)
     if active is not None:
         query = query.filter(active=active)
     if qualification:
         query = query.filter(qualifications=qualification)
-    return query.order_by("region", "name", "id")
+    return query.order_by("region", "name", "id").hint(INSPECTOR_LIST_INDEX)
 
 
 def _check_employment(ids: list[str]) -> list[str]:
@@ -581,12 +592,12 @@ def delete_inspector(user, inspector_id: str, *, now: datetime) -> tuple[str, In
 
 def list_conflicts(user, *, inspector_id: str | None = None, institution_id: str | None = None):
     _require_office(user)
-    query = Conflict.objects(region__startswith=region_prefix(user.region))
+    query = Conflict.objects(__raw__={"region": region_range(user.region)})
     if inspector_id:
         query = query.filter(inspector_id=inspector_id)
     if institution_id:
         query = query.filter(institution_id=institution_id)
-    return query.order_by("id")
+    return query.order_by("region", "id").hint(CONFLICT_LIST_INDEX)
 
 
 def create_conflict(user, data: dict[str, Any], *, now: datetime) -> Conflict:
@@ -718,6 +729,17 @@ def record_risk_event(institution_id: str, *, past_findings: int = 0, overdue_re
     if inspected_at is not None:
         update["$max"] = {"risk.last_inspected_at": inspected_at}
     Institution._get_collection().update_one({"_id": oid}, update)
+
+
+def record_risk_events(increments: dict[str, dict[str, int]], *, now: datetime) -> None:
+    """Several institutions' risk increments (``{id: {"overdue_rectifications": n, ...}}``) in one bulk write."""
+    ops = []
+    for institution_id, counts in increments.items():
+        oid = _oid(institution_id)
+        inc = {f"risk.{key}": value for key, value in counts.items() if value}
+        if oid is not None and inc:
+            ops.append(({"_id": oid}, {"$inc": inc, "$set": {"risk.updated_at": now}}))
+    db.update_many_each(Institution._get_collection(), ops)
 
 
 # --------------------------------------------------------------------------- QR check-in tokens and posters

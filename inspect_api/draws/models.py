@@ -80,7 +80,7 @@ class Plan(me.Document):
     meta = {
         "collection": "draw_plans",
         "indexes": [
-            {"fields": ["region", "-created_at"]},
+            {"fields": ["-created_at", "-_id", "region"]},  # list: newest first, region range on the keys
             {"fields": ["region", "state", "-created_at"]},
         ],
     }
@@ -108,6 +108,9 @@ class Draw(me.Document):
     # a province-wide plan's record (tens of MiB as text) fits in one document and every state
     # change stays one atomic update. Read it through ``record_json``.
     record_gz = me.BinaryField(required=True)
+    # Copies of record facts that lists show, so lists never load ``record_gz``.
+    plan_name = me.StringField()
+    target_count = me.IntField()
     commitment = me.StringField(required=True, regex=r"^[0-9a-f]{64}$")
     # Secret until the draw (or a cancellation) reveals it in the record; never served before.
     nonce = me.StringField(required=True, regex=r"^[0-9a-f]{64}$")
@@ -132,8 +135,8 @@ class Draw(me.Document):
     meta = {
         "collection": "draws",
         "indexes": [
-            {"fields": ["plan_id", "seq"], "unique": True},
-            {"fields": ["region", "-committed_at"]},
-            {"fields": ["-committed_at"]},
+            {"fields": ["region", "plan_id", "seq"], "unique": True},
+            {"fields": ["plan_id", "seq"]},
+            {"fields": ["-committed_at", "-_id", "region"]},  # office and public lists: newest first, region on the keys
         ],
     }

@@ -78,19 +78,20 @@ from typing import Any, Iterable, Mapping
 from bson import ObjectId
 from bson.errors import InvalidId
 from mongoengine.errors import NotUniqueError
+from pymongo.errors import DuplicateKeyError
 
 from inspect_api.audit import service as audit
 from inspect_api.catalog import service as catalog
 from inspect_api.auth.models import User
 from inspect_api.auth.service import actor_of
 from inspect_api.clock import SHANGHAI, as_utc, isoformat
-from inspect_api.draws import dr1, kinds
+from inspect_api.draws import dr1, kinds, transitions
 from inspect_api.draws.models import (DEFAULT_CHECKLISTS, DRAW_STATES, PLAN_KIND_PURPOSES, PLAN_KINDS, Draw,
                                       FailedAttempt, MandatoryTarget, Plan, TargetFilters)
 from inspect_api.draws.schemas import normalize_ratio
 from inspect_api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from inspect_api.directory import service as directory
-from inspect_api.scoping import in_scope, is_region_code, region_prefix, scope_regex
+from inspect_api.scoping import in_scope, is_region_code, prefix_range, region_prefix, region_range
 
 ALGORITHM = "dr1"
 OPEN_ASSIGNMENT_STATES = ("assigned", "in_progress")
@@ -105,6 +106,11 @@ SIX = Decimal("0.000001")
 PLAN_FIELDS = ("name", "kind", "region", "period_start", "period_end", "matters", "checklist_code", "departments", "ratio",
                "count", "stratification", "min_per_stratum", "risk_weighting", "exclude_inspected_within_days",
                "team_size", "required_departments", "load_cap", "cross_region", "no_repeat_lead")
+
+# Hints of the office and public lists: sort keys first, then the region, so the server walks the
+# index in list order and tests the region range on the keys (no in-memory sort).
+PLAN_LIST_INDEX = [("created_at", -1), ("_id", -1), ("region", 1)]
+DRAW_LIST_INDEX = [("committed_at", -1), ("_id", -1), ("region", 1)]
 
 
 # --------------------------------------------------------------------------- directory reads
@@ -146,10 +152,10 @@ def plan_in_scope(user: User, plan_id: str) -> Plan:
 
 
 def list_plans(user: User, state: str | None = None):
-    query = Plan.objects(region__regex=scope_regex(user.region))
+    query = Plan.objects(__raw__={"region": region_range(user.region)})
     if state:
         query = query.filter(state=state)
-    return query.order_by("-created_at", "-id")
+    return query.order_by("-created_at", "-id").hint(PLAN_LIST_INDEX)
 
 
 def _matches_filters(inst, plan: Plan) -> bool:
@@ -532,16 +538,15 @@ def commit_plan(user: User, plan_id: str, *, now: datetime, risk: Mapping[str, A
               "amendments": [], "cancellation": None}
     stored = checked_record(record, still_to_come=_result_bytes(params, snapshot))
     draw = Draw(id=draw_id, plan_id=str(plan.id), seq=seq, region=plan.region, state="committed",
-                record_gz=stored, commitment=commitment, nonce=nonce, committed_at=now,
+                record_gz=stored, commitment=commitment, nonce=nonce, committed_at=now, plan_name=summary["name"],
                 created_by=str(user.id), updated_at=now)
-    try:
-        draw.save(force_insert=True)
-    except NotUniqueError as exc:
+    draw.validate()
+    try:  # the draw and the plan's flip together (one transaction where the server has them)
+        flipped = transitions.commit(draw, plan_id=plan.id, editable_states=tuple(EDITABLE_STATES),
+                                     draw_count=plan.draw_count, now=now)
+    except (NotUniqueError, DuplicateKeyError) as exc:
         raise Conflict("计划正在被他人提交承诺", code="PLAN_ALREADY_COMMITTED") from exc
-    flipped = Plan.objects(id=plan.id, state__in=EDITABLE_STATES, draw_count=plan.draw_count).update_one(
-        set__state="committed", set__current_draw_id=str(draw_id), inc__draw_count=1, set__updated_at=now)
     if not flipped:
-        draw.delete()
         raise Conflict("计划状态已变化，请刷新后重试", code="PLAN_ALREADY_COMMITTED")
     audit.record("draw.committed", actor=_actor(user), target_type="draw", target_id=str(draw_id),
                  region=plan.region, data={"plan_id": str(plan.id), "commitment": commitment, "seq": seq,
@@ -617,14 +622,14 @@ def draw_plan(user: User, plan_id: str, public_entropy: str, *, now: datetime) -
     drawn.update({"nonce": draw.nonce, "public_entropy": public_entropy, "seed": seed,
                   "result": {"targets": list(result["targets"]), "teams": dict(result["teams"])},
                   "drawn_at": isoformat(now)})
-    flipped = Draw.objects(id=draw.id, state="committed").update_one(
-        set__state="drawn", set__record_gz=checked_record(drawn), set__public_entropy=public_entropy,
-        set__seed=seed, set__drawn_at=now, set__updated_at=now)
+    flipped = transitions.drawn(draw.id, plan.id, {
+        "record_gz": checked_record(drawn), "public_entropy": public_entropy, "seed": seed, "drawn_at": now,
+        "target_count": len(result["targets"])}, now=now)
     if not flipped:
         raise Conflict("该承诺已抽取，不能重复抽取", code="ALREADY_DRAWN", details={"draw_id": str(draw.id)})
-    Plan.objects(id=plan.id, current_draw_id=str(draw.id), state="committed").update_one(
-        set__state="drawn", set__updated_at=now)
     draw.reload()
+    # Assignments after the flip, idempotently (keyed by draw and institution): a replay of the draw
+    # (answered 409) or an amendment completes any a crash left out.
     ensure_assignments(draw, now=now, created_by=str(user.id))
     audit.record("draw.drawn", actor=_actor(user), target_type="draw", target_id=str(draw.id), region=plan.region,
                  data={"plan_id": str(plan.id), "seed": seed, "public_entropy": public_entropy,
@@ -694,14 +699,14 @@ def amend_draw(user: User, plan_id: str, institution_id: str, inspector_id: str,
     # The team first (refused, changing nothing, if the inspection started meanwhile),
     # then the record; if the record lost a race, the team is put back.
     work.replace_member(str(draw.id), institution_id, entry["replaced"], entry["replacement"], now=now)
-    count = draw.amendment_count
-    flipped = Draw.objects(id=draw.id, state__in=("drawn", "amended"), amendment_count=count).update_one(
-        set__state="amended", set__record_gz=stored, inc__amendment_count=1, set__updated_at=now)
+    flipped = False
+    try:
+        flipped = transitions.amended(draw.id, plan.id, stored, amendment_count=draw.amendment_count, now=now)
+    finally:
+        if not flipped:  # the record lost a race or failed: the team is put back
+            work.replace_member(str(draw.id), institution_id, entry["replacement"], entry["replaced"], now=now)
     if not flipped:
-        work.replace_member(str(draw.id), institution_id, entry["replacement"], entry["replaced"], now=now)
         raise Conflict("抽取记录已被他人调整，请刷新后重试", code="DRAW_CHANGED")
-    Plan.objects(id=plan.id, current_draw_id=str(draw.id), state__in=("drawn", "amended")).update_one(
-        set__state="amended", set__updated_at=now)
     audit.record("draw.amended", actor=_actor(user), target_type="draw", target_id=str(draw.id), region=plan.region,
                  data={"plan_id": str(plan.id), **entry}, now=now)
     draw.reload()
@@ -720,13 +725,14 @@ def cancel_plan(user: User, plan_id: str, reason: str, *, now: datetime) -> Draw
     record["cancellation"] = {"reason": reason, "at": isoformat(now)}
     # Not size-checked: a cancellation must always be possible, and a reason of at
     # most 500 characters fits in the room MAX_RECORD_BYTES leaves below 16 MiB.
-    flipped = Draw.objects(id=draw.id, state__in=LIVE_DRAW_STATES, updated_at=draw.updated_at).update_one(
-        set__state="cancelled", set__record_gz=pack_record(dump_record(record)), set__cancelled_at=now,
-        set__cancel_reason=reason, set__updated_at=now)
-    if not flipped:
+    cancelled = transitions.cancelled(draw.id, plan.id, {
+        "record_gz": pack_record(dump_record(record)), "cancel_reason": reason},
+        live_states=tuple(LIVE_DRAW_STATES), updated_at=draw.updated_at, now=now)
+    if cancelled is None:
         raise Conflict("抽取状态已变化，请刷新后重试", code="DRAW_CHANGED")
-    Plan.objects(id=plan.id, current_draw_id=str(draw.id)).update_one(set__state="cancelled", set__updated_at=now)
-    cancelled = kinds.handler(plan.kind).cancel_open(str(draw.id), now=now)
+    # A site plan's unstarted assignments were cancelled with the draw (one transaction); other kinds'
+    # work (ledger checks) is cancelled by its owner, and a replay completes either.
+    cancelled += kinds.handler(plan.kind).cancel_open(str(draw.id), now=now)
     audit.record("draw.cancelled", actor=_actor(user), target_type="draw", target_id=str(draw.id),
                  region=plan.region, data={"plan_id": str(plan.id), "reason": reason,
                                            "assignments_cancelled": cancelled}, now=now)
@@ -747,15 +753,16 @@ def draw_in_scope(user: User, draw_id: str) -> Draw:
 def list_draws(user: User, plan_id: str | None = None):
     if plan_id is not None:
         plan = plan_in_scope(user, plan_id)
-        return Draw.objects(plan_id=str(plan.id)).order_by("seq")
-    return Draw.objects(region__regex=scope_regex(user.region)).order_by("-committed_at", "-id")
+        return Draw.objects(plan_id=str(plan.id)).exclude("record_gz").order_by("seq")
+    return (Draw.objects(__raw__={"region": region_range(user.region)}).exclude("record_gz")
+            .order_by("-committed_at", "-id").hint(DRAW_LIST_INDEX))
 
 
 def public_draws(region: str | None = None):
     query = Draw.objects(state__in=DRAW_STATES)
     if region:
-        query = query.filter(region__regex=scope_regex(region) if len(region) == 6 else "^" + region)
-    return query.order_by("-committed_at", "-id")
+        query = query.filter(__raw__={"region": prefix_range(region_prefix(region) if len(region) == 6 else region)})
+    return query.exclude("record_gz").order_by("-committed_at", "-id").hint(DRAW_LIST_INDEX)
 
 
 def public_draw(draw_id: str) -> Draw:
@@ -782,12 +789,16 @@ def verify_record(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def list_item(draw: Draw) -> dict[str, Any]:
-    record = record_of(draw)
-    result = record.get("result")
+    """A draw's list entry, from the document's copies of the record facts (the record is not loaded)."""
+    plan_name, target_count = draw.plan_name, draw.target_count
+    if plan_name is None:  # a draw stored before the copies existed: read its record once
+        record = record_of(Draw.objects.get(id=draw.id))
+        plan_name = record["plan"]["name"]
+        target_count = len(record["result"]["targets"]) if record.get("result") else None
     return {"id": str(draw.id), "plan_id": draw.plan_id, "seq": draw.seq, "region": draw.region,
-            "state": draw.state, "plan_name": record["plan"]["name"], "commitment": draw.commitment,
+            "state": draw.state, "plan_name": plan_name, "commitment": draw.commitment,
             "committed_at": draw.committed_at, "drawn_at": draw.drawn_at, "cancelled_at": draw.cancelled_at,
-            "target_count": len(result["targets"]) if result else None}
+            "target_count": target_count}
 
 
 def _amendment_views(amendments: list[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ class Evidence(me.Document):
     owner_id = me.StringField(required=True)
     item_id = me.StringField()
     client_id = me.StringField(required=True)
-    client_key = me.StringField(required=True, unique=True)  # owner_type:owner_id:client_id (idempotency)
+    client_key = me.StringField(required=True)  # owner_type:owner_id:client_id (idempotency, unique with the region)
     institution_id = me.StringField(required=True)
     region = me.StringField(required=True)
     team = me.ListField(me.StringField())  # inspector ids allowed to read it besides office and institution
@@ -50,5 +50,7 @@ class Evidence(me.Document):
             {"fields": ["phash_bands"]},
             {"fields": ["sha256"]},
             {"fields": ["institution_id", "-uploaded_at"]},
+            {"fields": ["region", "client_key"], "unique": True},
+            {"fields": ["client_key"]},  # look-up of a replayed upload
         ],
     }

@@ -21,6 +21,7 @@ from datetime import timedelta
 
 from PIL import Image, ImageDraw
 
+from inspect_api.scoping import prefix_range
 from inspect_api.auth.models import User
 from inspect_api.demo import DemoContext
 from inspect_api.errors import DomainError
@@ -76,7 +77,7 @@ def _answers(items, deducted, when, tag):
 
 
 def seed(ctx: DemoContext) -> None:
-    if Assignment.objects(dedupe_key__startswith=DEDUPE).first() is not None:
+    if Assignment.objects(__raw__={"dedupe_key": prefix_range(DEDUPE)}).first() is not None:
         return
     from inspect_api.directory import service as directory
     from inspect_api.directory.models import Institution

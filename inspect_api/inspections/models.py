@@ -54,17 +54,19 @@ class Assignment(me.Document):
     created_at = me.DateTimeField(required=True)
     updated_at = me.DateTimeField()
     # Idempotency: one assignment per (draw, institution) or per client-supplied key.
-    dedupe_key = me.StringField(required=True, unique=True)
+    dedupe_key = me.StringField(required=True)  # unique with the region (the shard key): see meta
 
     meta = {
         "collection": "assignments",
         "indexes": [
             {"fields": ["team", "status", "-created_at"]},
-            {"fields": ["team", "-created_at"]},
+            {"fields": ["team", "-created_at", "-_id"]},  # my assignments, newest first
             {"fields": ["institution_id", "-created_at"]},
             {"fields": ["region", "status"]},
-            {"fields": ["region", "-created_at"]},
+            {"fields": ["-created_at", "-_id", "region"]},  # office list: newest first, region range on the keys
             {"fields": ["draw_id"], "sparse": True},
+            {"fields": ["region", "dedupe_key"], "unique": True},  # idempotency, prefixed by the shard key
+            {"fields": ["dedupe_key"]},  # look-up of a replayed creation
         ],
     }
 
@@ -116,7 +118,7 @@ class Inspection(me.Document):
     """The on-site record of one assignment; ``id`` equals the assignment's id."""
 
     id = me.ObjectIdField(primary_key=True)
-    code = me.StringField(required=True, unique=True)  # e.g. ZB-2026-000123, printed on watermarks
+    code = me.StringField(required=True)  # e.g. ZB-2026-000123, printed on watermarks; unique with the region
     institution_id = me.StringField(required=True)
     region = me.StringField(required=True)
     team = me.ListField(me.StringField(), required=True)  # copy of the assignment's team, lead first
@@ -147,6 +149,8 @@ class Inspection(me.Document):
             {"fields": ["region", "state"]},
             {"fields": ["team", "state"]},
             {"fields": ["state", "submitted_at"]},  # publication-deadline safety net
+            {"fields": ["region", "code"], "unique": True},
+            {"fields": ["code"]},  # look-up by code alone
         ],
     }
 

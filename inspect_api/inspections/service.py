@@ -27,9 +27,8 @@ from typing import Any, Callable
 from bson import ObjectId
 from bson.errors import InvalidId
 from mongoengine.errors import NotUniqueError
-from pymongo import ReturnDocument
 
-from inspect_api import vocabulary
+from inspect_api import db, vocabulary
 from inspect_api.audit import service as audit
 from inspect_api.auth.service import actor_of
 from inspect_api.clock import SHANGHAI, as_utc, isoformat
@@ -37,7 +36,7 @@ from inspect_api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from inspect_api.inspections.models import (
     SIGNER_ROLES, TARGETED_REASONS, Assignment, CheckIn, Correction, Inspection, InspectionCounter, ItemResponse,
     ResponseWrite, SignatureRef)
-from inspect_api.scoping import in_scope, scope_regex
+from inspect_api.scoping import in_scope, region_range
 
 DEFAULT_RADIUS_M = 300.0
 COMMUNITY_CHECKLIST = "DB37T4087-2020"
@@ -347,20 +346,20 @@ def my_assignments(user, *, status: str | None = None, date_from: date | None = 
         query = query.filter(due_date__gte=date_from)
     if date_to:
         query = query.filter(due_date__lte=date_to)
-    return query.order_by("-created_at", "-id")
+    return query.order_by("-created_at", "-id").hint([("team", 1), ("created_at", -1), ("_id", -1)])
 
 
 def region_assignments(user, *, status: str | None = None, source: str | None = None,
                        institution_id: str | None = None):
     """Assignments of the office's region subtree, newest first."""
-    query = Assignment.objects(region={"$regex": scope_regex(user.region)})
+    query = Assignment.objects(__raw__={"region": region_range(user.region)})
     if status:
         query = query.filter(status=status)
     if source:
         query = query.filter(source=source)
     if institution_id:
         query = query.filter(institution_id=institution_id)
-    return query.order_by("-created_at", "-id")
+    return query.order_by("-created_at", "-id").hint([("created_at", -1), ("_id", -1), ("region", 1)])
 
 
 def fix_checklist_version(assignment: Assignment, *, now: datetime) -> Assignment:
@@ -386,9 +385,9 @@ def _code_prefix(region: str) -> str:
 def next_code(region: str, now: datetime) -> str:
     """A short human code, e.g. ``ZB-2026-000123`` (prefix by city, year in Asia/Shanghai)."""
     key = f"{_code_prefix(region)}-{now.astimezone(SHANGHAI).year}"
-    doc = InspectionCounter._get_collection().find_one_and_update(
-        {"_id": key}, {"$inc": {"seq": 1}}, upsert=True, return_document=ReturnDocument.AFTER)
-    return f"{key}-{int(doc['seq']):06d}"
+    seq = db.next_in_sequence(InspectionCounter._meta["collection"], key,
+                              taken=lambda n: Inspection.objects(code=f"{key}-{n:06d}").limit(1).count(True) > 0)
+    return f"{key}-{seq:06d}"
 
 
 def ensure_inspection(assignment: Assignment, *, now: datetime) -> Inspection:

@@ -17,15 +17,17 @@ class Notification(me.Document):
     body = me.StringField(required=True)
     data = me.DictField()  # order_id, finding_id, step, ...
     region = me.StringField()
-    dedupe_key = me.StringField(required=True, unique=True)
+    dedupe_key = me.StringField(required=True)  # unique with the user (the shard key): see meta
     created_at = me.DateTimeField(required=True)
     read_at = me.DateTimeField()
 
     meta = {
         "collection": "notifications",
         "indexes": [
-            {"fields": ["user_id", "-created_at"]},
+            {"fields": ["user_id", "-created_at", "-_id"]},  # the inbox, newest first
             {"fields": ["user_id", "read_at"]},
+            {"fields": ["user_id", "dedupe_key"], "unique": True},
+            {"fields": ["dedupe_key"]},  # the ids of a batch just written
         ],
     }
 

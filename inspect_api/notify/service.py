@@ -57,7 +57,8 @@ def notify(user_ids: Iterable[str], *, kind: str, params: dict[str, Any], data: 
                         "region": region}], now=now, config=config)
     if not ids[0]:
         return []
-    return list(Notification.objects(id__in=[ObjectId(i) for i in ids[0]]).order_by("user_id"))
+    notes = Notification.objects(id__in=[ObjectId(i) for i in ids[0]]).hint([("_id", 1)])
+    return sorted(notes, key=lambda n: n.user_id)  # a handful of recipients: ordered here, not by the server
 
 
 def _insert_ignoring_duplicates(coll, docs: list[dict[str, Any]], chunk: int = 5000) -> None:
@@ -260,7 +261,7 @@ def inbox(user, *, unread: bool | None = None):
         query = query.filter(read_at=None)
     elif unread is False:
         query = query.filter(read_at__ne=None)
-    return query.order_by("-created_at", "-id")
+    return query.order_by("-created_at", "-id").hint([("user_id", 1), ("created_at", -1), ("_id", -1)])
 
 
 def unread_count(user) -> int:

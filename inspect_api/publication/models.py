@@ -20,7 +20,7 @@ NOTICE_STATUSES = {"draft": "草稿", "published": "已发布", "retracted": "�
 class PublishedResult(me.Document):
     """The public record of one inspection's result (one per inspection)."""
 
-    inspection_id = me.StringField(required=True, unique=True)
+    inspection_id = me.StringField(required=True)  # one result per inspection: unique with the region
     code = me.StringField(required=True)  # the inspection's human code
     institution_id = me.StringField(required=True)
     institution_public_id = me.StringField()
@@ -47,14 +47,16 @@ class PublishedResult(me.Document):
     meta = {
         "collection": "published_results",
         "indexes": [
-            {"fields": ["-published_at", "-id"]},
+            {"fields": ["-published_at", "-_id", "region"]},  # public list: newest first, region range on the keys
             {"fields": ["region", "-published_at"]},
             {"fields": ["institution_kind", "-published_at"]},
             {"fields": ["grade", "-published_at"]},
-            {"fields": ["institution_id", "-published_at"]},
+            {"fields": ["institution_id", "-published_at", "-_id"]},  # an institution's results
             {"fields": ["inspected_on"]},
-            {"fields": ["-inspected_on", "-published_at", "-id"]},  # public pages: by inspection date
-            {"fields": ["institution_id", "-inspected_on", "-published_at", "-id"]},
+            {"fields": ["-inspected_on", "-published_at", "-_id", "region"]},  # public pages: by inspection date
+            {"fields": ["institution_id", "-inspected_on", "-published_at", "-_id"]},
+            {"fields": ["region", "inspection_id"], "unique": True},
+            {"fields": ["inspection_id"]},
         ],
     }
 
@@ -72,7 +74,7 @@ class StepRecord(me.EmbeddedDocument):
 class PublicationDeadline(me.Document):
     """The publication deadline of one submitted inspection and its escalation record."""
 
-    inspection_id = me.StringField(required=True, unique=True)
+    inspection_id = me.StringField(required=True)  # unique with the region
     code = me.StringField()
     institution_id = me.StringField(required=True)
     region = me.StringField(required=True)
@@ -94,7 +96,9 @@ class PublicationDeadline(me.Document):
             {"fields": ["next_step_due"], "sparse": True},
             {"fields": ["notify_pending"], "sparse": True},
             {"fields": ["region", "overdue"]},
-            {"fields": ["region", "deadline"]},
+            {"fields": ["published_at", "deadline", "_id", "region"]},  # office's pending list, earliest deadline first
+            {"fields": ["region", "inspection_id"], "unique": True},
+            {"fields": ["inspection_id"]},
         ],
     }
 
@@ -145,12 +149,13 @@ class Notice(me.Document):
     meta = {
         "collection": "notices",
         "indexes": [
-            {"fields": ["office_region", "-created_at"]},
-            {"fields": ["status", "-published_at"]},
+            {"fields": ["-created_at", "-_id", "office_region"]},  # office list: newest first, region range on the keys
+            {"fields": ["-published_at", "-_id", "status"]},  # public list: newest first
             {"fields": ["finding_ids", "status"]},  # findings already cited by a published notice
             {"fields": ["number", "status"]},  # published notices left without a number (repair)
-            {"fields": ["-year", "-seq", "-published_at", "-id"]},  # public list: by year and number
-            {"fields": ["items.institution_id", "-year", "-seq", "-published_at", "-id"]},  # an institution's
+            {"fields": ["-year", "-seq", "-published_at", "-_id", "status"]},  # public list: by year and number
+            {"fields": ["items.institution_id", "-year", "-seq", "-published_at", "-_id"]},  # an institution's
+            {"fields": ["office_region", "year", "seq"]},  # numbers already used (counter catch-up)
         ],
     }
 

@@ -368,7 +368,8 @@ def public_institutions(args):
     """Institutions of the directory (public fields, locations, open and overdue finding counts)."""
     page = paginate(service.public_institutions(region=args.get("region"), kind=args.get("kind")),
                     args["page"], args["per_page"])
-    page["items"] = [service.institution_view(i) for i in page["items"]]
+    counts = service.institutions_counts([str(i.id) for i in page["items"]])
+    page["items"] = [service.institution_view(i, counts=counts[str(i.id)]) for i in page["items"]]
     return _etagged(s.PublicInstitutionPageSchema().dump(page))
 
 

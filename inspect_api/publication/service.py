@@ -20,7 +20,6 @@ Other modules are reached through the small adapters at the top.
 from __future__ import annotations
 
 import logging
-import re
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from types import SimpleNamespace
@@ -29,9 +28,8 @@ from typing import Any, Iterable
 from bson import ObjectId
 from bson.errors import InvalidId
 from mongoengine.errors import NotUniqueError
-from pymongo import ReturnDocument
 
-from inspect_api import vocabulary
+from inspect_api import db, vocabulary
 from inspect_api.audit import service as audit
 from inspect_api.auth.service import actor_of
 from inspect_api.clock import SHANGHAI, as_utc, isoformat
@@ -40,7 +38,7 @@ from inspect_api.publication.models import (NOTICE_STATUSES, Notice, NoticeCount
                                             PublicationDeadline, PublishedResult, StepRecord)
 from inspect_api.publication.redaction import mask_everywhere, normalize_terms, redact
 from inspect_api.rectification.ladder import Ladder, LadderStep
-from inspect_api.scoping import in_scope, is_region_code, scope_regex
+from inspect_api.scoping import in_scope, is_region_code, prefix_range, region_range
 from inspect_api.workdays import business_date
 
 log = logging.getLogger(__name__)
@@ -71,6 +69,11 @@ TEMPLATES = {
                            "{institution_name} 的检查（{code}）结果逾期已达 {days} 个工作日仍未公开（期限 {deadline}）。"),
     "publication.step": ("{step_title}：{code}", "{institution_name} 的检查（{code}），公开期限 {deadline}：{step_title}。"),
 }
+
+
+def _scope_range(region: str) -> dict[str, str]:
+    """Index-served range of a region filter: a division code's subtree, or a raw code prefix."""
+    return region_range(region) if is_region_code(region) else prefix_range(region)
 
 
 # --------------------------------------------------------------------------- adapters to other modules
@@ -620,8 +623,8 @@ def pending_publications(user, *, now: datetime, config: dict[str, Any] | None =
     """Submitted, not yet published results of the office's region, earliest publication deadline first."""
     _require_office(user)
     sync_trackers(now=now, config=config)
-    return PublicationDeadline.objects(region=re.compile(scope_regex(user.region)), published_at=None).order_by(
-        "deadline", "id")
+    return PublicationDeadline.objects(__raw__={"region": region_range(user.region), "published_at": None}).order_by(
+        "deadline", "id").hint([("published_at", 1), ("deadline", 1), ("_id", 1), ("region", 1)])
 
 
 def tracker_view(tracker: PublicationDeadline, *, today: date) -> dict[str, Any]:
@@ -731,7 +734,7 @@ def public_results(*, region: str | None = None, kind: str | None = None, grade:
     last result it has), or with ``by="inspection_date"`` by inspection date (what the pages show)."""
     query = PublishedResult.objects
     if region:
-        query = query.filter(region=re.compile(scope_regex(region)))
+        query = query.filter(__raw__={"region": _scope_range(region)})
     if kind:
         query = query.filter(institution_kind=kind)
     if grade:
@@ -743,8 +746,12 @@ def public_results(*, region: str | None = None, kind: str | None = None, grade:
     if institution_id:
         query = query.filter(institution_id=institution_id)
     if by == "inspection_date":
-        return query.order_by("-inspected_on", "-published_at", "-id")
-    return query.order_by("-published_at", "-id")
+        query, keys = query.order_by("-inspected_on", "-published_at", "-id"), [("inspected_on", -1)]
+    else:
+        query, keys = query.order_by("-published_at", "-id"), []
+    keys += [("published_at", -1), ("_id", -1)]
+    # The sort's index: the institution's own when one is asked for, else the whole list's (region on its keys).
+    return query.hint([("institution_id", 1), *keys] if institution_id else [*keys, ("region", 1)])
 
 
 def public_result(result_id: str) -> PublishedResult:
@@ -808,15 +815,28 @@ def public_institution(public_id: str):
 
 def institution_counts(institution_id: str) -> dict[str, int]:
     """Open and overdue finding counts of an institution (live)."""
+    return institutions_counts([str(institution_id)])[str(institution_id)]
+
+
+def institutions_counts(institution_ids: list[str]) -> dict[str, dict[str, int]]:
+    """Open and overdue finding counts of several institutions (live), in one index-served aggregate."""
     from inspect_api.rectification.models import Finding
 
-    base = Finding.objects(institution_id=str(institution_id))
-    open_count = base.filter(status__in=["open", "reopened", "answered"]).count()
-    overdue = base.filter(status__in=["open", "reopened"], overdue=True).count()
-    return {"open_findings": open_count, "overdue_findings": overdue}
+    ids = [str(i) for i in institution_ids]
+    out = {i: {"open_findings": 0, "overdue_findings": 0} for i in ids}
+    if not ids:
+        return out
+    pipeline = [
+        {"$match": {"institution_id": {"$in": ids}, "status": {"$in": ["open", "reopened", "answered"]}}},
+        {"$group": {"_id": "$institution_id", "open": {"$sum": 1}, "overdue": {"$sum": {"$cond": [
+            {"$and": [{"$eq": ["$overdue", True]}, {"$in": ["$status", ["open", "reopened"]]}]}, 1, 0]}}}}]
+    for row in Finding._get_collection().aggregate(pipeline, hint="institution_id_1_status_1"):
+        out[row["_id"]] = {"open_findings": int(row["open"]), "overdue_findings": int(row["overdue"])}
+    return out
 
 
-def institution_view(institution, *, with_counts: bool = True) -> dict[str, Any]:
+def institution_view(institution, *, with_counts: bool = True, counts: dict[str, int] | None = None) -> dict[str, Any]:
+    """Public fields of an institution; finding counts given (a page's, from one query) or read here."""
     from inspect_api.directory.service import point_latlon
 
     regions = region_names()
@@ -827,7 +847,9 @@ def institution_view(institution, *, with_counts: bool = True) -> dict[str, Any]
            "latitude": latlon[0] if latlon else None, "longitude": latlon[1] if latlon else None,
            "contact_name": institution.contact_name, "contact_phone": institution.contact_phone,
            "status": institution.status}
-    if with_counts:
+    if counts is not None:
+        out.update(counts)
+    elif with_counts:
         out.update(institution_counts(str(institution.id)))
     return out
 
@@ -837,10 +859,10 @@ def public_institutions(*, region: str | None = None, kind: str | None = None):
 
     query = Institution.objects(status__ne="closed")
     if region:
-        query = query.filter(region=re.compile(scope_regex(region)))
+        query = query.filter(__raw__={"region": _scope_range(region)})
     if kind:
         query = query.filter(kind=kind)
-    return query.order_by("region", "name", "id")
+    return query.order_by("region", "name", "id").hint([("region", 1), ("name", 1), ("_id", 1)])
 
 
 # --------------------------------------------------------------------------- notices
@@ -860,17 +882,17 @@ def notice_for(user, notice_id: str) -> Notice:
 
 def list_notices(user, *, status: str | None = None):
     _require_office(user)
-    query = Notice.objects(office_region=re.compile(scope_regex(user.region)))
+    query = Notice.objects(__raw__={"office_region": region_range(user.region)})
     if status:
         query = query.filter(status=status)
-    return query.order_by("-created_at", "-id")
+    return query.order_by("-created_at", "-id").hint([("created_at", -1), ("_id", -1), ("office_region", 1)])
 
 
 def _finding_query(region: str):
     """Findings of ``region``'s subtree that a notice may cite (not those withdrawn by a correction)."""
     from inspect_api.rectification.models import Finding
 
-    return Finding.objects(region=re.compile(scope_regex(region)), status__ne="withdrawn")
+    return Finding.objects(__raw__={"region": region_range(region), "status": {"$ne": "withdrawn"}})
 
 
 def _citations(finding_ids: list[str]) -> dict[str, list[tuple[date | None, datetime]]]:
@@ -947,10 +969,23 @@ def _check_notice_region(user, region: str) -> None:
                             details={"region": region})
 
 
+# A notice freezes one item per cited finding inside its document, which MongoDB caps at 16 MiB.
+# An item is at most about 2 KiB (bounded texts), so 2,000 findings stay under 4 MiB: the cap keeps
+# every notice far below the limit (and a notice citing more would not be read by anyone).
+MAX_NOTICE_FINDINGS = 2000
+
+
+def _check_notice_size(count: int) -> None:
+    if count > MAX_NOTICE_FINDINGS:
+        raise Unprocessable(f"一份通报最多列入 {MAX_NOTICE_FINDINGS} 个问题，请缩小范围或分期通报",
+                            code="NOTICE_TOO_MANY_FINDINGS", details={"count": count, "max": MAX_NOTICE_FINDINGS})
+
+
 def _check_findings(region: str, finding_ids: Iterable[str]) -> list[str]:
     from inspect_api.rectification.models import Finding
 
     ids = list(dict.fromkeys(str(i) for i in finding_ids))
+    _check_notice_size(len(ids))
     oids = [_oid(i) for i in ids]
     found = {str(f.id): f for f in Finding.objects(id__in=[o for o in oids if o],
                                                    status__ne="withdrawn").only("id", "region")}
@@ -982,6 +1017,7 @@ def draft_notice(user, body: dict[str, Any], *, now: datetime) -> Notice:
                                                             period_to=period_to) if c["preselected"]]
     else:
         ids = _check_findings(region, body["finding_ids"])
+    _check_notice_size(len(ids))
     notice = Notice(office_region=user.region, region=region, period_from=period_from, period_to=period_to,
                     title=body.get("title") or _default_title(region, period_from, period_to),
                     text=body.get("text") or _default_text(len(ids)), finding_ids=ids, status="draft",
@@ -1045,10 +1081,11 @@ def _frozen_items(finding_ids: list[str]) -> list[NoticeItem]:
     return items
 
 
-def _next_seq(office_region: str, year: int) -> int:
-    doc = NoticeCounter._get_collection().find_one_and_update(
-        {"_id": f"{office_region}-{year}"}, {"$inc": {"seq": 1}}, upsert=True, return_document=ReturnDocument.AFTER)
-    return int(doc["seq"])
+def _next_seq(office_region: str, year: int, *, session=None) -> int:
+    """The next notice number of an office and year; numbers already used (restored data) are skipped."""
+    return db.next_in_sequence(
+        NoticeCounter._meta["collection"], f"{office_region}-{year}", session=session,
+        taken=lambda n: Notice.objects(office_region=office_region, year=year, seq=n).limit(1).count(True) > 0)
 
 
 def notice_number(year: int, seq: int) -> str:
@@ -1058,11 +1095,12 @@ def notice_number(year: int, seq: int) -> str:
 def publish_notice(user, notice_id: str, *, now: datetime) -> Notice:
     """Publish a draft: freeze its findings and number it (〔year〕n号, per office and year) in one update.
 
-    The number is taken from the office's atomic counter *before* the
-    conditional update that publishes, and written by that same update: a
-    notice is never published without its number.  A crash after taking the
-    number, or a publisher losing a race, leaves a gap in the sequence
-    (numbers stay unique; gaps are tolerated); the draft can be published again.
+    The number is taken from the office's atomic counter and written by the
+    conditional update that publishes, in one transaction where the server has
+    them (a failure changes neither).  Without one (the in-process store) a
+    crash after taking the number, or a publisher losing a race, leaves a gap
+    in the sequence (numbers stay unique; gaps are tolerated); the draft can be
+    published again.
     """
     notice = _notice_in_scope(user, notice_id)
     if notice.status != "draft":
@@ -1070,14 +1108,21 @@ def publish_notice(user, notice_id: str, *, now: datetime) -> Notice:
     if not (notice.text or "").strip():
         raise Unprocessable("通报正文不能为空", code="NOTICE_TEXT_REQUIRED")
     items = _frozen_items(list(notice.finding_ids or []))
+    for item in items:
+        item.validate()
     issuer = _issuer(notice.office_region)
     year = business_date(now).year
-    seq = _next_seq(notice.office_region, year)
-    claimed = Notice.objects(id=notice.id, status="draft").update_one(
-        set__status="published", set__published_at=now, set__published_by=str(user.id), set__items=items,
-        set__issuer=issuer, set__year=year, set__seq=seq, set__number=notice_number(year, seq), set__updated_at=now)
-    if not claimed:
-        raise Conflict("该通报已发布或已撤回", code="NOTICE_NOT_DRAFT")
+
+    def write(session):  # the number and the publication together: no gap where transactions exist
+        seq = _next_seq(notice.office_region, year, session=session)
+        claimed = db.collection(Notice).update_one({"_id": notice.id, "status": "draft"}, {"$set": {
+            "status": "published", "published_at": now, "published_by": str(user.id),
+            "items": [item.to_mongo().to_dict() for item in items], "issuer": issuer, "year": year, "seq": seq,
+            "number": notice_number(year, seq), "updated_at": now}}, session=session)
+        if not claimed.modified_count:
+            raise Conflict("该通报已发布或已撤回", code="NOTICE_NOT_DRAFT")
+
+    db.transaction(write)
     notice.reload()
     audit.record("notice.published", actor=actor_of(user), target_type="notice", target_id=str(notice.id),
                  region=notice.region, data={"number": notice.number, "findings": len(items)}, now=now)
@@ -1152,13 +1197,15 @@ PUBLIC_NOTICE_ORDER = ("-year", "-seq", "-published_at", "-id")
 
 def public_notices():
     """Published and retracted notices by year and number, newest first (〔2026〕2号 before 〔2026〕1号)."""
-    return Notice.objects(status__in=["published", "retracted"]).order_by(*PUBLIC_NOTICE_ORDER)
+    return Notice.objects(status__in=["published", "retracted"]).order_by(*PUBLIC_NOTICE_ORDER).hint(
+        [("year", -1), ("seq", -1), ("published_at", -1), ("_id", -1), ("status", 1)])
 
 
 def notices_citing(institution_id: str):
     """Published and retracted notices that name an institution, newest first (its public profile links them)."""
     return Notice.objects(items__institution_id=str(institution_id),
-                          status__in=["published", "retracted"]).order_by(*PUBLIC_NOTICE_ORDER)
+                          status__in=["published", "retracted"]).order_by(*PUBLIC_NOTICE_ORDER).hint(
+        [("items.institution_id", 1), ("year", -1), ("seq", -1), ("published_at", -1), ("_id", -1)])
 
 
 def public_notice(notice_id: str) -> Notice:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, time, timedelta
 
+from inspect_api.scoping import prefix_range
 from inspect_api.auth.models import User
 from inspect_api.calendar.service import current_calendar
 from inspect_api.demo import DemoContext
@@ -61,7 +62,7 @@ def seed(ctx: DemoContext) -> None:
     if not with_account or len(inspectors) < 2:
         log.info("rectification demo skipped: no institution accounts or fewer than two inspectors")
         return
-    if Order.objects(inspection_id__startswith="demo-").first():
+    if Order.objects(__raw__={"inspection_id": prefix_range("demo-")}).first():
         return
     calendar = current_calendar()
     today = business_date(ctx.now)

@@ -29,11 +29,14 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
+from collections import Counter
 from datetime import date, datetime, timezone
 from typing import Any
 
 from pymongo import UpdateOne
 
+from inspect_api import db
 from inspect_api.calendar.service import current_calendar
 from inspect_api.directory.service import institution_names
 from inspect_api.notify import service as notify
@@ -57,6 +60,9 @@ def _date(v) -> date:
     return v.date() if isinstance(v, datetime) else v
 
 
+ID_INDEX = [("_id", 1)]
+
+
 def _bulk_update(coll, ops: list[tuple[dict, dict]]) -> int:
     """Unordered bulk of conditional updates; returns how many documents they modified.
 
@@ -67,7 +73,10 @@ def _bulk_update(coll, ops: list[tuple[dict, dict]]) -> int:
 
     if db.is_embedded():
         return sum(coll.update_one(f, u).modified_count for f, u in ops)
-    return coll.bulk_write([UpdateOne(f, u) for f, u in ops], ordered=False).modified_count
+    # Each filter names one document by _id (plus its guards): the hint keeps every update a point
+    # look-up even on a server whose planner would scan for a filter of several fields.
+    return coll.bulk_write([UpdateOne(f, u, hint=ID_INDEX if "_id" in f else None) for f, u in ops],
+                           ordered=False).modified_count
 
 
 def pending_token(code: str, deadline: date) -> str:
@@ -185,7 +194,7 @@ def write_pending_notifications(now: datetime, *, cfg: dict[str, Any] | None = N
         query: dict[str, Any] = {"notify_pending": True}
         if last_id is not None:
             query["_id"] = {"$gt": last_id}
-        docs = list(coll.find(query, fields).sort("_id", 1).limit(batch))
+        docs = list(coll.find(query, fields).sort("_id", 1).limit(batch).hint([("notify_pending", 1), ("_id", 1)]))
         if not docs:
             break
         last_id = docs[-1]["_id"]
@@ -217,17 +226,33 @@ def write_pending_notifications(now: datetime, *, cfg: dict[str, Any] | None = N
         for (doc, record), note_ids in zip(where, ids):
             record["notification_ids"] = note_ids
             stats["notifications"] += len(note_ids)
-        # Risk feedback once per finding that went overdue: only the sweep that clears the flag records it.
-        for doc in docs:
-            if doc.get("risk_pending") and coll.update_one({"_id": doc["_id"], "risk_pending": True},
-                                                           {"$unset": {"risk_pending": ""}}).modified_count:
-                rs.record_risk(doc["institution_id"], overdue=1, now=now)
+        _record_overdue_risk(coll, [d["_id"] for d in docs if d.get("risk_pending") is True], now)
         # Clear the mark unless another sweep claimed more steps meanwhile (it then finishes the job).
         _bulk_update(coll, [({"_id": d["_id"], "pending_steps": d.get("pending_steps") or []},
                              {"$set": {"steps": d.get("steps") or []},
                               "$unset": {"notify_pending": "", "pending_steps": ""}}) for d in docs])
         stats["findings"] += len(docs)
     return stats
+
+
+def _record_overdue_risk(coll, ids: list, now: datetime) -> None:
+    """Risk feedback once per finding that went overdue, a constant number of commands per batch.
+
+    Only the sweep whose update tags a flag with its own token records it (concurrent sweeps
+    never count a finding twice); a crash between tagging and recording loses that increment,
+    as an unset-then-record would: the feedback is at most once.
+    """
+    if not ids:
+        return
+    token = uuid.uuid4().hex
+    by_id = {} if db.is_embedded() else {"hint": ID_INDEX}  # mongomock takes no hint on updates
+    coll.update_many({"_id": {"$in": ids}, "risk_pending": True}, {"$set": {"risk_pending": token}}, **by_id)
+    mine = list(coll.find({"_id": {"$in": ids}, "risk_pending": token}, {"institution_id": 1}).hint([("_id", 1)]))
+    if not mine:
+        return
+    coll.update_many({"_id": {"$in": [d["_id"] for d in mine]}, "risk_pending": token},
+                     {"$unset": {"risk_pending": ""}}, **by_id)
+    rs.record_overdue_many(Counter(d["institution_id"] for d in mine), now=now)
 
 
 def run_sweep(now: datetime, *, config: dict[str, Any] | None = None, deliver: bool = True) -> dict[str, Any]:
@@ -285,16 +310,13 @@ def readiness() -> dict[str, Any]:
 
 def daily_digest(now: datetime, *, config: dict[str, Any] | None = None) -> int:
     """One digest per office admin and business day: open, overdue, pre-selected, awaiting review."""
-    import re
-
     from inspect_api.auth.models import User
-    from inspect_api.scoping import scope_regex
+    from inspect_api.scoping import region_range
 
     day = business_date(now).isoformat()
     sent = 0
     for office in User.objects(role="office_admin", active=True):
-        rx = re.compile(scope_regex(office.region))
-        base = Finding.objects(region=rx)
+        base = Finding.objects(__raw__={"region": region_range(office.region)}).hint([("region", 1), ("overdue", 1)])
         params = {"date": day, "open": base.filter(status__in=list(ESCALATING)).count(),
                   "overdue": base.filter(overdue=True, status__in=list(ESCALATING)).count(),
                   "preselected": base.filter(preselected_for_notice=True, status__nin=list(SETTLED)).count(),

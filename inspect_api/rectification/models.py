@@ -84,8 +84,8 @@ class Reinspection(me.EmbeddedDocument):
 class Order(me.Document):
     """A rectification order (整改通知书) for one inspection."""
 
-    number = me.StringField(required=True, unique=True)
-    inspection_id = me.StringField(required=True, unique=True)  # idempotency of open_order
+    number = me.StringField(required=True)  # unique with the region (the shard key): see meta
+    inspection_id = me.StringField(required=True)  # idempotency of open_order, unique with the region
     # What found the problems: a site inspection, or a ledger spot check (inspection_id "ledger:<check id>").
     source = me.StringField(choices=("inspection", "ledger_check"), default="inspection")
     institution_id = me.StringField(required=True)
@@ -105,10 +105,14 @@ class Order(me.Document):
     meta = {
         "collection": "rectification_orders",
         "indexes": [
-            {"fields": ["institution_id", "-issued_at"]},
-            {"fields": ["region", "-issued_at"]},
-            {"fields": ["team", "-issued_at"]},
+            {"fields": ["institution_id", "-issued_at", "-_id"]},  # lists: institution's orders, newest first
+            {"fields": ["-issued_at", "-_id", "region"]},  # office list: newest first, region range on the keys
+            {"fields": ["team", "-issued_at", "-_id"]},  # inspector's orders
             {"fields": ["status", "region"]},
+            {"fields": ["region", "number"], "unique": True},
+            {"fields": ["region", "inspection_id"], "unique": True},
+            {"fields": ["inspection_id"]},
+            {"fields": ["number"]},
         ],
     }
 
@@ -166,9 +170,10 @@ class Finding(me.Document):
     meta = {
         "collection": "rectification_findings",
         "indexes": [
-            {"fields": ["order_id", "seq"], "unique": True},
+            {"fields": ["region", "order_id", "seq"], "unique": True},
+            {"fields": ["order_id", "seq"]},
             {"fields": ["next_step_due"], "sparse": True},  # the sweep
-            {"fields": ["notify_pending"], "sparse": True},  # sweep crash recovery
+            {"fields": ["notify_pending", "_id"], "sparse": True},  # sweep step 3 and crash recovery, in id order
             {"fields": ["institution_id", "status"]},
             {"fields": ["region", "preselected_for_notice"]},  # notices pre-selection
             {"fields": ["region", "overdue"]},

@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 from datetime import date, datetime
 from typing import Any, Iterable
 
 from bson import ObjectId
 from bson.errors import InvalidId
 from mongoengine.errors import NotUniqueError
-from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
 
+from inspect_api import db
 from inspect_api.audit import service as audit
 from inspect_api.auth.models import User
 from inspect_api.auth.service import actor_of
@@ -33,7 +33,7 @@ from inspect_api.notify import service as notify
 from inspect_api.rectification.ladder import DEFAULT_LADDER, Ladder
 from inspect_api.rectification.models import (ESCALATING, SETTLED, SEVERITIES, Answer, Deduction, Extension, Finding,
                                               Order, OrderCounter, Reinspection)
-from inspect_api.scoping import in_scope, parent_region, region_prefix, scope_regex
+from inspect_api.scoping import in_scope, parent_region, region_prefix, region_range
 from inspect_api.workdays import WorkingCalendar, business_date
 
 log = logging.getLogger(__name__)
@@ -96,6 +96,13 @@ def record_risk(institution_id: str, *, now: datetime, overdue: int = 0, rejecte
                       rejected_answers=rejected, now=now)
 
 
+def record_overdue_many(counts: dict[str, int], *, now: datetime) -> None:
+    """Add overdue rectifications to several institutions' risk profiles in one bulk write."""
+    from inspect_api.directory.service import record_risk_events
+
+    record_risk_events({iid: {"overdue_rectifications": n} for iid, n in counts.items()}, now=now)
+
+
 def _active_ids(query) -> list[str]:
     return [str(u.id) for u in query.filter(active=True).only("id")]
 
@@ -133,11 +140,12 @@ class RecipientResolver:
         inst_ids = list({f["institution_id"] for f in findings})
         lead_ids = list({f["lead_inspector_id"] for f in findings})
         self.institution: dict[str, list[str]] = {}
-        for u in User.objects(role="institution", active=True, institution_id__in=inst_ids).only("id",
+        for u in User.objects(role="institution", active=True, institution_id__in=inst_ids).hint([("institution_id", 1)]).only("id",
                                                                                                  "institution_id"):
             self.institution.setdefault(u.institution_id, []).append(str(u.id))
         self.lead: dict[str, list[str]] = {}
-        for u in User.objects(role="inspector", active=True, inspector_id__in=lead_ids).only("id", "inspector_id"):
+        for u in User.objects(role="inspector", active=True, inspector_id__in=lead_ids).hint(
+                [("inspector_id", 1)]).only("id", "inspector_id"):
             self.lead.setdefault(u.inspector_id, []).append(str(u.id))
         regions: set[str] = set()
         for f in findings:
@@ -146,7 +154,8 @@ class RecipientResolver:
             while (code := parent_region(code)) is not None:
                 regions.add(code)
         self.office: dict[str, list[str]] = {}
-        for u in User.objects(role="office_admin", active=True, region__in=list(regions)).only("id", "region"):
+        for u in User.objects(role="office_admin", active=True, region__in=list(regions)).hint(
+                [("region", 1), ("username", 1)]).only("id", "region"):
             self.office.setdefault(u.region, []).append(str(u.id))
 
     def __call__(self, role: str, finding: dict[str, Any]) -> list[str]:
@@ -200,11 +209,16 @@ def _oid(value: str) -> ObjectId | None:
         return None
 
 
+def _format_number(region: str, year: int, seq: int) -> str:
+    return f"ZG-{region}-{year}-{seq:04d}"
+
+
 def _next_number(region: str, year: int) -> str:
-    coll = OrderCounter._get_collection()
-    doc = coll.find_one_and_update({"_id": f"{region}-{year}"}, {"$inc": {"seq": 1}}, upsert=True,
-                                   return_document=ReturnDocument.AFTER)
-    return f"ZG-{region}-{year}-{doc['seq']:04d}"
+    """The next order number of a region and year; numbers already used (restored data) are skipped."""
+    seq = db.next_in_sequence(
+        OrderCounter._meta["collection"], f"{region}-{year}",
+        taken=lambda n: Order.objects(number=_format_number(region, year, n)).limit(1).count(True) > 0)
+    return _format_number(region, year, seq)
 
 
 def schedule_next(finding: Finding, deadline: date, calendar: WorkingCalendar | None = None,
@@ -289,13 +303,13 @@ def open_order(*, inspection_id: str, institution_id: str, region: str, lead_ins
     start = business_date(deadlines_from or concluded_at)
     order = Order.objects(inspection_id=str(inspection_id)).first()
     if order is None:
-        order = Order(number=_next_number(region, start.year), inspection_id=str(inspection_id),
+        order = Order(id=ObjectId(), number=_next_number(region, start.year), inspection_id=str(inspection_id),
                       institution_id=str(institution_id), region=region, lead_inspector_id=str(lead_inspector_id),
                       team=[str(t) for t in team], checklist_code=checklist_code, source=source, status="open",
                       finding_count=len(findings), concluded_at=concluded_at, issued_at=now, updated_at=now)
         try:
-            order.save(force_insert=True)
-        except NotUniqueError:
+            _insert_order_with_findings(order, findings, start, calendar, now)
+        except (NotUniqueError, DuplicateKeyError):  # a concurrent or earlier call issued it: complete that one
             order = Order.objects.get(inspection_id=str(inspection_id))
         else:
             audit.record("rectification.order_issued", target_type="rectification_order", target_id=str(order.id),
@@ -314,6 +328,28 @@ def open_order(*, inspection_id: str, institution_id: str, region: str, lead_ins
                   data={"order_id": str(order.id), "institution_id": order.institution_id},
                   dedupe=f"order-issued:{order.id}", region=order.region, now=now)
     return order
+
+
+def _insert_order_with_findings(order: Order, findings: list[dict], start: date, calendar: WorkingCalendar,
+                                now: datetime) -> None:
+    """The order and all its findings in one transaction where the server has them.
+
+    Without one (the in-process store) they are written in order; a crash in between leaves an
+    order whose missing findings the next call of :func:`open_order` adds (keyed by order and seq).
+    """
+    order.validate()
+    order_doc = order.to_mongo().to_dict()
+
+    def write(session):
+        db.collection(Order).insert_one(order_doc, session=session)
+        docs = []
+        for seq, raw in enumerate(findings, start=1):
+            finding = _new_finding(order, seq, raw, start, calendar, now)
+            finding.validate()
+            docs.append(finding.to_mongo().to_dict())
+        db.collection(Finding).insert_many(docs, ordered=True, session=session)
+
+    db.transaction(write)
 
 
 def reconcile_order(order_id: str, findings: list[dict], *, reason: str, corrected_at: datetime,
@@ -425,19 +461,22 @@ def list_orders(user, *, status: str | None = None, institution_id: str | None =
         if not user.institution_id:
             return Order.objects(id=None)
         query = Order.objects(institution_id=user.institution_id)
+        hint = [("institution_id", 1), ("issued_at", -1), ("_id", -1)]
     elif user.role == "office_admin":
-        query = Order.objects(region=re.compile(scope_regex(user.region)))
+        query = Order.objects(__raw__={"region": region_range(user.region)})
+        hint = [("issued_at", -1), ("_id", -1), ("region", 1)]
         if institution_id:
             query = query.filter(institution_id=institution_id)
     elif user.role == "inspector":
         if not user.inspector_id:
             return Order.objects(id=None)
         query = Order.objects(team=user.inspector_id)
+        hint = [("team", 1), ("issued_at", -1), ("_id", -1)]
     else:
         return Order.objects(id=None)
     if status:
         query = query.filter(status=status)
-    return query.order_by("-issued_at", "-id")
+    return query.order_by("-issued_at", "-id").hint(hint)
 
 
 def findings_of(order: Order) -> list[Finding]:
@@ -714,8 +753,9 @@ def require_reinspection(user, order_id: str, finding_id: str, *, note: str | No
 
 def preselected_for_notice(region: str) -> Iterable[Finding]:
     """Findings the ladder pre-selected for the next public notice and still owed, in ``region``'s subtree."""
-    return Finding.objects(region=re.compile(scope_regex(region)), preselected_for_notice=True,
-                           status__nin=list(SETTLED)).order_by("region")
+    return Finding.objects(__raw__={"region": region_range(region), "preselected_for_notice": True,
+                                    "status": {"$nin": list(SETTLED)}}).order_by("region").hint(
+        [("region", 1), ("preselected_for_notice", 1)])
 
 
 __all__ = ["open_order", "reconcile_order", "order_in_scope", "finding_in_scope", "list_orders", "acknowledge", "answer", "add_photo",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from inspect_api.scoping import prefix_range
 from inspect_api import db
 from inspect_api.app import create_app
 from inspect_api.auth import passwords
@@ -26,6 +27,7 @@ from inspect_api.notify.models import Notification
 from inspect_api.publication.models import Notice, PublishedResult
 from inspect_api.rectification.models import Finding, Order
 from tests.openapi import contract
+from tests.store import reset_store
 
 ROLES = ("none", "office", "other_office", "insp_team", "insp_other", "inst_owner", "inst_other")
 PASSWORD = "Matrix123x"
@@ -48,8 +50,7 @@ def _user(username: str, role: str, region: str, **links) -> User:
 
 
 def build_world() -> World:
-    db.connect(load_config("testing", OVERRIDES))
-    db.database().client.drop_database(db.database().name)
+    reset_store(OVERRIDES)
     app = contract.install(create_app("testing", overrides=OVERRIDES))
     ctx = app.app_context()
     ctx.push()
@@ -57,16 +58,19 @@ def build_world() -> World:
         from inspect_api.demo import load_demo
         load_demo()
 
-    inspection = Inspection.objects(state="submitted").first()
-    assert inspection is not None, "demo data has no submitted inspection"
+    # A submitted inspection with a photo and an order (natural order differs between stores: choose explicitly).
+    inspection = next((i for i in Inspection.objects(state="submitted").order_by("id")
+                       if Evidence.objects(owner_type="inspection", owner_id=str(i.id), kind="photo").first()
+                       and Order.objects(inspection_id=str(i.id)).first()), None)
+    assert inspection is not None, "demo data has no submitted inspection with a photo and an order"
     institution = Institution.objects.get(id=inspection.institution_id)
     lead = Inspector.objects.get(id=inspection.team[0])
     # The outsider has no assignment at this institution at all (demo draws are random, so a
     # member of another team there would read the institution legitimately).
     assigned = {member for a in Assignment.objects(institution_id=str(institution.id)) for member in a.team}
     outsider = Inspector.objects(id__nin=sorted(assigned | set(inspection.team)),
-                                 region__startswith="3703").first()
-    other_institution = Institution.objects(id__ne=institution.id, region__startswith="3703").first()
+                                 __raw__={"region": prefix_range("3703")}).first()
+    other_institution = Institution.objects(id__ne=institution.id, __raw__={"region": prefix_range("3703")}).first()
     order = Order.objects.get(inspection_id=str(inspection.id))
     finding = Finding.objects(order_id=str(order.id)).order_by("seq").first()
     photo = Evidence.objects(owner_type="inspection", owner_id=str(inspection.id), kind="photo").first()
@@ -76,7 +80,7 @@ def build_world() -> World:
     county = User.objects.get(username="county_office")
     office = User.objects.get(username="office")
     notification = Notification.objects(user_id=str(office.id)).first()
-    conflict = Conflict.objects(region__startswith="3703").first()
+    conflict = Conflict.objects(__raw__={"region": prefix_range("3703")}).first()
     checklist = ChecklistVersion.objects(status="published").order_by("code").first()
 
     lead_user = User.objects(inspector_id=str(lead.id)).first() or _user("m_lead", "inspector", lead.region,

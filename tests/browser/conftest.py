@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from tests.store import reset_store
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -64,8 +65,7 @@ def live_server():
     from inspect_api.config import load_config
 
     overrides = {"demo_data": True}
-    db.connect(load_config("testing", overrides))
-    db.database().client.drop_database(db.database().name)
+    reset_store(overrides)
     app = create_app("testing", overrides=overrides)
     demo = app.extensions.get("inspect_demo_accounts")
     if demo is None:  # a real MongoDB server: load the demo explicitly (an empty test database)

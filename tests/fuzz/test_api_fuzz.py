@@ -16,6 +16,7 @@ from inspect_api import db
 from inspect_api.app import create_app
 from inspect_api.config import load_config
 from tests.openapi import contract
+from tests.store import reset_store
 
 OVERRIDES = {"demo_data": True, "public_rate_limit": "1000000 per minute", "login_max_failures": 1000000,
              "scheduler_in_process": False}
@@ -32,8 +33,7 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", _APP)
 
 @pytest.fixture(scope="module")
 def demo_app():
-    db.connect(load_config("testing", OVERRIDES))
-    db.database().client.drop_database(db.database().name)
+    reset_store(OVERRIDES)
     seeded = create_app("testing", overrides=OVERRIDES)
     if not seeded.extensions.get("inspect_demo_accounts"):  # a real MongoDB: seed explicitly
         from inspect_api.demo import load_demo

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from inspect_api.scoping import prefix_range
 from inspect_api.catalog import service as catalog
 from inspect_api.demo import DEMO_PASSWORD, load_demo
 from inspect_api.directory.models import Institution
@@ -28,7 +29,7 @@ def test_demo_assignments_use_a_checklist_covering_the_institution_kind(client, 
     office = login("office", DEMO_PASSWORD)
     kinds = {str(i.id): i.kind for i in Institution.objects}
     drawn = Assignment.objects(source="draw")
-    seeded = Assignment.objects(dedupe_key__startswith="demo:inspections:")
+    seeded = Assignment.objects(__raw__={"dedupe_key": prefix_range("demo:inspections:")})
     assert drawn.count() and seeded.count() == 3
     for assignment in list(drawn) + list(seeded):
         r = client.get(f"/api/v1/assignments/{assignment.id}/bundle", headers=office)

@@ -4,6 +4,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
+from inspect_api import db
 from inspect_api.audit.models import AuditEvent
 from inspect_api.errors import Conflict
 from inspect_api.publication import service
@@ -173,11 +174,11 @@ def test_a_publisher_losing_a_race_burns_a_number_but_numbers_stay_unique(app, w
     real_next_seq = service._next_seq
     raced = []
 
-    def racing_next_seq(office_region, year):
+    def racing_next_seq(office_region, year, **kwargs):
         if not raced:  # another process publishes the same draft between our read and our update
             raced.append(True)
             service.publish_notice(world.office, str(first.id), now=world.now)
-        return real_next_seq(office_region, year)
+        return real_next_seq(office_region, year, **kwargs)
 
     monkeypatch.setattr(service, "_next_seq", racing_next_seq)
     with pytest.raises(Conflict):
@@ -186,7 +187,9 @@ def test_a_publisher_losing_a_race_burns_a_number_but_numbers_stay_unique(app, w
     second = service.draft_notice(world.office, {"period_from": date(2026, 1, 1), "period_to": date(2026, 6, 30),
                                                  "finding_ids": []}, now=world.now)
     service.publish_notice(world.office, str(second.id), now=world.now)
-    assert [n.seq for n in Notice.objects.order_by("created_at")] == [1, 3]  # 2 was taken by the loser: a gap
+    # Without transactions the loser took 2 (a gap); with them its number went back with its transaction.
+    expected = [1, 2] if db.supports_transactions() else [1, 3]
+    assert [n.seq for n in Notice.objects.order_by("created_at")] == expected
 
 
 def test_sweep_numbers_notices_left_unnumbered_by_older_versions(app, world):

@@ -213,4 +213,4 @@ def test_sweep_query_is_index_served(world):
 
     names = {tuple(k for k, _ in spec) for spec in
              (v["key"] for v in F._get_collection().index_information().values())}
-    assert ("next_step_due",) in names and ("notify_pending",) in names
+    assert ("next_step_due",) in names and ("notify_pending", "_id") in names
