@@ -61,7 +61,7 @@ def get_plan(plan_id):
 
 @blp.route("/plans/<plan_id>", methods=["PATCH"])
 @login_required(OFFICE)
-@blp.arguments(s.PlanPatchSchema(partial=True))
+@blp.arguments(s.PlanPatchSchema(partial=s.PlanPatchSchema.partial_fields()))
 @blp.response(200, s.PlanSchema)
 @blp.alt_response(409, description="计划已提交承诺，不能修改")
 def update_plan(body, plan_id):

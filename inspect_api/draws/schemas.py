@@ -83,7 +83,16 @@ class PlanInputSchema(StrictSchema):
 
 
 class PlanPatchSchema(PlanInputSchema):
-    """Partial update of a draft (or of a cancelled plan before it is committed again)."""
+    """Partial update of a draft (or of a cancelled plan before it is committed again).
+
+    Only the top-level fields are optional (``partial_fields``): an entry of
+    ``mandatory`` or the ``filters`` object, when given, is validated whole,
+    exactly as on POST.
+    """
+
+    @classmethod
+    def partial_fields(cls) -> tuple[str, ...]:
+        return tuple(cls._declared_fields)
 
 
 class PlanListArgsSchema(StrictSchema):
