@@ -1076,6 +1076,12 @@ def build_report(inspection: Inspection, order: dict[str, Any] | None) -> dict[s
     }
 
 
+def freeze_report(inspection: Inspection, order=None) -> None:
+    """Freeze the report of a submitted inspection and its hash (as submission does; builders use it)."""
+    report = build_report(inspection, _order_summary(order) if order is not None else None)
+    Inspection.objects(id=inspection.id).update_one(set__report=report, set__report_hash=content_hash(report))
+
+
 def verify_report(inspection_id: str, presented_hash: str | None) -> dict[str, Any] | None:
     """Public verification: the report's facts when ``presented_hash`` equals the stored hash, else None.
 
@@ -1098,7 +1104,7 @@ def verify_report(inspection_id: str, presented_hash: str | None) -> dict[str, A
 
 def report_for(user, inspection_id: str, *, now: datetime) -> Inspection:
     inspection = inspection_for(user, inspection_id, now=now)
-    if inspection.state != "submitted":
+    if inspection.state != "submitted" or not inspection.report:
         raise Conflict("检查尚未提交，暂无检查报告", code="REPORT_NOT_READY")
     return inspection
 
