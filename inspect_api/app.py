@@ -10,7 +10,7 @@ from typing import Any, Mapping
 from flask import Flask, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from inspect_api import db, observability, public_cache
+from inspect_api import db, observability, public_cache, routing
 from inspect_api.auth import passwords
 from inspect_api.config import load_config
 from inspect_api.errors import UnsupportedMediaType, register_error_handlers
@@ -125,6 +125,7 @@ def create_app(env: str | None = None, overrides: Mapping[str, Any] | None = Non
     cfg = load_config(env, overrides)
     observability.configure_logging(cfg.get("log_level", "INFO"), json_logs=bool(cfg.get("json_logs", False)))
     app = Flask("inspect_api")
+    routing.install(app)  # static segments win over parameters (405 / OPTIONS list the real methods)
     app.config.update(_flask_config(cfg))
     app.json.ensure_ascii = False
     app.json.sort_keys = False
