@@ -10,7 +10,7 @@ from typing import Any, Mapping
 from flask import Flask, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from inspect_api import db, observability, public_cache, routing
+from inspect_api import db, observability, public_cache, query_args, routing
 from inspect_api.auth import passwords
 from inspect_api.config import load_config
 from inspect_api.errors import UnsupportedMediaType, register_error_handlers
@@ -155,6 +155,7 @@ def create_app(env: str | None = None, overrides: Mapping[str, Any] | None = Non
     for module_name in PLAIN_BLUEPRINTS:
         app.register_blueprint(importlib.import_module(module_name).blp)
     app.extensions["inspect_body_kinds"] = _body_kinds(app)
+    query_args.init_app(app)  # undeclared query parameters → 422; empty values mean "not given"
 
     db.ensure_indexes()
     for task in STARTUP_TASKS:

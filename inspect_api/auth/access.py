@@ -20,6 +20,7 @@ from inspect_api.auth.models import User
 from inspect_api.auth.service import actor_of, find_user
 from inspect_api.errors import Forbidden, Unauthorized, error_response
 from inspect_api.extensions import jwt
+from inspect_api.query_args import check_query
 
 BEARER = [{"bearerAuth": []}]
 
@@ -53,7 +54,10 @@ def login_required(*roles: str) -> Callable:
             if roles and user.role not in roles:
                 raise Forbidden("当前角色无权执行此操作", code="ROLE_FORBIDDEN",
                                 details={"required_roles": list(roles)})
+            check_query()  # undeclared query parameters: 422 once the caller is known to be allowed
             return view(*args, **kwargs)
+
+        wrapper._login_required = True  # type: ignore[attr-defined]  # query_args checks after this
 
         # flask-smorest reads this to document the security requirement.
         wrapper._apidoc = getattr(view, "_apidoc", {})  # type: ignore[attr-defined]

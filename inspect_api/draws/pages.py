@@ -11,6 +11,7 @@ from inspect_api.draws import service
 from inspect_api.errors import NotFound
 from inspect_api.urls import public_base_url
 from inspect_api.extensions import public_endpoint
+from inspect_api.query_args import accepts_query
 from inspect_api.schemas import paginate
 
 blp = Blueprint("draw_pages", __name__, url_prefix="/p")
@@ -35,6 +36,7 @@ def _common() -> dict:
 
 
 @blp.get("/draws")
+@accepts_query("page")
 @public_endpoint
 def draw_list():
     try:

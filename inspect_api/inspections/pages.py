@@ -9,6 +9,7 @@ from flask import Blueprint, render_template, request
 from inspect_api.clock import SHANGHAI, as_utc
 
 from inspect_api.inspections import service
+from inspect_api.query_args import accepts_query
 
 blp = Blueprint("inspection_pages", __name__, url_prefix="/p")
 
@@ -27,6 +28,7 @@ def inspection_cst(value) -> str:
 
 
 @blp.route("/reports/<inspection_id>/verify")
+@accepts_query("h")
 def verify(inspection_id):
     """Does ``?h=`` equal the stored hash of this report?  Facts are shown only on a match (no probing)."""
     presented = (request.args.get("h") or "").strip().lower()[:128]

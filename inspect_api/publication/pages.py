@@ -23,6 +23,7 @@ from inspect_api.urls import public_base_url
 from inspect_api.extensions import public_endpoint
 from inspect_api.publication import service
 from inspect_api.publication.schemas import GRADE_CODES, period_bounds
+from inspect_api.query_args import accepts_query
 from inspect_api.schemas import paginate
 
 blp = Blueprint("publication_pages", __name__, url_prefix="/p")
@@ -133,6 +134,7 @@ def home():
 
 
 @blp.get("/results")
+@accepts_query("region", "kind", "grade", "period", "page", "per_page")
 @public_endpoint
 def results():
     filters = _filters()
@@ -184,6 +186,7 @@ def result_photo(result_id: str, photo_id: str):
 
 
 @blp.get("/institutions/<public_id>")
+@accepts_query("t")  # the poster's QR code opens this page with the check-in token
 @public_endpoint
 def institution_profile(public_id: str):
     try:
@@ -197,6 +200,7 @@ def institution_profile(public_id: str):
 
 
 @blp.get("/notices")
+@accepts_query("page")
 @public_endpoint
 def notices():
     page = _int_arg("page", 1, 1, MAX_PAGE)
