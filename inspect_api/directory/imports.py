@@ -30,6 +30,7 @@ from inspect_api.directory.models import (DEPARTMENTS, INSTITUTION_KINDS, INSTIT
                                           Inspector, Institution, Licence, RiskProfile)
 from inspect_api.directory.spreadsheets import read_table, write_csv, write_xlsx
 from inspect_api.errors import Forbidden, Unprocessable
+from inspect_api.schemas import control_character_error
 from inspect_api.scoping import in_scope
 
 
@@ -287,9 +288,15 @@ def run_import(user, what: str, data: bytes, *, filename: str | None, mimetype: 
     results: list[RowResult] = []
     first_seen: dict[str, int] = {}
     key_name = spec["key"]
+    by_key = {c.key: c for c in spec["columns"]}
     for number, cells in rows:
         result = RowResult(number)
-        spec["parse"](result, _cells(index, cells), user, regions)
+        raw = _cells(index, cells)
+        for key, text in raw.items():  # as every text field of the API: no control characters
+            message = control_character_error(text)
+            if message:
+                result.error(by_key[key], message, "CONTROL_CHARACTER")
+        spec["parse"](result, raw, user, regions)
         key = result.values.get(key_name)
         if key:
             if key in first_seen:

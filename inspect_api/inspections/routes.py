@@ -12,7 +12,6 @@ from flask_smorest import Blueprint
 from inspect_api.urls import public_base_url
 from inspect_api.auth.access import current_user, login_required
 from inspect_api.clock import utcnow
-from inspect_api.errors import Unprocessable
 from inspect_api.inspections import schemas as s
 from inspect_api.inspections import service
 from inspect_api.schemas import PageArgsSchema, page_of, paginate
@@ -129,17 +128,9 @@ def sync_responses(body, inspection_id):
 @blp.alt_response(422, description="图片损坏或像素过多")
 def upload_photo(form, inspection_id):
     """Upload one photo for an item (multipart: file, item_id, client_id); a retry returns the first result."""
-    data = _file()
-    photo = service.add_photo(current_user(), inspection_id, data, item_id=form["item_id"],
+    photo = service.add_photo(current_user(), inspection_id, form["file"].read(), item_id=form["item_id"],
                               client_id=str(form["client_id"]), now=utcnow(), config=_cfg())
     return _photo_view(photo)
-
-
-def _file() -> bytes:
-    upload = request.files.get("file")
-    if upload is None:
-        raise Unprocessable("缺少文件字段 file", code="FILE_REQUIRED", details={"fields": {"file": ["缺少必填字段"]}})
-    return upload.read()
 
 
 def _photo_view(photo) -> dict:
@@ -157,7 +148,7 @@ def _photo_view(photo) -> dict:
 @blp.response(201, s.SignatureSchema)
 def upload_signature(form, inspection_id):
     """A signature (PNG strokes) of a team member or the institution's representative; idempotent by client_id."""
-    ref = service.add_signature(current_user(), inspection_id, _file(), client_id=str(form["client_id"]),
+    ref = service.add_signature(current_user(), inspection_id, form["file"].read(), client_id=str(form["client_id"]),
                                 signer_name=form["signer_name"], signer_role=form["signer_role"],
                                 inspector_id=form.get("inspector_id"), now=utcnow(), config=_cfg())
     return ref

@@ -7,7 +7,7 @@ from marshmallow import fields, validate
 
 from inspect_api.inspections.models import (
     ASSIGNMENT_SOURCES, ASSIGNMENT_STATUSES, RESULTS, SIGNER_ROLES, TARGETED_REASONS)
-from inspect_api.schemas import OutSchema, StrictSchema
+from inspect_api.schemas import MultipartSchema, OutSchema, StrictSchema
 
 OBJECT_ID = validate.Regexp(r"^[0-9a-f]{24}$", error="应为 24 位十六进制编号")
 
@@ -139,25 +139,21 @@ class BatchResultSchema(OutSchema):
 
 # --------------------------------------------------------------------------- evidence
 
-class PhotoFormSchema(StrictSchema):
-    class Meta:
-        unknown = ma.EXCLUDE
-
+class PhotoFormSchema(MultipartSchema):
     item_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     client_id = fields.UUID(required=True)
-    file = fields.Raw(metadata={"type": "string", "format": "binary", "description": "the photo (required)"})
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary",
+                                               "description": "the photo: JPEG, PNG, WebP or HEIC/HEIF"})
 
 
-class SignatureFormSchema(StrictSchema):
-    class Meta:
-        unknown = ma.EXCLUDE
-
+class SignatureFormSchema(MultipartSchema):
     client_id = fields.UUID(required=True)
     signer_name = fields.String(required=True, validate=validate.Length(min=1, max=64))
     signer_role = fields.String(required=True, validate=validate.OneOf(tuple(SIGNER_ROLES)))
     inspector_id = fields.String(validate=OBJECT_ID,
                                  metadata={"description": "lead/member: whose signature (default: the uploader)"})
-    file = fields.Raw(metadata={"type": "string", "format": "binary", "description": "PNG strokes (required)"})
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary",
+                                               "description": "the signature: PNG strokes"})
 
 
 class PhotoSchema(OutSchema):

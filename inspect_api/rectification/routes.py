@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from flask import request
 from flask_smorest import Blueprint
 
 from inspect_api.auth.access import current_user, login_required
 from inspect_api.clock import utcnow
-from inspect_api.errors import Unprocessable
 from inspect_api.rectification import schemas as s
 from inspect_api.rectification import service
 from inspect_api.schemas import PageArgsSchema, page_of, paginate
@@ -64,11 +62,8 @@ def acknowledge(order_id):
 @blp.response(201, s.PhotoOutSchema)
 def upload_photo(form, order_id, finding_id):
     """Upload one evidence photo for an answer (multipart ``file`` + ``client_id``; retry-safe)."""
-    upload = request.files.get("file")
-    if upload is None:
-        raise Unprocessable("缺少照片文件 file", code="FILE_REQUIRED", details={"fields": {"file": ["缺少必填字段"]}})
-    return service.add_photo(current_user(), order_id, finding_id, data=upload.read(), client_id=form["client_id"],
-                             now=utcnow())
+    return service.add_photo(current_user(), order_id, finding_id, data=form["file"].read(),
+                             client_id=form["client_id"], now=utcnow())
 
 
 @blp.route(FINDING + "/answer", methods=["POST"])

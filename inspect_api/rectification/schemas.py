@@ -8,7 +8,7 @@ import marshmallow as ma
 from marshmallow import Schema, fields, validate
 
 from inspect_api.rectification.models import FINDING_STATUSES, ORDER_STATUSES
-from inspect_api.schemas import OutSchema, StrictSchema
+from inspect_api.schemas import MultipartSchema, OutSchema, StrictSchema
 
 
 def _date(value):
@@ -156,13 +156,11 @@ class ReinspectionInSchema(StrictSchema):
     note = fields.String(validate=validate.Length(max=500))
 
 
-class PhotoUploadSchema(Schema):
-    class Meta:
-        unknown = ma.EXCLUDE
-
+class PhotoUploadSchema(MultipartSchema):
     client_id = fields.String(required=True, validate=validate.Length(min=1, max=64),
                               metadata={"description": "客户端生成的 UUID；重试上传返回首次结果"})
-    file = fields.Raw(metadata={"type": "string", "format": "binary", "description": "照片文件（JPEG/PNG/WebP/HEIC）"})
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary",
+                                               "description": "照片文件（JPEG/PNG/WebP/HEIC）"})
 
 
 class PhotoOutSchema(OutSchema):

@@ -240,7 +240,8 @@ def test_photo_without_file_is_422(client, world, as_user):
     check_in(client, world, h)
     r = client.post(_url(world, "/photos"), data={"item_id": applicable_items()[0]["id"], "client_id": cid()},
                     headers=h, content_type="multipart/form-data")
-    assert_error(r, 422, "FILE_REQUIRED")
+    err = assert_error(r, 422, "VALIDATION_ERROR")
+    assert err["details"]["fields"]["form"] == {"file": ["缺少必填字段"]}
 
 
 def test_submission_resumes_after_a_crash_without_duplicates(client, world, as_user, monkeypatch):

@@ -46,8 +46,9 @@ def test_bad_uploads(client, login, world):
     h = login(world.users["institution"])
     err = assert_error(_upload(client, h, url, b"this is not an image at all", "c-2", name="fake.jpg"), 415)
     assert err["code"]
-    assert_error(client.post(url, headers=h, content_type="multipart/form-data", data={"client_id": "c-3"}), 422,
-                 "FILE_REQUIRED")
+    err = assert_error(client.post(url, headers=h, content_type="multipart/form-data", data={"client_id": "c-3"}),
+                       422, "VALIDATION_ERROR")
+    assert err["details"]["fields"]["form"] == {"file": ["缺少必填字段"]}
     other = login(world.users["other_institution"])
     jpeg = encode(photo_like(2, (400, 300)), "JPEG")
     assert_error(_upload(client, other, url, jpeg, "c-4"), 404)
