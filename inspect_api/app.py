@@ -75,6 +75,7 @@ def _flask_config(cfg: Mapping[str, Any]) -> dict[str, Any]:
         "JWT_ALGORITHM": "HS256",
         "JWT_DECODE_ALGORITHMS": ["HS256"],
         "JWT_TOKEN_LOCATION": ["headers"],
+        "JWT_COOKIE_CSRF_PROTECT": False,  # header tokens only: no random csrf claim (pairs are reproducible)
         "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=int(cfg["access_token_minutes"])),
         "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=int(cfg["refresh_token_days"])),
         "RATELIMIT_STORAGE_URI": cfg["mongodb_uri"] or "memory://",

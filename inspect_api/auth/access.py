@@ -18,6 +18,7 @@ from flask_jwt_extended import verify_jwt_in_request
 from inspect_api.audit.service import Actor
 from inspect_api.auth.models import User
 from inspect_api.auth.service import actor_of, find_user
+from inspect_api.auth.sessions import session_revoked
 from inspect_api.errors import Forbidden, Unauthorized, error_response
 from inspect_api.extensions import jwt
 from inspect_api.query_args import check_query
@@ -71,6 +72,8 @@ def login_required(*roles: str) -> Callable:
 def _load_user(_header, claims):
     user = find_user(claims["sub"])
     if user is None or not user.active or claims.get("tv") != user.token_version:
+        return None
+    if session_revoked(user, claims):  # logged out: checked on the user just read, no extra query
         return None
     return user
 

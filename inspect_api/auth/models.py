@@ -7,6 +7,13 @@ import mongoengine as me
 ROLES = ("office_admin", "inspector", "institution")
 
 
+class RevokedSession(me.EmbeddedDocument):
+    """A logged-out session (refresh family) whose access tokens may still be unexpired until ``until``."""
+
+    sid = me.StringField(required=True)
+    until = me.DateTimeField(required=True)
+
+
 class User(me.Document):
     """An account. ``region`` scopes office admins; links tie other roles to directories."""
 
@@ -22,6 +29,9 @@ class User(me.Document):
     active = me.BooleanField(default=True)
     # Bumped on password change, reset and deactivation: older tokens stop working.
     token_version = me.IntField(default=1)
+    # Sessions logged out within the last access-token lifetime (pruned at each logout, bounded):
+    # read with the user on every request, so a logout ends its access tokens at once everywhere.
+    revoked_sessions = me.EmbeddedDocumentListField(RevokedSession)
     created_at = me.DateTimeField(required=True)
     updated_at = me.DateTimeField()
     last_login_at = me.DateTimeField()
@@ -40,8 +50,10 @@ class User(me.Document):
 class RefreshToken(me.Document):
     """One issued refresh token; tokens of one login share a ``family``.
 
-    Rotation marks a token used; presenting a used or revoked token again is
-    theft evidence and revokes the whole family.
+    Rotation marks a token used and names its ``successor``; presenting it
+    again within the grace window returns the same successor pair, later (or
+    once the successor has been used) it is theft evidence and revokes the
+    whole family.
     """
 
     jti = me.StringField(required=True, unique=True)
@@ -49,7 +61,8 @@ class RefreshToken(me.Document):
     user_id = me.StringField(required=True)
     issued_at = me.DateTimeField(required=True)
     expires_at = me.DateTimeField(required=True)
-    used_at = me.DateTimeField()
+    used_at = me.DateTimeField()  # whole seconds: the successor pair is issued as of this moment
+    successor = me.StringField()  # jti of the refresh token this one was exchanged for
     revoked_at = me.DateTimeField()
 
     meta = {

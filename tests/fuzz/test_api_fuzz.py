@@ -17,6 +17,7 @@ from inspect_api.app import create_app
 from inspect_api.config import load_config
 
 OVERRIDES = {"demo_data": True, "public_rate_limit": "1000000 per minute", "login_max_failures": 1000000,
+             "login_address_max_failures": 1000000,
              "scheduler_in_process": False}
 ROLES = {"anonymous": None, "office": "office", "inspector": "insp01", "institution": "inst01"}
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
