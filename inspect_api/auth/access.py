@@ -13,7 +13,7 @@ from typing import Callable
 
 from flask import request
 from flask_jwt_extended import current_user as _jwt_current_user
-from flask_jwt_extended import verify_jwt_in_request
+from flask_jwt_extended import get_jwt, verify_jwt_in_request
 
 from inspect_api.audit.service import Actor
 from inspect_api.auth.models import User
@@ -28,6 +28,11 @@ BEARER = [{"bearerAuth": []}]
 
 def current_user() -> User:
     return _jwt_current_user
+
+
+def current_session_id() -> str | None:
+    """The login (``sid`` of the access token) the current request comes from."""
+    return get_jwt().get("sid")
 
 
 def client_ip() -> str | None:
@@ -122,4 +127,4 @@ def ensure(condition: bool, message: str = "没有执行此操作的权限", cod
         raise Forbidden(message, code=code)
 
 
-__all__ = ["login_required", "current_user", "request_actor", "client_ip", "ensure", "Unauthorized"]
+__all__ = ["login_required", "current_user", "current_session_id", "request_actor", "client_ip", "ensure", "Unauthorized"]

@@ -7,13 +7,6 @@ import mongoengine as me
 ROLES = ("office_admin", "inspector", "institution")
 
 
-class RevokedSession(me.EmbeddedDocument):
-    """A logged-out session (refresh family) whose access tokens may still be unexpired until ``until``."""
-
-    sid = me.StringField(required=True)
-    until = me.DateTimeField(required=True)
-
-
 class User(me.Document):
     """An account. ``region`` scopes office admins; links tie other roles to directories."""
 
@@ -29,9 +22,9 @@ class User(me.Document):
     active = me.BooleanField(default=True)
     # Bumped on password change, reset and deactivation: older tokens stop working.
     token_version = me.IntField(default=1)
-    # Sessions logged out within the last access-token lifetime (pruned at each logout, bounded):
-    # read with the user on every request, so a logout ends its access tokens at once everywhere.
-    revoked_sessions = me.EmbeddedDocumentListField(RevokedSession)
+    # Sessions logged out within the last access-token lifetime, as "<until, epoch seconds, 10 digits>:<sid>"
+    # (plain strings: cheap to load with the user on every request; pruned at each logout, bounded).
+    revoked_sessions = me.ListField(me.StringField())
     created_at = me.DateTimeField(required=True)
     updated_at = me.DateTimeField()
     last_login_at = me.DateTimeField()

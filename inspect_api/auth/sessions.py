@@ -31,7 +31,7 @@ from mongoengine.errors import NotUniqueError
 from inspect_api.audit import service as audit
 from inspect_api.audit.service import Actor
 from inspect_api.auth import tokens
-from inspect_api.auth.models import RefreshToken, RevokedSession, User
+from inspect_api.auth.models import RefreshToken, User
 from inspect_api.auth.service import find_user
 from inspect_api.clock import as_utc
 from inspect_api.errors import Unauthorized
@@ -109,6 +109,10 @@ def rotate(refresh_token: str, *, now: datetime, refresh_days: int = 30, ip: str
     raise Unauthorized("刷新令牌已被使用，已注销该登录的全部令牌，请重新登录", code="REFRESH_TOKEN_REUSED")
 
 
+def _entry(family: str, until: datetime) -> str:
+    return f"{int(until.timestamp()):010d}:{family}"
+
+
 def revoke_session(user_id: str, family: str, *, now: datetime, keep: timedelta) -> None:
     """End a session: its refresh tokens are revoked and its access tokens refused from now on.
 
@@ -117,14 +121,12 @@ def revoke_session(user_id: str, family: str, *, now: datetime, keep: timedelta)
     """
     RefreshToken.objects(family=family, revoked_at=None).update(set__revoked_at=now)
     user = find_user(user_id)
-    if user is None:
+    if user is None or any(entry.endswith(":" + family) for entry in user.revoked_sessions):
         return
-    if any(entry.sid == family for entry in user.revoked_sessions):
-        return
-    User.objects(id=user.id).update_one(pull__revoked_sessions__until__lte=now)
-    entry = RevokedSession(sid=family, until=now + keep)
+    # Entries start with their expiry in fixed-width seconds, so "older than now" is a string comparison.
+    User.objects(id=user.id).update_one(pull__revoked_sessions__lt=_entry("", now))
     room = {f"revoked_sessions.{MAX_REVOKED_SESSIONS - 1}": {"$exists": False}}
-    if not User.objects(id=user.id, __raw__=room).update_one(push__revoked_sessions=entry):
+    if not User.objects(id=user.id, __raw__=room).update_one(push__revoked_sessions=_entry(family, now + keep)):
         # Too many logouts within one token lifetime: end every session of the user instead.
         User.objects(id=user.id).update_one(inc__token_version=1, set__revoked_sessions=[])
 
@@ -141,4 +143,4 @@ def logout(refresh_token: str, *, now: datetime, ip: str | None = None,
 def session_revoked(user: User, claims: dict[str, Any]) -> bool:
     """Was the session of these access-token claims logged out?  (No database read: the user is loaded.)"""
     sid = claims.get("sid")
-    return bool(sid) and any(entry.sid == sid for entry in user.revoked_sessions)
+    return bool(sid) and any(entry.endswith(":" + sid) for entry in user.revoked_sessions)

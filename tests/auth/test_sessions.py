@@ -9,7 +9,7 @@ import pytest
 from flask_jwt_extended import decode_token
 
 from inspect_api.auth import sessions
-from inspect_api.auth.models import RefreshToken, RevokedSession, User
+from inspect_api.auth.models import RefreshToken, User
 from tests.conftest import TEST_PASSWORD, assert_error
 
 
@@ -73,8 +73,8 @@ def test_a_logout_handled_by_another_api_process_is_honoured_at_the_next_request
     pair = _login(client, "kay")
     assert client.get("/api/v1/me", headers=_bearer(pair)).status_code == 200  # this process has seen the user
     claims = decode_token(pair["refresh_token"])
-    User.objects(id=claims["sub"]).update_one(push__revoked_sessions=RevokedSession(
-        sid=claims["fam"], until=datetime.now(timezone.utc) + timedelta(minutes=15)))  # the other worker's write
+    until = int((datetime.now(timezone.utc) + timedelta(minutes=15)).timestamp())
+    User.objects(id=claims["sub"]).update_one(push__revoked_sessions=f"{until:010d}:{claims['fam']}")  # its write
     assert_error(client.get("/api/v1/me", headers=_bearer(pair)), 401, "TOKEN_REVOKED")
 
 
@@ -84,9 +84,12 @@ def test_revocations_are_pruned_after_one_access_token_lifetime_and_bounded(app,
     t0 = datetime(2026, 11, 28, 2, 0, tzinfo=timezone.utc)
     for n in range(3):
         sessions.revoke_session(str(user.id), f"family-{n}", now=t0, keep=keep)
-    assert [e.sid for e in User.objects.get(id=user.id).revoked_sessions] == ["family-0", "family-1", "family-2"]
+    def sids():
+        return [entry.split(":", 1)[1] for entry in User.objects.get(id=user.id).revoked_sessions]
+
+    assert sids() == ["family-0", "family-1", "family-2"]
     sessions.revoke_session(str(user.id), "family-3", now=t0 + keep + timedelta(seconds=1), keep=keep)
-    assert [e.sid for e in User.objects.get(id=user.id).revoked_sessions] == ["family-3"]
+    assert sids() == ["family-3"]
     # Past the bound, every session of the user ends instead (token version bumped, list emptied).
     monkeypatch.setattr(sessions, "MAX_REVOKED_SESSIONS", 2)
     before = User.objects.get(id=user.id).token_version
