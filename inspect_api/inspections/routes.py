@@ -10,10 +10,10 @@ from flask import Response, current_app, render_template, request
 from flask_smorest import Blueprint
 
 from inspect_api.urls import public_base_url
-from inspect_api.auth.access import current_user, login_required
+from inspect_api.auth.access import current_session_id, current_user, login_required
 from inspect_api.clock import utcnow
 from inspect_api.inspections import schemas as s
-from inspect_api.inspections import service
+from inspect_api.inspections import service, signatures
 from inspect_api.schemas import PageArgsSchema, page_of, paginate
 
 blp = Blueprint("inspections", __name__, url_prefix="/api/v1", description="检查任务与现场检查（手机端）")
@@ -146,12 +146,22 @@ def _photo_view(photo) -> dict:
 @login_required("inspector")
 @blp.arguments(s.SignatureFormSchema, location="form", content_type="multipart/form-data")
 @blp.response(201, s.SignatureSchema)
+@blp.alt_response(409, description="尚未签到、已提交锁定或任务已取消")
+@blp.alt_response(422, description="不能代他人签名（SIGNER_NOT_SELF / SIGNER_NOT_LEAD / SIGNER_NOT_MEMBER）；"
+                                   "机构代表须在组长设备上签名（REPRESENTATIVE_ON_LEAD_DEVICE）并填写姓名")
 def upload_signature(form, inspection_id):
-    """A signature (PNG strokes) of a team member or the institution's representative; idempotent by client_id."""
-    ref = service.add_signature(current_user(), inspection_id, form["file"].read(), client_id=str(form["client_id"]),
-                                signer_name=form["signer_name"], signer_role=form["signer_role"],
-                                inspector_id=form.get("inspector_id"), now=utcnow(), config=_cfg())
-    return ref
+    """A signature made in person (PNG strokes); idempotent by ``client_id``.
+
+    Team members sign only as themselves, on their own device: the signer is the inspector of the
+    calling account (``lead`` for the team lead, ``member`` for the others) and the stored name is
+    theirs in the directory.  The institution's representative signs on the lead's device
+    (``institution_representative``, uploaded by the lead, with ``signer_name``).  Each signature
+    records the uploading account and the login it came from.
+    """
+    return signatures.add_signature(current_user(), inspection_id, form["file"].read(),
+                                    client_id=str(form["client_id"]), signer_name=form.get("signer_name"),
+                                    signer_role=form["signer_role"], inspector_id=form.get("inspector_id"),
+                                    session_id=current_session_id(), now=utcnow(), config=_cfg())
 
 
 @blp.route("/inspections/<inspection_id>/submit", methods=["POST"])

@@ -147,11 +147,18 @@ class PhotoFormSchema(MultipartSchema):
 
 
 class SignatureFormSchema(MultipartSchema):
-    client_id = fields.UUID(required=True)
-    signer_name = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    signer_role = fields.String(required=True, validate=validate.OneOf(tuple(SIGNER_ROLES)))
-    inspector_id = fields.String(validate=OBJECT_ID,
-                                 metadata={"description": "lead/member: whose signature (default: the uploader)"})
+    """Team members sign only as themselves; the institution's representative on the lead's device."""
+
+    client_id = fields.UUID(required=True, metadata={"description": "idempotency key: a retry returns the first"})
+    signer_role = fields.String(required=True, validate=validate.OneOf(tuple(SIGNER_ROLES)), metadata={
+        "description": "lead（组长，仅组长本人）| member（组员，仅组员本人）| institution_representative"
+                       "（机构代表，仅在组长设备上由组长上传）"})
+    signer_name = fields.String(validate=validate.Length(min=1, max=64), metadata={
+        "description": "机构代表的姓名（institution_representative 必填）；lead/member 的签名人姓名取自名录，"
+                       "此处填写的内容不被采用"})
+    inspector_id = fields.String(validate=OBJECT_ID, metadata={
+        "description": "可不填：lead/member 的签名人总是当前登录的执法人员本人；若填写须为本人的编号，"
+                       "否则 422 SIGNER_NOT_SELF；机构代表签名不得填写"})
     file = fields.Raw(required=True, metadata={"type": "string", "format": "binary",
                                                "description": "the signature: PNG strokes"})
 
@@ -176,7 +183,10 @@ class SignatureSchema(OutSchema):
     client_id = fields.String(required=True)
     signer_role = fields.String(required=True)
     signer_name = fields.String(required=True)
-    inspector_id = fields.String(allow_none=True)
+    inspector_id = fields.String(allow_none=True, metadata={"description": "lead/member: the signing inspector"})
+    uploaded_by = fields.String(allow_none=True, metadata={"description": "user id of the uploading account"})
+    uploaded_session = fields.String(allow_none=True, metadata={
+        "description": "the login (session id) the signature was uploaded from"})
     signed_at = fields.DateTime(allow_none=True)
 
 

@@ -808,50 +808,6 @@ def add_photo(user, inspection_id: str, data: bytes, *, item_id: str, client_id:
     return photo
 
 
-def add_signature(user, inspection_id: str, data: bytes, *, client_id: str, signer_name: str, signer_role: str,
-                  inspector_id: str | None = None, now: datetime, config: dict[str, Any] | None = None) -> SignatureRef:
-    """Store a signature of a team member (lead/member) or the institution's representative."""
-    assignment, own_inspector = _team_assignment(user, inspection_id)
-    inspection = ensure_inspection(assignment, now=now)
-    _writable(inspection)
-    for ref in inspection.signatures:
-        if ref.client_id == client_id:
-            return ref
-    team = list(inspection.team)
-    if signer_role == "lead":
-        signer = inspector_id or team[0]
-        if signer != team[0]:
-            raise Unprocessable("组长签名须由检查组组长本人签署", code="SIGNER_NOT_LEAD")
-    elif signer_role == "member":
-        signer = inspector_id or own_inspector
-        if signer not in team[1:]:
-            raise Unprocessable("签名人不是检查组成员", code="SIGNER_NOT_MEMBER")
-    else:
-        signer = None
-        if inspector_id:
-            raise Unprocessable("机构代表签名不应指定执法人员", code="SIGNER_INVALID")
-    stored = _evidence().store_signature(
-        data, owner_type="inspection", owner_id=str(inspection.id), institution_id=inspection.institution_id,
-        region=inspection.region, client_id=client_id, uploaded_by=str(user.id), signer_name=signer_name,
-        signer_role=signer_role, now=now, team=team, config=config)
-    ref = SignatureRef(evidence_id=str(stored.id), client_id=client_id, signer_role=signer_role,
-                       signer_name=signer_name, inspector_id=signer, uploaded_by=str(user.id), signed_at=now)
-    pushed = Inspection.objects(id=inspection.id, signatures__client_id__ne=client_id,
-                                submission_started_at=None).update_one(push__signatures=ref, set__updated_at=now)
-    if pushed:
-        audit.record("inspection.signed", actor=actor_of(user), target_type="inspection",
-                     target_id=str(inspection.id), region=inspection.region,
-                     data={"signer_role": signer_role, "signer_name": signer_name, "inspector_id": signer,
-                           "evidence_id": str(stored.id)}, now=now)
-        return ref
-    inspection.reload()
-    for existing in inspection.signatures:
-        if existing.client_id == client_id:
-            return existing
-    _writable(inspection)
-    return ref
-
-
 # --------------------------------------------------------------------------- submission
 
 def missing_for_submission(inspection: Inspection, content: dict[str, Any]) -> dict[str, Any]:
@@ -1068,7 +1024,9 @@ def build_report(inspection: Inspection, order: dict[str, Any] | None) -> dict[s
                      for f in inspection.findings or []],
         "order": order,
         "signatures": [{"role": s.signer_role, "name": s.signer_name, "evidence_id": s.evidence_id,
-                        "sha256": signatures.get(s.evidence_id), "signed_at": isoformat(s.signed_at)}
+                        "sha256": signatures.get(s.evidence_id), "signed_at": isoformat(s.signed_at),
+                        "uploaded_by": s.uploaded_by, "uploader": _account_name(s.uploaded_by),
+                        "session_id": s.uploaded_session}
                        for s in inspection.signatures],
         "corrections": [{"at": isoformat(c.at), "reason": c.reason, "changes": c.changes,
                          "score_before": c.score_before, "score_after": c.score_after}
@@ -1221,6 +1179,20 @@ def _assignment_status(inspection_id) -> str | None:
     return found.status if found is not None else None
 
 
+def _account_name(user_id: str | None) -> str | None:
+    from inspect_api.auth.service import find_user
+
+    user = find_user(user_id) if user_id else None
+    return (user.display_name or user.username) if user is not None else None
+
+
+def signature_view(ref: SignatureRef) -> dict[str, Any]:
+    """A signature as the API shows it: who signed, who uploaded it and from which login."""
+    return {"evidence_id": ref.evidence_id, "client_id": ref.client_id, "signer_role": ref.signer_role,
+            "signer_name": ref.signer_name, "inspector_id": ref.inspector_id, "uploaded_by": ref.uploaded_by,
+            "uploaded_session": ref.uploaded_session, "signed_at": isoformat(ref.signed_at)}
+
+
 def inspection_view(inspection: Inspection, *, with_responses: bool = True) -> dict[str, Any]:
     checkin = inspection.checkin
     out = {
@@ -1235,9 +1207,7 @@ def inspection_view(inspection: Inspection, *, with_responses: bool = True) -> d
             "captured_at": isoformat(checkin.captured_at), "received_at": isoformat(checkin.received_at),
             "distance_m": checkin.distance_m, "radius_m": checkin.radius_m, "flagged": checkin.flagged,
             "flag_reasons": list(checkin.flag_reasons or [])},
-        "signatures": [{"evidence_id": s.evidence_id, "client_id": s.client_id, "signer_role": s.signer_role,
-                        "signer_name": s.signer_name, "inspector_id": s.inspector_id,
-                        "signed_at": isoformat(s.signed_at)} for s in inspection.signatures],
+        "signatures": [signature_view(s) for s in inspection.signatures],
         "photos": [{"id": str(p.id), "item_id": p.item_id, "client_id": p.client_id, "sha256": p.sha256,
                     "reused": bool(p.reused), "captured_at": isoformat(p.captured_at)}
                    for p in _evidence().for_owner("inspection", str(inspection.id), kind="photo")],
