@@ -213,3 +213,18 @@ def test_every_link_on_the_public_site_resolves(world):
             if path.startswith(("/p/", "/api/v1/public/", "/static/")) and path not in seen:
                 queue.append(path)
     assert len(seen) > 20, seen
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+@pytest.mark.parametrize("what", ["institutions", "inspectors"])
+def test_the_demo_directory_exports_and_imports_back_unchanged(world, what, fmt):
+    """The reviewed case: 32 demo institutions were "updated" (and lost their licence start dates)."""
+    import io
+
+    _app, client, office = world
+    data = _ok(client, f"/api/v1/{what}/export.{fmt}", office, what=f"{what} export").data
+    r = client.post(f"/api/v1/{what}/import?dry_run=1", headers=office, content_type="multipart/form-data",
+                    data={"file": (io.BytesIO(data), f"{what}.{fmt}")})
+    assert r.status_code == 200, r.get_json()
+    report = r.get_json()
+    assert report["created"] == 0 and report["updated"] == 0 and report["unchanged"] == report["rows"] > 0, report
