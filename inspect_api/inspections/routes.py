@@ -137,7 +137,8 @@ def _photo_view(photo) -> dict:
     base = f"/api/v1/photos/{photo.id}"
     return {"id": str(photo.id), "item_id": photo.item_id, "client_id": photo.client_id, "sha256": photo.sha256,
             "reused": bool(photo.reused), "captured_at": photo.captured_at, "latitude": photo.latitude,
-            "longitude": photo.longitude, "gps_invalid": bool(photo.gps_invalid), "width": photo.width,
+            "longitude": photo.longitude, "gps_invalid": bool(photo.gps_invalid), "distance_m": photo.distance_m,
+            "position_flags": list(photo.position_flags or []), "width": photo.width,
             "height": photo.height,
             "urls": {v: f"{base}/{v}" for v in ("thumb", "display", "original")}}
 

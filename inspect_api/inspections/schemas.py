@@ -173,6 +173,10 @@ class PhotoSchema(OutSchema):
     latitude = fields.Float(allow_none=True)
     longitude = fields.Float(allow_none=True)
     gps_invalid = fields.Boolean()
+    distance_m = fields.Float(allow_none=True, metadata={
+        "description": "EXIF 拍摄位置距机构的距离（米）；照片无定位或机构无定位时为 null"})
+    position_flags = fields.List(fields.String(), metadata={
+        "description": "位置标记：beyond_radius = 拍摄位置超出签到半径（与签到相同的半径）"})
     width = fields.Integer(allow_none=True)
     height = fields.Integer(allow_none=True)
     urls = fields.Dict()

@@ -800,11 +800,15 @@ def add_photo(user, inspection_id: str, data: bytes, *, item_id: str, client_id:
                                  label=inspection.code, client_id=client_id, uploaded_by=str(user.id),
                                  item_id=item_id, now=now, team=list(inspection.team), config=config,
                                  fallback_gps=_checkin_position(inspection))
+    from inspect_api.inspections import photo_positions
+
+    photo = photo_positions.record(photo, inspection.institution_id, config)  # beyond the radius: flagged
     if known is None:
         audit.record("inspection.photo_added", actor=actor_of(user), target_type="inspection",
                      target_id=str(inspection.id), region=inspection.region,
                      data={"evidence_id": str(photo.id), "item_id": item_id, "sha256": photo.sha256,
-                           "reused": bool(photo.reused)}, now=now)
+                           "reused": bool(photo.reused), "distance_m": photo.distance_m,
+                           "position_flags": list(photo.position_flags or [])}, now=now)
     return photo
 
 
@@ -1000,7 +1004,9 @@ def build_report(inspection: Inspection, order: dict[str, Any] | None) -> dict[s
     """The report's content (what is printed and hashed); photos and signatures by SHA-256."""
     institution = _directory().get_institution(inspection.institution_id)
     evidence = _evidence()
-    photos = {str(p.id): p.sha256 for p in evidence.for_owner("inspection", str(inspection.id), kind="photo")}
+    stored_photos = list(evidence.for_owner("inspection", str(inspection.id), kind="photo"))
+    photos = {str(p.id): p.sha256 for p in stored_photos}
+    positions = {str(p.id): (p.distance_m, list(p.position_flags or []), p.item_id) for p in stored_photos}
     signatures = {str(s.id): s.sha256 for s in evidence.for_owner("inspection", str(inspection.id), kind="signature")}
     deadlines = {f["item_id"]: f.get("deadline") for f in (order or {}).get("findings", [])}
     return {
@@ -1020,8 +1026,12 @@ def build_report(inspection: Inspection, order: dict[str, Any] | None) -> dict[s
                                                 "deadline_working_days", "reinspection_required", "note",
                                                 "deductions")},
                       "deadline": deadlines.get(f.get("item_id")),
-                      "photos": [{"id": pid, "sha256": photos.get(pid)} for pid in f.get("photo_ids", [])]}
+                      "photos": [{"id": pid, "sha256": photos.get(pid), "distance_m": positions.get(pid, (None,))[0],
+                                  "position_flags": positions.get(pid, (None, []))[1]}
+                                 for pid in f.get("photo_ids", [])]}
                      for f in inspection.findings or []],
+        "photos_beyond_radius": [{"id": pid, "item_id": item_id, "distance_m": distance, "flags": flags}
+                                 for pid, (distance, flags, item_id) in positions.items() if flags],
         "order": order,
         "signatures": [{"role": s.signer_role, "name": s.signer_name, "evidence_id": s.evidence_id,
                         "sha256": signatures.get(s.evidence_id), "signed_at": isoformat(s.signed_at),
@@ -1209,7 +1219,8 @@ def inspection_view(inspection: Inspection, *, with_responses: bool = True) -> d
             "flag_reasons": list(checkin.flag_reasons or [])},
         "signatures": [signature_view(s) for s in inspection.signatures],
         "photos": [{"id": str(p.id), "item_id": p.item_id, "client_id": p.client_id, "sha256": p.sha256,
-                    "reused": bool(p.reused), "captured_at": isoformat(p.captured_at)}
+                    "reused": bool(p.reused), "captured_at": isoformat(p.captured_at), "distance_m": p.distance_m,
+                    "position_flags": list(p.position_flags or [])}
                    for p in _evidence().for_owner("inspection", str(inspection.id), kind="photo")],
         "submitted_at": isoformat(inspection.submitted_at),
         "result": dict(inspection.result) if inspection.result else None,
