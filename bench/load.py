@@ -133,14 +133,17 @@ def main() -> int:
     bare = _start("bare_app:app", bare_port, args.workers, dict(env, PYTHONPATH=str(tmp)), tmp)
     try:
         base = f"http://127.0.0.1:{api_port}/api/v1"
-        token = requests.post(f"{base}/auth/login", json={"username": "insp01", "password": "demo12345"},
-                              timeout=10).json()["access_token"]
-        auth = {"Authorization": f"Bearer {token}"}
+        logins = [requests.post(f"{base}/auth/login", json={"username": "insp01", "password": "demo12345"},
+                                timeout=10).json() for _ in range(4)]
+        for ended in logins[1:]:  # other sessions of the user logged out: the revocation check has work to do
+            requests.post(f"{base}/auth/logout", json={"refresh_token": ended["refresh_token"]}, timeout=10)
+        auth = {"Authorization": f"Bearer {logins[0]['access_token']}"}
         assignments = requests.get(f"{base}/me/assignments", headers=auth, timeout=10).json()["items"]
         if not assignments:
             raise SystemExit("demo inspector insp01 has no assignments")
         targets = {
             "bare_flask": (f"http://127.0.0.1:{bare_port}/bare", {}),
+            "me": (f"{base}/me", auth),  # the authenticated trivial request: token, user, session check
             "me_assignments": (f"{base}/me/assignments", auth),
             "bundle": (f"{base}/assignments/{assignments[0]['id']}/bundle", auth),
             "checklist": (f"{base}/checklists/DB37T4086-2020/versions/1", auth),

@@ -10,7 +10,7 @@ from typing import Any, Mapping
 from flask import Flask, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from inspect_api import db, observability, public_cache, vocabulary
+from inspect_api import db, observability, public_cache, query_args, routing, vocabulary
 from inspect_api.auth import passwords
 from inspect_api.config import load_config
 from inspect_api.errors import UnsupportedMediaType, register_error_handlers
@@ -99,6 +99,7 @@ def _flask_config(cfg: Mapping[str, Any]) -> dict[str, Any]:
         "JWT_ALGORITHM": "HS256",
         "JWT_DECODE_ALGORITHMS": ["HS256"],
         "JWT_TOKEN_LOCATION": ["headers"],
+        "JWT_COOKIE_CSRF_PROTECT": False,  # header tokens only: no random csrf claim (pairs are reproducible)
         "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=int(cfg["access_token_minutes"])),
         "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=int(cfg["refresh_token_days"])),
         # A moving window: failures either side of a fixed window's edge cannot add up past the limit.
@@ -175,6 +176,7 @@ def create_app(env: str | None = None, overrides: Mapping[str, Any] | None = Non
     cfg = load_config(env, overrides)
     observability.configure_logging(cfg.get("log_level", "INFO"), json_logs=bool(cfg.get("json_logs", False)))
     app = Flask("inspect_api")
+    routing.install(app)  # static segments win over parameters (405 / OPTIONS list the real methods)
     app.config.update(_flask_config(cfg))
     app.json.ensure_ascii = False
     app.json.sort_keys = False
@@ -217,6 +219,7 @@ def create_app(env: str | None = None, overrides: Mapping[str, Any] | None = Non
     for module_name in PLAIN_BLUEPRINTS:
         app.register_blueprint(importlib.import_module(module_name).blp)
     app.extensions["inspect_body_kinds"] = _body_kinds(app)
+    query_args.init_app(app)  # undeclared query parameters → 422; empty values mean "not given"
 
     db.ensure_indexes()
     for task in STARTUP_TASKS:

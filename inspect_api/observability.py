@@ -2,7 +2,9 @@
 
 Every request gets an id (the caller's ``X-Request-ID`` when it is sane, else
 a new one) that is logged with each line and returned in the response header.
-Metrics live in a private registry served at ``/metrics``.  Under gunicorn
+Metrics live in a private registry served at ``/metrics``, only to configured
+scrapers (:func:`is_scraper`: the ``metrics_bearer_token`` or an address in
+``metrics_allow_from``; neither configured = closed, 403).  Under gunicorn
 each worker is a process with its own registry, so when
 ``PROMETHEUS_MULTIPROC_DIR`` is set (the compose stack sets it for the API)
 every process writes its samples to files in that directory and ``/metrics``
@@ -14,16 +16,20 @@ worker.  The directory must be emptied before the server starts (gunicorn's
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import logging
 import os
 import re
 import time
 import uuid
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from pythonjsonlogger.json import JsonFormatter
+
+from inspect_api.errors import Forbidden
 
 MULTIPROC_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 if os.environ.get(MULTIPROC_DIR_ENV):  # multiprocess mode writes a file per process there from the first metric on
@@ -48,6 +54,35 @@ def metrics_registry() -> CollectorRegistry:
         multiprocess.MultiProcessCollector(registry)
         return registry
     return REGISTRY
+
+
+def _scraper_networks(entries) -> tuple:
+    """``metrics_allow_from`` as networks (an address is a /32 or /128); a bad entry stops the start."""
+    from inspect_api.config import ConfigError
+
+    networks = []
+    for entry in entries or []:
+        try:
+            networks.append(ipaddress.ip_network(str(entry).strip(), strict=False))
+        except ValueError:
+            raise ConfigError(f"metrics_allow_from: {entry!r} is not an IP address or network") from None
+    return tuple(networks)
+
+
+def is_scraper() -> bool:
+    """Is the caller a configured metrics scraper (bearer token, or an allowed client address)?"""
+    cfg = current_app.config["INSPECT"]
+    token = str(cfg.get("metrics_bearer_token") or "")
+    presented = request.headers.get("Authorization", "")
+    if token and presented.startswith("Bearer ") and hmac.compare_digest(
+            presented[len("Bearer "):].strip().encode(), token.encode()):
+        return True
+    networks = current_app.extensions.get("inspect_scraper_networks") or ()
+    try:
+        address = ipaddress.ip_address(request.remote_addr or "")
+    except ValueError:
+        return False
+    return any(address in network for network in networks)
 
 
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -87,6 +122,7 @@ def configure_logging(level: str, json_logs: bool) -> None:
 
 def init_app(app: Flask, cors_origins: list[str]) -> None:
     allowed = set(cors_origins or [])
+    app.extensions["inspect_scraper_networks"] = _scraper_networks(app.config["INSPECT"].get("metrics_allow_from"))
 
     @app.before_request
     def _start():
@@ -121,4 +157,7 @@ def init_app(app: Flask, cors_origins: list[str]) -> None:
 
     @app.get("/metrics")
     def metrics():
-        return Response(generate_latest(metrics_registry()), content_type=CONTENT_TYPE_LATEST)
+        if not is_scraper():
+            raise Forbidden("监控指标仅向已配置的采集端开放（令牌或地址白名单）", code="SCRAPER_ONLY")
+        return Response(generate_latest(metrics_registry()), content_type=CONTENT_TYPE_LATEST,
+                        headers={"Cache-Control": "no-store"})

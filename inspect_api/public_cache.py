@@ -3,9 +3,17 @@
 A poster's QR code or a published notice can bring many readers at once; each
 public response already tells browsers and proxies ``Cache-Control: public,
 max-age=60``, so keeping a rendered 200 for a few seconds
-(``public_cache_seconds``, 0 turns it off) changes nothing a reader could
-notice and spares the store.  Entries are bounded by count and bytes and kept
-per process (stateless API processes each keep their own).
+(``public_cache_seconds``, 0 turns it off) spares the store.  Entries are
+bounded by count and bytes and kept per process (stateless API processes each
+keep their own).
+
+A state change must show at once in every process, so entries are keyed by a
+*public generation*: one counter document in MongoDB, read once per cached
+request (a primary-key read) and bumped by every successful API write that can
+change public content (every write except those in ``NO_PUBLIC_EFFECT``:
+logins, field work on a phone, drafts, previews) and by an escalation sweep
+that applied steps.  A bump in any process makes every process's entries
+unreachable; they age out by the LRU bounds and the TTL.
 """
 
 from __future__ import annotations
@@ -19,6 +27,35 @@ from dataclasses import dataclass
 from typing import Callable
 
 from flask import Response, current_app, request
+
+from inspect_api import db
+
+GENERATION_COLLECTION = "public_generation"
+GENERATION_ID = "public"
+
+# Writes that never change what the public site shows (by endpoint); every other successful
+# write bumps the generation (a new endpoint invalidates by default).
+NO_PUBLIC_EFFECT = frozenset({
+    "auth.login", "auth.refresh", "auth.logout", "auth.change_password", "auth.create_user",
+    "auth.deactivate_user", "auth.reactivate_user", "auth.reset_password", "notify.mark_read",
+    "inspections.create_targeted", "inspections.check_in", "inspections.sync_responses",
+    "inspections.upload_photo", "inspections.upload_signature", "rectification.upload_photo",
+    "publication.preview", "publication.create_notice", "publication.update_notice",
+    "draws.create_plan", "draws.update_plan", "draws.delete_plan",
+    "directory.create_conflict", "directory.update_conflict", "directory.delete_conflict", "directory.reissue_qr",
+    "calendar.put_overrides",
+})
+
+
+def generation() -> int:
+    """The current public generation (0 before the first change)."""
+    found = db.database()[GENERATION_COLLECTION].find_one({"_id": GENERATION_ID}, {"n": 1})
+    return int(found["n"]) if found else 0
+
+
+def bump() -> None:
+    """Public content changed: every process's cached public responses are stale from now on."""
+    db.database()[GENERATION_COLLECTION].update_one({"_id": GENERATION_ID}, {"$inc": {"n": 1}}, upsert=True)
 
 KEPT_HEADERS = ("ETag", "Cache-Control", "Access-Control-Allow-Origin", "Content-Disposition", "Last-Modified")
 MAX_ENTRY_BYTES = 1 << 20
@@ -81,6 +118,16 @@ class PublicCache:
 
 def init_app(app) -> None:
     app.extensions["public_cache"] = PublicCache(float(app.config["INSPECT"].get("public_cache_seconds") or 0))
+    app.after_request(_after_write)
+
+
+def _after_write(response: Response) -> Response:
+    """A successful write that may change public content bumps the generation (when caching is on)."""
+    cache: PublicCache | None = current_app.extensions.get("public_cache")
+    if (cache is not None and cache.ttl > 0 and request.method in ("POST", "PUT", "PATCH", "DELETE")
+            and 200 <= response.status_code < 300 and request.endpoint not in NO_PUBLIC_EFFECT):
+        bump()
+    return response
 
 
 def _not_modified(etag: str | None) -> bool:
@@ -103,8 +150,8 @@ def cached(view):
     def wrapper(*args, **kwargs):
         cache: PublicCache | None = current_app.extensions.get("public_cache")
         use_cache = cache is not None and cache.ttl > 0 and request.method in ("GET", "HEAD")
-        key = request.url
         if use_cache:
+            key = f"{generation()}|{request.url}"
             entry = cache.get(key)
             if entry is not None:
                 return _response(entry)

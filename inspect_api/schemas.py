@@ -2,24 +2,73 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any, Iterable, Mapping
 
 import marshmallow as ma
 from flask_smorest.fields import Upload
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from mongoengine.queryset import QuerySet
 from werkzeug.datastructures import FileStorage
 
 from inspect_api.clock import isoformat
 
+# C0 control characters (U+0000-U+001F) have no place in text people enter: they break exports
+# (XLSX refuses them) and hide in names.  Multi-line fields keep tab and line breaks (CR LF too).
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f]")
+CONTROL_CHARACTERS_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# Free-text fields that may span lines; any other field with ``metadata={"multiline": True}`` too.
+MULTILINE_FIELDS = frozenset({"note", "text", "description", "comment", "reason", "reason_note", "legal_basis",
+                              "body"})
+
+
+def control_character_error(value: str, *, multiline: bool = False) -> str | None:
+    """The Chinese message for the first control character in ``value``, or None when it has none."""
+    found = (CONTROL_CHARACTERS_MULTILINE if multiline else CONTROL_CHARACTERS).search(value)
+    if found is None:
+        return None
+    return f"不能包含控制字符（U+{ord(found.group()):04X}）" + ("" if multiline else "，也不能换行或含制表符")
+
+
+class NoControlCharacters(validate.Validator):
+    """Refuses C0 control characters (tab and line breaks allowed when ``multiline``)."""
+
+    def __init__(self, multiline: bool = False):
+        self.multiline = multiline
+
+    def __call__(self, value):
+        message = control_character_error(value, multiline=self.multiline) if isinstance(value, str) else None
+        if message:
+            raise ValidationError(message)
+        return value
+
+
+def _guard_text(field: fields.Field, multiline: bool) -> None:
+    if isinstance(field, fields.String):
+        field.validators = [*field.validators, NoControlCharacters(multiline)]
+    elif isinstance(field, fields.List):
+        _guard_text(field.inner, multiline)
+    elif isinstance(field, fields.Tuple):
+        for inner in field.tuple_fields:
+            _guard_text(inner, multiline)
+    elif isinstance(field, fields.Dict):
+        for inner in (field.key_field, field.value_field):
+            if inner is not None:
+                _guard_text(inner, multiline)
+
 
 class StrictSchema(Schema):
-    """Base for input schemas: unknown fields are refused, not ignored."""
+    """Base for input schemas: unknown fields are refused, not ignored, and no text field takes C0
+    control characters (422 naming the field; multi-line fields keep tab and line breaks)."""
 
     class Meta:
         unknown = RAISE
         ordered = True
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        multiline = field_obj.metadata.get("multiline", field_name in MULTILINE_FIELDS)
+        _guard_text(field_obj, bool(multiline))
 
 
 class OutSchema(Schema):

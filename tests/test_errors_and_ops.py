@@ -8,17 +8,25 @@ from openapi_spec_validator import validate as validate_openapi
 from tests.conftest import assert_error
 
 
-def test_healthz_readyz(client):
-    assert client.get("/healthz").get_json() == {"status": "ok"}
-    r = client.get("/readyz")
-    assert r.status_code == 200 and r.get_json()["database"] == "ok"
+SCRAPER = {"Authorization": "Bearer " + "t" * 40}
 
 
-def test_readyz_503_when_database_down(client, monkeypatch):
+def test_healthz_readyz(app_factory):
+    app = app_factory(metrics_bearer_token="t" * 40)
+    with app.app_context():
+        client = app.test_client()
+        assert client.get("/healthz").get_json() == {"status": "ok"}
+        r = client.get("/readyz", headers=SCRAPER)
+        assert r.status_code == 200 and r.get_json()["database"] == "ok"
+
+
+def test_readyz_503_when_database_down(app_factory, monkeypatch):
     from inspect_api import db
+    app = app_factory(metrics_bearer_token="t" * 40)
     monkeypatch.setattr(db, "ping", lambda: False)
-    r = client.get("/readyz")
-    assert r.status_code == 503 and r.get_json()["error"]["code"] == "DATABASE_UNAVAILABLE"
+    with app.app_context():
+        r = app.test_client().get("/readyz", headers=SCRAPER)
+        assert r.status_code == 503 and r.get_json()["error"]["code"] == "DATABASE_UNAVAILABLE"
 
 
 def test_openapi_document_is_valid(client):

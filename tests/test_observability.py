@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
+import pytest
+
+SCRAPER = {"Authorization": "Bearer " + "t" * 40}
+
+
+@pytest.fixture
+def client(app_factory):
+    """A client of an app whose /metrics is open to the scraper token above."""
+    app = app_factory(metrics_bearer_token="t" * 40)
+    with app.app_context():
+        yield app.test_client()
+
 
 def test_request_id_is_returned_and_propagated(client):
     r = client.get("/healthz")
@@ -14,7 +26,7 @@ def test_request_id_is_returned_and_propagated(client):
 
 def test_metrics_expose_request_latency(client):
     client.get("/healthz")
-    body = client.get("/metrics").get_data(as_text=True)
+    body = client.get("/metrics", headers=SCRAPER).get_data(as_text=True)
     assert "inspect_http_request_seconds_bucket" in body
     assert 'endpoint="/healthz"' in body
 
@@ -48,7 +60,7 @@ def test_sweep_and_photo_pipeline_are_measured(client, make_user, login):
     from inspect_api.rectification.escalation import run_sweep
 
     def count(name: str) -> float:
-        for line in client.get("/metrics").get_data(as_text=True).splitlines():
+        for line in client.get("/metrics", headers=SCRAPER).get_data(as_text=True).splitlines():
             if line.startswith(name + " "):
                 return float(line.split()[1])
         return 0.0
@@ -78,7 +90,7 @@ _SCRAPE = """
 from inspect_api.app import create_app
 app = create_app("testing")
 with app.app_context():
-    r = app.test_client().get("/metrics")
+    r = app.test_client().get("/metrics", headers={"Authorization": "Bearer " + "t" * 40})
     assert r.status_code == 200
     print(r.get_data(as_text=True))
 """
@@ -91,7 +103,7 @@ def test_metrics_aggregate_every_process_in_multiprocess_mode(tmp_path):
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1]
-    env = {"INSPECT_ENV": "testing", "PATH": "/usr/bin:/bin",
+    env = {"INSPECT_ENV": "testing", "PATH": "/usr/bin:/bin", "INSPECT_METRICS_BEARER_TOKEN": "t" * 40,
            "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")}  # created on first use
 
     def run(code: str) -> str:

@@ -40,17 +40,25 @@ def test_public_responses_are_kept_for_the_configured_seconds(cached_app, make_u
     client = app.test_client()
     first = client.get("/api/v1/public/matters")
     assert first.status_code == 200 and "X-Cache" not in first.headers
-    assert client.post("/api/v1/matters", headers=_office(client, make_user), json=MATTER).status_code == 201
 
     hit = client.get("/api/v1/public/matters")
     assert hit.headers["X-Cache"] == "HIT" and hit.data == first.data
     assert hit.headers["ETag"] == first.headers["ETag"] and hit.headers["X-Request-ID"]
     assert hit.headers["X-RateLimit-Limit"]  # the per-IP budget still counts cached reads
-    assert "YY-99" not in hit.get_data(as_text=True)
     revalidated = client.get("/api/v1/public/matters", headers={"If-None-Match": first.headers["ETag"]})
     assert revalidated.status_code == 304 and revalidated.headers["X-Cache"] == "HIT"
 
     clock.now += 5.01
+    fresh = client.get("/api/v1/public/matters")
+    assert "X-Cache" not in fresh.headers and fresh.data == first.data
+
+
+def test_a_change_shows_at_once(cached_app, make_user):
+    app, _clock = cached_app
+    client = app.test_client()
+    client.get("/api/v1/public/matters")
+    assert client.get("/api/v1/public/matters").headers["X-Cache"] == "HIT"
+    assert client.post("/api/v1/matters", headers=_office(client, make_user), json=MATTER).status_code == 201
     fresh = client.get("/api/v1/public/matters")
     assert "X-Cache" not in fresh.headers and "YY-99" in fresh.get_data(as_text=True)
 
@@ -111,3 +119,79 @@ def test_the_cache_is_bounded_by_entries_and_bytes():
     assert cache.get("gone") is None
     clock.now += 61
     assert cache.get("big") is None
+
+
+# ------------------------------------------------------------------ invalidation (issue #13 item 14)
+
+@pytest.fixture
+def draws(cached_app, make_user, login):
+    from tests.draws import plan_fixtures as fx
+
+    app, _clock = cached_app
+    fx.world()
+    office = login(make_user("office_admin", "370300", username="city_office"))
+    return app.test_client(), office, fx
+
+
+def test_a_draw_and_an_amendment_show_in_the_cached_record_at_once(draws):
+    import json
+
+    client, office, fx = draws
+    plan, committed = fx.committed_plan(client, office)
+    url = f"/api/v1/public/draws/{committed['id']}/record.json"
+    pages = [url, f"/api/v1/public/draws/{committed['id']}", f"/p/draws/{committed['id']}", "/api/v1/public/draws"]
+    before = {page: client.get(page) for page in pages}
+    assert all(client.get(page).headers["X-Cache"] == "HIT" for page in pages)
+    assert "result" not in json.loads(before[url].data)
+
+    drawn = client.post(f"/api/v1/plans/{plan['id']}/draw", json={"public_entropy": fx.ENTROPY}, headers=office)
+    assert drawn.status_code == 200
+    for page in pages:
+        after = client.get(page)
+        assert after.status_code == 200 and "X-Cache" not in after.headers and after.data != before[page].data, page
+    record = json.loads(client.get(url).data)
+    assert record["result"] and client.get(url).headers["X-Cache"] == "HIT"
+
+    target = drawn.get_json()["targets"][0]
+    amended = client.post(f"/api/v1/plans/{plan['id']}/amendments", headers=office, json={
+        "institution_id": target["institution_id"], "inspector_id": target["team"][0]["id"], "reason": "病假"})
+    assert amended.status_code == 201, amended.get_json()
+    fresh = client.get(url)
+    assert "X-Cache" not in fresh.headers and json.loads(fresh.data).get("amendments")
+
+
+def test_a_change_made_by_another_process_shows_at_once(draws):
+    """Another API process (or the scheduler) reaches this one only through the generation in the store."""
+    from inspect_api import public_cache
+
+    client, _office, _fx = draws
+    client.get("/api/v1/public/draws")
+    assert client.get("/api/v1/public/draws").headers["X-Cache"] == "HIT"
+    public_cache.bump()  # what the other process's write did
+    assert "X-Cache" not in client.get("/api/v1/public/draws").headers
+
+
+def test_field_work_on_phones_keeps_the_cache(draws):
+    client, office, fx = draws
+    from inspect_api import public_cache
+
+    before = public_cache.generation()
+    fx.create_plan(client, office)  # a draft is not public
+    client.post("/api/v1/auth/login", json={"username": "city_office", "password": TEST_PASSWORD})
+    assert public_cache.generation() == before
+
+
+def test_an_escalation_sweep_that_applied_steps_invalidates(cached_app, make_user):
+    from datetime import datetime, timezone
+
+    from inspect_api import public_cache
+    from inspect_api.rectification import escalation
+    from tests.notify.world import build
+
+    w = build(make_user)
+    before = public_cache.generation()
+    escalation.run_sweep(datetime(2026, 3, 2, 3, 0, tzinfo=timezone.utc), deliver=False)
+    assert public_cache.generation() == before  # nothing due: nothing public changed
+    w.open()
+    stats = escalation.run_sweep(datetime(2026, 4, 20, 1, 0, tzinfo=timezone.utc), deliver=False)
+    assert stats["steps"] > 0 and public_cache.generation() > before

@@ -13,19 +13,26 @@ from typing import Callable
 
 from flask import request
 from flask_jwt_extended import current_user as _jwt_current_user
-from flask_jwt_extended import verify_jwt_in_request
+from flask_jwt_extended import get_jwt, verify_jwt_in_request
 
 from inspect_api.audit.service import Actor
 from inspect_api.auth.models import User
 from inspect_api.auth.service import actor_of, find_user
+from inspect_api.auth.sessions import session_revoked
 from inspect_api.errors import Forbidden, Unauthorized, error_response
 from inspect_api.extensions import jwt
+from inspect_api.query_args import check_query
 
 BEARER = [{"bearerAuth": []}]
 
 
 def current_user() -> User:
     return _jwt_current_user
+
+
+def current_session_id() -> str | None:
+    """The login (``sid`` of the access token) the current request comes from."""
+    return get_jwt().get("sid")
 
 
 def client_ip() -> str | None:
@@ -53,7 +60,10 @@ def login_required(*roles: str) -> Callable:
             if roles and user.role not in roles:
                 raise Forbidden("当前角色无权执行此操作", code="ROLE_FORBIDDEN",
                                 details={"required_roles": list(roles)})
+            check_query()  # undeclared query parameters: 422 once the caller is known to be allowed
             return view(*args, **kwargs)
+
+        wrapper._login_required = True  # type: ignore[attr-defined]  # query_args checks after this
 
         # flask-smorest reads this to document the security requirement.
         wrapper._apidoc = getattr(view, "_apidoc", {})  # type: ignore[attr-defined]
@@ -68,6 +78,8 @@ def login_required(*roles: str) -> Callable:
 def _load_user(_header, claims):
     user = find_user(claims["sub"])
     if user is None or not user.active or claims.get("tv") != user.token_version:
+        return None
+    if session_revoked(user, claims):  # logged out: checked on the user just read, no extra query
         return None
     return user
 
@@ -116,4 +128,4 @@ def ensure(condition: bool, message: str = "没有执行此操作的权限", cod
         raise Forbidden(message, code=code)
 
 
-__all__ = ["login_required", "current_user", "request_actor", "client_ip", "ensure", "Unauthorized"]
+__all__ = ["login_required", "current_user", "current_session_id", "request_actor", "client_ip", "ensure", "Unauthorized"]

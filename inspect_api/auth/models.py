@@ -22,6 +22,9 @@ class User(me.Document):
     active = me.BooleanField(default=True)
     # Bumped on password change, reset and deactivation: older tokens stop working.
     token_version = me.IntField(default=1)
+    # Sessions logged out within the last access-token lifetime, as "<until, epoch seconds, 10 digits>:<sid>"
+    # (plain strings: cheap to load with the user on every request; pruned at each logout, bounded).
+    revoked_sessions = me.ListField(me.StringField())
     created_at = me.DateTimeField(required=True)
     updated_at = me.DateTimeField()
     last_login_at = me.DateTimeField()
@@ -41,8 +44,10 @@ class User(me.Document):
 class RefreshToken(me.Document):
     """One issued refresh token; tokens of one login share a ``family``.
 
-    Rotation marks a token used; presenting a used or revoked token again is
-    theft evidence and revokes the whole family.
+    Rotation marks a token used and names its ``successor``; presenting it
+    again within the grace window returns the same successor pair, later (or
+    once the successor has been used) it is theft evidence and revokes the
+    whole family.
     """
 
     jti = me.StringField(required=True, unique=True)
@@ -50,7 +55,8 @@ class RefreshToken(me.Document):
     user_id = me.StringField(required=True)
     issued_at = me.DateTimeField(required=True)
     expires_at = me.DateTimeField(required=True)
-    used_at = me.DateTimeField()
+    used_at = me.DateTimeField()  # whole seconds: the successor pair is issued as of this moment
+    successor = me.StringField()  # jti of the refresh token this one was exchanged for
     revoked_at = me.DateTimeField()
 
     meta = {

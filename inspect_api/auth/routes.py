@@ -6,7 +6,7 @@ from flask import current_app, request
 from flask_smorest import Blueprint
 
 from inspect_api.auth import schemas as s
-from inspect_api.auth import service
+from inspect_api.auth import service, sessions
 from inspect_api.auth.access import client_ip, current_user, login_required
 from inspect_api.clock import utcnow
 from inspect_api.extensions import limiter
@@ -27,13 +27,33 @@ def _login_limit() -> str:
     return f"{cfg['login_max_failures']} per {cfg['login_window_minutes']} minutes"
 
 
+def _address_key() -> str:
+    return f"login-address:{request.remote_addr}"
+
+
+def _address_limit() -> str:
+    """Failures from one address across all usernames (password spraying), beside the per-account budget."""
+    cfg = current_app.config["INSPECT"]
+    return f"{cfg['login_address_max_failures']} per {cfg['login_address_window_minutes']} minutes"
+
+
+def _failed(response) -> bool:
+    return response.status_code == 401
+
+
 def _cfg(key):
     return current_app.config["INSPECT"][key]
 
 
+def _session_settings() -> dict:
+    """Access-token lifetime (how long a logged-out session's access tokens are refused)."""
+    return {"keep": current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]}
+
+
 @blp.route("/auth/login", methods=["POST"])
 @blp.doc(operationId="login")
-@limiter.limit(_login_limit, key_func=_login_key, deduct_when=lambda response: response.status_code == 401)
+@limiter.limit(_login_limit, key_func=_login_key, deduct_when=_failed)
+@limiter.limit(_address_limit, key_func=_address_key, deduct_when=_failed)
 @rate_limited
 @blp.arguments(s.LoginSchema, example={"username": "insp01", "password": "demo12345"})
 @blp.response(200, s.TokenPairSchema, example=s.TOKEN_PAIR_EXAMPLE)
@@ -42,7 +62,7 @@ def login(body):
     """Log in with username and password; returns an access and a refresh token."""
     now = utcnow()
     user = service.authenticate(body["username"], body["password"], now=now, ip=client_ip())
-    return service.issue_tokens(user, now=now, refresh_days=_cfg("refresh_token_days"))
+    return sessions.issue_tokens(user, now=now, refresh_days=_cfg("refresh_token_days"))
 
 
 @blp.route("/auth/refresh", methods=["POST"])
@@ -51,9 +71,15 @@ def login(body):
 @blp.response(200, s.TokenPairSchema)
 @raises(401, "TOKEN_INVALID", "REFRESH_TOKEN_REUSED", "TOKEN_REVOKED")
 def refresh(body):
-    """Rotate a refresh token. Presenting an already-rotated token revokes its whole family."""
-    return service.rotate(body["refresh_token"], now=utcnow(), refresh_days=_cfg("refresh_token_days"),
-                          ip=client_ip())
+    """Rotate a refresh token: the answer is a new pair and the presented token is used up.
+
+    A retry with the same token within ``refresh_grace_seconds`` (30 s; a response lost on a bad
+    network) answers the same pair again, while that pair's refresh token is unused.  Presented
+    later, or after its successor was used, it is treated as stolen: the whole login is revoked.
+    """
+    return sessions.rotate(body["refresh_token"], now=utcnow(), refresh_days=_cfg("refresh_token_days"),
+                           ip=client_ip(), grace_seconds=float(_cfg("refresh_grace_seconds")),
+                           **_session_settings())
 
 
 @blp.route("/auth/logout", methods=["POST"])
@@ -62,8 +88,9 @@ def refresh(body):
 @blp.response(204)
 @raises(401, "TOKEN_INVALID")
 def logout(body):
-    """Revoke the refresh token's family (this login on every device it was copied to)."""
-    service.logout(body["refresh_token"], now=utcnow(), ip=client_ip())
+    """End the login of this refresh token: its refresh tokens and its access tokens stop working at once
+    (on every device the login was copied to)."""
+    sessions.logout(body["refresh_token"], now=utcnow(), ip=client_ip(), **_session_settings())
 
 
 @blp.route("/me", methods=["GET"])

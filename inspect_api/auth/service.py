@@ -1,13 +1,12 @@
-"""Accounts: authentication, token rotation, user administration inside a region.
+"""Accounts: authentication and user administration inside a region.
 
-Plain functions; callers pass the acting user and ``now``.  Token strings are
-made by :mod:`inspect_api.auth.tokens`.
+Plain functions; callers pass the acting user and ``now``.  Sessions (token
+pairs, rotation, logout) are :mod:`inspect_api.auth.sessions`.
 """
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Callable
 
 from bson import ObjectId
@@ -15,7 +14,7 @@ from bson.errors import InvalidId
 
 from inspect_api.audit.service import Actor
 from inspect_api.audit import service as audit
-from inspect_api.auth import passwords, tokens
+from inspect_api.auth import passwords
 from inspect_api.auth.models import ROLES, RefreshToken, User
 from inspect_api.errors import Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
 from inspect_api.db import contains
@@ -75,55 +74,6 @@ def authenticate(username: str, password: str, *, now: datetime, ip: str | None 
     user.save()
     audit.record("auth.login", actor=actor_of(user, ip), target_type="user", target_id=str(user.id), now=now)
     return user
-
-
-def issue_tokens(user: User, *, now: datetime, family: str | None = None,
-                 refresh_days: int = 30) -> dict[str, Any]:
-    """Access + refresh token pair; the refresh token joins ``family`` (new login: new family)."""
-    family = family or uuid.uuid4().hex
-    jti = uuid.uuid4().hex
-    expires = now + timedelta(days=refresh_days)
-    RefreshToken(jti=jti, family=family, user_id=str(user.id), issued_at=now, expires_at=expires).save()
-    return {
-        "access_token": tokens.access_token(user),
-        "refresh_token": tokens.refresh_token(user, jti=jti, family=family),
-        "token_type": "Bearer",
-        "expires_in": tokens.access_seconds(),
-        "user": user,
-    }
-
-
-def _revoke_family(family: str, now: datetime) -> None:
-    RefreshToken.objects(family=family, revoked_at=None).update(set__revoked_at=now)
-
-
-def rotate(refresh_token: str, *, now: datetime, refresh_days: int = 30, ip: str | None = None) -> dict[str, Any]:
-    """Exchange a refresh token for a new pair; reuse of a rotated token revokes the family."""
-    claims = tokens.decode_refresh(refresh_token)
-    jti, family = claims["jti"], claims["fam"]
-    # Atomic: only one caller can mark this token used.
-    updated = RefreshToken.objects(jti=jti, used_at=None, revoked_at=None).update_one(set__used_at=now)
-    if not updated:
-        stored = RefreshToken.objects(jti=jti).first()
-        if stored is not None:
-            _revoke_family(stored.family, now)
-            audit.record("auth.refresh_reuse", actor=Actor(id=stored.user_id, name="?", ip=ip),
-                         target_type="user", target_id=stored.user_id, data={"family": stored.family}, now=now)
-            raise Unauthorized("刷新令牌已被使用，已注销该登录的全部令牌，请重新登录", code="REFRESH_TOKEN_REUSED")
-        raise Unauthorized("刷新令牌无效", code="TOKEN_INVALID")
-    user = find_user(claims["sub"])
-    if user is None or not user.active or claims.get("tv") != user.token_version:
-        _revoke_family(family, now)
-        raise Unauthorized("账号状态已变更，请重新登录", code="TOKEN_REVOKED")
-    return issue_tokens(user, now=now, family=family, refresh_days=refresh_days)
-
-
-def logout(refresh_token: str, *, now: datetime, ip: str | None = None) -> None:
-    """Revoke the whole family of this refresh token (idempotent)."""
-    claims = tokens.decode_refresh(refresh_token, verify_exp=False)
-    _revoke_family(claims["fam"], now)
-    audit.record("auth.logout", actor=Actor(id=claims["sub"], name="?", ip=ip), target_type="user",
-                 target_id=claims["sub"], now=now)
 
 
 def _check_password_policy(password: str, min_length: int) -> None:

@@ -30,6 +30,7 @@ from inspect_api.directory.models import (DEPARTMENTS, INSTITUTION_KINDS, INSTIT
                                           Inspector, Institution, Licence, RiskProfile)
 from inspect_api.directory.spreadsheets import read_table, write_csv, write_xlsx
 from inspect_api.errors import Forbidden, Unprocessable
+from inspect_api.schemas import control_character_error
 from inspect_api.scoping import in_scope
 
 
@@ -56,6 +57,7 @@ INSTITUTION_COLUMNS = [
     Column("contact_phone", "联系电话"),
     Column("status", "状态", False, "正常、暂停、关闭，默认正常"),
     Column("medical_licence_no", "医疗机构执业许可证号"),
+    Column("medical_licence_from", "许可证有效期自", False, "日期，如 2022-08-03"),
     Column("medical_licence_until", "许可证有效期至", False, "日期，如 2027-12-31"),
     Column("care_filing_no", "养老机构备案号"),
 ]
@@ -203,17 +205,26 @@ def _parse_institution(result: RowResult, raw: dict[str, str], user, regions: se
             result.error(cols["status"], "状态应为 正常、暂停 或 关闭", "STATUS_UNKNOWN")
         else:
             values["status"] = status
-    if any(k in raw for k in ("medical_licence_no", "medical_licence_until", "care_filing_no")):
-        licences = []
+    if any(k in raw for k in ("medical_licence_no", "medical_licence_from", "medical_licence_until",
+                              "care_filing_no")):
+        # Per licence kind: the fields of the columns present (None: the row clears it); a kind whose
+        # columns are absent keeps the stored licence.
+        licences: dict[str, dict[str, Any] | None] = {}
+        dated = raw.get("medical_licence_from") or raw.get("medical_licence_until")
         if raw.get("medical_licence_no"):
-            until = _date(result, cols["medical_licence_until"], raw["medical_licence_until"]) \
-                if raw.get("medical_licence_until") else None
-            licences.append({"kind": "medical_licence", "number": raw["medical_licence_no"][:64],
-                             "valid_until": until})
-        elif raw.get("medical_licence_until"):
+            licence: dict[str, Any] = {"number": raw["medical_licence_no"][:64]}
+            for key, column in (("valid_from", "medical_licence_from"), ("valid_until", "medical_licence_until")):
+                if column in raw:
+                    licence[key] = _date(result, cols[column], raw[column]) if raw[column] else None
+            if licence.get("valid_from") and licence.get("valid_until") and licence["valid_until"] < licence["valid_from"]:
+                result.error(cols["medical_licence_until"], "有效期截止日期早于起始日期", "LICENCE_DATES_INVALID")
+            licences["medical_licence"] = licence
+        elif dated:
             result.error(cols["medical_licence_no"], "填写了有效期但缺少许可证号")
-        if raw.get("care_filing_no"):
-            licences.append({"kind": "care_filing", "number": raw["care_filing_no"][:64]})
+        elif "medical_licence_no" in raw:
+            licences["medical_licence"] = None
+        if "care_filing_no" in raw:
+            licences["care_filing"] = {"number": raw["care_filing_no"][:64]} if raw["care_filing_no"] else None
         values["_licences"] = licences
 
 
@@ -269,11 +280,29 @@ KINDS = {
 }
 
 
-def _merge_licences(existing: list[Licence] | None, imported: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    replaced = {"medical_licence", "care_filing"}
-    kept = [{"kind": lic.kind, "number": lic.number, "valid_from": lic.valid_from, "valid_until": lic.valid_until}
-            for lic in existing or [] if lic.kind not in replaced]
-    return kept + imported
+def _merge_licences(existing: list[Licence] | None, imported: dict[str, Any]) -> list[dict[str, Any]]:
+    """The stored licences with the imported ones applied, in their stored order.
+
+    ``imported`` maps a licence kind (medical licence, care filing) to the fields its columns gave,
+    or to None when the row clears it; kinds it does not name are kept as stored.  A date whose
+    column is absent keeps the stored value while the number stays the same.
+    """
+    out, applied = [], set()
+    for lic in existing or []:
+        stored = {"kind": lic.kind, "number": lic.number, "valid_from": lic.valid_from, "valid_until": lic.valid_until}
+        if lic.kind not in imported or lic.kind in applied:
+            out.append(stored)
+            continue
+        applied.add(lic.kind)
+        given = imported[lic.kind]
+        if given is not None:
+            base = stored if given["number"] == lic.number else {"kind": lic.kind, "valid_from": None,
+                                                                 "valid_until": None}
+            out.append({**base, **given})
+    for kind, given in imported.items():
+        if kind not in applied and given is not None:
+            out.append({"kind": kind, "valid_from": None, "valid_until": None, **given})
+    return out
 
 
 def run_import(user, what: str, data: bytes, *, filename: str | None, mimetype: str | None, dry_run: bool,
@@ -287,9 +316,15 @@ def run_import(user, what: str, data: bytes, *, filename: str | None, mimetype: 
     results: list[RowResult] = []
     first_seen: dict[str, int] = {}
     key_name = spec["key"]
+    by_key = {c.key: c for c in spec["columns"]}
     for number, cells in rows:
         result = RowResult(number)
-        spec["parse"](result, _cells(index, cells), user, regions)
+        raw = _cells(index, cells)
+        for key, text in raw.items():  # as every text field of the API: no control characters
+            message = control_character_error(text)
+            if message:
+                result.error(by_key[key], message, "CONTROL_CHARACTER")
+        spec["parse"](result, raw, user, regions)
         key = result.values.get(key_name)
         if key:
             if key in first_seen:
@@ -404,15 +439,20 @@ def template_xlsx(what: str) -> bytes:
 
 
 def _institution_row(doc: Institution, names: dict[str, str]) -> list[Any]:
+    """One row in the order of ``INSTITUTION_COLUMNS`` (every importable field), then the extras."""
     latlon = service.point_latlon(doc.location)
     medical = next((lic for lic in doc.licences or [] if lic.kind == "medical_licence"), None)
     care = next((lic for lic in doc.licences or [] if lic.kind == "care_filing"), None)
-    return [doc.name, doc.credit_code, INSTITUTION_KINDS.get(doc.kind, doc.kind), "、".join(doc.tags or []),
-            doc.region, doc.address or "", latlon[0] if latlon else "", latlon[1] if latlon else "",
-            doc.care_beds or 0, doc.medical_beds or 0, doc.contact_name or "", doc.contact_phone or "",
-            INSTITUTION_STATUSES.get(doc.status, doc.status), medical.number if medical else "",
-            medical.valid_until.isoformat() if medical and medical.valid_until else "",
-            care.number if care else "", doc.public_id]
+
+    def day(value) -> str:
+        return value.isoformat() if value else ""
+
+    return [doc.name, doc.credit_code, INSTITUTION_KINDS.get(doc.kind, doc.kind),
+            "、".join(sorted(doc.tags or [], key=SERVICE_TAGS.index)), doc.region, doc.address or "",
+            latlon[0] if latlon else "", latlon[1] if latlon else "", doc.care_beds or 0, doc.medical_beds or 0,
+            doc.contact_name or "", doc.contact_phone or "", INSTITUTION_STATUSES.get(doc.status, doc.status),
+            medical.number if medical else "", day(medical.valid_from) if medical else "",
+            day(medical.valid_until) if medical else "", care.number if care else "", doc.public_id]
 
 
 def _inspector_row(doc: Inspector, names: dict[str, str]) -> list[Any]:

@@ -13,6 +13,7 @@ from flask import Blueprint, render_template, request
 from inspect_api.directory import service
 from inspect_api.directory.models import INSTITUTION_KINDS
 from inspect_api.qrcodes import svg
+from inspect_api.query_args import accepts_query
 
 blp = Blueprint("directory_pages", __name__)
 
@@ -24,6 +25,7 @@ def region_name(code: str | None) -> str:
 
 
 @blp.get("/p/institutions/<public_id>/poster")
+@accepts_query("k")
 def poster(public_id: str):
     institution = service.poster_institution(public_id, request.args.get("k"))
     headers = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex", "Referrer-Policy": "no-referrer"}

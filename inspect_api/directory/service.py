@@ -353,6 +353,8 @@ def _apply_institution(institution: Institution, data: dict[str, Any]) -> list[s
             same = point_latlon(old) == point_latlon(value)
         elif key == "licences":
             same = [lic.to_mongo().to_dict() for lic in old or []] == [lic.to_mongo().to_dict() for lic in value]
+        elif key == "tags":
+            same = sorted(set(old or []), key=SERVICE_TAGS.index) == value  # an order is not a change
         else:
             same = old == value
         if not same:

@@ -6,13 +6,16 @@ read as their cached values), CSV in UTF-8 with or without BOM or in GB18030
 workbook, an old binary .xls, a ZIP whose members would expand beyond a cap
 and a CSV that decodes in neither encoding are refused with 422 and a stable
 code.  Writing: cells that a spreadsheet would run as a formula (starting with
-``= + - @``, tab or CR) are prefixed with a single quote.
+``= + - @``, tab or CR) are prefixed with a single quote, and C0 control
+characters that data stored before input refused them may still hold are
+dropped (XLSX cannot hold them at all), so no export fails on stored data.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from datetime import date, datetime
 from typing import Any, Iterable, Iterator
@@ -23,12 +26,17 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_ROWS = 50000
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# What a worksheet cannot hold (openpyxl raises IllegalCharacterError): C0 controls but tab, LF, CR.
+ILLEGAL_IN_CELLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def neutralise(value: Any) -> Any:
-    """Text a spreadsheet would evaluate gets a leading single quote; other values pass unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
+    """Text a spreadsheet would evaluate gets a leading single quote and loses control characters
+    a cell cannot hold; other values pass unchanged."""
+    if isinstance(value, str):
+        value = ILLEGAL_IN_CELLS.sub("", value)
+        if value.startswith(FORMULA_PREFIXES):
+            return "'" + value
     return value
 
 

@@ -18,6 +18,7 @@ from inspect_api.draws import dr1, service
 from inspect_api.errors import NotFound
 from inspect_api.extensions import public_endpoint
 from inspect_api.public_site import HEADERS, BadParam, bad_param_page, error_page, page_number, page_qr
+from inspect_api.query_args import accepts_query
 from inspect_api.schemas import paginate
 from inspect_api.urls import public_base_url
 
@@ -63,6 +64,7 @@ def verifier():
 
 
 @blp.get("/draws")
+@accepts_query("page")
 @public_endpoint
 def draw_list():
     page = page_number()

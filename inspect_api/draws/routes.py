@@ -70,7 +70,7 @@ def get_plan(plan_id):
 @blp.route("/plans/<plan_id>", methods=["PATCH"])
 @blp.doc(operationId="updatePlan")
 @login_required(OFFICE)
-@blp.arguments(s.PlanPatchSchema(partial=True))
+@blp.arguments(s.PlanPatchSchema(partial=s.PlanPatchSchema.partial_fields()))
 @blp.response(200, s.PlanSchema)
 @raises(403, "PLAN_REGION_OUT_OF_SCOPE")
 @raises(404, "PLAN_NOT_FOUND")

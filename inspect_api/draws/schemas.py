@@ -25,10 +25,13 @@ PLAN_KIND = SharedEnum("PlanKind", PLAN_KINDS)
 STRATIFICATION = SharedEnum("Stratification", {"county": "按县（区）分层", "kind": "按机构类型分层", "none": "不分层"})
 
 
+RATIO_MESSAGE = "抽查比例应为最多 6 位小数的字符串，如 \"0.1\""
+
+
 def normalize_ratio(value: str) -> str:
     """'0.1' → '0.100000'; refuses anything outside 0 < r ≤ 1 or with more than 6 decimals."""
     if not isinstance(value, str) or not RATIO_RE.match(value):
-        raise ValidationError("抽查比例应为最多 6 位小数的字符串，如 \"0.1\"")
+        raise ValidationError(RATIO_MESSAGE)
     ratio = Decimal(value)
     if not (Decimal(0) < ratio <= Decimal(1)):
         raise ValidationError("抽查比例须大于 0 且不超过 1")
@@ -65,7 +68,11 @@ class PlanInputSchema(StrictSchema):
     departments = fields.List(fields.String(validate=DEPARTMENT), load_default=list,
                               metadata={"description": "参与部门（多个 = 联合抽查）；空 = 不限"})
     filters = fields.Nested(FiltersSchema, load_default=lambda: FiltersSchema().load({}))
-    ratio = fields.String(allow_none=True, load_default=None, metadata={"example": "0.100000"})
+    ratio = fields.String(allow_none=True, load_default=None,
+                          validate=validate.Regexp(RATIO_RE, error=RATIO_MESSAGE),
+                          metadata={"example": "0.100000", "description": (
+                              "抽查比例：十进制小数的字符串，0 < ratio ≤ 1，最多 6 位小数（如 \"0.1\"、\"1\"）；"
+                              "与 count 二选一")})
     count = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=1, max=1000000))
     stratification = fields.String(load_default="county", validate=STRATIFICATION)
     min_per_stratum = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10000))
@@ -93,7 +100,16 @@ class PlanInputSchema(StrictSchema):
 
 
 class PlanPatchSchema(PlanInputSchema):
-    """Partial update of a draft (or of a cancelled plan before it is committed again)."""
+    """Partial update of a draft (or of a cancelled plan before it is committed again).
+
+    Only the top-level fields are optional (``partial_fields``): an entry of
+    ``mandatory`` or the ``filters`` object, when given, is validated whole,
+    exactly as on POST.
+    """
+
+    @classmethod
+    def partial_fields(cls) -> tuple[str, ...]:
+        return tuple(cls._declared_fields)
 
 
 class PlanListArgsSchema(StrictSchema):

@@ -33,6 +33,10 @@ class Evidence(me.Document):
     latitude = me.FloatField()
     longitude = me.FloatField()
     gps_invalid = me.BooleanField(default=False)
+    # Where the photo was taken, checked by its owner against the place (an inspection: the
+    # institution and the check-in radius): metres away (None without EXIF GPS) and flag reasons.
+    distance_m = me.FloatField()
+    position_flags = me.ListField(me.StringField())
     reused = me.BooleanField(default=False)  # near-identical photo exists for another institution
     reused_of = me.ListField(me.StringField())
     signer_name = me.StringField(max_length=64)

@@ -154,6 +154,13 @@ def store_signature(data: bytes, *, owner_type: str, owner_id: str, institution_
     return evidence
 
 
+def record_position_check(evidence: Evidence, *, distance_m: float | None, flags: list[str]) -> Evidence:
+    """Store how far from its place a photo was taken and why it is flagged (idempotent)."""
+    Evidence.objects(id=evidence.id).update_one(set__distance_m=distance_m, set__position_flags=list(flags))
+    evidence.reload()
+    return evidence
+
+
 def get_evidence(evidence_id: str) -> Evidence | None:
     try:
         return Evidence.objects(id=ObjectId(str(evidence_id))).first()

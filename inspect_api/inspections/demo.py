@@ -25,7 +25,7 @@ from inspect_api.scoping import prefix_range
 from inspect_api.auth.models import User
 from inspect_api.demo import DemoContext
 from inspect_api.errors import DomainError
-from inspect_api.inspections import service
+from inspect_api.inspections import service, signatures
 from inspect_api.inspections.models import Assignment
 
 log = logging.getLogger(__name__)
@@ -171,8 +171,9 @@ def _seed(ctx, lead_user, member_user, team, submitted_inst, progress_inst, assi
     for user, name, role, seed in ((lead_user, lead.name, "lead", 1), (member_user, member.name, "member", 2),
                                    (lead_user, submitted_inst.contact_name or "机构负责人",
                                     "institution_representative", 3)):
-        service.add_signature(user, str(inspection.id), _signature(seed), client_id=_uuid(f"sig:{done.id}:{role}"),
-                              signer_name=name, signer_role=role, now=day - timedelta(hours=1))
+        signatures.add_signature(user, str(inspection.id), _signature(seed),
+                                 client_id=_uuid(f"sig:{done.id}:{role}"), signer_name=name, signer_role=role,
+                                 now=day - timedelta(hours=1))  # seeded: no login session
     service.submit(lead_user, str(inspection.id), now=day - timedelta(minutes=50))
     ctx.data["inspections"] = {"assigned": str(assigned.id), "checked_in": str(progress.id),
                                "submitted": str(done.id)}

@@ -95,8 +95,9 @@ class SignatureRef(me.EmbeddedDocument):
     client_id = me.StringField(required=True)
     signer_role = me.StringField(required=True, choices=tuple(SIGNER_ROLES))
     signer_name = me.StringField(required=True)
-    inspector_id = me.StringField()  # for lead/member signatures
-    uploaded_by = me.StringField(required=True)
+    inspector_id = me.StringField()  # for lead/member signatures: always the uploading inspector
+    uploaded_by = me.StringField(required=True)  # user id of the account that uploaded it
+    uploaded_session = me.StringField()  # the login (access token's sid) it was uploaded from
     signed_at = me.DateTimeField(required=True)
 
 

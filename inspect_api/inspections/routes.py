@@ -9,12 +9,12 @@ from __future__ import annotations
 from flask import Response, current_app, render_template, request
 
 from inspect_api.urls import public_base_url
-from inspect_api.auth.access import current_user, login_required
+from inspect_api.auth.access import current_session_id, current_user, login_required
 from inspect_api.clock import utcnow
 from inspect_api.extensions import Blueprint
 from inspect_api.inspections import examples
 from inspect_api.inspections import schemas as s
-from inspect_api.inspections import office_views, service
+from inspect_api.inspections import office_views, service, signatures
 from inspect_api.schemas import PageArgsSchema, page_of, paginate
 from inspect_api.apidoc import conditional_get, media_types, raises
 
@@ -161,7 +161,8 @@ def _photo_view(photo) -> dict:
     base = f"/api/v1/photos/{photo.id}"
     return {"id": str(photo.id), "item_id": photo.item_id, "client_id": photo.client_id, "sha256": photo.sha256,
             "reused": bool(photo.reused), "captured_at": photo.captured_at, "latitude": photo.latitude,
-            "longitude": photo.longitude, "gps_invalid": bool(photo.gps_invalid), "width": photo.width,
+            "longitude": photo.longitude, "gps_invalid": bool(photo.gps_invalid), "distance_m": photo.distance_m,
+            "position_flags": list(photo.position_flags or []), "width": photo.width,
             "height": photo.height,
             "urls": {v: f"{base}/{v}" for v in ("thumb", "display", "original")}}
 
@@ -175,13 +176,22 @@ def _photo_view(photo) -> dict:
 @raises(409, "ASSIGNMENT_CANCELLED", "NOT_CHECKED_IN", "INSPECTION_LOCKED", "CLIENT_ID_REUSED")
 @raises(413, "IMAGE_TOO_LARGE", "IMAGE_TOO_MANY_PIXELS")
 @raises(415, "IMAGE_TYPE_UNSUPPORTED")
-@raises(422, "IMAGE_CORRUPT", "SIGNER_NOT_LEAD", "SIGNER_NOT_MEMBER", "SIGNER_INVALID")
+@raises(422, "IMAGE_CORRUPT", "SIGNER_NOT_SELF", "SIGNER_NOT_LEAD", "SIGNER_NOT_MEMBER", "SIGNER_INVALID",
+        "REPRESENTATIVE_ON_LEAD_DEVICE", "SIGNER_NAME_REQUIRED",
+        description="不能代他人签名；机构代表须在组长设备上签名并填写姓名")
 def upload_signature(form, inspection_id):
-    """A signature (PNG strokes) of a team member or the institution's representative; idempotent by client_id."""
-    ref = service.add_signature(current_user(), inspection_id, form["file"].read(), client_id=str(form["client_id"]),
-                                signer_name=form["signer_name"], signer_role=form["signer_role"],
-                                inspector_id=form.get("inspector_id"), now=utcnow(), config=_cfg())
-    return ref
+    """A signature made in person (PNG strokes); idempotent by ``client_id``.
+
+    Team members sign only as themselves, on their own device: the signer is the inspector of the
+    calling account (``lead`` for the team lead, ``member`` for the others) and the stored name is
+    theirs in the directory.  The institution's representative signs on the lead's device
+    (``institution_representative``, uploaded by the lead, with ``signer_name``).  Each signature
+    records the uploading account and the login it came from.
+    """
+    return signatures.add_signature(current_user(), inspection_id, form["file"].read(),
+                                    client_id=str(form["client_id"]), signer_name=form.get("signer_name"),
+                                    signer_role=form["signer_role"], inspector_id=form.get("inspector_id"),
+                                    session_id=current_session_id(), now=utcnow(), config=_cfg())
 
 
 @blp.route("/inspections/<inspection_id>/submit", methods=["POST"])

@@ -24,6 +24,7 @@ TEAM_ROLE = SharedEnum("TeamRole", {"lead": "组长", "member": "组员"})
 SYNC_OUTCOME = SharedEnum("SyncOutcome", {"applied": "已保存（新修订号）", "duplicate": "重复提交（返回首次结果）",
                                           "conflict": "冲突：服务器已有更新的修订，current 为服务器版本"})
 CHECKIN_FLAG = SharedEnum("CheckinFlag", CHECKIN_FLAGS)
+PHOTO_POSITION_FLAG = SharedEnum("PhotoPositionFlag", {"beyond_radius": "拍摄位置超出签到半径"})
 
 
 # --------------------------------------------------------------------------- assignments
@@ -259,23 +260,24 @@ class BatchResultSchema(OutSchema):
 # --------------------------------------------------------------------------- evidence
 
 class PhotoFormSchema(StrictSchema):
-    class Meta:
-        unknown = ma.EXCLUDE
-
     item_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     client_id = fields.UUID(required=True)
     file = FilePart(required=True, metadata={"description": "the photo: JPEG, PNG, WebP or HEIC"})
 
 
 class SignatureFormSchema(StrictSchema):
-    class Meta:
-        unknown = ma.EXCLUDE
+    """Team members sign only as themselves; the institution's representative on the lead's device."""
 
-    client_id = fields.UUID(required=True)
-    signer_name = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    signer_role = fields.String(required=True, validate=SIGNER_ROLE)
-    inspector_id = fields.String(validate=OBJECT_ID,
-                                 metadata={"description": "lead/member: whose signature (default: the uploader)"})
+    client_id = fields.UUID(required=True, metadata={"description": "idempotency key: a retry returns the first"})
+    signer_role = fields.String(required=True, validate=SIGNER_ROLE, metadata={
+        "description": "lead（组长，仅组长本人）| member（组员，仅组员本人）| institution_representative"
+                       "（机构代表，仅在组长设备上由组长上传）"})
+    signer_name = fields.String(validate=validate.Length(min=1, max=64), metadata={
+        "description": "机构代表的姓名（institution_representative 必填）；lead/member 的签名人姓名取自名录，"
+                       "此处填写的内容不被采用"})
+    inspector_id = fields.String(validate=OBJECT_ID, metadata={
+        "description": "可不填：lead/member 的签名人总是当前登录的执法人员本人；若填写须为本人的编号，"
+                       "否则 422 SIGNER_NOT_SELF；机构代表签名不得填写"})
     file = FilePart(required=True, metadata={"description": "PNG strokes"})
 
 
@@ -295,6 +297,10 @@ class PhotoSchema(OutSchema):
     latitude = fields.Float(required=True, allow_none=True)
     longitude = fields.Float(required=True, allow_none=True)
     gps_invalid = fields.Boolean(required=True)
+    distance_m = fields.Float(allow_none=True, metadata={
+        "description": "EXIF 拍摄位置距机构的距离（米）；照片无定位或机构无定位时为 null"})
+    position_flags = fields.List(fields.String(validate=PHOTO_POSITION_FLAG), metadata={
+        "description": "位置标记：beyond_radius = 拍摄位置超出签到半径（与签到相同的半径）"})
     width = fields.Integer(required=True, allow_none=True)
     height = fields.Integer(required=True, allow_none=True)
     urls = fields.Nested(PhotoUrlsSchema, required=True)
@@ -305,7 +311,11 @@ class SignatureSchema(OutSchema):
     client_id = fields.String(required=True)
     signer_role = fields.String(required=True, validate=SIGNER_ROLE)
     signer_name = fields.String(required=True)
-    inspector_id = fields.String(required=True, allow_none=True)
+    inspector_id = fields.String(required=True, allow_none=True,
+                                 metadata={"description": "lead/member: the signing inspector"})
+    uploaded_by = fields.String(allow_none=True, metadata={"description": "user id of the uploading account"})
+    uploaded_session = fields.String(allow_none=True, metadata={
+        "description": "the login (session id) the signature was uploaded from"})
     signed_at = DateTimeText(required=True, allow_none=True)
 
 

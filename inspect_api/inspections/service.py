@@ -800,56 +800,16 @@ def add_photo(user, inspection_id: str, data: bytes, *, item_id: str, client_id:
                                  label=inspection.code, client_id=client_id, uploaded_by=str(user.id),
                                  item_id=item_id, now=now, team=list(inspection.team), config=config,
                                  fallback_gps=_checkin_position(inspection))
+    from inspect_api.inspections import photo_positions
+
+    photo = photo_positions.record(photo, inspection.institution_id, config)  # beyond the radius: flagged
     if known is None:
         audit.record("inspection.photo_added", actor=actor_of(user), target_type="inspection",
                      target_id=str(inspection.id), region=inspection.region,
                      data={"evidence_id": str(photo.id), "item_id": item_id, "sha256": photo.sha256,
-                           "reused": bool(photo.reused)}, now=now)
+                           "reused": bool(photo.reused), "distance_m": photo.distance_m,
+                           "position_flags": list(photo.position_flags or [])}, now=now)
     return photo
-
-
-def add_signature(user, inspection_id: str, data: bytes, *, client_id: str, signer_name: str, signer_role: str,
-                  inspector_id: str | None = None, now: datetime, config: dict[str, Any] | None = None) -> SignatureRef:
-    """Store a signature of a team member (lead/member) or the institution's representative."""
-    assignment, own_inspector = _team_assignment(user, inspection_id)
-    inspection = ensure_inspection(assignment, now=now)
-    _writable(inspection)
-    for ref in inspection.signatures:
-        if ref.client_id == client_id:
-            return ref
-    team = list(inspection.team)
-    if signer_role == "lead":
-        signer = inspector_id or team[0]
-        if signer != team[0]:
-            raise Unprocessable("组长签名须由检查组组长本人签署", code="SIGNER_NOT_LEAD")
-    elif signer_role == "member":
-        signer = inspector_id or own_inspector
-        if signer not in team[1:]:
-            raise Unprocessable("签名人不是检查组成员", code="SIGNER_NOT_MEMBER")
-    else:
-        signer = None
-        if inspector_id:
-            raise Unprocessable("机构代表签名不应指定执法人员", code="SIGNER_INVALID")
-    stored = _evidence().store_signature(
-        data, owner_type="inspection", owner_id=str(inspection.id), institution_id=inspection.institution_id,
-        region=inspection.region, client_id=client_id, uploaded_by=str(user.id), signer_name=signer_name,
-        signer_role=signer_role, now=now, team=team, config=config)
-    ref = SignatureRef(evidence_id=str(stored.id), client_id=client_id, signer_role=signer_role,
-                       signer_name=signer_name, inspector_id=signer, uploaded_by=str(user.id), signed_at=now)
-    pushed = Inspection.objects(id=inspection.id, signatures__client_id__ne=client_id,
-                                submission_started_at=None).update_one(push__signatures=ref, set__updated_at=now)
-    if pushed:
-        audit.record("inspection.signed", actor=actor_of(user), target_type="inspection",
-                     target_id=str(inspection.id), region=inspection.region,
-                     data={"signer_role": signer_role, "signer_name": signer_name, "inspector_id": signer,
-                           "evidence_id": str(stored.id)}, now=now)
-        return ref
-    inspection.reload()
-    for existing in inspection.signatures:
-        if existing.client_id == client_id:
-            return existing
-    _writable(inspection)
-    return ref
 
 
 # --------------------------------------------------------------------------- submission
@@ -1044,7 +1004,9 @@ def build_report(inspection: Inspection, order: dict[str, Any] | None) -> dict[s
     """The report's content (what is printed and hashed); photos and signatures by SHA-256."""
     institution = _directory().get_institution(inspection.institution_id)
     evidence = _evidence()
-    photos = {str(p.id): p.sha256 for p in evidence.for_owner("inspection", str(inspection.id), kind="photo")}
+    stored_photos = list(evidence.for_owner("inspection", str(inspection.id), kind="photo"))
+    photos = {str(p.id): p.sha256 for p in stored_photos}
+    positions = {str(p.id): (p.distance_m, list(p.position_flags or []), p.item_id) for p in stored_photos}
     signatures = {str(s.id): s.sha256 for s in evidence.for_owner("inspection", str(inspection.id), kind="signature")}
     deadlines = {f["item_id"]: f.get("deadline") for f in (order or {}).get("findings", [])}
     return {
@@ -1064,16 +1026,28 @@ def build_report(inspection: Inspection, order: dict[str, Any] | None) -> dict[s
                                                 "deadline_working_days", "reinspection_required", "note",
                                                 "deductions")},
                       "deadline": deadlines.get(f.get("item_id")),
-                      "photos": [{"id": pid, "sha256": photos.get(pid)} for pid in f.get("photo_ids", [])]}
+                      "photos": [{"id": pid, "sha256": photos.get(pid), "distance_m": positions.get(pid, (None,))[0],
+                                  "position_flags": positions.get(pid, (None, []))[1]}
+                                 for pid in f.get("photo_ids", [])]}
                      for f in inspection.findings or []],
+        "photos_beyond_radius": [{"id": pid, "item_id": item_id, "distance_m": distance, "flags": flags}
+                                 for pid, (distance, flags, item_id) in positions.items() if flags],
         "order": order,
         "signatures": [{"role": s.signer_role, "name": s.signer_name, "evidence_id": s.evidence_id,
-                        "sha256": signatures.get(s.evidence_id), "signed_at": isoformat(s.signed_at)}
+                        "sha256": signatures.get(s.evidence_id), "signed_at": isoformat(s.signed_at),
+                        "uploaded_by": s.uploaded_by, "uploader": _account_name(s.uploaded_by),
+                        "session_id": s.uploaded_session}
                        for s in inspection.signatures],
         "corrections": [{"at": isoformat(c.at), "reason": c.reason, "changes": c.changes,
                          "score_before": c.score_before, "score_after": c.score_after}
                         for c in inspection.corrections],
     }
+
+
+def freeze_report(inspection: Inspection, order=None) -> None:
+    """Freeze the report of a submitted inspection and its hash (as submission does; builders use it)."""
+    report = build_report(inspection, _order_summary(order) if order is not None else None)
+    Inspection.objects(id=inspection.id).update_one(set__report=report, set__report_hash=content_hash(report))
 
 
 def verify_report(inspection_id: str, presented_hash: str | None) -> dict[str, Any] | None:
@@ -1098,7 +1072,7 @@ def verify_report(inspection_id: str, presented_hash: str | None) -> dict[str, A
 
 def report_for(user, inspection_id: str, *, now: datetime) -> Inspection:
     inspection = inspection_for(user, inspection_id, now=now)
-    if inspection.state != "submitted":
+    if inspection.state != "submitted" or not inspection.report:
         raise Conflict("检查尚未提交，暂无检查报告", code="REPORT_NOT_READY")
     return inspection
 
@@ -1215,6 +1189,20 @@ def _assignment_status(inspection_id) -> str | None:
     return found.status if found is not None else None
 
 
+def _account_name(user_id: str | None) -> str | None:
+    from inspect_api.auth.service import find_user
+
+    user = find_user(user_id) if user_id else None
+    return (user.display_name or user.username) if user is not None else None
+
+
+def signature_view(ref: SignatureRef) -> dict[str, Any]:
+    """A signature as the API shows it: who signed, who uploaded it and from which login."""
+    return {"evidence_id": ref.evidence_id, "client_id": ref.client_id, "signer_role": ref.signer_role,
+            "signer_name": ref.signer_name, "inspector_id": ref.inspector_id, "uploaded_by": ref.uploaded_by,
+            "uploaded_session": ref.uploaded_session, "signed_at": isoformat(ref.signed_at)}
+
+
 def inspection_view(inspection: Inspection, *, with_responses: bool = True) -> dict[str, Any]:
     checkin = inspection.checkin
     out = {
@@ -1229,11 +1217,10 @@ def inspection_view(inspection: Inspection, *, with_responses: bool = True) -> d
             "captured_at": isoformat(checkin.captured_at), "received_at": isoformat(checkin.received_at),
             "distance_m": checkin.distance_m, "radius_m": checkin.radius_m, "flagged": checkin.flagged,
             "flag_reasons": list(checkin.flag_reasons or [])},
-        "signatures": [{"evidence_id": s.evidence_id, "client_id": s.client_id, "signer_role": s.signer_role,
-                        "signer_name": s.signer_name, "inspector_id": s.inspector_id,
-                        "signed_at": isoformat(s.signed_at)} for s in inspection.signatures],
+        "signatures": [signature_view(s) for s in inspection.signatures],
         "photos": [{"id": str(p.id), "item_id": p.item_id, "client_id": p.client_id, "sha256": p.sha256,
-                    "reused": bool(p.reused), "captured_at": isoformat(p.captured_at)}
+                    "reused": bool(p.reused), "captured_at": isoformat(p.captured_at), "distance_m": p.distance_m,
+                    "position_flags": list(p.position_flags or [])}
                    for p in _evidence().for_owner("inspection", str(inspection.id), kind="photo")],
         "submitted_at": isoformat(inspection.submitted_at),
         "result": dict(inspection.result) if inspection.result else None,

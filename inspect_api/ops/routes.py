@@ -1,10 +1,17 @@
-"""``/healthz`` (process up) and ``/readyz`` (database reachable)."""
+"""``/healthz`` (process up) and ``/readyz`` (database reachable).
+
+``/readyz`` tells anyone only ``ok`` or ``unavailable`` (200 / 503); a
+configured metrics scraper (``observability.is_scraper``) also gets the
+details: database, store, environment and the reporters' figures (the
+scheduler's last sweep age).
+"""
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
 from inspect_api import db
+from inspect_api.observability import is_scraper
 
 blp = Blueprint("ops", __name__)
 
@@ -20,6 +27,8 @@ def healthz():
 @blp.get("/readyz")
 def readyz():
     ok = db.ping()
+    if not is_scraper():
+        return jsonify({"status": "ok" if ok else "unavailable"}), (200 if ok else 503)
     body = {"status": "ok" if ok else "unavailable", "database": "ok" if ok else "unreachable",
             "embedded_store": db.is_embedded(), "env": current_app.config["INSPECT"]["env"]}
     if ok:

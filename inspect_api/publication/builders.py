@@ -1,9 +1,12 @@
-"""Builders of submitted inspections for the demo seeder and tests.
+"""Builders of submitted inspections for the demo seeders and tests.
 
 They write what :func:`inspect_api.inspections.service.submit` leaves behind
-(an assignment, a submitted inspection with result and findings, and the
-rectification order through :func:`inspect_api.rectification.service.open_order`)
-without walking the phone's check-in / photo / signature flow.
+(an assignment, a submitted inspection with result and findings, the
+rectification order through :func:`inspect_api.rectification.service.open_order`,
+and the frozen report with its hash) without walking the phone's check-in /
+photo / signature flow.  :func:`checklist_finding` takes a finding's item,
+text, clause, severity, deduction and deadline from the shipped checklist, so
+that built findings name items that exist.
 """
 
 from __future__ import annotations
@@ -26,6 +29,31 @@ def finding(item_id: str, item_text: str, *, severity: str = "major", note: str 
             "deductions": [{"code": f"{item_id}-a", "text": deduction or item_text, "points": points, "count": 1}],
             "points_lost": points, "item_points": 5.0, "deadline_working_days": days,
             "reinspection_required": severity == "critical", "note": note, "photo_ids": list(photo_ids or [])}
+
+
+def checklist_finding(item_id: str, *, deduction: str = "a", note: str | None = None,
+                      checklist_code: str = "DB37T4086-2020", photo_ids: list[str] | None = None) -> dict[str, Any]:
+    """A finding on a real item of the published checklist (the shape submission stores)."""
+    version = inspections.checklist_version(checklist_code)
+    if version is None:
+        raise LookupError(f"checklist {checklist_code} is not published")
+    content = version["content"]
+    for section in content["sections"]:
+        for item in section["items"]:
+            if str(item["id"]) != item_id:
+                continue
+            rule = {d["code"]: d for d in item["deductions"]}[deduction]
+            points = min(float(item["points"]), float(rule["points"]))
+            deadline = content["deadlines"][item["severity"]]
+            return {"item_id": item_id, "item_text": item["text"], "clause": item.get("clause"),
+                    "section_id": str(section["id"]), "result": "deduct", "severity": item["severity"],
+                    "veto": bool(item.get("veto", False)),
+                    "deductions": [{"code": deduction, "text": rule["text"], "points": points, "count": 1}],
+                    "points_lost": points, "item_points": float(item["points"]),
+                    "deadline_working_days": int(deadline["working_days"]),
+                    "reinspection_required": bool(deadline["reinspection"]), "note": note,
+                    "photo_ids": list(photo_ids or [])}
+    raise LookupError(f"no item {item_id} in {checklist_code}")
 
 
 def _order_finding(f: dict[str, Any]) -> dict[str, Any]:
@@ -60,6 +88,7 @@ def submitted_inspection(*, institution, team: list[str], concluded_at: datetime
     inspection.save(force_insert=True)
     if submitted:
         Assignment.objects(id=assignment.id).update_one(set__status="submitted")
+        order = None
         if findings:
             from inspect_api.rectification import service as rectification
 
@@ -70,5 +99,7 @@ def submitted_inspection(*, institution, team: list[str], concluded_at: datetime
                 now=concluded_at)
             if order is not None:
                 Inspection.objects(id=inspection.id).update_one(set__order_id=str(order.id))
+        inspection.reload()
+        inspections.freeze_report(inspection, order)
         inspection.reload()
     return inspection

@@ -21,29 +21,32 @@ from inspect_api.demo import DemoContext
 from inspect_api.directory.models import Inspector, Institution
 from inspect_api.errors import DomainError
 from inspect_api.publication import service
-from inspect_api.publication.builders import finding, submitted_inspection
+from inspect_api.publication.builders import checklist_finding, submitted_inspection
 from inspect_api.publication.models import Notice, PublishedResult
 from inspect_api.scoping import in_scope
 
 log = logging.getLogger(__name__)
 
+# Findings on real items of DB37/T 4086 (item id, deduction code), with the notes below.
 ITEMS = [
-    ("4086-3.2", "消防通道堆放杂物，未保持畅通", "major"),
-    ("4086-5.1", "护理记录不完整，缺少夜间巡视记录", "minor"),
-    ("4086-4.4", "药品储存柜未上锁，过期药品未及时清理", "critical"),
-    ("4086-2.6", "部分护理人员未持证上岗", "major"),
-    ("4086-6.3", "应急预案未组织演练", "minor"),
-    ("4086-1.3", "未在显著位置公示医疗机构执业许可证和收费标准", "minor"),
-    ("4086-4.1", "老年人健康档案未按规定建立和更新", "major"),
+    ("4086-3-03", "b"),  # 消防设施 / 无防火巡查记录
+    ("4086-7-04", "b"),  # 护理记录缺项
+    ("4086-4-04", "b"),  # 高警示药品未单独存放
+    ("4086-2-04", "a"),  # 护理员未经培训合格上岗
+    ("4086-4-05", "b"),  # 年度内未组织应急演练
+    ("4086-1-03", "b"),  # 证照未公示
+    ("4086-9-02", "b"),  # 体检覆盖不全
+    ("4086-3-01", "a"),  # a veto item (一票否决): no fire-safety approval, 不合格 whatever the points
 ]
 NOTES = [
-    "现场查看时通道内堆放轮椅和纸箱。",
+    "走廊灭火器被轮椅和纸箱遮挡，近一个月无防火巡查记录。",
     "入住老人[[张秀英]]（身份证号370302194805061226，家属电话13853312345）的护理记录缺失3天。",
-    "药品柜钥匙由值班护士随身保管，现场未上锁。",
+    "胰岛素等高警示药品与普通药品混放，无警示标识。",
     "抽查护理员5名，其中2名未取得养老护理员职业技能等级证书。",
     "机构负责人称年内尚未组织演练。",
     None,
     "抽查健康档案10份，3份未记录最近一次体检结果。",
+    None,
 ]
 # (days ago, item indexes, score, grade, publish?)
 PLAN = [
@@ -56,9 +59,6 @@ PLAN = [
     (45, [4], 88.0, "good", False),  # not yet published, past its publication deadline
     (33, [7, 5], 94.4, "fail", True),  # a failed veto item (一票否决): 不合格 whatever the points
 ]
-# Index 7 of ITEMS: a veto item of DB37/T 4086 (the grade is 不合格 whatever the points).
-VETO_ITEM = ("4086-3-01", "建筑物通过消防验收或备案抽查，或取得消防安全检查合格手续", "critical",
-             "无消防验收、备案或消防安全检查合格手续")
 
 
 def _at(d: date, hour: int = 10) -> datetime:
@@ -83,10 +83,7 @@ def seed(ctx: DemoContext) -> None:
         team = [str(x.id) for x in (same[n % max(1, len(same) - 1):] + same)[:2]]
         if len(set(team)) < 2:
             team = [str(inspectors[0].id), str(inspectors[1].id)]
-        findings = [finding(VETO_ITEM[0], VETO_ITEM[1], severity=VETO_ITEM[2], deduction=VETO_ITEM[3], veto=True,
-                            days=5) if i == len(ITEMS) else
-                    finding(ITEMS[i][0], ITEMS[i][1], severity=ITEMS[i][2], note=NOTES[i],
-                            days={"critical": 5, "major": 15, "minor": 30}[ITEMS[i][2]]) for i in items]
+        findings = [checklist_finding(ITEMS[i][0], deduction=ITEMS[i][1], note=NOTES[i]) for i in items]
         ins = submitted_inspection(institution=inst, team=team, concluded_at=_at(today - timedelta(days=days_ago)),
                                    now=ctx.now, findings=findings, score=score, grade=grade,
                                    key=f"demo:{n}", matters=[])

@@ -20,6 +20,7 @@ from inspect_api.directory.models import INSTITUTION_KINDS
 from inspect_api.extensions import public_uncached
 from inspect_api.publication import map as institution_map
 from inspect_api.publication import service
+from inspect_api.query_args import accepts_query
 from inspect_api.urls import public_base_url
 
 blp = Blueprint("map_pages", __name__, url_prefix="/p")
@@ -46,6 +47,7 @@ def _page(status: int, message: str | None = None, **context):
 
 
 @blp.get("/map")
+@accepts_query("region", "kind")
 @public_uncached  # the page cache keeps a few headers only; this page must keep its Permissions-Policy
 def map_page():
     region = request.args.get("region") or ""

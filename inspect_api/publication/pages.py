@@ -27,6 +27,7 @@ from inspect_api.public_site import (HEADERS, MAX_PAGE, BadParam, bad_param_page
                                      page_qr)
 from inspect_api.publication import assessment, service
 from inspect_api.publication.schemas import GRADE_CODES, period_bounds
+from inspect_api.query_args import accepts_query
 from inspect_api.schemas import paginate
 
 blp = Blueprint("publication_pages", __name__, url_prefix="/p")
@@ -98,6 +99,7 @@ def home():
 
 
 @blp.get("/results")
+@accepts_query("region", "kind", "grade", "period", "page", "per_page")
 @public_endpoint
 def results():
     filters, errors = _filters()
@@ -161,6 +163,7 @@ def result_photo(result_id: str, photo_id: str):
 
 
 @blp.get("/institutions/<public_id>")
+@accepts_query("t")  # the poster's QR code opens this page with the check-in token
 @public_endpoint
 def institution_profile(public_id: str):
     try:
@@ -177,6 +180,7 @@ def institution_profile(public_id: str):
 
 
 @blp.get("/notices")
+@accepts_query("page")
 @public_endpoint
 def notices():
     page = page_number()

@@ -2,8 +2,9 @@
 
 Runs after the directory seeder: uses ``ctx.data["institutions"]`` /
 ``ctx.data["inspectors"]`` or, when absent, whatever the directory holds.
-Orders are issued through :func:`open_order` with conclusion times in the
-past, the institution and office act through the service, and then the sweep
+Each order belongs to a real submitted inspection (built with its report by
+:mod:`inspect_api.publication.builders`, findings on real checklist items),
+concluded in the past, the institution and office act through the service, and then the sweep
 runs once per business day up to today, so every step is recorded on its due
 day exactly as the scheduler would have done it.  States shown:
 
@@ -18,11 +19,12 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, time, timedelta
 
-from inspect_api.scoping import prefix_range
 from inspect_api.auth.models import User
 from inspect_api.calendar.service import current_calendar
 from inspect_api.demo import DemoContext
 from inspect_api.directory.models import Inspector, Institution
+from inspect_api.inspections.models import Assignment
+from inspect_api.publication.builders import checklist_finding, submitted_inspection
 from inspect_api.rectification import escalation
 from inspect_api.rectification import service as rs
 from inspect_api.rectification.models import Order
@@ -31,30 +33,35 @@ from inspect_api.workdays import SHANGHAI, business_date
 
 log = logging.getLogger(__name__)
 
+# Findings on real items of DB37/T 4086 (item id, deduction code): major, minor, critical, major, minor.
 ITEMS = [
-    ("4086-3.2", "消防通道堆放杂物，未保持畅通", "DB37/T 4086-2020 5.3.2", "major"),
-    ("4086-5.1", "护理记录不完整，缺少夜间巡视记录", "DB37/T 4086-2020 6.1", "minor"),
-    ("4086-4.4", "药品储存柜未上锁，过期药品未及时清理", "DB37/T 4086-2020 7.4", "critical"),
-    ("4086-2.6", "部分护理人员未持证上岗", "DB37/T 4086-2020 4.6", "major"),
-    ("4086-6.3", "应急预案未组织演练", "DB37/T 4086-2020 8.3", "minor"),
+    ("4086-3-03", "b"),  # 无防火巡查记录
+    ("4086-7-04", "b"),  # 护理记录缺项
+    ("4086-3-02", "a"),  # 安全出口锁闭或疏散通道堵塞 (critical: re-inspection)
+    ("4086-2-04", "a"),  # 护理员未经培训合格上岗
+    ("4086-2-05", "b"),  # 培训记录或考核记录不全
 ]
+DEMO_KEY = "rectification-demo:"
 
 
 def _at(d: date, hour: int = 10) -> datetime:
     return datetime.combine(d, time(hour), tzinfo=SHANGHAI)
 
 
-def _finding(i: int, cfg) -> dict:
-    item_id, text, clause, severity = ITEMS[i % len(ITEMS)]
-    days = int((cfg.get("deadlines") or {}).get(severity) or {"critical": 5, "major": 15, "minor": 30}[severity])
-    return {"item_id": item_id, "item_text": text, "clause": clause, "severity": severity,
-            "deductions": [{"code": f"{item_id}-a", "text": text, "points": 2.0}], "points_lost": 2.0,
-            "deadline_working_days": days, "reinspection_required": severity == "critical", "note": "现场检查发现",
-            "photo_ids": []}
+def _finding(i: int) -> dict:
+    item_id, deduction = ITEMS[i % len(ITEMS)]
+    return checklist_finding(item_id, deduction=deduction, note="现场检查发现")
+
+
+def _score(findings: list[dict]) -> tuple[float, str]:
+    """The demo's score and grade: points lost off 100; a failed veto item fails the inspection."""
+    score = round(100.0 - sum(f["points_lost"] for f in findings), 1)
+    if any(f["veto"] for f in findings) or score < 60:
+        return score, "fail"
+    return score, "excellent" if score >= 90 else "good" if score >= 80 else "pass"
 
 
 def seed(ctx: DemoContext) -> None:
-    cfg = rs.config()
     institutions = ctx.data.get("institutions") or list(Institution.objects.order_by("created_at").limit(200))
     inspectors = ctx.data.get("inspectors") or list(Inspector.objects(active=True).order_by("created_at").limit(50))
     inst_users = {u.institution_id: u for u in User.objects(role="institution", active=True)}
@@ -62,7 +69,7 @@ def seed(ctx: DemoContext) -> None:
     if not with_account or len(inspectors) < 2:
         log.info("rectification demo skipped: no institution accounts or fewer than two inspectors")
         return
-    if Order.objects(__raw__={"inspection_id": prefix_range("demo-")}).first():
+    if Assignment.objects(dedupe_key=f"publication:{DEMO_KEY}1").first():
         return
     calendar = current_calendar()
     today = business_date(ctx.now)
@@ -80,14 +87,15 @@ def seed(ctx: DemoContext) -> None:
     def issue(inst, deadline: date, items: list[int]):
         """Issue an order whose first finding's deadline is ``deadline``."""
         counter["n"] += 1
-        findings = [_finding(i, cfg) for i in items]
+        findings = [_finding(i) for i in items]
         concluded = calendar.add_working_days(deadline, -findings[0]["deadline_working_days"])
         same_region = [x for x in inspectors if x.region == inst.region]
         team = (same_region if len(same_region) >= 2 else inspectors)[:2]
-        return rs.open_order(inspection_id=f"demo-{counter['n']}", institution_id=str(inst.id), region=inst.region,
-                             lead_inspector_id=str(team[0].id), team=[str(t.id) for t in team],
-                             checklist_code="DB37T4086-2020", findings=findings, concluded_at=_at(concluded),
-                             now=_at(concluded, 17))
+        score, grade = _score(findings)
+        inspection = submitted_inspection(institution=inst, team=[str(t.id) for t in team],
+                                          concluded_at=_at(concluded), now=_at(concluded, 17), findings=findings,
+                                          score=score, grade=grade, key=f"{DEMO_KEY}{counter['n']}")
+        return Order.objects.get(id=inspection.order_id)
 
     def wd(n: int) -> date:
         return calendar.add_working_days(today, n)

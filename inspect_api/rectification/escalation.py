@@ -272,7 +272,10 @@ def run_sweep(now: datetime, *, config: dict[str, Any] | None = None, deliver: b
              "claim_seconds": round(t_claim - started, 3), "inbox_seconds": round(t_inbox - t_claim, 3),
              "delivery_seconds": round(finished - t_inbox, 3), "seconds": round(finished - started, 3)}
     if claimed["steps"]:
+        from inspect_api import public_cache
         from inspect_api.audit import service as audit
+
+        public_cache.bump()  # overdue findings show on public pages at once, in every API process
 
         audit.record("rectification.sweep", target_type="rectification_sweep", target_id=business_date(now).isoformat(),
                      data={"as_of": now, "steps": claimed["steps"], "findings": claimed["claimed_findings"],

@@ -205,10 +205,7 @@ class ReinspectionInSchema(StrictSchema):
     note = fields.String(validate=validate.Length(max=500))
 
 
-class PhotoUploadSchema(Schema):
-    class Meta:
-        unknown = ma.EXCLUDE
-
+class PhotoUploadSchema(StrictSchema):
     client_id = fields.String(required=True, validate=validate.Length(min=1, max=64),
                               metadata={"description": "客户端生成的 UUID；重试上传返回首次结果"})
     file = FilePart(required=True, metadata={"description": "照片文件（JPEG/PNG/WebP/HEIC）"})

@@ -32,6 +32,7 @@ from tests.store import reset_store
 ROLES = ("none", "office", "other_office", "insp_team", "insp_other", "inst_owner", "inst_other")
 PASSWORD = "Matrix123x"
 OVERRIDES = {"demo_data": True, "public_rate_limit": "1000000 per minute", "login_max_failures": 1000000,
+             "login_address_max_failures": 1000000,
              "scheduler_in_process": False}
 
 

@@ -105,9 +105,9 @@ def test_signature_roles(client, world, as_user):
                         content_type="multipart/form-data")
     assert again.get_json()["evidence_id"] == r.get_json()["evidence_id"]
     assert len(Inspection.objects.get(id=world.assignment.id).signatures) == 1
-    # A "member" signature must name a member of the team.
+    # Nobody signs for somebody else (tests/inspections/test_signatures.py has every case).
     assert_error(client.post(url, data=signature_form("赵志强", "member", inspector_id=str(world.outsider.id)),
-                             headers=member, content_type="multipart/form-data"), 422, "SIGNER_NOT_MEMBER")
+                             headers=member, content_type="multipart/form-data"), 422, "SIGNER_NOT_SELF")
     assert_error(client.post(url, data=signature_form("张建国", "lead", inspector_id=str(world.member.id)),
                              headers=member, content_type="multipart/form-data"), 422, "SIGNER_NOT_LEAD")
     not_png = {"file": (io.BytesIO(jpeg(1)), "sig.png"), "client_id": cid(), "signer_name": "李晓梅",

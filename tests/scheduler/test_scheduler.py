@@ -71,16 +71,17 @@ def test_sweep_job_skips_when_another_process_leads(app, monkeypatch):
 def test_install_registers_starter_and_readiness(app_factory, client):
     app = app_factory(scheduler_in_process=True)
     assert callable(app.extensions.get("inspect_start_background"))
-    plain = app_factory(scheduler_in_process=False)
+    plain = app_factory(scheduler_in_process=False, metrics_bearer_token="t" * 40)
     assert "inspect_start_background" not in plain.extensions
+    scraper = {"Authorization": "Bearer " + "t" * 40}  # /readyz details are for scrapers
     with plain.app_context():
         c = plain.test_client()
-        body = c.get("/readyz").get_json()
+        body = c.get("/readyz", headers=scraper).get_json()
         assert body["scheduler"] == {"last_sweep_age_seconds": None}
         from inspect_api.rectification.escalation import run_sweep
 
         run_sweep(NOW)
-        age = c.get("/readyz").get_json()["scheduler"]["last_sweep_age_seconds"]
+        age = c.get("/readyz", headers=scraper).get_json()["scheduler"]["last_sweep_age_seconds"]
         assert age is not None and age >= 0
 
 
