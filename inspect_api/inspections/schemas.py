@@ -14,12 +14,21 @@ OBJECT_ID = validate.Regexp(r"^[0-9a-f]{24}$", error="应为 24 位十六进制�
 
 # --------------------------------------------------------------------------- assignments
 
+class AssignmentMemberSchema(OutSchema):
+    inspector_id = fields.String(required=True)
+    role = fields.String(required=True, metadata={"description": "lead | member"})
+    name = fields.String(allow_none=True)
+
+
 class AssignmentSchema(OutSchema):
     id = fields.String(required=True)
     institution_id = fields.String(required=True)
     institution_name = fields.String(allow_none=True)
+    institution_address = fields.String(allow_none=True)
+    institution_public_id = fields.String(allow_none=True, metadata={"description": "the id in public links and posters"})
     region = fields.String(required=True)
     team = fields.List(fields.String(), required=True, metadata={"description": "inspector ids, lead first"})
+    team_members = fields.List(fields.Nested(AssignmentMemberSchema), metadata={"description": "the team with names, lead first"})
     source = fields.String(required=True, metadata={"description": "draw | targeted"})
     random = fields.Boolean(required=True)
     reason = fields.String(allow_none=True)

@@ -1204,10 +1204,22 @@ def _reconcile_order(inspection: Inspection, correction: Correction, *, now: dat
 # --------------------------------------------------------------------------- views
 
 def assignment_views(assignments) -> list[dict[str, Any]]:
-    """Assignment views with their institutions' names (one directory query for the lot)."""
+    """Assignment views with their institutions' name, address and public id and the team's names,
+    lead first: two directory queries for the whole page (a phone lists its day without one
+    request per row)."""
     assignments = list(assignments)
-    names = _directory().institution_names(a.institution_id for a in assignments)
-    return [{**assignment_view(a), "institution_name": names.get(a.institution_id)} for a in assignments]
+    directory = _directory()
+    cards = directory.institution_cards(a.institution_id for a in assignments)
+    inspectors = directory.inspectors_by_id({i for a in assignments for i in a.team or []})
+    out = []
+    for a in assignments:
+        card = cards.get(a.institution_id) or {}
+        members = [{"inspector_id": i, "role": "lead" if n == 0 else "member",
+                    "name": inspectors[i].name if i in inspectors else None} for n, i in enumerate(a.team or [])]
+        out.append({**assignment_view(a), "institution_name": card.get("name"),
+                    "institution_address": card.get("address"), "institution_public_id": card.get("public_id"),
+                    "team_members": members})
+    return out
 
 
 def _assignment_status(inspection_id) -> str | None:
