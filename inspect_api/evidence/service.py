@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
 from bson import ObjectId
 from bson.errors import InvalidId
@@ -150,8 +150,19 @@ def for_owner(owner_type: str, owner_id: str, kind: str | None = None):
     return query.order_by("uploaded_at")
 
 
+# Further read rules registered by the modules that know them (e.g. inspections: an
+# inspector assigned to an institution sees the photos of its earlier inspections).
+_ACCESS_CHECKS: list[Callable[[Any, Evidence], bool]] = []
+
+
+def register_access_check(check: Callable[[Any, Evidence], bool]) -> None:
+    """Add a rule ``check(user, evidence) -> bool`` that may admit a reader (never refuses one)."""
+    if check not in _ACCESS_CHECKS:
+        _ACCESS_CHECKS.append(check)
+
+
 def can_read(user, evidence: Evidence) -> bool:
-    """Office of the region, an inspector of the team, or the institution itself."""
+    """Office of the region, an inspector of the team, the institution itself, or a registered rule."""
     if user is None:
         return evidence.public
     if user.role == "office_admin":
@@ -159,7 +170,9 @@ def can_read(user, evidence: Evidence) -> bool:
     if user.role == "institution":
         return bool(user.institution_id) and user.institution_id == evidence.institution_id
     if user.role == "inspector":
-        return bool(user.inspector_id) and user.inspector_id in (evidence.team or [])
+        if bool(user.inspector_id) and user.inspector_id in (evidence.team or []):
+            return True
+        return any(check(user, evidence) for check in _ACCESS_CHECKS)
     return False
 
 

@@ -85,7 +85,8 @@ class BundleSchema(OutSchema):
                        metadata={"description": "[{inspector_id, role, name, certificate_no, department}]"})
     checklist = fields.Dict(required=True, metadata={"description": "{code, version, content_hash, content}"})
     previous_result = fields.Dict(allow_none=True)
-    open_findings = fields.List(fields.Dict())
+    open_findings = fields.List(fields.Dict(), metadata={
+        "description": "unresolved findings of the institution's open orders, each with photos [{id, thumb_url}]"})
     checkin_rules = fields.Dict(required=True)
     signature_roles = fields.List(fields.Dict())
 

@@ -88,10 +88,19 @@ def _has_assignments(kind: str, record_id: str) -> bool:
     return False
 
 
+def _assigned_inspector_may_see_photo(user, evidence) -> bool:
+    """An inspector assigned to an institution sees the photos of its inspections (the open findings
+    it goes to check on site), not their signatures."""
+    return (evidence.kind == "photo" and evidence.owner_type == "inspection"
+            and _assigned_inspector_may_read(user, evidence.institution_id))
+
+
 def register_with_directory() -> None:
+    """Directory and evidence hooks: what an assigned inspector may read, and assignments as history."""
     directory = _directory()
     directory.register_access_check(_assigned_inspector_may_read)
     directory.register_history_check(_has_assignments)
+    _evidence().register_access_check(_assigned_inspector_may_see_photo)
 
 
 def _score(content: dict[str, Any], responses: dict[str, dict[str, Any]], kind: str | None):
@@ -512,7 +521,9 @@ def _open_findings(institution_id: str, region: str) -> list[dict[str, Any]]:
             out.append({"order_id": str(order.id), "order_number": order.number, "finding_id": str(f.id),
                         "item_id": f.item_id, "item_text": f.item_text, "severity": f.severity, "status": f.status,
                         "deadline": f.deadline.isoformat() if f.deadline else None,
-                        "reinspection_required": bool(f.reinspection_required)})
+                        "reinspection_required": bool(f.reinspection_required),
+                        "photos": [{"id": pid, "thumb_url": f"/api/v1/photos/{pid}/thumb"}
+                                   for pid in f.photo_ids or []]})
     return out
 
 
