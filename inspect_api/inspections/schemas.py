@@ -215,6 +215,7 @@ class InspectionSchema(OutSchema):
     result = fields.Dict(allow_none=True)
     findings = fields.List(fields.Dict())
     order_id = fields.String(allow_none=True)
+    order_number = fields.String(allow_none=True, metadata={"description": "the rectification order's number (整改通知书编号)"})
     report_hash = fields.String(allow_none=True)
     corrections = fields.List(fields.Dict())
     responses = fields.List(fields.Dict())

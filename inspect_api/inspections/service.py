@@ -1262,6 +1262,7 @@ def inspection_view(inspection: Inspection, *, with_responses: bool = True) -> d
         "result": dict(inspection.result) if inspection.result else None,
         "findings": list(inspection.findings or []),
         "order_id": inspection.order_id,
+        "order_number": ((inspection.report or {}).get("order") or {}).get("number"),
         "report_hash": inspection.report_hash,
         "corrections": [{"client_id": c.client_id, "at": isoformat(c.at), "by": c.by, "reason": c.reason,
                          "changes": c.changes, "score_before": c.score_before, "score_after": c.score_after}

@@ -167,6 +167,7 @@ def test_submit_scores_opens_order_locks_and_replays(client, world, as_user):
     assert AuditEvent.objects(action="inspection.submitted").count() == 1
     from inspect_api.rectification.models import Order
     assert Order.objects(inspection_id=str(world.assignment.id)).count() == 1
+    assert body["order_number"] == Order.objects.get(inspection_id=str(world.assignment.id)).number
     assert Assignment.objects.get(id=world.assignment.id).status == "submitted"
     from inspect_api.directory.models import Institution
     assert Institution.objects.get(id=world.institution.id).risk.past_findings == len(deducted)
