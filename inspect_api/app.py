@@ -38,6 +38,7 @@ PLAIN_BLUEPRINTS = [
     "inspect_api.inspections.pages",
     "inspect_api.draws.pages",
     "inspect_api.publication.pages",
+    "inspect_api.frontends.inspector.routes",
 ]
 
 # Idempotent tasks run at every start after indexes exist ("module:function",

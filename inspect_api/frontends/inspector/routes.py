@@ -1,0 +1,106 @@
+"""Serve the inspector's offline app at ``/app/``: the shell, its service worker and manifest.
+
+No build step: the static files are plain ES modules, committed as they run.
+The shell's version is a hash of every file the app is made of, so any change
+to them gives the service worker new bytes; the browser installs it in the
+background and the app offers it (never forced mid-inspection).  The service
+worker precaches exactly the files listed here.
+
+The app talks to the API only over HTTP, like any other client.  Its pages
+carry the site's content security policy (``default-src 'self'``, no inline
+scripts) plus what the app needs: ``blob:`` images (photos kept on the
+device), the camera and geolocation for this origin.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from flask import Blueprint, current_app, redirect, render_template
+
+blp = Blueprint("inspector_app", __name__, url_prefix="/app", static_folder="static", static_url_path="/static",
+                template_folder="templates")
+
+HERE = Path(__file__).resolve().parent
+STATIC = HERE / "static"
+TEMPLATES = HERE / "templates" / "inspector"
+NOT_SHELL = {"README.md", "jsQR.LICENSE"}  # shipped for people, not loaded by the app
+
+APP_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+                               "script-src 'self'; worker-src 'self'; connect-src 'self'; manifest-src 'self'; "
+                               "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Permissions-Policy": "camera=(self), geolocation=(self), microphone=()",
+    "X-Content-Type-Options": "nosniff",
+}
+
+APP_NAME = "医养结合监督检查"
+SHORT_NAME = "医养检查"
+THEME = "#0b4f8a"
+
+
+def shell_files() -> list[Path]:
+    """Every static file the app loads (and the service worker precaches), in a stable order."""
+    return sorted(p for p in STATIC.rglob("*") if p.is_file() and p.name not in NOT_SHELL)
+
+
+def _compute_shell() -> dict:
+    digest = hashlib.sha256()
+    for path in [*shell_files(), *sorted(TEMPLATES.iterdir())]:
+        digest.update(path.relative_to(HERE).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    urls = ["/app/", "/app/manifest.webmanifest"] + [
+        "/app/static/" + p.relative_to(STATIC).as_posix() for p in shell_files()]
+    return {"version": digest.hexdigest()[:16], "precache": urls}
+
+
+def shell() -> dict:
+    """``{version, precache}`` of this process (computed once; the files do not change while it runs)."""
+    found = current_app.extensions.get("inspector_app")
+    if found is None:
+        found = current_app.extensions["inspector_app"] = _compute_shell()
+    return found
+
+
+@blp.after_request
+def _headers(response):
+    for key, value in APP_HEADERS.items():
+        response.headers[key] = value
+    # The service worker keeps the shell offline; the network copy is always revalidated.
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@blp.get("")
+def app_root():
+    return redirect("/app/", code=308)
+
+
+@blp.get("/")
+def index():
+    """The app shell (one page; the screens are drawn by ``static/js/main.js``)."""
+    return render_template("inspector/index.html", version=shell()["version"], app_name=APP_NAME, theme=THEME)
+
+
+@blp.get("/sw.js")
+def service_worker():
+    """The service worker, scope ``/app/``: precaches the shell of this version, serves it offline."""
+    body = render_template("inspector/sw.js", version=shell()["version"], precache=shell()["precache"])
+    return current_app.response_class(body, content_type="text/javascript; charset=utf-8")
+
+
+@blp.get("/manifest.webmanifest")
+def manifest():
+    """The web app manifest: installable to the home screen, opens standalone at ``/app/``."""
+    icons = [{"src": "/app/static/icons/icon-192.png", "sizes": "192x192", "type": "image/png"},
+             {"src": "/app/static/icons/icon-512.png", "sizes": "512x512", "type": "image/png"},
+             {"src": "/app/static/icons/maskable-512.png", "sizes": "512x512", "type": "image/png",
+              "purpose": "maskable"}]
+    body = {"id": "/app/", "name": APP_NAME, "short_name": SHORT_NAME, "lang": "zh-CN", "dir": "ltr",
+            "description": "医养结合机构“双随机、一公开”现场检查：离线填写检查表、拍照取证、签名和提交",
+            "start_url": "/app/", "scope": "/app/", "display": "standalone", "orientation": "portrait",
+            "background_color": "#ffffff", "theme_color": THEME, "icons": icons}
+    response = current_app.response_class(current_app.json.dumps(body), content_type="application/manifest+json")
+    return response
