@@ -23,6 +23,16 @@ export function releaseUrls() {
 
 // ------------------------------------------------------------------ context
 
+const fetchedAt = new Map();
+
+/** Bring the server's view of the inspection (teammates' answers, signatures) when online; at most every 10 s. */
+function refreshSoon(aid) {
+  if (navigator.onLine === false || !app.session || app.session.expired) return;
+  if (Date.now() - (fetchedAt.get(aid) || 0) < 10000) return;
+  fetchedAt.set(aid, Date.now());
+  data.refreshInspection(aid).then(() => (app.live ? app.live() : null)).catch(() => null);
+}
+
 async function context(aid) {
   const kept = await store.bundle(aid);
   if (!kept) return null;
@@ -153,6 +163,7 @@ export async function overviewView(aid) {
   const thumbs = new Map((await store.thumbsOf(aid)).map((t) => [t.id, t]));
   const previous = ctx.bundle.previous_result;
   app.live = async () => { if (!document.activeElement || document.activeElement === document.body) app.render(); };
+  refreshSoon(aid);
   return h("section", { class: "overview" },
     h("h1", {}, inst.name),
     h("p", { class: "meta" }, h("span", {}, ctx.bundle.inspection.code || ""), h("span", {}, inst.kind_name),
@@ -532,11 +543,12 @@ export async function sectionView(aid, index) {
 
 function signedList(ctx) {
   const server = (ctx.server && ctx.server.signatures) || [];
-  const local = ctx.entries.filter((e) => e.kind === "signature" && e.status !== "discarded" && e.status !== "applied");
-  const names = new Map(ctx.bundle.team.map((m) => [m.inspector_id, m.name]));
+  const known = new Set(server.map((s) => s.client_id));
+  const local = ctx.entries.filter((e) => e.kind === "signature" && e.status !== "discarded" && !known.has(e.client_id));
+  const state = (e) => ({ applied: "已上传", refused: `被拒绝：${e.message}` }[e.status] || "已保存在本机，待上传");
   return h("ul", { class: "signed", id: "signed" },
-    server.map((s) => h("li", { class: "ok" }, `${SIGNER[s.signer_role] || s.signer_role}：${s.signer_name}${s.inspector_id && names.get(s.inspector_id) ? "" : ""} · 已上传`)),
-    local.map((e) => h("li", { class: e.status }, `${SIGNER[e.payload.signer_role]}：${e.payload.signer_name} · ${e.status === "refused" ? `被拒绝：${e.message}` : "已保存在本机，待上传"}`)),
+    server.map((s) => h("li", { class: "ok" }, `${SIGNER[s.signer_role] || s.signer_role}：${s.signer_name} · 已上传`)),
+    local.map((e) => h("li", { class: e.status }, `${SIGNER[e.payload.signer_role]}：${e.payload.signer_name} · ${state(e)}`)),
     !server.length && !local.length ? h("li", {}, "还没有签名") : null);
 }
 
@@ -554,7 +566,7 @@ function padBlock(title, id, onSave, extra) {
         return;
       }
       try {
-        await onSave(await pad.toBlob(), message);
+        await onSave(await pad.toBlob(), message, block);
         pad.clear();
       } catch (error) {
         replace(message, h("span", { class: "error" }, explain(error)));
@@ -574,6 +586,7 @@ export async function signView(aid) {
     replace(list, signedList(ctx));
   };
   app.live = redraw;
+  refreshSoon(aid);
   const myRole = ctx.lead ? "lead" : "member";
   const mySigned = ((ctx.server && ctx.server.signatures) || []).some((s) => s.inspector_id === ctx.me)
     || ctx.entries.some((e) => e.kind === "signature" && e.payload.signer_role === myRole && store.UNSETTLED.has(e.status) && e.status !== "refused");
@@ -582,9 +595,9 @@ export async function signView(aid) {
     blocks.push(h("p", {}, "检查已提交，签名已锁定。"));
   } else {
     blocks.push(mySigned ? h("p", { class: "card ok" }, "我的签名已保存。") : padBlock(`我的签名（${SIGNER[myRole]} ${ctx.member.name}）`, "me",
-      async (blob, message) => {
+      async (blob, _message, block) => {
         await store.addSignature(aid, myRole, ctx.member.name, blob);
-        replace(message, "已保存在本机，联网后上传");
+        block.replaceWith(h("p", { class: "card ok", id: "my-signature-saved" }, "我的签名已保存在本机，联网后上传。"));
         kick(0);
         await redraw();
       }));
@@ -707,6 +720,7 @@ export async function submitView(aid) {
   };
   await draw();
   app.live = draw;
+  refreshSoon(aid);
   return h("section", { class: "submit-view" }, h("h1", {}, submitted(ctx) ? "检查结果" : "提交检查"),
     h("p", { class: "small" }, ctx.bundle.institution.name), body, h("p", {}, h("a", { href: `#a/${aid}` }, "返回")));
 }

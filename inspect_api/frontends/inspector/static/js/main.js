@@ -193,10 +193,16 @@ async function boot() {
     app.session = session;
     chrome();
   });
+  const refreshed = new Map();
   sync.onChange(async ({ phase, touched }) => {
     if (phase !== "end") return;
     if (touched && touched.length && app.session && !app.session.expired && navigator.onLine !== false) {
-      for (const aid of touched) await data.refreshInspection(aid).catch(() => null);
+      // the server's view (check-in, signatures, teammates' answers): after a round, at most every 15 s
+      for (const aid of touched) {
+        if (Date.now() - (refreshed.get(aid) || 0) < 15000) continue;
+        refreshed.set(aid, Date.now());
+        await data.refreshInspection(aid).catch(() => null);
+      }
     }
     await chrome();
     if (app.live) await app.live();

@@ -117,6 +117,9 @@ export async function setAnswer(aid, itemId, value) {
     const mine = await done(outbox.index("aid").getAll(aid));
     const entries = responseEntries(mine, aid, itemId);
     if (entries.some((e) => e.status === "conflict")) throw new Error("此项与服务器版本冲突，请先在下方选择保留哪个版本");
+    const same = local.result === value.result && (local.note || null) === (value.note || null)
+      && JSON.stringify(local.deduction_codes || []) === JSON.stringify(value.deduction_codes || []);
+    if (same && !entries.some((e) => e.status === "refused")) return null; // nothing changed: nothing to send
     const now = new Date().toISOString();
     Object.assign(local, { result: value.result, deduction_codes: value.deduction_codes, note: value.note || null,
       updated_at: now });
