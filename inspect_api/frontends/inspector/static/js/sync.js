@@ -220,42 +220,44 @@ async function round() {
   return touched;
 }
 
+async function run() {
+  status.running = true;
+  emit({ phase: "start" });
+  let touched = [];
+  try {
+    do {
+      rerun = false;
+      if (navigator.onLine === false) {
+        status.offline = true;
+        break;
+      }
+      status.offline = false;
+      const result = navigator.locks
+        ? await navigator.locks.request("inspector-outbox", { ifAvailable: true }, (lock) => (lock ? round() : []))
+        : await round();
+      touched = touched.concat(result || []);
+    } while (rerun);
+    status.lastError = null;
+    status.authExpired = false;
+  } catch (error) {
+    status.lastError = error;
+    if (error instanceof SessionExpired) status.authExpired = true;
+    if (error instanceof NetworkError) status.offline = true;
+  } finally {
+    status.running = false;
+    status.lastRun = Date.now();
+    emit({ phase: "end", touched: [...new Set(touched)] });
+  }
+}
+
 /** Send what is due. Only one tab sends at a time (Web Locks); calls while running run once more after. */
 export function syncNow() {
   if (running) {
     rerun = true;
     return running;
   }
-  running = (async () => {
-    status.running = true;
-    emit({ phase: "start" });
-    let touched = [];
-    try {
-      do {
-        rerun = false;
-        if (navigator.onLine === false) {
-          status.offline = true;
-          break;
-        }
-        status.offline = false;
-        const run = () => round();
-        const result = navigator.locks ? await navigator.locks.request("inspector-outbox", { ifAvailable: true },
-          (lock) => (lock ? run() : [])) : await run();
-        touched = touched.concat(result || []);
-      } while (rerun);
-      status.lastError = null;
-      status.authExpired = false;
-    } catch (error) {
-      status.lastError = error;
-      if (error instanceof SessionExpired) status.authExpired = true;
-      if (error instanceof NetworkError) status.offline = true;
-    } finally {
-      status.running = false;
-      status.lastRun = Date.now();
-      running = null;
-      emit({ phase: "end", touched: [...new Set(touched)] });
-    }
-  })();
+  // cleared once settled (run() may finish without awaiting anything, e.g. offline)
+  running = run().finally(() => { running = null; });
   return running;
 }
 
