@@ -333,12 +333,21 @@ class Phone:
         return self.js("const el = document.querySelector(arguments[0]); return el ? el.innerText : ''", css)
 
     def click(self, css: str):
+        """A real click (WebDriver) on the element; found again if the screen redrew it meanwhile."""
+        from selenium.common.exceptions import StaleElementReferenceException
         from selenium.webdriver.common.by import By
 
-        self.wait(f"const el = document.querySelector({json.dumps(css)}); return !!el && !el.disabled")
-        element = self.driver.find_element(By.CSS_SELECTOR, css)
-        self.js("arguments[0].scrollIntoView({block: 'center'})", element)
-        element.click()
+        for attempt in range(5):
+            self.wait(f"const el = document.querySelector({json.dumps(css)}); return !!el && !el.disabled")
+            try:
+                element = self.driver.find_element(By.CSS_SELECTOR, css)
+                self.js("arguments[0].scrollIntoView({block: 'center'})", element)
+                element.click()
+                return
+            except StaleElementReferenceException:
+                if attempt == 4:
+                    raise
+                time.sleep(0.2)
 
     def type(self, css: str, text: str):
         from selenium.webdriver.common.by import By

@@ -7,6 +7,7 @@ export function h(tag, props, ...children) {
     if (key === "class") el.className = value;
     else if (key === "dataset") Object.assign(el.dataset, value);
     else if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2), value);
+    else if (key === "value") el.value = value; // the live value (a textarea has no value attribute)
     else if (typeof value !== "string" && key in el) el[key] = value;
     else el.setAttribute(key, value === true ? "" : String(value));
   }
