@@ -172,6 +172,35 @@ def app_world(app_server, tmp_path):
     return AppWorld(world, str(world.assignment.id), payload, photo, items)
 
 
+def check_in_by_api(server: AppServer, world: AppWorld) -> None:
+    """The lead checks in through the API (for tests about what happens after check-in)."""
+    import uuid
+    from datetime import datetime, timezone
+
+    import requests
+
+    s = requests.Session()
+    r = s.post(f"{server.base}/api/v1/auth/login", json={"username": world.world.lead_user.username,
+                                                          "password": APP_PASSWORD}, timeout=30)
+    assert r.status_code == 200, r.text
+    r = s.post(f"{server.base}/api/v1/inspections/{world.aid}/check-in", json={
+        "client_id": str(uuid.uuid4()), "qr_token": world.qr_payload, "latitude": ZIBO[0], "longitude": ZIBO[1],
+        "accuracy_m": 10, "captured_at": datetime.now(timezone.utc).isoformat()},
+        headers={"Authorization": "Bearer " + r.json()["access_token"]}, timeout=30)
+    assert r.status_code == 200, r.text
+
+
+def sections_of(phone: "Phone", aid: str) -> list[dict]:
+    """The checklist's sections as the phone holds them (its downloaded bundle)."""
+    return phone.js_async("""const done = arguments[arguments.length - 1];
+        import('/app/static/js/store.js').then((s) => s.bundle(arguments[0]))
+          .then((b) => done(b.data.checklist.content.sections));""", aid)
+
+
+def section_index(sections: list[dict], item_id: str) -> int:
+    return next(n for n, s in enumerate(sections) if any(i["id"] == item_id for i in s["items"]))
+
+
 def poster_photo(payload: str, seed: int = 7) -> bytes:
     """A phone photo of the printed poster: the QR code on a sheet, on a wall, slightly off-centre."""
     import qrcode
@@ -295,6 +324,8 @@ class Phone:
     # ---- the page
 
     def open(self, route: str = ""):
+        """Load the app afresh (a new document, not a hash change) at ``route``."""
+        self.driver.get("about:blank")
         self.driver.get(f"{self.base}/app/{route}")
         self.wait("return document.getElementById('view') && !document.querySelector('#view .loading')")
 
@@ -365,6 +396,7 @@ class Phone:
 
     def shot(self, name: str):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        self.js("window.scrollTo(0, 0)")  # the sticky header belongs at the top of a full-page shot
         height = int(self.js("return Math.min(document.documentElement.scrollHeight, 9000)"))
         shot = self.cdp("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True,
                                                     "clip": {"x": 0, "y": 0, "width": 390, "height": height,
@@ -390,7 +422,8 @@ class Phone:
         return self.js_async("""const done = arguments[arguments.length - 1];
             import('/app/static/js/store.js').then((s) => s.outbox()).then((rows) => done(rows.map((e) => ({
               seq: e.seq, kind: e.kind, status: e.status, item_id: e.item_id, client_id: e.client_id,
-              attempts: e.attempts, message: e.message, code: e.code}))), (e) => done(String(e)));""")
+              attempts: e.attempts, message: e.message, code: e.code, name: (e.payload && e.payload.name) || null}))),
+              (e) => done(String(e)));""")
 
     def unsent(self) -> int:
         return sum(1 for e in self.outbox() if e["status"] in ("pending", "sending", "conflict", "refused"))
@@ -447,13 +480,6 @@ def answer_item(phone: Phone, item_id: str, result: str, codes: tuple[str, ...] 
         phone.type(f"{card} textarea", note)
         phone.js(f"document.querySelector('{card} textarea').dispatchEvent(new Event('change'))")
     phone.wait(f"return document.querySelector('{card}').dataset.sync !== 'none'")
-
-
-def section_of(bundle_sections: list[dict], item_id: str) -> int:
-    for n, section in enumerate(bundle_sections):
-        if any(i["id"] == item_id for i in section["items"]):
-            return n
-    raise KeyError(item_id)
 
 
 def fill_checklist(phone: Phone, aid: str, sections: list[dict], kind: str, special: dict[str, dict],

@@ -16,7 +16,8 @@ from datetime import datetime, timezone
 
 import requests
 
-from tests.browser.inspector_app import APP_PASSWORD, answer_item, app_server, app_world, phones  # noqa: F401
+from tests.browser.inspector_app import (  # noqa: F401 - fixtures
+    APP_PASSWORD, answer_item, app_server, app_world, phones, section_index, sections_of)
 from tests.inspections.helpers import ZIBO
 
 
@@ -48,8 +49,8 @@ def test_concurrent_edits_conflict_and_both_choices_work(app_server, app_world, 
     for phone, user in ((lead, w.lead_user), (member, w.member_user)):
         phone.login(user.username)
         phone.download(aid)
-    section = next(n for n, s in enumerate(app_world_sections(lead, aid)) if any(i["id"] == x["id"] for i in s["items"]))
-    section_y = next(n for n, s in enumerate(app_world_sections(lead, aid)) if any(i["id"] == y["id"] for i in s["items"]))
+    sections = sections_of(lead, aid)
+    section, section_y = section_index(sections, x["id"]), section_index(sections, y["id"])
 
     # The lead edits offline; the member edits the same items online, first.
     lead.offline()
@@ -107,8 +108,3 @@ def test_concurrent_edits_conflict_and_both_choices_work(app_server, app_world, 
     assert lead.js(f"return document.querySelector('{card_y} textarea').value") == "组员：扣分"
     assert f"第 {1 + member_writes[y['id']]} 版" in lead.text(f"{card_y} .sync-state")
 
-
-def app_world_sections(phone, aid):
-    return phone.js_async("""const done = arguments[arguments.length - 1];
-        import('/app/static/js/store.js').then((s) => s.bundle(arguments[0]))
-          .then((b) => done(b.data.checklist.content.sections));""", aid)

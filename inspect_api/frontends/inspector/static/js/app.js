@@ -9,6 +9,7 @@ export const app = {
   poster: new Map(), // aid -> scanned poster {payload, publicId}
   live: null, // the current screen's refresh (called after sync rounds; must not disturb inputs)
   render: null, // redraw the current route
+  chrome: null, // redraw the header and banners (the unsent badge)
   estimate: null,
   swWaiting: null,
 };

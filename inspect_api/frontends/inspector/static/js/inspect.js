@@ -222,6 +222,7 @@ export async function checkinView(aid) {
   const photo = h("input", { type: "file", accept: "image/*", capture: "environment", id: "qr-photo", class: "file",
     onchange: async () => {
       const chosen = photo.files[0];
+      photo.value = "";
       if (!chosen) return;
       replace(qrState, "正在识别二维码…");
       try {
@@ -229,7 +230,6 @@ export async function checkinView(aid) {
       } catch (error) {
         replace(qrState, h("span", { class: "error" }, error.message));
       }
-      photo.value = "";
     } });
   const camera = h("button", { type: "button", class: "secondary", hidden: true, onclick: async () => {
     video.hidden = false;
@@ -395,9 +395,11 @@ function itemCard(ctx, item, onChange) {
 
   const camera = h("input", { type: "file", accept: "image/*", capture: "environment", multiple: true, class: "file",
     id: `photo-${item.id}`, disabled: locked, onchange: async () => {
-      for (const chosen of [...camera.files]) {
+      const chosen = [...camera.files];
+      camera.value = ""; // taken now: the next picture starts a new selection
+      for (const file of chosen) {
         try {
-          await store.addPhoto(ctx.aid, item.id, chosen);
+          await store.addPhoto(ctx.aid, item.id, file);
           toast("照片已保存在本机，正在后台上传");
         } catch (error) {
           toast(explain(error), "error");
@@ -405,7 +407,6 @@ function itemCard(ctx, item, onChange) {
           problems.hidden = false;
         }
       }
-      camera.value = "";
       ctx.files = await store.filesOf(ctx.aid);
       ctx.entries = await store.outboxOf(ctx.aid);
       kick();
@@ -486,6 +487,7 @@ function itemCard(ctx, item, onChange) {
     drawStatus();
     drawPhotos();
     drawConflict();
+    if (app.chrome) app.chrome();
   }
 
   const methods = [].concat(item.method || []).map((m) => METHOD[m] || m).join("、");

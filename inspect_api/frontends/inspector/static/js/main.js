@@ -101,6 +101,7 @@ async function render() {
   await chrome();
 }
 app.render = render;
+app.chrome = () => chrome();
 
 // ------------------------------------------------------------------ header and banners
 

@@ -6,7 +6,7 @@
 // submit. status: pending → sending → applied | duplicate | conflict | refused; a conflict becomes
 // resolved (keep mine / take the server's); a refused entry is replaced by a new edit or discarded.
 
-import { all, byIndex, del, done, get, put, tx } from "./idb.js";
+import { all, byIndex, done, get, put, tx } from "./idb.js";
 
 export const UNSETTLED = new Set(["pending", "sending", "conflict", "refused"]);
 export const LOW_SPACE_BYTES = 64 * 1024 * 1024;
@@ -164,8 +164,8 @@ export async function mergeServerResponses(aid, responses) {
 
 // ------------------------------------------------------------------ photos, signatures, check-in, submit
 
-async function sha256(blob) {
-  const digest = await crypto.subtle.digest("SHA-256", await blob.arrayBuffer());
+async function sha256(bytes) {
+  const digest = await crypto.subtle.digest("SHA-256", bytes);
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
@@ -185,15 +185,21 @@ export async function preview(blob, side = 240) {
   }
 }
 
-/** Keep a photo exactly as taken (its SHA-256 is the evidence) and queue its upload. */
+/**
+ * Keep a photo exactly as taken (its SHA-256 is the evidence) and queue its upload. The bytes are
+ * copied into the database now: a camera's file may be a temporary one the phone deletes later.
+ */
 export async function addPhoto(aid, itemId, file) {
   await ensureSpace(file.size * 1.1);
-  const [hash, small] = await Promise.all([sha256(file), preview(file)]);
+  const bytes = await file.arrayBuffer();
+  const original = new Blob([bytes], { type: file.type || "application/octet-stream" });
+  const [hash, small] = await Promise.all([sha256(bytes), preview(original)]);
+  const name = file.name || "photo.jpg";
   return guarded(() => tx(["files", "outbox"], "readwrite", async ({ files, outbox }) => {
-    const created = entry({ aid, kind: "photo", item_id: itemId, payload: { name: file.name || "photo.jpg",
-      type: file.type, size: file.size, sha256: hash } });
-    files.put({ client_id: created.client_id, aid, item_id: itemId, kind: "photo", blob: file, preview: small,
-      name: file.name || "photo.jpg", type: file.type, size: file.size, sha256: hash, created_at: Date.now() });
+    const created = entry({ aid, kind: "photo", item_id: itemId, payload: { name, type: file.type, size: file.size,
+      sha256: hash } });
+    files.put({ client_id: created.client_id, aid, item_id: itemId, kind: "photo", blob: original, preview: small,
+      name, type: file.type, size: file.size, sha256: hash, created_at: Date.now() });
     created.seq = await done(outbox.add(created));
     return created;
   }));
@@ -371,8 +377,4 @@ export async function usageByAssignment() {
   for (const t of await all("thumbs")) add(t.aid, t.size);
   for (const f of await all("files")) add(f.aid, (f.blob ? f.blob.size : 0) + (f.preview && f.preview !== f.blob ? f.preview.size : 0));
   return out;
-}
-
-export async function removeAssignmentData(aid) {
-  await del("bundles", aid);
 }

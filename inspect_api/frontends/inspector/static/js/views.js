@@ -278,6 +278,7 @@ export async function syncView() {
     const parts = Object.entries(counts).map(([k, n]) => `${ENTRY_STATUS[k]} ${n}`);
     replace(summary, open.length ? `未上传 ${open.length} 条（${parts.join("，")}）` : "全部记录已上传到服务器",
       sync.status.lastRun ? ` · 上次同步 ${fmtTime(sync.status.lastRun)}` : "");
+    if (app.chrome) app.chrome();
     const est = await store.estimate();
     replace(space, est && est.quota ? `本机已用 ${fmtBytes(est.usage)}，可用 ${fmtBytes(est.free)}` : "无法读取本机存储用量",
       store.lowOnSpace(est) ? h("strong", { class: "warn" }, " 存储空间即将用尽") : "");
