@@ -81,7 +81,9 @@ def app_root():
 @blp.get("/")
 def index():
     """The app shell (one page; the screens are drawn by ``static/js/main.js``)."""
-    return render_template("inspector/index.html", version=shell()["version"], app_name=APP_NAME, theme=THEME)
+    modules = [u for u in shell()["precache"] if u.startswith("/app/static/js/") and not u.endswith("-worker.js")]
+    return render_template("inspector/index.html", version=shell()["version"], app_name=APP_NAME, theme=THEME,
+                           modules=modules)
 
 
 @blp.get("/sw.js")

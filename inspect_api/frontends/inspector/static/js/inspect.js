@@ -678,10 +678,12 @@ export async function submitView(aid) {
   const ctx = await context(aid);
   if (!ctx) return missingBundle(aid);
   const body = h("div", {});
+  const title = h("h1", {}, "提交检查");
   const draw = async () => {
     const fresh = await context(aid);
     Object.assign(ctx, fresh);
     if (submitted(ctx)) {
+      replace(title, "检查结果");
       replace(body, resultView(ctx));
       return;
     }
@@ -723,6 +725,6 @@ export async function submitView(aid) {
   await draw();
   app.live = draw;
   refreshSoon(aid);
-  return h("section", { class: "submit-view" }, h("h1", {}, submitted(ctx) ? "检查结果" : "提交检查"),
+  return h("section", { class: "submit-view" }, title,
     h("p", { class: "small" }, ctx.bundle.institution.name), body, h("p", {}, h("a", { href: `#a/${aid}` }, "返回")));
 }

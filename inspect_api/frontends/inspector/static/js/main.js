@@ -218,6 +218,7 @@ async function boot() {
     if (due !== null && due <= Date.now() && !sync.status.running) sync.syncNow();
   }, 2000);
   await render();
+  performance.mark("app-ready"); // the first screen is drawn (bench/app_shell.py reads it)
   registerWorker();
   kick(0);
 }

@@ -263,7 +263,8 @@ function entryView(entry, bundles, redraw) {
 }
 
 export async function syncView() {
-  const list = h("ol", { class: "outbox" });
+  const list = h("ol", { class: "outbox", id: "open-entries" });
+  const done = h("div", { class: "settled" });
   const summary = h("p", { class: "summary", role: "status" });
   const space = h("p", { class: "space" });
 
@@ -271,8 +272,10 @@ export async function syncView() {
     const entries = await store.outbox();
     const bundles = new Map((await store.bundles()).map((b) => [b.id, b]));
     const open = entries.filter((e) => store.UNSETTLED.has(e.status)).sort((a, b) => a.seq - b.seq);
-    const settled = entries.filter((e) => !store.UNSETTLED.has(e.status)).sort((a, b) => b.updated_at - a.updated_at).slice(0, 60);
-    replace(list, [...open, ...settled].map((e) => entryView(e, bundles, draw)));
+    const settled = entries.filter((e) => !store.UNSETTLED.has(e.status)).sort((a, b) => b.updated_at - a.updated_at);
+    replace(list, open.map((e) => entryView(e, bundles, draw)));
+    replace(done, settled.length ? h("details", {}, h("summary", {}, `已完成的记录（${settled.length}，保留 7 天）`),
+      h("ol", { class: "outbox" }, settled.slice(0, 200).map((e) => entryView(e, bundles, draw)))) : null);
     const counts = {};
     for (const e of open) counts[e.status] = (counts[e.status] || 0) + 1;
     const parts = Object.entries(counts).map(([k, n]) => `${ENTRY_STATUS[k]} ${n}`);
@@ -294,7 +297,7 @@ export async function syncView() {
       await sync.retryAllNow();
       await draw();
     } }, "立即同步")),
-    list, space);
+    list, done, space);
 }
 
 export function notFoundView(message) {
