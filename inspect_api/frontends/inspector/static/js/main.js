@@ -101,7 +101,11 @@ async function render() {
   await chrome();
 }
 app.render = render;
-app.chrome = () => chrome();
+let chromeTimer = null;
+app.chrome = () => { // coalesce the many small redraw requests of one screen
+  clearTimeout(chromeTimer);
+  chromeTimer = setTimeout(chrome, 100);
+};
 
 // ------------------------------------------------------------------ header and banners
 

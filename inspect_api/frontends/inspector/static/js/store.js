@@ -216,8 +216,16 @@ export async function addSignature(aid, role, name, blob) {
   }));
 }
 
+/** Mark this inspection's refused entries of a kind as replaced by the new one (a new scan, a new submission). */
+async function replaceRefused(outbox, aid, kind) {
+  for (const old of await done(outbox.index("aid").getAll(aid))) {
+    if (old.kind === kind && old.status === "refused") outbox.put({ ...old, status: "replaced", updated_at: Date.now() });
+  }
+}
+
 export async function addCheckin(aid, payload) {
   return guarded(() => tx(["inspections", "outbox"], "readwrite", async ({ inspections, outbox }) => {
+    await replaceRefused(outbox, aid, "checkin");
     const created = entry({ aid, kind: "checkin", payload });
     created.seq = await done(outbox.add(created));
     const current = (await done(inspections.get(aid))) || { id: aid };
@@ -231,6 +239,7 @@ export async function addSubmit(aid) {
     const existing = (await done(outbox.index("aid").getAll(aid)))
       .find((e) => e.kind === "submit" && (e.status === "pending" || e.status === "sending"));
     if (existing) return existing;
+    await replaceRefused(outbox, aid, "submit");
     const created = entry({ aid, kind: "submit", payload: {} });
     created.seq = await done(outbox.add(created));
     return created;

@@ -79,6 +79,9 @@ async function sendCheckin(entry) {
     const view = await response.json();
     await store.patchInspection(e.aid, { server: view, fetched_at: Date.now() });
     await store.updateEntry(e.seq, { status: "applied", outcome: { checkin: view.checkin }, message: null, code: null });
+    for (const waiting of await store.outboxOf(e.aid)) { // what waited for the check-in goes now
+      if (waiting.status === "pending" && waiting.code === "NOT_CHECKED_IN") await store.updateEntry(waiting.seq, { next_at: 0 });
+    }
   } catch (error) {
     await failed([e], error);
   }
