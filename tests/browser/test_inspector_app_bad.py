@@ -66,11 +66,11 @@ def test_refused_photos_show_the_servers_message_and_the_queue_goes_on(app_serve
     lead.wait("return document.querySelectorAll('.entry.refused').length === 2")
     text = lead.text(".outbox")
     assert "不支持的图片类型" in text and "图片文件过大" in text
-    assert lead.js("return document.querySelector('#badge').textContent") == "2"  # not on the server
+    lead.wait("return document.querySelector('#badge').textContent === '2'")  # not on the server
     lead.shot("17-refused-photos")
     lead.click(f'.entry.refused[data-client="{photos["IMG_0001.jpg"]["client_id"]}"] button')
     lead.wait("return document.querySelectorAll('.entry.refused').length === 1")
-    assert lead.js("return document.querySelector('#badge').textContent") == "1"
+    lead.wait("return document.querySelector('#badge').textContent === '1'")
     with app_server.app.app_context():
         stored = list(Evidence.objects(owner_type="inspection", owner_id=aid, kind="photo"))
         assert [p.client_id for p in stored] == [photos["IMG_0003.jpg"]["client_id"]]
