@@ -29,6 +29,7 @@ def test_app_page_is_the_shell_with_a_strict_policy(client):
     csp = r.headers["Content-Security-Policy"]
     assert "default-src 'self'" in csp and "script-src 'self'" in csp and "object-src 'none'" in csp
     assert "unsafe-eval" not in csp and "script-src 'self' 'unsafe-inline'" not in csp
+    assert "img-src 'self' data: blob:" in csp and "worker-src 'self'" in csp  # photos kept on the phone, the QR worker
     assert r.headers["Permissions-Policy"] == "camera=(self), geolocation=(self), microphone=()"
     assert r.headers["Cache-Control"] == "no-cache" and r.headers["X-Frame-Options"] == "DENY"
     assert '<html lang="zh-CN">' in html and 'rel="manifest" href="/app/manifest.webmanifest"' in html

@@ -19,6 +19,8 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, redirect, render_template
 
+from inspect_api import observability
+
 blp = Blueprint("inspector_app", __name__, url_prefix="/app", static_folder="static", static_url_path="/static",
                 template_folder="templates")
 
@@ -27,12 +29,14 @@ STATIC = HERE / "static"
 TEMPLATES = HERE / "templates" / "inspector"
 NOT_SHELL = {"README.md", "jsQR.LICENSE"}  # shipped for people, not loaded by the app
 
+# The site's policy for HTML (observability.HTML_SECURITY_HEADERS), plus what the app needs: images
+# from blob: URLs (photos kept on the device), its own workers and manifest, the camera and the
+# location for this origin (the public pages deny both).
+_SITE = observability.HTML_SECURITY_HEADERS
+_CSP = _SITE["Content-Security-Policy"].replace("img-src 'self' data:", "img-src 'self' data: blob:")
 APP_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
-                               "script-src 'self'; worker-src 'self'; connect-src 'self'; manifest-src 'self'; "
-                               "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
+    **_SITE,
+    "Content-Security-Policy": f"{_CSP}; worker-src 'self'; connect-src 'self'; manifest-src 'self'",
     "Permissions-Policy": "camera=(self), geolocation=(self), microphone=()",
     "X-Content-Type-Options": "nosniff",
 }
