@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import uuid
 
 from tests.browser.inspector_app import (  # noqa: F401 - fixtures

@@ -12,6 +12,8 @@ app showed as provisional is the one the server computed.
 
 from __future__ import annotations
 
+import time
+
 from tests.browser.inspector_app import (  # noqa: F401 - fixtures
     app_server, app_world, draw_signature, fill_checklist, phones, write_jpeg)
 
@@ -132,13 +134,10 @@ def test_whole_inspection_from_sign_in_to_report(app_server, app_world, phones, 
 
     before = set(lead.driver.window_handles)
     lead.click("#open-report")
-    lead.wait(f"return true", timeout=1)
-    for _ in range(100):
-        new = set(lead.driver.window_handles) - before
-        if new:
-            break
-        import time
+    deadline = time.time() + 30
+    while not set(lead.driver.window_handles) - before and time.time() < deadline:
         time.sleep(0.1)
+    new = set(lead.driver.window_handles) - before
     assert new, "the report did not open"
     main = lead.driver.current_window_handle
     lead.driver.switch_to.window(new.pop())
