@@ -193,19 +193,7 @@ def institution_profile(public_id: str):
     view = service.institution_view(institution)
     recent = service.result_views(service.public_results(institution_id=str(institution.id)).limit(10))
     return render_template("publication/institution.html", inst=view, results=recent,
-                           checkin_link=_checkin_link(institution.public_id, request.args.get("t")),
                            page_qr=_qr(f"/p/institutions/{institution.public_id}"), **_common()), 200, HEADERS
-
-
-TOKEN_RE = re.compile(r"^[A-Za-z0-9_.-]{1,512}$")
-
-
-def _checkin_link(public_id: str, token: str | None) -> str | None:
-    """The poster's QR code opens this page with its check-in token (``?t=``): a link hands the token
-    to the inspector's app (``/app/``), where the server verifies it at check-in."""
-    if not token or not TOKEN_RE.match(token):
-        return None
-    return "/app/#checkin?" + urlencode({"p": public_id, "t": token})
 
 
 @blp.get("/notices")

@@ -15,9 +15,11 @@ device), the camera and geolocation for this origin.
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
+from urllib.parse import urlencode
 
-from flask import Blueprint, current_app, redirect, render_template
+from flask import Blueprint, current_app, redirect, render_template, request
 
 from inspect_api import observability
 
@@ -66,6 +68,25 @@ def shell() -> dict:
     if found is None:
         found = current_app.extensions["inspector_app"] = _compute_shell()
     return found
+
+
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_.-]{1,512}$")
+
+
+def checkin_link() -> str | None:
+    """On the public institution page opened from the poster's QR code (``/p/institutions/<id>?t=<token>``):
+    the link that hands the check-in token to the app. The token goes in the fragment, which browsers
+    never send to a server; the server verifies it when the check-in syncs."""
+    public_id = (request.view_args or {}).get("public_id")
+    token = request.args.get("t")
+    if not public_id or not token or not TOKEN_RE.match(token):
+        return None
+    return "/app/#checkin?" + urlencode({"p": public_id, "t": token})
+
+
+@blp.app_context_processor
+def _poster_handoff():
+    return {"inspector_checkin_link": checkin_link}
 
 
 @blp.after_request
