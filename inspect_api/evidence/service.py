@@ -150,19 +150,8 @@ def for_owner(owner_type: str, owner_id: str, kind: str | None = None):
     return query.order_by("uploaded_at")
 
 
-# Further read rules registered by the modules that know them (e.g. inspections: an
-# inspector assigned to an institution sees the photos of its earlier inspections).
-_ACCESS_CHECKS: list[Callable[[Any, Evidence], bool]] = []
-
-
-def register_access_check(check: Callable[[Any, Evidence], bool]) -> None:
-    """Add a rule ``check(user, evidence) -> bool`` that may admit a reader (never refuses one)."""
-    if check not in _ACCESS_CHECKS:
-        _ACCESS_CHECKS.append(check)
-
-
 def can_read(user, evidence: Evidence) -> bool:
-    """Office of the region, an inspector of the team, the institution itself, or a registered rule."""
+    """Office of the region, an inspector of the team, or the institution itself."""
     if user is None:
         return evidence.public
     if user.role == "office_admin":
@@ -172,7 +161,7 @@ def can_read(user, evidence: Evidence) -> bool:
     if user.role == "inspector":
         if bool(user.inspector_id) and user.inspector_id in (evidence.team or []):
             return True
-        return any(check(user, evidence) for check in _ACCESS_CHECKS)
+        return any(check(user, evidence) for check in _ACCESS_CHECKS)  # registered rules, below
     return False
 
 
@@ -181,6 +170,17 @@ def readable(user, evidence_id: str) -> Evidence:
     if evidence is None or not can_read(user, evidence):
         raise NotFound("证据文件不存在", code="EVIDENCE_NOT_FOUND")
     return evidence
+
+
+# Further read rules for inspectors, registered by the modules that know them (inspections: an
+# inspector assigned to an institution sees the photos of its earlier inspections).
+_ACCESS_CHECKS: list[Callable[[Any, Evidence], bool]] = []
+
+
+def register_access_check(check: Callable[[Any, Evidence], bool]) -> None:
+    """Add a rule ``check(user, evidence) -> bool`` that may admit an inspector (never refuses one)."""
+    if check not in _ACCESS_CHECKS:
+        _ACCESS_CHECKS.append(check)
 
 
 def variant_bytes(evidence: Evidence, variant: str) -> tuple[bytes, str, str]:

@@ -1,1 +1,1 @@
-"""Front ends served by the same Flask app; each calls the API only over HTTP from the browser."""
+"""Front ends: packages of their own that reach the API only over HTTP from the browser (DESIGN §1)."""
