@@ -193,7 +193,7 @@ def check_in_by_api(server: AppServer, world: AppWorld) -> None:
 def sections_of(phone: "Phone", aid: str) -> list[dict]:
     """The checklist's sections as the phone holds them (its downloaded bundle)."""
     return phone.js_async("""const done = arguments[arguments.length - 1];
-        import('/app/static/js/store.js').then((s) => s.bundle(arguments[0]))
+        import('/app/static/store.js').then((s) => s.bundle(arguments[0]))
           .then((b) => done(b.data.checklist.content.sections));""", aid)
 
 
@@ -333,7 +333,7 @@ class Phone:
         """Navigate inside the app and wait until that screen is drawn (``body[data-route]``)."""
         drawn = route.lstrip("#").split("?")[0] or "home"
         self.js("""document.body.dataset.route = '';
-            if (location.hash === arguments[0]) import('/app/static/js/app.js').then((m) => m.app.render());
+            if (location.hash === arguments[0]) import('/app/static/app.js').then((m) => m.app.render());
             else location.hash = arguments[0];""", route)
         self.wait(f"return document.body.dataset.route === {json.dumps(drawn)}")
 
@@ -420,7 +420,7 @@ class Phone:
     def outbox(self) -> list[dict]:
         """The app's outbox as the app holds it (read through its own store module)."""
         return self.js_async("""const done = arguments[arguments.length - 1];
-            import('/app/static/js/store.js').then((s) => s.outbox()).then((rows) => done(rows.map((e) => ({
+            import('/app/static/store.js').then((s) => s.outbox()).then((rows) => done(rows.map((e) => ({
               seq: e.seq, kind: e.kind, status: e.status, item_id: e.item_id, client_id: e.client_id,
               attempts: e.attempts, message: e.message, code: e.code, name: (e.payload && e.payload.name) || null}))),
               (e) => done(String(e)));""")
@@ -430,7 +430,7 @@ class Phone:
 
     def wait_synced(self, timeout: float = 90):
         """Until nothing is pending or sending (conflicts and refusals stay for the inspector)."""
-        self.js("import('/app/static/js/sync.js').then((s) => s.retryAllNow())")
+        self.js("import('/app/static/sync.js').then((s) => s.retryAllNow())")
         end = time.time() + timeout
         while time.time() < end:
             entries = self.outbox()

@@ -78,12 +78,12 @@ def test_logout_warns_about_unsent_work_and_clears_the_device(app_server, app_wo
     lead.wait("return !document.querySelector('.logout').hidden")
     assert "未上传" not in lead.text(".logout")
     refresh_token = lead.js_async("""const done = arguments[arguments.length - 1];
-        import('/app/static/js/idb.js').then((db) => db.getMeta('session')).then((s) => done(s.refresh_token));""")
+        import('/app/static/idb.js').then((db) => db.getMeta('session')).then((s) => done(s.refresh_token));""")
     lead.click(".logout button.danger")
     lead.wait("return !!document.querySelector('#password')")
     assert lead.js("return document.querySelector('#username').value") == ""
     left = lead.js_async("""const done = arguments[arguments.length - 1];
-        Promise.all([import('/app/static/js/store.js'), import('/app/static/js/idb.js')]).then(async ([s, db]) =>
+        Promise.all([import('/app/static/store.js'), import('/app/static/idb.js')]).then(async ([s, db]) =>
           done([(await s.outbox()).length, (await s.bundles()).length, (await s.assignments()).length,
                 await db.getMeta('session'), await db.getMeta('owner')]));""")
     assert left == [0, 0, 0, None, None]

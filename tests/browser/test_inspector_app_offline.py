@@ -48,7 +48,7 @@ def test_inspection_done_offline_reaches_the_server_exactly_once(app_server, app
     lead.shot("12-offline-overview")
 
     bundle = lead.js_async("""const done = arguments[arguments.length - 1];
-        import('/app/static/js/store.js').then((s) => s.bundle(arguments[0])).then((b) => done(b.data));""", aid)
+        import('/app/static/store.js').then((s) => s.bundle(arguments[0])).then((b) => done(b.data));""", aid)
     sections, kind = bundle["checklist"]["content"]["sections"], bundle["institution"]["kind"]
     deducted = [i for i in app_world.items if not i.get("veto") and i["deductions"]][:3]
     special = {}

@@ -4,7 +4,7 @@ Hypothesis generates valid checklists (points with two decimals, random bands,
 veto, 不适用 and kind rules, repeatable deductions) and response sets (valid and
 not: unknown items and codes, repeats, bad results, shorthand strings), plus
 random answers to the two shipped checklists; each case is scored by the Python
-engine and by ``static/js/scoring.js`` in headless Chromium, and the results
+engine and by ``static/scoring.js`` in headless Chromium, and the results
 (score to the cent, grade, findings, problems with their messages) must agree.
 """
 
@@ -34,7 +34,7 @@ def engine_page(app_server):
     phone = Phone("scoring", app_server.base)
     phone.driver.get(app_server.base + "/healthz")
     phone.js_async("""const done = arguments[arguments.length - 1];
-        import('/app/static/js/scoring.js').then((m) => { window.__scoring = m; done(true); });""")
+        import('/app/static/scoring.js').then((m) => { window.__scoring = m; done(true); });""")
     yield phone
     phone.cleanup()
 

@@ -59,7 +59,7 @@ def test_whole_inspection_from_sign_in_to_report(app_server, app_world, phones, 
 
     # The checklist: two findings with the photos their evidence rule asks for, everything else 符合.
     bundle = lead.js_async("""const done = arguments[arguments.length - 1];
-        import('/app/static/js/store.js').then((s) => s.bundle(arguments[0])).then((b) => done(b.data));""", aid)
+        import('/app/static/store.js').then((s) => s.bundle(arguments[0])).then((b) => done(b.data));""", aid)
     sections = bundle["checklist"]["content"]["sections"]
     deducted = [i for i in app_world.items if not i.get("veto") and i["deductions"]][:2]
     special, photos = {}, 0
@@ -81,7 +81,7 @@ def test_whole_inspection_from_sign_in_to_report(app_server, app_world, phones, 
     assert sum(1 for e in entries if e["kind"] == "photo") == photos
 
     provisional = lead.js_async("""const done = arguments[arguments.length - 1];
-        Promise.all([import('/app/static/js/store.js'), import('/app/static/js/scoring.js')]).then(async ([s, sc]) => {
+        Promise.all([import('/app/static/store.js'), import('/app/static/scoring.js')]).then(async ([s, sc]) => {
           const b = (await s.bundle(arguments[0])).data; const answers = await s.answersOf(arguments[0]);
           const responses = {};
           for (const [id, a] of answers) responses[id] = {result: a.result, deductions: a.deduction_codes};

@@ -74,7 +74,7 @@ def test_manifest_makes_the_app_installable_with_real_icons(client):
 
 def test_app_code_builds_no_html_from_strings_and_calls_no_other_origin():
     for path in [*STATIC.rglob("*.js"), *STATIC.rglob("*.css"), *(routes.TEMPLATES.iterdir())]:
-        if "vendor" in path.parts:
+        if path.name == "jsQR.js":  # vendored, unmodified
             continue
         text = path.read_text(encoding="utf-8")
         for forbidden in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):

@@ -1,6 +1,6 @@
 """Draw the app's home-screen icons with Pillow (run once; the PNGs are committed).
 
-``python -m inspect_api.frontends.inspector.icons`` writes ``static/icons/``:
+``python -m inspect_api.frontends.inspector.icons`` writes into ``static/``:
 192 and 512 px icons (a clipboard with a check mark on the theme colour,
 rounded corners) and a 512 px maskable icon (full-bleed background, the mark
 inside the central safe zone).  No text, so no font is needed.
@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-OUT = Path(__file__).resolve().parent / "static" / "icons"
+OUT = Path(__file__).resolve().parent / "static"
 THEME = (11, 79, 138)
 WHITE = (255, 255, 255)
 GREEN = (46, 160, 90)

@@ -29,7 +29,8 @@ blp = Blueprint("inspector_app", __name__, url_prefix="/app", static_folder="sta
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
 TEMPLATES = HERE / "templates" / "inspector"
-NOT_SHELL = {"README.md", "jsQR.LICENSE"}  # shipped for people, not loaded by the app
+NOT_SHELL = {"VENDORED.md", "jsQR.LICENSE"}  # shipped for people, not loaded by the app
+CLASSIC_SCRIPTS = {"/app/static/jsQR.js", "/app/static/qr-worker.js"}  # loaded by the QR worker, not modules
 
 # The site's policy for HTML (observability.HTML_SECURITY_HEADERS), plus what the app needs: images
 # from blob: URLs (photos kept on the device), its own workers and manifest, the camera and the
@@ -105,8 +106,8 @@ def app_root():
 
 @blp.get("/")
 def index():
-    """The app shell (one page; the screens are drawn by ``static/js/main.js``)."""
-    modules = [u for u in shell()["precache"] if u.startswith("/app/static/js/") and not u.endswith("-worker.js")]
+    """The app shell (one page; the screens are drawn by ``static/main.js``)."""
+    modules = [u for u in shell()["precache"] if u.endswith(".js") and u not in CLASSIC_SCRIPTS]
     return render_template("inspector/index.html", version=shell()["version"], app_name=APP_NAME, theme=THEME,
                            modules=modules)
 
@@ -121,9 +122,9 @@ def service_worker():
 @blp.get("/manifest.webmanifest")
 def manifest():
     """The web app manifest: installable to the home screen, opens standalone at ``/app/``."""
-    icons = [{"src": "/app/static/icons/icon-192.png", "sizes": "192x192", "type": "image/png"},
-             {"src": "/app/static/icons/icon-512.png", "sizes": "512x512", "type": "image/png"},
-             {"src": "/app/static/icons/maskable-512.png", "sizes": "512x512", "type": "image/png",
+    icons = [{"src": "/app/static/icon-192.png", "sizes": "192x192", "type": "image/png"},
+             {"src": "/app/static/icon-512.png", "sizes": "512x512", "type": "image/png"},
+             {"src": "/app/static/maskable-512.png", "sizes": "512x512", "type": "image/png",
               "purpose": "maskable"}]
     body = {"id": "/app/", "name": APP_NAME, "short_name": SHORT_NAME, "lang": "zh-CN", "dir": "ltr",
             "description": "医养结合机构“双随机、一公开”现场检查：离线填写检查表、拍照取证、签名和提交",

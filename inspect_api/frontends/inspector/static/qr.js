@@ -27,7 +27,7 @@ export async function hasDetector() {
 
 function inWorker(file) {
   return new Promise((resolve, reject) => {
-    const worker = new Worker("/app/static/js/qr-worker.js");
+    const worker = new Worker("/app/static/qr-worker.js");
     const timer = setTimeout(() => { worker.terminate(); reject(new QrError("识别超时，请重拍一张更清晰的照片")); }, 30000);
     worker.addEventListener("message", (event) => {
       clearTimeout(timer);

@@ -1,7 +1,7 @@
 // Reads a QR code from a photo (a classic worker: jsQR is a UMD script). Phone photos are large
 // and the poster may fill little of them, so a few scales are tried, smallest first.
 /* global jsQR */
-importScripts("/app/static/vendor/jsQR.js");
+importScripts("/app/static/jsQR.js");
 
 const SIDES = [1000, 1600, 2400, 640];
 
