@@ -360,6 +360,11 @@ class Phone:
             pass
         raise AssertionError(f"[{self.name}] timed out waiting for {condition!r} {message}\n{last!r}\n{text}")
 
+    def wait_offline_ready(self):
+        """Until the service worker controls the page: the shell is cached, the app opens with no network.
+        (A first install that fails is retried by the app with growing pauses.)"""
+        self.wait("return !!navigator.serviceWorker.controller", timeout=180, message="(service worker)")
+
     def text(self, css: str = "#view") -> str:
         return self.js("const el = document.querySelector(arguments[0]); return el ? el.innerText : ''", css)
 

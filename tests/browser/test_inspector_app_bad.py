@@ -176,7 +176,7 @@ def test_storage_nearly_full_warns_before_anything_is_lost(app_server, app_world
     lead = phones("lead")
     lead.login(w.lead_user.username)
     lead.download(aid)
-    lead.wait("return !!navigator.serviceWorker.controller")
+    lead.wait_offline_ready()
     usage = lead.js_async("const done = arguments[arguments.length - 1]; navigator.storage.estimate().then((e) => done(e.usage))")
     quota = usage + 5 * 1024 * 1024
     lead.cdp("Storage.overrideQuotaForOrigin", {"origin": app_server.base, "quotaSize": quota})
@@ -232,7 +232,7 @@ def test_new_version_is_offered_and_never_forced(app_server, app_world, phones):
     lead = phones("lead")
     lead.login(w.lead_user.username)
     lead.download(aid)
-    lead.wait("return !!navigator.serviceWorker.controller")
+    lead.wait_offline_ready()
     old = lead.js("return document.body.dataset.version")
     shell = app_server.app.extensions["inspector_app"]
     saved = shell["version"]

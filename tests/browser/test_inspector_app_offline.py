@@ -29,7 +29,7 @@ def test_inspection_done_offline_reaches_the_server_exactly_once(app_server, app
     for phone, user in ((lead, w.lead_user), (member, w.member_user)):
         phone.login(user.username)
         phone.download(aid)
-        phone.wait("return !!navigator.serviceWorker.controller", message="(service worker)")
+        phone.wait_offline_ready()
 
     # The network is cut after the download.
     cut = time.time()

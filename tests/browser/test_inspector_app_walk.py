@@ -36,7 +36,7 @@ def test_whole_inspection_from_sign_in_to_report(app_server, app_world, phones, 
     lead.shot("03-home-downloaded")
 
     # Installable: a manifest, icons and a service worker controlling the page.
-    lead.wait("return !!navigator.serviceWorker.controller", message="(service worker)")
+    lead.wait_offline_ready()
     assert lead.cdp("Page.getInstallabilityErrors")["installabilityErrors"] == []
 
     lead.click(f'.assignment[data-id="{aid}"] a.button')

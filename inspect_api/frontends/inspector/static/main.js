@@ -162,6 +162,9 @@ function applyUpdate() {
   app.swWaiting.postMessage({ type: "skip-waiting" });
 }
 
+let workerTries = 0;
+let workerWatched = false;
+
 async function registerWorker() {
   if (!("serviceWorker" in navigator)) return;
   try {
@@ -173,16 +176,30 @@ async function registerWorker() {
         chrome();
       }
     };
+    const watch = (worker) => {
+      if (!worker) return;
+      worker.addEventListener("statechange", () => {
+        if (worker.state === "installed") waiting();
+        if (worker.state === "redundant" && !registration.active) {
+          // the first install failed (a shell file did not arrive): not offline-ready yet, try again
+          workerTries += 1;
+          setTimeout(registerWorker, Math.min(300000, 5000 * 2 ** workerTries));
+        }
+      });
+    };
     waiting();
-    registration.addEventListener("updatefound", () => {
-      const next = registration.installing;
-      if (next) next.addEventListener("statechange", () => { if (next.state === "installed") waiting(); });
-    });
-    window.addEventListener("online", () => registration.update().catch(() => null));
-    setInterval(() => registration.update().catch(() => null), 30 * 60 * 1000);
+    watch(registration.installing);
+    registration.addEventListener("updatefound", () => watch(registration.installing));
     app.registration = registration;
+    if (!workerWatched) {
+      workerWatched = true;
+      window.addEventListener("online", () => app.registration && app.registration.update().catch(() => null));
+      setInterval(() => app.registration && app.registration.update().catch(() => null), 30 * 60 * 1000);
+    }
   } catch (error) {
     toast(`离线功能未能启用：${error.message}`, "error");
+    workerTries += 1;
+    setTimeout(registerWorker, Math.min(300000, 5000 * 2 ** workerTries));
   }
 }
 
