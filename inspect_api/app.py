@@ -39,6 +39,7 @@ API_BLUEPRINTS = [
 # Plain Flask blueprints (HTML pages, operations) outside the OpenAPI document.
 PLAIN_BLUEPRINTS = [
     "inspect_api.ops.routes",
+    "inspect_api.frontends.inspector.routes",
     "inspect_api.directory.pages",
     "inspect_api.inspections.pages",
     "inspect_api.draws.pages",

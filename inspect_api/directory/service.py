@@ -269,6 +269,14 @@ def institution_names(institution_ids: Iterable[str]) -> dict[str, str]:
     return {str(i.id): i.name for i in Institution.objects(id__in=oids).only("id", "name")}
 
 
+def institution_cards(institution_ids: Iterable[str]) -> dict[str, dict[str, str | None]]:
+    """Name, address and public id of many institutions in one query (for lists such as a phone's
+    assignments; unknown or malformed ids are left out)."""
+    oids = [oid for oid in (_oid(i) for i in set(institution_ids)) if oid]
+    return {str(i.id): {"name": i.name, "address": i.address, "public_id": i.public_id}
+            for i in Institution.objects(id__in=oids).only("id", "name", "address", "public_id")}
+
+
 def get_institution_by_public_id(public_id: str) -> Institution | None:
     if not isinstance(public_id, str) or len(public_id) > 16:
         return None

@@ -29,12 +29,22 @@ PHOTO_POSITION_FLAG = SharedEnum("PhotoPositionFlag", {"beyond_radius": "拍摄�
 
 # --------------------------------------------------------------------------- assignments
 
+class AssignmentMemberSchema(OutSchema):
+    inspector_id = fields.String(required=True)
+    role = fields.String(required=True, validate=TEAM_ROLE)
+    name = fields.String(required=True, allow_none=True)
+
+
 class AssignmentSchema(OutSchema):
     id = fields.String(required=True, metadata={"description": "also the id of its inspection"})
     institution_id = fields.String(required=True)
     institution_name = fields.String(required=True, allow_none=True)
+    institution_address = fields.String(allow_none=True)
+    institution_public_id = fields.String(allow_none=True, metadata={"description": "the id in public links and posters"})
     region = fields.String(required=True)
     team = fields.List(fields.String(), required=True, metadata={"description": "inspector ids, lead first"})
+    team_members = fields.List(fields.Nested(AssignmentMemberSchema),
+                               metadata={"description": "the team with names, lead first"})
     source = fields.String(required=True, validate=ASSIGNMENT_SOURCE)
     random = fields.Boolean(required=True)
     reason = fields.String(required=True, allow_none=True, validate=TARGETED_REASON)
@@ -157,6 +167,11 @@ class PreviousResultSchema(OutSchema):
     order_id = fields.String(required=True, allow_none=True)
 
 
+class OpenFindingPhotoSchema(OutSchema):
+    id = fields.String(required=True)
+    thumb_url = fields.String(required=True, metadata={"description": "GET it with the bearer token (image/jpeg)"})
+
+
 class OpenFindingSchema(OutSchema):
     order_id = fields.String(required=True)
     order_number = fields.String(required=True, allow_none=True)
@@ -167,6 +182,8 @@ class OpenFindingSchema(OutSchema):
     status = fields.String(required=True, validate=FINDING_STATUS)
     deadline = DateText(required=True, allow_none=True)
     reinspection_required = fields.Boolean(required=True)
+    photos = fields.List(fields.Nested(OpenFindingPhotoSchema),
+                         metadata={"description": "the finding's photos, for a re-inspection team to take offline"})
 
 
 class CheckinRulesSchema(OutSchema):
@@ -423,6 +440,7 @@ class InspectionSchema(OutSchema):
     result = fields.Nested(InspectionResultSchema, required=True, allow_none=True)
     findings = fields.List(fields.Nested(InspectionFindingSchema), required=True)
     order_id = fields.String(required=True, allow_none=True, metadata={"description": "the rectification order"})
+    order_number = fields.String(allow_none=True, metadata={"description": "the rectification order's number (整改通知书编号)"})
     report_hash = fields.String(required=True, allow_none=True, metadata={"description": "SHA-256 of the report"})
     corrections = fields.List(fields.Nested(CorrectionRecordSchema), required=True)
     responses = fields.List(fields.Nested(ResponseSchema), metadata={

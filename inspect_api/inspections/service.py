@@ -88,10 +88,19 @@ def _has_assignments(kind: str, record_id: str) -> bool:
     return False
 
 
+def _assigned_inspector_may_see_photo(user, evidence) -> bool:
+    """An inspector assigned to an institution sees the photos of its inspections (the open findings
+    it goes to check on site), not their signatures."""
+    return (evidence.kind == "photo" and evidence.owner_type == "inspection"
+            and _assigned_inspector_may_read(user, evidence.institution_id))
+
+
 def register_with_directory() -> None:
+    """Directory and evidence hooks: what an assigned inspector may read, and assignments as history."""
     directory = _directory()
     directory.register_access_check(_assigned_inspector_may_read)
     directory.register_history_check(_has_assignments)
+    _evidence().register_access_check(_assigned_inspector_may_see_photo)
 
 
 def _score(content: dict[str, Any], responses: dict[str, dict[str, Any]], kind: str | None):
@@ -512,7 +521,9 @@ def _open_findings(institution_id: str, region: str) -> list[dict[str, Any]]:
             out.append({"order_id": str(order.id), "order_number": order.number, "finding_id": str(f.id),
                         "item_id": f.item_id, "item_text": f.item_text, "severity": f.severity, "status": f.status,
                         "deadline": f.deadline.isoformat() if f.deadline else None,
-                        "reinspection_required": bool(f.reinspection_required)})
+                        "reinspection_required": bool(f.reinspection_required),
+                        "photos": [{"id": pid, "thumb_url": f"/api/v1/photos/{pid}/thumb"}
+                                   for pid in f.photo_ids or []]})
     return out
 
 
@@ -1178,10 +1189,22 @@ def _reconcile_order(inspection: Inspection, correction: Correction, *, now: dat
 # --------------------------------------------------------------------------- views
 
 def assignment_views(assignments) -> list[dict[str, Any]]:
-    """Assignment views with their institutions' names (one directory query for the lot)."""
+    """Assignment views with their institutions' name, address and public id and the team's names,
+    lead first: two directory queries for the whole page (a phone lists its day without one
+    request per row)."""
     assignments = list(assignments)
-    names = _directory().institution_names(a.institution_id for a in assignments)
-    return [{**assignment_view(a), "institution_name": names.get(a.institution_id)} for a in assignments]
+    directory = _directory()
+    cards = directory.institution_cards(a.institution_id for a in assignments)
+    inspectors = directory.inspectors_by_id({i for a in assignments for i in a.team or []})
+    out = []
+    for a in assignments:
+        card = cards.get(a.institution_id) or {}
+        members = [{"inspector_id": i, "role": "lead" if n == 0 else "member",
+                    "name": inspectors[i].name if i in inspectors else None} for n, i in enumerate(a.team or [])]
+        out.append({**assignment_view(a), "institution_name": card.get("name"),
+                    "institution_address": card.get("address"), "institution_public_id": card.get("public_id"),
+                    "team_members": members})
+    return out
 
 
 def _assignment_status(inspection_id) -> str | None:
@@ -1226,6 +1249,7 @@ def inspection_view(inspection: Inspection, *, with_responses: bool = True) -> d
         "result": dict(inspection.result) if inspection.result else None,
         "findings": list(inspection.findings or []),
         "order_id": inspection.order_id,
+        "order_number": ((inspection.report or {}).get("order") or {}).get("number"),
         "report_hash": inspection.report_hash,
         "corrections": [{"client_id": c.client_id, "at": isoformat(c.at), "by": c.by, "reason": c.reason,
                          "changes": c.changes, "score_before": c.score_before, "score_after": c.score_after}

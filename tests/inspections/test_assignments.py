@@ -27,6 +27,43 @@ def test_my_assignments_lists_own_only(client, world, as_user):
     assert r.get_json()["total"] == 0
 
 
+def test_my_assignments_carry_address_and_team_names_in_two_queries(client, world, as_user, monkeypatch):
+    """A phone lists its day without one request per row: institution address and public id and the
+    team's names come with each item, read with one directory query each for the whole page."""
+    from datetime import datetime, timezone
+
+    from inspect_api.directory import service as directory
+    from inspect_api.inspections import service
+    from tests.inspections.helpers import make_institution
+
+    now = datetime.now(timezone.utc)
+    for n in range(3):
+        other = make_institution(now, name=f"第{n}康养中心")
+        service.create_assignment(institution_id=str(other.id), region=other.region,
+                                  team=[str(world.member.id), str(world.lead.id)], source="draw",
+                                  checklist_code="DB37T4086-2020", now=now, dedupe_key=f"draw:views:{other.id}")
+    calls = {"institution_cards": 0, "inspectors_by_id": 0}
+    for name in calls:
+        real = getattr(directory, name)
+
+        def counted(*args, _real=real, _name=name, **kwargs):
+            calls[_name] += 1
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(directory, name, counted)
+    body = client.get("/api/v1/me/assignments", headers=as_user(world.lead_user)).get_json()
+    assert body["total"] == 4 and calls == {"institution_cards": 1, "inspectors_by_id": 1}
+    first = next(i for i in body["items"] if i["id"] == str(world.assignment.id))
+    assert first["institution_address"] == world.institution.address
+    assert first["institution_public_id"] == world.institution.public_id
+    assert first["team_members"] == [
+        {"inspector_id": str(world.lead.id), "role": "lead", "name": "张建国"},
+        {"inspector_id": str(world.member.id), "role": "member", "name": "李晓梅"}]
+    led_by_member = [i for i in body["items"] if i["id"] != str(world.assignment.id)]
+    assert all(i["team_members"][0] == {"inspector_id": str(world.member.id), "role": "lead", "name": "李晓梅"}
+               for i in led_by_member)
+
+
 def test_assignment_scope(client, world, as_user):
     url = f"/api/v1/assignments/{world.assignment.id}"
     assert client.get(url, headers=as_user(world.member_user)).status_code == 200

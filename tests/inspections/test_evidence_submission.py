@@ -167,6 +167,7 @@ def test_submit_scores_opens_order_locks_and_replays(client, world, as_user):
     assert AuditEvent.objects(action="inspection.submitted").count() == 1
     from inspect_api.rectification.models import Order
     assert Order.objects(inspection_id=str(world.assignment.id)).count() == 1
+    assert body["order_number"] == Order.objects.get(inspection_id=str(world.assignment.id)).number
     assert Assignment.objects.get(id=world.assignment.id).status == "submitted"
     from inspect_api.directory.models import Institution
     assert Institution.objects.get(id=world.institution.id).risk.past_findings == len(deducted)
@@ -294,6 +295,18 @@ def test_next_bundle_shows_previous_result_and_open_findings(client, world, as_u
     assert bundle["previous_result"]["score"] == first["result"]["score"]
     assert [f["item_id"] for f in bundle["open_findings"]] == [i["id"] for i in deducted]
     assert all(f["deadline"] and f["order_id"] == first["order_id"] for f in bundle["open_findings"])
+    # Each open finding names its photos; the newly assigned inspector (not on the first team) may
+    # fetch their thumbnails for offline use, but not the signatures; an unassigned one sees nothing.
+    photo_ids = {f["item_id"]: f["photo_ids"] for f in first["findings"]}
+    assert all([p["id"] for p in f["photos"]] == photo_ids[f["item_id"]] and f["photos"]
+               for f in bundle["open_findings"])
+    thumb = bundle["open_findings"][0]["photos"][0]["thumb_url"]
+    r = client.get(thumb, headers=as_user(world.outsider_user))
+    assert r.status_code == 200 and r.data[:2] == b"\xff\xd8"
+    signature = Inspection.objects.get(id=world.assignment.id).signatures[0].evidence_id
+    assert_error(client.get(f"/api/v1/photos/{signature}/display", headers=as_user(world.outsider_user)), 404)
+    Assignment.objects(id=follow_up.id).update_one(set__status="cancelled")
+    assert_error(client.get(thumb, headers=as_user(world.outsider_user)), 404, "EVIDENCE_NOT_FOUND")
 
 
 def test_clean_inspection_has_no_order(client, world, as_user):
