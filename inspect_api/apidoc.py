@@ -27,7 +27,7 @@ from typing import Any
 from apispec import APISpec, BasePlugin
 from apispec.ext.marshmallow import MarshmallowPlugin
 
-from inspect_api.schemas import DateText, DateTimeText, Either, SharedEnum
+from inspect_api.schemas import Computed, DateText, DateTimeText, Either, SharedEnum
 
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
@@ -81,6 +81,13 @@ FIELD_MESSAGES = {
     "description": "Per-field messages: a list of Chinese messages, or the same shape one level down.",
     "additionalProperties": {"anyOf": [{"type": "array", "items": {"type": "string"}},
                                        {"$ref": "#/components/schemas/FieldMessages"}]},
+}
+# Any JSON value (``JsonObject`` fields): one schema with every type, arrays and objects of itself.
+JSON_VALUE = {
+    "description": "Any JSON value: text, number, boolean, null, or an array or object of JSON values.",
+    "type": ["string", "number", "boolean", "null", "array", "object"],
+    "items": {"$ref": "#/components/schemas/JsonValue"},
+    "additionalProperties": {"$ref": "#/components/schemas/JsonValue"},
 }
 
 
@@ -153,6 +160,13 @@ def either_any_of(self, field, ret: dict[str, Any], **_kwargs) -> dict[str, Any]
     return {"anyOf": [self.field2property(alternative) for alternative in field.alternatives]}
 
 
+def computed_shape(self, field, ret: dict[str, Any], **_kwargs) -> dict[str, Any]:
+    """apispec attribute function: a Computed field is documented as the field describing its value."""
+    if not isinstance(field, Computed):
+        return {}
+    return self.field2property(field.shape)
+
+
 def register_enum(spec: APISpec, enum: SharedEnum) -> None:
     """Add the enum's component once; two different vocabularies may not share a name."""
     values = list(enum.choices)
@@ -175,12 +189,13 @@ def register_enum(spec: APISpec, enum: SharedEnum) -> None:
 class ContractMarshmallowPlugin(MarshmallowPlugin):
     """The marshmallow plugin with the project's field conversions, installed before any schema is converted
     (flask-smorest registers its error schema as the spec is created): shared enums as references, ``Either``
-    as ``anyOf``, text dates with their formats."""
+    as ``anyOf``, ``Computed`` as the field it computes, text dates with their formats."""
 
     def init_spec(self, spec: APISpec) -> None:
         super().init_spec(spec)
         self.converter.add_attribute_function(shared_enum_ref)
         self.converter.add_attribute_function(either_any_of)
+        self.converter.add_attribute_function(computed_shape)
         self.converter.map_to_openapi_type(DateTimeText, "string", "date-time")
         self.converter.map_to_openapi_type(DateText, "string", "date")
 
@@ -195,6 +210,7 @@ class ContractPlugin(BasePlugin):
         spec.components.parameter("If-None-Match", "header", dict(IF_NONE_MATCH))
         spec.components.schema("PageInfo", PAGE_INFO)
         spec.components.schema("FieldMessages", FIELD_MESSAGES)
+        spec.components.schema("JsonValue", JSON_VALUE)
 
     def schema_helper(self, name: str, definition: dict[str, Any], **kwargs: Any) -> dict[str, Any] | None:
         """A ``page_of`` schema becomes ``allOf`` of ``PageInfo`` and its items."""

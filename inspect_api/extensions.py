@@ -63,8 +63,8 @@ _public_budget = limiter.shared_limit(_public_limit, scope="public")
 
 def public_uncached(view):
     """A public view that is not the same for every reader (a device cookie, a per-page permission): the
-    shared per-IP budget only, no server-side cache."""
-    return _public_budget(view)
+    shared per-IP budget only (documented as rate limited), no server-side cache."""
+    return rate_limited(_public_budget(view))
 
 
 def public_endpoint(view):

@@ -126,6 +126,25 @@ class Either(fields.Raw):
         super().__init__(**kwargs)
 
 
+class Computed(fields.Function):
+    """A value computed from the object being dumped (``compute(obj)``), documented as the field ``shape``
+    describes (e.g. a list of a shared enum's codes), since a plain ``Function`` field has no type."""
+
+    def __init__(self, compute, shape: fields.Field, **kwargs):
+        self.shape = shape
+        super().__init__(serialize=compute, **kwargs)
+
+
+class JsonObject(fields.Dict):
+    """An object of any JSON values, for a record whose shape depends on its kind (an audit event's facts);
+    documented as an object of the shared ``JsonValue`` schema (see :mod:`inspect_api.apidoc`), not as a
+    free-form object."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {}).setdefault("additionalProperties", {"$ref": "#/components/schemas/JsonValue"})
+        super().__init__(keys=fields.String(), **kwargs)
+
+
 class FilePart(Upload):
     """A file part of a multipart form (``string``/``binary`` in the document): a form field of the same name
     that is not a file is refused like a missing one."""

@@ -7,8 +7,7 @@ from inspect_api.directory.schemas import LicenceSchema
 from inspect_api.draws.models import DRAW_STATES, PLAN_STATES, STRATIFICATIONS
 from inspect_api.inspections.models import ASSIGNMENT_STATUSES, INSPECTION_STATES
 from inspect_api.auth.models import ROLES
-from inspect_api.rectification.models import FINDING_STATUSES
-from inspect_api.rectification.schemas import REVIEW_QUEUE_NAMES
+from inspect_api.rectification.models import FINDING_STATUSES, REVIEW_QUEUE_NAMES
 from inspect_api.rectification.views import REVIEW_QUEUES
 from tests.conftest import assert_error
 

@@ -20,6 +20,7 @@ def _subtree_codes(region: str) -> list[str]:
 
 
 @blp.route("/audit/events", methods=["GET"])
+@blp.doc(operationId="listAuditEvents")
 @login_required("office_admin")
 @blp.arguments(s.AuditListArgsSchema, location="query")
 @blp.arguments(PageArgsSchema, location="query")
@@ -33,6 +34,7 @@ def list_events(filters, paging):
 
 
 @blp.route("/audit/verify", methods=["GET"])
+@blp.doc(operationId="verifyAuditChain")
 @login_required("office_admin")
 @blp.response(200, s.ChainVerificationSchema)
 def verify():

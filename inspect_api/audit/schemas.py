@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from inspect_api.schemas import OutSchema, StrictSchema
+from inspect_api.schemas import DateTimeText, JsonObject, OutSchema, StrictSchema
 
 
 class AuditListArgsSchema(StrictSchema):
@@ -18,16 +18,18 @@ class AuditListArgsSchema(StrictSchema):
 
 
 class AuditEventSchema(OutSchema):
-    seq = fields.Integer(required=True)
-    at = fields.String(required=True)
-    actor_id = fields.String(allow_none=True)
-    actor_name = fields.String(allow_none=True)
-    action = fields.String(required=True)
-    target_type = fields.String(allow_none=True)
-    target_id = fields.String(allow_none=True)
-    region = fields.String(allow_none=True)
-    ip = fields.String(allow_none=True)
-    data = fields.Dict()
+    seq = fields.Integer(required=True, metadata={"description": "position in the hash chain"})
+    at = DateTimeText(required=True)
+    actor_id = fields.String(required=True, allow_none=True)
+    actor_name = fields.String(required=True, allow_none=True)
+    action = fields.String(required=True, metadata={"description": "如 draw.drawn、user.create"})
+    target_type = fields.String(required=True, allow_none=True)
+    target_id = fields.String(required=True, allow_none=True)
+    region = fields.String(required=True, allow_none=True)
+    ip = fields.String(required=True, allow_none=True)
+    data = JsonObject(required=True, metadata={
+        "description": "the action's facts as recorded (their shape depends on the action); the hash covers them "
+                       "exactly as they are"})
     hash = fields.String(required=True)
     prev_hash = fields.String(required=True)
 
@@ -38,4 +40,4 @@ class ChainVerificationSchema(OutSchema):
     broken_seq = fields.Integer(allow_none=True, metadata={"description": "第一条断开的记录序号"})
     reason = fields.String(allow_none=True)
     message = fields.String(required=True)
-    verified_at = fields.String(required=True)
+    verified_at = DateTimeText(required=True)

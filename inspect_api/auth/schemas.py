@@ -6,8 +6,9 @@ from marshmallow import fields, validate
 
 from inspect_api.schemas import OutSchema, SharedEnum, StrictSchema
 
-ROLE = SharedEnum("Role", {"office_admin": "办公室（领导小组办公室或监管部门）", "inspector": "执法检查人员",
-                           "institution": "被检查机构"})
+ROLE = SharedEnum("Role", {"office_admin": "办公室管理员", "inspector": "检查人员", "institution": "机构人员"},
+                  "office_admin: the office (领导小组办公室) or a supervising department; inspector: a law-enforcement "
+                  "inspector (执法检查人员); institution: staff of an inspected institution.")
 
 USERNAME = validate.Regexp(r"^[A-Za-z0-9_.@-]{3,64}$", error="用户名须为 3–64 位字母、数字或 _.@-")
 REGION = validate.Regexp(r"^[1-9][0-9]{5}$", error="应为六位行政区划代码")

@@ -111,6 +111,7 @@ def diff_checklist(args, code):
 
 
 @blp.route("/questionnaires", methods=["GET"])
+@blp.doc(operationId="listQuestionnaires")
 @login_required()
 @blp.response(200, s.QuestionnaireListSchema)
 def list_questionnaires():
@@ -119,15 +120,19 @@ def list_questionnaires():
 
 
 @blp.route("/questionnaires", methods=["POST"])
+@blp.doc(operationId="uploadQuestionnaireVersion")
 @login_required("office_admin")
 @catalog_writer
 @blp.doc(requestBody={"required": True, "description": "满意度问卷（YAML 或 JSON，格式见 checklists/README.md）",
                       "content": {"application/yaml": {"schema": {"type": "string"}},
-                                  "application/json": {"schema": {"type": "object"}}}})
-@blp.response(201, s.QuestionnaireVersionSummarySchema)
-@blp.alt_response(403, description="仅省级办公室可以维护满意度问卷")
-@blp.alt_response(409, description="同一版本号已存在且内容不同")
-@blp.alt_response(422, description="问卷校验未通过（details.problems 列出全部问题）")
+                                  "application/json": {"schema": {"$ref": "#/components/schemas/QuestionnaireContent"}}}})
+@blp.response(201, s.QuestionnaireVersionSummarySchema, description="新版本已保存为草稿")
+@blp.alt_response(200, schema=s.QuestionnaireVersionSummarySchema, success=True,
+                  description="同一版本、同一内容已存在：返回已存的版本（重复上传是幂等的）")
+@raises(403, "PROVINCE_OFFICE_REQUIRED", description="仅省级办公室可以维护满意度问卷")
+@raises(409, "QUESTIONNAIRE_VERSION_EXISTS", description="同一版本号已存在且内容不同")
+@raises(413, "QUESTIONNAIRE_TOO_LARGE")
+@raises(422, "QUESTIONNAIRE_INVALID", description="问卷校验未通过（details.problems 列出全部问题）")
 def upload_questionnaire():
     """Upload a new questionnaire version as a draft (validated; other content under a used version is refused)."""
     if request.mimetype not in UPLOAD_TYPES:
@@ -139,18 +144,22 @@ def upload_questionnaire():
 
 
 @blp.route("/questionnaires/<code>/versions/<int:version>", methods=["GET"])
+@blp.doc(operationId="getQuestionnaireVersion")
 @login_required()
 @blp.response(200, s.QuestionnaireVersionSchema)
+@raises(404, "QUESTIONNAIRE_NOT_FOUND")
 def get_questionnaire_version(code, version):
     """One questionnaire version with its content."""
     return questionnaires.visible_version(current_user(), code, version)
 
 
 @blp.route("/questionnaires/<code>/versions/<int:version>/publish", methods=["POST"])
+@blp.doc(operationId="publishQuestionnaireVersion")
 @login_required("office_admin")
 @catalog_writer
 @blp.response(200, s.QuestionnaireVersionSummarySchema)
-@blp.alt_response(403, description="仅省级办公室可以维护满意度问卷")
+@raises(403, "PROVINCE_OFFICE_REQUIRED", description="仅省级办公室可以维护满意度问卷")
+@raises(404, "QUESTIONNAIRE_NOT_FOUND")
 def publish_questionnaire_version(code, version):
     """Publish a draft questionnaire version; from then on it is immutable and new answers use it."""
     return questionnaires.publish(current_user(), code, version, now=utcnow())

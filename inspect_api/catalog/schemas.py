@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from checklists.spec import METHODS, SEVERITIES
+from checklists.spec import GRADES, METHODS, PURPOSES, SEVERITIES
 from inspect_api.catalog.models import MATTER_CATEGORIES
 from inspect_api.directory.schemas import DEPARTMENT, INSTITUTION_KIND
-from inspect_api.schemas import Either, Number, OutSchema, SharedEnum, StrictSchema
+from inspect_api.schemas import DateTimeText, Either, Number, OutSchema, SharedEnum, StrictSchema
 
 MATTER_CATEGORY = SharedEnum("MatterCategory", MATTER_CATEGORIES)
 CHECKLIST_STATUS = SharedEnum("ChecklistStatus", {"draft": "草稿（可修改前的校验版本）", "published": "已发布（不可修改）"})
 INSPECTION_METHOD = SharedEnum("InspectionMethod", METHODS)
 SEVERITY = SharedEnum("Severity", SEVERITIES, "Finding severity, most serious first.")
+GRADE = SharedEnum("Grade", GRADES, "Grades, best first: a checklist's bands take their codes and names from this "
+                                    "table (checklists/spec.py).")
+CHECKLIST_PURPOSE = SharedEnum("ChecklistPurpose", PURPOSES)
+CHECKLIST_SOURCE = SharedEnum("ChecklistSource", {"shipped": "随系统发布", "upload": "办公室上传"},
+                              "Where a catalog version (checklist or questionnaire) came from.")
 
 
 # --------------------------------------------------------------------------- checklist content (checklists/README.md)
@@ -128,12 +133,11 @@ class ChecklistVersionSummarySchema(OutSchema):
     title = fields.String(required=True)
     standard = fields.String(allow_none=True)
     purpose = fields.String(dump_default="site_inspection",
-                            validate=SharedEnum("ChecklistPurpose", {"site_inspection": "现场检查",
-                                                                     "desk_review": "台账资料抽查"}))
+                            validate=CHECKLIST_PURPOSE)
     status = fields.String(required=True, validate=CHECKLIST_STATUS)
     content_hash = fields.String(required=True)
     item_count = fields.Integer(allow_none=True)
-    source = fields.String(validate=SharedEnum("ChecklistSource", {"shipped": "随系统发布", "upload": "办公室上传"}))
+    source = fields.String(validate=CHECKLIST_SOURCE)
     created_at = fields.DateTime()
     published_at = fields.DateTime(allow_none=True)
 
@@ -141,7 +145,7 @@ class ChecklistVersionSummarySchema(OutSchema):
 class ChecklistSchema(OutSchema):
     code = fields.String(required=True)
     title = fields.String(required=True)
-    purpose = fields.String()
+    purpose = fields.String(validate=CHECKLIST_PURPOSE)
     latest_version = fields.Integer(allow_none=True)
     versions = fields.List(fields.Nested(ChecklistVersionSummarySchema), required=True)
 
@@ -209,24 +213,54 @@ class MatterListArgsSchema(Schema):
     active = fields.Boolean()
 
 
+# --------------------------------------------------------------------------- questionnaires (checklists/questionnaires.py)
+
+class QuestionnaireQuestionSchema(OutSchema):
+    id = fields.String(required=True, metadata={"description": "stable; the key of an answer"})
+    text = fields.String(required=True)
+
+
+class QuestionnaireCommentSchema(OutSchema):
+    """The one optional free-text comment."""
+
+    prompt = fields.String(required=True)
+    max_length = fields.Integer(required=True)
+
+
+class QuestionnaireContentSchema(OutSchema):
+    """A questionnaire version's content (format: checklists/README.md, "Questionnaires")."""
+
+    code = fields.String(required=True)
+    title = fields.String(required=True)
+    version = fields.Integer(required=True)
+    provenance = fields.Nested(ChecklistProvenanceSchema, required=True)
+    kinds = fields.List(fields.String(validate=INSTITUTION_KIND), required=True,
+                        metadata={"description": "the institution kinds that answer it"})
+    intro = fields.String(metadata={"description": "shown above the questions"})
+    scale = fields.List(fields.String(), required=True, validate=validate.Length(equal=5),
+                        metadata={"description": "the five answers' labels, for scores 1 to 5"})
+    questions = fields.List(fields.Nested(QuestionnaireQuestionSchema), required=True)
+    comment = fields.Nested(QuestionnaireCommentSchema, required=True)
+
+
 class QuestionnaireVersionSummarySchema(OutSchema):
     code = fields.String(required=True)
     version = fields.Integer(required=True)
     title = fields.String(required=True)
-    kinds = fields.List(fields.String())
-    status = fields.String(required=True)
+    kinds = fields.List(fields.String(validate=INSTITUTION_KIND), required=True)
+    status = fields.String(required=True, validate=CHECKLIST_STATUS)
     content_hash = fields.String(required=True)
     question_count = fields.Integer(allow_none=True)
-    source = fields.String()
-    created_at = fields.DateTime()
-    published_at = fields.DateTime(allow_none=True)
+    source = fields.String(validate=CHECKLIST_SOURCE)
+    created_at = DateTimeText(required=True)
+    published_at = DateTimeText(allow_none=True)
 
 
 class QuestionnaireSchema(OutSchema):
     code = fields.String(required=True)
     title = fields.String(required=True)
-    kinds = fields.List(fields.String())
-    latest_version = fields.Integer(allow_none=True)
+    kinds = fields.List(fields.String(validate=INSTITUTION_KIND), required=True)
+    latest_version = fields.Integer(required=True, allow_none=True)
     versions = fields.List(fields.Nested(QuestionnaireVersionSummarySchema), required=True)
 
 
@@ -235,4 +269,4 @@ class QuestionnaireListSchema(OutSchema):
 
 
 class QuestionnaireVersionSchema(QuestionnaireVersionSummarySchema):
-    content = fields.Dict(required=True, metadata={"description": "问卷内容（格式见 checklists/README.md）"})
+    content = fields.Nested(QuestionnaireContentSchema, required=True)

@@ -17,11 +17,13 @@ INSTITUTION_STATUS = SharedEnum("InstitutionStatus", INSTITUTION_STATUSES)
 SERVICE_TAG = SharedEnum("ServiceTag", SERVICE_TAGS, "Service model tags (服务模式).")
 DEPARTMENT = SharedEnum("Department", DEPARTMENTS)
 CONFLICT_REASON = SharedEnum("ConflictReason", CONFLICT_REASONS)
-CONFLICT_SOURCE = SharedEnum("ConflictSource", {"office": "办公室录入", "declared": "本人申报",
-                                                "employment_history": "由任职经历自动生成"})
-LICENCE_KIND = SharedEnum("LicenceKind", {"medical_licence": "医疗机构执业许可证", "medical_filing": "诊所备案",
-                                          "care_filing": "养老机构备案", "other": "其他"})
-REGION_LEVEL = SharedEnum("RegionLevel", {"province": "省", "city": "市", "county": "县（区）"})
+CONFLICT_SOURCE = SharedEnum("ConflictSource", {"employment_history": "任职经历（自动生成）", "declared": "本人申报",
+                                                "office": "办公室登记"},
+                             "employment_history records follow the inspector's employment history and cannot be "
+                             "edited directly.")
+LICENCE_KIND = SharedEnum("LicenceKind", {"medical_licence": "医疗机构执业许可证", "medical_filing": "医疗机构备案",
+                                          "care_filing": "养老机构备案", "other": "其他证照"})
+REGION_LEVEL = SharedEnum("RegionLevel", {"province": "省", "city": "市", "county": "区县"})
 DELETE_OUTCOME = SharedEnum("DeletionOutcome", {"deleted": "已删除（无历史记录）", "closed": "机构有历史记录，已关闭",
                                                 "deactivated": "检查人员有历史记录，已停用"})
 

@@ -10,19 +10,22 @@ from marshmallow import ValidationError, fields, validate, validates, validates_
 
 from inspect_api.directory.schemas import DEPARTMENT, INSTITUTION_KIND, INSTITUTION_STATUS, SERVICE_TAG
 from inspect_api.draws.models import PLAN_KINDS
-from inspect_api.schemas import DateText, DateTimeText, OutSchema, SharedEnum, StrictSchema
+from inspect_api.schemas import Computed, DateText, DateTimeText, OutSchema, SharedEnum, StrictSchema
 
 RATIO_RE = re.compile(r"^[0-9](\.[0-9]{1,6})?$")
 REGION = validate.Regexp(r"^[1-9][0-9]{5}$", error="应为六位行政区划代码")
 REGION_PREFIX = validate.Regexp(r"^[1-9][0-9]{1,5}$", error="应为行政区划代码或其前缀（2–6 位数字）")
 MAX_ENTROPY = 256
 
-PLAN_STATE = SharedEnum("PlanState", {"draft": "草稿", "committed": "已提交承诺", "drawn": "已抽取",
-                                      "amended": "已抽取（有调整）", "cancelled": "已取消"})
-DRAW_STATE = SharedEnum("DrawState", {"committed": "已提交承诺", "drawn": "已抽取", "amended": "已抽取（有调整）",
+PLAN_STATE = SharedEnum("PlanState", {"draft": "草稿", "committed": "已提交承诺，待抽取", "drawn": "已抽取",
+                                      "amended": "已抽取（有人员调整）", "cancelled": "已取消"})
+DRAW_STATE = SharedEnum("DrawState", {"committed": "已提交承诺，待抽取", "drawn": "已抽取", "amended": "已抽取（有人员调整）",
                                       "cancelled": "已取消"})
 PLAN_KIND = SharedEnum("PlanKind", PLAN_KINDS)
-STRATIFICATION = SharedEnum("Stratification", {"county": "按县（区）分层", "kind": "按机构类型分层", "none": "不分层"})
+# What an office may do next with a plan (computed from its state by draws.actions.plan_actions).
+PLAN_ACTION = SharedEnum("PlanAction", {"update": "修改", "delete": "删除", "commit": "提交承诺", "draw": "抽取",
+                                        "amend": "调整人员", "cancel": "取消"})
+STRATIFICATION = SharedEnum("Stratification", {"county": "按区县分层", "kind": "按机构类型分层", "none": "不分层"})
 
 
 RATIO_MESSAGE = "抽查比例应为最多 6 位小数的字符串，如 \"0.1\""
@@ -159,13 +162,14 @@ class PlanSchema(OutSchema):
     draw_count = fields.Integer()
     created_at = fields.DateTime()
     updated_at = fields.DateTime(allow_none=True)
-    actions = fields.Method("get_actions", metadata={
-        "description": "what the office may do next: update, delete, commit, draw, amend, cancel"})
+    actions = Computed(lambda plan: _plan_actions(plan), fields.List(fields.String(validate=PLAN_ACTION)),
+                       metadata={"description": "what the office may do next"})
 
-    def get_actions(self, obj):
-        from inspect_api.draws.actions import plan_actions
 
-        return plan_actions(obj)
+def _plan_actions(plan) -> list[str]:
+    from inspect_api.draws.actions import plan_actions  # actions reads the service's state sets
+
+    return plan_actions(plan)
 
 
 class DrawEntropySchema(StrictSchema):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from inspect_api.catalog.schemas import SEVERITY, ChecklistContentSchema
+from checklists.spec import RESULTS
+from inspect_api.catalog.schemas import GRADE, SEVERITY, ChecklistContentSchema
 from inspect_api.directory.schemas import DEPARTMENT, INSTITUTION_KIND
 from inspect_api.inspections.models import CHECKIN_FLAGS, SIGNER_ROLES, TARGETED_REASONS
 from inspect_api.rectification.schemas import FINDING_STATUS
@@ -14,11 +15,13 @@ from inspect_api.schemas import (DateText, DateTimeText, FilePart, Number, OutSc
 OBJECT_ID = validate.Regexp(r"^[0-9a-f]{24}$", error="应为 24 位十六进制编号")
 
 ASSIGNMENT_STATUS = SharedEnum("AssignmentStatus", {
-    "assigned": "待检查", "in_progress": "检查中（已签到）", "submitted": "已提交", "cancelled": "已取消（不能再签到、填写或提交）"})
+    "assigned": "待检查", "in_progress": "检查中", "submitted": "已提交", "cancelled": "已取消"},
+    "in_progress: checked in; cancelled: no more check-in, answers or submission.")
 ASSIGNMENT_SOURCE = SharedEnum("AssignmentSource", {"draw": "双随机抽取", "targeted": "专项（非随机）检查"})
 TARGETED_REASON = SharedEnum("TargetedReason", TARGETED_REASONS)
-INSPECTION_STATE = SharedEnum("InspectionState", {"assigned": "未签到", "checked_in": "已签到", "submitted": "已提交并锁定"})
-ITEM_RESULT = SharedEnum("ItemResult", {"pass": "符合", "deduct": "扣分", "fail": "不符合", "na": "不适用"})
+INSPECTION_STATE = SharedEnum("InspectionState", {"assigned": "未签到", "checked_in": "已签到，检查中", "submitted": "已提交"},
+                              "submitted: locked; changed only by a recorded correction.")
+ITEM_RESULT = SharedEnum("ItemResult", RESULTS)
 SIGNER_ROLE = SharedEnum("SignerRole", SIGNER_ROLES)
 TEAM_ROLE = SharedEnum("TeamRole", {"lead": "组长", "member": "组员"})
 SYNC_OUTCOME = SharedEnum("SyncOutcome", {"applied": "已保存（新修订号）", "duplicate": "重复提交（返回首次结果）",
@@ -68,19 +71,19 @@ class CheckinFlagNameSchema(OutSchema):
 
 class InspectionSummarySchema(OutSchema):
     code = fields.String(required=True)
-    state = fields.String(required=True, metadata={"description": "assigned | checked_in | submitted"})
-    checked_in_at = fields.String(allow_none=True)
+    state = fields.String(required=True, validate=INSPECTION_STATE)
+    checked_in_at = DateTimeText(required=True, allow_none=True)
     checkin_flagged = fields.Boolean(required=True)
-    checkin_flags = fields.List(fields.Nested(CheckinFlagNameSchema))
-    checkin_distance_m = fields.Float(allow_none=True)
-    checkin_radius_m = fields.Float(allow_none=True)
-    photos = fields.Integer()
-    reused_photos = fields.Integer(metadata={"description": "与其他机构照片近似（疑似重复使用）的照片数"})
-    submitted_at = fields.String(allow_none=True)
-    score = fields.Float(allow_none=True)
-    grade = fields.String(allow_none=True)
-    order_id = fields.String(allow_none=True)
-    report_hash = fields.String(allow_none=True)
+    checkin_flags = fields.List(fields.Nested(CheckinFlagNameSchema), required=True)
+    checkin_distance_m = fields.Float(required=True, allow_none=True)
+    checkin_radius_m = fields.Float(required=True, allow_none=True)
+    photos = fields.Integer(required=True)
+    reused_photos = fields.Integer(required=True, metadata={"description": "与其他机构照片近似（疑似重复使用）的照片数"})
+    submitted_at = DateTimeText(required=True, allow_none=True)
+    score = fields.Float(required=True, allow_none=True)
+    grade = fields.String(required=True, allow_none=True, validate=GRADE)
+    order_id = fields.String(required=True, allow_none=True)
+    report_hash = fields.String(required=True, allow_none=True)
 
 
 class RegionAssignmentSchema(AssignmentSchema):
@@ -161,7 +164,7 @@ class PreviousResultSchema(OutSchema):
     code = fields.String(required=True)
     submitted_at = DateTimeText(required=True, allow_none=True)
     score = Number(required=True, allow_none=True)
-    grade = fields.String(required=True, allow_none=True)
+    grade = fields.String(required=True, allow_none=True, validate=GRADE)
     grade_name = fields.String(required=True, allow_none=True)
     findings = fields.Integer(required=True, metadata={"description": "number of findings"})
     order_id = fields.String(required=True, allow_none=True)
@@ -366,7 +369,7 @@ class InspectionResultSchema(OutSchema):
     """The score frozen at submission (records older than some keys hold only score and grade)."""
 
     score = Number(required=True, metadata={"description": "0–100, two decimals"})
-    grade = fields.String(required=True, metadata={"description": "the checklist's grade band code"})
+    grade = fields.String(required=True, validate=GRADE, metadata={"description": "the checklist's grade band code"})
     grade_name = fields.String(required=True)
     earned = Number()
     applicable_max = Number()

@@ -12,6 +12,7 @@ blp = Blueprint("labels", __name__, url_prefix="/api/v1", description="代码的
 
 
 @blp.route("/labels", methods=["GET"])
+@blp.doc(operationId="getLabels")
 @login_required()
 @blp.response(200, s.LabelsSchema)
 def get_labels():

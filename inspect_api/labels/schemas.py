@@ -14,4 +14,5 @@ class LabelSchema(OutSchema):
 
 
 LabelsSchema = type("LabelsSchema", (OutSchema,), {
-    name: fields.List(fields.Nested(LabelSchema), required=True) for name in TABLES})
+    name: fields.List(fields.Nested(LabelSchema), required=True,
+                      metadata={"description": f"the names of `{enum.name}`"}) for name, enum in TABLES.items()})

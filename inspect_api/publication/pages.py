@@ -26,7 +26,7 @@ from inspect_api.extensions import public_endpoint
 from inspect_api.public_site import (HEADERS, MAX_PAGE, BadParam, bad_param_page, error_page, int_arg, page_number,
                                      page_qr)
 from inspect_api.publication import assessment, service
-from inspect_api.publication.schemas import GRADE_CODES, period_bounds
+from inspect_api.publication.schemas import period_bounds
 from inspect_api.query_args import accepts_query
 from inspect_api.schemas import paginate
 
@@ -60,7 +60,7 @@ def _filters() -> tuple[dict, dict]:
             errors["kind"] = "机构类型不是已知的类型，请从列表中选择"
     grade = request.args.get("grade") or ""
     if grade:
-        if grade in GRADE_CODES:
+        if grade in vocabulary.GRADES:
             out["grade"] = grade
         else:
             errors["grade"] = "等级不是已知的等级，请从列表中选择"

@@ -127,6 +127,7 @@ def pending(args):
 
 
 @blp.route("/publication/published", methods=["GET"])
+@blp.doc(operationId="listPublishedResults")
 @login_required(*OFFICE)
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, s.PublishedByOfficePageSchema)
@@ -138,9 +139,10 @@ def published(args):
 
 
 @blp.route("/inspections/<inspection_id>/publication", methods=["GET"])
+@blp.doc(operationId="getPublication")
 @login_required(*OFFICE)
 @blp.response(200, s.PublishedDetailSchema)
-@blp.alt_response(404, description="检查不存在、不在本辖区或尚未公开")
+@raises(404, "INSPECTION_NOT_FOUND", "RESULT_NOT_PUBLISHED", description="检查不存在、不在本辖区或尚未公开")
 def published_one(inspection_id):
     """The published result of one inspection: the office's current choices and what the public page shows."""
     return office.published_for(current_user(), inspection_id)
@@ -338,10 +340,10 @@ def _notice_rows(view: dict, base: str):
 
 
 @blp.route("/public/notices.csv", methods=["GET"])
+@blp.doc(operationId="exportPublicNoticesCsv")
 @public_endpoint
-@blp.response(200, description="UTF-8（带 BOM）CSV，每个通报问题一行（未列问题的通报一行）；单元格已防公式注入",
-              content_type="text/csv")
-@blp.alt_response(304, description="未修改（If-None-Match）")
+@blp.response(200, description="UTF-8（带 BOM）CSV，每个通报问题一行（未列问题的通报一行）；单元格已防公式注入")
+@media_types(200, "text/csv")
 def public_notices_csv():
     """Published and retracted notices as CSV with their problems and live rectification status, in the order of
     the public list (year and number, newest first)."""

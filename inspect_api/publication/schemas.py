@@ -8,24 +8,22 @@ from datetime import date
 import marshmallow as ma
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from inspect_api.catalog.schemas import SEVERITY
+from inspect_api.catalog.schemas import GRADE, SEVERITY
 from inspect_api.directory.schemas import DEPARTMENT, INSTITUTION_KIND, INSTITUTION_STATUS
 from inspect_api.inspections.schemas import ITEM_RESULT, TEAM_ROLE
 from inspect_api.publication.models import NOTICE_STATUSES
 from inspect_api.publication.redaction import MAX_TERMS, TERM_MAX_LENGTH, TERM_MIN_LENGTH, normalize_terms
 from inspect_api.rectification.schemas import FINDING_STATUS, ORDER_STATUS
-from inspect_api.schemas import (DateText, DateTimeText, Number, OutSchema, PageArgsSchema, SharedEnum, StrictSchema,
-                                 page_of)
+from inspect_api.schemas import (Computed, DateText, DateTimeText, Number, OutSchema, PageArgsSchema, SharedEnum,
+                                 StrictSchema, page_of)
 
-GRADE_CODES = ("excellent", "good", "pass", "fail")
-GRADE = SharedEnum("Grade", {"excellent": "优秀", "good": "良好", "pass": "合格", "fail": "不合格"},
-                   "Grade bands of the shipped checklists (a checklist may define its own bands).")
 NOTICE_STATUS = SharedEnum("NoticeStatus", NOTICE_STATUSES)
 REGION = validate.Regexp(r"^[1-9][0-9]{5}$", error="应为六位行政区划代码")
 PERIOD_RE = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2]))?$")
 ID_LIST_MAX = 500
 # What an office may do with a notice in each status (the service refuses the rest with 409).
 NOTICE_ACTIONS = {"draft": ["update", "publish"], "published": ["retract"], "retracted": []}
+NOTICE_ACTION = SharedEnum("NoticeAction", {"update": "修改", "publish": "发布", "retract": "撤回"})
 
 
 def period_bounds(period: str) -> tuple[date, date]:
@@ -171,7 +169,7 @@ class SnapshotSchema(OutSchema):
     team = fields.List(fields.Nested(PublicTeamMemberSchema))
     checklist_code = fields.String(allow_none=True)
     score = Number(allow_none=True)
-    grade = fields.String(allow_none=True)
+    grade = fields.String(allow_none=True, validate=GRADE)
     grade_name = fields.String(allow_none=True)
     veto_failed = fields.List(fields.Nested(VetoItemSchema))
     findings = fields.List(fields.Nested(PublicFindingSchema))
@@ -200,7 +198,7 @@ class PublicResultSchema(OutSchema):
     matters = fields.List(fields.Nested(PublicMatterSchema))
     team = fields.List(fields.Nested(PublicTeamMemberSchema))
     score = Number(allow_none=True)
-    grade = fields.String(allow_none=True)
+    grade = fields.String(allow_none=True, validate=GRADE)
     grade_name = fields.String(allow_none=True)
     veto_failed = fields.List(fields.Nested(VetoItemSchema),
                               metadata={"description": "不符合要求的一票否决项（有则等级为不合格，与得分无关）"})
@@ -297,8 +295,10 @@ class NoticeSchema(OutSchema):
     retraction_reason = fields.String(allow_none=True, metadata={"description": "撤回理由（公开）"})
     created_at = DateTimeText()
     updated_at = DateTimeText(allow_none=True)
-    actions = fields.Function(lambda notice: NOTICE_ACTIONS.get(notice.get("status"), []), metadata={
-        "description": "what the office may do next: update, publish (draft), retract (published)"})
+    actions = Computed(lambda notice: NOTICE_ACTIONS.get(notice.get("status"), []),
+                       fields.List(fields.String(validate=NOTICE_ACTION)),
+                       metadata={"description": "what the office may do next: update, publish (draft), retract "
+                                                "(published)"})
 
 
 class PublicNoticeSchema(NoticeSchema):

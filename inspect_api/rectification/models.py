@@ -22,6 +22,14 @@ ESCALATING = ("open", "reopened")
 # Statuses in which nothing more is owed: rectified, or withdrawn by a correction of the inspection record.
 SETTLED = ("accepted", "withdrawn")
 SEVERITIES = vocabulary.SEVERITIES
+ORDER_SOURCES = {"inspection": "现场检查", "ledger_check": "台账资料抽查"}
+# What a reader may do next (rectification.views computes them per caller), code -> name.
+ORDER_ACTIONS = {"acknowledge": "签收"}
+FINDING_ACTIONS = {"answer": "答复", "upload_photo": "上传照片", "request_extension": "申请延期",
+                   "review": "审核答复", "decide_extension": "审批延期", "require_reinspection": "要求现场复查"}
+# The office's review queues (rectification.views.REVIEW_QUEUES holds their filters), code -> name.
+REVIEW_QUEUE_NAMES = {"answered": "待审核的整改答复", "extension_pending": "待审批的延期申请",
+                      "critical": "未办结的严重问题（可要求现场复查）", "overdue": "逾期未整改的问题"}
 
 
 class Deduction(me.EmbeddedDocument):
@@ -87,7 +95,7 @@ class Order(me.Document):
     number = me.StringField(required=True)  # unique with the region (the shard key): see meta
     inspection_id = me.StringField(required=True)  # idempotency of open_order, unique with the region
     # What found the problems: a site inspection, or a ledger spot check (inspection_id "ledger:<check id>").
-    source = me.StringField(choices=("inspection", "ledger_check"), default="inspection")
+    source = me.StringField(choices=tuple(ORDER_SOURCES), default="inspection")
     institution_id = me.StringField(required=True)
     region = me.StringField(required=True)
     lead_inspector_id = me.StringField(required=True)

@@ -48,6 +48,7 @@ def list_orders(args, paging):
 
 
 @blp.route("/rectifications/findings", methods=["GET"])
+@blp.doc(operationId="listQueuedFindings")
 @login_required("office_admin")
 @blp.arguments(s.FindingQueueArgsSchema, location="query")
 @blp.arguments(PageArgsSchema, location="query")
@@ -173,7 +174,8 @@ def review(body, order_id, finding_id):
 @raises(403, "NOT_LEAD_INSPECTOR")
 @raises(404, "ORDER_NOT_FOUND", "FINDING_NOT_FOUND")
 @raises(409, "ORDER_CLOSED", "FINDING_WITHDRAWN")
-@raises(422, "REINSPECTION_ONLY_CRITICAL")
+@raises(422, "REINSPECTION_ONLY_CRITICAL", "REINSPECTION_NOT_APPLICABLE",
+        description="仅严重问题可以要求现场复查；台账资料抽查的问题不安排现场复查")
 def reinspection(body, order_id, finding_id):
     """Require an on-site re-inspection (复查) of a critical finding: a targeted assignment for the same team."""
     now = utcnow()

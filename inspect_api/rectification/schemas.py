@@ -8,7 +8,8 @@ import marshmallow as ma
 from marshmallow import Schema, fields, validate
 
 from inspect_api.catalog.schemas import SEVERITY
-from inspect_api.rectification.models import FINDING_STATUSES, ORDER_STATUSES
+from inspect_api.rectification.models import (FINDING_ACTIONS, FINDING_STATUSES, ORDER_ACTIONS, ORDER_SOURCES,
+                                              ORDER_STATUSES, REVIEW_QUEUE_NAMES)
 from inspect_api.schemas import FilePart, OutSchema, SharedEnum, StrictSchema
 
 ORDER_STATUS = SharedEnum("OrderStatus", ORDER_STATUSES)
@@ -17,8 +18,10 @@ EXTENSION_STATUS = SharedEnum("ExtensionStatus", {"pending": "待审批", "grant
 REVIEW_DECISION = SharedEnum("ReviewDecision", {"accept": "通过", "reject": "退回重新整改"})
 ANSWER_DECISION = SharedEnum("AnswerDecision", {"accepted": "已通过", "rejected": "已退回"},
                              "The review's outcome recorded on an answer (null while it awaits review).")
-
-REVIEW_QUEUE_NAMES = ("answered", "extension_pending", "critical", "overdue")
+ORDER_SOURCE = SharedEnum("OrderSource", ORDER_SOURCES, "Where the findings come from.")
+ORDER_ACTION = SharedEnum("OrderAction", ORDER_ACTIONS)
+FINDING_ACTION = SharedEnum("FindingAction", FINDING_ACTIONS)
+REVIEW_QUEUE = SharedEnum("ReviewQueue", REVIEW_QUEUE_NAMES)
 
 
 def _date(value):
@@ -121,7 +124,7 @@ class FindingSchema(OutSchema):
     accepted_at = fields.DateTime(allow_none=True)
     withdrawn_at = fields.DateTime(allow_none=True)
     withdrawn_reason = fields.String(allow_none=True, metadata={"description": "why a correction withdrew it"})
-    actions = fields.List(fields.String(), metadata={"description": ACTIONS_DESCRIPTION})
+    actions = fields.List(fields.String(validate=FINDING_ACTION), metadata={"description": ACTIONS_DESCRIPTION})
 
 
 class QueuedFindingSchema(FindingSchema):
@@ -133,8 +136,7 @@ class OrderSchema(OutSchema):
     number = fields.String(required=True)
     inspection_id = fields.String(required=True, metadata={
         "description": "检查记录编号；台账资料抽查为 ledger:<抽查编号>"})
-    source = fields.String(dump_default="inspection",
-                           metadata={"description": "inspection 现场检查 / ledger_check 台账资料抽查"})
+    source = fields.String(dump_default="inspection", validate=ORDER_SOURCE)
     institution_id = fields.String(required=True)
     region = fields.String(required=True)
     lead_inspector_id = fields.String()
@@ -153,7 +155,8 @@ class OrderSchema(OutSchema):
         "description": "距最早整改期限的工作日数（0 = 今天到期，负数 = 已逾期的工作日数）"})
     level = fields.String(allow_none=True, metadata={"description": "待整改问题中最高的升级步骤"})
     level_title = fields.String(allow_none=True)
-    actions = fields.List(fields.String(), metadata={"description": "调用者可执行的操作：acknowledge（机构签收）"})
+    actions = fields.List(fields.String(validate=ORDER_ACTION),
+                          metadata={"description": "调用者可执行的操作：acknowledge（机构签收）"})
 
 
 class OrderDetailSchema(OrderSchema):
@@ -172,9 +175,7 @@ class FindingQueueArgsSchema(Schema):
     class Meta:
         unknown = ma.EXCLUDE
 
-    queue = fields.String(required=True, validate=validate.OneOf(tuple(REVIEW_QUEUE_NAMES)), metadata={
-        "description": "answered = 待审核答复，extension_pending = 待审批延期，critical = 未办结严重问题，"
-                       "overdue = 逾期未整改"})
+    queue = fields.String(required=True, validate=REVIEW_QUEUE)
     institution_id = fields.String(validate=validate.Length(max=64))
 
 

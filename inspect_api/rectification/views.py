@@ -30,13 +30,11 @@ from inspect_api.scoping import region_range
 from inspect_api.workdays import business_date
 
 # The office's queues: name -> (filter, sort).  Each sort is served by an index of Finding.
-REVIEW_QUEUES: dict[str, dict[str, Any]] = {
-    "answered": {"filter": {"status": "answered"}, "label": "待审核的整改答复"},
-    "extension_pending": {"filter": {"extension.status": "pending", "status": {"$ne": "withdrawn"}},
-                          "label": "待审批的延期申请"},
-    "critical": {"filter": {"severity": "critical", "status": {"$nin": list(SETTLED)}},
-                 "label": "未办结的严重问题（可要求现场复查）"},
-    "overdue": {"filter": {"overdue": True, "status": {"$in": list(ESCALATING)}}, "label": "逾期未整改的问题"},
+REVIEW_QUEUES: dict[str, dict[str, Any]] = {  # names: models.REVIEW_QUEUE_NAMES
+    "answered": {"filter": {"status": "answered"}},
+    "extension_pending": {"filter": {"extension.status": "pending", "status": {"$ne": "withdrawn"}}},
+    "critical": {"filter": {"severity": "critical", "status": {"$nin": list(SETTLED)}}},
+    "overdue": {"filter": {"overdue": True, "status": {"$in": list(ESCALATING)}}},
 }
 
 _FINDING_FIELDS = ("seq", "order_id", "order_number", "institution_id", "region", "item_id", "item_text", "clause",

@@ -8,6 +8,7 @@ import io
 from flask import Response, current_app
 from flask_smorest import Blueprint
 
+from inspect_api.apidoc import media_types, raises, rate_limited
 from inspect_api.auth.access import current_user, login_required
 from inspect_api.clock import utcnow
 from inspect_api.directory.models import INSTITUTION_KINDS
@@ -33,10 +34,11 @@ def questionnaire_view(version) -> dict:
 
 
 @blp.route("/public/surveys/<public_id>", methods=["GET"])
+@blp.doc(operationId="getPublicSurvey")
 @web.public_budget
 @blp.response(200, s.SurveyFormSchema)
-@blp.alt_response(404, description="机构不存在")
-@blp.alt_response(409, description="机构已关闭或该类型暂无问卷")
+@raises(404, "INSTITUTION_NOT_FOUND", description="机构不存在")
+@raises(409, "SURVEY_INSTITUTION_CLOSED", "SURVEY_NO_QUESTIONNAIRE", description="机构已关闭或该类型暂无问卷")
 def get_survey(public_id):
     """The questionnaire of an institution for this quarter, and a form token bound to this device's cookie
     (set here when missing). No login; nothing about the reader is asked."""
@@ -58,12 +60,16 @@ def get_survey(public_id):
 
 
 @blp.route("/public/surveys/<public_id>/answers", methods=["POST"])
+@blp.doc(operationId="answerPublicSurvey")
 @web.answer_budget
+@rate_limited
 @blp.arguments(s.SurveyAnswerInputSchema)
 @blp.response(201, s.SurveyAnswerResultSchema)
-@blp.alt_response(409, description="本设备本季度已作答，或机构已关闭")
-@blp.alt_response(422, description="未答完、答案无效、意见过长，或表单令牌无效/过期")
-@blp.alt_response(429, description="同一网络地址提交过于频繁")
+@raises(404, "INSTITUTION_NOT_FOUND", description="机构不存在")
+@raises(409, "SURVEY_ALREADY_ANSWERED", "SURVEY_INSTITUTION_CLOSED", "SURVEY_NO_QUESTIONNAIRE",
+        description="本设备本季度已作答，或机构已关闭")
+@raises(422, "SURVEY_ANSWERS_INVALID", "SURVEY_COMMENT_INVALID", "SURVEY_COMMENT_TOO_LONG", "SURVEY_FORM_EXPIRED",
+        "SURVEY_FORM_INVALID", description="未答完、答案无效、意见过长，或表单令牌无效/过期")
 def post_answer(body, public_id):
     """Submit one anonymous answer sheet: counted, held for review (a burst), or not counted (staff)."""
     response, _device = web.answer(public_id, answers=body["answers"], comment=body["comment"], token=body["token"])
@@ -73,6 +79,7 @@ def post_answer(body, public_id):
 
 
 @blp.route("/surveys/staff-device", methods=["POST"])
+@blp.doc(operationId="markStaffDevice")
 @login_required()
 @blp.response(200, s.SurveyStaffDeviceSchema)
 def staff_device():
@@ -86,10 +93,12 @@ def staff_device():
 
 
 @blp.route("/surveys/results", methods=["GET"])
+@blp.doc(operationId="listSurveyResults")
 @login_required(OFFICE)
 @blp.arguments(s.SurveyResultArgsSchema, location="query")
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, s.SurveyResultPageSchema)
+@raises(422, "REGION_OUT_OF_SCOPE")
 def list_results(args, paging):
     """Results per institution and quarter in the office's region (trends: one institution over quarters),
     with held, discarded and staff counts."""
@@ -108,9 +117,12 @@ def _csv_cell(value) -> str:
 
 
 @blp.route("/surveys/results.csv", methods=["GET"])
+@blp.doc(operationId="exportSurveyResultsCsv")
 @login_required(OFFICE)
 @blp.arguments(s.SurveyResultArgsSchema, location="query")
-@blp.response(200, description="UTF-8（带 BOM）CSV；单元格已防公式注入", content_type="text/csv")
+@blp.response(200, description="UTF-8（带 BOM）CSV；单元格已防公式注入")
+@media_types(200, "text/csv")
+@raises(422, "REGION_OUT_OF_SCOPE")
 def results_csv(args):
     """The same results as CSV for Excel (no paging, at most 50,000 rows)."""
     out = io.StringIO()
@@ -135,6 +147,7 @@ def results_csv(args):
 
 
 @blp.route("/surveys/responses", methods=["GET"])
+@blp.doc(operationId="listSurveyResponses")
 @login_required(OFFICE)
 @blp.arguments(s.SurveyResponseArgsSchema, location="query")
 @blp.arguments(PageArgsSchema, location="query")
@@ -148,10 +161,12 @@ def list_responses(args, paging):
 
 
 @blp.route("/surveys/responses/<response_id>/review", methods=["POST"])
+@blp.doc(operationId="reviewSurveyResponse")
 @login_required(OFFICE)
 @blp.arguments(s.SurveyReviewInputSchema)
 @blp.response(200, s.SurveyResponseSchema)
-@blp.alt_response(409, description="答卷未被暂扣或已审核")
+@raises(404, "SURVEY_RESPONSE_NOT_FOUND")
+@raises(409, "SURVEY_RESPONSE_NOT_HELD", description="答卷未被暂扣或已审核")
 def review_response(body, response_id):
     """Count or discard an answer held as part of a burst."""
     return service.response_view(service.review(current_user(), response_id, decision=body["decision"],

@@ -93,7 +93,8 @@ def test_who_may_upload_and_where(desk):
     assert_error(desk.upload(check, "NO-SUCH-ITEM", docs.pdf(), "a.pdf"), 404, "LEDGER_ITEM_NOT_FOUND")
     r = desk.client.post(f"/api/v1/ledger-checks/{check.id}/items/{ITEM}/files", data={"client_id": "x"},
                          content_type="multipart/form-data", headers=desk.institution(check))
-    assert_error(r, 422, "FILE_REQUIRED")
+    assert_error(r, 422, "VALIDATION_ERROR")
+    assert r.get_json()["error"]["details"]["fields"]["form"]["file"]
 
 
 def test_a_wrong_upload_is_removed_before_submitting_and_nothing_changes_after(desk):

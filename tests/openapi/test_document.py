@@ -159,7 +159,8 @@ def test_uploads_require_their_file_part(doc):
     uploads = {("POST", "/api/v1/inspections/{inspection_id}/photos"),
                ("POST", "/api/v1/inspections/{inspection_id}/signatures"),
                ("POST", "/api/v1/rectifications/{order_id}/findings/{finding_id}/photos"),
-               ("POST", "/api/v1/institutions/import"), ("POST", "/api/v1/inspectors/import")}
+               ("POST", "/api/v1/institutions/import"), ("POST", "/api/v1/inspectors/import"),
+               ("POST", "/api/v1/ledger-checks/{check_id}/items/{item_id}/files")}
     seen = set()
     for method, path, op in operations(doc):
         content = (op.get("requestBody") or {}).get("content", {})
@@ -186,6 +187,12 @@ def test_downloads_declare_their_media_types(doc):
         "/api/v1/inspections/{inspection_id}/report": {"text/html"},
         "/api/v1/draws/{draw_id}/record.json": {"application/json"},
         "/api/v1/public/draws/{draw_id}/record.json": {"application/json"},
+        "/api/v1/public/notices.csv": {"text/csv"},
+        "/api/v1/surveys/results.csv": {"text/csv"},
+        "/api/v1/public/map.geojson": {"application/geo+json"},
+        "/api/v1/ledger-checks/{check_id}/files/{file_id}": {
+            "application/pdf", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "image/jpeg",
+            "image/png", "image/webp", "image/heic", "image/heif"},
     }
     for path, types in expected.items():
         content = doc["paths"][path]["get"]["responses"]["200"]["content"]
@@ -194,6 +201,8 @@ def test_downloads_declare_their_media_types(doc):
             assert "schema" in entry, (path, media_type)
     record = doc["paths"]["/api/v1/public/draws/{draw_id}/record.json"]["get"]["responses"]["200"]["content"]
     assert record["application/json"]["schema"] == {"$ref": "#/components/schemas/DrawRecord"}
+    geojson = doc["paths"]["/api/v1/public/map.geojson"]["get"]["responses"]["200"]["content"]
+    assert geojson["application/geo+json"]["schema"] == {"$ref": "#/components/schemas/Map"}
     variant = next(p for p in doc["paths"]["/api/v1/photos/{evidence_id}/{variant}"]["parameters"]
                    if p["name"] == "variant")
     assert variant["schema"]["enum"] == ["thumb", "display", "original"]
@@ -203,7 +212,7 @@ def test_headers_are_declared_where_they_are_sent(doc):
     conditional = {"getAssignmentBundle", "getChecklistVersion", "getPhotoVariant", "listPublicResults",
                    "getPublicResult", "exportPublicResultsCsv", "listPublicInstitutions", "getPublicInstitution",
                    "listPublicNotices", "getPublicNotice", "listPublicDraws", "getPublicDraw", "getPublicDrawRecord",
-                   "listPublicMatters"}
+                   "listPublicMatters", "exportPublicNoticesCsv", "getMapGeojson", "downloadLedgerFile"}
     found = set()
     for method, path, op in operations(doc):
         for status, response in op["responses"].items():
