@@ -7,6 +7,7 @@ once instead of fixing them one run at a time.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,3 +62,28 @@ class ScoringError(ValueError):
         super().__init__(
             "; ".join(f"{p['code']} {p.get('item') or ''}: {p['message_zh']}" for p in self.problems)
         )
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def control_character_problems(document: Any, source: str, path: str = "") -> list[Problem]:
+    """A problem for every text (value or key) of a document holding a control character; tab and line
+    breaks are allowed (multi-line YAML text)."""
+    problems: list[Problem] = []
+
+    def walk(value: Any, where: str) -> None:
+        if isinstance(value, str):
+            found = _CONTROL.search(value)
+            if found:
+                problems.append(Problem(source, where, f"不能包含控制字符（U+{ord(found.group()):04X}）"))
+        elif isinstance(value, dict):
+            for key, inner in value.items():
+                walk(key, where)
+                walk(inner, f"{where}.{key}" if where else str(key))
+        elif isinstance(value, list):
+            for index, inner in enumerate(value):
+                walk(inner, f"{where}[{index}]")
+
+    walk(document, path)
+    return problems

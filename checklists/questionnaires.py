@@ -28,7 +28,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .errors import ChecklistError, Problem
+from .errors import ChecklistError, Problem, control_character_problems
 from .loader import load_file
 from .spec import KINDS
 
@@ -71,7 +71,7 @@ def _text(problems: list[Problem], source: str, value: Any, path: str, limit: in
 
 def validate(document: Any, source: str = "<questionnaire>") -> list[Problem]:
     """Every problem of a questionnaire document (an empty list means valid)."""
-    problems: list[Problem] = []
+    problems: list[Problem] = control_character_problems(document, source)
     if not _keys(problems, source, document, "", TOP_REQUIRED, TOP_OPTIONAL):
         return problems
     if "code" in document and not (isinstance(document["code"], str) and CODE_RE.match(document["code"])):

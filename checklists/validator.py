@@ -24,7 +24,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from .errors import ChecklistError, Problem
+from .errors import ChecklistError, Problem, control_character_problems
 from .spec import DESK_METHODS, GRADES, KINDS, MAX_POINT_DECIMALS, METHODS, PURPOSES, SEVERITIES, TOTAL_POINTS
 
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -488,7 +488,7 @@ def validate(document: Any, source: str = "<checklist>") -> list[Problem]:
     """Return every problem of a loaded checklist document (empty if valid)."""
     v = _Validator(source)
     v.run(document)
-    return v.problems
+    return control_character_problems(document, source) + v.problems
 
 
 def check(document: Any, source: str = "<checklist>") -> None:

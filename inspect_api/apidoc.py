@@ -8,8 +8,9 @@ completes every operation:
 - every 4xx/5xx it can answer is documented with the single error shape and
   the codes it can return (``x-error-codes`` on the response, and a list in the
   operation's description): the standard ones follow from what the operation
-  is (secured → 401, role-restricted → 403, takes input → 422, has a body →
-  400/413/415, rate limited → 429, anything → 500), the domain ones are
+  is (secured → 401, role-restricted → 403, anything → 422 for an undeclared
+  query parameter, has a body → 400/409/413/415 (409: a write that meets a
+  unique index), rate limited → 429, anything → 500/503), the domain ones are
   declared on the route with :func:`raises`;
 - every response declares ``X-Request-ID``; rate-limited operations declare
   the rate-limit headers and ``Retry-After``; operations marked
@@ -46,6 +47,7 @@ STATUS_DESCRIPTIONS = {
     422: "请求内容校验未通过 (validation failed)",
     429: "请求过于频繁 (rate limited); see Retry-After",
     500: "服务器内部错误 (internal error)",
+    503: "数据库暂不可用，请稍后重试 (the database is unreachable; retry later)",
 }
 
 HEADERS = {
@@ -86,7 +88,9 @@ FIELD_MESSAGES = {
 JSON_VALUE = {
     "description": "Any JSON value: text, number, boolean, null, or an array or object of JSON values.",
     "type": ["string", "number", "boolean", "null", "array", "object"],
-    "items": {"$ref": "#/components/schemas/JsonValue"},
+    # Array items are left open: a generated TypeScript type cannot refer to itself through an array of an
+    # indexed type (TS2502), while through an object's values it can.
+    "items": {"description": "a JSON value (as JsonValue)"},
     "additionalProperties": {"$ref": "#/components/schemas/JsonValue"},
 }
 
@@ -232,17 +236,15 @@ class ContractPlugin(BasePlugin):
 
 def _standard_errors(method: str, operation: dict[str, Any]) -> dict[int, list[str]]:
     """The error codes an operation answers because of what it is, by status."""
-    codes: dict[int, list[str]] = {500: ["INTERNAL_ERROR"]}
+    codes: dict[int, list[str]] = {500: ["INTERNAL_ERROR"], 503: ["DATABASE_UNAVAILABLE"]}
     if operation.get("security"):
         codes[401] = list(UNAUTHORIZED_CODES)
         if operation.get("x-roles"):
             codes[403] = ["ROLE_FORBIDDEN"]
     body = operation.get("requestBody")
-    takes_input = body is not None or any(p.get("in") == "query" for p in operation.get("parameters", [])
-                                          if isinstance(p, dict))
-    if takes_input:
-        codes[422] = ["VALIDATION_ERROR"]
+    codes[422] = ["VALIDATION_ERROR"]  # every operation refuses query parameters it does not declare
     if method in ("post", "put", "patch"):
+        codes[409] = ["DUPLICATE"]  # a write that meets a unique index (two requests racing)
         codes[413] = ["PAYLOAD_TOO_LARGE"]
         codes[415] = ["UNSUPPORTED_MEDIA_TYPE"]
         content = (body or {}).get("content", {})

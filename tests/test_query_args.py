@@ -19,7 +19,8 @@ def _operations(app) -> list[tuple[str, str]]:
     for path, item in spec["paths"].items():
         for method in item:
             if method in ("get", "post", "put", "patch", "delete"):
-                out.append((method.upper(), re.sub(r"\{[^}]+\}", DUMMY_ID, path).replace(
+                concrete = path.replace("{variant}", "thumb")  # a closed set in the route
+                out.append((method.upper(), re.sub(r"\{[^}]+\}", DUMMY_ID, concrete).replace(
                     f"versions/{DUMMY_ID}", "versions/1")))
     return out
 

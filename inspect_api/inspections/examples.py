@@ -125,7 +125,7 @@ INSPECTION_SUBMITTED = {
                     "signer_role": "institution_representative", "signer_name": "王院长", "inspector_id": None,
                     "client_id": "3d4e5f60-7182-493a-9c1d-3e4f5a6b7c8d"}],
     "photos": [{"id": PHOTO["id"], "item_id": "4086-3-05", "client_id": PHOTO["client_id"], "sha256": PHOTO["sha256"],
-                "reused": False, "captured_at": "2026-11-23T02:11:40Z"}],
+                "reused": False, "captured_at": "2026-11-23T02:11:40Z", "distance_m": 38.2, "position_flags": []}],
     "submitted_at": "2026-11-23T03:25:00Z",
     "result": {"score": 99.5, "grade": "excellent", "grade_name": "优秀", "earned": 99.5, "applicable_max": 100.0,
                "veto_failed": [], "not_applicable": [], "kind": "combined"},

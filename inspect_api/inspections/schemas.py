@@ -363,6 +363,10 @@ class InspectionPhotoSchema(OutSchema):
     sha256 = fields.String(required=True)
     reused = fields.Boolean(required=True)
     captured_at = DateTimeText(required=True, allow_none=True)
+    distance_m = fields.Float(required=True, allow_none=True, metadata={
+        "description": "EXIF 拍摄位置距机构的距离（米）；照片无定位或机构无定位时为 null"})
+    position_flags = fields.List(fields.String(validate=PHOTO_POSITION_FLAG), required=True,
+                                 metadata={"description": "beyond_radius = 拍摄位置超出签到半径"})
 
 
 class InspectionResultSchema(OutSchema):

@@ -23,10 +23,7 @@ class LedgerCheckListArgsSchema(Schema):
     institution_id = fields.String(validate=validate.Length(max=64))
 
 
-class LedgerUploadFormSchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
+class LedgerUploadFormSchema(StrictSchema):
     client_id = fields.String(required=True, validate=validate.Length(min=1, max=64),
                               metadata={"description": "客户端生成的 UUID；重试上传返回首次结果"})
     file = FilePart(required=True, metadata={

@@ -36,6 +36,12 @@ class MapLinksSchema(OutSchema):
     tencent = fields.String(required=True, metadata={"description": "腾讯 navigation (GCJ-02)"})
 
 
+class MapSatisfactionSchema(OutSchema):
+    mean = Number(required=True, allow_none=True, metadata={"description": "mean score of the quarter (1–5)"})
+    count = fields.Integer(required=True, metadata={"description": "answers it is the mean of"})
+    quarter = fields.String(required=True, metadata={"description": "e.g. 2026Q3"})
+
+
 class MapPropertiesSchema(OutSchema):
     public_id = fields.String(required=True)
     name = fields.String(required=True)
@@ -51,8 +57,8 @@ class MapPropertiesSchema(OutSchema):
     grade_name = fields.String(required=True, allow_none=True)
     inspected_on = DateText(required=True, allow_none=True, metadata={"description": "date of that inspection"})
     open_findings = fields.Integer(required=True)
-    satisfaction = Number(required=True, allow_none=True,
-                          metadata={"description": "latest published satisfaction mean (1–5)"})
+    satisfaction = fields.Nested(MapSatisfactionSchema, required=True, allow_none=True,
+                                 metadata={"description": "latest published satisfaction survey result"})
     gcj02 = _lon_lat("GCJ-02")
     bd09 = _lon_lat("BD-09")
     profile_url = fields.String(required=True)

@@ -98,6 +98,7 @@ def staff_device():
 @blp.arguments(s.SurveyResultArgsSchema, location="query")
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, s.SurveyResultPageSchema)
+@raises(404, "INSTITUTION_NOT_FOUND")
 @raises(422, "REGION_OUT_OF_SCOPE")
 def list_results(args, paging):
     """Results per institution and quarter in the office's region (trends: one institution over quarters),
@@ -122,6 +123,7 @@ def _csv_cell(value) -> str:
 @blp.arguments(s.SurveyResultArgsSchema, location="query")
 @blp.response(200, description="UTF-8（带 BOM）CSV；单元格已防公式注入")
 @media_types(200, "text/csv")
+@raises(404, "INSTITUTION_NOT_FOUND")
 @raises(422, "REGION_OUT_OF_SCOPE")
 def results_csv(args):
     """The same results as CSV for Excel (no paging, at most 50,000 rows)."""

@@ -90,8 +90,7 @@ def _assessment_pages() -> list[PageKind]:
     concluded = LedgerCheck.objects.get(state="concluded")
     checked = Institution.objects.get(id=concluded.institution_id)
     return [
-        PageKind("survey", f"/p/institutions/{home.public_id}/survey", ("满意度测评", "很满意", "提交评价", "不会公开"),
-                 qr=False),
+        PageKind("survey", f"/p/institutions/{home.public_id}/survey", ("满意度测评", "很满意", "提交评价", "不会公开")),
         PageKind("institution-satisfaction", f"/p/institutions/{home.public_id}", ("满意度测评", "有效答卷", "总体均分")),
         PageKind("institution-ledger", f"/p/institutions/{checked.public_id}", ("台账资料抽查", concluded.code)),
         PageKind("map", "/p/map", ("医养结合机构电子地图", "一键电话", "一键导航", "高德地图", "GCJ-02")),

@@ -302,7 +302,11 @@ def test_institution_from_order_to_accepted_answer(live_server, driver, app, tmp
     with app.app_context():
         user = User.objects.get(username="inst01")
         institution = Institution.objects.get(id=user.institution_id)
-        order = Order.objects.get(inspection_id="demo-1")  # issued to inst01's institution, nothing due yet
+        from inspect_api.inspections.models import Assignment
+        from inspect_api.rectification.demo import DEMO_KEY
+
+        first_demo = Assignment.objects.get(dedupe_key=f"publication:{DEMO_KEY}1")
+        order = Order.objects.get(inspection_id=str(first_demo.id))  # issued to inst01's institution, nothing due yet
         first, second = Finding.objects(order_id=str(order.id)).order_by("seq")
         elsewhere = Institution.objects(region="370303").first()
         far_order = Order.objects(region="370303").first()

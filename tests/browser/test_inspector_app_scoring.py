@@ -109,8 +109,9 @@ def checklists(draw):
         section["points"] = number(section["points"])
     edges = sorted(draw(st.lists(st.integers(1, 9999), max_size=3, unique=True)))
     names = ["不合格", "合格", "良好", "优秀"]
+    grades = ["fail", "pass", "good", "excellent"]  # band codes are the grade codes (checklists.spec.GRADES)
     bounds = [0, *edges, 10000]
-    bands = [{"code": f"b{n}", "name": names[n], "min": number(lo), "max": number(hi)}
+    bands = [{"code": grades[n], "name": names[n], "min": number(lo), "max": number(hi)}
              for n, (lo, hi) in enumerate(zip(bounds, bounds[1:]))]
     doc = {"code": "GEN-1", "title": "生成的检查表", "standard": {"code": "TEST", "title": "测试"}, "version": 1,
            "provenance": {"derived_from": "生成", "official_text_checked": False, "notes": "测试"}, "kinds": kinds, "points": 100,

@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 FRONTENDS = Path(__file__).resolve().parents[2] / "inspect_api" / "frontends"
-SCRIPTS = sorted(FRONTENDS.glob("*/static/*.js"))
-TEMPLATES = sorted(FRONTENDS.glob("*/templates/**/*.html"))
+# The portal, the console and what they share (the inspector app is checked by tests/frontends/test_inspector_shell.py).
+WEB_APPS = ("common", "portal", "console")
+SCRIPTS = sorted(p for app in WEB_APPS for p in (FRONTENDS / app).glob("static/*.js"))
+TEMPLATES = sorted(p for app in WEB_APPS for p in (FRONTENDS / app).glob("templates/**/*.html"))
 
 
 @pytest.mark.parametrize("path, entry", [("/portal/", "/portal/static/portal.js"),

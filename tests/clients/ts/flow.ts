@@ -92,7 +92,9 @@ function photoForm(body: Schemas["PhotoForm"]): FormData {
 function signatureForm(body: Schemas["SignatureForm"]): FormData {
   const form = new FormData();
   form.append("client_id", body.client_id);
-  form.append("signer_name", body.signer_name);
+  if (body.signer_name !== undefined) {
+    form.append("signer_name", body.signer_name);
+  }
   form.append("signer_role", body.signer_role);
   if (body.inspector_id !== undefined) {
     form.append("inspector_id", body.inspector_id);
