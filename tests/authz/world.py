@@ -106,7 +106,7 @@ def build_world() -> World:
         world.headers[role] = {"Authorization": "Bearer " + r.get_json()["access_token"]}
     check, file_id, item_id = _ledger_check(institution, lead, outsider, users["inst_owner"])
     held = __import__("inspect_api.surveys.models", fromlist=["SurveyResponse"]).SurveyResponse.objects(
-        status="held", region__startswith="3703").first()
+        __raw__={"status": "held", "region": prefix_range("3703")}).first()
     assert held is not None, "demo data has no held survey answer"
     world.ids = {
         "inspection_id": str(inspection.id), "assignment_id": str(inspection.id),
@@ -141,7 +141,7 @@ def _ledger_check(institution, lead, outsider, owner):
     from inspect_api.ledgers import service as ledgers
     from inspect_api.ledgers import uploads
 
-    member = Inspector.objects(id__nin=[lead.id, outsider.id], region__startswith="3703", active=True).first()
+    member = Inspector.objects(id__nin=[lead.id, outsider.id], active=True, __raw__={"region": prefix_range("3703")}).first()
     code = "DB37T4087-2020-TZ" if institution.kind == "community_station" else "DB37T4086-2020-TZ"
     check = ledgers.create_check(institution_id=str(institution.id), region=institution.region,
                                  team=[str(lead.id), str(member.id)], checklist_code=code, now=utcnow(),
