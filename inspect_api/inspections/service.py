@@ -12,8 +12,9 @@ assignment, and flip ``state`` to ``submitted`` last.  A replay after the flip
 returns the stored result; a retry after a crash finishes the missing steps.
 
 Other modules are reached only through their services; the small adapters at
-the top (``_directory``, ``checklist_version``, ``_score``, ``_open_order``)
-are the only places that know their names.
+the top (``_directory``, ``checklist_version``, ``_score``) are the only places
+that know their names.  Rectification, which sits above, is never imported: it
+registers its order functions (:func:`register_rectification`) at app start.
 """
 
 from __future__ import annotations
@@ -109,10 +110,27 @@ def _score(content: dict[str, Any], responses: dict[str, dict[str, Any]], kind: 
     return score(content, responses, kind=kind)
 
 
-def _open_order(**kwargs):
-    from inspect_api.rectification import service as rectification
+# Rectification (整改) sits above inspections: it registers how orders are opened, reconciled and
+# read when its blueprint is registered (``rectification.routes``); this module never imports it.
+_RECTIFICATION: dict[str, Callable[..., Any]] = {}
 
-    return rectification.open_order(**kwargs)
+
+def register_rectification(*, open_order: Callable[..., Any], reconcile_order: Callable[..., Any],
+                           list_orders: Callable[..., Any], findings_of: Callable[..., Any]) -> None:
+    """Rectification plugs in its order functions (same signatures as in ``rectification.service``)."""
+    _RECTIFICATION.update(open_order=open_order, reconcile_order=reconcile_order, list_orders=list_orders,
+                          findings_of=findings_of)
+
+
+def _rectification(name: str) -> Callable[..., Any]:
+    try:
+        return _RECTIFICATION[name]
+    except KeyError:
+        raise RuntimeError("rectification is not registered with inspections (create the app first)") from None
+
+
+def _open_order(**kwargs):
+    return _rectification("open_order")(**kwargs)
 
 
 # --------------------------------------------------------------------------- checklist helpers
@@ -510,12 +528,10 @@ def _open_findings(institution_id: str, region: str) -> list[dict[str, Any]]:
     """
     from types import SimpleNamespace
 
-    from inspect_api.rectification import service as rectification
-
     scope = SimpleNamespace(role="office_admin", region=region)
     out = []
-    for order in rectification.list_orders(scope, status="open", institution_id=institution_id).limit(20):
-        for f in rectification.findings_of(order):
+    for order in _rectification("list_orders")(scope, status="open", institution_id=institution_id).limit(20):
+        for f in _rectification("findings_of")(order):
             if f.status in ("accepted", "withdrawn"):
                 continue
             out.append({"order_id": str(order.id), "order_number": order.number, "finding_id": str(f.id),
@@ -999,10 +1015,8 @@ def content_hash(report: dict[str, Any]) -> str:
 def _order_summary(order) -> dict[str, Any]:
     """Number and per-finding deadlines of a rectification order, as printed on the report
     (findings withdrawn by a correction are left out)."""
-    from inspect_api.rectification import service as rectification
-
     findings = []
-    for f in rectification.findings_of(order):
+    for f in _rectification("findings_of")(order):
         if f.status == "withdrawn":
             continue
         findings.append({"seq": f.seq, "item_id": f.item_id, "severity": f.severity,
@@ -1168,13 +1182,11 @@ def _record_correction(user, inspection: Inspection, inspector_id: str, client_i
 
 def _reconcile_order(inspection: Inspection, correction: Correction, *, now: datetime):
     """The order after a correction: reconciled with the findings, or opened when the first ones appear."""
-    from inspect_api.rectification import service as rectification
-
     findings = [_order_finding(f) for f in inspection.findings or []]
     if inspection.order_id:
-        return rectification.reconcile_order(inspection.order_id, findings, reason=correction.reason,
-                                             corrected_at=correction.at, correction_id=correction.client_id,
-                                             now=now)
+        return _rectification("reconcile_order")(inspection.order_id, findings, reason=correction.reason,
+                                                  corrected_at=correction.at, correction_id=correction.client_id,
+                                                  now=now)
     order = _open_order(inspection_id=str(inspection.id), institution_id=inspection.institution_id,
                         region=inspection.region, lead_inspector_id=inspection.team[0], team=list(inspection.team),
                         checklist_code=inspection.checklist_code, findings=findings,
