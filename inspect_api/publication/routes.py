@@ -35,10 +35,10 @@ blp.record_once(lambda _state: _start_publication_clock())
 
 
 def _start_publication_clock() -> None:
-    from inspect_api.inspections import service as inspections
+    from inspect_api.inspections import hooks
 
-    inspections.register_submitted_hook(service.on_inspection_submitted)
-    inspections.register_corrected_hook(service.on_inspection_corrected)
+    hooks.register_submitted_hook(service.on_inspection_submitted)
+    hooks.register_corrected_hook(service.on_inspection_corrected)
 
 OFFICE = ("office_admin",)
 

@@ -129,10 +129,10 @@ def region_names() -> dict[str, str]:
 
 
 def _team(team: list[str]) -> list[dict[str, Any]]:
-    from inspect_api.inspections import service as inspections
+    from inspect_api.inspections import records
 
     return [{"role": t["role"], "name": t["name"], "certificate_no": t["certificate_no"],
-             "department": t["department"]} for t in inspections.team_view(list(team))]
+             "department": t["department"]} for t in records.team_view(list(team))]
 
 
 def _departments() -> dict[str, str]:

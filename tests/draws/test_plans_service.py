@@ -10,7 +10,7 @@ import pytest
 from inspect_api.draws import service
 from inspect_api.draws.models import Draw
 from inspect_api.errors import Conflict, NotFound, Unprocessable
-from inspect_api.inspections import service as inspections
+from inspect_api.inspections import assignments
 from tests.draws import plan_fixtures as fx
 
 RISK = {"per_past_finding": 0.1, "per_overdue_rectification": 0.5, "per_complaint": 0.25,
@@ -51,7 +51,7 @@ def test_snapshot_freezes_candidates_inspectors_conflicts_loads_and_leads(app, o
     other = fx.inspector("370303", "civil_affairs")
     fx.inspector("370304", active=False)
     fx.conflict(other, old)
-    inspections.create_assignment(institution_id=str(old.id), region="370302", team=[str(lead.id), str(other.id)],
+    assignments.create_assignment(institution_id=str(old.id), region="370302", team=[str(lead.id), str(other.id)],
                                   source="targeted", reason="complaint", checklist_code="DB37T4086-2020",
                                   now=fx.NOW - 400 * fx.DAY, dedupe_key="t1")
     plan = service.create_plan(office, _data(exclude_inspected_within_days=30, required_departments=[],
@@ -149,7 +149,7 @@ def test_concurrent_draw_loses_on_the_state_condition(app, office, monkeypatch):
     assert exc.value.code == "ALREADY_DRAWN"
     stored = Draw.objects.get(id=draw.id)
     assert stored.public_entropy == "other" and "result" not in json.loads(stored.record_json)
-    assert inspections.assignments_for_draw(str(draw.id)).count() == 0
+    assert assignments.assignments_for_draw(str(draw.id)).count() == 0
 
 
 def test_concurrent_commit_loses_on_the_unique_sequence(app, office, monkeypatch):
@@ -177,9 +177,9 @@ def test_interrupted_draw_is_completed_by_a_retry(app, office):
     plan = service.create_plan(office, _data(), now=fx.NOW)
     service.commit_plan(office, str(plan.id), now=fx.NOW, risk=RISK)
     draw = service.draw_plan(office, str(plan.id), "witness", now=fx.NOW)
-    total = inspections.assignments_for_draw(str(draw.id)).count()
-    first = inspections.assignments_for_draw(str(draw.id)).first()
+    total = assignments.assignments_for_draw(str(draw.id)).count()
+    first = assignments.assignments_for_draw(str(draw.id)).first()
     first.delete()
     with pytest.raises(Conflict):
         service.draw_plan(office, str(plan.id), "witness", now=fx.NOW)
-    assert inspections.assignments_for_draw(str(draw.id)).count() == total
+    assert assignments.assignments_for_draw(str(draw.id)).count() == total

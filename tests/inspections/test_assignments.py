@@ -33,15 +33,15 @@ def test_my_assignments_carry_address_and_team_names_in_two_queries(client, worl
     from datetime import datetime, timezone
 
     from inspect_api.directory import service as directory
-    from inspect_api.inspections import service
+    from inspect_api.inspections import assignments
     from tests.inspections.helpers import make_institution
 
     now = datetime.now(timezone.utc)
     for n in range(3):
         other = make_institution(now, name=f"第{n}康养中心")
-        service.create_assignment(institution_id=str(other.id), region=other.region,
-                                  team=[str(world.member.id), str(world.lead.id)], source="draw",
-                                  checklist_code="DB37T4086-2020", now=now, dedupe_key=f"draw:views:{other.id}")
+        assignments.create_assignment(institution_id=str(other.id), region=other.region,
+                                      team=[str(world.member.id), str(world.lead.id)], source="draw",
+                                      checklist_code="DB37T4086-2020", now=now, dedupe_key=f"draw:views:{other.id}")
     calls = {"institution_cards": 0, "inspectors_by_id": 0}
     for name in calls:
         real = getattr(directory, name)
