@@ -68,10 +68,10 @@ def test_operator_like_keys_on_open_data_are_refused_not_ignored(client):
 
 
 def test_an_empty_filter_means_no_filter(app, client, login):
-    from inspect_api.publication import service as publication
+    from inspect_api.publication import results
 
     w = build_world()
-    publication.publish(w.office, str(w.inspect("a").id), now=w.now)
+    results.publish(w.office, str(w.inspect("a").id), now=w.now)
     office = login(w.office)
     everything = client.get("/api/v1/public/results").get_json()
     assert everything["total"] >= 1

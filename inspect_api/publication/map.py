@@ -25,7 +25,7 @@ from urllib.parse import quote, urlencode
 
 from inspect_api import vocabulary
 from inspect_api.errors import Unprocessable
-from inspect_api.publication import service
+from inspect_api.publication import sources
 from inspect_api.publication.datum import wgs84_to_bd09, wgs84_to_gcj02
 
 DATUM = "WGS-84"
@@ -129,8 +129,8 @@ def feature_collection(*, region: str | None = None, kind: str | None = None, bb
     from inspect_api.surveys.results import published_means
 
     box = parse_bbox(bbox)
-    kinds = service._kinds()
-    regions = service.region_names()
+    kinds = sources.institution_kinds()
+    regions = sources.region_names()
     located, without = [], 0
     for inst in _institutions(region, kind):
         latlon = point_latlon(inst.location)

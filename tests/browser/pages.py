@@ -34,17 +34,17 @@ def page_kinds(app) -> list[PageKind]:
     from inspect_api.directory import service as directory
     from inspect_api.draws import service as draws
     from inspect_api.inspections.models import Inspection
-    from inspect_api.publication import service
+    from inspect_api.publication import public_reads
     from inspect_api.publication.models import Notice
 
     client = app.test_client()
     with app.app_context():
-        results = list(service.public_results().limit(50))
+        results = list(public_reads.public_results().limit(50))
         failing = next(r for r in results if r.grade == "fail" and not r.snapshot.get("veto_failed"))
         veto = next(r for r in results if r.snapshot.get("veto_failed"))
         published = Notice.objects(status="published").first()
         retracted = Notice.objects(status="retracted").first()
-        overdue = next(r for r in results if service.institution_counts(r.institution_id)["overdue_findings"])
+        overdue = next(r for r in results if public_reads.institution_counts(r.institution_id)["overdue_findings"])
         draw = next(d for d in draws.public_draws() if d.seed)
         institution = directory.get_institution(overdue.institution_id)
         poster = f"/p/institutions/{institution.public_id}/poster?k={directory.poster_key(institution)}"
