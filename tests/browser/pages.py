@@ -32,7 +32,7 @@ class PageKind:
 def page_kinds(app) -> list[PageKind]:
     """The page kinds, built from the demo world."""
     from inspect_api.directory import service as directory
-    from inspect_api.draws import service as draws
+    from inspect_api.draws import reads
     from inspect_api.inspections.models import Inspection
     from inspect_api.publication import public_reads
     from inspect_api.publication.models import Notice
@@ -45,7 +45,7 @@ def page_kinds(app) -> list[PageKind]:
         published = Notice.objects(status="published").first()
         retracted = Notice.objects(status="retracted").first()
         overdue = next(r for r in results if public_reads.institution_counts(r.institution_id)["overdue_findings"])
-        draw = next(d for d in draws.public_draws() if d.seed)
+        draw = next(d for d in reads.public_draws() if d.seed)
         institution = directory.get_institution(overdue.institution_id)
         poster = f"/p/institutions/{institution.public_id}/poster?k={directory.poster_key(institution)}"
         reported = next(i for i in Inspection.objects(state="submitted") if (i.report or {}).get("institution"))

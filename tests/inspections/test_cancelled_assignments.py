@@ -20,7 +20,7 @@ def _url(world, tail=""):
 
 
 def _cancel(world):
-    """What cancelling the plan does to its not-yet-started assignments (draws.service)."""
+    """What cancelling the plan does to its not-yet-started assignments (draws.lifecycle)."""
     Assignment.objects(id=world.assignment.id, status="assigned").update_one(set__status="cancelled")
 
 
