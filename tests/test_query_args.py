@@ -94,10 +94,10 @@ def test_a_public_page_with_an_unknown_parameter_shows_the_chinese_error_page_wi
 
 
 def test_the_poster_qr_code_opens_the_institution_page(app, client):
-    from inspect_api.directory import service as directory
+    from inspect_api.directory.qr import qr_payload
 
     w = build_world()
-    payload = directory.qr_payload(w.institution)
+    payload = qr_payload(w.institution)
     path = payload[payload.index("/p/"):]
     assert "?t=" in path
     assert client.get(path).status_code == 200

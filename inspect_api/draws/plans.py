@@ -15,7 +15,8 @@ from inspect_api.audit import service as audit
 from inspect_api.auth.models import User
 from inspect_api.auth.service import actor_of
 from inspect_api.catalog import service as catalog
-from inspect_api.directory import service as directory
+from inspect_api.directory.inspectors import find_inspectors
+from inspect_api.directory.institutions import find_institutions
 from inspect_api.draws.models import (
     DEFAULT_CHECKLISTS, PLAN_KIND_PURPOSES, PLAN_KINDS, MandatoryTarget, Plan, TargetFilters)
 from inspect_api.draws.schemas import normalize_ratio
@@ -46,12 +47,12 @@ def subtree_prefix(code_or_prefix: str) -> str:
 
 def institutions_by_id(ids: Iterable[str]) -> dict[str, Any]:
     ids = list(set(ids))
-    return {str(i.id): i for i in directory.find_institutions(region_prefix="", ids=ids)} if ids else {}
+    return {str(i.id): i for i in find_institutions(region_prefix="", ids=ids)} if ids else {}
 
 
 def inspectors_by_id(ids: Iterable[str]) -> dict[str, Any]:
     ids = list(set(ids))
-    return {str(i.id): i for i in directory.find_inspectors(ids=ids, active=None)} if ids else {}
+    return {str(i.id): i for i in find_inspectors(ids=ids, active=None)} if ids else {}
 
 
 def plan_in_scope(user: User, plan_id: str) -> Plan:

@@ -11,7 +11,9 @@ from typing import Any, Iterable, Mapping
 
 from inspect_api.catalog import service as catalog
 from inspect_api.clock import SHANGHAI, as_utc
-from inspect_api.directory import service as directory
+from inspect_api.directory.conflicts import conflict_pairs
+from inspect_api.directory.inspectors import find_inspectors
+from inspect_api.directory.institutions import find_institutions
 from inspect_api.draws import kinds
 from inspect_api.draws.models import PLAN_KIND_PURPOSES, Plan, TargetFilters
 from inspect_api.draws.plans import matches_filters, subtree_prefix
@@ -65,8 +67,8 @@ def snapshot_with_candidates(plan: Plan, *, now: datetime, risk: Mapping[str, An
     """:func:`build_snapshot` plus the candidate institutions themselves."""
     f = plan.filters or TargetFilters()
     prefix = subtree_prefix(f.region_prefix) if f.region_prefix else region_prefix(plan.region)
-    found = [i for i in directory.find_institutions(region_prefix=prefix, kinds=f.kinds or None, tags=f.tags or None,
-                                                    statuses=f.statuses or None)
+    found = [i for i in find_institutions(region_prefix=prefix, kinds=f.kinds or None, tags=f.tags or None,
+                                          statuses=f.statuses or None)
              if matches_filters(i, plan)]
     mandatory = {m.institution_id for m in plan.mandatory}
     if plan.exclude_inspected_within_days:
@@ -89,8 +91,8 @@ def snapshot_with_candidates(plan: Plan, *, now: datetime, risk: Mapping[str, An
                      "weight": weight_of(i, weigh) if weigh else "1.000000", "mandatory": str(i.id) in mandatory}
                     for i in sorted(found, key=lambda x: str(x.id))]
 
-    pool = list(directory.find_inspectors(region_prefix=region_prefix(plan.region),
-                                          departments=list(plan.departments) or None, active=True))
+    pool = list(find_inspectors(region_prefix=region_prefix(plan.region),
+                                departments=list(plan.departments) or None, active=True))
     pool = [p for p in pool if p.active and in_scope(plan.region, p.region)
             and (not plan.departments or p.department in plan.departments)]
     if len(pool) < plan.team_size:
@@ -103,8 +105,8 @@ def snapshot_with_candidates(plan: Plan, *, now: datetime, risk: Mapping[str, An
                    "load_cap": min(plan.load_cap, p.load_cap or plan.load_cap)}
                   for p in sorted(pool, key=lambda x: str(x.id))]
     today = as_utc(now).astimezone(SHANGHAI).date()
-    pairs = directory.conflict_pairs(inspector_ids=sorted(inspector_ids), institution_ids=sorted(candidate_ids),
-                                     on=today)
+    pairs = conflict_pairs(inspector_ids=sorted(inspector_ids), institution_ids=sorted(candidate_ids),
+                           on=today)
     conflicts = sorted([a, b] for a, b in pairs if a in inspector_ids and b in candidate_ids)
     leads = work.previous_leads(candidate_ids)
     previous_leads = {k: leads[k] for k in sorted(leads)}

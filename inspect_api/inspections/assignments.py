@@ -14,10 +14,13 @@ from mongoengine.errors import NotUniqueError
 from inspect_api.audit import service as audit
 from inspect_api.auth.service import actor_of
 from inspect_api.clock import SHANGHAI, as_utc, isoformat
+from inspect_api.directory.conflicts import conflict_pairs
+from inspect_api.directory.hooks import register_access_check, register_history_check
+from inspect_api.directory.inspectors import get_inspector, inspectors_by_id
+from inspect_api.directory.institutions import get_institution, institution_cards
 from inspect_api.errors import Conflict, NotFound, Unprocessable
 from inspect_api.inspections.models import TARGETED_REASONS, Assignment, Inspection
-from inspect_api.inspections.records import (
-    cancelled_conflict, checklist_version, directory_service, evidence_service, inspector_id_of)
+from inspect_api.inspections.records import cancelled_conflict, checklist_version, evidence_service, inspector_id_of
 from inspect_api.scoping import in_scope, region_range
 
 COMMUNITY_CHECKLIST = "DB37T4087-2020"
@@ -51,9 +54,8 @@ def _assigned_inspector_may_see_photo(user, evidence) -> bool:
 
 def register_with_directory() -> None:
     """Directory and evidence hooks: what an assigned inspector may read, and assignments as history."""
-    directory = directory_service()
-    directory.register_access_check(_assigned_inspector_may_read)
-    directory.register_history_check(_has_assignments)
+    register_access_check(_assigned_inspector_may_read)
+    register_history_check(_has_assignments)
     evidence_service().register_access_check(_assigned_inspector_may_see_photo)
 
 
@@ -152,13 +154,12 @@ def default_checklist_code(institution_kind: str | None) -> str:
 
 def create_targeted(user, body: dict[str, Any], *, now: datetime) -> Assignment:
     """An office's targeted (专项, non-random) inspection of an institution in its region."""
-    directory = directory_service()
-    institution = directory.get_institution(body["institution_id"])
+    institution = get_institution(body["institution_id"])
     if institution is None or not in_scope(user.region, institution.region):
         raise NotFound("机构不存在", code="INSTITUTION_NOT_FOUND")
     problems = []
     for inspector_id in body["team"]:
-        inspector = directory.get_inspector(inspector_id)
+        inspector = get_inspector(inspector_id)
         if inspector is None or not in_scope(user.region, inspector.region):
             problems.append({"inspector_id": inspector_id, "problem": "not_found"})
         elif not inspector.active:
@@ -188,8 +189,8 @@ def create_targeted(user, body: dict[str, Any], *, now: datetime) -> Assignment:
 
 
 def _conflicted(team: list[str], institution_id: str, now: datetime) -> list[str]:
-    pairs = directory_service().conflict_pairs(inspector_ids=team, institution_ids=[institution_id],
-                                               on=now.astimezone(SHANGHAI).date())
+    pairs = conflict_pairs(inspector_ids=team, institution_ids=[institution_id],
+                           on=now.astimezone(SHANGHAI).date())
     return [i for i in team if (i, institution_id) in pairs]
 
 
@@ -240,9 +241,8 @@ def assignment_views(assignments) -> list[dict[str, Any]]:
     lead first: two directory queries for the whole page (a phone lists its day without one
     request per row)."""
     assignments = list(assignments)
-    directory = directory_service()
-    cards = directory.institution_cards(a.institution_id for a in assignments)
-    inspectors = directory.inspectors_by_id({i for a in assignments for i in a.team or []})
+    cards = institution_cards(a.institution_id for a in assignments)
+    inspectors = inspectors_by_id({i for a in assignments for i in a.team or []})
     out = []
     for a in assignments:
         card = cards.get(a.institution_id) or {}

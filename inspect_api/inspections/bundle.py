@@ -8,14 +8,14 @@ from datetime import datetime
 from typing import Any
 
 from inspect_api.clock import isoformat
+from inspect_api.directory.institutions import get_institution
 from inspect_api.errors import NotFound, Unprocessable
 from inspect_api.inspections.assignments import assignment_view
 from inspect_api.inspections.checkin import DEFAULT_RADIUS_M
 from inspect_api.inspections.hooks import findings_of, list_orders
 from inspect_api.inspections.models import SIGNER_ROLES, Inspection
 from inspect_api.inspections.records import (
-    assignment_for, checklist_version, directory_service, ensure_inspection, fix_checklist_version, inspection_for,
-    lonlat, team_view)
+    assignment_for, checklist_version, ensure_inspection, fix_checklist_version, inspection_for, lonlat, team_view)
 
 
 def _institution_view(institution) -> dict[str, Any]:
@@ -77,7 +77,7 @@ def bundle(user, assignment_id: str, *, now: datetime, config: dict[str, Any] | 
         inspection = inspection_for(user, assignment_id, now=now)
     else:
         inspection = ensure_inspection(assignment, now=now)
-    institution = directory_service().get_institution(assignment.institution_id)
+    institution = get_institution(assignment.institution_id)
     if institution is None:
         raise NotFound("机构不存在", code="INSTITUTION_NOT_FOUND")
     version = checklist_version(assignment.checklist_code, assignment.checklist_version)

@@ -9,10 +9,10 @@ from typing import Any
 from inspect_api.audit import service as audit
 from inspect_api.auth.service import actor_of
 from inspect_api.clock import as_utc
+from inspect_api.directory.qr import token_from_payload, verify_checkin_token
 from inspect_api.errors import Conflict, Unprocessable
 from inspect_api.inspections.models import Assignment, CheckIn, Inspection
-from inspect_api.inspections.records import (
-    cancelled_conflict, directory_service, ensure_inspection, lonlat, team_assignment)
+from inspect_api.inspections.records import cancelled_conflict, ensure_inspection, lonlat, team_assignment
 
 DEFAULT_RADIUS_M = 300.0
 EARTH_RADIUS_M = 6371008.8
@@ -38,8 +38,7 @@ def check_in(user, inspection_id: str, body: dict[str, Any], *, now: datetime,
     inspection = ensure_inspection(assignment, now=now)
     if inspection.state == "submitted":
         raise Conflict("检查已提交并锁定", code="INSPECTION_LOCKED")
-    directory = directory_service()
-    institution = directory.verify_checkin_token(directory.token_from_payload(body["qr_token"]))
+    institution = verify_checkin_token(token_from_payload(body["qr_token"]))
     if str(institution.id) != assignment.institution_id:
         raise Unprocessable("二维码不属于本次检查的机构", code="CHECKIN_WRONG_INSTITUTION")
     if inspection.checkin is not None:

@@ -7,13 +7,13 @@ from typing import Any
 
 from inspect_api.audit import service as audit
 from inspect_api.auth.service import actor_of
+from inspect_api.directory.institutions import record_risk_event
 from inspect_api.errors import Conflict, Forbidden, Unprocessable
 from inspect_api.inspections import hooks
 from inspect_api.inspections.answers import response_view, validate_answer
 from inspect_api.inspections.hooks import open_order, reconcile_order
 from inspect_api.inspections.models import Correction, Inspection, ItemResponse
-from inspect_api.inspections.records import (
-    content_of, directory_service, ensure_inspection, institution_kind, item_index, team_assignment)
+from inspect_api.inspections.records import content_of, ensure_inspection, institution_kind, item_index, team_assignment
 from inspect_api.inspections.reports import build_report, content_hash, order_summary
 from inspect_api.inspections.submission import order_finding, score_inspection
 
@@ -106,6 +106,6 @@ def _reconcile_order(inspection: Inspection, correction: Correction, *, now: dat
                        concluded_at=inspection.submission_started_at, deadlines_from=correction.at, now=now)
     if order is not None:
         if Inspection.objects(id=inspection.id, order_id=None).update_one(set__order_id=str(order.id)):
-            directory_service().record_risk_event(inspection.institution_id, past_findings=len(findings), now=now)
+            record_risk_event(inspection.institution_id, past_findings=len(findings), now=now)
         inspection.reload()
     return order

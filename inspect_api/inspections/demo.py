@@ -79,7 +79,7 @@ def _answers(items, deducted, when, tag):
 def seed(ctx: DemoContext) -> None:
     if Assignment.objects(__raw__={"dedupe_key": prefix_range(DEDUPE)}).first() is not None:
         return
-    from inspect_api.directory import service as directory
+    from inspect_api.directory.conflicts import conflict_pairs
     from inspect_api.directory.models import Institution
 
     lead_user = User.objects(username="insp01", role="inspector").first()
@@ -89,7 +89,7 @@ def seed(ctx: DemoContext) -> None:
         return
     team = [lead_user.inspector_id, member_user.inspector_id]
     candidates = ctx.data.get("institutions") or list(Institution.objects.order_by("created_at").limit(200))
-    conflicts = directory.conflict_pairs(inspector_ids=team)
+    conflicts = conflict_pairs(inspector_ids=team)
     with_account = {u.institution_id for u in User.objects(role="institution")}
     usable = [i for i in candidates if i.status == "active" and i.location and i.kind != "community_station"
               and not any((t, str(i.id)) in conflicts for t in team)]
@@ -164,10 +164,10 @@ def _seed(ctx, lead_user, member_user, team, submitted_inst, progress_inst, assi
             photos.add_photo(member_user, str(inspection.id), _photo(100 + 10 * n + k, inspection.code),
                              item_id=item_id, client_id=_uuid(f"photo:{done.id}:{item_id}:{k}"),
                              now=day - timedelta(hours=1, minutes=30))
-    from inspect_api.directory import service as directory
+    from inspect_api.directory.inspectors import get_inspector
 
-    lead = directory.get_inspector(lead_user.inspector_id)
-    member = directory.get_inspector(member_user.inspector_id)
+    lead = get_inspector(lead_user.inspector_id)
+    member = get_inspector(member_user.inspector_id)
     for user, name, role, seed in ((lead_user, lead.name, "lead", 1), (member_user, member.name, "member", 2),
                                    (lead_user, submitted_inst.contact_name or "机构负责人",
                                     "institution_representative", 3)):

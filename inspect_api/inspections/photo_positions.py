@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from inspect_api.directory.institutions import get_institution
 from inspect_api.inspections import checkin, records
 
 BEYOND_RADIUS = "beyond_radius"
@@ -32,7 +33,7 @@ def position_check(photo, institution, radius_m: float) -> tuple[float | None, l
 def record(photo, institution_id: str, config: dict[str, Any] | None):
     """Measure and store the position check of an inspection photo; returns the photo."""
     radius = float((config or {}).get("checkin_radius_m", checkin.DEFAULT_RADIUS_M))
-    distance, flags = position_check(photo, records.directory_service().get_institution(institution_id), radius)
+    distance, flags = position_check(photo, get_institution(institution_id), radius)
     if photo.distance_m == distance and list(photo.position_flags or []) == flags:
         return photo
     return records.evidence_service().record_position_check(photo, distance_m=distance, flags=flags)

@@ -2,9 +2,9 @@
 
 Identity: an inspection's id is its assignment's id (one inspection per
 assignment, created lazily by :func:`ensure_inspection`).  Other areas are
-reached only through their services; the small adapters here
-(:func:`directory_service`, :func:`evidence_service`, :func:`checklist_version`)
-are the only places that know their names.  Rectification, which sits above
+reached only through their public functions (the directory's modules directly;
+evidence and the catalog through the small adapters here,
+:func:`evidence_service` and :func:`checklist_version`).  Rectification, which sits above
 inspections, is never imported: it registers its order functions in
 :mod:`inspect_api.inspections.hooks` at app start.
 """
@@ -20,6 +20,8 @@ from mongoengine.errors import NotUniqueError
 
 from inspect_api import db
 from inspect_api.clock import SHANGHAI
+from inspect_api.directory.inspectors import inspector_for_user, inspectors_by_id
+from inspect_api.directory.institutions import get_institution
 from inspect_api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from inspect_api.inspections.models import Assignment, Inspection, InspectionCounter
 from inspect_api.scoping import in_scope
@@ -30,12 +32,6 @@ CITY_PREFIXES = {
     "3708": "JG", "3709": "TA", "3710": "WH", "3711": "RZ", "3713": "LY", "3714": "DZ", "3715": "LC",
     "3716": "BZ", "3717": "HZ",
 }
-
-
-def directory_service():
-    from inspect_api.directory import service as directory
-
-    return directory
 
 
 def evidence_service():
@@ -84,7 +80,7 @@ def inspector_id_of(user) -> str | None:
     if getattr(user, "inspector_id", None):
         return user.inspector_id
     try:
-        inspector = directory_service().inspector_for_user(user)
+        inspector = inspector_for_user(user)
     except Exception:  # noqa: BLE001 - no directory link means "not an inspector"
         return None
     return str(inspector.id) if inspector is not None else None
@@ -205,7 +201,7 @@ def require_writable(inspection: Inspection) -> None:
 
 
 def institution_kind(institution_id: str) -> str | None:
-    institution = directory_service().get_institution(institution_id)
+    institution = get_institution(institution_id)
     return institution.kind if institution is not None else None
 
 
@@ -221,7 +217,7 @@ def lonlat(institution) -> tuple[float | None, float | None]:
 
 def team_view(team: list[str]) -> list[dict[str, Any]]:
     """The team, lead first, with names, certificate numbers and departments (one directory query)."""
-    inspectors = directory_service().inspectors_by_id(team)
+    inspectors = inspectors_by_id(team)
     out = []
     for position, inspector_id in enumerate(team):
         inspector = inspectors.get(inspector_id)

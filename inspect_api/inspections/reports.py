@@ -8,10 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from inspect_api.clock import isoformat
+from inspect_api.directory.institutions import get_institution
 from inspect_api.errors import Conflict
 from inspect_api.inspections.hooks import findings_of
 from inspect_api.inspections.models import Inspection
-from inspect_api.inspections.records import directory_service, evidence_service, inspection_for, parse_oid, team_view
+from inspect_api.inspections.records import evidence_service, inspection_for, parse_oid, team_view
 
 
 def content_hash(report: dict[str, Any]) -> str:
@@ -34,7 +35,7 @@ def order_summary(order) -> dict[str, Any]:
 
 def build_report(inspection: Inspection, order: dict[str, Any] | None) -> dict[str, Any]:
     """The report's content (what is printed and hashed); photos and signatures by SHA-256."""
-    institution = directory_service().get_institution(inspection.institution_id)
+    institution = get_institution(inspection.institution_id)
     evidence = evidence_service()
     stored_photos = list(evidence.for_owner("inspection", str(inspection.id), kind="photo"))
     photos = {str(p.id): p.sha256 for p in stored_photos}

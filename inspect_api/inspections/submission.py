@@ -15,14 +15,15 @@ from typing import Any
 
 from inspect_api.audit import service as audit
 from inspect_api.auth.service import actor_of
+from inspect_api.directory.institutions import record_risk_event
 from inspect_api.errors import Conflict, Forbidden, Unprocessable
 from inspect_api.inspections import hooks
 from inspect_api.inspections.answers import current_responses
 from inspect_api.inspections.hooks import open_order
 from inspect_api.inspections.models import Assignment, Inspection
 from inspect_api.inspections.records import (
-    applies, checklist_items, content_of, directory_service, ensure_inspection, evidence_service, institution_kind,
-    item_index, team_assignment)
+    applies, checklist_items, content_of, ensure_inspection, evidence_service, institution_kind, item_index,
+    team_assignment)
 from inspect_api.inspections.reports import build_report, content_hash, order_summary
 
 
@@ -156,8 +157,8 @@ def submit(user, inspection_id: str, *, now: datetime, config: dict[str, Any] | 
     # Step: risk profile of the institution (once).
     # Claimed first by an atomic flag, so two concurrent submits cannot both count the findings.
     if Inspection.objects(id=inspection.id, risk_recorded=False).update_one(set__risk_recorded=True):
-        directory_service().record_risk_event(inspection.institution_id, past_findings=len(findings),
-                                              inspected_at=concluded_at, now=now)
+        record_risk_event(inspection.institution_id, past_findings=len(findings),
+                          inspected_at=concluded_at, now=now)
     inspection.reload()
     # Step: freeze the report and its hash.
     report = build_report(inspection, summary)

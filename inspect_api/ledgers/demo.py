@@ -61,9 +61,9 @@ def _reviewer(inspector_id: str):
     user = User.objects(role="inspector", inspector_id=inspector_id).first()
     if user is not None:
         return user
-    from inspect_api.directory import service as directory
+    from inspect_api.directory.inspectors import get_inspector
 
-    person = directory.get_inspector(inspector_id)
+    person = get_inspector(inspector_id)
     return SimpleNamespace(id=inspector_id, role="inspector", inspector_id=inspector_id, institution_id=None,
                            username=getattr(person, "name", "demo"), region=getattr(person, "region", None))
 

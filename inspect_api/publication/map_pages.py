@@ -32,9 +32,9 @@ HEADERS = {"Cache-Control": "no-cache", "Permissions-Policy": "camera=(), microp
 
 def _districts() -> list[tuple[str, str]]:
     """(code, name) of the counties that have public institutions, by code."""
-    from inspect_api.directory import service as directory
+    from inspect_api.directory.institutions import find_institutions
 
-    codes = directory.find_institutions(region_prefix="", statuses=["active", "suspended"]).distinct("region")
+    codes = find_institutions(region_prefix="", statuses=["active", "suspended"]).distinct("region")
     names = sources.region_names()
     return [(code, names.get(code, code)) for code in sorted(codes)]
 

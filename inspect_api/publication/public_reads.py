@@ -15,9 +15,9 @@ from inspect_api.publication.sources import institution_kinds, parse_oid, region
 
 
 def _institution_by_public_id(public_id: str):
-    from inspect_api.directory import service as directory
+    from inspect_api.directory.institutions import get_institution_by_public_id
 
-    return directory.get_institution_by_public_id(public_id)
+    return get_institution_by_public_id(public_id)
 
 
 def public_results(*, region: str | None = None, kind: str | None = None, grade: str | None = None,
@@ -130,7 +130,7 @@ def institutions_counts(institution_ids: list[str]) -> dict[str, dict[str, int]]
 
 def institution_view(institution, *, with_counts: bool = True, counts: dict[str, int] | None = None) -> dict[str, Any]:
     """Public fields of an institution; finding counts given (a page's, from one query) or read here."""
-    from inspect_api.directory.service import point_latlon
+    from inspect_api.directory.institutions import point_latlon
 
     regions = region_names()
     latlon = point_latlon(institution.location) if institution.location else None

@@ -28,9 +28,9 @@ def inspection_model():
 
 
 def get_institution(institution_id: str):
-    from inspect_api.directory import service as directory
+    from inspect_api.directory import institutions
 
-    return directory.get_institution(institution_id)
+    return institutions.get_institution(institution_id)
 
 
 def institution_kinds() -> dict[str, str]:
@@ -40,10 +40,10 @@ def institution_kinds() -> dict[str, str]:
 
 
 def region_names() -> dict[str, str]:
-    from inspect_api.directory import service as directory
+    from inspect_api.directory import regions
 
     try:
-        return directory.region_names()
+        return regions.region_names()
     except Exception:  # noqa: BLE001 - names are decoration; codes still work
         return {}
 

@@ -90,7 +90,7 @@ def institution_name(institution_id: str) -> str:
 def record_risk(institution_id: str, *, now: datetime, overdue: int = 0, rejected: int = 0,
                 past_findings: int = 0) -> None:
     """Feed the draw's risk weighting (an atomic $inc on the institution's risk profile)."""
-    from inspect_api.directory.service import record_risk_event
+    from inspect_api.directory.institutions import record_risk_event
 
     record_risk_event(institution_id, past_findings=past_findings, overdue_rectifications=overdue,
                       rejected_answers=rejected, now=now)
@@ -98,7 +98,7 @@ def record_risk(institution_id: str, *, now: datetime, overdue: int = 0, rejecte
 
 def record_overdue_many(counts: dict[str, int], *, now: datetime) -> None:
     """Add overdue rectifications to several institutions' risk profiles in one bulk write."""
-    from inspect_api.directory.service import record_risk_events
+    from inspect_api.directory.institutions import record_risk_events
 
     record_risk_events({iid: {"overdue_rectifications": n} for iid, n in counts.items()}, now=now)
 

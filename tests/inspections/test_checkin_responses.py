@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import pytest
 
 from inspect_api.clock import utcnow
-from inspect_api.directory import service as directory
+from inspect_api.directory.qr import make_checkin_token, qr_payload
 from inspect_api.directory.models import Institution
 from inspect_api.inspections import answers, records
 from inspect_api.inspections.models import Assignment, Inspection, ItemResponse, ResponseWrite
@@ -19,7 +19,7 @@ NOW = "2026-11-23T09:30:00+08:00"
 
 
 def checkin_body(institution, *, lat=ZIBO[0], lon=ZIBO[1], token=None, accuracy=12.0):
-    return {"client_id": cid(), "qr_token": token or directory.qr_payload(institution), "latitude": lat,
+    return {"client_id": cid(), "qr_token": token or qr_payload(institution), "latitude": lat,
             "longitude": lon, "accuracy_m": accuracy, "captured_at": datetime.now(timezone.utc).isoformat()}
 
 
@@ -62,7 +62,7 @@ def test_stale_gps_fix_is_flagged(client, world, as_user):
 
 
 def test_old_qr_token_is_refused(client, world, as_user):
-    old = directory.make_checkin_token(world.institution)
+    old = make_checkin_token(world.institution)
     Institution.objects(id=world.institution.id).update_one(inc__qr_version=1)
     assert_error(check_in(client, world, as_user(world.lead_user), token=old), 422, "CHECKIN_TOKEN_REVOKED")
     assert Inspection.objects.get(id=world.assignment.id).state == "assigned"
@@ -78,7 +78,7 @@ def test_qr_token_of_another_institution_is_refused(client, world, as_user):
     from tests.inspections.helpers import make_institution
 
     other = make_institution(utcnow(), name="另一家机构")
-    assert_error(check_in(client, world, as_user(world.lead_user), token=directory.make_checkin_token(other)),
+    assert_error(check_in(client, world, as_user(world.lead_user), token=make_checkin_token(other)),
                  422, "CHECKIN_WRONG_INSTITUTION")
 
 
