@@ -170,7 +170,7 @@ def sweep(now: datetime, *, deliver: bool = True) -> dict[str, Any]:
     ``publication``, ``ledgers`` and ``surveys``."""
     from inspect_api.ledgers.deadlines import sweep_request_deadlines
     from inspect_api.surveys.results import close_quarters
-    from inspect_api.publication.service import sweep_publication_deadlines
+    from inspect_api.publication.deadlines import sweep_publication_deadlines
     from inspect_api.rectification.escalation import run_sweep
 
     stats = run_sweep(now, deliver=deliver)

@@ -3,7 +3,7 @@ rectification, two quarters of survey results on both sides of the threshold, an
 
 from __future__ import annotations
 
-from inspect_api.draws import service as draws
+from inspect_api.draws import reads, records
 from inspect_api.draws.models import Draw
 from inspect_api.ledgers.models import LedgerCheck
 from inspect_api.rectification.models import Finding, Order
@@ -20,7 +20,7 @@ def test_demo_assessment_world(app_factory):
             load_demo()
         concluded = LedgerCheck.objects.get(state="concluded")
         draw = Draw.objects.get(id=concluded.draw_id)
-        assert draws.verify_draw(draw)["ok"] and draws.record_of(draw)["plan"]["kind"] == "desk_review"
+        assert reads.verify_draw(draw)["ok"] and records.record_of(draw)["plan"]["kind"] == "desk_review"
         order = Order.objects.get(id=concluded.order_id)
         assert order.source == "ledger_check" and Finding.objects(order_id=str(order.id)).count() >= 1
         assert LedgerCheck.objects(state="requested", overdue=True).count() >= 1  # missed deadlines escalated

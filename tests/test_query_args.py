@@ -69,10 +69,10 @@ def test_operator_like_keys_on_open_data_are_refused_not_ignored(client):
 
 
 def test_an_empty_filter_means_no_filter(app, client, login):
-    from inspect_api.publication import service as publication
+    from inspect_api.publication import results
 
     w = build_world()
-    publication.publish(w.office, str(w.inspect("a").id), now=w.now)
+    results.publish(w.office, str(w.inspect("a").id), now=w.now)
     office = login(w.office)
     everything = client.get("/api/v1/public/results").get_json()
     assert everything["total"] >= 1
@@ -95,10 +95,10 @@ def test_a_public_page_with_an_unknown_parameter_shows_the_chinese_error_page_wi
 
 
 def test_the_poster_qr_code_opens_the_institution_page(app, client):
-    from inspect_api.directory import service as directory
+    from inspect_api.directory.qr import qr_payload
 
     w = build_world()
-    payload = directory.qr_payload(w.institution)
+    payload = qr_payload(w.institution)
     path = payload[payload.index("/p/"):]
     assert "?t=" in path
     assert client.get(path).status_code == 200

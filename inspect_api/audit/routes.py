@@ -14,7 +14,7 @@ blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="审计日�
 
 
 def _subtree_codes(region: str) -> list[str]:
-    from inspect_api.directory.service import list_regions
+    from inspect_api.directory.regions import list_regions
 
     return [r.code for r in list_regions(within=region)]
 

@@ -16,7 +16,9 @@ from datetime import date, timedelta
 from inspect_api.auth import passwords
 from inspect_api.auth.models import User
 from inspect_api.demo import DEMO_PASSWORD, DemoContext
-from inspect_api.directory import service
+from inspect_api.directory.inspectors import sync_employment_conflicts
+from inspect_api.directory.institutions import new_public_id, record_risk_event
+from inspect_api.directory.regions import ensure_regions
 from inspect_api.directory.creditcode import generate
 from inspect_api.directory.models import Conflict, Inspector, Institution, Licence, RiskProfile
 
@@ -106,7 +108,7 @@ def _institutions(ctx: DemoContext) -> list[Institution]:
         care_beds = rng.choice([20, 30, 45, 60, 80, 120, 160, 200]) if kind != "community_station" else rng.choice([0, 8, 12])
         medical_beds = rng.choice([0, 5, 10, 20, 40, 60]) if kind != "care_home_clinic" else rng.choice([0, 2, 4])
         inst = Institution(
-            public_id=service.new_public_id(), name=name, credit_code=code, kind=kind,
+            public_id=new_public_id(), name=name, credit_code=code, kind=kind,
             tags=sorted(set(rng.sample(KIND_TAGS[kind], k=rng.randint(1, len(KIND_TAGS[kind]))))),
             region=region,
             address=f"山东省淄博市{county['name']}{place}{rng.choice(county['roads'])}{rng.randint(1, 299)}号",
@@ -127,8 +129,8 @@ def _risk(ctx: DemoContext, institutions: list[Institution]) -> None:
         inst = institutions[index]
         if inst.risk and inst.risk.past_findings:
             continue
-        service.record_risk_event(str(inst.id), past_findings=findings, overdue_rectifications=overdue,
-                                  inspected_at=ctx.now - timedelta(days=200 + index), now=ctx.now)
+        record_risk_event(str(inst.id), past_findings=findings, overdue_rectifications=overdue,
+                          inspected_at=ctx.now - timedelta(days=200 + index), now=ctx.now)
         Institution.objects(id=inst.id).update_one(set__complaint_count=complaints)
 
 
@@ -150,7 +152,7 @@ def _inspectors(ctx: DemoContext, institutions: list[Institution]) -> list[Inspe
         if n in (2, 7, 12, 19):  # worked at an institution before joining the inspectorate
             inspector.employment_history = [str(institutions[(n * 5) % len(institutions)].id)]
         inspector.save(force_insert=True)
-        service.sync_employment_conflicts(inspector, now=ctx.now)
+        sync_employment_conflicts(inspector, now=ctx.now)
         out.append(inspector)
     return out
 
@@ -182,7 +184,7 @@ def _users(ctx: DemoContext, inspectors: list[Inspector], institutions: list[Ins
 
 
 def seed(ctx: DemoContext) -> None:
-    service.ensure_regions()
+    ensure_regions()
     institutions = _institutions(ctx)
     _risk(ctx, institutions)
     inspectors = _inspectors(ctx, institutions)

@@ -24,7 +24,9 @@ from typing import Any
 
 from inspect_api.audit import service as audit
 from inspect_api.auth.service import actor_of
-from inspect_api.directory import service
+from inspect_api.directory.checks import require_office
+from inspect_api.directory.institutions import INSTITUTION_FIELDS, apply_institution, location_error, move_conflicts_with, new_public_id, point_latlon
+from inspect_api.directory.regions import known_region_codes, region_names
 from inspect_api.directory.creditcode import credit_code_error
 from inspect_api.directory.models import (DEPARTMENTS, INSTITUTION_KINDS, INSTITUTION_STATUSES, SERVICE_TAGS,
                                           Inspector, Institution, Licence, RiskProfile)
@@ -190,7 +192,7 @@ def _parse_institution(result: RowResult, raw: dict[str, str], user, regions: se
         elif not lat or not lon:
             result.error(cols["lat"] if not lat else cols["lon"], "经纬度须同时填写", "LOCATION_INCOMPLETE")
         else:
-            message = service.location_error(lat, lon)
+            message = location_error(lat, lon)
             if message:
                 column = cols["lat"] if "纬度" in message or "数字" in message else cols["lon"]
                 result.error(column, message, "LOCATION_OUT_OF_RANGE")
@@ -308,11 +310,11 @@ def _merge_licences(existing: list[Licence] | None, imported: dict[str, Any]) ->
 def run_import(user, what: str, data: bytes, *, filename: str | None, mimetype: str | None, dry_run: bool,
                now: datetime) -> dict[str, Any]:
     """Validate the whole file; with ``dry_run`` report only, else write all rows or none."""
-    service._require_office(user)
+    require_office(user)
     spec = KINDS[what]
     header, rows = read_table(data, filename, mimetype)
     index = _map_headers(header, spec["columns"])
-    regions = service.known_region_codes()
+    regions = known_region_codes()
     results: list[RowResult] = []
     first_seen: dict[str, int] = {}
     key_name = spec["key"]
@@ -378,8 +380,8 @@ def _institution_patch(doc: Institution | None, values: dict[str, Any]) -> dict[
 
 def _changes(what: str, doc, values: dict[str, Any]) -> list[str]:
     if what == "institutions":
-        probe = Institution(**{k: getattr(doc, k) for k in service.INSTITUTION_FIELDS})
-        return service._apply_institution(probe, _institution_patch(doc, values))
+        probe = Institution(**{k: getattr(doc, k) for k in INSTITUTION_FIELDS})
+        return apply_institution(probe, _institution_patch(doc, values))
     return [k for k, v in values.items() if getattr(doc, k) != v]
 
 
@@ -389,18 +391,18 @@ def _write(what: str, user, plan, now: datetime) -> None:
     for action, result, doc, _changed in plan:
         if action == "create":
             if what == "institutions":
-                public_id = service.new_public_id(taken)
+                public_id = new_public_id(taken)
                 taken.add(public_id)
                 new = Institution(public_id=public_id, created_at=now, updated_at=now, risk=RiskProfile(),
                                   status="active")
-                service._apply_institution(new, _institution_patch(None, result.values))
+                apply_institution(new, _institution_patch(None, result.values))
             else:
                 new = Inspector(created_at=now, updated_at=now, **result.values)
             new.validate()
             new_docs.append(new)
         elif action == "update":
             if what == "institutions":
-                changed = service._apply_institution(doc, _institution_patch(doc, result.values))
+                changed = apply_institution(doc, _institution_patch(doc, result.values))
             else:
                 for key, value in result.values.items():
                     setattr(doc, key, value)
@@ -408,7 +410,7 @@ def _write(what: str, user, plan, now: datetime) -> None:
             doc.updated_at = now
             doc.save()
             if "region" in changed:
-                service.move_conflicts_with(doc)  # as update_institution does
+                move_conflicts_with(doc)  # as update_institution does
     if new_docs:
         (Institution if what == "institutions" else Inspector).objects.insert(new_docs, load_bulk=False)
 
@@ -440,7 +442,7 @@ def template_xlsx(what: str) -> bytes:
 
 def _institution_row(doc: Institution, names: dict[str, str]) -> list[Any]:
     """One row in the order of ``INSTITUTION_COLUMNS`` (every importable field), then the extras."""
-    latlon = service.point_latlon(doc.location)
+    latlon = point_latlon(doc.location)
     medical = next((lic for lic in doc.licences or [] if lic.kind == "medical_licence"), None)
     care = next((lic for lic in doc.licences or [] if lic.kind == "care_filing"), None)
 
@@ -463,7 +465,7 @@ def _inspector_row(doc: Inspector, names: dict[str, str]) -> list[Any]:
 def export(what: str, query, fmt: str) -> bytes:
     columns = KINDS[what]["columns"]
     headers = [c.header for c in columns] + [h for _k, h in EXPORT_EXTRA[what]]
-    names = service.region_names()
+    names = region_names()
     to_row = _institution_row if what == "institutions" else _inspector_row
     rows = (to_row(doc, names) for doc in query.no_cache())
     if fmt == "csv":

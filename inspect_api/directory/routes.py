@@ -14,7 +14,7 @@ from inspect_api.auth.access import current_user, login_required
 from inspect_api.clock import utcnow
 from inspect_api.directory import imports
 from inspect_api.directory import schemas as s
-from inspect_api.directory import service, views
+from inspect_api.directory import conflicts, inspectors, institutions, qr, regions, views
 from inspect_api.errors import BadRequest, PayloadTooLarge
 from inspect_api.qrcodes import png
 from inspect_api.schemas import PageArgsSchema, page_of, paginate
@@ -30,12 +30,12 @@ def _link_check(role, region, institution_id, inspector_id):
         office = current_user()
     except Exception:  # noqa: BLE001 - outside a request there is no office; the user's region bounds the check
         office = None
-    service.check_user_link(role, region, institution_id, inspector_id, office=office)
+    inspectors.check_user_link(role, region, institution_id, inspector_id, office=office)
 
 
 def _on_register(state):
     state.app.extensions.__setitem__("inspect_user_link_check", _link_check)
-    service.ensure_regions()
+    regions.ensure_regions()
 
 
 blp.record_once(_on_register)
@@ -69,7 +69,7 @@ def _upload() -> tuple[bytes, str | None, str | None]:
 @blp.response(200, s.RegionListSchema)
 def list_regions(args):
     """Administrative divisions (province → city → county), ordered by code."""
-    items = service.list_regions(**args)
+    items = regions.list_regions(**args)
     return {"items": items, "total": len(items)}
 
 
@@ -83,7 +83,7 @@ def list_regions(args):
 @blp.response(200, page_of(s.InstitutionSchema))
 def list_institutions(filters, paging):
     """Institutions of the office's region subtree (an institution account sees only its own)."""
-    query = service.list_institutions(current_user(), **filters)
+    query = institutions.list_institutions(current_user(), **filters)
     return paginate(query, paging["page"], paging["per_page"])
 
 
@@ -97,7 +97,7 @@ def list_institutions(filters, paging):
 @raises(422, "CREDIT_CODE_INVALID", "LICENCE_DATES_INVALID", "LOCATION_OUT_OF_RANGE", "REGION_UNKNOWN")
 def create_institution(body):
     """Register an institution (credit code checked against GB 32100-2015)."""
-    return service.create_institution(current_user(), body, now=utcnow())
+    return institutions.create_institution(current_user(), body, now=utcnow())
 
 
 @blp.route("/institutions/import-template.xlsx", methods=["GET"])
@@ -118,7 +118,7 @@ def institution_template():
 @media_types(200, XLSX_MIME)
 def export_institutions_xlsx(filters):
     """The filtered list as XLSX (same columns as the import; formula-like cells neutralised)."""
-    query = service.list_institutions(current_user(), **filters)
+    query = institutions.list_institutions(current_user(), **filters)
     return _download(imports.export("institutions", query, "xlsx"), XLSX_MIME, "institutions.xlsx")
 
 
@@ -130,7 +130,7 @@ def export_institutions_xlsx(filters):
 @media_types(200, "text/csv")
 def export_institutions_csv(filters):
     """The filtered list as CSV in UTF-8 with BOM (formula-like cells neutralised)."""
-    query = service.list_institutions(current_user(), **filters)
+    query = institutions.list_institutions(current_user(), **filters)
     return _download(imports.export("institutions", query, "csv"), "text/csv; charset=utf-8", "institutions.csv")
 
 
@@ -158,7 +158,7 @@ def import_institutions(args, _files):
 @raises(404, "INSTITUTION_NOT_FOUND")
 def get_institution(institution_id):
     """One institution in scope."""
-    return service.institution_in_scope(current_user(), institution_id)
+    return institutions.institution_in_scope(current_user(), institution_id)
 
 
 @blp.route("/institutions/<institution_id>", methods=["PATCH"])
@@ -172,7 +172,7 @@ def get_institution(institution_id):
 @raises(422, "CREDIT_CODE_INVALID", "LICENCE_DATES_INVALID", "LOCATION_OUT_OF_RANGE", "REGION_UNKNOWN")
 def update_institution(body, institution_id):
     """Change fields of an institution of the region."""
-    return service.update_institution(current_user(), institution_id, body, now=utcnow())
+    return institutions.update_institution(current_user(), institution_id, body, now=utcnow())
 
 
 @blp.route("/institutions/<institution_id>", methods=["DELETE"])
@@ -182,7 +182,7 @@ def update_institution(body, institution_id):
 @raises(404, "INSTITUTION_NOT_FOUND")
 def delete_institution(institution_id):
     """Delete an institution without history; one with history is closed instead (``outcome``)."""
-    outcome, institution = service.delete_institution(current_user(), institution_id, now=utcnow())
+    outcome, institution = institutions.delete_institution(current_user(), institution_id, now=utcnow())
     return {"outcome": outcome, "id": str(institution.id)}
 
 
@@ -194,8 +194,8 @@ def delete_institution(institution_id):
 @raises(404, "INSTITUTION_NOT_FOUND")
 def institution_qr(institution_id):
     """PNG QR code of the public page URL carrying the signed check-in token."""
-    institution = service.institution_in_scope(current_user(), institution_id)
-    return Response(png(service.qr_payload(institution)), mimetype="image/png",
+    institution = institutions.institution_in_scope(current_user(), institution_id)
+    return Response(png(qr.qr_payload(institution)), mimetype="image/png",
                     headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"})
 
 
@@ -206,7 +206,7 @@ def institution_qr(institution_id):
 @raises(404, "INSTITUTION_NOT_FOUND")
 def reissue_qr(institution_id):
     """Re-issue the poster: the QR version goes up and every older check-in token is refused."""
-    return service.reissue_qr(current_user(), institution_id, utcnow())
+    return qr.reissue_qr(current_user(), institution_id, utcnow())
 
 
 @blp.route("/institutions/<institution_id>/poster-link", methods=["GET"])
@@ -216,9 +216,9 @@ def reissue_qr(institution_id):
 @raises(404, "INSTITUTION_NOT_FOUND")
 def poster_link(institution_id):
     """A link to the printable poster page, valid for an hour (the poster shows the check-in token)."""
-    institution = service.institution_in_scope(current_user(), institution_id)
-    url = f"{service.public_url(institution)}/poster?k={service.poster_key(institution)}"
-    return {"url": url, "expires_in": service.POSTER_LINK_SECONDS, "qr_version": institution.qr_version}
+    institution = institutions.institution_in_scope(current_user(), institution_id)
+    url = f"{qr.public_url(institution)}/poster?k={qr.poster_key(institution)}"
+    return {"url": url, "expires_in": qr.POSTER_LINK_SECONDS, "qr_version": institution.qr_version}
 
 
 # --------------------------------------------------------------------------- inspectors
@@ -231,7 +231,7 @@ def poster_link(institution_id):
 @blp.response(200, page_of(s.InspectorSchema))
 def list_inspectors(filters, paging):
     """Inspectors of the office's region subtree (an inspector account sees only its own record)."""
-    query = service.list_inspectors(current_user(), **filters)
+    query = inspectors.list_inspectors(current_user(), **filters)
     return paginate(query, paging["page"], paging["per_page"])
 
 
@@ -245,7 +245,7 @@ def list_inspectors(filters, paging):
 @raises(422, "EMPLOYMENT_INSTITUTION_UNKNOWN", "REGION_UNKNOWN")
 def create_inspector(body):
     """Register an inspector; employment history creates conflicts of interest automatically."""
-    return service.create_inspector(current_user(), body, now=utcnow())
+    return inspectors.create_inspector(current_user(), body, now=utcnow())
 
 
 @blp.route("/inspectors/import-template.xlsx", methods=["GET"])
@@ -266,7 +266,7 @@ def inspector_template():
 @media_types(200, XLSX_MIME)
 def export_inspectors_xlsx(filters):
     """The filtered list as XLSX."""
-    query = service.list_inspectors(current_user(), **filters)
+    query = inspectors.list_inspectors(current_user(), **filters)
     return _download(imports.export("inspectors", query, "xlsx"), XLSX_MIME, "inspectors.xlsx")
 
 
@@ -278,7 +278,7 @@ def export_inspectors_xlsx(filters):
 @media_types(200, "text/csv")
 def export_inspectors_csv(filters):
     """The filtered list as CSV in UTF-8 with BOM."""
-    query = service.list_inspectors(current_user(), **filters)
+    query = inspectors.list_inspectors(current_user(), **filters)
     return _download(imports.export("inspectors", query, "csv"), "text/csv; charset=utf-8", "inspectors.csv")
 
 
@@ -306,7 +306,7 @@ def import_inspectors(args, _files):
 @raises(404, "INSPECTOR_NOT_FOUND")
 def get_inspector(inspector_id):
     """One inspector in scope (an inspector account: only its own record)."""
-    return service.inspector_in_scope(current_user(), inspector_id)
+    return inspectors.inspector_in_scope(current_user(), inspector_id)
 
 
 @blp.route("/inspectors/<inspector_id>", methods=["PATCH"])
@@ -320,7 +320,7 @@ def get_inspector(inspector_id):
 @raises(422, "EMPLOYMENT_INSTITUTION_UNKNOWN", "REGION_UNKNOWN")
 def update_inspector(body, inspector_id):
     """Change an inspector; a changed employment history adds or removes its automatic conflicts."""
-    return service.update_inspector(current_user(), inspector_id, body, now=utcnow())
+    return inspectors.update_inspector(current_user(), inspector_id, body, now=utcnow())
 
 
 @blp.route("/inspectors/<inspector_id>", methods=["DELETE"])
@@ -330,7 +330,7 @@ def update_inspector(body, inspector_id):
 @raises(404, "INSPECTOR_NOT_FOUND")
 def delete_inspector(inspector_id):
     """Delete an inspector without history; one with history is deactivated instead (``outcome``)."""
-    outcome, inspector = service.delete_inspector(current_user(), inspector_id, now=utcnow())
+    outcome, inspector = inspectors.delete_inspector(current_user(), inspector_id, now=utcnow())
     return {"outcome": outcome, "id": str(inspector.id)}
 
 
@@ -344,7 +344,7 @@ def delete_inspector(inspector_id):
 @blp.response(200, page_of(s.ConflictSchema))
 def list_conflicts(filters, paging):
     """Conflicts of interest (回避) of institutions in the office's region."""
-    page = paginate(service.list_conflicts(current_user(), **filters), paging["page"], paging["per_page"])
+    page = paginate(conflicts.list_conflicts(current_user(), **filters), paging["page"], paging["per_page"])
     page["items"] = views.conflict_views(page["items"])
     return page
 
@@ -359,7 +359,7 @@ def list_conflicts(filters, paging):
 @raises(422, "CONFLICT_DATES_INVALID")
 def create_conflict(body):
     """Record a conflict of interest between an inspector and an institution of the region."""
-    return views.conflict_view(service.create_conflict(current_user(), body, now=utcnow()))
+    return views.conflict_view(conflicts.create_conflict(current_user(), body, now=utcnow()))
 
 
 @blp.route("/conflicts/<conflict_id>", methods=["GET"])
@@ -369,7 +369,7 @@ def create_conflict(body):
 @raises(404, "CONFLICT_NOT_FOUND")
 def get_conflict(conflict_id):
     """One conflict of interest of an institution in the office's region."""
-    return views.conflict_view(service.conflict_in_scope(current_user(), conflict_id))
+    return views.conflict_view(conflicts.conflict_in_scope(current_user(), conflict_id))
 
 
 @blp.route("/conflicts/<conflict_id>", methods=["PATCH"])
@@ -382,7 +382,7 @@ def get_conflict(conflict_id):
 @raises(422, "CONFLICT_DATES_INVALID")
 def update_conflict(body, conflict_id):
     """Change the reason, validity period or note (not the inspector or institution)."""
-    return views.conflict_view(service.update_conflict(current_user(), conflict_id, body, now=utcnow()))
+    return views.conflict_view(conflicts.update_conflict(current_user(), conflict_id, body, now=utcnow()))
 
 
 @blp.route("/conflicts/<conflict_id>", methods=["DELETE"])
@@ -393,4 +393,4 @@ def update_conflict(body, conflict_id):
 @raises(409, "CONFLICT_FROM_EMPLOYMENT")
 def delete_conflict(conflict_id):
     """Remove a recorded conflict (automatic ones go with their employment history entry)."""
-    service.delete_conflict(current_user(), conflict_id, now=utcnow())
+    conflicts.delete_conflict(current_user(), conflict_id, now=utcnow())

@@ -39,7 +39,7 @@ class LocationSchema(StrictSchema):
     @pre_dump
     def _from_point(self, point, **_kwargs):
         """Answers hold the stored GeoJSON point ``{type, coordinates: [lon, lat]}``."""
-        from inspect_api.directory.service import point_latlon
+        from inspect_api.directory.institutions import point_latlon
 
         latlon = point_latlon(point) if not isinstance(point, dict) or "coordinates" in point else None
         return {"lat": latlon[0], "lon": latlon[1]} if latlon else point
@@ -130,7 +130,7 @@ class InstitutionSchema(OutSchema):
     updated_at = fields.DateTime(allow_none=True)
 
     def get_public_url(self, obj):
-        from inspect_api.directory.service import public_url
+        from inspect_api.directory.qr import public_url
 
         return public_url(obj)
 

@@ -7,7 +7,7 @@ from typing import Iterable
 from bson import ObjectId
 
 from inspect_api.directory.models import Conflict, Inspector
-from inspect_api.directory.service import institution_names
+from inspect_api.directory.institutions import institution_names
 
 
 def conflict_views(conflicts: Iterable[Conflict]) -> list[Conflict]:

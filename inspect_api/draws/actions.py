@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from inspect_api.draws.service import EDITABLE_STATES, LIVE_DRAW_STATES
+from inspect_api.draws.plans import EDITABLE_STATES, LIVE_DRAW_STATES
 
 
 def plan_actions(plan) -> list[str]:

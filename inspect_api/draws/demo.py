@@ -5,7 +5,7 @@ YY-01 医养结合机构医疗服务质量与安全 and YY-02 养老机构内设
 for the drawn plan, YY-03 养老服务质量与安全管理 for the waiting one, whose
 name says so.
 Candidates of every kind are drawn; each gets the checklist covering its kind
-(community stations DB37/T 4087), see ``service.checklist_for_kind``.
+(community stations DB37/T 4087), see ``inspect_api.draws.snapshot.checklist_for_kind``.
 
 Runs after the directory seeder; uses ``ctx.data["institutions"]`` and
 ``ctx.data["inspectors"]`` when present, otherwise whatever the directory holds.
@@ -19,7 +19,7 @@ from datetime import timedelta
 
 from inspect_api.clock import SHANGHAI
 from inspect_api.demo import DemoContext
-from inspect_api.draws import service
+from inspect_api.draws import lifecycle, plans
 from inspect_api.draws.models import Plan
 from inspect_api.errors import DomainError
 
@@ -51,15 +51,15 @@ def seed(ctx: DemoContext) -> None:
             "stratification": "county", "min_per_stratum": 1, "team_size": 2, "load_cap": 25,
             "no_repeat_lead": True, "cross_region": False}
     try:
-        first = service.create_plan(office, {
+        first = plans.create_plan(office, {
             **base, "name": "2026 年第四季度医养结合机构双随机抽查", "ratio": "0.300000",
             "matters": ["YY-01", "YY-02"]}, now=ctx.now - timedelta(days=2))
-        service.commit_plan(office, str(first.id), now=ctx.now - timedelta(days=2))
-        service.draw_plan(office, str(first.id), WITNESS_ENTROPY, now=ctx.now - timedelta(days=1))
-        second = service.create_plan(office, {
+        lifecycle.commit_plan(office, str(first.id), now=ctx.now - timedelta(days=2))
+        lifecycle.draw_plan(office, str(first.id), WITNESS_ENTROPY, now=ctx.now - timedelta(days=1))
+        second = plans.create_plan(office, {
             **base, "name": "2026 年养老服务质量与安全管理专项抽查（待抽取）", "count": 3,
             "stratification": "none", "matters": ["YY-03"]}, now=ctx.now)
-        service.commit_plan(office, str(second.id), now=ctx.now)
+        lifecycle.commit_plan(office, str(second.id), now=ctx.now)
     except DomainError as exc:  # demo data must never stop the app from starting
         log.warning("demo draws skipped: %s (%s)", exc.message, exc.code)
         return

@@ -86,11 +86,11 @@ class SiteInspections:
 
     def create(self, *, draw_id: str, plan_id: str, targets: Iterable[dict[str, Any]], now: datetime,
                created_by: str | None) -> int:
-        from inspect_api.inspections import service as inspections
+        from inspect_api.inspections import assignments
 
         count = 0
         for t in targets:
-            inspections.create_assignment(
+            assignments.create_assignment(
                 institution_id=t["institution_id"], region=t["region"], team=t["team"], source="draw",
                 checklist_code=t["checklist_code"], now=now, dedupe_key=f"draw:{draw_id}:{t['institution_id']}",
                 matters=t["matters"], plan_id=plan_id, draw_id=draw_id, due_date=t["due_date"],
@@ -99,24 +99,24 @@ class SiteInspections:
         return count
 
     def _assignment_of(self, draw_id: str, institution_id: str):
-        from inspect_api.inspections import service as inspections
+        from inspect_api.inspections import assignments
 
-        return next((a for a in inspections.assignments_for_draw(draw_id) if a.institution_id == institution_id),
+        return next((a for a in assignments.assignments_for_draw(draw_id) if a.institution_id == institution_id),
                     None)
 
     def check_replaceable(self, draw_id: str, institution_id: str) -> None:
-        from inspect_api.inspections import service as inspections
+        from inspect_api.inspections import assignments
 
         assignment = self._assignment_of(draw_id, institution_id)
         if assignment is not None:
-            inspections.check_team_replaceable(str(assignment.id))
+            assignments.check_team_replaceable(str(assignment.id))
 
     def replace_member(self, draw_id: str, institution_id: str, old: str, new: str, *, now: datetime) -> None:
-        from inspect_api.inspections import service as inspections
+        from inspect_api.inspections import assignments
 
         assignment = self._assignment_of(draw_id, institution_id)
         if assignment is not None:
-            inspections.replace_team_member(str(assignment.id), old, new, now=now)
+            assignments.replace_team_member(str(assignment.id), old, new, now=now)
 
     def cancel_open(self, draw_id: str, *, now: datetime) -> int:
         return self._assignments().objects(draw_id=draw_id, status="assigned").update(

@@ -14,7 +14,7 @@ from pathlib import Path
 from flask import Blueprint, Response, render_template
 
 from inspect_api.directory.models import DEPARTMENTS, INSTITUTION_KINDS
-from inspect_api.draws import dr1, service
+from inspect_api.draws import dr1, reads
 from inspect_api.errors import NotFound
 from inspect_api.extensions import public_endpoint
 from inspect_api.public_site import HEADERS, BadParam, bad_param_page, error_page, page_number, page_qr
@@ -68,8 +68,8 @@ def verifier():
 @public_endpoint
 def draw_list():
     page = page_number()
-    result = paginate(service.public_draws(), page, PER_PAGE)
-    items = [service.list_item(d) for d in result["items"]]
+    result = paginate(reads.public_draws(), page, PER_PAGE)
+    items = [reads.list_item(d) for d in result["items"]]
     pages = max(1, -(-result["total"] // PER_PAGE))
     return render_template("draws/list.html", items=items, page=page, pages=pages, total=result["total"],
                            link=lambda p: "/p/draws" + (f"?page={p}" if p > 1 else ""),
@@ -81,11 +81,11 @@ def draw_list():
 @public_endpoint
 def draw_detail(draw_id):
     try:
-        draw = service.public_draw(draw_id)
+        draw = reads.public_draw(draw_id)
     except NotFound:
         return error_page(404, "抽查记录不存在", "该抽查记录不存在或尚未公布。")
     base = public_base_url()
-    view = service.draw_view(draw, base_url=base)
+    view = reads.draw_view(draw, base_url=base)
     return render_template("draws/detail.html", d=view, verifier_url=base + VERIFIER_PATH,
                            verifier_sha256=verifier_sha256(), page_qr=page_qr(f"/p/draws/{draw.id}"),
                            **_common()), 200, HEADERS

@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 from inspect_api.auth.access import current_user, login_required
 from inspect_api.clock import utcnow
 from inspect_api.draws import schemas as s
-from inspect_api.draws import service
+from inspect_api.draws import lifecycle, plans, reads
 from inspect_api.urls import public_base_url
 from inspect_api.extensions import public_endpoint
 from inspect_api.schemas import PageArgsSchema, page_of, paginate
@@ -22,7 +22,7 @@ OFFICE = "office_admin"
 
 
 def _view(draw):
-    return service.draw_view(draw, base_url=public_base_url())
+    return reads.draw_view(draw, base_url=public_base_url())
 
 
 def _record_response(draw) -> Response:
@@ -43,7 +43,7 @@ def _record_response(draw) -> Response:
         "PLAN_PERIOD_INVALID", "PLAN_RATIO_INVALID", "PLAN_REQUIRED_DEPARTMENTS_INVALID", "PLAN_SIZE_INVALID")
 def create_plan(body):
     """Create a plan draft inside the office's region."""
-    return service.create_plan(current_user(), body, now=utcnow())
+    return plans.create_plan(current_user(), body, now=utcnow())
 
 
 @blp.route("/plans", methods=["GET"])
@@ -54,7 +54,7 @@ def create_plan(body):
 @blp.response(200, page_of(s.PlanSchema))
 def list_plans(filters, paging):
     """Plans of the office's region subtree, newest first."""
-    return paginate(service.list_plans(current_user(), **filters), paging["page"], paging["per_page"])
+    return paginate(plans.list_plans(current_user(), **filters), paging["page"], paging["per_page"])
 
 
 @blp.route("/plans/<plan_id>", methods=["GET"])
@@ -64,7 +64,7 @@ def list_plans(filters, paging):
 @raises(404, "PLAN_NOT_FOUND")
 def get_plan(plan_id):
     """One plan of the office's region."""
-    return service.plan_in_scope(current_user(), plan_id)
+    return plans.plan_in_scope(current_user(), plan_id)
 
 
 @blp.route("/plans/<plan_id>", methods=["PATCH"])
@@ -79,7 +79,7 @@ def get_plan(plan_id):
         "PLAN_PERIOD_INVALID", "PLAN_RATIO_INVALID", "PLAN_REQUIRED_DEPARTMENTS_INVALID", "PLAN_SIZE_INVALID")
 def update_plan(body, plan_id):
     """Edit a draft (or a cancelled plan before committing it again)."""
-    return service.update_plan(current_user(), plan_id, body, now=utcnow())
+    return plans.update_plan(current_user(), plan_id, body, now=utcnow())
 
 
 @blp.route("/plans/<plan_id>", methods=["DELETE"])
@@ -90,7 +90,7 @@ def update_plan(body, plan_id):
 @raises(409, "PLAN_NOT_DELETABLE", description="只能删除从未提交承诺的草稿")
 def delete_plan(plan_id):
     """Delete a draft that was never committed."""
-    service.delete_plan(current_user(), plan_id, now=utcnow())
+    plans.delete_plan(current_user(), plan_id, now=utcnow())
 
 
 @blp.route("/plans/<plan_id>/commit", methods=["POST"])
@@ -107,7 +107,7 @@ def delete_plan(plan_id):
 def commit_plan(plan_id):
     """Freeze the snapshot and publish the commitment (the nonce stays secret until the draw)."""
     risk = current_app.config["INSPECT"].get("risk")
-    return _view(service.commit_plan(current_user(), plan_id, now=utcnow(), risk=risk))
+    return _view(lifecycle.commit_plan(current_user(), plan_id, now=utcnow(), risk=risk))
 
 
 @blp.route("/plans/<plan_id>/draw", methods=["POST"])
@@ -120,7 +120,7 @@ def commit_plan(plan_id):
 @raises(422, "ENTROPY_INVALID", "TEAM_UNFILLABLE", "DRAW_RECORD_TOO_LARGE", description="公开随机源无效 / 某机构无法组成检查组")
 def draw_plan(body, plan_id):
     """Draw with the public entropy; creates one assignment per drawn institution."""
-    return _view(service.draw_plan(current_user(), plan_id, body["public_entropy"], now=utcnow()))
+    return _view(lifecycle.draw_plan(current_user(), plan_id, body["public_entropy"], now=utcnow()))
 
 
 @blp.route("/plans/<plan_id>/amendments", methods=["POST"])
@@ -135,8 +135,8 @@ def draw_plan(body, plan_id):
         "DRAW_RECORD_TOO_LARGE", description="不在检查组中 / 无可替换人员")
 def amend(body, plan_id):
     """Replace an inspector of a drawn team (DESIGN §5 step 9), with a public reason."""
-    return _view(service.amend_draw(current_user(), plan_id, body["institution_id"], body["inspector_id"],
-                                    body["reason"], now=utcnow()))
+    return _view(lifecycle.amend_draw(current_user(), plan_id, body["institution_id"], body["inspector_id"],
+                                      body["reason"], now=utcnow()))
 
 
 @blp.route("/plans/<plan_id>/cancel", methods=["POST"])
@@ -149,7 +149,7 @@ def amend(body, plan_id):
 @raises(422, "CANCEL_REASON_REQUIRED")
 def cancel(body, plan_id):
     """Cancel the current commitment or draw with a public reason; the plan may then be committed again."""
-    return _view(service.cancel_plan(current_user(), plan_id, body["reason"], now=utcnow()))
+    return _view(lifecycle.cancel_plan(current_user(), plan_id, body["reason"], now=utcnow()))
 
 
 @blp.route("/plans/<plan_id>/draws", methods=["GET"])
@@ -159,7 +159,7 @@ def cancel(body, plan_id):
 @raises(404, "PLAN_NOT_FOUND")
 def plan_draws(plan_id):
     """Every commitment of a plan, oldest first."""
-    return [service.list_item(d) for d in service.list_draws(current_user(), plan_id)]
+    return [reads.list_item(d) for d in reads.list_draws(current_user(), plan_id)]
 
 
 # ----------------------------------------------------------------- draws (offices)
@@ -171,8 +171,8 @@ def plan_draws(plan_id):
 @blp.response(200, page_of(s.DrawListItemSchema, "OfficeDrawPageSchema"))
 def list_draws(paging):
     """Draws of the office's region subtree, newest commitment first."""
-    page = paginate(service.list_draws(current_user()), paging["page"], paging["per_page"])
-    page["items"] = [service.list_item(d) for d in page["items"]]
+    page = paginate(reads.list_draws(current_user()), paging["page"], paging["per_page"])
+    page["items"] = [reads.list_item(d) for d in page["items"]]
     return page
 
 
@@ -183,7 +183,7 @@ def list_draws(paging):
 @raises(404, "DRAW_NOT_FOUND")
 def get_draw(draw_id):
     """One draw with its result (names and certificate numbers), amendments and cancellation."""
-    return _view(service.draw_in_scope(current_user(), draw_id))
+    return _view(reads.draw_in_scope(current_user(), draw_id))
 
 
 @blp.route("/draws/<draw_id>/record.json", methods=["GET"])
@@ -193,7 +193,7 @@ def get_draw(draw_id):
 @raises(404, "DRAW_NOT_FOUND")
 def draw_record(draw_id):
     """Download the exact public record of the draw."""
-    return _record_response(service.draw_in_scope(current_user(), draw_id))
+    return _record_response(reads.draw_in_scope(current_user(), draw_id))
 
 
 @blp.route("/draws/<draw_id>/verify", methods=["GET"])
@@ -204,7 +204,7 @@ def draw_record(draw_id):
 @raises(409, "DRAW_NOT_DRAWN", description="尚未抽取")
 def verify_draw(draw_id):
     """Recompute commitment, seed, targets and teams from the stored record."""
-    return service.verify_draw(service.draw_in_scope(current_user(), draw_id))
+    return reads.verify_draw(reads.draw_in_scope(current_user(), draw_id))
 
 
 # ----------------------------------------------------------------- open data (no login)
@@ -217,8 +217,8 @@ def verify_draw(draw_id):
 @blp.response(200, page_of(s.DrawListItemSchema, "PublicDrawPageSchema"))
 def public_draws(filters, paging):
     """Published draws (from their commitment on), newest first; ``region`` narrows to a code prefix."""
-    page = paginate(service.public_draws(filters.get("region")), paging["page"], paging["per_page"])
-    page["items"] = [service.list_item(d) for d in page["items"]]
+    page = paginate(reads.public_draws(filters.get("region")), paging["page"], paging["per_page"])
+    page["items"] = [reads.list_item(d) for d in page["items"]]
     return page
 
 
@@ -229,7 +229,7 @@ def public_draws(filters, paging):
 @raises(404, "DRAW_NOT_FOUND")
 def public_draw(draw_id):
     """One published draw: commitment and its time, entropy, seed, result, amendments, cancellation."""
-    return _view(service.public_draw(draw_id))
+    return _view(reads.public_draw(draw_id))
 
 
 @blp.route("/public/draws/<draw_id>/record.json", methods=["GET"])
@@ -239,4 +239,4 @@ def public_draw(draw_id):
 @raises(404, "DRAW_NOT_FOUND")
 def public_record(draw_id):
     """The public record for ``python -m inspect_api.draws.verify record.json``."""
-    return _record_response(service.public_draw(draw_id))
+    return _record_response(reads.public_draw(draw_id))

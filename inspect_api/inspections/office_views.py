@@ -15,7 +15,7 @@ from typing import Any, Iterable
 
 from inspect_api.clock import isoformat
 from inspect_api.inspections.models import CHECKIN_FLAGS, Inspection
-from inspect_api.inspections.service import assignment_views
+from inspect_api.inspections.assignments import assignment_views
 
 
 

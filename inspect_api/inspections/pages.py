@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 
-from inspect_api.inspections import service
+from inspect_api.inspections import reports
 from inspect_api.query_args import accepts_query
 
 blp = Blueprint("inspection_pages", __name__, url_prefix="/p")
@@ -15,5 +15,5 @@ blp = Blueprint("inspection_pages", __name__, url_prefix="/p")
 def verify(inspection_id):
     """Does ``?h=`` equal the stored hash of this report?  Facts are shown only on a match (no probing)."""
     presented = (request.args.get("h") or "").strip().lower()[:128]
-    found = service.verify_report(inspection_id, presented)
+    found = reports.verify_report(inspection_id, presented)
     return render_template("inspections/verify.html", found=found, presented=presented)

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from inspect_api.inspections import service
+from inspect_api.directory.institutions import get_institution
+from inspect_api.inspections import checkin, records
 
 BEYOND_RADIUS = "beyond_radius"
 
@@ -22,17 +23,17 @@ def position_check(photo, institution, radius_m: float) -> tuple[float | None, l
     """(distance in metres or None, flag reasons) of a stored photo against ``institution``."""
     if photo.latitude is None or photo.longitude is None or institution is None:
         return None, []
-    lon, lat = service._lonlat(institution)
+    lon, lat = records.lonlat(institution)
     if lat is None:
         return None, []
-    distance = round(service.haversine_m(photo.latitude, photo.longitude, lat, lon), 1)
+    distance = round(checkin.haversine_m(photo.latitude, photo.longitude, lat, lon), 1)
     return distance, [BEYOND_RADIUS] if distance > radius_m else []
 
 
 def record(photo, institution_id: str, config: dict[str, Any] | None):
     """Measure and store the position check of an inspection photo; returns the photo."""
-    radius = float((config or {}).get("checkin_radius_m", service.DEFAULT_RADIUS_M))
-    distance, flags = position_check(photo, service._directory().get_institution(institution_id), radius)
+    radius = float((config or {}).get("checkin_radius_m", checkin.DEFAULT_RADIUS_M))
+    distance, flags = position_check(photo, get_institution(institution_id), radius)
     if photo.distance_m == distance and list(photo.position_flags or []) == flags:
         return photo
-    return service._evidence().record_position_check(photo, distance_m=distance, flags=flags)
+    return records.evidence_service().record_position_check(photo, distance_m=distance, flags=flags)

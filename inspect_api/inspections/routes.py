@@ -14,13 +14,15 @@ from inspect_api.clock import utcnow
 from inspect_api.extensions import Blueprint
 from inspect_api.inspections import examples
 from inspect_api.inspections import schemas as s
-from inspect_api.inspections import office_views, service, signatures
+from inspect_api.inspections import (
+    answers, assignments, bundle, checkin, corrections, office_views, photos, records, reports, signatures, submission,
+    views)
 from inspect_api.schemas import PageArgsSchema, page_of, paginate
 from inspect_api.apidoc import conditional_get, media_types, raises
 
 blp = Blueprint("inspections", __name__, url_prefix="/api/v1", description="检查任务与现场检查（手机端）")
 # Assigned inspectors may read their institutions; assignments count as directory history.
-blp.record_once(lambda _state: service.register_with_directory())
+blp.record_once(lambda _state: assignments.register_with_directory())
 ASSIGNMENT_PAGE = page_of(s.AssignmentSchema)
 
 
@@ -38,8 +40,8 @@ def _cfg() -> dict:
 @blp.response(200, ASSIGNMENT_PAGE, example=examples.ASSIGNMENT_PAGE)
 def my_assignments(filters, paging):
     """The calling inspector's assignments, newest first (filter by status and due-date range)."""
-    page = paginate(service.my_assignments(current_user(), **filters), paging["page"], paging["per_page"])
-    page["items"] = service.assignment_views(page["items"])
+    page = paginate(assignments.my_assignments(current_user(), **filters), paging["page"], paging["per_page"])
+    page["items"] = assignments.assignment_views(page["items"])
     return page
 
 
@@ -52,7 +54,7 @@ def my_assignments(filters, paging):
 def region_assignments(filters, paging):
     """Assignments of the office's region subtree, newest first, each with its inspection's check-in flags,
     photo counts (reused evidence flagged) and result."""
-    page = paginate(service.region_assignments(current_user(), **filters), paging["page"], paging["per_page"])
+    page = paginate(assignments.region_assignments(current_user(), **filters), paging["page"], paging["per_page"])
     page["items"] = office_views.region_assignment_views(page["items"])
     return page
 
@@ -67,8 +69,8 @@ def region_assignments(filters, paging):
         "TARGETED_REASON_REQUIRED", "CHECKLIST_NOT_FOUND", description="检查组无效、需回避或检查表不存在")
 def create_targeted(body):
     """Create a targeted (专项, non-random) inspection with a reason; idempotent by ``client_id``."""
-    assignment = service.create_targeted(current_user(), body, now=utcnow())
-    return service.assignment_views([assignment])[0]
+    assignment = assignments.create_targeted(current_user(), body, now=utcnow())
+    return assignments.assignment_views([assignment])[0]
 
 
 @blp.route("/assignments/<assignment_id>", methods=["GET"])
@@ -78,7 +80,7 @@ def create_targeted(body):
 @raises(404, "ASSIGNMENT_NOT_FOUND")
 def get_assignment(assignment_id):
     """One assignment (inspector of its team, or office of its region)."""
-    return service.assignment_views([service.assignment_for(current_user(), assignment_id)])[0]
+    return assignments.assignment_views([records.assignment_for(current_user(), assignment_id)])[0]
 
 
 @blp.route("/assignments/<assignment_id>/bundle", methods=["GET"])
@@ -91,8 +93,8 @@ def get_assignment(assignment_id):
 @raises(422, "CHECKLIST_NOT_FOUND")
 def get_bundle(assignment_id):
     """Everything the phone needs offline; the checklist version is pinned on first build."""
-    data = s.BundleSchema().dump(service.bundle(current_user(), assignment_id, now=utcnow(), config=_cfg()))
-    etag = service.bundle_etag(data)
+    data = s.BundleSchema().dump(bundle.bundle(current_user(), assignment_id, now=utcnow(), config=_cfg()))
+    etag = bundle.bundle_etag(data)
     headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
     if etag in [t.strip() for t in (request.headers.get("If-None-Match") or "").split(",")]:
         return Response(status=304, headers=headers)
@@ -108,7 +110,7 @@ def get_bundle(assignment_id):
 @raises(404, "ASSIGNMENT_NOT_FOUND")
 def get_inspection(inspection_id):
     """The inspection record (id = assignment id) with its responses, photos, signatures and result."""
-    return service.inspection_view(service.inspection_for(current_user(), inspection_id, now=utcnow()))
+    return views.inspection_view(records.inspection_for(current_user(), inspection_id, now=utcnow()))
 
 
 @blp.route("/inspections/<inspection_id>/check-in", methods=["POST"])
@@ -122,9 +124,9 @@ def get_inspection(inspection_id):
         description="二维码无效或已作废")
 def check_in(body, inspection_id):
     """Check in with the scanned QR token and GPS; beyond the radius the check-in is accepted but flagged."""
-    inspection = service.check_in(current_user(), inspection_id, body, now=utcnow(),
-                                  radius_m=float(_cfg().get("checkin_radius_m", service.DEFAULT_RADIUS_M)))
-    return service.inspection_view(inspection, with_responses=False)
+    inspection = checkin.check_in(current_user(), inspection_id, body, now=utcnow(),
+                                  radius_m=float(_cfg().get("checkin_radius_m", checkin.DEFAULT_RADIUS_M)))
+    return views.inspection_view(inspection, with_responses=False)
 
 
 @blp.route("/inspections/<inspection_id>/responses", methods=["PUT"])
@@ -137,7 +139,7 @@ def check_in(body, inspection_id):
 @raises(422, "RESPONSES_INVALID", "CHECKLIST_NOT_FOUND", description="项目或扣分代码无效（整批未保存）")
 def sync_responses(body, inspection_id):
     """Batch sync of item responses; per item ``applied``, ``duplicate`` or ``conflict``."""
-    return service.sync_responses(current_user(), inspection_id, body["items"], now=utcnow())
+    return answers.sync_responses(current_user(), inspection_id, body["items"], now=utcnow())
 
 
 @blp.route("/inspections/<inspection_id>/photos", methods=["POST"])
@@ -152,8 +154,8 @@ def sync_responses(body, inspection_id):
 @raises(422, "IMAGE_CORRUPT", "UNKNOWN_ITEM", "CHECKLIST_NOT_FOUND", description="图片损坏或像素过多")
 def upload_photo(form, inspection_id):
     """Upload one photo for an item (multipart: file, item_id, client_id); a retry returns the first result."""
-    photo = service.add_photo(current_user(), inspection_id, form["file"].read(), item_id=form["item_id"],
-                              client_id=str(form["client_id"]), now=utcnow(), config=_cfg())
+    photo = photos.add_photo(current_user(), inspection_id, form["file"].read(), item_id=form["item_id"],
+                             client_id=str(form["client_id"]), now=utcnow(), config=_cfg())
     return _photo_view(photo)
 
 
@@ -204,8 +206,8 @@ def upload_signature(form, inspection_id):
 @raises(422, "SUBMISSION_INCOMPLETE", "SCORING_FAILED", "CHECKLIST_NOT_FOUND", description="记录不完整：details.missing 列出缺项")
 def submit(inspection_id):
     """Submit (lead only, idempotent): score, findings, rectification order, lock."""
-    inspection = service.submit(current_user(), inspection_id, now=utcnow(), config=_cfg())
-    return service.inspection_view(inspection)
+    inspection = submission.submit(current_user(), inspection_id, now=utcnow(), config=_cfg())
+    return views.inspection_view(inspection)
 
 
 @blp.route("/inspections/<inspection_id>/corrections", methods=["POST"])
@@ -219,8 +221,8 @@ def submit(inspection_id):
 @raises(422, "RESPONSES_INVALID", "SCORING_FAILED", "CHECKLIST_NOT_FOUND")
 def correct(body, inspection_id):
     """A recorded correction of a submitted inspection by the lead (with reason; re-scores; audited)."""
-    inspection = service.correct(current_user(), inspection_id, body, now=utcnow(), config=_cfg())
-    return service.inspection_view(inspection)
+    inspection = corrections.correct(current_user(), inspection_id, body, now=utcnow(), config=_cfg())
+    return views.inspection_view(inspection)
 
 
 @blp.route("/inspections/<inspection_id>/report", methods=["GET"])
@@ -232,7 +234,7 @@ def correct(body, inspection_id):
 @raises(409, "REPORT_NOT_READY")
 def report(inspection_id):
     """Printable Chinese HTML report with a QR code to the public hash verification page."""
-    inspection = service.report_for(current_user(), inspection_id, now=utcnow())
+    inspection = reports.report_for(current_user(), inspection_id, now=utcnow())
     html = render_report(inspection)
     return Response(html, content_type="text/html; charset=utf-8",
                     headers={"Cache-Control": "private, no-cache", "X-Report-Hash": inspection.report_hash or ""})
@@ -244,7 +246,7 @@ def render_report(inspection) -> str:
     base = public_base_url()
     verify_url = f"{base}/p/reports/{inspection.id}/verify?h={inspection.report_hash}"
     return render_template("inspections/report.html", r=inspection.report, inspection=inspection,
-                           images=service.report_images(inspection),
+                           images=reports.report_images(inspection),
                            verify_url=verify_url, qr=qrcodes.svg(verify_url, box_size=4),
                            role_names={"lead": "组长", "member": "组员",
                                        "institution_representative": "机构代表"})

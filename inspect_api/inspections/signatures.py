@@ -22,7 +22,7 @@ from typing import Any
 from inspect_api.audit import service as audit
 from inspect_api.auth.service import actor_of
 from inspect_api.errors import Unprocessable
-from inspect_api.inspections import service
+from inspect_api.inspections import records
 from inspect_api.inspections.models import Inspection, SignatureRef
 
 
@@ -48,7 +48,7 @@ def _signer(inspection: Inspection, own_inspector: str, signer_role: str, inspec
         raise Unprocessable("组长签名须由检查组组长本人签署", code="SIGNER_NOT_LEAD")
     if signer_role == "member" and own_inspector not in team[1:]:
         raise Unprocessable("签名人不是检查组成员（组长请以组长身份签名）", code="SIGNER_NOT_MEMBER")
-    person = service.team_view([own_inspector])[0]
+    person = records.team_view([own_inspector])[0]
     return own_inspector, person["name"] or signer_name or ""
 
 
@@ -56,14 +56,14 @@ def add_signature(user, inspection_id: str, data: bytes, *, client_id: str, sign
                   signer_name: str | None = None, inspector_id: str | None = None, session_id: str | None = None,
                   now: datetime, config: dict[str, Any] | None = None) -> SignatureRef:
     """Store a signature made in person (see the module docstring); refused before check-in and after submission."""
-    assignment, own_inspector = service._team_assignment(user, inspection_id)
-    inspection = service.ensure_inspection(assignment, now=now)
-    service._writable(inspection)
+    assignment, own_inspector = records.team_assignment(user, inspection_id)
+    inspection = records.ensure_inspection(assignment, now=now)
+    records.require_writable(inspection)
     for ref in inspection.signatures:
         if ref.client_id == client_id:
             return ref
     signer, name = _signer(inspection, own_inspector, signer_role, inspector_id, signer_name)
-    stored = service._evidence().store_signature(
+    stored = records.evidence_service().store_signature(
         data, owner_type="inspection", owner_id=str(inspection.id), institution_id=inspection.institution_id,
         region=inspection.region, client_id=client_id, uploaded_by=str(user.id), signer_name=name,
         signer_role=signer_role, now=now, team=list(inspection.team), config=config)
@@ -82,5 +82,5 @@ def add_signature(user, inspection_id: str, data: bytes, *, client_id: str, sign
     for existing in inspection.signatures:
         if existing.client_id == client_id:
             return existing
-    service._writable(inspection)
+    records.require_writable(inspection)
     return ref

@@ -61,9 +61,9 @@ def _reviewer(inspector_id: str):
     user = User.objects(role="inspector", inspector_id=inspector_id).first()
     if user is not None:
         return user
-    from inspect_api.directory import service as directory
+    from inspect_api.directory.inspectors import get_inspector
 
-    person = directory.get_inspector(inspector_id)
+    person = get_inspector(inspector_id)
     return SimpleNamespace(id=inspector_id, role="inspector", inspector_id=inspector_id, institution_id=None,
                            username=getattr(person, "name", "demo"), region=getattr(person, "region", None))
 
@@ -91,7 +91,7 @@ def _complete(check, institution_user, drawn_at) -> None:
 
 
 def seed(ctx: DemoContext) -> None:
-    from inspect_api.draws import service as draws
+    from inspect_api.draws import lifecycle, plans
     from inspect_api.draws.models import Plan
     from inspect_api.ledgers import service
     from inspect_api.ledgers.deadlines import sweep_request_deadlines
@@ -105,13 +105,13 @@ def seed(ctx: DemoContext) -> None:
     drawn_at = ctx.now - timedelta(days=22)
     start = drawn_at.date()
     try:
-        plan = draws.create_plan(office, {
+        plan = plans.create_plan(office, {
             "name": PLAN_NAME, "kind": "desk_review", "period_start": start, "period_end": start + timedelta(days=60),
             "matters": ["YY-06"], "count": 5, "stratification": "none", "team_size": 2, "load_cap": 25,
             "mandatory": [{"institution_id": owner.institution_id, "reason": "上季度满意度测评得分偏低"}]},
-            now=drawn_at - timedelta(hours=2))
-        draws.commit_plan(office, str(plan.id), now=drawn_at - timedelta(hours=1))
-        draw = draws.draw_plan(office, str(plan.id), ENTROPY, now=drawn_at)
+                                 now=drawn_at - timedelta(hours=2))
+        lifecycle.commit_plan(office, str(plan.id), now=drawn_at - timedelta(hours=1))
+        draw = lifecycle.draw_plan(office, str(plan.id), ENTROPY, now=drawn_at)
     except DomainError as exc:  # demo data must never stop the app from starting
         log.warning("demo ledger checks skipped: %s (%s)", exc.message, exc.code)
         return

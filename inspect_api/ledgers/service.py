@@ -33,6 +33,8 @@ from pymongo import ReturnDocument
 from inspect_api.audit import service as audit
 from inspect_api.auth.service import actor_of
 from inspect_api.clock import SHANGHAI, utcnow
+from inspect_api.directory.hooks import register_history_check
+from inspect_api.directory.institutions import get_institution, institution_in_scope, institution_names
 from inspect_api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from inspect_api.ledgers.models import CHECK_STATES, OPEN_STATES, LedgerCheck, LedgerCounter, LedgerFile
 from inspect_api.scoping import in_scope, region_range
@@ -67,12 +69,6 @@ _register_templates()
 
 
 # --------------------------------------------------------------------------- adapters and config
-
-def _directory():
-    from inspect_api.directory import service as directory
-
-    return directory
-
 
 def _catalog():
     from inspect_api.catalog import service as catalog
@@ -125,7 +121,7 @@ def _oid(value: Any) -> ObjectId | None:
 
 
 def institution_name(institution_id: str) -> str:
-    return _directory().institution_names([institution_id]).get(institution_id, "被检查机构")
+    return institution_names([institution_id]).get(institution_id, "被检查机构")
 
 
 # --------------------------------------------------------------------------- checklist content
@@ -199,7 +195,7 @@ def create_check(*, institution_id: str, region: str, team: list[str], checklist
     if version is None or _catalog().checklist_purpose(version) != "desk_review":
         raise Unprocessable("台账资料抽查清单不存在或未发布", code="CHECKLIST_NOT_FOUND",
                             details={"checklist_code": checklist_code})
-    institution = _directory().get_institution(institution_id)
+    institution = get_institution(institution_id)
     days = int(settings(cfg)["request_working_days"])
     deadline = calendar().add_working_days(business_date(now), days)
     check = LedgerCheck(code=next_code(region, now), dedupe_key=dedupe_key, draw_id=draw_id, plan_id=plan_id,
@@ -316,7 +312,7 @@ def list_checks(user, *, state: str | None = None, institution_id: str | None = 
     """The caller's visible checks, newest first (an office's: by region, then newest first); index-served."""
     if user.role == "office_admin":
         if institution_id:
-            institution = _directory().institution_in_scope(user, institution_id)
+            institution = institution_in_scope(user, institution_id)
             query = LedgerCheck.objects(institution_id=str(institution.id))
         else:
             query = LedgerCheck.objects(region=region_range(user.region))
@@ -450,4 +446,4 @@ def has_checks(kind: str, record_id: str) -> bool:
 
 
 def register_with_directory() -> None:
-    _directory().register_history_check(has_checks)
+    register_history_check(has_checks)

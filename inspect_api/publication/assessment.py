@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from inspect_api.publication import service
+from inspect_api.publication import results
 
 
 def ledger_checks(institution_id: str, limit: int = 5) -> list[dict[str, Any]]:
@@ -17,7 +17,7 @@ def ledger_checks(institution_id: str, limit: int = 5) -> list[dict[str, Any]]:
     from inspect_api.ledgers import service as ledgers
 
     checks = ledgers.public_checks(institution_id, limit=limit)
-    statuses = service.rectification_statuses([c["order_id"] for c in checks])
+    statuses = results.rectification_statuses([c["order_id"] for c in checks])
     for check in checks:
         status = statuses.get(str(check["order_id"])) if check["order_id"] else None
         check["rectification"] = status["summary"] if status else "无需整改"

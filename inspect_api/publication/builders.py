@@ -1,6 +1,6 @@
 """Builders of submitted inspections for the demo seeders and tests.
 
-They write what :func:`inspect_api.inspections.service.submit` leaves behind
+They write what :func:`inspect_api.inspections.submission.submit` leaves behind
 (an assignment, a submitted inspection with result and findings, the
 rectification order through :func:`inspect_api.rectification.service.open_order`,
 and the frozen report with its hash) without walking the phone's check-in /
@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from inspect_api import vocabulary
-from inspect_api.inspections import service as inspections
+from inspect_api.inspections import assignments, records, reports
 from inspect_api.inspections.models import Assignment, Inspection
 
 
@@ -34,7 +34,7 @@ def finding(item_id: str, item_text: str, *, severity: str = "major", note: str 
 def checklist_finding(item_id: str, *, deduction: str = "a", note: str | None = None,
                       checklist_code: str = "DB37T4086-2020", photo_ids: list[str] | None = None) -> dict[str, Any]:
     """A finding on a real item of the published checklist (the shape submission stores)."""
-    version = inspections.checklist_version(checklist_code)
+    version = records.checklist_version(checklist_code)
     if version is None:
         raise LookupError(f"checklist {checklist_code} is not published")
     content = version["content"]
@@ -69,7 +69,7 @@ def submitted_inspection(*, institution, team: list[str], concluded_at: datetime
                          state: str = "submitted", checklist_code: str = "DB37T4086-2020",
                          matters: list[str] | None = None) -> Inspection:
     """A submitted (or, with ``state``, an unfinished) inspection; idempotent by ``key``."""
-    assignment = inspections.create_assignment(
+    assignment = assignments.create_assignment(
         institution_id=str(institution.id), region=institution.region, team=list(team), source="draw",
         checklist_code=checklist_code, checklist_version=1, now=concluded_at, dedupe_key=f"publication:{key}",
         matters=matters)
@@ -78,7 +78,7 @@ def submitted_inspection(*, institution, team: list[str], concluded_at: datetime
         return existing
     submitted = state == "submitted"
     inspection = Inspection(
-        id=assignment.id, code=inspections.next_code(institution.region, concluded_at),
+        id=assignment.id, code=records.next_code(institution.region, concluded_at),
         institution_id=str(institution.id), region=institution.region, team=list(team),
         checklist_code=checklist_code, checklist_version=1, state=state,
         submission_started_at=concluded_at if submitted else None, submitted_at=concluded_at if submitted else None,
@@ -100,6 +100,6 @@ def submitted_inspection(*, institution, team: list[str], concluded_at: datetime
             if order is not None:
                 Inspection.objects(id=inspection.id).update_one(set__order_id=str(order.id))
         inspection.reload()
-        inspections.freeze_report(inspection, order)
+        reports.freeze_report(inspection, order)
         inspection.reload()
     return inspection

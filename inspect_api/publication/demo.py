@@ -20,7 +20,7 @@ from inspect_api.clock import SHANGHAI
 from inspect_api.demo import DemoContext
 from inspect_api.directory.models import Inspector, Institution
 from inspect_api.errors import DomainError
-from inspect_api.publication import service
+from inspect_api.publication import deadlines, notices, results
 from inspect_api.publication.builders import checklist_finding, submitted_inspection
 from inspect_api.publication.models import Notice, PublishedResult
 from inspect_api.scoping import in_scope
@@ -102,28 +102,28 @@ def seed(ctx: DemoContext) -> None:
         _publish(office, str(ins.id), ctx.now)
     if extra:
         _publish(office, extra, ctx.now)
-    service.sweep_publication_deadlines(ctx.now)
+    deadlines.sweep_publication_deadlines(ctx.now)
 
     period_from = today - timedelta(days=180)
-    first = service.draft_notice(office, {"period_from": period_from, "period_to": today}, now=ctx.now)
+    first = notices.draft_notice(office, {"period_from": period_from, "period_to": today}, now=ctx.now)
     if not first.finding_ids:
-        ids = [c["finding_id"] for c in service.candidate_findings(office, region=office.region,
-                                                                    period_from=period_from, period_to=today)][:5]
-        first = service.update_notice(office, str(first.id), {"finding_ids": ids}, now=ctx.now)
-    service.update_notice(office, str(first.id), {
+        ids = [c["finding_id"] for c in notices.candidate_findings(office, region=office.region,
+                                                                   period_from=period_from, period_to=today)][:5]
+        first = notices.update_notice(office, str(first.id), {"finding_ids": ids}, now=ctx.now)
+    notices.update_notice(office, str(first.id), {
         "title": "关于全市医养结合机构逾期未整改问题的通报",
         "text": ("根据“双随机、一公开”监管工作安排，市医养结合工作领导小组办公室对全市医养结合机构开展了随机抽查。"
                  "抽查中发现的部分问题超过整改期限仍未整改到位，现予以通报。\n"
                  "请相关机构立即对照问题清单整改，并在系统中提交整改答复；各区县卫生健康、民政部门要加强督导，"
                  "整改情况将在本平台持续公开。")}, now=ctx.now)
-    service.publish_notice(office, str(first.id), now=ctx.now)
+    notices.publish_notice(office, str(first.id), now=ctx.now)
 
-    second = service.draft_notice(office, {"period_from": period_from, "period_to": today, "finding_ids": [],
+    second = notices.draft_notice(office, {"period_from": period_from, "period_to": today, "finding_ids": [],
                                            "title": "关于部分医养结合机构消防安全问题的通报",
                                            "text": "经抽查，部分机构存在消防通道堆放杂物等问题，现予以通报。"},
                                   now=ctx.now - timedelta(days=3))
-    service.publish_notice(office, str(second.id), now=ctx.now - timedelta(days=3))
-    service.retract_notice(office, str(second.id), reason="经复核，所列机构已在通报前完成整改，本通报予以撤回。",
+    notices.publish_notice(office, str(second.id), now=ctx.now - timedelta(days=3))
+    notices.retract_notice(office, str(second.id), reason="经复核，所列机构已在通报前完成整改，本通报予以撤回。",
                            now=ctx.now - timedelta(days=1))
 
     overdue_inst = picks[4]
@@ -139,6 +139,6 @@ def _publish(office, inspection_id: str, now: datetime) -> None:
     if PublishedResult.objects(inspection_id=inspection_id).first() is not None:
         return
     try:
-        service.publish(office, inspection_id, now=now)
+        results.publish(office, inspection_id, now=now)
     except DomainError as exc:
         log.info("publication demo: %s not published (%s)", inspection_id, exc.code)

@@ -25,7 +25,7 @@ from urllib.parse import quote, urlencode
 
 from inspect_api import vocabulary
 from inspect_api.errors import Unprocessable
-from inspect_api.publication import service
+from inspect_api.publication import sources
 from inspect_api.publication.datum import wgs84_to_bd09, wgs84_to_gcj02
 
 DATUM = "WGS-84"
@@ -115,22 +115,22 @@ def _open_findings(ids: list[str]) -> dict[str, int]:
 
 
 def _institutions(region: str | None, kind: str | None) -> list:
-    from inspect_api.directory import service as directory
+    from inspect_api.directory.institutions import find_institutions
 
-    return list(directory.find_institutions(region_prefix=region or "", kinds=[kind] if kind else None,
-                                            statuses=["active", "suspended"]).only(
+    return list(find_institutions(region_prefix=region or "", kinds=[kind] if kind else None,
+                                  statuses=["active", "suspended"]).only(
         "public_id", "name", "kind", "region", "address", "location", "contact_phone", "status"))
 
 
 def feature_collection(*, region: str | None = None, kind: str | None = None, bbox: str | None = None,
                        base_url: str = "") -> dict[str, Any]:
     """The map feed (a GeoJSON FeatureCollection) for the filters."""
-    from inspect_api.directory.service import point_latlon
+    from inspect_api.directory.institutions import point_latlon
     from inspect_api.surveys.results import published_means
 
     box = parse_bbox(bbox)
-    kinds = service._kinds()
-    regions = service.region_names()
+    kinds = sources.institution_kinds()
+    regions = sources.region_names()
     located, without = [], 0
     for inst in _institutions(region, kind):
         latlon = point_latlon(inst.location)

@@ -19,7 +19,7 @@ from inspect_api import qrcodes
 from inspect_api.directory.models import INSTITUTION_KINDS
 from inspect_api.extensions import public_uncached
 from inspect_api.publication import map as institution_map
-from inspect_api.publication import service
+from inspect_api.publication import sources
 from inspect_api.query_args import accepts_query
 from inspect_api.urls import public_base_url
 
@@ -32,10 +32,10 @@ HEADERS = {"Cache-Control": "no-cache", "Permissions-Policy": "camera=(), microp
 
 def _districts() -> list[tuple[str, str]]:
     """(code, name) of the counties that have public institutions, by code."""
-    from inspect_api.directory import service as directory
+    from inspect_api.directory.institutions import find_institutions
 
-    codes = directory.find_institutions(region_prefix="", statuses=["active", "suspended"]).distinct("region")
-    names = service.region_names()
+    codes = find_institutions(region_prefix="", statuses=["active", "suspended"]).distinct("region")
+    names = sources.region_names()
     return [(code, names.get(code, code)) for code in sorted(codes)]
 
 

@@ -15,8 +15,10 @@ from typing import Any, Iterable
 
 from inspect_api.clock import isoformat
 from inspect_api.publication.models import PublicationDeadline, PublishedResult
-from inspect_api.publication.service import (_calendar, _d, _require_office, inspection_in_scope, result_view,
-                                             tracker_view)
+from inspect_api.publication.deadlines import tracker_view
+from inspect_api.publication.public_reads import result_view
+from inspect_api.publication.results import inspection_in_scope
+from inspect_api.publication.sources import as_date, require_office, working_calendar
 from inspect_api.scoping import region_range
 from inspect_api.workdays import business_date
 
@@ -24,12 +26,12 @@ from inspect_api.workdays import business_date
 def pending_views(trackers: Iterable[PublicationDeadline], *, now: datetime) -> list[dict[str, Any]]:
     """Queue entries with ``working_days_left`` and ``level_title``."""
     today = business_date(now)
-    calendar = _calendar()
+    calendar = working_calendar()
     out = []
     for tracker in trackers:
         view = tracker_view(tracker, today=today)
         titles = {s.code: s.title for s in tracker.steps}
-        view["working_days_left"] = calendar.working_days_between(today, _d(tracker.deadline))
+        view["working_days_left"] = calendar.working_days_between(today, as_date(tracker.deadline))
         view["level_title"] = titles.get(tracker.level) if tracker.level else None
         out.append(view)
     return out
@@ -37,7 +39,7 @@ def pending_views(trackers: Iterable[PublicationDeadline], *, now: datetime) -> 
 
 def published_results(user):
     """Results published for the office's region subtree, newest first."""
-    _require_office(user)
+    require_office(user)
     return PublishedResult.objects(__raw__={"region": region_range(user.region)}).order_by("-published_at", "-id")
 
 
@@ -48,7 +50,7 @@ def published_view(result: PublishedResult) -> dict[str, Any]:
         "id": str(result.id), "inspection_id": result.inspection_id, "code": result.code,
         "institution_name": (snap.get("institution") or {}).get("name"), "region": result.region,
         "inspected_on": snap.get("inspected_on"), "grade_name": snap.get("grade_name"), "score": result.score,
-        "published_at": isoformat(result.published_at), "deadline": _d(result.deadline).isoformat()
+        "published_at": isoformat(result.published_at), "deadline": as_date(result.deadline).isoformat()
         if result.deadline else None, "late": bool(result.late), "revised_at": isoformat(result.revised_at),
         "corrected_at": isoformat(result.corrected_at), "photo_ids": list(result.photo_ids or []),
         "redact_terms": list(result.redact_terms or []), "include_notes": bool(result.include_notes),

@@ -25,7 +25,8 @@ from inspect_api.errors import NotFound
 from inspect_api.extensions import public_endpoint
 from inspect_api.public_site import (HEADERS, MAX_PAGE, BadParam, bad_param_page, error_page, int_arg, page_number,
                                      page_qr)
-from inspect_api.publication import assessment, service
+from inspect_api.publication import assessment, public_reads, sources
+from inspect_api.publication.notices import notice_view, notices_citing, public_notice, public_notices
 from inspect_api.publication.schemas import period_bounds
 from inspect_api.query_args import accepts_query
 from inspect_api.schemas import paginate
@@ -40,7 +41,7 @@ FILTER_LABELS = {"region": "区划", "kind": "机构类型", "grade": "等级", 
 
 
 def _common() -> dict:
-    return {"kinds": INSTITUTION_KINDS, "grades": vocabulary.GRADES, "region_names": service.region_names()}
+    return {"kinds": INSTITUTION_KINDS, "grades": vocabulary.GRADES, "region_names": sources.region_names()}
 
 
 def _filters() -> tuple[dict, dict]:
@@ -92,8 +93,8 @@ def _page(query, page: int, per_page: int) -> dict:
 @blp.get("/")
 @public_endpoint
 def home():
-    results = service.result_views(service.public_results(by="inspection_date").limit(6))
-    notices = [service.notice_view(n, live=False) for n in service.public_notices().limit(5)]
+    results = public_reads.result_views(public_reads.public_results(by="inspection_date").limit(6))
+    notices = [notice_view(n, live=False) for n in public_notices().limit(5)]
     return render_template("publication/home.html", results=results, notices=notices, page_qr=page_qr("/p/"),
                            **_common()), 200, HEADERS
 
@@ -119,8 +120,8 @@ def results():
     query_filters = {k: v for k, v in filters.items() if k != "period"}
     if "period" in filters:
         query_filters["date_from"], query_filters["date_to"] = period_bounds(filters["period"])
-    result = _page(service.public_results(by="inspection_date", **query_filters), page, per_page)
-    items = service.result_views(result["items"])
+    result = _page(public_reads.public_results(by="inspection_date", **query_filters), page, per_page)
+    items = public_reads.result_views(result["items"])
 
     def link(to_page: int) -> str:
         params = {**filters, "per_page": per_page if per_page != PER_PAGE else None,
@@ -140,10 +141,10 @@ def results():
 @public_endpoint
 def result_detail(result_id: str):
     try:
-        result = service.public_result(result_id)
+        result = public_reads.public_result(result_id)
     except NotFound:
         return _not_found("该检查结果不存在或尚未公开。")
-    view = service.result_view(result)
+    view = public_reads.result_view(result)
     return render_template("publication/result.html", r=view, page_qr=page_qr(f"/p/results/{view['id']}"),
                            **_common()), 200, HEADERS
 
@@ -152,8 +153,8 @@ def result_detail(result_id: str):
 @public_endpoint
 def result_photo(result_id: str, photo_id: str):
     try:
-        result = service.public_result(result_id)
-        item = service.public_photo(result, photo_id)
+        result = public_reads.public_result(result_id)
+        item = public_reads.public_photo(result, photo_id)
     except NotFound:
         return _not_found("该照片不存在或未公开。")
     from inspect_api.evidence import service as evidence
@@ -167,13 +168,13 @@ def result_photo(result_id: str, photo_id: str):
 @public_endpoint
 def institution_profile(public_id: str):
     try:
-        institution = service.public_institution(public_id)
+        institution = public_reads.public_institution(public_id)
     except NotFound:
         return _not_found("该机构不存在。")
-    view = service.institution_view(institution)
-    recent = service.result_views(service.public_results(institution_id=str(institution.id),
-                                                         by="inspection_date").limit(10))
-    notices = [service.notice_view(n, live=False) for n in service.notices_citing(str(institution.id)).limit(20)]
+    view = public_reads.institution_view(institution)
+    recent = public_reads.result_views(public_reads.public_results(institution_id=str(institution.id),
+                                                                   by="inspection_date").limit(10))
+    notices = [notice_view(n, live=False) for n in notices_citing(str(institution.id)).limit(20)]
     return render_template("publication/institution.html", inst=view, results=recent, notices=notices,
                            page_qr=page_qr(f"/p/institutions/{institution.public_id}"),
                            **assessment.profile_sections(institution), **_common()), 200, HEADERS
@@ -184,8 +185,8 @@ def institution_profile(public_id: str):
 @public_endpoint
 def notices():
     page = page_number()
-    result = _page(service.public_notices(), page, PER_PAGE)
-    items = [service.notice_view(n, live=False) for n in result["items"]]
+    result = _page(public_notices(), page, PER_PAGE)
+    items = [notice_view(n, live=False) for n in result["items"]]
     return render_template("publication/notices.html", items=items, page=page, pages=result["pages"],
                            total=result["total"], link=lambda p: "/p/notices" + (f"?page={p}" if p > 1 else ""),
                            page_qr=page_qr("/p/notices", {"page": page if page > 1 else None}),
@@ -196,9 +197,9 @@ def notices():
 @public_endpoint
 def notice_detail(notice_id: str):
     try:
-        notice = service.public_notice(notice_id)
+        notice = public_notice(notice_id)
     except NotFound:
         return _not_found("该通报不存在或尚未发布。")
-    view = service.notice_view(notice)
+    view = notice_view(notice)
     return render_template("publication/notice.html", n=view, page_qr=page_qr(f"/p/notices/{view['id']}"),
                            **_common()), 200, HEADERS

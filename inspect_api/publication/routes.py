@@ -23,7 +23,7 @@ from inspect_api.auth.access import current_user, login_required
 from inspect_api.clock import utcnow
 from inspect_api.urls import public_base_url
 from inspect_api.extensions import public_endpoint
-from inspect_api.publication import office, service
+from inspect_api.publication import deadlines, notices, office, public_reads, results
 from inspect_api.publication import schemas as s
 from inspect_api.schemas import PageArgsSchema, paginate
 from inspect_api.apidoc import media_types, raises
@@ -35,10 +35,10 @@ blp.record_once(lambda _state: _start_publication_clock())
 
 
 def _start_publication_clock() -> None:
-    from inspect_api.inspections import service as inspections
+    from inspect_api.inspections import hooks
 
-    inspections.register_submitted_hook(service.on_inspection_submitted)
-    inspections.register_corrected_hook(service.on_inspection_corrected)
+    hooks.register_submitted_hook(deadlines.on_inspection_submitted)
+    hooks.register_corrected_hook(results.on_inspection_corrected)
 
 OFFICE = ("office_admin",)
 
@@ -74,7 +74,7 @@ def preview(args, inspection_id):
     """Exactly what publishing with the same body would make public (redacted; photos only when chosen;
     notes only with ``include_notes``; ``redact_terms`` masked everywhere); nothing is published.
     A POST, so that residents' names given to mask never travel in a URL (and access logs)."""
-    return service.preview(current_user(), inspection_id, photo_ids=args["photo_ids"],
+    return results.preview(current_user(), inspection_id, photo_ids=args["photo_ids"],
                            redact_terms=args["redact_terms"], include_notes=args["include_notes"], now=utcnow(),
                            config=_cfg())
 
@@ -89,10 +89,10 @@ def preview(args, inspection_id):
 @raises(422, "PHOTO_NOT_IN_INSPECTION", "REDACT_TERMS_INVALID")
 def publish(body, inspection_id):
     """Publish the inspection's result (the preview's content with the same choices, frozen); once only."""
-    result = service.publish(current_user(), inspection_id, photo_ids=body["photo_ids"],
+    result = results.publish(current_user(), inspection_id, photo_ids=body["photo_ids"],
                              redact_terms=body["redact_terms"], include_notes=body["include_notes"], now=utcnow(),
                              config=_cfg())
-    return service.result_view(result)
+    return public_reads.result_view(result)
 
 
 @blp.route("/inspections/<inspection_id>/publication", methods=["PUT"])
@@ -106,9 +106,9 @@ def publish(body, inspection_id):
 def revise(body, inspection_id):
     """Change what a published result shows (photos, masked terms, notes), with the publish body;
     the facts stay as published."""
-    result = service.revise(current_user(), inspection_id, photo_ids=body["photo_ids"],
+    result = results.revise(current_user(), inspection_id, photo_ids=body["photo_ids"],
                             redact_terms=body["redact_terms"], include_notes=body["include_notes"], now=utcnow())
-    return service.result_view(result)
+    return public_reads.result_view(result)
 
 
 @blp.route("/publication/pending", methods=["GET"])
@@ -120,7 +120,7 @@ def pending(args):
     """Submitted results of the region not yet published, earliest deadline first, with their escalation steps
     and the working days left until the publication deadline."""
     now = utcnow()
-    page = paginate(service.pending_publications(current_user(), now=now, config=_cfg()), args["page"],
+    page = paginate(deadlines.pending_publications(current_user(), now=now, config=_cfg()), args["page"],
                     args["per_page"])
     page["items"] = office.pending_views(page["items"], now=now)
     return page
@@ -157,8 +157,8 @@ def published_one(inspection_id):
 @blp.response(200, s.NoticePageSchema)
 def list_notices(args):
     """Notices of the office's region subtree (drafts included), newest first."""
-    page = paginate(service.list_notices(current_user(), status=args.get("status")), args["page"], args["per_page"])
-    page["items"] = [service.notice_view(n) for n in page["items"]]
+    page = paginate(notices.list_notices(current_user(), status=args.get("status")), args["page"], args["per_page"])
+    page["items"] = [notices.notice_view(n) for n in page["items"]]
     return page
 
 
@@ -171,7 +171,7 @@ def list_notices(args):
 def candidates(args):
     """Findings a notice for the period and region may include; overdue / pre-selected ones come first."""
     user = current_user()
-    return {"items": service.candidate_findings(user, region=args.get("region") or user.region,
+    return {"items": notices.candidate_findings(user, region=args.get("region") or user.region,
                                                 period_from=args["period_from"], period_to=args["period_to"])}
 
 
@@ -183,7 +183,7 @@ def candidates(args):
 @raises(422, "NOTICE_REGION_OUT_OF_SCOPE", "FINDING_OUT_OF_SCOPE", "PERIOD_INVALID")
 def create_notice(body):
     """Draft a notice for a period and region (findings pre-selected unless ``finding_ids`` is given)."""
-    return service.notice_view(service.draft_notice(current_user(), body, now=utcnow()))
+    return notices.notice_view(notices.draft_notice(current_user(), body, now=utcnow()))
 
 
 @blp.route("/notices/<notice_id>", methods=["GET"])
@@ -192,7 +192,7 @@ def create_notice(body):
 @blp.response(200, s.NoticeSchema)
 @raises(404, "NOTICE_NOT_FOUND")
 def get_notice(notice_id):
-    return service.notice_view(service.notice_for(current_user(), notice_id))
+    return notices.notice_view(notices.notice_for(current_user(), notice_id))
 
 
 @blp.route("/notices/<notice_id>", methods=["PATCH"])
@@ -205,7 +205,7 @@ def get_notice(notice_id):
 @raises(422, "FINDING_OUT_OF_SCOPE", "PERIOD_INVALID")
 def update_notice(body, notice_id):
     """Edit a draft's title, text, period or included findings."""
-    return service.notice_view(service.update_notice(current_user(), notice_id, body, now=utcnow()))
+    return notices.notice_view(notices.update_notice(current_user(), notice_id, body, now=utcnow()))
 
 
 @blp.route("/notices/<notice_id>/publish", methods=["POST"])
@@ -217,7 +217,7 @@ def update_notice(body, notice_id):
 @raises(422, "NOTICE_TEXT_REQUIRED")
 def publish_notice(notice_id):
     """Publish a draft; it receives its number (〔年〕n号, per office and year)."""
-    return service.notice_view(service.publish_notice(current_user(), notice_id, now=utcnow()))
+    return notices.notice_view(notices.publish_notice(current_user(), notice_id, now=utcnow()))
 
 
 @blp.route("/notices/<notice_id>/retract", methods=["POST"])
@@ -230,7 +230,7 @@ def publish_notice(notice_id):
 @raises(422, "RETRACTION_REASON_REQUIRED")
 def retract_notice(body, notice_id):
     """Retract a published notice; the reason is shown publicly with it."""
-    return service.notice_view(service.retract_notice(current_user(), notice_id, reason=body["reason"], now=utcnow()))
+    return notices.notice_view(notices.retract_notice(current_user(), notice_id, reason=body["reason"], now=utcnow()))
 
 
 # --------------------------------------------------------------------------- open data
@@ -249,8 +249,8 @@ def result_filters(args) -> dict:
 @blp.response(200, s.PublicResultPageSchema)
 def public_results(args):
     """Published inspection results, newest first; filters: region (with subordinates), kind, grade, period."""
-    page = paginate(service.public_results(**result_filters(args)), args["page"], args["per_page"])
-    page["items"] = service.result_views(page["items"], with_findings=True)
+    page = paginate(public_reads.public_results(**result_filters(args)), args["page"], args["per_page"])
+    page["items"] = public_reads.result_views(page["items"], with_findings=True)
     return _etagged(s.PublicResultPageSchema().dump(page))
 
 
@@ -261,7 +261,7 @@ def public_results(args):
 @raises(404, "RESULT_NOT_FOUND", description="不存在或尚未公开")
 def public_result(result_id):
     """One published result with live rectification status."""
-    return _etagged(s.PublicResultSchema().dump(service.result_view(service.public_result(result_id))))
+    return _etagged(s.PublicResultSchema().dump(public_reads.result_view(public_reads.public_result(result_id))))
 
 
 CSV_COLUMNS = ("公开编号", "检查编号", "机构名称", "机构公开编号", "机构类型", "区划代码", "区划", "检查日期", "检查事项",
@@ -304,9 +304,9 @@ def public_results_csv(args):
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     base = public_base_url()
-    results = service.public_results(**result_filters(args)).limit(50000)
+    results = public_reads.public_results(**result_filters(args)).limit(50000)
     for chunk in _chunks(results, 500):  # live status read 500 results at a time
-        for v in service.result_views(chunk):
+        for v in public_reads.result_views(chunk):
             inst = v["institution"]
             writer.writerow([csv_safe(x) for x in (
                 v["id"], v["code"], inst.get("name"), inst.get("public_id"), inst.get("kind_name"),
@@ -351,9 +351,9 @@ def public_notices_csv():
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(NOTICE_CSV_COLUMNS)
     base = public_base_url()
-    for chunk in _chunks(service.public_notices().limit(10000), 200):
+    for chunk in _chunks(notices.public_notices().limit(10000), 200):
         for notice in chunk:
-            for row in _notice_rows(service.notice_view(notice), base):
+            for row in _notice_rows(notices.notice_view(notice), base):
                 writer.writerow([csv_safe(x) for x in row])
     body = ("\ufeff" + out.getvalue()).encode("utf-8")
     response = _etagged(None, content_type="text/csv; charset=utf-8", body=body)
@@ -368,10 +368,10 @@ def public_notices_csv():
 @blp.response(200, s.PublicInstitutionPageSchema)
 def public_institutions(args):
     """Institutions of the directory (public fields, locations, open and overdue finding counts)."""
-    page = paginate(service.public_institutions(region=args.get("region"), kind=args.get("kind")),
+    page = paginate(public_reads.public_institutions(region=args.get("region"), kind=args.get("kind")),
                     args["page"], args["per_page"])
-    counts = service.institutions_counts([str(i.id) for i in page["items"]])
-    page["items"] = [service.institution_view(i, counts=counts[str(i.id)]) for i in page["items"]]
+    counts = public_reads.institutions_counts([str(i.id) for i in page["items"]])
+    page["items"] = [public_reads.institution_view(i, counts=counts[str(i.id)]) for i in page["items"]]
     return _etagged(s.PublicInstitutionPageSchema().dump(page))
 
 
@@ -381,7 +381,7 @@ def public_institutions(args):
 @blp.response(200, s.PublicInstitutionSchema)
 @raises(404, "INSTITUTION_NOT_FOUND", description="机构不存在")
 def public_institution(public_id):
-    return _etagged(s.PublicInstitutionSchema().dump(service.institution_view(service.public_institution(public_id))))
+    return _etagged(s.PublicInstitutionSchema().dump(public_reads.institution_view(public_reads.public_institution(public_id))))
 
 
 @blp.route("/public/notices", methods=["GET"])
@@ -391,8 +391,8 @@ def public_institution(public_id):
 @blp.response(200, s.PublicNoticePageSchema)
 def public_notices(args):
     """Published and retracted notices (retracted ones carry their public reason), newest first."""
-    page = paginate(service.public_notices(), args["page"], args["per_page"])
-    page["items"] = [service.notice_view(n) for n in page["items"]]
+    page = paginate(notices.public_notices(), args["page"], args["per_page"])
+    page["items"] = [notices.notice_view(n) for n in page["items"]]
     return _etagged(s.PublicNoticePageSchema().dump(page))
 
 
@@ -402,4 +402,4 @@ def public_notices(args):
 @blp.response(200, s.PublicNoticeSchema)
 @raises(404, "NOTICE_NOT_FOUND", description="不存在或尚未发布")
 def public_notice(notice_id):
-    return _etagged(s.PublicNoticeSchema().dump(service.notice_view(service.public_notice(notice_id))))
+    return _etagged(s.PublicNoticeSchema().dump(notices.notice_view(notices.public_notice(notice_id))))

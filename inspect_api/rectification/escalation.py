@@ -38,7 +38,7 @@ from pymongo import UpdateOne
 
 from inspect_api import db
 from inspect_api.calendar.service import current_calendar
-from inspect_api.directory.service import institution_names
+from inspect_api.directory.institutions import institution_names
 from inspect_api.notify import service as notify
 from inspect_api.notify.templates import TEMPLATES
 from inspect_api.observability import SWEEP_DURATION

@@ -21,6 +21,18 @@ def _setup(state):
     from scheduler import install
 
     install(state.app)
+    _connect_inspections()
+
+
+def _connect_inspections() -> None:
+    """Wire rectification and inspections together here, so that neither service imports the other:
+    a submission or correction opens and reconciles orders, the offline bundle reads open findings,
+    and a re-inspection (复查) asks inspections for a targeted assignment."""
+    from inspect_api.inspections import assignments, hooks
+
+    hooks.register_rectification(open_order=service.open_order, reconcile_order=service.reconcile_order,
+                                 list_orders=service.list_orders, findings_of=service.findings_of)
+    service.register_reinspection_assigner(assignments.create_assignment)
 
 
 def _detail(order, now):

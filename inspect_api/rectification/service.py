@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from datetime import date, datetime
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from bson import ObjectId
 from bson.errors import InvalidId
@@ -90,7 +90,7 @@ def institution_name(institution_id: str) -> str:
 def record_risk(institution_id: str, *, now: datetime, overdue: int = 0, rejected: int = 0,
                 past_findings: int = 0) -> None:
     """Feed the draw's risk weighting (an atomic $inc on the institution's risk profile)."""
-    from inspect_api.directory.service import record_risk_event
+    from inspect_api.directory.institutions import record_risk_event
 
     record_risk_event(institution_id, past_findings=past_findings, overdue_rectifications=overdue,
                       rejected_answers=rejected, now=now)
@@ -98,7 +98,7 @@ def record_risk(institution_id: str, *, now: datetime, overdue: int = 0, rejecte
 
 def record_overdue_many(counts: dict[str, int], *, now: datetime) -> None:
     """Add overdue rectifications to several institutions' risk profiles in one bulk write."""
-    from inspect_api.directory.service import record_risk_events
+    from inspect_api.directory.institutions import record_risk_events
 
     record_risk_events({iid: {"overdue_rectifications": n} for iid, n in counts.items()}, now=now)
 
@@ -718,10 +718,24 @@ def decide_extension(user, order_id: str, finding_id: str, *, approve: bool, com
     return finding
 
 
+# Inspections registers how a re-inspection assignment is created (its ``create_assignment``) when the
+# rectification blueprint is registered (``rectification.routes``); this module never imports it.
+_REINSPECTION_ASSIGNERS: list[Callable[..., Any]] = []
+
+
+def register_reinspection_assigner(create_assignment: Callable[..., Any]) -> None:
+    """Inspections plugs in ``create_assignment`` (keyword arguments, idempotent by ``dedupe_key``)."""
+    _REINSPECTION_ASSIGNERS[:] = [create_assignment]
+
+
+def _create_assignment(**kwargs):
+    if not _REINSPECTION_ASSIGNERS:
+        raise RuntimeError("inspections is not registered with rectification (create the app first)")
+    return _REINSPECTION_ASSIGNERS[0](**kwargs)
+
+
 def require_reinspection(user, order_id: str, finding_id: str, *, note: str | None, now: datetime) -> Finding:
     """On-site re-inspection (复查) of a critical finding: a targeted assignment for the same team."""
-    from inspect_api.inspections.service import create_assignment
-
     order, finding = finding_in_scope(user, order_id, finding_id)
     _require_reviewer(user, order)
     _require_open(order)
@@ -730,7 +744,7 @@ def require_reinspection(user, order_id: str, finding_id: str, *, note: str | No
         raise Unprocessable("仅严重问题可以要求现场复查", code="REINSPECTION_ONLY_CRITICAL")
     if order.source == "ledger_check":
         raise Unprocessable("台账资料抽查发现的问题以书面答复整改，不安排现场复查", code="REINSPECTION_NOT_APPLICABLE")
-    assignment = create_assignment(
+    assignment = _create_assignment(
         institution_id=finding.institution_id, region=finding.region, team=list(order.team), source="targeted",
         checklist_code=order.checklist_code or "", now=now, reason="reinspection",
         reason_note=note or f"整改复查：{finding.order_number} 第 {finding.seq} 项",

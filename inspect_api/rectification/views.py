@@ -140,7 +140,7 @@ def _order_base(order: Order, user, names: dict[str, str]) -> dict[str, Any]:
 
 
 def _names(institution_ids: Iterable[str]) -> dict[str, str]:
-    from inspect_api.directory.service import institution_names
+    from inspect_api.directory.institutions import institution_names
 
     return institution_names(institution_ids)
 

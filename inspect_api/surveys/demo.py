@@ -56,9 +56,9 @@ def seed(ctx: DemoContext) -> None:
     institutions = ctx.data.get("institutions") or []
     if not all(homes) or len(institutions) < 6 or SurveyResponse.objects.first() is not None:
         return
-    from inspect_api.directory import service as directory
+    from inspect_api.directory.institutions import get_institution
 
-    good, small = (directory.get_institution(u.institution_id) for u in homes)
+    good, small = (get_institution(u.institution_id) for u in homes)
     low = next(i for i in institutions[3:] if i.kind != "community_station" and str(i.id) not in
                (str(good.id), str(small.id)))
     secret = _secret()

@@ -95,11 +95,11 @@ def office_results(user, *, region: str | None = None, institution_id: str | Non
                    quarter_from: str | None = None, quarter_to: str | None = None):
     """Results of the office's region (or one institution, or a narrower region) between two quarters,
     ordered by region, quarter and institution (index-served)."""
-    from inspect_api.directory import service as directory
+    from inspect_api.directory.institutions import institution_in_scope
     from inspect_api.scoping import in_scope
 
     if institution_id:
-        institution = directory.institution_in_scope(user, institution_id)
+        institution = institution_in_scope(user, institution_id)
         query = SurveyResult.objects(institution_id=str(institution.id))
         order = ("-quarter",)
     else:
@@ -116,11 +116,11 @@ def office_results(user, *, region: str | None = None, institution_id: str | Non
 
 
 def views_with_names(results, *, config: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    from inspect_api.directory import service as directory
+    from inspect_api.directory.institutions import institution_names
 
     results = list(results)
     minimum = int(settings(config)["publish_min_answers"])
-    names = directory.institution_names(r.institution_id for r in results)
+    names = institution_names(r.institution_id for r in results)
     return [{**result_view(r, min_answers=minimum), "institution_name": names.get(r.institution_id)}
             for r in results]
 
@@ -164,7 +164,7 @@ def recount(result: SurveyResult, now: datetime) -> SurveyResult:
 
 def close_quarters(now: datetime, *, config: dict[str, Any] | None = None) -> dict[str, int]:
     """Settle every result of an ended quarter once; a published low mean adds a risk event."""
-    from inspect_api.directory import service as directory
+    from inspect_api.directory.institutions import record_risk_event
 
     cfg = settings(config)
     minimum, low_mean = int(cfg["publish_min_answers"]), float(cfg["low_mean"])
@@ -177,7 +177,7 @@ def close_quarters(now: datetime, *, config: dict[str, Any] | None = None) -> di
                                                                                  set__low=low):
             stats["settled"] += 1
             if low:
-                directory.record_risk_event(result.institution_id, low_satisfaction=1, now=now)
+                record_risk_event(result.institution_id, low_satisfaction=1, now=now)
                 stats["low"] += 1
     if stats["settled"]:
         log.info("survey quarters settled as of %s: %s", now.isoformat(), stats)

@@ -37,6 +37,7 @@ from pymongo.errors import DuplicateKeyError
 
 from inspect_api.audit import service as audit
 from inspect_api.auth.service import actor_of
+from inspect_api.directory.institutions import get_institution_by_public_id, institution_in_scope
 from inspect_api.errors import Conflict, NotFound, Unprocessable
 from inspect_api.publication.redaction import redact
 from inspect_api.scoping import in_scope, region_range
@@ -65,12 +66,6 @@ def settings(cfg: dict[str, Any] | None = None) -> dict[str, Any]:
     return {**DEFAULTS, **(cfg.get("surveys") or {})}
 
 
-def _directory():
-    from inspect_api.directory import service as directory
-
-    return directory
-
-
 def _oid(value: Any) -> ObjectId | None:
     try:
         return ObjectId(str(value))
@@ -94,7 +89,7 @@ def quarter_label(quarter: str) -> str:
 
 def institution_for_survey(public_id: str):
     """The institution of a poster's public id; 404 unknown, 409 closed."""
-    institution = _directory().get_institution_by_public_id(public_id)
+    institution = get_institution_by_public_id(public_id)
     if institution is None:
         raise NotFound("机构不存在", code="INSTITUTION_NOT_FOUND")
     if institution.status == "closed":
@@ -255,7 +250,7 @@ def responses(user, *, institution_id: str | None = None, quarter: str | None = 
     region and then newest first (``status=held``: the bursts to review).  Index-served sorts."""
     _require_office(user)
     if institution_id:
-        institution = _directory().institution_in_scope(user, institution_id)
+        institution = institution_in_scope(user, institution_id)
         query = SurveyResponse.objects(institution_id=str(institution.id))
         order = ("-created_at", "-id")
     else:

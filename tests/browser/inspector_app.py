@@ -160,12 +160,12 @@ class AppWorld:
 @pytest.fixture
 def app_world(app_server, tmp_path):
     """Institution, team (lead, member), accounts and an assignment, plus a photo of the poster."""
-    from inspect_api.directory import service as directory
+    from inspect_api.directory.qr import qr_payload
     from tests.inspections.helpers import applicable_items
 
     with app_server.app.app_context():
         world = build_world(prefix=f"w{next(_worlds)}_")
-        payload = directory.qr_payload(world.institution)
+        payload = qr_payload(world.institution)
         items = applicable_items(world.institution.kind)
     photo = tmp_path / "poster.jpg"
     photo.write_bytes(poster_photo(payload))

@@ -31,23 +31,24 @@ class PageKind:
 
 def page_kinds(app) -> list[PageKind]:
     """The page kinds, built from the demo world."""
-    from inspect_api.directory import service as directory
-    from inspect_api.draws import service as draws
+    from inspect_api.directory.institutions import get_institution
+    from inspect_api.directory.qr import poster_key
+    from inspect_api.draws import reads
     from inspect_api.inspections.models import Inspection
-    from inspect_api.publication import service
+    from inspect_api.publication import public_reads
     from inspect_api.publication.models import Notice
 
     client = app.test_client()
     with app.app_context():
-        results = list(service.public_results().limit(50))
+        results = list(public_reads.public_results().limit(50))
         failing = next(r for r in results if r.grade == "fail" and not r.snapshot.get("veto_failed"))
         veto = next(r for r in results if r.snapshot.get("veto_failed"))
         published = Notice.objects(status="published").first()
         retracted = Notice.objects(status="retracted").first()
-        overdue = next(r for r in results if service.institution_counts(r.institution_id)["overdue_findings"])
-        draw = next(d for d in draws.public_draws() if d.seed)
-        institution = directory.get_institution(overdue.institution_id)
-        poster = f"/p/institutions/{institution.public_id}/poster?k={directory.poster_key(institution)}"
+        overdue = next(r for r in results if public_reads.institution_counts(r.institution_id)["overdue_findings"])
+        draw = next(d for d in reads.public_draws() if d.seed)
+        institution = get_institution(overdue.institution_id)
+        poster = f"/p/institutions/{institution.public_id}/poster?k={poster_key(institution)}"
         reported = next(i for i in Inspection.objects(state="submitted") if (i.report or {}).get("institution"))
         report_hash = reported.report_hash
     token = client.post("/api/v1/auth/login", json={"username": "office", "password": "demo12345"}).get_json()

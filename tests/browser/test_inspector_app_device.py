@@ -18,7 +18,7 @@ def test_download_keeps_the_open_findings_photos_for_offline_use(app_server, app
     """A re-inspection by another team: the bundle names the open findings' photos, the app keeps their
     thumbnails on the phone and shows them with no network."""
     from inspect_api.clock import utcnow
-    from inspect_api.inspections import service
+    from inspect_api.inspections import assignments
     from tests.inspections.helpers import fill_all, jpeg, photo_form, sign_all
 
     w, aid = app_world.world, app_world.aid
@@ -36,7 +36,7 @@ def test_download_keeps_the_open_findings_photos_for_offline_use(app_server, app
                 photos += 1
         sign_all(client, w, lead_h, member_h)
         submitted = client.post(f"/api/v1/inspections/{aid}/submit", headers=lead_h).get_json()
-        follow_up = service.create_assignment(
+        follow_up = assignments.create_assignment(
             institution_id=str(w.institution.id), region=w.institution.region,
             team=[str(w.outsider.id), str(w.member.id)], source="targeted", reason="reinspection",
             checklist_code="DB37T4086-2020", now=utcnow(), dedupe_key=f"reinspection:{uuid.uuid4()}",

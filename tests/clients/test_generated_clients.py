@@ -25,7 +25,8 @@ from werkzeug.serving import make_server
 
 from inspect_api.auth.models import User
 from inspect_api.demo import DEMO_PASSWORD
-from inspect_api.directory import service as directory
+from inspect_api.directory.institutions import get_institution
+from inspect_api.directory.qr import qr_payload
 from inspect_api.inspections.models import Assignment, Inspection
 from inspect_api.rectification.models import Finding
 from tests.inspections.helpers import jpeg, signature_png
@@ -48,7 +49,7 @@ def demo_server(app_factory, tmp_path):
         assigned = [a for a in Assignment.objects(status="assigned", team=lead.inspector_id)
                     if a.team[0] == lead.inspector_id and member.inspector_id in a.team]
         assert assigned, "the demo has an assignment insp01 leads with insp02"
-        payloads = {a.institution_id: directory.qr_payload(directory.get_institution(a.institution_id))
+        payloads = {a.institution_id: qr_payload(get_institution(a.institution_id))
                     for a in assigned}
         staff = {u.institution_id: u.username for u in User.objects(role="institution")}
         institution_user = next((staff[i] for i in payloads if i in staff), "inst01")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from inspect_api.audit.models import AuditEvent
-from inspect_api.directory import service
+from inspect_api.directory import conflicts
 from inspect_api.directory.models import Conflict
 from tests.conftest import assert_error
 
@@ -46,8 +46,8 @@ def test_get_and_patch_reason_period_and_note(client, office, new_institution):
     assert body["updated_at"] and body["inspector_id"] == insp["id"] and body["institution_id"] == inst["id"]
     assert _fields(client.get(f"/api/v1/conflicts/{c['id']}", headers=h).get_json()) == _fields(body)
     # The validity period now bounds recusal.
-    assert service.conflict_pairs(institution_ids=[inst["id"]], on=date(2026, 6, 1)) == {(insp["id"], inst["id"])}
-    assert service.conflict_pairs(institution_ids=[inst["id"]], on=date(2027, 1, 2)) == set()
+    assert conflicts.conflict_pairs(institution_ids=[inst["id"]], on=date(2026, 6, 1)) == {(insp["id"], inst["id"])}
+    assert conflicts.conflict_pairs(institution_ids=[inst["id"]], on=date(2027, 1, 2)) == set()
     event = AuditEvent.objects(action="conflict.update", target_id=c["id"]).get()
     assert event.actor_name == office[0].username and event.region == "370302"
     assert event.data["changed"]["reason"] == ["relative", "declared"]

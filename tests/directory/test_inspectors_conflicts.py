@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 from inspect_api.auth.models import User
-from inspect_api.directory import service
+from inspect_api.directory.conflicts import conflict_pairs
+from inspect_api.directory.inspectors import find_inspectors, get_inspector, inspector_for_user
+from inspect_api.directory.institutions import institution_in_scope, point_latlon
 from inspect_api.directory.models import Conflict, Inspector
 from tests.conftest import TEST_PASSWORD, assert_error
 
@@ -26,11 +28,11 @@ def test_employment_history_creates_and_removes_conflicts(client, office, new_in
                                                                                  "employment_history")]
     assert rows[0]["region"] == "370302"
     client.patch(f"/api/v1/inspectors/{insp['id']}", headers=h, json={"employment_history": [a["id"], b["id"]]})
-    assert service.conflict_pairs([insp["id"]]) == {(insp["id"], a["id"]), (insp["id"], b["id"])}
+    assert conflict_pairs([insp["id"]]) == {(insp["id"], a["id"]), (insp["id"], b["id"])}
     assert_error(client.delete(f"/api/v1/conflicts/{rows[0]['id']}", headers=h), 409, "CONFLICT_FROM_EMPLOYMENT")
     r = client.patch(f"/api/v1/inspectors/{insp['id']}", headers=h, json={"employment_history": [b["id"]]})
     assert r.status_code == 200
-    assert service.conflict_pairs([insp["id"]]) == {(insp["id"], b["id"])}
+    assert conflict_pairs([insp["id"]]) == {(insp["id"], b["id"])}
     assert Conflict.objects(inspector_id=insp["id"]).count() == 1
     assert_error(client.patch(f"/api/v1/inspectors/{insp['id']}", headers=h,
                               json={"employment_history": ["0" * 24]}), 422, "EMPLOYMENT_INSTITUTION_UNKNOWN")
@@ -48,16 +50,16 @@ def test_office_conflicts_and_validity_dates(client, office, new_institution):
     listed = client.get("/api/v1/conflicts", headers=h).get_json()["items"]
     assert [(c["inspector_name"], c["institution_name"]) for c in listed] == [("王建国", inst["name"])]
     assert_error(client.post("/api/v1/conflicts", headers=h, json=body), 409, "CONFLICT_EXISTS")
-    assert service.conflict_pairs(institution_ids=[inst["id"]], on=date(2026, 6, 1)) == {(insp["id"], inst["id"])}
-    assert service.conflict_pairs(institution_ids=[inst["id"]], on=date(2027, 1, 1)) == set()
-    assert service.conflict_pairs(institution_ids=[inst["id"]], on=date(2025, 12, 31)) == set()
-    assert service.conflict_pairs(inspector_ids=["other"]) == set()
+    assert conflict_pairs(institution_ids=[inst["id"]], on=date(2026, 6, 1)) == {(insp["id"], inst["id"])}
+    assert conflict_pairs(institution_ids=[inst["id"]], on=date(2027, 1, 1)) == set()
+    assert conflict_pairs(institution_ids=[inst["id"]], on=date(2025, 12, 31)) == set()
+    assert conflict_pairs(inspector_ids=["other"]) == set()
     bad = body | {"reason": "declared", "valid_from": "2026-05-01", "valid_until": "2026-04-01"}
     assert_error(client.post("/api/v1/conflicts", headers=h, json=bad), 422, "CONFLICT_DATES_INVALID")
     assert_error(client.post("/api/v1/conflicts", headers=h, json=body | {"reason": "grudge"}), 422)
     r = client.delete(f"/api/v1/conflicts/{r.get_json()['id']}", headers=h)
     assert r.status_code == 204
-    assert service.conflict_pairs() == set()
+    assert conflict_pairs() == set()
 
 
 def test_conflicts_are_region_scoped(client, office, county_office, new_institution):
@@ -113,22 +115,22 @@ def test_delete_inspector_or_deactivate(client, office, make_user, new_instituti
     assert Conflict.objects(inspector_id=plain["id"]).count() == 0
     assert client.delete(f"/api/v1/inspectors/{linked['id']}", headers=h).get_json()["outcome"] == "deactivated"
     assert client.get(f"/api/v1/inspectors/{linked['id']}", headers=h).get_json()["active"] is False
-    assert [str(i.id) for i in service.find_inspectors(region_prefix="370300")] == []
-    assert [str(i.id) for i in service.find_inspectors(region_prefix="370300", active=None)] == [linked["id"]]
+    assert [str(i.id) for i in find_inspectors(region_prefix="370300")] == []
+    assert [str(i.id) for i in find_inspectors(region_prefix="370300", active=None)] == [linked["id"]]
 
 
 def test_find_inspectors_and_inspector_for_user(client, office, make_user):
     h = office[1]
     a = make_inspector(client, h, certificate_no="B1", department="health", region="370302")
     b = make_inspector(client, h, certificate_no="B2", department="civil_affairs", region="370303", name="李秀英")
-    assert {str(i.id) for i in service.find_inspectors(region_prefix="370300")} == {a["id"], b["id"]}
-    assert [str(i.id) for i in service.find_inspectors(departments=["civil_affairs"])] == [b["id"]]
-    assert [str(i.id) for i in service.find_inspectors(region_prefix="370302", ids=[a["id"], b["id"]])] == [a["id"]]
-    assert service.get_inspector("junk") is None
+    assert {str(i.id) for i in find_inspectors(region_prefix="370300")} == {a["id"], b["id"]}
+    assert [str(i.id) for i in find_inspectors(departments=["civil_affairs"])] == [b["id"]]
+    assert [str(i.id) for i in find_inspectors(region_prefix="370302", ids=[a["id"], b["id"]])] == [a["id"]]
+    assert get_inspector("junk") is None
     user = make_user("inspector", "370303", username="li", inspector_id=b["id"])
-    assert str(service.inspector_for_user(user).id) == b["id"]
+    assert str(inspector_for_user(user).id) == b["id"]
     assert Inspector.objects.get(id=b["id"]).user_id == str(user.id)  # linked when the account is saved
-    assert service.inspector_for_user(make_user("office_admin", "370300", username="boss2")) is None
+    assert inspector_for_user(make_user("office_admin", "370300", username="boss2")) is None
 
 
 def test_user_link_check_when_office_creates_accounts(client, office, county_office, new_institution):
@@ -173,7 +175,7 @@ def test_demo_directory(app):
     assert {i.region for i in institutions} == {"370302", "370303", "370304"}
     assert all(is_valid(i.credit_code) for i in institutions)
     for inst in institutions:
-        lat, lon = service.point_latlon(inst.location)
+        lat, lon = point_latlon(inst.location)
         assert 36.5 <= lat <= 36.9 and 117.8 <= lon <= 118.1
     assert sum(1 for i in institutions if i.risk.past_findings) >= 3
     assert sum(1 for i in institutions if i.complaint_count) >= 3
@@ -181,9 +183,9 @@ def test_demo_directory(app):
     assert Conflict.objects(source="employment_history").count() >= 3 and Conflict.objects(source="office").count()
     for n in range(1, 7):
         user = User.objects.get(username=f"insp{n:02d}")
-        assert service.inspector_for_user(user) is not None and service.inspector_for_user(user).user_id == str(user.id)
+        assert inspector_for_user(user) is not None and inspector_for_user(user).user_id == str(user.id)
     for n in range(1, 4):
         user = User.objects.get(username=f"inst{n:02d}")
-        assert service.institution_in_scope(user, user.institution_id)
+        assert institution_in_scope(user, user.institution_id)
     demo.seed(DemoContext(now=utcnow()))  # idempotent
     assert Institution.objects.count() == 60 and Inspector.objects.count() == 24

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from inspect_api.directory import service
+from inspect_api.auth.models import User
+from inspect_api.directory import hooks
+from inspect_api.directory.hooks import register_history_check
+from inspect_api.directory.institutions import find_institutions, get_institution, institution_in_scope, location_error, new_public_id, record_risk_event
+from inspect_api.directory.regions import ensure_regions
+from inspect_api.errors import NotFound
 from inspect_api.directory.creditcode import check_character, credit_code_error
 from tests.conftest import assert_error
 
@@ -26,7 +31,7 @@ def test_regions_loaded_at_start(client, office):
         assert code in codes
     assert codes["370302"] == {"code": "370302", "name": "淄川区", "parent": "370300", "level": "county"}
     assert codes["370300"]["parent"] == "370000" and codes["370000"]["parent"] is None
-    assert service.ensure_regions() == 0  # idempotent
+    assert ensure_regions() == 0  # idempotent
     children = client.get("/api/v1/regions?parent=370300", headers=office[1]).get_json()["items"]
     assert [c["code"] for c in children] == ["370302", "370303", "370304", "370305", "370306", "370321",
                                              "370322", "370323"]
@@ -79,9 +84,9 @@ def test_location_out_of_range(client, office, codes, location):
 
 
 def test_location_range_in_service():
-    assert service.location_error(36.7, 118.0) is None
-    assert service.location_error(90.1, 0) and service.location_error(0, -180.5)
-    assert service.location_error("x", 1) == "经纬度应为数字"
+    assert location_error(36.7, 118.0) is None
+    assert location_error(90.1, 0) and location_error(0, -180.5)
+    assert location_error("x", 1) == "经纬度应为数字"
 
 
 def test_county_office_cannot_read_or_write_another_county(client, office, county_office, new_institution, codes):
@@ -119,8 +124,8 @@ def test_inspector_role_cannot_list_institutions(client, make_user, login, new_i
     assert_error(client.get("/api/v1/institutions", headers=headers), 403, "ROLE_FORBIDDEN")
     # Only institutions it is assigned to are readable (tests/inspections); this one is not.
     assert_error(client.get(f"/api/v1/institutions/{inst['id']}", headers=headers), 404)
-    with pytest.raises(service.NotFound):
-        service.institution_in_scope(service.User(role="inspector", region="370302"), inst["id"])
+    with pytest.raises(NotFound):
+        institution_in_scope(User(role="inspector", region="370302"), inst["id"])
 
 
 def test_filters_and_paging(client, office, new_institution):
@@ -167,24 +172,24 @@ def test_history_hooks_keep_entries(client, office, new_institution):
         calls.append((kind, obj_id))
         return obj_id == inst["id"]
 
-    service.register_history_check(check)
+    register_history_check(check)
     try:
         assert client.delete(f"/api/v1/institutions/{inst['id']}", headers=office[1]).get_json()["outcome"] == "closed"
     finally:
-        service._HISTORY_CHECKS.remove(check)
+        hooks._HISTORY_CHECKS.remove(check)
     assert ("institution", inst["id"]) in calls
 
 
 def test_read_functions(app, new_institution):
     a = new_institution(region="370302", kind="combined", tags=["医中延养"])
     b = new_institution(region="370303", kind="community_station", status="suspended")
-    assert service.get_institution("not-an-id") is None and service.get_institution("0" * 24) is None
-    assert service.get_institution(a["id"]).name
-    assert [str(i.id) for i in service.find_institutions(region_prefix="370300")] == [a["id"], b["id"]]
-    assert [str(i.id) for i in service.find_institutions(region_prefix="3703", kinds=["community_station"])] == [b["id"]]
-    assert [str(i.id) for i in service.find_institutions(region_prefix="370302", tags=["医中延养"])] == [a["id"]]
-    assert [str(i.id) for i in service.find_institutions(region_prefix="37", statuses=["active"])] == [a["id"]]
-    assert [str(i.id) for i in service.find_institutions(region_prefix="37", ids=[b["id"], "bad"])] == [b["id"]]
+    assert get_institution("not-an-id") is None and get_institution("0" * 24) is None
+    assert get_institution(a["id"]).name
+    assert [str(i.id) for i in find_institutions(region_prefix="370300")] == [a["id"], b["id"]]
+    assert [str(i.id) for i in find_institutions(region_prefix="3703", kinds=["community_station"])] == [b["id"]]
+    assert [str(i.id) for i in find_institutions(region_prefix="370302", tags=["医中延养"])] == [a["id"]]
+    assert [str(i.id) for i in find_institutions(region_prefix="37", statuses=["active"])] == [a["id"]]
+    assert [str(i.id) for i in find_institutions(region_prefix="37", ids=[b["id"], "bad"])] == [b["id"]]
 
 
 def test_record_risk_event_is_atomic_increment(app, new_institution):
@@ -192,18 +197,18 @@ def test_record_risk_event_is_atomic_increment(app, new_institution):
 
     inst = new_institution()
     now = datetime(2026, 3, 1, tzinfo=timezone.utc)
-    service.record_risk_event(inst["id"], past_findings=2, inspected_at=datetime(2026, 2, 1, tzinfo=timezone.utc),
-                              now=now)
-    service.record_risk_event(inst["id"], past_findings=1, overdue_rectifications=1, rejected_answers=1,
-                              inspected_at=datetime(2026, 1, 1, tzinfo=timezone.utc), now=now)
-    risk = service.get_institution(inst["id"]).risk
+    record_risk_event(inst["id"], past_findings=2, inspected_at=datetime(2026, 2, 1, tzinfo=timezone.utc),
+                      now=now)
+    record_risk_event(inst["id"], past_findings=1, overdue_rectifications=1, rejected_answers=1,
+                      inspected_at=datetime(2026, 1, 1, tzinfo=timezone.utc), now=now)
+    risk = get_institution(inst["id"]).risk
     assert (risk.past_findings, risk.overdue_rectifications, risk.rejected_answers) == (3, 1, 1)
     assert risk.last_inspected_at.replace(tzinfo=timezone.utc) == datetime(2026, 2, 1, tzinfo=timezone.utc)
-    service.record_risk_event("bad-id", past_findings=1, now=now)  # ignored, no error
+    record_risk_event("bad-id", past_findings=1, now=now)  # ignored, no error
 
 
 def test_public_ids_are_short_unique_and_unambiguous(app):
-    ids = {service.new_public_id() for _ in range(200)}
+    ids = {new_public_id() for _ in range(200)}
     assert len(ids) == 200
     assert all(len(i) == 8 and not set(i) & set("01IOL") for i in ids)
 

@@ -12,7 +12,7 @@ import zxingcpp
 from itsdangerous import URLSafeSerializer
 from PIL import Image
 
-from inspect_api.directory import service
+from inspect_api.directory import institutions, qr
 from inspect_api.errors import Unprocessable
 from tests.conftest import assert_error
 
@@ -24,11 +24,11 @@ def test_qr_png_is_a_valid_image_and_payload_round_trips(client, office, new_ins
     image = Image.open(io.BytesIO(r.data))
     image.verify()
     assert image.format == "PNG" and image.size[0] == image.size[1] >= 200
-    doc = service.get_institution(inst["id"])
-    payload = service.qr_payload(doc)
+    doc = institutions.get_institution(inst["id"])
+    payload = qr.qr_payload(doc)
     assert payload.startswith(f"http://127.0.0.1:8000/p/institutions/{inst['public_id']}?t=")
-    assert service.public_url(doc) == inst["public_url"]
-    assert service.verify_checkin_token(service.token_from_payload(payload)).id == doc.id
+    assert qr.public_url(doc) == inst["public_url"]
+    assert qr.verify_checkin_token(qr.token_from_payload(payload)).id == doc.id
 
 
 def _decode_qr(png: bytes) -> str:
@@ -59,7 +59,7 @@ def test_decoded_qr_token_checks_in_and_dies_with_a_reissue(client, as_user):
             "accuracy_m": 10.0, "captured_at": datetime.now(timezone.utc).isoformat()})
 
     old_payload, old_token = scan()
-    assert service.verify_checkin_token(old_token).id == inst.id
+    assert qr.verify_checkin_token(old_token).id == inst.id
     assert client.post(f"/api/v1/institutions/{inst.id}/qr/reissue", headers=office).get_json()["qr_version"] == 2
     new_payload, new_token = scan()
     assert new_token != old_token
@@ -73,33 +73,33 @@ def test_decoded_qr_token_checks_in_and_dies_with_a_reissue(client, as_user):
 
 def test_reissue_revokes_old_token(client, office, new_institution):
     inst = new_institution()
-    old = service.make_checkin_token(service.get_institution(inst["id"]))
+    old = qr.make_checkin_token(institutions.get_institution(inst["id"]))
     r = client.post(f"/api/v1/institutions/{inst['id']}/qr/reissue", headers=office[1])
     assert r.status_code == 200 and r.get_json()["qr_version"] == 2
     with pytest.raises(Unprocessable) as exc:
-        service.verify_checkin_token(old)
+        qr.verify_checkin_token(old)
     assert exc.value.code == "CHECKIN_TOKEN_REVOKED"
-    new = service.make_checkin_token(service.get_institution(inst["id"]))
-    assert new != old and service.verify_checkin_token(new).qr_version == 2
+    new = qr.make_checkin_token(institutions.get_institution(inst["id"]))
+    assert new != old and qr.verify_checkin_token(new).qr_version == 2
 
 
 @pytest.mark.parametrize("token", ["", "garbage", "a.b.c", "eyJpIjoiMSJ9.forged"])
 def test_garbled_tokens_refused(app, new_institution, token):
     new_institution()
     with pytest.raises(Unprocessable) as exc:
-        service.verify_checkin_token(token)
+        qr.verify_checkin_token(token)
     assert exc.value.code == "CHECKIN_TOKEN_INVALID"
 
 
 def test_forged_token_with_other_key_or_unknown_institution(app, new_institution):
     inst = new_institution()
-    forged = URLSafeSerializer("another-secret", salt=service.CHECKIN_SALT).dumps({"i": inst["id"], "v": 1})
+    forged = URLSafeSerializer("another-secret", salt=qr.CHECKIN_SALT).dumps({"i": inst["id"], "v": 1})
     with pytest.raises(Unprocessable) as exc:
-        service.verify_checkin_token(forged)
+        qr.verify_checkin_token(forged)
     assert exc.value.code == "CHECKIN_TOKEN_INVALID"
-    ghost = URLSafeSerializer(app.config["SECRET_KEY"], salt=service.CHECKIN_SALT).dumps({"i": "0" * 24, "v": 1})
+    ghost = URLSafeSerializer(app.config["SECRET_KEY"], salt=qr.CHECKIN_SALT).dumps({"i": "0" * 24, "v": 1})
     with pytest.raises(Unprocessable) as exc:
-        service.verify_checkin_token(ghost)
+        qr.verify_checkin_token(ghost)
     assert exc.value.code == "CHECKIN_TOKEN_INVALID"
 
 
@@ -129,7 +129,7 @@ def test_poster_page(client, office, new_institution):
 
 
 def test_poster_key_expires(app, new_institution):
-    inst = service.get_institution(new_institution()["id"])
-    key = service.poster_key(inst)
-    assert service.poster_institution(inst.public_id, key).id == inst.id
-    assert service.poster_institution(inst.public_id, key, max_age=-1) is None
+    inst = institutions.get_institution(new_institution()["id"])
+    key = qr.poster_key(inst)
+    assert qr.poster_institution(inst.public_id, key).id == inst.id
+    assert qr.poster_institution(inst.public_id, key, max_age=-1) is None

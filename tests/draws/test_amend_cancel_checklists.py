@@ -6,7 +6,8 @@ import uuid
 from datetime import datetime, timezone
 
 from inspect_api.catalog.models import ChecklistVersion
-from inspect_api.directory import service as directory
+from inspect_api.directory.institutions import get_institution
+from inspect_api.directory.qr import qr_payload
 from inspect_api.draws.models import Draw, Plan
 from inspect_api.inspections.models import Assignment, Inspection
 from tests.conftest import assert_error
@@ -21,8 +22,8 @@ def _accounts(make_user, login, ids):
 
 
 def _checkin_body(institution_id):
-    inst = directory.get_institution(institution_id)
-    return {"client_id": str(uuid.uuid4()), "qr_token": directory.qr_payload(inst), "latitude": 36.8,
+    inst = get_institution(institution_id)
+    return {"client_id": str(uuid.uuid4()), "qr_token": qr_payload(inst), "latitude": 36.8,
             "longitude": 118.05, "accuracy_m": 10.0, "captured_at": datetime.now(timezone.utc).isoformat()}
 
 

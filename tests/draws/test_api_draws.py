@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from inspect_api.draws import service
+from inspect_api.draws import records
 from inspect_api.draws.models import Draw
 from inspect_api.inspections.models import Assignment
 from tests.conftest import assert_error
@@ -262,7 +262,7 @@ def test_record_edited_after_the_draw_fails_verify_naming_the_field(client, offi
     draw = Draw.objects.get(id=drawn["id"])
     record = json.loads(draw.record_json)
     record["public_entropy"] = record["public_entropy"] + "!"
-    Draw.objects(id=draw.id).update_one(set__record_gz=service.pack_record(json.dumps(record, ensure_ascii=False)))
+    Draw.objects(id=draw.id).update_one(set__record_gz=records.pack_record(json.dumps(record, ensure_ascii=False)))
     body = client.get(f"/api/v1/draws/{drawn['id']}/verify", headers=office).get_json()
     assert body["ok"] is False
     assert "seed" in " ".join(body["differences"])
@@ -271,7 +271,7 @@ def test_record_edited_after_the_draw_fails_verify_naming_the_field(client, offi
     first = record["result"]["targets"][0]
     record["snapshot"]["institutions"] = [dict(i, weight="3.000000") if i["id"] == first else i
                                           for i in record["snapshot"]["institutions"]]
-    Draw.objects(id=draw.id).update_one(set__record_gz=service.pack_record(json.dumps(record, ensure_ascii=False)))
+    Draw.objects(id=draw.id).update_one(set__record_gz=records.pack_record(json.dumps(record, ensure_ascii=False)))
     body = client.get(f"/api/v1/draws/{drawn['id']}/verify", headers=office).get_json()
     assert body["ok"] is False and "commitment" in " ".join(body["differences"])
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from inspect_api.demo import DemoContext
-from inspect_api.draws import demo, service
+from inspect_api.draws import demo, reads
 from inspect_api.draws.models import Draw, Plan
 from inspect_api.inspections.models import Assignment
 from tests.draws import plan_fixtures as fx
@@ -18,7 +18,7 @@ def test_demo_has_one_drawn_and_one_committed_plan(app, make_user):
     assert sorted(p.state for p in Plan.objects) == ["committed", "drawn"]
     drawn = Draw.objects.get(state="drawn")
     assert drawn.public_entropy == demo.WITNESS_ENTROPY
-    assert service.verify_draw(drawn) == {"ok": True, "differences": []}
+    assert reads.verify_draw(drawn) == {"ok": True, "differences": []}
     assert Assignment.objects(draw_id=str(drawn.id)).count() > 0
     committed = Draw.objects.get(state="committed")
     assert committed.seed is None and committed.committed_at > drawn.committed_at

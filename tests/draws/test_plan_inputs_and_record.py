@@ -9,7 +9,8 @@ from inspect_api.auth import passwords
 from inspect_api.auth.models import User
 from inspect_api.catalog.models import ChecklistVersion, Matter
 from inspect_api.clock import utcnow
-from inspect_api.draws import service
+from inspect_api.draws import records
+from inspect_api.draws.snapshot import build_snapshot, risk_settings
 from inspect_api.draws.models import Draw, Plan
 from inspect_api.inspections.models import Assignment
 from tests.conftest import TEST_PASSWORD, assert_error
@@ -124,13 +125,13 @@ def test_record_is_stored_compact_and_hashes_do_not_depend_on_the_text(client, o
     assert seed == record["seed"]
     # the same record stored indented verifies alike: the format is not part of any hash
     Draw.objects(id=drawn["id"]).update_one(
-        set__record_gz=service.pack_record(json.dumps(record, ensure_ascii=False, indent=1)))
+        set__record_gz=records.pack_record(json.dumps(record, ensure_ascii=False, indent=1)))
     assert client.get(f"/api/v1/draws/{drawn['id']}/verify", headers=office).get_json() == {
         "ok": True, "differences": []}
 
 
 def test_record_too_large_is_refused_at_commit(client, office, w, monkeypatch):
-    monkeypatch.setattr(service, "MAX_RECORD_BYTES", 1024)
+    monkeypatch.setattr(records, "MAX_RECORD_BYTES", 1024)
     plan = fx.create_plan(client, office)
     err = assert_error(_commit(client, office, plan), 422, "DRAW_RECORD_TOO_LARGE")
     assert "缩小" in err["message"]
@@ -143,10 +144,10 @@ def test_record_too_large_is_refused_at_commit(client, office, w, monkeypatch):
 def test_commit_counts_the_result_the_draw_will_add(client, office, w, monkeypatch):
     """A committed record that fits, but whose drawn record would not, is refused at commit already."""
     plan = fx.create_plan(client, office, ratio="1")
-    params, snapshot = service.build_snapshot(Plan.objects.get(id=plan["id"]), now=fx.NOW,
-                                              risk=service.risk_settings())
-    committed_alone = 2000 + len(service.pack_record(json.dumps(snapshot, ensure_ascii=False, separators=(",", ":"))))
-    monkeypatch.setattr(service, "MAX_RECORD_BYTES", committed_alone + 1000)  # 12 targets need ~2 kB more
+    params, snapshot = build_snapshot(Plan.objects.get(id=plan["id"]), now=fx.NOW,
+                                      risk=risk_settings())
+    committed_alone = 2000 + len(records.pack_record(json.dumps(snapshot, ensure_ascii=False, separators=(",", ":"))))
+    monkeypatch.setattr(records, "MAX_RECORD_BYTES", committed_alone + 1000)  # 12 targets need ~2 kB more
     assert_error(_commit(client, office, plan), 422, "DRAW_RECORD_TOO_LARGE")
     assert Draw.objects.count() == 0
 
@@ -155,17 +156,17 @@ def test_record_too_large_at_draw_stores_nothing(client, office, w, monkeypatch)
     plan = fx.create_plan(client, office)
     committed = _commit(client, office, plan).get_json()
     stored = len(Draw.objects.get(id=committed["id"]).record_gz)
-    monkeypatch.setattr(service, "MAX_RECORD_BYTES", stored + 64)
+    monkeypatch.setattr(records, "MAX_RECORD_BYTES", stored + 64)
     err = assert_error(client.post(f"/api/v1/plans/{plan['id']}/draw", json={"public_entropy": fx.ENTROPY},
                                    headers=office), 422, "DRAW_RECORD_TOO_LARGE")
     assert err["details"]["max_bytes"] == stored + 64
     draw = Draw.objects.get(id=committed["id"])
     assert draw.state == "committed" and draw.seed is None and "result" not in json.loads(draw.record_json)
     assert Assignment.objects.count() == 0
-    monkeypatch.setattr(service, "MAX_RECORD_BYTES", 15 * 1024 * 1024)
+    monkeypatch.setattr(records, "MAX_RECORD_BYTES", 15 * 1024 * 1024)
     assert client.post(f"/api/v1/plans/{plan['id']}/draw", json={"public_entropy": fx.ENTROPY},
                        headers=office).status_code == 200
 
 
 def test_the_limit_leaves_room_below_mongodb_s_16_mib():
-    assert 15 * 1024 * 1024 < service.MAX_RECORD_BYTES <= int(15.5 * 1024 * 1024) < 16 * 1024 * 1024
+    assert 15 * 1024 * 1024 < records.MAX_RECORD_BYTES <= int(15.5 * 1024 * 1024) < 16 * 1024 * 1024

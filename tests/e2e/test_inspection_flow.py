@@ -22,7 +22,7 @@ from werkzeug.serving import make_server
 from inspect_api.calendar.service import current_calendar
 from inspect_api.clock import SHANGHAI
 from inspect_api.workdays import business_date
-from inspect_api.directory import service as directory
+from inspect_api.directory import qr
 from inspect_api.evidence.models import Evidence
 from inspect_api.inspections.models import Inspection, ItemResponse, ResponseWrite
 from inspect_api.rectification.models import Finding, Order
@@ -37,7 +37,7 @@ def live(app_factory):
     app = app_factory()
     with app.app_context():
         world = build_world(prefix="e2e_")
-        qr_payload = directory.qr_payload(world.institution)
+        qr_payload = qr.qr_payload(world.institution)
         items = applicable_items(world.institution.kind)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

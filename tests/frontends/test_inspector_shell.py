@@ -106,10 +106,10 @@ def institution(app):
 
 
 def test_public_page_opened_from_the_poster_hands_the_token_to_the_app(app, client, institution):
-    from inspect_api.directory import service as directory
+    from inspect_api.directory.qr import qr_payload, token_from_payload
 
-    payload = directory.qr_payload(institution)
-    token = directory.token_from_payload(payload)
+    payload = qr_payload(institution)
+    token = token_from_payload(payload)
     path = urlsplit(payload).path
     html = client.get(f"{path}?t={token}").get_data(as_text=True)
     link = re.search(r'<a href="(/app/#checkin\?[^"]+)">检查人员签到</a>', html)

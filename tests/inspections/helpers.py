@@ -15,7 +15,7 @@ from inspect_api.auth import passwords
 from inspect_api.auth.models import User
 from inspect_api.directory.creditcode import generate
 from inspect_api.directory.models import Inspector, Institution
-from inspect_api.inspections import service
+from inspect_api.inspections import assignments, records
 
 from tests.conftest import TEST_PASSWORD
 
@@ -81,7 +81,7 @@ def build_world(now: datetime | None = None, *, prefix: str = "") -> World:
     office_user = make_account(f"{prefix}office", "office_admin", "370300")
     other_office_user = make_account(f"{prefix}jinan", "office_admin", "370100")
     institution_user = make_account(f"{prefix}inst", "institution", "370302", institution_id=str(institution.id))
-    assignment = service.create_assignment(
+    assignment = assignments.create_assignment(
         institution_id=str(institution.id), region=institution.region, team=[str(lead.id), str(member.id)],
         source="draw", checklist_code="DB37T4086-2020", now=now, dedupe_key=f"draw:test:{institution.id}",
         due_date=(now + timedelta(days=7)).date())
@@ -120,7 +120,7 @@ def cid() -> str:
 
 
 def checklist_items(code: str = "DB37T4086-2020") -> list[dict]:
-    return service.checklist_items(service.checklist_version(code)["content"])
+    return records.checklist_items(records.checklist_version(code)["content"])
 
 
 def applicable_items(kind: str = "combined", code: str = "DB37T4086-2020") -> list[dict]:

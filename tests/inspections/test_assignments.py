@@ -32,25 +32,24 @@ def test_my_assignments_carry_address_and_team_names_in_two_queries(client, worl
     team's names come with each item, read with one directory query each for the whole page."""
     from datetime import datetime, timezone
 
-    from inspect_api.directory import service as directory
-    from inspect_api.inspections import service
+    from inspect_api.inspections import assignments
     from tests.inspections.helpers import make_institution
 
     now = datetime.now(timezone.utc)
     for n in range(3):
         other = make_institution(now, name=f"第{n}康养中心")
-        service.create_assignment(institution_id=str(other.id), region=other.region,
-                                  team=[str(world.member.id), str(world.lead.id)], source="draw",
-                                  checklist_code="DB37T4086-2020", now=now, dedupe_key=f"draw:views:{other.id}")
+        assignments.create_assignment(institution_id=str(other.id), region=other.region,
+                                      team=[str(world.member.id), str(world.lead.id)], source="draw",
+                                      checklist_code="DB37T4086-2020", now=now, dedupe_key=f"draw:views:{other.id}")
     calls = {"institution_cards": 0, "inspectors_by_id": 0}
     for name in calls:
-        real = getattr(directory, name)
+        real = getattr(assignments, name)  # the directory reads as the assignments module calls them
 
         def counted(*args, _real=real, _name=name, **kwargs):
             calls[_name] += 1
             return _real(*args, **kwargs)
 
-        monkeypatch.setattr(directory, name, counted)
+        monkeypatch.setattr(assignments, name, counted)
     body = client.get("/api/v1/me/assignments", headers=as_user(world.lead_user)).get_json()
     assert body["total"] == 4 and calls == {"institution_cards": 1, "inspectors_by_id": 1}
     first = next(i for i in body["items"] if i["id"] == str(world.assignment.id))

@@ -8,7 +8,7 @@ import pytest
 
 from inspect_api.errors import Conflict
 from inspect_api.evidence.models import Evidence
-from inspect_api.inspections import service
+from inspect_api.inspections import checkin, records
 from inspect_api.inspections.models import Assignment, Inspection, ItemResponse
 from tests.conftest import assert_error
 from tests.inspections.helpers import ZIBO, applicable_items, cid, jpeg, photo_form, signature_form
@@ -20,7 +20,7 @@ def _url(world, tail=""):
 
 
 def _cancel(world):
-    """What cancelling the plan does to its not-yet-started assignments (draws.service)."""
+    """What cancelling the plan does to its not-yet-started assignments (draws.lifecycle)."""
     Assignment.objects(id=world.assignment.id, status="assigned").update_one(set__status="cancelled")
 
 
@@ -72,10 +72,10 @@ def test_reading_a_cancelled_assignment_starts_no_inspection(client, world, as_u
 def test_cancellation_racing_a_check_in_wins_cleanly(client, world):
     """The check-in flips the assignment first: a cancellation that got there first refuses it."""
     assignment = Assignment.objects.get(id=world.assignment.id)
-    inspection = service.ensure_inspection(assignment, now=datetime.now(timezone.utc))
+    inspection = records.ensure_inspection(assignment, now=datetime.now(timezone.utc))
     _cancel(world)  # after the caller's checks, before the flip
     with pytest.raises(Conflict) as info:
-        service.record_checkin(world.lead_user, assignment, inspection, world.institution,
+        checkin.record_checkin(world.lead_user, assignment, inspection, world.institution,
                                inspector_id=str(world.lead.id), client_id=cid(), latitude=ZIBO[0],
                                longitude=ZIBO[1], accuracy_m=5.0, captured_at=datetime.now(timezone.utc),
                                now=datetime.now(timezone.utc))

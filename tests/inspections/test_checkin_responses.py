@@ -8,10 +8,10 @@ from datetime import datetime, timezone
 import pytest
 
 from inspect_api.clock import utcnow
-from inspect_api.directory import service as directory
+from inspect_api.directory.qr import make_checkin_token, qr_payload
 from inspect_api.directory.models import Institution
-from inspect_api.inspections import service
-from inspect_api.inspections.models import Inspection, ItemResponse, ResponseWrite
+from inspect_api.inspections import answers, records
+from inspect_api.inspections.models import Assignment, Inspection, ItemResponse, ResponseWrite
 from tests.conftest import assert_error
 from tests.inspections.helpers import ZIBO, applicable_items, cid
 
@@ -19,7 +19,7 @@ NOW = "2026-11-23T09:30:00+08:00"
 
 
 def checkin_body(institution, *, lat=ZIBO[0], lon=ZIBO[1], token=None, accuracy=12.0):
-    return {"client_id": cid(), "qr_token": token or directory.qr_payload(institution), "latitude": lat,
+    return {"client_id": cid(), "qr_token": token or qr_payload(institution), "latitude": lat,
             "longitude": lon, "accuracy_m": accuracy, "captured_at": datetime.now(timezone.utc).isoformat()}
 
 
@@ -42,7 +42,7 @@ def test_check_in_on_site_is_not_flagged_and_is_idempotent(client, world, as_use
     assert body["checkin"]["flagged"] is False and body["checkin"]["qr_version"] == 1
     again = check_in(client, world, as_user(world.member_user), lat=ZIBO[0] + 0.1)
     assert again.status_code == 200 and again.get_json()["checkin"] == body["checkin"]
-    assert service.Assignment.objects.get(id=world.assignment.id).status == "in_progress"
+    assert Assignment.objects.get(id=world.assignment.id).status == "in_progress"
 
 
 def test_gps_5_km_away_is_accepted_but_flagged(client, world, as_user):
@@ -62,7 +62,7 @@ def test_stale_gps_fix_is_flagged(client, world, as_user):
 
 
 def test_old_qr_token_is_refused(client, world, as_user):
-    old = directory.make_checkin_token(world.institution)
+    old = make_checkin_token(world.institution)
     Institution.objects(id=world.institution.id).update_one(inc__qr_version=1)
     assert_error(check_in(client, world, as_user(world.lead_user), token=old), 422, "CHECKIN_TOKEN_REVOKED")
     assert Inspection.objects.get(id=world.assignment.id).state == "assigned"
@@ -78,7 +78,7 @@ def test_qr_token_of_another_institution_is_refused(client, world, as_user):
     from tests.inspections.helpers import make_institution
 
     other = make_institution(utcnow(), name="另一家机构")
-    assert_error(check_in(client, world, as_user(world.lead_user), token=directory.make_checkin_token(other)),
+    assert_error(check_in(client, world, as_user(world.lead_user), token=make_checkin_token(other)),
                  422, "CHECKIN_WRONG_INSTITUTION")
 
 
@@ -165,11 +165,11 @@ def test_concurrent_edits_cannot_both_win(app, world):
 
     now = utcnow()
     lead = User.objects.get(id=world.lead_user.id)
-    assignment = service.assignment_for(lead, str(world.assignment.id))
-    inspection = service.ensure_inspection(assignment, now=now)
+    assignment = records.assignment_for(lead, str(world.assignment.id))
+    inspection = records.ensure_inspection(assignment, now=now)
     Inspection.objects(id=inspection.id).update_one(set__state="checked_in")
     item = applicable_items()[0]
-    service.sync_responses(lead, str(inspection.id), [dict(answer(item), client_updated_at=datetime.now(timezone.utc))],
+    answers.sync_responses(lead, str(inspection.id), [dict(answer(item), client_updated_at=datetime.now(timezone.utc))],
                            now=now)
     results = []
     barrier = threading.Barrier(8)
@@ -179,7 +179,7 @@ def test_concurrent_edits_cannot_both_win(app, world):
             barrier.wait()
             entry = dict(answer(item, "fail" if i % 2 else "pass", base=1, note=f"w{i}"),
                          client_updated_at=datetime.now(timezone.utc))
-            results.append(service.sync_responses(lead, str(inspection.id), [entry], now=now)["outcomes"][0])
+            results.append(answers.sync_responses(lead, str(inspection.id), [entry], now=now)["outcomes"][0])
 
     threads = [threading.Thread(target=write, args=(i,)) for i in range(8)]
     for t in threads:

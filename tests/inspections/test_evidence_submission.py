@@ -248,11 +248,11 @@ def test_photo_without_file_is_422(client, world, as_user):
 def test_submission_resumes_after_a_crash_without_duplicates(client, world, as_user, monkeypatch):
     """A crash after the order was opened: the retry finishes the steps; one order, one risk event."""
     from inspect_api.directory.models import Institution
-    from inspect_api.inspections import service
+    from inspect_api.inspections import submission
     from inspect_api.rectification.models import Order
 
     lead, _member, deducted = _ready(client, world, as_user)
-    real_build = service.build_report
+    real_build = submission.build_report
     calls = {"n": 0}
 
     def crash_once(*args, **kwargs):
@@ -261,7 +261,7 @@ def test_submission_resumes_after_a_crash_without_duplicates(client, world, as_u
             raise RuntimeError("simulated crash")
         return real_build(*args, **kwargs)
 
-    monkeypatch.setattr(service, "build_report", crash_once)
+    monkeypatch.setattr(submission, "build_report", crash_once)
     r = client.post(_url(world, "/submit"), headers=lead)
     assert r.status_code == 500
     half = Inspection.objects.get(id=world.assignment.id)
@@ -279,11 +279,11 @@ def test_submission_resumes_after_a_crash_without_duplicates(client, world, as_u
 
 def test_next_bundle_shows_previous_result_and_open_findings(client, world, as_user):
     from inspect_api.clock import utcnow
-    from inspect_api.inspections import service
+    from inspect_api.inspections import assignments
 
     lead, _member, deducted = _ready(client, world, as_user)
     first = client.post(_url(world, "/submit"), headers=lead).get_json()
-    follow_up = service.create_assignment(
+    follow_up = assignments.create_assignment(
         institution_id=str(world.institution.id), region=world.institution.region,
         team=[str(world.member.id), str(world.outsider.id)], source="targeted", reason="reinspection",
         checklist_code="DB37T4086-2020", now=utcnow(), dedupe_key="reinspection:test",

@@ -8,7 +8,7 @@ from inspect_api.ledgers import service as ledgers
 from inspect_api.ledgers.deadlines import sweep_request_deadlines
 from inspect_api.ledgers.models import LedgerCheck
 from inspect_api.notify.models import Notification
-from inspect_api.publication import service as publication
+from inspect_api.publication import public_reads
 from inspect_api.rectification import escalation
 from inspect_api.rectification.models import Finding, Order
 from tests.conftest import assert_error
@@ -106,7 +106,7 @@ def test_conclusion_opens_a_rectification_order_that_escalates_like_site_finding
     # the institution sees the order like any other, and its public profile counts the open findings
     r = desk.client.get(f"/api/v1/rectifications/{order.id}", headers=desk.institution(check))
     assert r.status_code == 200 and r.get_json()["source"] == "ledger_check"
-    assert publication.institution_counts(check.institution_id)["open_findings"] == 2
+    assert public_reads.institution_counts(check.institution_id)["open_findings"] == 2
     # the same ladder: the first overdue working day warns, and the finding is a notice candidate
     overdue_day = calendar.add_working_days(findings["TZ4086-2-04"].deadline, 1)
     escalation.run_sweep(at(overdue_day, 9))

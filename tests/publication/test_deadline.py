@@ -4,8 +4,9 @@ from datetime import datetime, time
 
 from inspect_api.clock import SHANGHAI
 from inspect_api.notify.models import Notification
-from inspect_api.publication import service
+from inspect_api.publication import deadlines, results, sources
 from inspect_api.publication.models import PublicationDeadline
+from inspect_api.workdays import business_date
 
 
 def _at(d):
@@ -18,27 +19,27 @@ def _steps(ins):
 
 def test_deadline_is_20_working_days_after_conclusion(app, world):
     ins = world.inspect("a", days_ago=3)
-    stats = service.sweep_publication_deadlines(world.now)
+    stats = deadlines.sweep_publication_deadlines(world.now)
     assert stats["trackers_created"] == 1
     tracker = PublicationDeadline.objects.get(inspection_id=str(ins.id))
-    cal = service._calendar()
-    concluded = service.business_date(ins.submitted_at)
-    assert service._d(tracker.deadline) == cal.add_working_days(concluded, 20)
-    assert cal.working_days_between(concluded, service._d(tracker.deadline)) in (19, 20)
+    cal = sources.working_calendar()
+    concluded = business_date(ins.submitted_at)
+    assert sources.as_date(tracker.deadline) == cal.add_working_days(concluded, 20)
+    assert cal.working_days_between(concluded, sources.as_date(tracker.deadline)) in (19, 20)
 
 
 def test_ladder_steps_each_exactly_once_with_catch_up(app, world):
     ins = world.inspect("a", days_ago=3)
-    service.sweep_publication_deadlines(world.now)
+    deadlines.sweep_publication_deadlines(world.now)
     tracker = PublicationDeadline.objects.get(inspection_id=str(ins.id))
-    deadline = service._d(tracker.deadline)
-    cal = service._calendar()
+    deadline = sources.as_date(tracker.deadline)
+    cal = sources.working_calendar()
 
-    service.sweep_publication_deadlines(_at(cal.add_working_days(deadline, -4)))
+    deadlines.sweep_publication_deadlines(_at(cal.add_working_days(deadline, -4)))
     assert _steps(ins) == []
     reminder_day = _at(cal.add_working_days(deadline, -3))
-    service.sweep_publication_deadlines(reminder_day)
-    service.sweep_publication_deadlines(reminder_day)  # repeated sweep: nothing new
+    deadlines.sweep_publication_deadlines(reminder_day)
+    deadlines.sweep_publication_deadlines(reminder_day)  # repeated sweep: nothing new
     assert _steps(ins) == ["reminder"]
     reminders = Notification.objects(kind="publication.reminder")
     # the ladder's reminder goes to the institution: for a result, the office of its region stands in
@@ -48,8 +49,8 @@ def test_ladder_steps_each_exactly_once_with_catch_up(app, world):
 
     # downtime: the next sweep comes 10 working days after the deadline and catches up every step once
     late = _at(cal.add_working_days(deadline, 10))
-    first = service.sweep_publication_deadlines(late)
-    again = service.sweep_publication_deadlines(late)
+    first = deadlines.sweep_publication_deadlines(late)
+    again = deadlines.sweep_publication_deadlines(late)
     assert _steps(ins) == ["reminder", "warning", "department", "office"]
     assert first["steps"] == 3 and again["steps"] == 0
     for kind in ("publication.warning", "publication.department", "publication.office"):
@@ -63,18 +64,18 @@ def test_ladder_steps_each_exactly_once_with_catch_up(app, world):
 
 def test_publishing_stops_the_ladder(app, world):
     ins = world.inspect("a", days_ago=3)
-    service.sweep_publication_deadlines(world.now)
-    deadline = service._d(PublicationDeadline.objects.get(inspection_id=str(ins.id)).deadline)
-    service.publish(world.office, str(ins.id), now=world.now)
-    cal = service._calendar()
-    stats = service.sweep_publication_deadlines(_at(cal.add_working_days(deadline, 12)))
+    deadlines.sweep_publication_deadlines(world.now)
+    deadline = sources.as_date(PublicationDeadline.objects.get(inspection_id=str(ins.id)).deadline)
+    results.publish(world.office, str(ins.id), now=world.now)
+    cal = sources.working_calendar()
+    stats = deadlines.sweep_publication_deadlines(_at(cal.add_working_days(deadline, 12)))
     assert stats["steps"] == 0 and _steps(ins) == []
     assert Notification.objects(kind__startswith="publication.").count() == 0
 
 
 def test_unsubmitted_inspections_are_not_tracked(app, world):
     world.inspect("draft", state="checked_in")
-    assert service.sweep_publication_deadlines(world.now)["trackers_created"] == 0
+    assert deadlines.sweep_publication_deadlines(world.now)["trackers_created"] == 0
     assert PublicationDeadline.objects.count() == 0
 
 
@@ -82,7 +83,7 @@ def test_sweep_requires_aware_time(app):
     import pytest
 
     with pytest.raises(ValueError):
-        service.sweep_publication_deadlines(datetime(2026, 11, 23, 9, 0))
+        deadlines.sweep_publication_deadlines(datetime(2026, 11, 23, 9, 0))
 
 
 def test_pending_publications_api(client, world, as_user):
@@ -118,15 +119,15 @@ def test_publication_deadline_follows_the_configured_ladder(app_factory):
     with app.app_context():
         world = build_world()
         ins = world.inspect("a", days_ago=3)
-        service.sweep_publication_deadlines(world.now)
+        deadlines.sweep_publication_deadlines(world.now)
         tracker = PublicationDeadline.objects.get(inspection_id=str(ins.id))
-        deadline = service._d(tracker.deadline)
-        cal = service._calendar()
-        assert service._d(tracker.next_step_due) == cal.add_working_days(deadline, -5)
+        deadline = sources.as_date(tracker.deadline)
+        cal = sources.working_calendar()
+        assert sources.as_date(tracker.next_step_due) == cal.add_working_days(deadline, -5)
 
-        service.sweep_publication_deadlines(_at(cal.add_working_days(deadline, -6)))
+        deadlines.sweep_publication_deadlines(_at(cal.add_working_days(deadline, -6)))
         assert _steps(ins) == []
-        service.sweep_publication_deadlines(_at(cal.add_working_days(deadline, -5)))
+        deadlines.sweep_publication_deadlines(_at(cal.add_working_days(deadline, -5)))
         assert _steps(ins) == ["reminder"]
         reminder = Notification.objects.get(kind="publication.reminder")
         assert reminder.user_id == str(world.county_office.id)
@@ -134,7 +135,7 @@ def test_publication_deadline_follows_the_configured_ladder(app_factory):
 
         late = _at(cal.add_working_days(deadline, 15))
         for _ in range(3):
-            service.sweep_publication_deadlines(late)
+            deadlines.sweep_publication_deadlines(late)
         tracker.reload()
         assert [s.code for s in tracker.steps] == ["reminder", "warning", "department", "escalate_province"]
         assert [s.due for s in tracker.steps] == [cal.add_working_days(deadline, d) for d in (-5, 2, 7, 15)]

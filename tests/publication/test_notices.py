@@ -7,7 +7,7 @@ import pytest
 from inspect_api import db
 from inspect_api.audit.models import AuditEvent
 from inspect_api.errors import Conflict
-from inspect_api.publication import service
+from inspect_api.publication import deadlines, notices
 from inspect_api.publication.models import Notice
 from inspect_api.rectification.models import Finding
 from tests.conftest import assert_error
@@ -134,59 +134,59 @@ def test_a_crash_while_numbering_never_leaves_a_published_notice_without_a_numbe
                                                                                   monkeypatch):
     headers = as_user(world.office)
     notice = _draft(client, headers, world, finding_ids=[])
-    real_next_seq = service._next_seq
+    real_next_seq = notices._next_seq
 
     def counter_down(*_args, **_kwargs):
         raise RuntimeError("notice counter unavailable")
 
-    monkeypatch.setattr(service, "_next_seq", counter_down)
+    monkeypatch.setattr(notices, "_next_seq", counter_down)
     with pytest.raises(RuntimeError):
-        service.publish_notice(world.office, notice["id"], now=world.now)
+        notices.publish_notice(world.office, notice["id"], now=world.now)
     stored = Notice.objects.get(id=notice["id"])
     assert stored.status == "draft" and stored.number is None  # nothing was published
     assert client.get(f"/api/v1/public/notices/{notice['id']}").status_code == 404
 
     # the counter is back: publishing the same draft again works and numbers it
-    monkeypatch.setattr(service, "_next_seq", real_next_seq)
+    monkeypatch.setattr(notices, "_next_seq", real_next_seq)
     r = client.post(f"/api/v1/notices/{notice['id']}/publish", headers=headers)
     year = r.get_json()["published_at"][:4]
     assert r.status_code == 200 and r.get_json()["number"] == f"〔{year}〕1号"
 
     # a crash after publishing (the audit write fails) still leaves a numbered notice
     second = _draft(client, headers, world, finding_ids=[])
-    real_record = service.audit.record
+    real_record = notices.audit.record
 
     def audit_down(action, **kwargs):
         if action == "notice.published":
             raise RuntimeError("audit store unavailable")
         return real_record(action, **kwargs)
 
-    monkeypatch.setattr(service.audit, "record", audit_down)
+    monkeypatch.setattr(notices.audit, "record", audit_down)
     with pytest.raises(RuntimeError):
-        service.publish_notice(world.office, second["id"], now=world.now)
+        notices.publish_notice(world.office, second["id"], now=world.now)
     stored = Notice.objects.get(id=second["id"])
     assert stored.status == "published" and stored.number == f"〔{stored.year}〕2号"
 
 
 def test_a_publisher_losing_a_race_burns_a_number_but_numbers_stay_unique(app, world, monkeypatch):
-    first = service.draft_notice(world.office, {"period_from": date(2026, 1, 1), "period_to": date(2026, 6, 30),
+    first = notices.draft_notice(world.office, {"period_from": date(2026, 1, 1), "period_to": date(2026, 6, 30),
                                                 "finding_ids": []}, now=world.now)
-    real_next_seq = service._next_seq
+    real_next_seq = notices._next_seq
     raced = []
 
     def racing_next_seq(office_region, year, **kwargs):
         if not raced:  # another process publishes the same draft between our read and our update
             raced.append(True)
-            service.publish_notice(world.office, str(first.id), now=world.now)
+            notices.publish_notice(world.office, str(first.id), now=world.now)
         return real_next_seq(office_region, year, **kwargs)
 
-    monkeypatch.setattr(service, "_next_seq", racing_next_seq)
+    monkeypatch.setattr(notices, "_next_seq", racing_next_seq)
     with pytest.raises(Conflict):
-        service.publish_notice(world.office, str(first.id), now=world.now)
-    monkeypatch.setattr(service, "_next_seq", real_next_seq)
-    second = service.draft_notice(world.office, {"period_from": date(2026, 1, 1), "period_to": date(2026, 6, 30),
+        notices.publish_notice(world.office, str(first.id), now=world.now)
+    monkeypatch.setattr(notices, "_next_seq", real_next_seq)
+    second = notices.draft_notice(world.office, {"period_from": date(2026, 1, 1), "period_to": date(2026, 6, 30),
                                                  "finding_ids": []}, now=world.now)
-    service.publish_notice(world.office, str(second.id), now=world.now)
+    notices.publish_notice(world.office, str(second.id), now=world.now)
     # Without transactions the loser took 2 (a gap); with them its number went back with its transaction.
     expected = [1, 2] if db.supports_transactions() else [1, 3]
     assert [n.seq for n in Notice.objects.order_by("created_at")] == expected
@@ -197,7 +197,7 @@ def test_sweep_numbers_notices_left_unnumbered_by_older_versions(app, world):
     legacy = Notice(office_region="370300", region="370300", period_from=date(2026, 1, 1),
                     period_to=date(2026, 12, 31), title="旧通报", text="正文", status="published",
                     created_by=str(world.office.id), created_at=published_at, published_at=published_at).save()
-    service.sweep_publication_deadlines(world.now)
-    service.sweep_publication_deadlines(world.now)
+    deadlines.sweep_publication_deadlines(world.now)
+    deadlines.sweep_publication_deadlines(world.now)
     legacy.reload()
     assert legacy.number == "〔2027〕1号" and legacy.year == 2027 and legacy.seq == 1

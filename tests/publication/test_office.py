@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from inspect_api.clock import utcnow
-from inspect_api.publication import service
+from inspect_api.publication import deadlines, sources
+from inspect_api.publication.models import PublicationDeadline
 from inspect_api.workdays import business_date
 from tests.conftest import assert_error
 
@@ -11,15 +12,15 @@ from tests.conftest import assert_error
 def test_queue_counts_working_days_to_the_deadline(client, world, as_user):
     old = world.inspect("old", days_ago=60)
     fresh = world.inspect("fresh", days_ago=2)
-    service.sweep_publication_deadlines(utcnow())
+    deadlines.sweep_publication_deadlines(utcnow())
     body = client.get("/api/v1/publication/pending", headers=as_user(world.office)).get_json()
     by_id = {i["inspection_id"]: i for i in body["items"]}
-    cal = service._calendar()
+    cal = sources.working_calendar()
     today = business_date(utcnow())
     for ins in (old, fresh):
         item = by_id[str(ins.id)]
-        assert item["working_days_left"] == cal.working_days_between(today, service._d(
-            service.PublicationDeadline.objects.get(inspection_id=str(ins.id)).deadline))
+        assert item["working_days_left"] == cal.working_days_between(today, sources.as_date(
+            PublicationDeadline.objects.get(inspection_id=str(ins.id)).deadline))
     assert by_id[str(old.id)]["working_days_left"] < 0 and by_id[str(old.id)]["overdue"] is True
     assert by_id[str(old.id)]["level"] and by_id[str(old.id)]["level_title"]
     assert 0 < by_id[str(fresh.id)]["working_days_left"] <= 20 and by_id[str(fresh.id)]["level_title"] is None

@@ -7,7 +7,7 @@ from datetime import datetime, time
 import pytest
 
 from inspect_api.calendar.service import current_calendar
-from inspect_api.publication import service as publication
+from inspect_api.publication import notices
 from inspect_api.rectification import escalation
 from inspect_api.rectification import service as rs
 from inspect_api.rectification.models import Finding
@@ -92,7 +92,7 @@ def test_a_new_deadline_that_escalates_again_is_preselected_again(client, login,
     city = login(rworld.users["city"])
     notice = _draft(client, city)
     assert notice["finding_ids"] == [str(f.id)]
-    publication.publish_notice(rworld.users["city"], notice["id"], now=at(office_day, 15))  # injected time
+    notices.publish_notice(rworld.users["city"], notice["id"], now=at(office_day, 15))  # injected time
     assert _preselected(client, city)[str(f.id)] is False
 
     # a late answer is rejected with a new deadline, which passes unanswered up to the office step again

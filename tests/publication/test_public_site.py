@@ -8,7 +8,7 @@ import io
 import re
 from datetime import timedelta
 
-from inspect_api.publication import service
+from inspect_api.publication import notices
 from inspect_api.rectification.models import Finding
 from tests.publication.world import make_institution
 
@@ -70,12 +70,12 @@ def test_results_by_inspection_date_and_notices_by_number_newest_first(client, w
         order = [html.index(name) for name in ("张店区福寿苑", world.institution.name, "周村区康乐园")]
         assert order == sorted(order), page
     office = world.office
-    first = service.draft_notice(office, {"period_from": world.now.date() - timedelta(days=30),
+    first = notices.draft_notice(office, {"period_from": world.now.date() - timedelta(days=30),
                                           "period_to": world.now.date(), "finding_ids": []}, now=world.now)
-    second = service.draft_notice(office, {"period_from": world.now.date() - timedelta(days=30),
+    second = notices.draft_notice(office, {"period_from": world.now.date() - timedelta(days=30),
                                            "period_to": world.now.date(), "finding_ids": []}, now=world.now)
-    service.publish_notice(office, str(first.id), now=world.now)
-    service.publish_notice(office, str(second.id), now=world.now - timedelta(days=3))  # 2号, dated 3 days earlier
+    notices.publish_notice(office, str(first.id), now=world.now)
+    notices.publish_notice(office, str(second.id), now=world.now - timedelta(days=3))  # 2号, dated 3 days earlier
     numbers = [n["number"] for n in client.get("/api/v1/public/notices").get_json()["items"]]
     year = numbers[0][1:5]
     assert numbers == [f"〔{year}〕2号", f"〔{year}〕1号"]

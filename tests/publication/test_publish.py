@@ -6,7 +6,7 @@ import pytest
 
 from inspect_api.audit.models import AuditEvent
 from inspect_api.errors import Unprocessable
-from inspect_api.publication import service
+from inspect_api.publication import results
 from inspect_api.publication.models import PublishedResult
 from inspect_api.rectification.models import Finding
 from tests.conftest import assert_error
@@ -126,10 +126,10 @@ def test_result_without_findings_publishes_with_no_order(client, world, as_user)
 
 def test_late_publication_is_marked(app, world):
     ins = world.inspect("old", days_ago=60)
-    result = service.publish(world.office, str(ins.id), now=datetime.now(timezone.utc))
+    result = results.publish(world.office, str(ins.id), now=datetime.now(timezone.utc))
     assert result.late is True
     fresh = world.inspect("fresh", days_ago=1)
-    assert service.publish(world.office, str(fresh.id), now=datetime.now(timezone.utc)).late is False
+    assert results.publish(world.office, str(fresh.id), now=datetime.now(timezone.utc)).late is False
 
 
 # --------------------------------------------------------------------------- office-controlled redaction
@@ -196,7 +196,7 @@ def test_a_correction_refresh_applies_the_same_redaction_choices(client, world, 
         client_id="c-1", at=world.now, by=str(world.lead.id), reason="张秀英家属补交了记录", score_before=86.5,
         score_after=88.0))
     ins.reload()
-    service.on_inspection_corrected(ins, world.now)
+    results.on_inspection_corrected(ins, world.now)
     snap = PublishedResult.objects.get(inspection_id=str(ins.id)).snapshot
     assert snap["findings"][1]["note"] == "更正：老人张**的护理记录缺2天"
     assert snap["corrections"][0]["reason"] == "张**家属补交了记录"
@@ -208,7 +208,7 @@ def test_a_correction_refresh_applies_the_same_redaction_choices(client, world, 
     Inspection.objects(id=other.id).update_one(push__corrections=Correction(
         client_id="c-2", at=world.now, by=str(world.lead.id), reason="笔误", score_before=86.5, score_after=86.5))
     other.reload()
-    service.on_inspection_corrected(other, world.now)
+    results.on_inspection_corrected(other, world.now)
     snap = PublishedResult.objects.get(inspection_id=str(other.id)).snapshot
     assert snap["corrections"] and all(f["note"] is None for f in snap["findings"])
 
@@ -223,7 +223,7 @@ def test_bad_redaction_choices_are_refused(client, world, as_user):
     assert_error(_preview(client, headers, ins, redact_terms=["张"]), 422)
     assert PublishedResult.objects.count() == 0
     with pytest.raises(Unprocessable):
-        service.publish(world.office, str(ins.id), redact_terms=["  张  "], now=world.now)
+        results.publish(world.office, str(ins.id), redact_terms=["  张  "], now=world.now)
 
 
 def test_openapi_documents_the_redaction_choices(client):

@@ -246,7 +246,7 @@ def test_a_notice_is_capped_far_below_the_16_mib_document_limit(app):
     """Notice items are frozen inside the notice document, and MongoDB refuses documents over 16 MiB:
     the number of cited findings is capped (explicit lists by the schema, pre-selection by the service)."""
     from inspect_api.errors import Unprocessable
-    from inspect_api.publication import service as publication
+    from inspect_api.publication import notices
     from inspect_api.publication.models import NoticeItem
 
     widest = NoticeItem(finding_id="f" * 24, order_id="o" * 24, order_number="ZG-370302-2027-0001",
@@ -256,8 +256,8 @@ def test_a_notice_is_capped_far_below_the_16_mib_document_limit(app):
     import bson
 
     item_bytes = len(bson.encode(widest.to_mongo().to_dict()))
-    assert publication.MAX_NOTICE_FINDINGS * item_bytes < 16 * 1024 * 1024 // 2, item_bytes
-    publication._check_notice_size(publication.MAX_NOTICE_FINDINGS)
+    assert notices.MAX_NOTICE_FINDINGS * item_bytes < 16 * 1024 * 1024 // 2, item_bytes
+    notices._check_notice_size(notices.MAX_NOTICE_FINDINGS)
     with pytest.raises(Unprocessable) as exc:
-        publication._check_notice_size(publication.MAX_NOTICE_FINDINGS + 1)
+        notices._check_notice_size(notices.MAX_NOTICE_FINDINGS + 1)
     assert exc.value.code == "NOTICE_TOO_MANY_FINDINGS"

@@ -365,21 +365,21 @@ def test_an_order_and_its_findings_are_written_together(app, make_user, monkeypa
 def test_a_notice_number_goes_back_when_its_publication_fails(app, make_user, monkeypatch):
     from datetime import date
 
-    from inspect_api.publication import service as ps
+    from inspect_api.publication import notices
     from inspect_api.publication.models import Notice, NoticeCounter
     from tests.notify.world import build
 
     build(make_user)
     office = make_user("office_admin", "370300", username="notice_txn_office")
-    notice = ps.draft_notice(office, {"period_from": date(2026, 1, 1), "period_to": date(2026, 6, 30),
-                                      "finding_ids": []}, now=datetime.now(timezone.utc))
-    _fail_on(monkeypatch, ps, Notice, "update_one")
+    notice = notices.draft_notice(office, {"period_from": date(2026, 1, 1), "period_to": date(2026, 6, 30),
+                                           "finding_ids": []}, now=datetime.now(timezone.utc))
+    _fail_on(monkeypatch, notices, Notice, "update_one")
     with pytest.raises(_Boom):
-        ps.publish_notice(office, str(notice.id), now=datetime.now(timezone.utc))
+        notices.publish_notice(office, str(notice.id), now=datetime.now(timezone.utc))
     assert Notice.objects.get(id=notice.id).status == "draft"
     assert NoticeCounter.objects.count() == 0  # the number taken inside the transaction went back
     monkeypatch.undo()
-    published = ps.publish_notice(office, str(notice.id), now=datetime.now(timezone.utc))
+    published = notices.publish_notice(office, str(notice.id), now=datetime.now(timezone.utc))
     assert published.seq == 1 and published.status == "published"
 
 

@@ -8,7 +8,7 @@ import io
 from datetime import datetime, timezone
 
 from inspect_api.directory.models import Institution
-from inspect_api.draws.service import risk_settings, weight_of
+from inspect_api.draws.snapshot import risk_settings, weight_of
 from inspect_api.surveys import results
 from inspect_api.surveys.models import SurveyResult
 from tests.conftest import assert_error

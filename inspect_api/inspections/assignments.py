@@ -1,0 +1,254 @@
+"""Assignments (检查任务): created by draws, targeted inspections and re-inspections; team changes; lists.
+
+Also the directory and evidence hooks that let an assigned inspector read its
+institution (and its photos) and keep assigned records from being deleted.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from mongoengine.errors import NotUniqueError
+
+from inspect_api.audit import service as audit
+from inspect_api.auth.service import actor_of
+from inspect_api.clock import SHANGHAI, as_utc, isoformat
+from inspect_api.directory.conflicts import conflict_pairs
+from inspect_api.directory.hooks import register_access_check, register_history_check
+from inspect_api.directory.inspectors import get_inspector, inspectors_by_id
+from inspect_api.directory.institutions import get_institution, institution_cards
+from inspect_api.errors import Conflict, NotFound, Unprocessable
+from inspect_api.inspections.models import TARGETED_REASONS, Assignment, Inspection
+from inspect_api.inspections.records import cancelled_conflict, checklist_version, evidence_service, inspector_id_of
+from inspect_api.scoping import in_scope, region_range
+
+COMMUNITY_CHECKLIST = "DB37T4087-2020"
+INSTITUTION_CHECKLIST = "DB37T4086-2020"
+
+
+def _assigned_inspector_may_read(user, institution_id: str) -> bool:
+    """An inspector may read an institution it is (or was) assigned to inspect."""
+    if getattr(user, "role", None) != "inspector":
+        return False
+    inspector_id = inspector_id_of(user)
+    return bool(inspector_id) and Assignment.objects(institution_id=institution_id, team=inspector_id,
+                                                     status__ne="cancelled").only("id").first() is not None
+
+
+def _has_assignments(kind: str, record_id: str) -> bool:
+    """Directory history: an institution or inspector that has assignments is closed, not deleted."""
+    if kind == "institution":
+        return Assignment.objects(institution_id=record_id).only("id").first() is not None
+    if kind == "inspector":
+        return Assignment.objects(team=record_id).only("id").first() is not None
+    return False
+
+
+def _assigned_inspector_may_see_photo(user, evidence) -> bool:
+    """An inspector assigned to an institution sees the photos of its inspections (the open findings
+    it goes to check on site), not their signatures."""
+    return (evidence.kind == "photo" and evidence.owner_type == "inspection"
+            and _assigned_inspector_may_read(user, evidence.institution_id))
+
+
+def register_with_directory() -> None:
+    """Directory and evidence hooks: what an assigned inspector may read, and assignments as history."""
+    register_access_check(_assigned_inspector_may_read)
+    register_history_check(_has_assignments)
+    evidence_service().register_access_check(_assigned_inspector_may_see_photo)
+
+
+def create_assignment(*, institution_id: str, region: str, team: list[str], source: str, checklist_code: str,
+                      now: datetime, dedupe_key: str, matters: list[str] | None = None,
+                      checklist_version: int | None = None, reason: str | None = None,
+                      reason_note: str | None = None, plan_id: str | None = None, draw_id: str | None = None,
+                      parent_order_id: str | None = None, due_date: date | None = None,
+                      created_by: str | None = None) -> Assignment:
+    """Create an assignment once per ``dedupe_key`` (a retry returns the first one).
+
+    Draws use ``draw:<draw id>:<institution id>``; targeted inspections a key
+    of their own (e.g. ``reinspection:<order id>`` or the client's UUID).
+    """
+    if len(team) < 2:
+        raise Unprocessable("检查组至少需要两名执法人员", code="TEAM_TOO_SMALL")
+    if len(set(team)) != len(team):
+        raise Unprocessable("检查组成员重复", code="TEAM_DUPLICATE_MEMBER")
+    if source == "targeted" and reason not in TARGETED_REASONS:
+        raise Unprocessable("非随机检查须注明原因", code="TARGETED_REASON_REQUIRED")
+    existing = Assignment.objects(dedupe_key=dedupe_key).first()
+    if existing is not None:
+        return existing
+    assignment = Assignment(
+        institution_id=institution_id, region=region, team=list(team), source=source, random=source == "draw",
+        reason=reason, reason_note=reason_note, plan_id=plan_id, draw_id=draw_id, parent_order_id=parent_order_id,
+        matters=list(matters or []), checklist_code=checklist_code, checklist_version=checklist_version,
+        due_date=due_date, status="assigned", created_by=created_by, created_at=now, updated_at=now,
+        dedupe_key=dedupe_key)
+    try:
+        assignment.save(force_insert=True)
+    except NotUniqueError:
+        return Assignment.objects.get(dedupe_key=dedupe_key)
+    return assignment
+
+
+def _started(assignment: Assignment, inspection: Inspection | None) -> Conflict:
+    state = inspection.state if inspection is not None else None
+    return Conflict("检查已开始（已签到或已提交），不能再调整检查组", code="INSPECTION_ALREADY_STARTED",
+                    details={"assignment_id": str(assignment.id), "status": assignment.status,
+                             "inspection_state": state})
+
+
+def _replaceable(assignment: Assignment) -> Inspection | None:
+    """The inspection of an assignment whose team may still change (not started, not cancelled), else 409."""
+    inspection = Inspection.objects(id=assignment.id).first()
+    if assignment.status == "cancelled":
+        raise cancelled_conflict()
+    if assignment.status != "assigned" or (inspection is not None and (
+            inspection.state != "assigned" or inspection.submission_started_at is not None)):
+        raise _started(assignment, inspection)
+    return inspection
+
+
+def check_team_replaceable(assignment_id: str) -> None:
+    """409 ``INSPECTION_ALREADY_STARTED`` (or ``ASSIGNMENT_CANCELLED``) unless the team may still change."""
+    _replaceable(Assignment.objects.get(id=assignment_id))
+
+
+def replace_team_member(assignment_id: str, old_inspector_id: str, new_inspector_id: str, *, now: datetime) -> None:
+    """Swap one member (draw amendment) in the assignment and its inspection; the position (lead first) is kept.
+
+    Only before the inspection starts: once it is checked in or submitted the
+    team has been on site and signs the record, so a change is refused with
+    409 ``INSPECTION_ALREADY_STARTED`` and nothing changes.  Both updates are
+    conditional on the unstarted state; if a check-in slips in between them,
+    the assignment's team is put back and the same 409 is raised.  409
+    ``TEAM_CHANGED`` when ``old_inspector_id`` is no longer on the team.
+    """
+    assignment = Assignment.objects.get(id=assignment_id)
+    _replaceable(assignment)
+    before = list(assignment.team)
+    team = [new_inspector_id if x == old_inspector_id else x for x in before]
+    if not Assignment.objects(id=assignment.id, status="assigned", team=old_inspector_id).update_one(
+            set__team=team, set__updated_at=now):
+        assignment.reload()
+        _replaceable(assignment)
+        raise Conflict("检查组已被他人调整，请刷新后重试", code="TEAM_CHANGED")
+    inspection = Inspection.objects(id=assignment.id).first()
+    if inspection is not None and not Inspection.objects(
+            id=assignment.id, state="assigned", submission_started_at=None, team=old_inspector_id).update_one(
+            set__team=team, set__updated_at=now):
+        Assignment.objects(id=assignment.id, team=team).update_one(set__team=before, set__updated_at=now)
+        assignment.reload()
+        raise _started(assignment, Inspection.objects(id=assignment.id).first())
+
+
+def assignments_for_draw(draw_id: str):
+    return Assignment.objects(draw_id=draw_id).order_by("created_at")
+
+
+def default_checklist_code(institution_kind: str | None) -> str:
+    """DB37/T 4087 (community) for community stations, DB37/T 4086 (institutional) otherwise."""
+    return COMMUNITY_CHECKLIST if institution_kind == "community_station" else INSTITUTION_CHECKLIST
+
+
+def create_targeted(user, body: dict[str, Any], *, now: datetime) -> Assignment:
+    """An office's targeted (专项, non-random) inspection of an institution in its region."""
+    institution = get_institution(body["institution_id"])
+    if institution is None or not in_scope(user.region, institution.region):
+        raise NotFound("机构不存在", code="INSTITUTION_NOT_FOUND")
+    problems = []
+    for inspector_id in body["team"]:
+        inspector = get_inspector(inspector_id)
+        if inspector is None or not in_scope(user.region, inspector.region):
+            problems.append({"inspector_id": inspector_id, "problem": "not_found"})
+        elif not inspector.active:
+            problems.append({"inspector_id": inspector_id, "problem": "inactive"})
+    if problems:
+        raise Unprocessable("检查组成员无效", code="TEAM_MEMBER_INVALID", details={"problems": problems})
+    conflicted = _conflicted(body["team"], str(institution.id), now)
+    if conflicted:
+        raise Unprocessable("检查组成员与该机构存在利害关系，应当回避", code="TEAM_MEMBER_CONFLICT",
+                            details={"inspector_ids": conflicted})
+    code = body.get("checklist_code") or default_checklist_code(institution.kind)
+    version = body.get("checklist_version")
+    if checklist_version(code, version) is None:
+        raise Unprocessable("检查表不存在或未发布", code="CHECKLIST_NOT_FOUND",
+                            details={"checklist_code": code, "checklist_version": version})
+    assignment = create_assignment(
+        institution_id=str(institution.id), region=institution.region, team=list(body["team"]), source="targeted",
+        checklist_code=code, checklist_version=version, now=now,
+        dedupe_key=f"targeted:{user.id}:{body['client_id']}", matters=body.get("matters"), reason=body["reason"],
+        reason_note=body.get("reason_note"), due_date=body.get("due_date"), created_by=str(user.id))
+    if assignment.created_at == now or as_utc(assignment.created_at) == as_utc(now):
+        audit.record("assignment.created", actor=actor_of(user), target_type="assignment",
+                     target_id=str(assignment.id), region=assignment.region,
+                     data={"source": "targeted", "reason": assignment.reason, "institution_id": assignment.institution_id,
+                           "team": assignment.team}, now=now)
+    return assignment
+
+
+def _conflicted(team: list[str], institution_id: str, now: datetime) -> list[str]:
+    pairs = conflict_pairs(inspector_ids=team, institution_ids=[institution_id],
+                           on=now.astimezone(SHANGHAI).date())
+    return [i for i in team if (i, institution_id) in pairs]
+
+
+def my_assignments(user, *, status: str | None = None, date_from: date | None = None,
+                   date_to: date | None = None):
+    """An inspector's own assignments, newest first (filter by status and due-date range)."""
+    inspector_id = inspector_id_of(user)
+    if inspector_id is None:
+        return Assignment.objects(id=None)
+    query = Assignment.objects(team=inspector_id)
+    if status:
+        query = query.filter(status=status)
+    if date_from:
+        query = query.filter(due_date__gte=date_from)
+    if date_to:
+        query = query.filter(due_date__lte=date_to)
+    return query.order_by("-created_at", "-id").hint([("team", 1), ("created_at", -1), ("_id", -1)])
+
+
+def region_assignments(user, *, status: str | None = None, source: str | None = None,
+                       institution_id: str | None = None):
+    """Assignments of the office's region subtree, newest first."""
+    query = Assignment.objects(__raw__={"region": region_range(user.region)})
+    if status:
+        query = query.filter(status=status)
+    if source:
+        query = query.filter(source=source)
+    if institution_id:
+        query = query.filter(institution_id=institution_id)
+    return query.order_by("-created_at", "-id").hint([("created_at", -1), ("_id", -1), ("region", 1)])
+
+
+def assignment_view(assignment: Assignment) -> dict[str, Any]:
+    return {
+        "id": str(assignment.id), "institution_id": assignment.institution_id, "region": assignment.region,
+        "team": list(assignment.team), "source": assignment.source, "random": assignment.random,
+        "reason": assignment.reason, "reason_note": assignment.reason_note, "plan_id": assignment.plan_id,
+        "draw_id": assignment.draw_id, "parent_order_id": assignment.parent_order_id,
+        "matters": list(assignment.matters or []), "checklist_code": assignment.checklist_code,
+        "checklist_version": assignment.checklist_version,
+        "due_date": assignment.due_date.isoformat() if assignment.due_date else None,
+        "status": assignment.status, "created_at": isoformat(assignment.created_at),
+    }
+
+
+def assignment_views(assignments) -> list[dict[str, Any]]:
+    """Assignment views with their institutions' name, address and public id and the team's names,
+    lead first: two directory queries for the whole page (a phone lists its day without one
+    request per row)."""
+    assignments = list(assignments)
+    cards = institution_cards(a.institution_id for a in assignments)
+    inspectors = inspectors_by_id({i for a in assignments for i in a.team or []})
+    out = []
+    for a in assignments:
+        card = cards.get(a.institution_id) or {}
+        members = [{"inspector_id": i, "role": "lead" if n == 0 else "member",
+                    "name": inspectors[i].name if i in inspectors else None} for n, i in enumerate(a.team or [])]
+        out.append({**assignment_view(a), "institution_name": card.get("name"),
+                    "institution_address": card.get("address"), "institution_public_id": card.get("public_id"),
+                    "team_members": members})
+    return out

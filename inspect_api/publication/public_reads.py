@@ -1,0 +1,158 @@
+"""Public reads of published results and institutions (open data and public pages; no login)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from inspect_api import vocabulary
+from inspect_api.clock import isoformat
+from inspect_api.errors import NotFound
+from inspect_api.publication.models import PublishedResult
+from inspect_api.publication.results import (
+    grade_reason, merge_status, rectification_status, rectification_statuses, status_view, veto_failed)
+from inspect_api.publication.sources import institution_kinds, parse_oid, region_names, scope_range
+
+
+def _institution_by_public_id(public_id: str):
+    from inspect_api.directory.institutions import get_institution_by_public_id
+
+    return get_institution_by_public_id(public_id)
+
+
+def public_results(*, region: str | None = None, kind: str | None = None, grade: str | None = None,
+                   date_from: date | None = None, date_to: date | None = None, institution_id: str | None = None,
+                   by: str = "published"):
+    """Published results, newest first: by publication time (open data: a consumer syncing stops at the
+    last result it has), or with ``by="inspection_date"`` by inspection date (what the pages show)."""
+    query = PublishedResult.objects
+    if region:
+        query = query.filter(__raw__={"region": scope_range(region)})
+    if kind:
+        query = query.filter(institution_kind=kind)
+    if grade:
+        query = query.filter(grade=grade)
+    if date_from:
+        query = query.filter(inspected_on__gte=date_from)
+    if date_to:
+        query = query.filter(inspected_on__lte=date_to)
+    if institution_id:
+        query = query.filter(institution_id=institution_id)
+    if by == "inspection_date":
+        query, keys = query.order_by("-inspected_on", "-published_at", "-id"), [("inspected_on", -1)]
+    else:
+        query, keys = query.order_by("-published_at", "-id"), []
+    keys += [("published_at", -1), ("_id", -1)]
+    # The sort's index: the institution's own when one is asked for, else the whole list's (region on its keys).
+    return query.hint([("institution_id", 1), *keys] if institution_id else [*keys, ("region", 1)])
+
+
+def public_result(result_id: str) -> PublishedResult:
+    oid = parse_oid(result_id)
+    result = PublishedResult.objects(id=oid).first() if oid else None
+    if result is None:
+        raise NotFound("检查结果不存在或尚未公开", code="RESULT_NOT_FOUND")
+    return result
+
+
+def result_views(results, *, with_findings: bool = False) -> list[dict[str, Any]]:
+    """Views of many results with their live status read in two queries."""
+    results = list(results)
+    statuses = rectification_statuses([r.order_id for r in results])
+    return [result_view(r, with_findings=with_findings, status=statuses.get(str(r.order_id)) or status_view(None, []))
+            for r in results]
+
+
+def result_view(result: PublishedResult, *, with_findings: bool = True,
+                status: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Public view: the frozen snapshot plus live rectification status (pass ``status`` from
+    :func:`rectification_statuses` when rendering many)."""
+    snap = result.snapshot or {}
+    if status is None:
+        status = rectification_status(result.order_id)
+    vetoes = veto_failed(snap)
+    out = {
+        "id": str(result.id), "code": result.code, "institution": snap.get("institution") or {},
+        "inspected_on": snap.get("inspected_on"), "matters": snap.get("matters") or [],
+        "team": snap.get("team") or [], "score": snap.get("score"), "grade": snap.get("grade"),
+        "grade_name": vocabulary.grade_name(snap.get("grade")) if snap.get("grade") else snap.get("grade_name"),
+        "veto_failed": vetoes, "grade_reason": grade_reason(snap.get("grade"), vetoes),
+        "finding_count": snap.get("finding_count", 0),
+        "published_at": isoformat(result.published_at),
+        "rectification": {k: status[k] for k in ("order_number", "summary", "counts")},
+        "corrections": snap.get("corrections") or [],
+    }
+    if with_findings:
+        out["findings"] = merge_status(snap, status)
+    return out
+
+
+def public_photo(result: PublishedResult, photo_id: str):
+    """The evidence of a photo chosen to be public with ``result`` (404 otherwise)."""
+    if photo_id not in (result.photo_ids or []):
+        raise NotFound("照片不存在或未公开", code="PHOTO_NOT_FOUND")
+    from inspect_api.evidence import service as evidence
+
+    item = evidence.get_evidence(photo_id)
+    if item is None:
+        raise NotFound("照片不存在或未公开", code="PHOTO_NOT_FOUND")
+    return item
+
+
+def public_institution(public_id: str):
+    institution = _institution_by_public_id(public_id)
+    if institution is None:
+        raise NotFound("机构不存在", code="INSTITUTION_NOT_FOUND")
+    return institution
+
+
+def institution_counts(institution_id: str) -> dict[str, int]:
+    """Open and overdue finding counts of an institution (live)."""
+    return institutions_counts([str(institution_id)])[str(institution_id)]
+
+
+def institutions_counts(institution_ids: list[str]) -> dict[str, dict[str, int]]:
+    """Open and overdue finding counts of several institutions (live), in one index-served aggregate."""
+    from inspect_api.rectification.models import Finding
+
+    ids = [str(i) for i in institution_ids]
+    out = {i: {"open_findings": 0, "overdue_findings": 0} for i in ids}
+    if not ids:
+        return out
+    pipeline = [
+        {"$match": {"institution_id": {"$in": ids}, "status": {"$in": ["open", "reopened", "answered"]}}},
+        {"$group": {"_id": "$institution_id", "open": {"$sum": 1}, "overdue": {"$sum": {"$cond": [
+            {"$and": [{"$eq": ["$overdue", True]}, {"$in": ["$status", ["open", "reopened"]]}]}, 1, 0]}}}}]
+    for row in Finding._get_collection().aggregate(pipeline, hint="institution_id_1_status_1"):
+        out[row["_id"]] = {"open_findings": int(row["open"]), "overdue_findings": int(row["overdue"])}
+    return out
+
+
+def institution_view(institution, *, with_counts: bool = True, counts: dict[str, int] | None = None) -> dict[str, Any]:
+    """Public fields of an institution; finding counts given (a page's, from one query) or read here."""
+    from inspect_api.directory.institutions import point_latlon
+
+    regions = region_names()
+    latlon = point_latlon(institution.location) if institution.location else None
+    out = {"id": institution.public_id, "name": institution.name, "kind": institution.kind,
+           "kind_name": institution_kinds().get(institution.kind, institution.kind), "region": institution.region,
+           "region_name": regions.get(institution.region, institution.region), "address": institution.address,
+           "latitude": latlon[0] if latlon else None, "longitude": latlon[1] if latlon else None,
+           "contact_name": institution.contact_name, "contact_phone": institution.contact_phone,
+           "status": institution.status}
+    if counts is not None:
+        out.update(counts)
+    elif with_counts:
+        out.update(institution_counts(str(institution.id)))
+    return out
+
+
+def public_institutions(*, region: str | None = None, kind: str | None = None):
+    from inspect_api.directory.models import Institution
+
+    query = Institution.objects(status__ne="closed")
+    if region:
+        query = query.filter(__raw__={"region": scope_range(region)})
+    if kind:
+        query = query.filter(kind=kind)
+    return query.order_by("region", "name", "id").hint([("region", 1), ("name", 1), ("_id", 1)])

@@ -1,0 +1,92 @@
+"""Adapters to other areas and small helpers shared by the publication modules.
+
+Other areas (directory, inspections, the configuration) are reached only
+through these functions, so the publication modules do not know their names.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from bson import ObjectId
+from bson.errors import InvalidId
+
+from inspect_api.errors import NotFound
+from inspect_api.scoping import is_region_code, prefix_range, region_range
+
+
+def scope_range(region: str) -> dict[str, str]:
+    """Index-served range of a region filter: a division code's subtree, or a raw code prefix."""
+    return region_range(region) if is_region_code(region) else prefix_range(region)
+
+
+def inspection_model():
+    from inspect_api.inspections.models import Inspection
+
+    return Inspection
+
+
+def get_institution(institution_id: str):
+    from inspect_api.directory import institutions
+
+    return institutions.get_institution(institution_id)
+
+
+def institution_kinds() -> dict[str, str]:
+    from inspect_api.directory.models import INSTITUTION_KINDS
+
+    return INSTITUTION_KINDS
+
+
+def region_names() -> dict[str, str]:
+    from inspect_api.directory import regions
+
+    try:
+        return regions.region_names()
+    except Exception:  # noqa: BLE001 - names are decoration; codes still work
+        return {}
+
+
+def resolved_config(cfg: dict[str, Any] | None) -> dict[str, Any]:
+    if cfg is not None:
+        return cfg
+    try:
+        from flask import current_app
+
+        return current_app.config["INSPECT"]
+    except RuntimeError:
+        from inspect_api.config import load_config
+
+        return load_config()
+
+
+def parse_oid(value: Any) -> ObjectId | None:
+    try:
+        return ObjectId(str(value))
+    except (InvalidId, TypeError):
+        return None
+
+
+def as_date(value: date | datetime | None) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    return value
+
+
+def require_office(user) -> None:
+    if getattr(user, "role", None) != "office_admin":
+        raise NotFound("资源不存在")
+
+
+def utc_midnight(d: date) -> datetime:
+    from datetime import timezone
+
+    return datetime(d.year, d.month, d.day, tzinfo=timezone.utc)
+
+
+def working_calendar():
+    """The working-day calendar in force (holidays and adjusted working days)."""
+    from inspect_api.calendar.service import current_calendar
+
+    return current_calendar()
