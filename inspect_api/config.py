@@ -84,6 +84,24 @@ def load_config(
     return config
 
 
+def current(cfg: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``cfg`` when given, else the current app's configuration, else the one loaded for this environment
+    (the scheduler, the command line and services called outside a request)."""
+    if cfg is not None:
+        return cfg
+    try:
+        from flask import current_app
+
+        return current_app.config["INSPECT"]
+    except RuntimeError:
+        return load_config()
+
+
+def section(name: str, defaults: Mapping[str, Any], cfg: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The ``[name]`` table of the configuration over ``defaults``."""
+    return {**defaults, **(current(cfg).get(name) or {})}
+
+
 def check_production(config: Mapping[str, Any]) -> None:
     """Refuse to run production without a database or with a weak secret."""
     if not config.get("mongodb_uri"):

@@ -37,6 +37,8 @@ import threading
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 import gridfs
+from bson import ObjectId
+from bson.errors import InvalidId
 import mongoengine
 from mongoengine.connection import get_db
 from pymongo import IndexModel, monitoring
@@ -280,6 +282,14 @@ def contains(text: str) -> dict[str, str]:
     searched field ((region, name, _id)): the server tests the keys of the scoped range only.
     """
     return {"$regex": re.escape(text), "$options": "i"}
+
+
+def parse_oid(value: Any) -> ObjectId | None:
+    """``value`` as an ObjectId, or None when it is not one (an id from a URL or a body: 404, never a 500)."""
+    try:
+        return ObjectId(str(value))
+    except (InvalidId, TypeError):
+        return None
 
 
 def collection(document_cls) -> Any:

@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-from bson import ObjectId
-from bson.errors import InvalidId
 
 from inspect_api.auth.models import User
 from inspect_api.directory.regions import region_exists
 from inspect_api.errors import Forbidden, Unprocessable
 from inspect_api.scoping import in_scope, is_region_code, region_prefix
-
-
-def parse_oid(value: object) -> ObjectId | None:
-    try:
-        return ObjectId(str(value))
-    except (InvalidId, TypeError):
-        return None
 
 
 def require_office(user) -> None:

@@ -8,7 +8,8 @@ from typing import Any
 
 from inspect_api.audit import service as audit
 from inspect_api.auth.service import actor_of
-from inspect_api.directory.checks import field_error, parse_oid, require_office
+from inspect_api.db import parse_oid
+from inspect_api.directory.checks import field_error, require_office
 from inspect_api.directory.inspectors import inspector_in_scope
 from inspect_api.directory.institutions import institution_in_scope
 from inspect_api.directory.models import Conflict

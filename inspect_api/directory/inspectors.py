@@ -16,8 +16,9 @@ from inspect_api.audit import service as audit
 from inspect_api.auth.models import User
 from inspect_api.auth.service import actor_of
 from inspect_api.db import contains
+from inspect_api.db import parse_oid
 from inspect_api.directory.checks import (
-    check_region, field_error, linked_user_exists, normalise_prefix, parse_oid, require_office)
+    check_region, field_error, linked_user_exists, normalise_prefix, require_office)
 from inspect_api.directory.hooks import inspector_has_history
 from inspect_api.directory.institutions import get_institution
 from inspect_api.directory.models import Conflict, Inspector

@@ -32,7 +32,7 @@ from inspect_api import db
 from inspect_api.audit import service as audit
 from inspect_api.auth.service import actor_of
 from inspect_api.db import contains
-from inspect_api.directory.checks import check_region, field_error, normalise_prefix, parse_oid, require_office
+from inspect_api.directory.checks import check_region, field_error, normalise_prefix, require_office
 from inspect_api.directory.creditcode import credit_code_error
 from inspect_api.directory.hooks import access_granted, institution_has_history
 from inspect_api.directory.models import SERVICE_TAGS, Conflict, Institution, Licence, RiskProfile
@@ -112,20 +112,20 @@ def _licences(items: Iterable[dict[str, Any]] | None) -> list[Licence]:
 
 def get_institution(institution_id: str) -> Institution | None:
     """The institution with this id, or None (also for malformed ids)."""
-    oid = parse_oid(institution_id)
+    oid = db.parse_oid(institution_id)
     return Institution.objects(id=oid).first() if oid else None
 
 
 def institution_names(institution_ids: Iterable[str]) -> dict[str, str]:
     """Names of many institutions in one query (unknown or malformed ids are left out)."""
-    oids = [oid for oid in (parse_oid(i) for i in set(institution_ids)) if oid]
+    oids = [oid for oid in (db.parse_oid(i) for i in set(institution_ids)) if oid]
     return {str(i.id): i.name for i in Institution.objects(id__in=oids).only("id", "name")}
 
 
 def institution_cards(institution_ids: Iterable[str]) -> dict[str, dict[str, str | None]]:
     """Name, address and public id of many institutions in one query (for lists such as a phone's
     assignments; unknown or malformed ids are left out)."""
-    oids = [oid for oid in (parse_oid(i) for i in set(institution_ids)) if oid]
+    oids = [oid for oid in (db.parse_oid(i) for i in set(institution_ids)) if oid]
     return {str(i.id): {"name": i.name, "address": i.address, "public_id": i.public_id}
             for i in Institution.objects(id__in=oids).only("id", "name", "address", "public_id")}
 
@@ -155,7 +155,7 @@ def find_institutions(*, region_prefix: str, kinds=None, tags=None, statuses=Non
     prefix = normalise_prefix(region_prefix)
     query = Institution.objects(__raw__={"region": prefix_range(prefix)}) if prefix else Institution.objects
     if ids is not None:
-        query = query.filter(id__in=[oid for oid in (parse_oid(i) for i in ids) if oid])
+        query = query.filter(id__in=[oid for oid in (db.parse_oid(i) for i in ids) if oid])
     if kinds:
         query = query.filter(kind__in=list(kinds))
     if tags:
@@ -169,7 +169,7 @@ def list_institutions(user, *, q: str | None = None, region: str | None = None, 
                       tag: str | None = None, status: str | None = None):
     """The caller's visible institutions with the list filters (name contains, region prefix, kind, tag, status)."""
     if user.role == "institution":
-        query = Institution.objects(id=parse_oid(user.institution_id)) if parse_oid(user.institution_id) \
+        query = Institution.objects(id=db.parse_oid(user.institution_id)) if db.parse_oid(user.institution_id) \
             else Institution.objects.none()
     elif user.role == "office_admin":
         if region and not in_scope(user.region, region):
@@ -283,7 +283,7 @@ def record_risk_event(institution_id: str, *, past_findings: int = 0, overdue_re
                       rejected_answers: int = 0, low_satisfaction: int = 0, inspected_at: datetime | None = None,
                       now: datetime) -> None:
     """Atomically add to an institution's risk counters (negative values correct earlier increments)."""
-    oid = parse_oid(institution_id)
+    oid = db.parse_oid(institution_id)
     if oid is None:
         return
     inc = {key: value for key, value in (("risk.past_findings", past_findings),
@@ -302,7 +302,7 @@ def record_risk_events(increments: dict[str, dict[str, int]], *, now: datetime) 
     """Several institutions' risk increments (``{id: {"overdue_rectifications": n, ...}}``) in one bulk write."""
     ops = []
     for institution_id, counts in increments.items():
-        oid = parse_oid(institution_id)
+        oid = db.parse_oid(institution_id)
         inc = {f"risk.{key}": value for key, value in counts.items() if value}
         if oid is not None and inc:
             ops.append(({"_id": oid}, {"$inc": inc, "$set": {"risk.updated_at": now}}))

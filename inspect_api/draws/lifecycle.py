@@ -80,10 +80,11 @@ from inspect_api.audit import service as audit
 from inspect_api.auth.models import User
 from inspect_api.auth.service import actor_of
 from inspect_api.clock import isoformat
+from inspect_api.db import parse_oid
 from inspect_api.draws import dr1, kinds, transitions
 from inspect_api.draws.models import PLAN_KIND_PURPOSES, Draw, FailedAttempt, Plan
 from inspect_api.draws.plans import (
-    EDITABLE_STATES, LIVE_DRAW_STATES, institutions_by_id, parse_oid, plan_in_scope, validate_plan)
+    EDITABLE_STATES, LIVE_DRAW_STATES, institutions_by_id, plan_in_scope, validate_plan)
 from inspect_api.draws.records import (
     checked_record, current_teams, dump_record, pack_record, plan_summary, record_of, result_bytes)
 from inspect_api.draws.snapshot import (

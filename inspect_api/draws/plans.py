@@ -8,8 +8,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Iterable, Mapping
 
-from bson import ObjectId
-from bson.errors import InvalidId
 
 from inspect_api.audit import service as audit
 from inspect_api.auth.models import User
@@ -22,6 +20,7 @@ from inspect_api.draws.models import (
 from inspect_api.draws.schemas import normalize_ratio
 from inspect_api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from inspect_api.scoping import in_scope, is_region_code, region_prefix, region_range
+from inspect_api.db import parse_oid
 
 EDITABLE_STATES = ("draft", "cancelled")
 LIVE_DRAW_STATES = ("committed", "drawn", "amended")
@@ -31,13 +30,6 @@ PLAN_FIELDS = ("name", "kind", "region", "period_start", "period_end", "matters"
 # Hints of the office and public lists: sort keys first, then the region, so the server walks the
 # index in list order and tests the region range on the keys (no in-memory sort).
 PLAN_LIST_INDEX = [("created_at", -1), ("_id", -1), ("region", 1)]
-
-
-def parse_oid(value: str) -> ObjectId | None:
-    try:
-        return ObjectId(str(value))
-    except (InvalidId, TypeError):
-        return None
 
 
 def subtree_prefix(code_or_prefix: str) -> str:

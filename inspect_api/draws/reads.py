@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from inspect_api.auth.models import User
+from inspect_api.db import parse_oid
 from inspect_api.draws import dr1
 from inspect_api.draws.models import DRAW_STATES, Draw
-from inspect_api.draws.plans import inspectors_by_id, institutions_by_id, parse_oid, plan_in_scope
+from inspect_api.draws.plans import inspectors_by_id, institutions_by_id, plan_in_scope
 from inspect_api.draws.records import current_teams, record_of
 from inspect_api.errors import Conflict, NotFound
 from inspect_api.scoping import in_scope, prefix_range, region_prefix, region_range

@@ -14,8 +14,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bson import ObjectId
-from bson.errors import InvalidId
 from mongoengine.errors import NotUniqueError
 
 from inspect_api import db
@@ -68,13 +66,6 @@ def applies(item: dict[str, Any], kind: str | None) -> bool:
     return applies_to(item, kind)
 
 
-def parse_oid(value: str) -> ObjectId | None:
-    try:
-        return ObjectId(str(value))
-    except (InvalidId, TypeError):
-        return None
-
-
 def inspector_id_of(user) -> str | None:
     """The directory inspector id of an inspector user."""
     if getattr(user, "inspector_id", None):
@@ -92,7 +83,7 @@ def _not_found() -> NotFound:
 
 def assignment_for(user, assignment_id: str) -> Assignment:
     """The assignment if ``user`` may see it (office of the region, inspector of the team), else 404."""
-    oid = parse_oid(assignment_id)
+    oid = db.parse_oid(assignment_id)
     assignment = Assignment.objects(id=oid).first() if oid else None
     if assignment is None:
         raise _not_found()

@@ -8,11 +8,12 @@ from datetime import datetime
 from typing import Any
 
 from inspect_api.clock import isoformat
+from inspect_api.db import parse_oid
 from inspect_api.directory.institutions import get_institution
 from inspect_api.errors import Conflict
 from inspect_api.inspections.hooks import findings_of
 from inspect_api.inspections.models import Inspection
-from inspect_api.inspections.records import evidence_service, inspection_for, parse_oid, team_view
+from inspect_api.inspections.records import evidence_service, inspection_for, team_view
 
 
 def content_hash(report: dict[str, Any]) -> str:

@@ -25,20 +25,20 @@ import logging
 from datetime import datetime
 from typing import Any, Iterable
 
-from bson import ObjectId
-from bson.errors import InvalidId
 from mongoengine.errors import NotUniqueError
 from pymongo import ReturnDocument
 
 from inspect_api.audit import service as audit
 from inspect_api.auth.service import actor_of
 from inspect_api.clock import SHANGHAI, utcnow
+from inspect_api import config as inspect_config
 from inspect_api.directory.hooks import register_history_check
 from inspect_api.directory.institutions import get_institution, institution_in_scope, institution_names
 from inspect_api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from inspect_api.ledgers.models import CHECK_STATES, OPEN_STATES, LedgerCheck, LedgerCounter, LedgerFile
 from inspect_api.scoping import in_scope, region_range
 from inspect_api.workdays import business_date
+from inspect_api.db import parse_oid
 
 log = logging.getLogger(__name__)
 
@@ -101,23 +101,7 @@ def recipients(role: str, check: LedgerCheck) -> list[str]:
 
 def settings(cfg: dict[str, Any] | None = None) -> dict[str, Any]:
     """The ``[ledgers]`` table of the configuration over :data:`DEFAULTS`."""
-    if cfg is None:
-        try:
-            from flask import current_app
-
-            cfg = current_app.config["INSPECT"]
-        except RuntimeError:
-            from inspect_api.config import load_config
-
-            cfg = load_config()
-    return {**DEFAULTS, **(cfg.get("ledgers") or {})}
-
-
-def _oid(value: Any) -> ObjectId | None:
-    try:
-        return ObjectId(str(value))
-    except (InvalidId, TypeError):
-        return None
+    return inspect_config.section("ledgers", DEFAULTS, cfg)
 
 
 def institution_name(institution_id: str) -> str:
@@ -296,7 +280,7 @@ def _inspector_id(user) -> str | None:
 
 def check_for(user, check_id: str) -> LedgerCheck:
     """The check if ``user`` may see it (office of the region, reviewer on the team, the institution), else 404."""
-    oid = _oid(check_id)
+    oid = parse_oid(check_id)
     check = LedgerCheck.objects(id=oid).first() if oid else None
     if check is not None and user is not None:
         if user.role == "office_admin" and in_scope(user.region, check.region):

@@ -16,10 +16,11 @@ from typing import Any
 
 from inspect_api.audit import service as audit
 from inspect_api.auth.service import actor_of
+from inspect_api.db import parse_oid
 from inspect_api.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
 from inspect_api.ledgers import files as checks
 from inspect_api.ledgers.models import LedgerCheck, LedgerFile
-from inspect_api.ledgers.service import _oid, check_for, content_of, item_of, settings
+from inspect_api.ledgers.service import check_for, content_of, item_of, settings
 
 MAX_FILES_PER_CHECK = 300
 _NAME_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]+")
@@ -97,7 +98,7 @@ def upload(user, check_id: str, item_id: str, *, data: bytes, name: str | None, 
 
 
 def _file_of(check: LedgerCheck, file_id: str) -> LedgerFile:
-    oid = _oid(file_id)
+    oid = parse_oid(file_id)
     record = LedgerFile.objects(id=oid, check_id=str(check.id)).first() if oid else None
     if record is None:
         raise NotFound("资料文件不存在", code="LEDGER_FILE_NOT_FOUND")

@@ -28,6 +28,7 @@ from pymongo.errors import BulkWriteError
 
 from inspect_api.auth.models import User
 from inspect_api.clock import as_utc, isoformat
+from inspect_api import config as inspect_config
 from inspect_api.errors import NotFound
 from inspect_api.notify.models import Attempt, Delivery, Notification
 from inspect_api.notify.templates import render
@@ -37,16 +38,7 @@ log = logging.getLogger(__name__)
 
 
 def _config(config: dict[str, Any] | None) -> dict[str, Any]:
-    if config is not None:
-        return config
-    try:
-        from flask import current_app
-
-        return current_app.config["INSPECT"]
-    except RuntimeError:
-        from inspect_api.config import load_config
-
-        return load_config()
+    return inspect_config.current(config)
 
 
 def notify(user_ids: Iterable[str], *, kind: str, params: dict[str, Any], data: dict[str, Any] | None = None,

@@ -14,11 +14,12 @@ from inspect_api import db, vocabulary
 from inspect_api.audit import service as audit
 from inspect_api.auth.service import actor_of
 from inspect_api.clock import SHANGHAI, as_utc, isoformat
+from inspect_api.db import parse_oid
 from inspect_api.errors import Conflict, NotFound, Unprocessable
 from inspect_api.publication.models import NOTICE_STATUSES, Notice, NoticeCounter, NoticeItem
 from inspect_api.publication.redaction import redact
 from inspect_api.publication.sources import (
-    as_date, get_institution, parse_oid, region_names, require_office, utc_midnight)
+    as_date, get_institution, region_names, require_office, utc_midnight)
 from inspect_api.scoping import in_scope, is_region_code, region_range
 from inspect_api.workdays import business_date
 

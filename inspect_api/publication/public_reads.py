@@ -7,11 +7,12 @@ from typing import Any
 
 from inspect_api import vocabulary
 from inspect_api.clock import isoformat
+from inspect_api.db import parse_oid
 from inspect_api.errors import NotFound
 from inspect_api.publication.models import PublishedResult
 from inspect_api.publication.results import (
     grade_reason, merge_status, rectification_status, rectification_statuses, status_view, veto_failed)
-from inspect_api.publication.sources import institution_kinds, parse_oid, region_names, scope_range
+from inspect_api.publication.sources import institution_kinds, region_names, scope_range
 
 
 def _institution_by_public_id(public_id: str):

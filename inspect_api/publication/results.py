@@ -18,12 +18,13 @@ from inspect_api import vocabulary
 from inspect_api.audit import service as audit
 from inspect_api.auth.service import actor_of
 from inspect_api.clock import as_utc, isoformat
+from inspect_api.db import parse_oid
 from inspect_api.errors import Conflict, NotFound, Unprocessable
 from inspect_api.publication.deadlines import ensure_tracker
 from inspect_api.publication.models import PublicationDeadline, PublishedResult
 from inspect_api.publication.redaction import mask_everywhere, normalize_terms, redact
 from inspect_api.publication.sources import (
-    as_date, get_institution, inspection_model, institution_kinds, parse_oid, region_names, require_office)
+    as_date, get_institution, inspection_model, institution_kinds, region_names, require_office)
 from inspect_api.scoping import in_scope
 from inspect_api.workdays import business_date
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from bson import ObjectId
-from bson.errors import InvalidId
 
+from inspect_api import config as inspect_config
 from inspect_api.errors import NotFound
 from inspect_api.scoping import is_region_code, prefix_range, region_range
 
@@ -49,23 +48,7 @@ def region_names() -> dict[str, str]:
 
 
 def resolved_config(cfg: dict[str, Any] | None) -> dict[str, Any]:
-    if cfg is not None:
-        return cfg
-    try:
-        from flask import current_app
-
-        return current_app.config["INSPECT"]
-    except RuntimeError:
-        from inspect_api.config import load_config
-
-        return load_config()
-
-
-def parse_oid(value: Any) -> ObjectId | None:
-    try:
-        return ObjectId(str(value))
-    except (InvalidId, TypeError):
-        return None
+    return inspect_config.current(cfg)
 
 
 def as_date(value: date | datetime | None) -> date | None:

@@ -19,7 +19,6 @@ from datetime import date, datetime
 from typing import Any, Callable, Iterable
 
 from bson import ObjectId
-from bson.errors import InvalidId
 from mongoengine.errors import NotUniqueError
 from pymongo.errors import DuplicateKeyError
 
@@ -28,6 +27,7 @@ from inspect_api.audit import service as audit
 from inspect_api.auth.models import User
 from inspect_api.auth.service import actor_of
 from inspect_api.calendar.service import current_calendar
+from inspect_api import config as inspect_config
 from inspect_api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from inspect_api.notify import service as notify
 from inspect_api.rectification.ladder import DEFAULT_LADDER, Ladder
@@ -48,16 +48,7 @@ MAX_PHOTOS_PER_ANSWER = 20
 
 def config(cfg: dict[str, Any] | None = None) -> dict[str, Any]:
     """The app configuration (the current app's, or freshly loaded outside a request)."""
-    if cfg is not None:
-        return cfg
-    try:
-        from flask import current_app
-
-        return current_app.config["INSPECT"]
-    except RuntimeError:
-        from inspect_api.config import load_config
-
-        return load_config()
+    return inspect_config.current(cfg)
 
 
 _ladders: dict[int, tuple[Any, Ladder]] = {}
@@ -82,7 +73,7 @@ def ladder(cfg: dict[str, Any] | None = None) -> Ladder:
 def institution_name(institution_id: str) -> str:
     from inspect_api.directory.models import Institution
 
-    oid = _oid(institution_id)
+    oid = db.parse_oid(institution_id)
     inst = Institution.objects(id=oid).only("name").first() if oid else None
     return inst.name if inst is not None else "被检查机构"
 
@@ -200,13 +191,6 @@ def _d(value: date | datetime | None) -> date | None:
     if isinstance(value, datetime):
         return value.date()
     return value
-
-
-def _oid(value: str) -> ObjectId | None:
-    try:
-        return ObjectId(str(value))
-    except (InvalidId, TypeError):
-        return None
 
 
 def _format_number(region: str, year: int, seq: int) -> str:
@@ -363,7 +347,7 @@ def reconcile_order(order_id: str, findings: list[dict], *, reason: str, correct
     when nothing is owed.  Idempotent: every change is a conditional update,
     and a replay finds nothing left to change.
     """
-    order = Order.objects.get(id=_oid(order_id))
+    order = Order.objects.get(id=db.parse_oid(order_id))
     calendar = current_calendar()
     wanted = {str(raw["item_id"]): raw for raw in findings}
     active = {f.item_id: f for f in Finding.objects(order_id=str(order.id), status__ne="withdrawn")}
@@ -440,7 +424,7 @@ def _visible(user, order: Order) -> bool:
 
 
 def order_in_scope(user, order_id: str) -> Order:
-    oid = _oid(order_id)
+    oid = db.parse_oid(order_id)
     order = Order.objects(id=oid).first() if oid else None
     if order is None or not _visible(user, order):
         raise NotFound("整改通知书不存在", code="ORDER_NOT_FOUND")
@@ -449,7 +433,7 @@ def order_in_scope(user, order_id: str) -> Order:
 
 def finding_in_scope(user, order_id: str, finding_id: str) -> tuple[Order, Finding]:
     order = order_in_scope(user, order_id)
-    oid = _oid(finding_id)
+    oid = db.parse_oid(finding_id)
     finding = Finding.objects(id=oid, order_id=str(order.id)).first() if oid else None
     if finding is None:
         raise NotFound("整改问题不存在", code="FINDING_NOT_FOUND")
@@ -526,7 +510,7 @@ def _check_photos(finding: Finding, photo_ids: list[str]) -> list[str]:
     ids = list(dict.fromkeys(str(p) for p in photo_ids))
     if len(ids) > MAX_PHOTOS_PER_ANSWER:
         raise Unprocessable(f"每次答复最多 {MAX_PHOTOS_PER_ANSWER} 张照片", code="TOO_MANY_PHOTOS")
-    oids = [_oid(p) for p in ids]
+    oids = [db.parse_oid(p) for p in ids]
     found = {str(e.id) for e in Evidence.objects(id__in=[o for o in oids if o], owner_type=PHOTO_OWNER,
                                                  owner_id=str(finding.id), kind="photo").only("id")}
     missing = [p for p in ids if p not in found]

@@ -30,13 +30,12 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from bson import ObjectId
-from bson.errors import InvalidId
 from mongoengine.errors import NotUniqueError
 from pymongo.errors import DuplicateKeyError
 
 from inspect_api.audit import service as audit
 from inspect_api.auth.service import actor_of
+from inspect_api import config as inspect_config
 from inspect_api.directory.institutions import get_institution_by_public_id, institution_in_scope
 from inspect_api.errors import Conflict, NotFound, Unprocessable
 from inspect_api.publication.redaction import redact
@@ -44,6 +43,7 @@ from inspect_api.scoping import in_scope, region_range
 from inspect_api.surveys.device import keyed_hash
 from inspect_api.surveys.models import SurveyResponse, SurveyResult
 from inspect_api.workdays import business_date
+from inspect_api.db import parse_oid
 
 log = logging.getLogger(__name__)
 
@@ -54,23 +54,7 @@ DEFAULTS: dict[str, Any] = {"publish_min_answers": 10, "low_mean": 3.0, "burst_w
 
 def settings(cfg: dict[str, Any] | None = None) -> dict[str, Any]:
     """The ``[surveys]`` table of the configuration over :data:`DEFAULTS`."""
-    if cfg is None:
-        try:
-            from flask import current_app
-
-            cfg = current_app.config["INSPECT"]
-        except RuntimeError:
-            from inspect_api.config import load_config
-
-            cfg = load_config()
-    return {**DEFAULTS, **(cfg.get("surveys") or {})}
-
-
-def _oid(value: Any) -> ObjectId | None:
-    try:
-        return ObjectId(str(value))
-    except (InvalidId, TypeError):
-        return None
+    return inspect_config.section("surveys", DEFAULTS, cfg)
 
 
 # --------------------------------------------------------------------------- quarters
@@ -266,7 +250,7 @@ def responses(user, *, institution_id: str | None = None, quarter: str | None = 
 def review(user, response_id: str, *, decision: str, now: datetime) -> SurveyResponse:
     """Count or discard a held answer (office of its region)."""
     _require_office(user)
-    oid = _oid(response_id)
+    oid = parse_oid(response_id)
     response = SurveyResponse.objects(id=oid).first() if oid else None
     if response is None or not in_scope(user.region, response.region):
         raise NotFound("答卷不存在", code="SURVEY_RESPONSE_NOT_FOUND")
