@@ -168,6 +168,9 @@ def get_evidence(evidence_id: str) -> Evidence | None:
         return None
 
 
+OWNER_INDEX = [("owner_type", 1), ("owner_id", 1), ("item_id", 1)]  # declared in Evidence's meta
+
+
 def for_owner(owner_type: str, owner_id: str, kind: str | None = None):
     query = Evidence.objects(owner_type=owner_type, owner_id=owner_id)
     if kind:
@@ -180,8 +183,10 @@ def photo_counts(owner_type: str, owner_ids: list[str]) -> dict[str, dict[str, i
     counts = {owner_id: {"photos": 0, "reused": 0} for owner_id in owner_ids}
     if not owner_ids:
         return counts
+    # The hint names the owner index: a planner that cannot weigh ``$in`` beside an unindexed equality
+    # (the local SecantusDB) would otherwise scan the collection.
     rows = Evidence.objects(owner_type=owner_type, owner_id__in=list(owner_ids), kind="photo").only(
-        "owner_id", "reused").as_pymongo()
+        "owner_id", "reused").hint(OWNER_INDEX).as_pymongo()
     for row in rows:
         entry = counts.setdefault(row["owner_id"], {"photos": 0, "reused": 0})
         entry["photos"] += 1

@@ -172,10 +172,10 @@ def pending_publications(user, *, now: datetime, config: dict[str, Any] | None =
         "deadline", "id").hint([("published_at", 1), ("deadline", 1), ("_id", 1), ("region", 1)])
 
 
-def tracker_view(tracker: PublicationDeadline, *, today: date) -> dict[str, Any]:
-    institution = get_institution(tracker.institution_id)
+def tracker_view(tracker: PublicationDeadline, *, today: date, institution_name: str | None) -> dict[str, Any]:
+    """One entry of the publication queue (``institution_name`` read by the caller, for a page at once)."""
     return {"inspection_id": tracker.inspection_id, "code": tracker.code, "institution_id": tracker.institution_id,
-            "institution_name": getattr(institution, "name", None), "region": tracker.region,
+            "institution_name": institution_name, "region": tracker.region,
             "concluded_at": isoformat(tracker.concluded_at), "deadline": as_date(tracker.deadline).isoformat(),
             "overdue": today > as_date(tracker.deadline), "level": tracker.level,
             "steps": [{"code": s.code, "title": s.title, "due": as_date(s.due).isoformat(), "at": isoformat(s.at)}

@@ -18,7 +18,7 @@ from inspect_api.publication.models import PublicationDeadline, PublishedResult
 from inspect_api.publication.deadlines import tracker_view
 from inspect_api.publication.public_reads import result_view
 from inspect_api.publication.results import inspection_in_scope
-from inspect_api.publication.sources import as_date, require_office, working_calendar
+from inspect_api.publication.sources import as_date, institution_names, require_office, working_calendar
 from inspect_api.scoping import region_range
 from inspect_api.workdays import business_date
 
@@ -27,9 +27,11 @@ def pending_views(trackers: Iterable[PublicationDeadline], *, now: datetime) -> 
     """Queue entries with ``working_days_left`` and ``level_title``."""
     today = business_date(now)
     calendar = working_calendar()
+    trackers = list(trackers)
+    names = institution_names(t.institution_id for t in trackers)  # one query for the page
     out = []
     for tracker in trackers:
-        view = tracker_view(tracker, today=today)
+        view = tracker_view(tracker, today=today, institution_name=names.get(tracker.institution_id))
         titles = {s.code: s.title for s in tracker.steps}
         view["working_days_left"] = calendar.working_days_between(today, as_date(tracker.deadline))
         view["level_title"] = titles.get(tracker.level) if tracker.level else None

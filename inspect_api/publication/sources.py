@@ -32,6 +32,12 @@ def get_institution(institution_id: str):
     return institutions.get_institution(institution_id)
 
 
+def institution_names(institution_ids) -> dict[str, str]:
+    from inspect_api.directory import institutions
+
+    return institutions.institution_names(institution_ids)
+
+
 def institution_kinds() -> dict[str, str]:
     from inspect_api.directory.models import INSTITUTION_KINDS
 

@@ -98,6 +98,13 @@ def _active_ids(query) -> list[str]:
     return [str(u.id) for u in query.filter(active=True).only("id")]
 
 
+# Account indexes (User meta) named in the recipient queries: a planner that cannot weigh an index
+# against the unindexed role/active equalities (the local SecantusDB) would otherwise scan the users.
+BY_INSTITUTION = [("institution_id", 1)]
+BY_INSPECTOR = [("inspector_id", 1)]
+BY_REGION = [("region", 1), ("username", 1)]
+
+
 def recipients(role: str, finding: Finding) -> list[str]:
     """User ids behind a ladder recipient role for ``finding``.
 
@@ -108,19 +115,19 @@ def recipients(role: str, finding: Finding) -> list[str]:
     enclosing region (city and province leadership-group offices).
     """
     if role == "institution":
-        return _active_ids(User.objects(role="institution", institution_id=finding.institution_id))
+        return _active_ids(User.objects(role="institution", institution_id=finding.institution_id).hint(BY_INSTITUTION))
     if role == "lead_inspector":
-        return _active_ids(User.objects(role="inspector", inspector_id=finding.lead_inspector_id))
+        return _active_ids(User.objects(role="inspector", inspector_id=finding.lead_inspector_id).hint(BY_INSPECTOR))
     if role == "county_office":
-        return _active_ids(User.objects(role="office_admin", region=finding.region))
+        return _active_ids(User.objects(role="office_admin", region=finding.region).hint(BY_REGION))
     parents = []
     code = finding.region
     while (code := parent_region(code)) is not None:
         parents.append(code)
     if role == "department":
-        return _active_ids(User.objects(role="office_admin", region__in=parents[:1])) if parents else []
+        return _active_ids(User.objects(role="office_admin", region__in=parents[:1]).hint(BY_REGION)) if parents else []
     if role == "leadership_office":
-        return _active_ids(User.objects(role="office_admin", region__in=parents)) if parents else []
+        return _active_ids(User.objects(role="office_admin", region__in=parents).hint(BY_REGION)) if parents else []
     return []
 
 
@@ -131,12 +138,12 @@ class RecipientResolver:
         inst_ids = list({f["institution_id"] for f in findings})
         lead_ids = list({f["lead_inspector_id"] for f in findings})
         self.institution: dict[str, list[str]] = {}
-        for u in User.objects(role="institution", active=True, institution_id__in=inst_ids).hint([("institution_id", 1)]).only("id",
-                                                                                                 "institution_id"):
+        for u in User.objects(role="institution", active=True, institution_id__in=inst_ids).hint(
+                BY_INSTITUTION).only("id", "institution_id"):
             self.institution.setdefault(u.institution_id, []).append(str(u.id))
         self.lead: dict[str, list[str]] = {}
         for u in User.objects(role="inspector", active=True, inspector_id__in=lead_ids).hint(
-                [("inspector_id", 1)]).only("id", "inspector_id"):
+                BY_INSPECTOR).only("id", "inspector_id"):
             self.lead.setdefault(u.inspector_id, []).append(str(u.id))
         regions: set[str] = set()
         for f in findings:
@@ -145,8 +152,7 @@ class RecipientResolver:
             while (code := parent_region(code)) is not None:
                 regions.add(code)
         self.office: dict[str, list[str]] = {}
-        for u in User.objects(role="office_admin", active=True, region__in=list(regions)).hint(
-                [("region", 1), ("username", 1)]).only("id", "region"):
+        for u in User.objects(role="office_admin", active=True, region__in=list(regions)).hint(BY_REGION).only("id", "region"):
             self.office.setdefault(u.region, []).append(str(u.id))
 
     def __call__(self, role: str, finding: dict[str, Any]) -> list[str]:
