@@ -71,17 +71,21 @@ def acquire_lease(*, now: datetime, seconds: float, holder: str = HOLDER, name: 
     """Take or renew the lease; True when ``holder`` is the leader until ``now + seconds``."""
     expires = now + timedelta(seconds=seconds)
     coll = _leases()
-    doc = coll.find_one_and_update(
-        {"_id": name, "$or": [{"holder": holder}, {"expires_at": {"$lt": now}}]},
-        {"$set": {"holder": holder, "expires_at": expires, "renewed_at": now}},
-        return_document=ReturnDocument.AFTER)
-    if doc is not None:
-        return doc.get("holder") == holder
-    try:
-        coll.insert_one({"_id": name, "holder": holder, "expires_at": expires, "renewed_at": now})
-        return True
-    except DuplicateKeyError:
-        return False  # someone else holds an unexpired lease
+    for _attempt in range(2):
+        doc = coll.find_one_and_update(
+            {"_id": name, "$or": [{"holder": holder}, {"expires_at": {"$lt": now}}]},
+            {"$set": {"holder": holder, "expires_at": expires, "renewed_at": now}},
+            return_document=ReturnDocument.AFTER)
+        if doc is not None:
+            return doc.get("holder") == holder
+        try:
+            coll.insert_one({"_id": name, "holder": holder, "expires_at": expires, "renewed_at": now})
+            return True
+        except DuplicateKeyError:
+            # Created meanwhile: by another process, or by a heartbeat of ours running at the same instant
+            # (the first one a scheduler runs at start).  Look again: ours to renew, or someone else's.
+            continue
+    return False  # someone else holds an unexpired lease
 
 
 def holds_lease(*, now: datetime, holder: str = HOLDER, name: str = LEASE_ID) -> bool:

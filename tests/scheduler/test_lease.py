@@ -205,3 +205,26 @@ def test_in_process_scheduler_stop_releases_the_lease(app_factory, monkeypatch):
     assert not sched.running
     with app.app_context():
         assert core.lease_holder(now=datetime.now(timezone.utc)) is None
+
+
+def test_two_heartbeats_of_one_holder_at_the_same_instant_both_lead(app):
+    """The first heartbeat a scheduler runs at start can meet another of the same process on an empty
+    lease collection: the one whose insert collides looks again and finds the lease its own."""
+    import threading
+
+    now = datetime.now(timezone.utc)
+    results, barrier = [], threading.Barrier(4)
+
+    def beat():
+        with app.app_context():
+            barrier.wait()
+            results.append(core.acquire_lease(now=now, seconds=30, holder="same-process"))
+
+    threads = [threading.Thread(target=beat) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [True] * 4
+    with app.app_context():
+        assert core.acquire_lease(now=now, seconds=30, holder="another-process") is False
