@@ -319,16 +319,40 @@ def upsert_many(coll, ops: list[tuple[dict, dict]]) -> None:
             raise
 
 
-def update_many_each(coll, ops: list[tuple[dict, dict]]) -> int:
-    """Unordered conditional updates (filter, update), one command on a server; returns how many changed."""
-    from pymongo import UpdateOne
+def update_many_each(coll, ops: list[tuple[dict, dict]], *, many: bool = False) -> int:
+    """Unordered conditional updates (filter, update), one command on a server; returns how many changed.
+
+    ``many``: each filter may match several documents (an ``_id: {$in: ...}`` chunk).
+    """
+    from pymongo import UpdateMany, UpdateOne
 
     if not ops:
         return 0
     if is_embedded():  # mongomock's bulk_write does not take current pymongo operations: one by one
-        return sum(coll.update_one(flt, update).modified_count for flt, update in ops)
-    return coll.bulk_write([UpdateOne(flt, update, hint=[("_id", 1)] if "_id" in flt else None)
-                            for flt, update in ops], ordered=False).modified_count
+        send = coll.update_many if many else coll.update_one
+        return sum(send(flt, update).modified_count for flt, update in ops)
+    # No hint: a hint makes the local server walk the whole index; a filter that names ``_id`` first is a
+    # primary-key look-up there and on MongoDB without one.
+    op = UpdateMany if many else UpdateOne
+    return coll.bulk_write([op(flt, update) for flt, update in ops], ordered=False).modified_count
+
+
+# A server matches every candidate of an ``_id: {$in: [...]}`` filter against the whole list (the local
+# SecantusDB: linear per document), so long id lists are sent in chunks of this size.
+ID_CHUNK = 200
+
+
+def update_by_ids(coll, ids: list, where: dict, update: dict) -> int:
+    """``update`` on the documents ``ids`` that still match ``where``: one unordered command of
+    ``$in`` chunks on a server; returns how many changed."""
+    chunks = [ids[i:i + ID_CHUNK] for i in range(0, len(ids), ID_CHUNK)]
+    return update_many_each(coll, [({"_id": {"$in": c}, **where}, update) for c in chunks], many=True)
+
+
+def find_by_ids(coll, ids: list, projection: dict | None = None) -> Iterator[dict]:
+    """The documents ``ids`` (a primary-key look-up per chunk), in no particular order."""
+    for i in range(0, len(ids), ID_CHUNK):
+        yield from coll.find({"_id": {"$in": ids[i:i + ID_CHUNK]}}, projection)
 
 
 # ---- counters

@@ -49,26 +49,33 @@ def notify(user_ids: Iterable[str], *, kind: str, params: dict[str, Any], data: 
                         "region": region}], now=now, config=config)
     if not ids[0]:
         return []
-    notes = Notification.objects(id__in=[ObjectId(i) for i in ids[0]]).hint([("_id", 1)])
+    notes = Notification.objects(id__in=[ObjectId(i) for i in ids[0]])
     return sorted(notes, key=lambda n: n.user_id)  # a handful of recipients: ordered here, not by the server
 
 
-def _insert_ignoring_duplicates(coll, docs: list[dict[str, Any]], chunk: int = 5000) -> None:
+def _insert_ignoring_duplicates(coll, docs: list[dict[str, Any]], chunk: int = 5000) -> list[dict[str, Any]]:
+    """Insert unordered in chunks; returns the documents refused as duplicates (a unique key already taken)."""
+    refused = []
     for i in range(0, len(docs), chunk):
+        part = docs[i:i + chunk]
         try:
-            coll.insert_many(docs[i:i + chunk], ordered=False)
+            coll.insert_many(part, ordered=False)
         except BulkWriteError as exc:
-            if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
+            errors = exc.details.get("writeErrors", [])
+            if any(e.get("code") != 11000 for e in errors):
                 raise
+            refused += [part[e["index"]] for e in errors]
+    return refused
 
 
 def notify_many(specs: list[dict[str, Any]], *, now: datetime, config: dict[str, Any] | None = None) -> list[list[str]]:
     """Bulk form of :func:`notify`: one spec per message; returns the notification ids of each spec.
 
     Each spec has ``user_ids``, ``kind``, ``params``, ``data``, ``dedupe`` and
-    ``region``.  The inbox documents are inserted unordered in chunks
-    (duplicates by ``dedupe_key`` ignored: a replay writes nothing new), then
-    their ids are read back by key and the channel deliveries queued.
+    ``region``.  The inbox documents get their ids here and are inserted
+    unordered in chunks; for a document refused by its ``dedupe_key`` (a
+    replay) the one already stored is read back by key; then the channel
+    deliveries are queued.
     """
     docs: list[dict[str, Any]] = []
     keys_per_spec: list[list[str]] = []
@@ -79,21 +86,33 @@ def notify_many(specs: list[dict[str, Any]], *, now: datetime, config: dict[str,
         for uid in users:
             key = f"{spec['dedupe']}:{uid}"
             keys.append(key)
-            docs.append({"user_id": uid, "kind": spec["kind"], "title": title, "body": body,
+            docs.append({"_id": ObjectId(), "user_id": uid, "kind": spec["kind"], "title": title, "body": body,
                          "data": dict(spec.get("data") or {}), "region": spec.get("region"), "dedupe_key": key,
                          "created_at": now})
         keys_per_spec.append(keys)
     if not docs:
         return [[] for _ in specs]
     coll = Notification._get_collection()
-    _insert_ignoring_duplicates(coll, docs)
-    all_keys = [d["dedupe_key"] for d in docs]
+    refused = _insert_ignoring_duplicates(coll, docs)
     by_key: dict[str, dict[str, Any]] = {}
-    for i in range(0, len(all_keys), 5000):
-        for doc in coll.find({"dedupe_key": {"$in": all_keys[i:i + 5000]}}, {"_id": 1, "dedupe_key": 1,
-                                                                              "user_id": 1}):
-            by_key[doc["dedupe_key"]] = doc
-    queue_deliveries_raw([by_key[k] for k in all_keys if k in by_key], now=now, config=config)
+    for d in docs:
+        by_key.setdefault(d["dedupe_key"], d)
+    if refused:  # their keys were taken: by an earlier run, or earlier in this batch
+        taken = list({d["dedupe_key"] for d in refused})
+        stored: dict[str, dict[str, Any]] = {}
+        for i in range(0, len(taken), 5000):
+            for doc in coll.find({"dedupe_key": {"$in": taken[i:i + 5000]}}, {"_id": 1, "dedupe_key": 1, "user_id": 1}):
+                stored[doc["dedupe_key"]] = doc
+        unwritten = {id(d) for d in refused}
+        for key in taken:
+            if id(by_key[key]) in unwritten:
+                if key in stored:
+                    by_key[key] = stored[key]
+                else:
+                    del by_key[key]
+    # Deliveries are queued for stored and replayed ones alike (unique per notification and channel), so a
+    # replay after a crash between the two inserts queues what is missing.
+    queue_deliveries_raw(list(by_key.values()), now=now, config=config)
     return [[str(by_key[k]["_id"]) for k in keys if k in by_key] for keys in keys_per_spec]
 
 

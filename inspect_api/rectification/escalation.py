@@ -5,22 +5,25 @@
 1. **Select** findings whose indexed ``next_step_due`` is on or before
    today's business date (Asia/Shanghai) — the only query over the large
    collection, served by the ``next_step_due`` index.
-2. **Claim** each finding's due steps with one conditional update per finding
-   (sent as unordered bulk writes): the filter requires the finding to be
-   still escalating, its deadline unchanged and *none* of the step codes
-   already in ``step_codes`` (the guard of the current deadline); the update
-   pushes the step records, sets
+2. **Claim** each finding's due steps with a conditional update: the filter
+   requires the finding to be still escalating, its deadline unchanged and
+   *none* of the step codes already in ``step_codes`` (the guard of the
+   current deadline); the update pushes the step records, sets
    ``next_step_due``, ``level``, ``overdue``/``preselected_for_notice`` and
-   marks the finding ``notify_pending`` with the claimed codes.  Two sweeps
-   racing on the same finding cannot both match, so a step is recorded once
-   whatever runs concurrently, repeatedly or after a restart; a sweep after
-   downtime sees every missed step as due and claims them all in that update.
+   marks the finding ``notify_pending`` with the claimed codes.  Findings
+   whose update would be identical (same deadline, steps and flags) are
+   claimed together, one statement per chunk of ids, all in one unordered
+   bulk command.  Two sweeps racing on the same finding cannot both match,
+   so a step is recorded once whatever runs concurrently, repeatedly or
+   after a restart; a sweep after downtime sees every missed step as due and
+   claims them all in that update.
 3. **Inbox**: for every finding marked ``notify_pending`` (claimed now, or left
    so by a sweep that crashed after claiming), write the inbox notifications
    of its pending steps — idempotent by ``step:<finding>:<code>:<deadline>:<user>``,
    so a step is notified once per deadline (a new deadline re-arms the ladder:
    :func:`inspect_api.rectification.service.move_deadline`) —
-   record the overdue risk event once, then clear the mark.
+   then clear the mark, and record the overdue risk event once (the clearing
+   update takes the finding's ``risk_pending`` flag for its batch).
 4. **Channels**: attempt due webhook / e-mail deliveries with a short timeout
    and a time budget; failures are retried by later sweeps with backoff.
 """
@@ -34,7 +37,6 @@ from collections import Counter
 from datetime import date, datetime, timezone
 from typing import Any
 
-from pymongo import UpdateOne
 
 from inspect_api import db
 from inspect_api.calendar.service import current_calendar
@@ -58,25 +60,6 @@ def _dt(d: date) -> datetime:
 
 def _date(v) -> date:
     return v.date() if isinstance(v, datetime) else v
-
-
-ID_INDEX = [("_id", 1)]
-
-
-def _bulk_update(coll, ops: list[tuple[dict, dict]]) -> int:
-    """Unordered bulk of conditional updates; returns how many documents they modified.
-
-    The embedded stand-in's bulk_write does not accept current pymongo
-    operations, so there each update is sent on its own (same semantics).
-    """
-    from inspect_api import db
-
-    if db.is_embedded():
-        return sum(coll.update_one(f, u).modified_count for f, u in ops)
-    # Each filter names one document by _id (plus its guards): the hint keeps every update a point
-    # look-up even on a server whose planner would scan for a filter of several fields.
-    return coll.bulk_write([UpdateOne(f, u, hint=ID_INDEX if "_id" in f else None) for f, u in ops],
-                           ordered=False).modified_count
 
 
 def pending_token(code: str, deadline: date) -> str:
@@ -111,8 +94,14 @@ def step_params(ladder, record: dict[str, Any]) -> dict[str, Any]:
             "notice_clause": "已拟列入下期问题通报。" if step is not None and step.preselect_for_notice else ""}
 
 
-def claim_due_steps(now: datetime, *, cfg: dict[str, Any] | None = None, batch: int = 2000) -> dict[str, int]:
-    """Steps 1–2: record every due step once (bulk conditional updates)."""
+def claim_due_steps(now: datetime, *, cfg: dict[str, Any] | None = None, batch: int = 10000) -> dict[str, int]:
+    """Steps 1–2: record every due step once (conditional updates, grouped).
+
+    Findings that share a deadline, the steps already recorded and the flags
+    the update depends on get the very same conditional update, so each such
+    group is claimed with one statement per chunk of ids instead of one per
+    finding (a statement costs the same on a server whatever its id list).
+    """
     cfg = rs.config(cfg)
     ladder = rs.ladder(cfg)
     calendar = current_calendar()
@@ -122,56 +111,72 @@ def claim_due_steps(now: datetime, *, cfg: dict[str, Any] | None = None, batch: 
                        {"_id": 1, "status": 1, "deadline": 1, "step_codes": 1, "overdue": 1,
                         "risk_overdue_recorded": 1})
     stats = {"selected": 0, "claimed_findings": 0, "steps": 0}
-    ops: list[tuple[dict, dict]] = []
+    groups: dict[tuple, list] = {}
+    pending = 0
 
     def flush():
-        if ops:
-            stats["claimed_findings"] += _bulk_update(coll, ops)
-            ops.clear()
+        ops = []
+        for key, ids in groups.items():
+            where, update, steps = _claim(key, ladder=ladder, calendar=calendar, now=now)
+            stats["steps"] += steps * len(ids)
+            ops += [({"_id": {"$in": ids[i:i + db.ID_CHUNK]}, **where}, update) for i in range(0, len(ids), db.ID_CHUNK)]
+        stats["claimed_findings"] += db.update_many_each(coll, ops, many=True)
+        groups.clear()
 
     for doc in cursor:
         stats["selected"] += 1
-        if doc.get("status") not in ESCALATING:
-            ops.append(({"_id": doc["_id"], "status": {"$nin": list(ESCALATING)}},
-                        {"$set": {"next_step_due": None}}))
-            continue
-        deadline = _date(doc["deadline"])
-        done = list(doc.get("step_codes") or [])
-        due = ladder.due_steps(deadline, today, done, calendar)
-        nxt = ladder.next_due_date(deadline, done + [s.code for s in due], calendar)
-        if not due:
-            ops.append(({"_id": doc["_id"], "deadline": doc["deadline"], "step_codes": done},
-                        {"$set": {"next_step_due": _dt(nxt) if nxt else None}}))
-            continue
-        codes = [s.code for s in due]
-        due_on = {s.code: d for s, d in ladder.schedule(deadline, calendar)}
-        records = [{"code": s.code, "title": s.title, "due": _dt(due_on[s.code]), "at": now,
-                    "deadline": _dt(deadline), "offset_working_days": s.offset_working_days,
-                    "recipients": list(s.recipients), "notification_ids": []}
-                   for s in due]
-        sets: dict[str, Any] = {"next_step_due": _dt(nxt) if nxt else None, "level": codes[-1],
-                                "notify_pending": True, "updated_at": now}
-        overdue_steps = [(s, r) for s, r in zip(due, records) if s.offset_working_days > 0]
-        if overdue_steps and not doc.get("overdue"):
-            sets["overdue"] = True
-            sets["overdue_since"] = _dt(rs._d(calendar.add_working_days(deadline, 1)))
-        if overdue_steps and not doc.get("risk_overdue_recorded"):
-            sets["risk_pending"] = True
-            sets["risk_overdue_recorded"] = True
-        if any(s.preselect_for_notice for s in due):
-            sets["preselected_for_notice"] = True
-            sets["preselected_at"] = now
-        ops.append((
-            {"_id": doc["_id"], "status": {"$in": list(ESCALATING)}, "deadline": doc["deadline"],
-             "step_codes": {"$nin": codes}},
-            {"$push": {"steps": {"$each": records}, "step_codes": {"$each": codes},
-                       "pending_steps": {"$each": [pending_token(c, deadline) for c in codes]}},
-             "$set": sets}))
-        stats["steps"] += len(codes)
-        if len(ops) >= batch:
+        key = _claim_key(doc)
+        groups.setdefault(key, []).append(doc["_id"])
+        pending += 1
+        if pending >= batch:
             flush()
+            pending = 0
     flush()
     return stats
+
+
+def _claim_key(doc: dict[str, Any]) -> tuple:
+    """What a finding's claim depends on: escalating?, deadline, steps recorded, the two flags."""
+    if doc.get("status") not in ESCALATING:
+        return (False,)
+    return (True, doc["deadline"], tuple(doc.get("step_codes") or ()), bool(doc.get("overdue")),
+            bool(doc.get("risk_overdue_recorded")))
+
+
+def _claim(key: tuple, *, ladder, calendar, now: datetime) -> tuple[dict, dict, int]:
+    """The guard and the update of one claim group (see :func:`_claim_key`), and how many steps it records."""
+    if not key[0]:  # settled meanwhile: it leaves the sweep
+        return {"status": {"$nin": list(ESCALATING)}}, {"$set": {"next_step_due": None}}, 0
+    _, stored_deadline, done, overdue, risk_recorded = key
+    deadline, done = _date(stored_deadline), list(done)
+    today = business_date(now)
+    due = ladder.due_steps(deadline, today, done, calendar)
+    nxt = ladder.next_due_date(deadline, done + [s.code for s in due], calendar)
+    if not due:
+        return ({"deadline": stored_deadline, "step_codes": done}, {"$set": {"next_step_due": _dt(nxt) if nxt else None}},
+                0)
+    codes = [s.code for s in due]
+    due_on = {s.code: d for s, d in ladder.schedule(deadline, calendar)}
+    records = [{"code": s.code, "title": s.title, "due": _dt(due_on[s.code]), "at": now,
+                "deadline": _dt(deadline), "offset_working_days": s.offset_working_days,
+                "recipients": list(s.recipients), "notification_ids": []}
+               for s in due]
+    sets: dict[str, Any] = {"next_step_due": _dt(nxt) if nxt else None, "level": codes[-1],
+                            "notify_pending": True, "updated_at": now}
+    if any(s.offset_working_days > 0 for s in due):
+        if not overdue:
+            sets["overdue"] = True
+            sets["overdue_since"] = _dt(rs._d(calendar.add_working_days(deadline, 1)))
+        if not risk_recorded:
+            sets["risk_pending"] = True
+            sets["risk_overdue_recorded"] = True
+    if any(s.preselect_for_notice for s in due):
+        sets["preselected_for_notice"] = True
+        sets["preselected_at"] = now
+    return ({"status": {"$in": list(ESCALATING)}, "deadline": stored_deadline, "step_codes": {"$nin": codes}},
+            {"$push": {"steps": {"$each": records}, "step_codes": {"$each": codes},
+                       "pending_steps": {"$each": [pending_token(c, deadline) for c in codes]}},
+             "$set": sets}, len(codes))
 
 
 def write_pending_notifications(now: datetime, *, cfg: dict[str, Any] | None = None,
@@ -194,7 +199,7 @@ def write_pending_notifications(now: datetime, *, cfg: dict[str, Any] | None = N
         query: dict[str, Any] = {"notify_pending": True}
         if last_id is not None:
             query["_id"] = {"$gt": last_id}
-        docs = list(coll.find(query, fields).sort("_id", 1).limit(batch).hint([("notify_pending", 1), ("_id", 1)]))
+        docs = list(coll.find(query, fields).sort("_id", 1).limit(batch))
         if not docs:
             break
         last_id = docs[-1]["_id"]
@@ -226,33 +231,37 @@ def write_pending_notifications(now: datetime, *, cfg: dict[str, Any] | None = N
         for (doc, record), note_ids in zip(where, ids):
             record["notification_ids"] = note_ids
             stats["notifications"] += len(note_ids)
-        _record_overdue_risk(coll, [d["_id"] for d in docs if d.get("risk_pending") is True], now)
-        # Clear the mark unless another sweep claimed more steps meanwhile (it then finishes the job).
-        _bulk_update(coll, [({"_id": d["_id"], "pending_steps": d.get("pending_steps") or []},
-                             {"$set": {"steps": d.get("steps") or []},
-                              "$unset": {"notify_pending": "", "pending_steps": ""}}) for d in docs])
+        # Clear the mark unless another sweep claimed more steps meanwhile (it then finishes the job); the
+        # same update tags a finding's pending overdue risk with this batch's token.
+        token = uuid.uuid4().hex
+        ops = []
+        for d in docs:
+            where = {"_id": d["_id"], "pending_steps": d.get("pending_steps") or []}
+            update: dict[str, Any] = {"$set": {"steps": d.get("steps") or []},
+                                      "$unset": {"notify_pending": "", "pending_steps": ""}}
+            if d.get("risk_pending") is True:
+                where["risk_pending"] = True
+                update["$unset"]["risk_pending"] = ""
+                update["$set"]["risk_token"] = token
+            ops.append((where, update))
+        db.update_many_each(coll, ops)
+        _record_overdue_risk(coll, [d["_id"] for d in docs if d.get("risk_pending") is True], token, now)
         stats["findings"] += len(docs)
     return stats
 
 
-def _record_overdue_risk(coll, ids: list, now: datetime) -> None:
+def _record_overdue_risk(coll, ids: list, token: str, now: datetime) -> None:
     """Risk feedback once per finding that went overdue, a constant number of commands per batch.
 
-    Only the sweep whose update tags a flag with its own token records it (concurrent sweeps
-    never count a finding twice); a crash between tagging and recording loses that increment,
-    as an unset-then-record would: the feedback is at most once.
+    Only the sweep whose clearing update took the flag and left its own token records it
+    (concurrent sweeps never count a finding twice). A crash between that update and recording
+    loses the increment: the feedback is at most once.
     """
     if not ids:
         return
-    token = uuid.uuid4().hex
-    by_id = {} if db.is_embedded() else {"hint": ID_INDEX}  # mongomock takes no hint on updates
-    coll.update_many({"_id": {"$in": ids}, "risk_pending": True}, {"$set": {"risk_pending": token}}, **by_id)
-    mine = list(coll.find({"_id": {"$in": ids}, "risk_pending": token}, {"institution_id": 1}).hint([("_id", 1)]))
-    if not mine:
-        return
-    coll.update_many({"_id": {"$in": [d["_id"] for d in mine]}, "risk_pending": token},
-                     {"$unset": {"risk_pending": ""}}, **by_id)
-    rs.record_overdue_many(Counter(d["institution_id"] for d in mine), now=now)
+    mine = [d for d in db.find_by_ids(coll, ids, {"institution_id": 1, "risk_token": 1}) if d.get("risk_token") == token]
+    if mine:
+        rs.record_overdue_many(Counter(d["institution_id"] for d in mine), now=now)
 
 
 def run_sweep(now: datetime, *, config: dict[str, Any] | None = None, deliver: bool = True) -> dict[str, Any]:

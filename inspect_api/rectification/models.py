@@ -168,6 +168,7 @@ class Finding(me.Document):
     pending_steps = me.ListField(me.StringField())  # "<code>@<deadline>" tokens
     risk_overdue_recorded = me.BooleanField(default=False)
     risk_pending = me.BooleanField()  # set with the claim of the first overdue step, cleared once recorded
+    risk_token = me.StringField()  # the sweep batch that took risk_pending and records the overdue risk
 
     created_at = me.DateTimeField(required=True)
     updated_at = me.DateTimeField()

@@ -94,15 +94,16 @@ def record_overdue_many(counts: dict[str, int], *, now: datetime) -> None:
     record_risk_events({iid: {"overdue_rectifications": n} for iid, n in counts.items()}, now=now)
 
 
-def _active_ids(query) -> list[str]:
-    return [str(u.id) for u in query.filter(active=True).only("id")]
+def _accounts(role: str, **where) -> list[User]:
+    """Active accounts of ``role`` found through one indexed field (``where``: institution_id,
+    inspector_id or region, a value or ``__in``): role and active are checked here, so the query is a
+    single index-served clause on any server (the local SecantusDB plans only whole filters)."""
+    return [u for u in User.objects(**where).only("id", "role", "active", "region", "institution_id", "inspector_id")
+            if u.role == role and u.active]
 
 
-# Account indexes (User meta) named in the recipient queries: a planner that cannot weigh an index
-# against the unindexed role/active equalities (the local SecantusDB) would otherwise scan the users.
-BY_INSTITUTION = [("institution_id", 1)]
-BY_INSPECTOR = [("inspector_id", 1)]
-BY_REGION = [("region", 1), ("username", 1)]
+def _ids(users: list[User]) -> list[str]:
+    return [str(u.id) for u in users]
 
 
 def recipients(role: str, finding: Finding) -> list[str]:
@@ -115,19 +116,19 @@ def recipients(role: str, finding: Finding) -> list[str]:
     enclosing region (city and province leadership-group offices).
     """
     if role == "institution":
-        return _active_ids(User.objects(role="institution", institution_id=finding.institution_id).hint(BY_INSTITUTION))
+        return _ids(_accounts("institution", institution_id=finding.institution_id))
     if role == "lead_inspector":
-        return _active_ids(User.objects(role="inspector", inspector_id=finding.lead_inspector_id).hint(BY_INSPECTOR))
+        return _ids(_accounts("inspector", inspector_id=finding.lead_inspector_id))
     if role == "county_office":
-        return _active_ids(User.objects(role="office_admin", region=finding.region).hint(BY_REGION))
+        return _ids(_accounts("office_admin", region=finding.region))
     parents = []
     code = finding.region
     while (code := parent_region(code)) is not None:
         parents.append(code)
     if role == "department":
-        return _active_ids(User.objects(role="office_admin", region__in=parents[:1]).hint(BY_REGION)) if parents else []
+        return _ids(_accounts("office_admin", region__in=parents[:1])) if parents else []
     if role == "leadership_office":
-        return _active_ids(User.objects(role="office_admin", region__in=parents).hint(BY_REGION)) if parents else []
+        return _ids(_accounts("office_admin", region__in=parents)) if parents else []
     return []
 
 
@@ -138,12 +139,10 @@ class RecipientResolver:
         inst_ids = list({f["institution_id"] for f in findings})
         lead_ids = list({f["lead_inspector_id"] for f in findings})
         self.institution: dict[str, list[str]] = {}
-        for u in User.objects(role="institution", active=True, institution_id__in=inst_ids).hint(
-                BY_INSTITUTION).only("id", "institution_id"):
+        for u in _accounts("institution", institution_id__in=inst_ids):
             self.institution.setdefault(u.institution_id, []).append(str(u.id))
         self.lead: dict[str, list[str]] = {}
-        for u in User.objects(role="inspector", active=True, inspector_id__in=lead_ids).hint(
-                BY_INSPECTOR).only("id", "inspector_id"):
+        for u in _accounts("inspector", inspector_id__in=lead_ids):
             self.lead.setdefault(u.inspector_id, []).append(str(u.id))
         regions: set[str] = set()
         for f in findings:
@@ -152,7 +151,7 @@ class RecipientResolver:
             while (code := parent_region(code)) is not None:
                 regions.add(code)
         self.office: dict[str, list[str]] = {}
-        for u in User.objects(role="office_admin", active=True, region__in=list(regions)).hint(BY_REGION).only("id", "region"):
+        for u in _accounts("office_admin", region__in=sorted(regions)):
             self.office.setdefault(u.region, []).append(str(u.id))
 
     def __call__(self, role: str, finding: dict[str, Any]) -> list[str]:
