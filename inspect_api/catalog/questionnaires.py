@@ -1,6 +1,6 @@
 """Satisfaction questionnaires in the catalog: shipped versions, uploads, publication, lookup by kind.
 
-Stored and versioned like checklists (see :mod:`inspect_api.catalog.service`):
+Stored and versioned like checklists (:mod:`inspect_api.catalog.versions`):
 a published version never changes, the same code + version with other content
 is refused (409), province offices write, every signed-in user reads.  The
 format and its validator live in :mod:`checklists.questionnaires`.
@@ -12,16 +12,13 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from checklists import loader, questionnaires, tools
+from checklists import loader, questionnaires
 from checklists.errors import ChecklistError
-from mongoengine.errors import NotUniqueError
 
-from inspect_api.audit import service as audit
-from inspect_api.auth.service import actor_of
+from inspect_api.catalog import versions
 from inspect_api.catalog.models import QuestionnaireVersion
-from inspect_api.catalog.service import require_catalog_writer
 from inspect_api.clock import utcnow
-from inspect_api.errors import Conflict, NotFound, PayloadTooLarge, Unprocessable
+from inspect_api.errors import NotFound, PayloadTooLarge, Unprocessable
 
 log = logging.getLogger(__name__)
 
@@ -42,72 +39,27 @@ def parse_upload(data: bytes, *, max_bytes: int) -> dict[str, Any]:
     return document
 
 
-def _store(content: dict[str, Any], *, status: str, source: str, now: datetime,
-           created_by: str | None) -> tuple[QuestionnaireVersion, bool]:
-    """Insert a version or return the identical existing one; (version, created)."""
-    digest = tools.content_hash(content)
-    existing = QuestionnaireVersion.objects(code=content["code"], version=int(content["version"])).first()
-    if existing is not None:
-        if existing.content_hash != digest:
-            raise Conflict(f"问卷 {content['code']} 第 {content['version']} 版已存在且内容不同；请使用新的版本号",
-                           code="QUESTIONNAIRE_VERSION_EXISTS",
-                           details={"code": existing.code, "version": existing.version})
-        return existing, False
-    version = QuestionnaireVersion(code=content["code"], version=int(content["version"]), title=content["title"],
-                                   kinds=list(content["kinds"]), status=status, content=content,
-                                   content_hash=digest, question_count=len(content["questions"]), source=source,
-                                   created_by=created_by, created_at=now,
-                                   published_at=now if status == "published" else None)
-    try:
-        version.save(force_insert=True)
-    except NotUniqueError:  # the same code and version stored concurrently: the first one stands
-        return _store(content, status=status, source=source, now=now, created_by=created_by)[0], False
-    return version, True
+QUESTIONNAIRES = versions.Kind(document=QuestionnaireVersion, noun="问卷", target_type="questionnaire",
+                               code_prefix="QUESTIONNAIRE",
+                               derived=lambda c: {"kinds": list(c["kinds"]), "question_count": len(c["questions"])})
 
 
 def load_shipped_questionnaires(_config: dict[str, Any] | None = None, now: datetime | None = None) -> list[str]:
     """Store each shipped questionnaire whose version is new (startup task); return what was added."""
-    now = now or utcnow()
-    added = []
-    for path in questionnaires.shipped_questionnaires():
-        content = questionnaires.load_questionnaire(path)
-        try:
-            version, created = _store(content, status="published", source="shipped", now=now, created_by=None)
-        except Conflict:
-            log.warning("shipped questionnaire %s v%s differs from the stored version; stored one kept",
-                        content["code"], content["version"])
-            continue
-        if created:
-            added.append(f"{version.code}@{version.version}")
-    return added
+    return versions.store_shipped(
+        QUESTIONNAIRES, (questionnaires.load_questionnaire(p) for p in questionnaires.shipped_questionnaires()),
+        now=now or utcnow())
 
 
 def upload(user, data: bytes, *, max_bytes: int, now: datetime) -> tuple[QuestionnaireVersion, bool]:
     """A province office uploads a new version as a draft."""
-    require_catalog_writer(user)
-    content = parse_upload(data, max_bytes=max_bytes)
-    version, created = _store(content, status="draft", source="upload", now=now, created_by=str(user.id))
-    if created:
-        audit.record("questionnaire.upload", actor=actor_of(user), target_type="questionnaire",
-                     target_id=f"{version.code}@{version.version}", data={"content_hash": version.content_hash},
-                     now=now)
-    return version, created
+    versions.require_catalog_writer(user)
+    return versions.upload(QUESTIONNAIRES, user, parse_upload(data, max_bytes=max_bytes), now=now)
 
 
 def publish(user, code: str, version: int, *, now: datetime) -> QuestionnaireVersion:
     """Publish a draft version; from then on it is immutable (publishing twice returns it)."""
-    require_catalog_writer(user)
-    stored = QuestionnaireVersion.objects(code=code, version=version).first()
-    if stored is None:
-        raise NotFound("问卷版本不存在", code="QUESTIONNAIRE_NOT_FOUND")
-    if stored.status == "published":
-        return stored
-    QuestionnaireVersion.objects(id=stored.id, status="draft").update_one(set__status="published",
-                                                                          set__published_at=now)
-    stored.reload()
-    audit.record("questionnaire.publish", actor=actor_of(user), target_type="questionnaire",
-                 target_id=f"{code}@{version}", data={"content_hash": stored.content_hash}, now=now)
-    return stored
+    return versions.publish(QUESTIONNAIRES, user, code, version, now=now)
 
 
 def get_version(code: str, version: int) -> QuestionnaireVersion | None:

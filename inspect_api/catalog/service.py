@@ -21,15 +21,15 @@ from typing import Any
 from checklists import loader, purpose_of, tools, validator
 from checklists.errors import ChecklistError
 
-from mongoengine.errors import NotUniqueError
 from pymongo.errors import DuplicateKeyError
 
 from inspect_api.audit import service as audit
 from inspect_api.auth.service import actor_of
+from inspect_api.catalog import versions
 from inspect_api.catalog.models import ChecklistVersion, Matter
+from inspect_api.catalog.versions import require_catalog_writer
 from inspect_api.clock import utcnow
-from inspect_api.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, Unprocessable
-from inspect_api.scoping import is_region_code, region_level
+from inspect_api.errors import Conflict, NotFound, PayloadTooLarge, Unprocessable
 
 log = logging.getLogger(__name__)
 
@@ -61,86 +61,29 @@ def parse_upload(data: bytes, *, max_bytes: int) -> dict[str, Any]:
     return document
 
 
-def _store(content: dict[str, Any], *, status: str, source: str, now: datetime,
-           created_by: str | None) -> tuple[ChecklistVersion, bool]:
-    """Insert a version or return the identical existing one; (version, created).
+def _checklist_fields(content: dict[str, Any]) -> dict[str, Any]:
+    return {"standard": _standard_label(content), "purpose": purpose_of(content), "item_count": _item_count(content)}
 
-    Safe when several processes store the same version at once (workers starting together):
-    the unique (code, version) index lets one insert win; the others compare with it.
-    """
-    digest = tools.content_hash(content)
-    existing = ChecklistVersion.objects(code=content["code"], version=int(content["version"])).first()
-    if existing is not None:
-        if existing.content_hash != digest:
-            raise Conflict(f"清单 {content['code']} 第 {content['version']} 版已存在且内容不同；请使用新的版本号",
-                           code="CHECKLIST_VERSION_EXISTS",
-                           details={"code": existing.code, "version": existing.version,
-                                    "content_hash": existing.content_hash})
-        return existing, False
-    version = ChecklistVersion(code=content["code"], version=int(content["version"]), title=content["title"],
-                               standard=_standard_label(content), purpose=purpose_of(content), status=status,
-                               content=content,
-                               content_hash=digest, item_count=_item_count(content), source=source,
-                               created_by=created_by, created_at=now,
-                               published_at=now if status == "published" else None)
-    try:
-        version.save(force_insert=True)
-    except NotUniqueError:  # stored concurrently: compare with the winner as above
-        return _store(content, status=status, source=source, now=now, created_by=created_by)
-    return version, True
+
+CHECKLISTS = versions.Kind(document=ChecklistVersion, noun="清单", target_type="checklist", code_prefix="CHECKLIST",
+                           derived=_checklist_fields)
 
 
 def load_shipped_checklists(_config: dict[str, Any] | None = None, now: datetime | None = None) -> list[str]:
     """Store each shipped checklist whose version is new (startup task); return what was added."""
-    now = now or utcnow()
-    added = []
-    for path in tools.shipped_checklists():
-        content = loader.load_checklist(path)
-        try:
-            version, created = _store(content, status="published", source="shipped", now=now, created_by=None)
-        except Conflict:
-            log.warning("shipped checklist %s v%s differs from the stored published version; stored one kept",
-                        content["code"], content["version"])
-            continue
-        if created:
-            added.append(f"{version.code}@{version.version}")
-    return added
+    return versions.store_shipped(CHECKLISTS, (loader.load_checklist(p) for p in tools.shipped_checklists()),
+                                  now=now or utcnow())
 
 
 def upload(user, data: bytes, *, max_bytes: int, now: datetime) -> tuple[ChecklistVersion, bool]:
     """An office uploads a new version as a draft."""
     require_catalog_writer(user)
-    content = parse_upload(data, max_bytes=max_bytes)
-    version, created = _store(content, status="draft", source="upload", now=now, created_by=str(user.id))
-    if created:
-        audit.record("checklist.upload", actor=actor_of(user), target_type="checklist",
-                     target_id=f"{version.code}@{version.version}", data={"content_hash": version.content_hash},
-                     now=now)
-    return version, created
+    return versions.upload(CHECKLISTS, user, parse_upload(data, max_bytes=max_bytes), now=now)
 
 
 def publish(user, code: str, version: int, *, now: datetime) -> ChecklistVersion:
-    require_catalog_writer(user)
-    stored = ChecklistVersion.objects(code=code, version=version).first()
-    if stored is None:
-        raise NotFound("清单版本不存在", code="CHECKLIST_NOT_FOUND")
-    if stored.status == "published":
-        return stored
-    ChecklistVersion.objects(id=stored.id, status="draft").update_one(set__status="published",
-                                                                       set__published_at=now)
-    stored.reload()
-    audit.record("checklist.publish", actor=actor_of(user), target_type="checklist", target_id=f"{code}@{version}",
-                 data={"content_hash": stored.content_hash}, now=now)
-    return stored
-
-
-def require_catalog_writer(user) -> None:
-    """Writers of the catalog: office admins of a province (the standards are provincial)."""
-    if user.role != "office_admin":
-        raise Forbidden("仅办公室可以维护检查清单和抽查事项", code="ROLE_FORBIDDEN")
-    if not (is_region_code(user.region) and region_level(user.region) == "province"):
-        raise Forbidden("检查清单和抽查事项依据省级地方标准制定，仅省级办公室可以维护", code="PROVINCE_OFFICE_REQUIRED",
-                        details={"region": user.region})
+    """Publish a draft version; from then on it is immutable."""
+    return versions.publish(CHECKLISTS, user, code, version, now=now)
 
 
 # Published versions never change, so they are cached per process; the cache
