@@ -98,7 +98,7 @@ def populate(n: int, *, outage: float, seed: int = 7) -> float:
             "next_step_due": _dt(nxt) if nxt else None, "overdue": any(ladder.step(c).offset_working_days > 0
                                                                         for c in done),
             "created_at": created, "updated_at": created})
-        if len(batch) == 5000:
+        if len(batch) == 1000:
             coll.insert_many(batch, ordered=False)
             batch = []
     if batch:
@@ -110,7 +110,9 @@ WRITES = ("insert", "update", "delete", "findAndModify")
 
 
 def run_one(n: int, args, store: dict) -> dict:
+    # A generous server timeout: on a loaded machine a missed heartbeat would cancel a long bulk write.
     app = create_app("testing", overrides={"mongodb_db": args.db, "demo_data": False, "log_level": "WARNING",
+                                           "mongodb_timeout_ms": 120000,
                                            **store})
     with app.app_context():
         if not args.db.endswith("_test"):

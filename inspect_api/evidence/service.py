@@ -168,9 +168,6 @@ def get_evidence(evidence_id: str) -> Evidence | None:
         return None
 
 
-OWNER_INDEX = [("owner_type", 1), ("owner_id", 1), ("item_id", 1)]  # declared in Evidence's meta
-
-
 def for_owner(owner_type: str, owner_id: str, kind: str | None = None):
     query = Evidence.objects(owner_type=owner_type, owner_id=owner_id)
     if kind:
@@ -183,11 +180,14 @@ def photo_counts(owner_type: str, owner_ids: list[str]) -> dict[str, dict[str, i
     counts = {owner_id: {"photos": 0, "reused": 0} for owner_id in owner_ids}
     if not owner_ids:
         return counts
-    # The hint names the owner index: a planner that cannot weigh ``$in`` beside an unindexed equality
-    # (the local SecantusDB) would otherwise scan the collection.
-    rows = Evidence.objects(owner_type=owner_type, owner_id__in=list(owner_ids), kind="photo").only(
-        "owner_id", "reused").hint(OWNER_INDEX).as_pymongo()
+    # Owner type and ids only (the owner index's prefix), the kind checked here: a server that plans whole
+    # filters (the local SecantusDB) serves that from the index, and an unindexed equality beside it would
+    # make it scan, or walk the whole index for a hint.
+    rows = Evidence.objects(owner_type=owner_type, owner_id__in=list(owner_ids)).only(
+        "owner_id", "reused", "kind").as_pymongo()
     for row in rows:
+        if row.get("kind") != "photo":
+            continue
         entry = counts.setdefault(row["owner_id"], {"photos": 0, "reused": 0})
         entry["photos"] += 1
         entry["reused"] += int(bool(row.get("reused")))
