@@ -26,6 +26,7 @@ from inspect_api.directory.models import Inspector, Institution
 from inspect_api.inspections.models import Assignment
 from inspect_api.publication.builders import checklist_finding, submitted_inspection
 from inspect_api.rectification import escalation
+from inspect_api.rectification import responses, reviews
 from inspect_api.rectification import service as rs
 from inspect_api.rectification.models import Order
 from inspect_api.scoping import in_scope
@@ -133,28 +134,28 @@ def seed(ctx: DemoContext) -> None:
         reviewer = reviewer_for(inst)
         oid = str(order.id)
         findings = rs.findings_of(order)
-        rs.acknowledge(inst_user, oid, now=acted)
+        responses.acknowledge(inst_user, oid, now=acted)
         if action in ("answered", "rejected", "closed"):
             for f in findings:
-                rs.answer(inst_user, oid, str(f.id), description="已按要求完成整改：清理通道、补齐记录并组织培训。",
+                responses.answer(inst_user, oid, str(f.id), description="已按要求完成整改：清理通道、补齐记录并组织培训。",
                           photo_ids=[], now=acted)
         if reviewer is None:
             continue
         if action == "rejected":
-            rs.review(reviewer, oid, str(findings[0].id), decision="reject", comment="整改说明不充分，请补充现场照片",
+            reviews.review(reviewer, oid, str(findings[0].id), decision="reject", comment="整改说明不充分，请补充现场照片",
                       new_deadline=wd(8), now=acted + timedelta(minutes=30))
         elif action == "closed":
             for f in findings:
-                rs.review(reviewer, oid, str(f.id), decision="accept", comment="整改到位", now=acted + timedelta(minutes=30))
+                reviews.review(reviewer, oid, str(f.id), decision="accept", comment="整改到位", now=acted + timedelta(minutes=30))
         elif action in ("extended", "extension_pending"):
-            rs.request_extension(inst_user, oid, str(findings[0].id), reason="需采购消防器材，供货周期约两周",
+            responses.request_extension(inst_user, oid, str(findings[0].id), reason="需采购消防器材，供货周期约两周",
                                  requested_deadline=wd(12), now=acted)
             if action == "extended":
-                rs.decide_extension(reviewer, oid, str(findings[0].id), approve=True, comment="同意延期",
+                reviews.decide_extension(reviewer, oid, str(findings[0].id), approve=True, comment="同意延期",
                                     now=acted + timedelta(minutes=30))
         elif action == "reinspection":
             try:
-                rs.require_reinspection(reviewer, oid, str(findings[0].id), note="严重问题整改后现场复查",
+                reviews.require_reinspection(reviewer, oid, str(findings[0].id), note="严重问题整改后现场复查",
                                         now=acted + timedelta(minutes=30))
             except Exception:  # noqa: BLE001 - the demo goes on without the re-inspection if assignments refuse
                 log.warning("demo re-inspection not created", exc_info=True)

@@ -6,7 +6,7 @@ from inspect_api.auth.access import current_user, login_required
 from inspect_api.clock import utcnow
 from inspect_api.extensions import Blueprint
 from inspect_api.rectification import schemas as s
-from inspect_api.rectification import service, views
+from inspect_api.rectification import responses, reviews, service, views
 from inspect_api.schemas import PageArgsSchema, page_of, paginate
 from inspect_api.apidoc import raises
 
@@ -32,7 +32,7 @@ def _connect_inspections() -> None:
 
     hooks.register_rectification(open_order=service.open_order, reconcile_order=service.reconcile_order,
                                  list_orders=service.list_orders, findings_of=service.findings_of)
-    service.register_reinspection_assigner(assignments.create_assignment)
+    reviews.register_reinspection_assigner(assignments.create_assignment)
 
 
 def _detail(order, now):
@@ -93,7 +93,7 @@ def get_order(order_id):
 def acknowledge(order_id):
     """The institution confirms receipt of the order (idempotent)."""
     now = utcnow()
-    return _detail(service.acknowledge(current_user(), order_id, now=now), now)
+    return _detail(responses.acknowledge(current_user(), order_id, now=now), now)
 
 
 @blp.route(FINDING + "/photos", methods=["POST"])
@@ -108,7 +108,7 @@ def acknowledge(order_id):
 @raises(422, "IMAGE_CORRUPT")
 def upload_photo(form, order_id, finding_id):
     """Upload one evidence photo for an answer (multipart ``file`` + ``client_id``; retry-safe)."""
-    return service.add_photo(current_user(), order_id, finding_id, data=form["file"].read(),
+    return responses.add_photo(current_user(), order_id, finding_id, data=form["file"].read(),
                              client_id=form["client_id"], now=utcnow())
 
 
@@ -124,7 +124,7 @@ def upload_photo(form, order_id, finding_id):
 def answer(body, order_id, finding_id):
     """Answer one finding with a description and photos uploaded for it."""
     now = utcnow()
-    finding = service.answer(current_user(), order_id, finding_id, description=body["description"],
+    finding = responses.answer(current_user(), order_id, finding_id, description=body["description"],
                              photo_ids=body["photo_ids"], client_id=body.get("client_id"), now=now)
     return _finding(finding, now)
 
@@ -140,7 +140,7 @@ def answer(body, order_id, finding_id):
 def request_extension(body, order_id, finding_id):
     """Ask once per finding for a later deadline, with reasons."""
     now = utcnow()
-    finding = service.request_extension(current_user(), order_id, finding_id, reason=body["reason"],
+    finding = responses.request_extension(current_user(), order_id, finding_id, reason=body["reason"],
                                         requested_deadline=body["requested_deadline"], now=now)
     return _finding(finding, now)
 
@@ -156,7 +156,7 @@ def request_extension(body, order_id, finding_id):
 def decide_extension(body, order_id, finding_id):
     """Grant or deny the pending extension (office of the region or the lead inspector)."""
     now = utcnow()
-    finding = service.decide_extension(current_user(), order_id, finding_id, approve=body["approve"],
+    finding = reviews.decide_extension(current_user(), order_id, finding_id, approve=body["approve"],
                                        comment=body["comment"], now=now)
     return _finding(finding, now)
 
@@ -173,7 +173,7 @@ def decide_extension(body, order_id, finding_id):
 def review(body, order_id, finding_id):
     """Accept or reject the answer; rejection reopens the finding with a new deadline."""
     now = utcnow()
-    finding = service.review(current_user(), order_id, finding_id, decision=body["decision"],
+    finding = reviews.review(current_user(), order_id, finding_id, decision=body["decision"],
                              comment=body["comment"], new_deadline=body.get("new_deadline"), now=now)
     return _finding(finding, now)
 
@@ -191,5 +191,5 @@ def review(body, order_id, finding_id):
 def reinspection(body, order_id, finding_id):
     """Require an on-site re-inspection (复查) of a critical finding: a targeted assignment for the same team."""
     now = utcnow()
-    finding = service.require_reinspection(current_user(), order_id, finding_id, note=body.get("note"), now=now)
+    finding = reviews.require_reinspection(current_user(), order_id, finding_id, note=body.get("note"), now=now)
     return _finding(finding, now)

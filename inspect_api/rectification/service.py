@@ -1,5 +1,8 @@
-"""Rectification orders: issue, answer, review, extensions, re-inspection.
+"""Rectification orders: configuration, recipients, issuing, reading and scoping.
 
+The institution's side (acknowledge, answer, extensions asked) is in
+:mod:`.responses`, the reviewers' side (review, extensions decided,
+re-inspection) in :mod:`.reviews`, the escalation sweep in :mod:`.escalation`.
 Plain functions with explicit ``now`` and acting user.  Deadlines are
 business dates (Asia/Shanghai) counted in working days on the calendar in
 force (:func:`inspect_api.calendar.service.current_calendar`).  Scoping:
@@ -16,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from datetime import date, datetime
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 from bson import ObjectId
 from mongoengine.errors import NotUniqueError
@@ -25,15 +28,14 @@ from pymongo.errors import DuplicateKeyError
 from inspect_api import db
 from inspect_api.audit import service as audit
 from inspect_api.auth.models import User
-from inspect_api.auth.service import actor_of
 from inspect_api.calendar.service import current_calendar
 from inspect_api import config as inspect_config
-from inspect_api.errors import Conflict, Forbidden, NotFound, Unprocessable
+from inspect_api.errors import Conflict, NotFound, Unprocessable
 from inspect_api.notify import service as notify
 from inspect_api.rectification.ladder import DEFAULT_LADDER, Ladder
-from inspect_api.rectification.models import (ESCALATING, SETTLED, SEVERITIES, Answer, Deduction, Extension, Finding,
-                                              Order, OrderCounter, Reinspection)
-from inspect_api.scoping import in_scope, parent_region, region_prefix, region_range
+from inspect_api.rectification.models import (SETTLED, SEVERITIES, Deduction, Finding,
+                                              Order, OrderCounter)
+from inspect_api.scoping import in_scope, parent_region, region_range
 from inspect_api.workdays import WorkingCalendar, business_date
 
 log = logging.getLogger(__name__)
@@ -472,286 +474,24 @@ def findings_of(order: Order) -> list[Finding]:
     return list(Finding.objects(order_id=str(order.id)).order_by("seq"))
 
 
-# --- institution side -----------------------------------------------------------------------
+# --- guards shared by both sides ---------------------------------------------------------
 
 
-def _require_institution(user, order: Order) -> None:
-    if user.role != "institution":
-        raise Forbidden("仅被检查机构可以执行此操作", code="ROLE_FORBIDDEN")
-
-
-def _require_open(order: Order) -> None:
+def require_open(order: Order) -> None:
     if order.status == "closed":
         raise Conflict("整改通知书已办结，不能再修改", code="ORDER_CLOSED")
 
 
-def _require_not_withdrawn(finding: Finding) -> None:
+def require_not_withdrawn(finding: Finding) -> None:
     if finding.status == "withdrawn":
         raise Conflict("该问题已因检查记录更正而撤销，无需整改", code="FINDING_WITHDRAWN")
 
 
-def _require_owed(finding: Finding) -> None:
+def require_owed(finding: Finding) -> None:
     """Refuse work on a finding that is settled: rectified, or withdrawn by a correction."""
-    _require_not_withdrawn(finding)
+    require_not_withdrawn(finding)
     if finding.status == "accepted":
         raise Conflict("该问题已整改通过", code="FINDING_ALREADY_ACCEPTED")
-
-
-def acknowledge(user, order_id: str, *, now: datetime) -> Order:
-    order = order_in_scope(user, order_id)
-    _require_institution(user, order)
-    if Order.objects(id=order.id, acknowledged_at=None).update_one(set__acknowledged_at=now,
-                                                                  set__acknowledged_by=str(user.id),
-                                                                  set__updated_at=now):
-        audit.record("rectification.order_acknowledged", actor=actor_of(user), target_type="rectification_order",
-                     target_id=str(order.id), region=order.region, now=now)
-    order.reload()
-    return order
-
-
-def _check_photos(finding: Finding, photo_ids: list[str]) -> list[str]:
-    from inspect_api.evidence.models import Evidence
-
-    ids = list(dict.fromkeys(str(p) for p in photo_ids))
-    if len(ids) > MAX_PHOTOS_PER_ANSWER:
-        raise Unprocessable(f"每次答复最多 {MAX_PHOTOS_PER_ANSWER} 张照片", code="TOO_MANY_PHOTOS")
-    oids = [db.parse_oid(p) for p in ids]
-    found = {str(e.id) for e in Evidence.objects(id__in=[o for o in oids if o], owner_type=PHOTO_OWNER,
-                                                 owner_id=str(finding.id), kind="photo").only("id")}
-    missing = [p for p in ids if p not in found]
-    if missing:
-        raise Unprocessable("照片不存在或不属于该整改问题，请先上传", code="PHOTO_NOT_FOUND",
-                            details={"photo_ids": missing})
-    return ids
-
-
-def answer(user, order_id: str, finding_id: str, *, description: str, photo_ids: list[str],
-           client_id: str | None = None, now: datetime) -> Finding:
-    """The institution answers one finding (description + photos uploaded for it)."""
-    order, finding = finding_in_scope(user, order_id, finding_id)
-    _require_institution(user, order)
-    if client_id and any(a.client_id == client_id for a in finding.answers):
-        return finding
-    _require_open(order)
-    _require_owed(finding)
-    if finding.status == "answered":
-        raise Conflict("该问题已答复，正在审核中", code="ANSWER_PENDING_REVIEW")
-    ids = _check_photos(finding, photo_ids)
-    today = business_date(now)
-    ans = Answer(seq=len(finding.answers) + 1, client_id=client_id, description=description, photo_ids=ids,
-                 answered_by=str(user.id), answered_at=now, late=today > _d(finding.deadline))
-    updated = Finding.objects(id=finding.id, status__in=ESCALATING, answers__size=len(finding.answers)).update_one(
-        push__answers=ans, set__status="answered", set__next_step_due=None, set__updated_at=now)
-    if not updated:
-        raise Conflict("问题状态已变化，请刷新后重试", code="FINDING_STATE_CHANGED")
-    finding.reload()
-    audit.record("rectification.answered", actor=actor_of(user), target_type="rectification_finding",
-                 target_id=str(finding.id), region=finding.region,
-                 data={"order_id": finding.order_id, "answer": ans.seq, "late": ans.late, "photos": len(ids)}, now=now)
-    notify.notify(reviewers_of(finding), kind="rectification.answered", params=template_params(finding),
-                  data=_data(finding, answer=ans.seq), dedupe=f"answered:{finding.id}:{ans.seq}",
-                  region=finding.region, now=now)
-    return finding
-
-
-def add_photo(user, order_id: str, finding_id: str, *, data: bytes, client_id: str, now: datetime):
-    """Store an answer photo through the evidence pipeline (idempotent by client_id)."""
-    from inspect_api.evidence.service import store_photo
-
-    order, finding = finding_in_scope(user, order_id, finding_id)
-    _require_institution(user, order)
-    _require_open(order)
-    _require_owed(finding)
-    photo = store_photo(data, owner_type=PHOTO_OWNER, owner_id=str(finding.id), institution_id=finding.institution_id,
-                        region=finding.region, label=finding.order_number, client_id=client_id,
-                        uploaded_by=str(user.id), item_id=finding.item_id, now=now, team=list(finding.team))
-    audit.record("rectification.photo_uploaded", actor=actor_of(user), target_type="rectification_finding",
-                 target_id=str(finding.id), region=finding.region, data={"photo_id": str(photo.id),
-                                                                         "sha256": photo.sha256}, now=now)
-    return photo
-
-
-def request_extension(user, order_id: str, finding_id: str, *, reason: str, requested_deadline: date,
-                      now: datetime) -> Finding:
-    """One extension request per finding; the requested date must lie after the current deadline."""
-    order, finding = finding_in_scope(user, order_id, finding_id)
-    _require_institution(user, order)
-    _require_open(order)
-    _require_owed(finding)
-    if finding.extension is not None:
-        raise Conflict("每个问题只能申请一次延期", code="EXTENSION_ALREADY_REQUESTED")
-    current = _d(finding.deadline)
-    if requested_deadline <= current:
-        raise Unprocessable("申请的新期限须晚于当前整改期限", code="EXTENSION_NOT_AFTER_DEADLINE",
-                            details={"deadline": current.isoformat(),
-                                     "requested_deadline": requested_deadline.isoformat()})
-    if (requested_deadline - current).days > MAX_DEADLINE_SHIFT_DAYS:
-        raise Unprocessable("申请的新期限不能超过当前期限一年", code="EXTENSION_TOO_LONG",
-                            details={"deadline": current.isoformat()})
-    ext = Extension(reason=reason, requested_deadline=requested_deadline, previous_deadline=current,
-                    requested_by=str(user.id), requested_at=now, status="pending")
-    if not Finding.objects(id=finding.id, extension=None).update_one(set__extension=ext, set__updated_at=now):
-        raise Conflict("每个问题只能申请一次延期", code="EXTENSION_ALREADY_REQUESTED")
-    finding.reload()
-    audit.record("rectification.extension_requested", actor=actor_of(user), target_type="rectification_finding",
-                 target_id=str(finding.id), region=finding.region,
-                 data={"reason": reason, "requested_deadline": requested_deadline.isoformat()}, now=now)
-    notify.notify(reviewers_of(finding), kind="rectification.extension_requested",
-                  params=template_params(finding, requested_deadline=requested_deadline.isoformat(), reason=reason),
-                  data=_data(finding), dedupe=f"extension-requested:{finding.id}", region=finding.region, now=now)
-    return finding
-
-
-# --- review side ------------------------------------------------------------------------------
-
-
-def _require_reviewer(user, order: Order) -> None:
-    if user.role == "office_admin":
-        return
-    if user.role == "inspector" and user.inspector_id and user.inspector_id == order.lead_inspector_id:
-        return
-    if user.role == "inspector":
-        raise Forbidden("仅检查组组长或辖区办公室可以审核", code="NOT_LEAD_INSPECTOR")
-    raise Forbidden("仅检查组组长或辖区办公室可以审核", code="ROLE_FORBIDDEN")
-
-
-def _maybe_close(order: Order, user, now: datetime) -> None:
-    if Finding.objects(order_id=str(order.id), status__nin=list(SETTLED)).count():
-        return
-    if Order.objects(id=order.id, status="open").update_one(set__status="closed", set__closed_at=now,
-                                                           set__updated_at=now):
-        audit.record("rectification.order_closed", actor=actor_of(user), target_type="rectification_order",
-                     target_id=str(order.id), region=order.region, now=now)
-        first = Finding.objects(order_id=str(order.id)).order_by("seq").first()
-        notify.notify(recipients("institution", first) + recipients("lead_inspector", first),
-                      kind="rectification.closed", params=template_params(first),
-                      data={"order_id": str(order.id)}, dedupe=f"order-closed:{order.id}", region=order.region,
-                      now=now)
-
-
-def review(user, order_id: str, finding_id: str, *, decision: str, comment: str,
-           new_deadline: date | None = None, now: datetime) -> Finding:
-    """Accept or reject the pending answer; rejection reopens the finding with a new deadline."""
-    order, finding = finding_in_scope(user, order_id, finding_id)
-    _require_reviewer(user, order)
-    _require_open(order)
-    if finding.status != "answered" or not finding.answers:
-        raise Conflict("该问题没有待审核的答复", code="NO_ANSWER_TO_REVIEW")
-    today = business_date(now)
-    calendar = current_calendar()
-    idx = len(finding.answers) - 1
-    prefix = f"answers__{idx}__"
-    common = {f"set__{prefix}decision": "accepted" if decision == "accept" else "rejected",
-              f"set__{prefix}comment": comment, f"set__{prefix}reviewed_by": str(user.id),
-              f"set__{prefix}reviewed_at": now, "set__updated_at": now}
-    if decision == "accept":
-        # Settled: nothing is owed any more, so it no longer stands pre-selected for a notice either.
-        ok = Finding.objects(id=finding.id, status="answered").update_one(
-            set__status="accepted", set__accepted_at=now, set__next_step_due=None,
-            set__preselected_for_notice=False, **common)
-    else:
-        if new_deadline is None:
-            new_deadline = calendar.add_working_days(today, finding.deadline_working_days)
-        elif new_deadline <= today:
-            raise Unprocessable("新的整改期限须晚于今天", code="NEW_DEADLINE_NOT_IN_FUTURE",
-                                details={"new_deadline": new_deadline.isoformat()})
-        elif (new_deadline - today).days > MAX_DEADLINE_SHIFT_DAYS:
-            raise Unprocessable("新的整改期限不能超过一年", code="NEW_DEADLINE_TOO_FAR",
-                                details={"new_deadline": new_deadline.isoformat()})
-        moved = move_deadline(finding, new_deadline, today=today, escalating=True, calendar=calendar)
-        ok = Finding.objects(id=finding.id, status="answered", deadline=finding.deadline).update_one(
-            set__status="reopened", **moved, **{f"set__{prefix}new_deadline": new_deadline}, **common)
-    if not ok:
-        raise Conflict("问题状态已变化，请刷新后重试", code="FINDING_STATE_CHANGED")
-    finding.reload()
-    audit.record(f"rectification.answer_{'accepted' if decision == 'accept' else 'rejected'}", actor=actor_of(user),
-                 target_type="rectification_finding", target_id=str(finding.id), region=finding.region,
-                 data={"answer": idx + 1, "comment": comment,
-                       "new_deadline": new_deadline.isoformat() if new_deadline else None}, now=now)
-    kind = "rectification.accepted" if decision == "accept" else "rectification.rejected"
-    notify.notify(recipients("institution", finding), kind=kind, params=template_params(finding, comment=comment),
-                  data=_data(finding, answer=idx + 1), dedupe=f"review:{finding.id}:{idx + 1}",
-                  region=finding.region, now=now)
-    if decision == "reject":
-        record_risk(finding.institution_id, rejected=1, now=now)
-    else:
-        _maybe_close(order, user, now)
-    return finding
-
-
-def decide_extension(user, order_id: str, finding_id: str, *, approve: bool, comment: str,
-                     now: datetime) -> Finding:
-    order, finding = finding_in_scope(user, order_id, finding_id)
-    _require_reviewer(user, order)
-    _require_open(order)
-    _require_not_withdrawn(finding)
-    if finding.extension is None or finding.extension.status != "pending":
-        raise Conflict("没有待审批的延期申请", code="NO_PENDING_EXTENSION")
-    updates: dict[str, Any] = {"set__extension__status": "granted" if approve else "denied",
-                               "set__extension__comment": comment, "set__extension__decided_by": str(user.id),
-                               "set__extension__decided_at": now, "set__updated_at": now}
-    if approve:
-        updates.update(move_deadline(finding, _d(finding.extension.requested_deadline), today=business_date(now),
-                                     escalating=finding.status in ESCALATING))
-    # The deadline and status it was computed from must be unchanged (a concurrent review moves them).
-    if not Finding.objects(id=finding.id, extension__status="pending", deadline=finding.deadline,
-                           status=finding.status).update_one(**updates):
-        raise Conflict("延期申请状态已变化", code="FINDING_STATE_CHANGED")
-    finding.reload()
-    audit.record("rectification.extension_decided", actor=actor_of(user), target_type="rectification_finding",
-                 target_id=str(finding.id), region=finding.region,
-                 data={"approved": approve, "comment": comment, "deadline": _d(finding.deadline).isoformat()}, now=now)
-    notify.notify(recipients("institution", finding), kind="rectification.extension_decided",
-                  params=template_params(finding, decision_text="已批准" if approve else "未批准", comment=comment),
-                  data=_data(finding), dedupe=f"extension-decided:{finding.id}", region=finding.region, now=now)
-    return finding
-
-
-# Inspections registers how a re-inspection assignment is created (its ``create_assignment``) when the
-# rectification blueprint is registered (``rectification.routes``); this module never imports it.
-_REINSPECTION_ASSIGNERS: list[Callable[..., Any]] = []
-
-
-def register_reinspection_assigner(create_assignment: Callable[..., Any]) -> None:
-    """Inspections plugs in ``create_assignment`` (keyword arguments, idempotent by ``dedupe_key``)."""
-    _REINSPECTION_ASSIGNERS[:] = [create_assignment]
-
-
-def _create_assignment(**kwargs):
-    if not _REINSPECTION_ASSIGNERS:
-        raise RuntimeError("inspections is not registered with rectification (create the app first)")
-    return _REINSPECTION_ASSIGNERS[0](**kwargs)
-
-
-def require_reinspection(user, order_id: str, finding_id: str, *, note: str | None, now: datetime) -> Finding:
-    """On-site re-inspection (复查) of a critical finding: a targeted assignment for the same team."""
-    order, finding = finding_in_scope(user, order_id, finding_id)
-    _require_reviewer(user, order)
-    _require_open(order)
-    _require_not_withdrawn(finding)
-    if finding.severity != "critical":
-        raise Unprocessable("仅严重问题可以要求现场复查", code="REINSPECTION_ONLY_CRITICAL")
-    if order.source == "ledger_check":
-        raise Unprocessable("台账资料抽查发现的问题以书面答复整改，不安排现场复查", code="REINSPECTION_NOT_APPLICABLE")
-    assignment = _create_assignment(
-        institution_id=finding.institution_id, region=finding.region, team=list(order.team), source="targeted",
-        checklist_code=order.checklist_code or "", now=now, reason="reinspection",
-        reason_note=note or f"整改复查：{finding.order_number} 第 {finding.seq} 项",
-        dedupe_key=f"reinspection:{order.id}:{finding.id}", parent_order_id=str(order.id), created_by=str(user.id))
-    if Finding.objects(id=finding.id, reinspection=None).update_one(
-            set__reinspection=Reinspection(assignment_id=str(assignment.id), note=note, requested_by=str(user.id),
-                                           requested_at=now),
-            set__reinspection_required=True, set__updated_at=now):
-        audit.record("rectification.reinspection_required", actor=actor_of(user),
-                     target_type="rectification_finding", target_id=str(finding.id), region=finding.region,
-                     data={"assignment_id": str(assignment.id)}, now=now)
-        lead = Finding(lead_inspector_id=finding.lead_inspector_id)
-        notify.notify(recipients("institution", finding) + recipients("lead_inspector", lead),
-                      kind="rectification.reinspection", params=template_params(finding),
-                      data=_data(finding, assignment_id=str(assignment.id)),
-                      dedupe=f"reinspection:{finding.id}", region=finding.region, now=now)
-    finding.reload()
-    return finding
 
 
 def preselected_for_notice(region: str) -> Iterable[Finding]:
@@ -759,8 +499,3 @@ def preselected_for_notice(region: str) -> Iterable[Finding]:
     return Finding.objects(__raw__={"region": region_range(region), "preselected_for_notice": True,
                                     "status": {"$nin": list(SETTLED)}}).order_by("region").hint(
         [("region", 1), ("preselected_for_notice", 1)])
-
-
-__all__ = ["open_order", "reconcile_order", "order_in_scope", "finding_in_scope", "list_orders", "acknowledge", "answer", "add_photo",
-           "request_extension", "review", "decide_extension", "require_reinspection", "ladder", "recipients",
-           "region_prefix", "preselected_for_notice"]

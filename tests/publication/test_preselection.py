@@ -9,6 +9,7 @@ import pytest
 from inspect_api.calendar.service import current_calendar
 from inspect_api.publication import notices
 from inspect_api.rectification import escalation
+from inspect_api.rectification import responses, reviews
 from inspect_api.rectification import service as rs
 from inspect_api.rectification.models import Finding
 from inspect_api.workdays import SHANGHAI
@@ -97,9 +98,9 @@ def test_a_new_deadline_that_escalates_again_is_preselected_again(client, login,
 
     # a late answer is rejected with a new deadline, which passes unanswered up to the office step again
     day = cal.add_working_days(first_deadline, 11)
-    rs.answer(rworld.users["institution"], f.order_id, str(f.id), description="已整改", photo_ids=[], now=at(day))
+    responses.answer(rworld.users["institution"], f.order_id, str(f.id), description="已整改", photo_ids=[], now=at(day))
     new_deadline = cal.add_working_days(day, 5)
-    rs.review(rworld.users["county"], f.order_id, str(f.id), decision="reject", comment="不到位",
+    reviews.review(rworld.users["county"], f.order_id, str(f.id), decision="reject", comment="不到位",
               new_deadline=new_deadline, now=at(day, 11))
     assert _preselected(client, city)[str(f.id)] is False  # cited with its first deadline, not overdue now
     escalation.run_sweep(at(cal.add_working_days(new_deadline, 10)))
