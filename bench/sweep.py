@@ -110,14 +110,17 @@ WRITES = ("insert", "update", "delete", "findAndModify")
 
 
 def run_one(n: int, args, store: dict) -> dict:
+    # On a server started for the run each size gets its own database, left to the folder's removal
+    # (dropping 100,000 documents one index entry at a time would take longer than the sweep).
+    database = args.db.removesuffix("_test") + f"_{n}_test" if store.get("throwaway") else args.db
     # A generous server timeout: on a loaded machine a missed heartbeat would cancel a long bulk write.
-    app = create_app("testing", overrides={"mongodb_db": args.db, "demo_data": False, "log_level": "WARNING",
+    app = create_app("testing", overrides={"mongodb_db": database, "demo_data": False, "log_level": "WARNING",
                                            "mongodb_timeout_ms": 120000,
-                                           **store})
+                                           **{k: v for k, v in store.items() if k != "throwaway"}})
     with app.app_context():
         if not args.db.endswith("_test"):
             raise SystemExit(f"refusing to drop database {args.db!r}: use a name ending in _test")
-        db.database().client.drop_database(args.db)
+        db.database().client.drop_database(database)
         db.ensure_indexes()
         insert_s = populate(n, outage=args.outage)
         due = Finding.objects(next_step_due__lte=business_date(NOW)).count()
@@ -131,7 +134,8 @@ def run_one(n: int, args, store: dict) -> dict:
             plan = Finding._get_collection().find(
                 {"next_step_due": {"$lte": _dt(business_date(NOW))}}).explain().get("queryPlanner", {})
             explain = json.dumps(plan.get("winningPlan", {}), default=str)
-        db.database().client.drop_database(args.db)
+        if not store.get("throwaway"):  # a server started for the run is removed with its folder instead
+            db.database().client.drop_database(database)
     return {"n": n, "insert_s": round(insert_s, 3), "due_findings": due, "sweep_s": first["seconds"],
             "commands": len(recorded), "write_commands": writes,
             "claim_s": first["claim_seconds"], "inbox_s": first["inbox_seconds"], "steps": first["steps"],
@@ -193,7 +197,7 @@ def main(argv=None) -> int:
 
         folder = tempfile.mkdtemp(prefix="sweep-bench-")
         server = localdb.spawn(Path(folder) / "data", sync_on_commit=True, detach=False)
-        store_cfg = {"mongodb_uri": server.uri}
+        store_cfg = {"mongodb_uri": server.uri, "throwaway": True}
         store = f"local SecantusDB {server.version} (journaled, sync on commit)"
     target = TARGETS[kind]
     print(f"sweep bench on {store}; as of {NOW.isoformat()}; target: N=100,000 under {target['sweep_s']:g} s "
