@@ -82,7 +82,7 @@ def create_assignment(*, institution_id: str, region: str, team: list[str], sour
         return existing
     names = names if names is not None and all(i in names for i in team) else team_names_by_id(team)
     assignment = Assignment(
-        institution_id=institution_id, region=region, team=list(team), team_names=[names.get(i) for i in team],
+        institution_id=institution_id, region=region, team=list(team), team_names=_stored_names(team, names),
         source=source, random=source == "draw",
         reason=reason, reason_note=reason_note, plan_id=plan_id, draw_id=draw_id, parent_order_id=parent_order_id,
         matters=list(matters or []), checklist_code=checklist_code, checklist_version=checklist_version,
@@ -134,7 +134,7 @@ def replace_team_member(assignment_id: str, old_inspector_id: str, new_inspector
     team = [new_inspector_id if x == old_inspector_id else x for x in before]
     names = team_names_by_id(team)
     if not Assignment.objects(id=assignment.id, status="assigned", team=old_inspector_id).update_one(
-            set__team=team, set__team_names=[names.get(i) for i in team], set__updated_at=now):
+            set__team=team, set__team_names=_stored_names(team, names), set__updated_at=now):
         assignment.reload()
         _replaceable(assignment)
         raise Conflict("检查组已被他人调整，请刷新后重试", code="TEAM_CHANGED")
@@ -151,6 +151,12 @@ def replace_team_member(assignment_id: str, old_inspector_id: str, new_inspector
 def team_names_by_id(inspector_ids: Iterable[str]) -> dict[str, str | None]:
     """Inspector id → name, in one query (an unknown id has no name)."""
     return {i: inspector.name for i, inspector in inspectors_by_id(inspector_ids).items()}
+
+
+def _stored_names(team: list[str], names: dict[str, str | None]) -> list[str]:
+    """The names stored with a team: all of them in team order, or none when one is unknown."""
+    found = [names.get(i) for i in team]
+    return found if all(found) else []
 
 
 def _team_names(assignments: list[Assignment]) -> dict[str, str | None]:
