@@ -10,7 +10,7 @@ from typing import Any, Mapping
 from flask import Flask, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from inspect_api import db, observability, public_cache, query_args, routing, vocabulary
+from inspect_api import db, observability, public_cache, query_args, ratelimit_store, routing, vocabulary
 from inspect_api.auth import passwords
 from inspect_api.config import load_config
 from inspect_api.errors import UnsupportedMediaType, register_error_handlers
@@ -188,7 +188,7 @@ def create_app(env: str | None = None, overrides: Mapping[str, Any] | None = Non
     embedded = db.connect(cfg)
     (log.warning if embedded else log.info)("store: %s", db.describe())
     # Rate-limit counters live in the same store (in the app's database, so a test database drop clears them).
-    app.config["RATELIMIT_STORAGE_URI"] = db.client_uri()
+    app.config["RATELIMIT_STORAGE_URI"] = ratelimit_store.storage_uri(db.client_uri())
     if not embedded:
         app.config["RATELIMIT_STORAGE_OPTIONS"] = {
             "database_name": cfg.get("mongodb_db") or "inspect", "counter_collection_name": "ratelimit_counters",
@@ -197,7 +197,7 @@ def create_app(env: str | None = None, overrides: Mapping[str, Any] | None = Non
     limiter.init_app(app)
     if not embedded:
         _close_limiter_storage_at_exit()
-    if app.config["RATELIMIT_STORAGE_URI"] == "memory://":
+    if app.config["RATELIMIT_STORAGE_URI"] == db.MEMORY_URI:
         # In-process counters belong to this app alone (tests build many). Shared counters in
         # MongoDB are never reset here: a worker (re)start must not forgive failed logins.
         limiter.reset()

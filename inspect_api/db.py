@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _state: dict[str, Any] = {"embedded": None, "fs": None, "transactions": None, "description": "", "uri": "",
-                          "client_uri": ""}
+                          "client_uri": "", "generation": 0}
 MEMORY_URI = "memory://"
 
 
@@ -193,7 +193,7 @@ def _connect_wire(uri: str, name: str, timeout_ms: int, label: str) -> None:
 def connect(config: dict[str, Any]) -> bool:
     """Connect the default alias to the configured store; return True when it is the in-process one."""
     mongoengine.disconnect_all()
-    _state.update(fs=None, transactions=None)
+    _state.update(fs=None, transactions=None, generation=_state["generation"] + 1)
     uri = str(config.get("mongodb_uri") or "")
     name = config.get("mongodb_db") or "inspect"
     timeout_ms = int(config.get("mongodb_timeout_ms") or 5000)
@@ -220,6 +220,11 @@ def connect(config: dict[str, Any]) -> bool:
 def client_uri() -> str:
     """The URI other clients of the same store use (the rate limiter): ``memory://`` in process."""
     return _state["client_uri"]
+
+
+def generation() -> int:
+    """Which connection this is (it changes at every connect): process caches of stored data key on it."""
+    return _state["generation"]
 
 
 def is_embedded() -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -94,6 +95,7 @@ def record(action: str, *, actor: Actor = SYSTEM, target_type: str | None = None
         event.hash = entry_hash(_content(event))
         try:
             event.save(force_insert=True)
+            _remember(seq, event.hash)
             return event
         except (NotUniqueError, DuplicateKeyError):
             _catch_up_counter()
@@ -112,10 +114,32 @@ def _catch_up_counter() -> None:
         db.raise_counter(COUNTER_COLLECTION, COUNTER_KEY, last.seq)
 
 
+# The last entry this process stored, by connection: a writer whose number follows it links to it without
+# reading it back (entries are never rewritten; a number stored by another process is read as before).
+_LAST_STORED: dict[str, Any] = {"generation": None, "seq": 0, "hash": None}
+_LAST_LOCK = threading.Lock()
+
+
+def _remember(seq: int, hash_: str) -> None:
+    with _LAST_LOCK:
+        if _LAST_STORED["generation"] != db.generation() or seq > _LAST_STORED["seq"]:
+            _LAST_STORED.update(generation=db.generation(), seq=seq, hash=hash_)
+
+
+def _remembered(seq: int) -> str | None:
+    with _LAST_LOCK:
+        if _LAST_STORED["generation"] == db.generation() and _LAST_STORED["seq"] == seq:
+            return _LAST_STORED["hash"]
+    return None
+
+
 def _hash_of(seq: int, *, wait_s: float = GAP_WAIT_S) -> str:
     """The hash of entry ``seq`` (the genesis hash for 0), waiting for a concurrent writer to store it."""
     if seq <= 0:
         return GENESIS
+    known = _remembered(seq)
+    if known is not None:
+        return known
     coll = AuditEvent._get_collection()
     deadline = time.monotonic() + wait_s
     delay = 0.002

@@ -10,6 +10,7 @@ from inspect_api.auth import service, sessions
 from inspect_api.auth.access import client_ip, current_user, login_required
 from inspect_api.clock import utcnow
 from inspect_api.extensions import limiter
+from inspect_api.ratelimit_store import read_together
 from inspect_api.schemas import PageArgsSchema, page_of, paginate
 from inspect_api.apidoc import raises, rate_limited
 
@@ -52,6 +53,7 @@ def _session_settings() -> dict:
 
 @blp.route("/auth/login", methods=["POST"])
 @blp.doc(operationId="login")
+@read_together(limiter, (_login_limit, _login_key), (_address_limit, _address_key))
 @limiter.limit(_login_limit, key_func=_login_key, deduct_when=_failed)
 @limiter.limit(_address_limit, key_func=_address_key, deduct_when=_failed)
 @rate_limited

@@ -23,6 +23,7 @@ from checklists.errors import ChecklistError
 
 from pymongo.errors import DuplicateKeyError
 
+from inspect_api import db
 from inspect_api.audit import service as audit
 from inspect_api.auth.service import actor_of
 from inspect_api.catalog import versions
@@ -89,21 +90,24 @@ def publish(user, code: str, version: int, *, now: datetime) -> ChecklistVersion
 # Published versions never change, so they are cached per process; the cache
 # is keyed by content hash too, so a store that was reset (tests, restore)
 # can never serve stale content.  Drafts are always read from the store.
-_PUBLISHED: dict[tuple[str, int], ChecklistVersion] = {}
+# Published versions never change (a draft is published once; its content and hash are fixed), so a version read
+# once on this connection is served from memory: the bundle and every answer check skip the database.
+_PUBLISHED: dict[tuple[str, int], tuple[int, ChecklistVersion]] = {}
 _COMPACT: dict[str, bytes] = {}
 _CACHE_MAX = 128
 
 
 def _published(code: str, version: int) -> ChecklistVersion | None:
-    head = ChecklistVersion.objects(code=code, version=version, status="published").only("content_hash").first()
-    if head is None:
-        return None
     cached = _PUBLISHED.get((code, version))
-    if cached is None or cached.content_hash != head.content_hash:
-        if len(_PUBLISHED) >= _CACHE_MAX:
-            _PUBLISHED.clear()
-        cached = _PUBLISHED[(code, version)] = ChecklistVersion.objects.get(id=head.id)
-    return cached
+    if cached is not None and cached[0] == db.generation():
+        return cached[1]
+    found = ChecklistVersion.objects(code=code, version=version, status="published").first()
+    if found is None:
+        return None
+    if len(_PUBLISHED) >= _CACHE_MAX:
+        _PUBLISHED.clear()
+    _PUBLISHED[(code, version)] = (db.generation(), found)
+    return found
 
 
 def get_version(code: str, version: int) -> ChecklistVersion | None:

@@ -88,13 +88,15 @@ class SiteInspections:
                created_by: str | None) -> int:
         from inspect_api.inspections import assignments
 
+        targets = list(targets)
+        names = assignments.team_names_by_id({i for t in targets for i in t["team"]})  # one query for the draw
         count = 0
         for t in targets:
             assignments.create_assignment(
                 institution_id=t["institution_id"], region=t["region"], team=t["team"], source="draw",
                 checklist_code=t["checklist_code"], now=now, dedupe_key=f"draw:{draw_id}:{t['institution_id']}",
                 matters=t["matters"], plan_id=plan_id, draw_id=draw_id, due_date=t["due_date"],
-                created_by=created_by)
+                created_by=created_by, names=names)
             count += 1
         return count
 

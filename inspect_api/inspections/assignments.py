@@ -7,7 +7,7 @@ institution (and its photos) and keep assigned records from being deleted.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Iterable
 
 from mongoengine.errors import NotUniqueError
 
@@ -64,11 +64,12 @@ def create_assignment(*, institution_id: str, region: str, team: list[str], sour
                       checklist_version: int | None = None, reason: str | None = None,
                       reason_note: str | None = None, plan_id: str | None = None, draw_id: str | None = None,
                       parent_order_id: str | None = None, due_date: date | None = None,
-                      created_by: str | None = None) -> Assignment:
+                      created_by: str | None = None, names: dict[str, str | None] | None = None) -> Assignment:
     """Create an assignment once per ``dedupe_key`` (a retry returns the first one).
 
     Draws use ``draw:<draw id>:<institution id>``; targeted inspections a key
-    of their own (e.g. ``reinspection:<order id>`` or the client's UUID).
+    of their own (e.g. ``reinspection:<order id>`` or the client's UUID).  ``names`` (inspector id →
+    name) saves the look-up of the team's names when the caller has them (a draw: for all its teams).
     """
     if len(team) < 2:
         raise Unprocessable("检查组至少需要两名执法人员", code="TEAM_TOO_SMALL")
@@ -79,8 +80,10 @@ def create_assignment(*, institution_id: str, region: str, team: list[str], sour
     existing = Assignment.objects(dedupe_key=dedupe_key).first()
     if existing is not None:
         return existing
+    names = names if names is not None and all(i in names for i in team) else team_names_by_id(team)
     assignment = Assignment(
-        institution_id=institution_id, region=region, team=list(team), source=source, random=source == "draw",
+        institution_id=institution_id, region=region, team=list(team), team_names=_stored_names(team, names),
+        source=source, random=source == "draw",
         reason=reason, reason_note=reason_note, plan_id=plan_id, draw_id=draw_id, parent_order_id=parent_order_id,
         matters=list(matters or []), checklist_code=checklist_code, checklist_version=checklist_version,
         due_date=due_date, status="assigned", created_by=created_by, created_at=now, updated_at=now,
@@ -129,8 +132,9 @@ def replace_team_member(assignment_id: str, old_inspector_id: str, new_inspector
     _replaceable(assignment)
     before = list(assignment.team)
     team = [new_inspector_id if x == old_inspector_id else x for x in before]
+    names = team_names_by_id(team)
     if not Assignment.objects(id=assignment.id, status="assigned", team=old_inspector_id).update_one(
-            set__team=team, set__updated_at=now):
+            set__team=team, set__team_names=_stored_names(team, names), set__updated_at=now):
         assignment.reload()
         _replaceable(assignment)
         raise Conflict("检查组已被他人调整，请刷新后重试", code="TEAM_CHANGED")
@@ -138,9 +142,29 @@ def replace_team_member(assignment_id: str, old_inspector_id: str, new_inspector
     if inspection is not None and not Inspection.objects(
             id=assignment.id, state="assigned", submission_started_at=None, team=old_inspector_id).update_one(
             set__team=team, set__updated_at=now):
-        Assignment.objects(id=assignment.id, team=team).update_one(set__team=before, set__updated_at=now)
+        Assignment.objects(id=assignment.id, team=team).update_one(
+            set__team=before, set__team_names=list(assignment.team_names or []), set__updated_at=now)
         assignment.reload()
         raise _started(assignment, Inspection.objects(id=assignment.id).first())
+
+
+def team_names_by_id(inspector_ids: Iterable[str]) -> dict[str, str | None]:
+    """Inspector id → name, in one query (an unknown id has no name)."""
+    return {i: inspector.name for i, inspector in inspectors_by_id(inspector_ids).items()}
+
+
+def _stored_names(team: list[str], names: dict[str, str | None]) -> list[str]:
+    """The names stored with a team: all of them in team order, or none when one is unknown."""
+    found = [names.get(i) for i in team]
+    return found if all(found) else []
+
+
+def _team_names(assignments: list[Assignment]) -> dict[str, str | None]:
+    """The names of the teams of these assignments: stored with each, looked up only for one stored without."""
+    stored = {i: n for a in assignments if len(a.team_names or []) == len(a.team or [])
+              for i, n in zip(a.team, a.team_names)}
+    missing = {i for a in assignments for i in a.team or [] if i not in stored}
+    return {**team_names_by_id(missing), **stored} if missing else stored
 
 
 def assignments_for_draw(draw_id: str):
@@ -238,16 +262,16 @@ def assignment_view(assignment: Assignment) -> dict[str, Any]:
 
 def assignment_views(assignments) -> list[dict[str, Any]]:
     """Assignment views with their institutions' name, address and public id and the team's names,
-    lead first: two directory queries for the whole page (a phone lists its day without one
-    request per row)."""
+    lead first: one directory query for the whole page (the names are stored with each assignment; a
+    phone lists its day without one request per row)."""
     assignments = list(assignments)
     cards = institution_cards(a.institution_id for a in assignments)
-    inspectors = inspectors_by_id({i for a in assignments for i in a.team or []})
+    names = _team_names(assignments)
     out = []
     for a in assignments:
         card = cards.get(a.institution_id) or {}
-        members = [{"inspector_id": i, "role": "lead" if n == 0 else "member",
-                    "name": inspectors[i].name if i in inspectors else None} for n, i in enumerate(a.team or [])]
+        members = [{"inspector_id": i, "role": "lead" if n == 0 else "member", "name": names.get(i)}
+                   for n, i in enumerate(a.team or [])]
         out.append({**assignment_view(a), "institution_name": card.get("name"),
                     "institution_address": card.get("address"), "institution_public_id": card.get("public_id"),
                     "team_members": members})

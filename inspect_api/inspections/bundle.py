@@ -12,7 +12,7 @@ from inspect_api.directory.institutions import get_institution
 from inspect_api.errors import NotFound, Unprocessable
 from inspect_api.inspections.assignments import assignment_view
 from inspect_api.inspections.checkin import DEFAULT_RADIUS_M
-from inspect_api.inspections.hooks import findings_of, list_orders
+from inspect_api.inspections.hooks import findings_of_orders, list_orders
 from inspect_api.inspections.models import SIGNER_ROLES, Inspection
 from inspect_api.inspections.records import (
     assignment_for, checklist_version, ensure_inspection, fix_checklist_version, inspection_for, lonlat, team_view)
@@ -43,7 +43,7 @@ def previous_result(institution_id: str, exclude_id) -> dict[str, Any] | None:
 def _open_findings(institution_id: str, region: str) -> list[dict[str, Any]]:
     """Unresolved findings of the institution's open rectification orders (any team's), for the bundle.
 
-    Read through ``rectification.service.list_orders`` / ``findings_of`` with the
+    Read through ``rectification.service.list_orders`` / ``findings_of_orders`` (two queries) with the
     scope of the institution's own region: the caller already holds the
     assignment, which entitles it to the institution's open findings.
     """
@@ -51,8 +51,10 @@ def _open_findings(institution_id: str, region: str) -> list[dict[str, Any]]:
 
     scope = SimpleNamespace(role="office_admin", region=region)
     out = []
-    for order in list_orders(scope, status="open", institution_id=institution_id).limit(20):
-        for f in findings_of(order):
+    orders = list(list_orders(scope, status="open", institution_id=institution_id).limit(20))
+    findings = findings_of_orders(orders)
+    for order in orders:
+        for f in findings[str(order.id)]:
             if f.status in ("accepted", "withdrawn"):
                 continue
             out.append({"order_id": str(order.id), "order_number": order.number, "finding_id": str(f.id),

@@ -46,10 +46,11 @@ _RECTIFICATION: dict[str, Callable[..., Any]] = {}
 
 
 def register_rectification(*, open_order: Callable[..., Any], reconcile_order: Callable[..., Any],
-                           list_orders: Callable[..., Any], findings_of: Callable[..., Any]) -> None:
+                           list_orders: Callable[..., Any], findings_of: Callable[..., Any],
+                           findings_of_orders: Callable[..., Any]) -> None:
     """Rectification plugs in its order functions (same signatures as in ``rectification.service``)."""
     _RECTIFICATION.update(open_order=open_order, reconcile_order=reconcile_order, list_orders=list_orders,
-                          findings_of=findings_of)
+                          findings_of=findings_of, findings_of_orders=findings_of_orders)
 
 
 def _rectification(name: str) -> Callable[..., Any]:
@@ -77,3 +78,8 @@ def list_orders(user, **filters):
 def findings_of(order) -> list:
     """The findings of an order, by sequence number."""
     return _rectification("findings_of")(order)
+
+
+def findings_of_orders(orders) -> dict[str, list]:
+    """The findings of several orders in one query: order id → findings by sequence number."""
+    return _rectification("findings_of_orders")(orders)

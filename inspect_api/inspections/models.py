@@ -38,6 +38,9 @@ class Assignment(me.Document):
     institution_id = me.StringField(required=True)
     region = me.StringField(required=True)  # the institution's region, for scoping
     team = me.ListField(me.StringField(), required=True)  # inspector ids, lead first
+    # The team's names when it was drawn or changed, same order (a list page names its team without a lookup;
+    # empty when a member was unknown or the assignment predates the field: then it is named by a lookup).
+    team_names = me.ListField(me.StringField())
     source = me.StringField(required=True, choices=ASSIGNMENT_SOURCES)
     random = me.BooleanField(required=True)
     reason = me.StringField(choices=tuple(TARGETED_REASONS))

@@ -67,23 +67,6 @@ def _matters(inspection) -> list[dict[str, Any]]:
     return out
 
 
-def _findings_of_order(order_id: str | None) -> list:
-    if not order_id:
-        return []
-    from inspect_api.rectification.models import Finding
-
-    return list(Finding.objects(order_id=str(order_id)).order_by("seq"))
-
-
-def _order(order_id: str | None):
-    if not order_id:
-        return None
-    from inspect_api.rectification.models import Order
-
-    oid = parse_oid(order_id)
-    return Order.objects(id=oid).first() if oid else None
-
-
 def inspection_in_scope(user, inspection_id: str):
     """The inspection, for an office of its region (404 otherwise, and for unknown ids)."""
     require_office(user)
@@ -198,21 +181,35 @@ def build_snapshot(inspection, photo_ids: list[str], *, redact_terms: list[str] 
 
 def rectification_status(order_id: str | None, *, today: date | None = None) -> dict[str, Any]:
     """Live rectification progress of an order, by finding seq (read at render time)."""
-    order = _order(order_id)
-    return status_view(order, _findings_of_order(order_id) if order is not None else [])
+    return rectification_statuses([order_id]).get(str(order_id)) or status_view(None, [])
 
 
 def rectification_statuses(order_ids: list[str | None]) -> dict[str, dict[str, Any]]:
-    """:func:`rectification_status` for many orders in two queries (list pages)."""
+    """:func:`rectification_status` for many orders: one query for their findings, which carry their order's
+    number (an order is read only when no finding of it is stored)."""
     from inspect_api.rectification.models import Finding, Order
 
-    oids = [oid for oid in (parse_oid(o) for o in order_ids if o) if oid]
-    orders = {str(o.id): o for o in Order.objects(id__in=oids).only("number", "status")}
-    findings: dict[str, list] = {key: [] for key in orders}
-    wanted = ("order_id", "seq", "status", "overdue", "deadline", "item_id")
-    for f in Finding.objects(order_id__in=list(orders)).only(*wanted).order_by("order_id", "seq"):
-        findings[f.order_id].append(f)
-    return {key: status_view(order, findings[key]) for key, order in orders.items()}
+    ids = list(dict.fromkeys(str(o) for o in order_ids if o and parse_oid(o)))
+    if not ids:
+        return {}
+    findings: dict[str, list] = {}
+    wanted = ("order_id", "order_number", "seq", "status", "overdue", "deadline", "item_id")
+    for f in Finding.objects(order_id__in=ids).only(*wanted).order_by("order_id", "seq"):
+        findings.setdefault(f.order_id, []).append(f)
+    numbers = {key: _OrderNumber(found[0].order_number) for key, found in findings.items()}
+    without = [parse_oid(key) for key in ids if key not in findings]
+    if without:
+        numbers.update({str(o.id): _OrderNumber(o.number) for o in Order.objects(id__in=without).only("number")})
+    return {key: status_view(order, findings.get(key, [])) for key, order in numbers.items()}
+
+
+class _OrderNumber:
+    """What a status view needs of an order: its number."""
+
+    __slots__ = ("number",)
+
+    def __init__(self, number: str | None):
+        self.number = number
 
 
 def status_view(order, findings: list) -> dict[str, Any]:
@@ -238,8 +235,7 @@ def status_view(order, findings: list) -> dict[str, Any]:
         summary = f"整改中（{counts['overdue']} 项逾期）"
     else:
         summary = "整改中"
-    return {"order_number": order.number if order else None, "order_status": order.status if order else None,
-            "summary": summary, "counts": counts, "findings": by_seq}
+    return {"order_number": order.number if order else None, "summary": summary, "counts": counts, "findings": by_seq}
 
 
 def merge_status(snapshot: dict[str, Any], status: dict[str, Any]) -> list[dict[str, Any]]:

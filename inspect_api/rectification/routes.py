@@ -31,7 +31,8 @@ def _connect_inspections() -> None:
     from inspect_api.inspections import assignments, hooks
 
     hooks.register_rectification(open_order=service.open_order, reconcile_order=service.reconcile_order,
-                                 list_orders=service.list_orders, findings_of=service.findings_of)
+                                 list_orders=service.list_orders, findings_of=service.findings_of,
+                                 findings_of_orders=service.findings_of_orders)
     reviews.register_reinspection_assigner(assignments.create_assignment)
 
 

@@ -474,6 +474,15 @@ def findings_of(order: Order) -> list[Finding]:
     return list(Finding.objects(order_id=str(order.id)).order_by("seq"))
 
 
+def findings_of_orders(orders) -> dict[str, list[Finding]]:
+    """:func:`findings_of` for several orders in one query (order id → its findings by seq)."""
+    out: dict[str, list[Finding]] = {str(o.id): [] for o in orders}
+    if out:
+        for f in Finding.objects(order_id__in=list(out)).order_by("order_id", "seq"):
+            out[f.order_id].append(f)
+    return out
+
+
 # --- guards shared by both sides ---------------------------------------------------------
 
 

@@ -292,6 +292,7 @@ def test_amendment_replaces_member_records_it_and_updates_the_assignment(client,
     assert new_team[0]["id"] == target["team"][0]["id"]
     a = Assignment.objects.get(dedupe_key=f"draw:{drawn['id']}:{target['institution_id']}")
     assert a.team == [m["id"] for m in new_team]
+    assert a.team_names == [m["name"] for m in new_team]  # the names stored with the team follow it
     assert client.get(f"/api/v1/draws/{drawn['id']}/verify", headers=office).get_json()["ok"] is True
     # the replaced person is not in this team any more
     assert_error(client.post(f"/api/v1/plans/{plan['id']}/amendments", headers=office, json={

@@ -27,12 +27,14 @@ def test_my_assignments_lists_own_only(client, world, as_user):
     assert r.get_json()["total"] == 0
 
 
-def test_my_assignments_carry_address_and_team_names_in_two_queries(client, world, as_user, monkeypatch):
-    """A phone lists its day without one request per row: institution address and public id and the
-    team's names come with each item, read with one directory query each for the whole page."""
+def test_my_assignments_carry_address_and_team_names_in_one_query(client, world, as_user, monkeypatch):
+    """A phone lists its day without one request per row: institution address and public id come with
+    each item from one directory query for the whole page; the team's names are stored with each
+    assignment (an assignment stored without them is named by one query for the page)."""
     from datetime import datetime, timezone
 
     from inspect_api.inspections import assignments
+    from inspect_api.inspections.models import Assignment
     from tests.inspections.helpers import make_institution
 
     now = datetime.now(timezone.utc)
@@ -51,7 +53,11 @@ def test_my_assignments_carry_address_and_team_names_in_two_queries(client, worl
 
         monkeypatch.setattr(assignments, name, counted)
     body = client.get("/api/v1/me/assignments", headers=as_user(world.lead_user)).get_json()
-    assert body["total"] == 4 and calls == {"institution_cards": 1, "inspectors_by_id": 1}
+    assert body["total"] == 4 and calls == {"institution_cards": 1, "inspectors_by_id": 0}
+    # Stored before the names were: looked up, once for the page.
+    Assignment.objects.update(unset__team_names=True)
+    again = client.get("/api/v1/me/assignments", headers=as_user(world.lead_user)).get_json()
+    assert again["items"] == body["items"] and calls == {"institution_cards": 2, "inspectors_by_id": 1}
     first = next(i for i in body["items"] if i["id"] == str(world.assignment.id))
     assert first["institution_address"] == world.institution.address
     assert first["institution_public_id"] == world.institution.public_id
