@@ -16,7 +16,7 @@ from inspect_api.auth.service import actor_of
 from inspect_api.clock import SHANGHAI, as_utc, isoformat
 from inspect_api.directory.conflicts import conflict_pairs
 from inspect_api.directory.hooks import register_access_check, register_history_check
-from inspect_api.directory.inspectors import get_inspector, inspectors_by_id
+from inspect_api.directory.inspectors import get_inspector, inspector_cards
 from inspect_api.directory.institutions import get_institution, institution_cards
 from inspect_api.errors import Conflict, NotFound, Unprocessable
 from inspect_api.inspections.models import TARGETED_REASONS, Assignment, Inspection
@@ -223,7 +223,30 @@ def region_assignments(user, *, status: str | None = None, source: str | None = 
     return query.order_by("-created_at", "-id").hint([("created_at", -1), ("_id", -1), ("region", 1)])
 
 
-def assignment_view(assignment: Assignment) -> dict[str, Any]:
+class _Stored:
+    """Attribute access to an assignment as stored (``as_pymongo``): lists read raw documents, building
+    mongoengine documents was most of their cost."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, raw: dict[str, Any]) -> None:
+        self._raw = raw
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "id":
+            return self._raw["_id"]
+        value = self._raw.get(name)
+        if name == "due_date" and isinstance(value, datetime):
+            return value.date()  # a DateField is stored as a midnight datetime
+        if value is None and name == "status":
+            return Assignment.status.default
+        return value
+
+
+def assignment_view(assignment: Assignment | dict[str, Any]) -> dict[str, Any]:
+    """An assignment's fields as the API shows them (a document, or the stored document as a dict)."""
+    if isinstance(assignment, dict):
+        assignment = _Stored(assignment)
     return {
         "id": str(assignment.id), "institution_id": assignment.institution_id, "region": assignment.region,
         "team": list(assignment.team), "source": assignment.source, "random": assignment.random,
@@ -240,14 +263,14 @@ def assignment_views(assignments) -> list[dict[str, Any]]:
     """Assignment views with their institutions' name, address and public id and the team's names,
     lead first: two directory queries for the whole page (a phone lists its day without one
     request per row)."""
-    assignments = list(assignments)
+    assignments = [_Stored(a) if isinstance(a, dict) else a for a in assignments]
     cards = institution_cards(a.institution_id for a in assignments)
-    inspectors = inspectors_by_id({i for a in assignments for i in a.team or []})
+    inspectors = inspector_cards({i for a in assignments for i in a.team or []})
     out = []
     for a in assignments:
         card = cards.get(a.institution_id) or {}
         members = [{"inspector_id": i, "role": "lead" if n == 0 else "member",
-                    "name": inspectors[i].name if i in inspectors else None} for n, i in enumerate(a.team or [])]
+                    "name": (inspectors.get(i) or {}).get("name")} for n, i in enumerate(a.team or [])]
         out.append({**assignment_view(a), "institution_name": card.get("name"),
                     "institution_address": card.get("address"), "institution_public_id": card.get("public_id"),
                     "team_members": members})
