@@ -289,7 +289,7 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=200, help="interleaved rounds (default 200)")
     parser.add_argument("--budget", type=float, default=20.0,
                         help="seconds an endpoint may use per size before it stops (at least --min-samples)")
-    parser.add_argument("--min-samples", type=int, default=15)
+    parser.add_argument("--min-samples", type=int, default=5)
     parser.add_argument("--demo-only", action="store_true", help="only the demo size (target 2)")
     parser.add_argument("--db", default="inspect_bench_api_test")
     args = parser.parse_args(argv)
