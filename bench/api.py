@@ -212,8 +212,8 @@ def grow(embedded: bool) -> dict:
         if embedded:
             _store_memory(coll, docs)
         else:
-            for i in range(0, len(docs), 5000):
-                coll.insert_many(docs[i:i + 5000], ordered=False)
+            for i in range(0, len(docs), 1000):
+                coll.insert_many(docs[i:i + 1000], ordered=False)
     return {"seconds": round(time.perf_counter() - started, 2),
             "institutions": Institution.objects.count(), "inspectors": Inspector.objects.count(),
             "assignments": Assignment.objects.count()}
@@ -222,8 +222,10 @@ def grow(embedded: bool) -> dict:
 # --------------------------------------------------------------------------- runs
 
 def run_store(kind: str, store_cfg: dict, args) -> dict:
+    # A long store timeout: on a loaded machine a slow heartbeat must not reset the pool under a bulk insert.
     overrides = {"demo_data": True, "log_level": "WARNING", "scheduler_in_process": False,
-                 "public_cache_seconds": 0, "public_rate_limit": "1000000 per minute", **store_cfg}
+                 "public_cache_seconds": 0, "public_rate_limit": "1000000 per minute", "mongodb_timeout_ms": 120000,
+                 **store_cfg}
     app = create_app("development", overrides=overrides)
     with app.app_context():
         reqs = requests_of(app)
