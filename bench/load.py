@@ -40,6 +40,16 @@ ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
 
 
+def _stop(proc: subprocess.Popen) -> None:
+    """Stop a server started here: SIGTERM, then SIGKILL if it has not exited within 30 s."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=30)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -64,6 +74,7 @@ def _start(app_spec: str, port: int, workers: int, env: dict[str, str], cwd: Pat
 
 
 READY_SECONDS = 600
+TIMEOUT = 60  # seconds a request may take before the run fails (a loaded machine)
 
 
 def _client(args) -> list[float]:
@@ -77,7 +88,7 @@ def _client(args) -> list[float]:
         local = []
         while time.time() < deadline:
             t0 = time.perf_counter()
-            r = session.get(url, headers=headers, timeout=10)
+            r = session.get(url, headers=headers, timeout=TIMEOUT)
             local.append(time.perf_counter() - t0)
             if r.status_code >= 400:
                 raise SystemExit(f"{url} answered {r.status_code}")
@@ -141,15 +152,19 @@ def main() -> int:
     (tmp / "bare_app.py").write_text(BARE_APP)
     api_port, bare_port = _free_port(), _free_port()
     api = _start("inspect_api.wsgi:app", api_port, args.workers, env, ROOT)
-    bare = _start("bare_app:app", bare_port, args.workers, dict(env, PYTHONPATH=str(tmp)), tmp)
+    try:
+        bare = _start("bare_app:app", bare_port, args.workers, dict(env, PYTHONPATH=str(tmp)), tmp)
+    except BaseException:
+        _stop(api)
+        raise
     try:
         base = f"http://127.0.0.1:{api_port}/api/v1"
         logins = [requests.post(f"{base}/auth/login", json={"username": "insp01", "password": "demo12345"},
-                                timeout=10).json() for _ in range(4)]
+                                timeout=TIMEOUT).json() for _ in range(4)]
         for ended in logins[1:]:  # other sessions of the user logged out: the revocation check has work to do
-            requests.post(f"{base}/auth/logout", json={"refresh_token": ended["refresh_token"]}, timeout=10)
+            requests.post(f"{base}/auth/logout", json={"refresh_token": ended["refresh_token"]}, timeout=TIMEOUT)
         auth = {"Authorization": f"Bearer {logins[0]['access_token']}"}
-        assignments = requests.get(f"{base}/me/assignments", headers=auth, timeout=10).json()["items"]
+        assignments = requests.get(f"{base}/me/assignments", headers=auth, timeout=TIMEOUT).json()["items"]
         if not assignments:
             raise SystemExit("demo inspector insp01 has no assignments")
         targets = {
@@ -162,7 +177,7 @@ def main() -> int:
         }
         results = {}
         for name, (url, headers) in targets.items():
-            if requests.get(url, headers=headers, timeout=10).status_code == 404:
+            if requests.get(url, headers=headers, timeout=TIMEOUT).status_code == 404:
                 print(f"{name:16s} not available (404), skipped")
                 continue
             results[name] = drive(url, headers, args.seconds, args.clients)
@@ -176,12 +191,10 @@ def main() -> int:
                                   args.clients)
             _report(name, results[name])
         finally:
-            uncached.send_signal(signal.SIGTERM)
-            uncached.wait(timeout=30)
+            _stop(uncached)
     finally:
         for proc in (api, bare):
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=30)
+            _stop(proc)
     bare_r = results["bare_flask"]
     summary = {"bench": "load", "clients": args.clients, "seconds": args.seconds, "workers": args.workers,
                "load_average_start": load_start}
