@@ -222,10 +222,11 @@ def grow(embedded: bool) -> dict:
 # --------------------------------------------------------------------------- runs
 
 def run_store(kind: str, store_cfg: dict, args) -> dict:
-    # A long store timeout: on a loaded machine a slow heartbeat must not reset the pool under a bulk insert.
+    # A long store timeout: on a loaded machine a slow heartbeat must not reset the pool under a bulk insert;
+    # access tokens that outlive the run (growing the world on the local server can take longer than 15 minutes).
     overrides = {"demo_data": True, "log_level": "WARNING", "scheduler_in_process": False,
                  "public_cache_seconds": 0, "public_rate_limit": "1000000 per minute", "mongodb_timeout_ms": 120000,
-                 **store_cfg}
+                 "access_token_minutes": 240, **store_cfg}
     app = create_app("development", overrides=overrides)
     with app.app_context():
         reqs = requests_of(app)
