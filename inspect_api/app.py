@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any, Mapping
 
 from flask import Flask, current_app, request
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from inspect_api import db, observability, public_cache, query_args, ratelimit_store, routing, vocabulary
@@ -172,11 +173,53 @@ def _count_commands_per_request(app: Flask) -> None:
     app.teardown_request(end)
 
 
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's cookie sessions, minus building a signing serializer for every request that has no session
+    cookie (all API requests: the API never sets one)."""
+
+    def open_session(self, app: Flask, request):  # noqa: D102 - see class docstring
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+
+def _middleware_limits(limiter_) -> bool:
+    """Does flask-limiter have limits it checks before every request (application, default, blueprint or
+    meta limits, or endpoint hints)?  Unknown (another flask-limiter) counts as yes."""
+    manager = getattr(limiter_, "limit_manager", None)
+    try:
+        return bool(manager.application_limits or manager.default_limits or manager._blueprint_limits
+                    or manager._endpoint_hints or limiter_._meta_limits)
+    except AttributeError:
+        return True
+
+
+def _check_limits_where_declared(app: Flask) -> None:
+    """Run flask-limiter's before-request check only while limits that it serves exist.
+
+    Every limit of this app decorates its view and is checked by that decorator; the before-request
+    check (a fifth of a small request's time) finds nothing to do, so it is skipped until a limit of
+    another kind is configured.
+    """
+    funcs = app.before_request_funcs.setdefault(None, [])
+    check = limiter._check_request_limit
+    if check not in funcs:
+        return
+
+    def check_request_limit():
+        if _middleware_limits(limiter):
+            return check()
+        return None
+
+    funcs[funcs.index(check)] = check_request_limit
+
+
 def create_app(env: str | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app for ``env`` (default ``INSPECT_ENV``), connecting storage and loading demo data."""
     cfg = load_config(env, overrides)
     observability.configure_logging(cfg.get("log_level", "INFO"), json_logs=bool(cfg.get("json_logs", False)))
     app = Flask("inspect_api")
+    app.session_interface = CookieSessions()
     routing.install(app)  # static segments win over parameters (405 / OPTIONS list the real methods)
     app.config.update(_flask_config(cfg))
     app.json.ensure_ascii = False
@@ -195,6 +238,7 @@ def create_app(env: str | None = None, overrides: Mapping[str, Any] | None = Non
             "window_collection_name": "ratelimit_windows", "serverSelectionTimeoutMS": int(cfg.get("mongodb_timeout_ms") or 5000)}
     jwt.init_app(app)
     limiter.init_app(app)
+    _check_limits_where_declared(app)
     if not embedded:
         _close_limiter_storage_at_exit()
     if app.config["RATELIMIT_STORAGE_URI"] == db.MEMORY_URI:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+from datetime import datetime, timezone
+
 import flask_smorest
 from flask import current_app
 from flask_jwt_extended import JWTManager
+from flask_jwt_extended.config import config as jwt_config
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_smorest import Api
@@ -49,7 +53,50 @@ class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = MultipartParser()
 
 
-jwt = JWTManager()
+class VerifiedTokenJWTManager(JWTManager):
+    """flask-jwt-extended whose verified access tokens are remembered per process until they expire.
+
+    Every authenticated request presents the same token for its lifetime; verifying it (base64 and HMAC
+    through PyJWT, twice per request in flask-jwt-extended) cost more than the rest of a small request.
+    A token is only remembered after the library accepted it, under its exact text and the verifying key
+    and options; a remembered token is returned only while its ``exp``/``nbf``/``iat`` still hold as PyJWT
+    checks them, else the library decides (and raises its own errors).  The user, token version and
+    session are still checked on every request by the user loader.
+    """
+
+    MAX_TOKENS = 4096
+
+    def __init__(self, app=None, add_context_processor: bool = False) -> None:
+        self._verified: dict[tuple, dict] = {}
+        self._verified_lock = threading.Lock()
+        super().__init__(app, add_context_processor)
+
+    @staticmethod
+    def _still_valid(claims: dict, leeway: float) -> bool:
+        now = datetime.now(tz=timezone.utc).timestamp()  # PyJWT's clock, so a frozen clock in tests agrees
+        exp, nbf, iat = claims.get("exp"), claims.get("nbf"), claims.get("iat")
+        return (isinstance(exp, (int, float)) and exp > now - leeway
+                and (nbf is None or nbf <= now + leeway) and (iat is None or iat <= now + leeway))
+
+    def _decode_jwt_from_config(self, encoded_token: str, csrf_value=None, allow_expired: bool = False) -> dict:
+        if csrf_value or allow_expired:
+            return super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired)
+        leeway = jwt_config.leeway
+        key = (encoded_token, jwt_config.decode_key, tuple(jwt_config.decode_algorithms), leeway,
+               str(jwt_config.decode_audience), jwt_config.decode_issuer, jwt_config.verify_sub)
+        claims = self._verified.get(key)
+        if claims is not None and self._still_valid(claims, leeway):
+            return dict(claims)
+        claims = super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired)
+        if "exp" in claims:  # only tokens that end are remembered
+            with self._verified_lock:
+                if len(self._verified) >= self.MAX_TOKENS:
+                    self._verified.clear()
+                self._verified[key] = dict(claims)
+        return claims
+
+
+jwt = VerifiedTokenJWTManager()
 limiter = Limiter(key_func=get_remote_address, headers_enabled=True, default_limits=[])
 
 

@@ -23,6 +23,7 @@ import os
 import re
 import time
 import uuid
+from typing import Any
 
 from flask import Flask, Response, current_app, g, request
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
@@ -133,26 +134,33 @@ def init_app(app: Flask, cors_origins: list[str]) -> None:
             return Response(status=204)
         return None
 
+    latency_series: dict[tuple[str, str, int], Any] = {}  # labelled histogram children, looked up once each
+
     @app.after_request
     def _finish(response: Response) -> Response:
-        response.headers["X-Request-ID"] = g.get("request_id", "-")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        req = request._get_current_object()  # one context look-up, not one per attribute
+        ctx = g._get_current_object()
+        headers = response.headers
+        headers["X-Request-ID"] = getattr(ctx, "request_id", "-")
+        headers.setdefault("X-Content-Type-Options", "nosniff")
         if response.mimetype == "text/html":
             for key, value in HTML_SECURITY_HEADERS.items():
-                response.headers.setdefault(key, value)
-        origin = request.headers.get("Origin")
+                headers.setdefault(key, value)
+        origin = req.headers.get("Origin")
         if origin and origin in allowed:
-            response.headers["Access-Control-Allow-Origin"] = origin
-            response.headers["Vary"] = ", ".join(filter(None, [response.headers.get("Vary"), "Origin"]))
-            response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type, If-None-Match, X-Request-ID"
-            response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
-            response.headers["Access-Control-Expose-Headers"] = "ETag, X-Request-ID, Retry-After"
-            response.headers["Access-Control-Max-Age"] = "600"
-        started = g.get("request_started")
+            headers["Access-Control-Allow-Origin"] = origin
+            headers["Vary"] = ", ".join(filter(None, [headers.get("Vary"), "Origin"]))
+            headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type, If-None-Match, X-Request-ID"
+            headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
+            headers["Access-Control-Expose-Headers"] = "ETag, X-Request-ID, Retry-After"
+            headers["Access-Control-Max-Age"] = "600"
+        started = getattr(ctx, "request_started", None)
         if started is not None:
-            endpoint = request.url_rule.rule if request.url_rule is not None else "unmatched"
-            REQUEST_LATENCY.labels(request.method, endpoint, str(response.status_code)).observe(
-                time.perf_counter() - started)
+            key = (req.method, req.url_rule.rule if req.url_rule is not None else "unmatched", response.status_code)
+            series = latency_series.get(key)
+            if series is None:
+                series = latency_series[key] = REQUEST_LATENCY.labels(key[0], key[1], str(key[2]))
+            series.observe(time.perf_counter() - started)
         return response
 
     @app.get("/metrics")

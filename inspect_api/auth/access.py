@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from typing import Callable
 
-from flask import request
+from flask import g, request
 from flask_jwt_extended import current_user as _jwt_current_user
 from flask_jwt_extended import get_jwt, verify_jwt_in_request
 
@@ -27,7 +27,10 @@ BEARER = [{"bearerAuth": []}]
 
 
 def current_user() -> User:
-    return _jwt_current_user
+    """The user of the verified token: the object itself (attribute reads through the library's proxy cost a
+    context look-up each), or the proxy when no token was verified in this request."""
+    loaded = g.get("_jwt_extended_jwt_user")
+    return loaded["loaded_user"] if loaded is not None else _jwt_current_user
 
 
 def current_session_id() -> str | None:

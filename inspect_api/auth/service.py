@@ -50,10 +50,13 @@ def actor_of(user: User | None, ip: str | None = None) -> Actor:
 
 
 def find_user(user_id: str) -> User | None:
+    """The user of an id (every authenticated request reads it: one primary-key read, no queryset)."""
     try:
-        return User.objects(id=ObjectId(str(user_id))).first()
+        oid = ObjectId(str(user_id))
     except (InvalidId, TypeError):
         return None
+    raw = User._get_collection().find_one({"_id": oid})
+    return None if raw is None else User._from_son(raw)
 
 
 def authenticate(username: str, password: str, *, now: datetime, ip: str | None = None) -> User:

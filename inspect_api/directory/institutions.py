@@ -126,8 +126,9 @@ def institution_cards(institution_ids: Iterable[str]) -> dict[str, dict[str, str
     """Name, address and public id of many institutions in one query (for lists such as a phone's
     assignments; unknown or malformed ids are left out)."""
     oids = [oid for oid in (db.parse_oid(i) for i in set(institution_ids)) if oid]
-    return {str(i.id): {"name": i.name, "address": i.address, "public_id": i.public_id}
-            for i in Institution.objects(id__in=oids).only("id", "name", "address", "public_id")}
+    raw = Institution.objects(id__in=oids).only("id", "name", "address", "public_id").as_pymongo()
+    return {str(i["_id"]): {"name": i.get("name"), "address": i.get("address"), "public_id": i.get("public_id")}
+            for i in raw}
 
 
 def get_institution_by_public_id(public_id: str) -> Institution | None:

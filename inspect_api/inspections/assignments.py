@@ -16,7 +16,7 @@ from inspect_api.auth.service import actor_of
 from inspect_api.clock import SHANGHAI, as_utc, isoformat
 from inspect_api.directory.conflicts import conflict_pairs
 from inspect_api.directory.hooks import register_access_check, register_history_check
-from inspect_api.directory.inspectors import get_inspector, inspectors_by_id
+from inspect_api.directory.inspectors import get_inspector, inspector_cards
 from inspect_api.directory.institutions import get_institution, institution_cards
 from inspect_api.errors import Conflict, NotFound, Unprocessable
 from inspect_api.inspections.models import TARGETED_REASONS, Assignment, Inspection
@@ -150,7 +150,7 @@ def replace_team_member(assignment_id: str, old_inspector_id: str, new_inspector
 
 def team_names_by_id(inspector_ids: Iterable[str]) -> dict[str, str | None]:
     """Inspector id → name, in one query (an unknown id has no name)."""
-    return {i: inspector.name for i, inspector in inspectors_by_id(inspector_ids).items()}
+    return {i: card["name"] for i, card in inspector_cards(inspector_ids).items()}
 
 
 def _stored_names(team: list[str], names: dict[str, str | None]) -> list[str]:
@@ -247,7 +247,30 @@ def region_assignments(user, *, status: str | None = None, source: str | None = 
     return query.order_by("-created_at", "-id").hint([("created_at", -1), ("_id", -1), ("region", 1)])
 
 
-def assignment_view(assignment: Assignment) -> dict[str, Any]:
+class _Stored:
+    """Attribute access to an assignment as stored (``as_pymongo``): lists read raw documents, building
+    mongoengine documents was most of their cost."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, raw: dict[str, Any]) -> None:
+        self._raw = raw
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "id":
+            return self._raw["_id"]
+        value = self._raw.get(name)
+        if name == "due_date" and isinstance(value, datetime):
+            return value.date()  # a DateField is stored as a midnight datetime
+        if value is None and name == "status":
+            return Assignment.status.default
+        return value
+
+
+def assignment_view(assignment: Assignment | dict[str, Any]) -> dict[str, Any]:
+    """An assignment's fields as the API shows them (a document, or the stored document as a dict)."""
+    if isinstance(assignment, dict):
+        assignment = _Stored(assignment)
     return {
         "id": str(assignment.id), "institution_id": assignment.institution_id, "region": assignment.region,
         "team": list(assignment.team), "source": assignment.source, "random": assignment.random,
@@ -264,7 +287,7 @@ def assignment_views(assignments) -> list[dict[str, Any]]:
     """Assignment views with their institutions' name, address and public id and the team's names,
     lead first: one directory query for the whole page (the names are stored with each assignment; a
     phone lists its day without one request per row)."""
-    assignments = list(assignments)
+    assignments = [_Stored(a) if isinstance(a, dict) else a for a in assignments]
     cards = institution_cards(a.institution_id for a in assignments)
     names = _team_names(assignments)
     out = []

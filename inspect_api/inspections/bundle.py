@@ -31,13 +31,15 @@ def _institution_view(institution) -> dict[str, Any]:
 
 def previous_result(institution_id: str, exclude_id) -> dict[str, Any] | None:
     previous = (Inspection.objects(institution_id=institution_id, state="submitted", id__ne=exclude_id)
-                .order_by("-submitted_at").first())
+                .order_by("-submitted_at").only("id", "code", "submitted_at", "result", "findings", "order_id")
+                .as_pymongo().first())  # the stored fields shown: no document built
     if previous is None:
         return None
-    return {"inspection_id": str(previous.id), "code": previous.code, "submitted_at": isoformat(previous.submitted_at),
-            "score": (previous.result or {}).get("score"), "grade": (previous.result or {}).get("grade"),
-            "grade_name": (previous.result or {}).get("grade_name"), "findings": len(previous.findings or []),
-            "order_id": previous.order_id}
+    result = previous.get("result") or {}
+    return {"inspection_id": str(previous["_id"]), "code": previous.get("code"),
+            "submitted_at": isoformat(previous.get("submitted_at")), "score": result.get("score"),
+            "grade": result.get("grade"), "grade_name": result.get("grade_name"),
+            "findings": len(previous.get("findings") or []), "order_id": previous.get("order_id")}
 
 
 def _open_findings(institution_id: str, region: str) -> list[dict[str, Any]]:

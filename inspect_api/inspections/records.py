@@ -18,7 +18,7 @@ from mongoengine.errors import NotUniqueError
 
 from inspect_api import db
 from inspect_api.clock import SHANGHAI
-from inspect_api.directory.inspectors import inspector_for_user, inspectors_by_id
+from inspect_api.directory.inspectors import inspector_cards, inspector_for_user
 from inspect_api.directory.institutions import get_institution
 from inspect_api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from inspect_api.inspections.models import Assignment, Inspection, InspectionCounter
@@ -208,12 +208,11 @@ def lonlat(institution) -> tuple[float | None, float | None]:
 
 def team_view(team: list[str]) -> list[dict[str, Any]]:
     """The team, lead first, with names, certificate numbers and departments (one directory query)."""
-    inspectors = inspectors_by_id(team)
+    inspectors = inspector_cards(team)
     out = []
     for position, inspector_id in enumerate(team):
-        inspector = inspectors.get(inspector_id)
+        card = inspectors.get(inspector_id) or {}
         out.append({"inspector_id": inspector_id, "role": "lead" if position == 0 else "member",
-                    "name": inspector.name if inspector else None,
-                    "certificate_no": inspector.certificate_no if inspector else None,
-                    "department": inspector.department if inspector else None})
+                    "name": card.get("name"), "certificate_no": card.get("certificate_no"),
+                    "department": card.get("department")})
     return out

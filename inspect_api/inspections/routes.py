@@ -24,6 +24,7 @@ blp = Blueprint("inspections", __name__, url_prefix="/api/v1", description="æ£€æ
 # Assigned inspectors may read their institutions; assignments count as directory history.
 blp.record_once(lambda _state: assignments.register_with_directory())
 ASSIGNMENT_PAGE = page_of(s.AssignmentSchema)
+BUNDLE = s.BundleSchema()
 
 
 def _cfg() -> dict:
@@ -40,7 +41,8 @@ def _cfg() -> dict:
 @blp.response(200, ASSIGNMENT_PAGE, example=examples.ASSIGNMENT_PAGE)
 def my_assignments(filters, paging):
     """The calling inspector's assignments, newest first (filter by status and due-date range)."""
-    page = paginate(assignments.my_assignments(current_user(), **filters), paging["page"], paging["per_page"])
+    query = assignments.my_assignments(current_user(), **filters).as_pymongo()  # views read the stored fields
+    page = paginate(query, paging["page"], paging["per_page"])
     page["items"] = assignments.assignment_views(page["items"])
     return page
 
@@ -54,7 +56,8 @@ def my_assignments(filters, paging):
 def region_assignments(filters, paging):
     """Assignments of the office's region subtree, newest first, each with its inspection's check-in flags,
     photo counts (reused evidence flagged) and result."""
-    page = paginate(assignments.region_assignments(current_user(), **filters), paging["page"], paging["per_page"])
+    query = assignments.region_assignments(current_user(), **filters).as_pymongo()  # views read the stored fields
+    page = paginate(query, paging["page"], paging["per_page"])
     page["items"] = office_views.region_assignment_views(page["items"])
     return page
 
@@ -93,12 +96,31 @@ def get_assignment(assignment_id):
 @raises(422, "CHECKLIST_NOT_FOUND")
 def get_bundle(assignment_id):
     """Everything the phone needs offline; the checklist version is pinned on first build."""
-    data = s.BundleSchema().dump(bundle.bundle(current_user(), assignment_id, now=utcnow(), config=_cfg()))
+    built = bundle.bundle(current_user(), assignment_id, now=utcnow(), config=_cfg())
+    checklist = built["checklist"]
+    content = checklist.pop("content")  # dumped and encoded once per checklist version, not per request
+    data = BUNDLE.dump(built)
+    data["checklist"]["content"], content_json = s.checklist_content_dump(
+        checklist["code"], checklist["version"], checklist["content_hash"], content, current_app.json.dumps)
     etag = bundle.bundle_etag(data)
     headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
     if etag in [t.strip() for t in (request.headers.get("If-None-Match") or "").split(",")]:
         return Response(status=304, headers=headers)
-    return data, 200, headers
+    return _json_with_content(data, content_json, headers)
+
+
+# Stands for the checklist content while the rest of a bundle is encoded.  No stored text holds a control
+# character (every text input refuses them), so its encoded form appears once, where the content goes.
+_CONTENT_SLOT = "\x00checklist-content\x00"
+
+
+def _json_with_content(data: dict, content_json: str, headers: dict[str, str]) -> Response:
+    """The bundle's JSON response with the already encoded checklist content put in its place (a Response
+    is sent as it is: nothing is dumped or encoded twice)."""
+    encode = current_app.json.dumps
+    text = encode({**data, "checklist": {**data["checklist"], "content": _CONTENT_SLOT}})
+    text = text.replace(encode(_CONTENT_SLOT), content_json, 1)
+    return current_app.response_class(f"{text}\n", mimetype=current_app.json.mimetype, headers=headers)
 
 
 # --------------------------------------------------------------------------- inspection

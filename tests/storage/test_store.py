@@ -261,3 +261,24 @@ def test_a_notice_is_capped_far_below_the_16_mib_document_limit(app):
     with pytest.raises(Unprocessable) as exc:
         notices._check_notice_size(notices.MAX_NOTICE_FINDINGS + 1)
     assert exc.value.code == "NOTICE_TOO_MANY_FINDINGS"
+
+
+def test_lookups_by_id_answer_as_a_scan_does(app):
+    """A filter on ``_id`` alone (served by key on the in-process store, by the primary key on a server)
+    finds exactly the documents a scan finds, ``$in`` in ``_id`` order, unknown ids left out."""
+    from bson import ObjectId
+
+    coll = db.database()["pk_lookup_probe"]
+    ids = [ObjectId() for _ in range(6)]
+    coll.insert_many([{"_id": i, "n": n} for n, i in enumerate(ids)])
+    coll.insert_one({"_id": "text-id", "n": 99})
+    assert coll.find_one({"_id": ids[3]})["n"] == 3
+    assert coll.find_one({"_id": ObjectId()}) is None
+    wanted = [ids[4], ids[1], ObjectId(), ids[4]]
+    assert [d["n"] for d in coll.find({"_id": {"$in": wanted}})] == [1, 4]
+    assert [d["n"] for d in coll.find({"_id": {"$in": ["text-id", ids[0]]}}).sort("n", 1)] == [0, 99]
+    assert [d["n"] for d in coll.find({"_id": {"$in": []}})] == []
+    coll.delete_one({"_id": ids[1]})
+    assert [d["n"] for d in coll.find({"_id": {"$in": ids[:3]}})] == [0, 2]
+    assert coll.update_one({"_id": ids[2]}, {"$set": {"n": 20}}).modified_count == 1
+    assert coll.find_one({"_id": ids[2]})["n"] == 20
