@@ -32,7 +32,7 @@ Where the local server cannot meet target 3: SecantusDB materialises the
 whole index range a query matches before sorting and paging it, so a page
 of a list whose filter matches all 10,000 institutions (or 20,000
 assignments) costs O(matching) there, not O(page); a hinted query walks the
-whole hinted index (see the brief in the README's "Queries").  mongomock has
+whole hinted index (see the README's "Queries").  mongomock has
 no indexes at all: every list query tests every document of its collection.
 """
 

@@ -231,7 +231,9 @@ def my_assignments(user, *, status: str | None = None, date_from: date | None = 
         query = query.filter(due_date__gte=date_from)
     if date_to:
         query = query.filter(due_date__lte=date_to)
-    return query.order_by("-created_at", "-id").hint([("team", 1), ("created_at", -1), ("_id", -1)])
+    # No hint: the team's own index entries serve it (with the status: its (team, status, ...) index); a hint
+    # would make the local server walk every assignment's entries.
+    return query.order_by("-created_at", "-id")
 
 
 def region_assignments(user, *, status: str | None = None, source: str | None = None,

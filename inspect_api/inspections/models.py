@@ -62,7 +62,7 @@ class Assignment(me.Document):
     meta = {
         "collection": "assignments",
         "indexes": [
-            {"fields": ["team", "status", "-created_at"]},
+            {"fields": ["team", "status", "-created_at", "-_id"]},  # my assignments of a status, newest first
             {"fields": ["team", "-created_at", "-_id"]},  # my assignments, newest first
             {"fields": ["institution_id", "-created_at"]},
             {"fields": ["region", "status"]},
