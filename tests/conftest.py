@@ -107,13 +107,12 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason=f"wire lane only: {reason}"))
 
 
-from inspect_api.app import create_app
 from inspect_api.config import load_config
 from inspect_api.auth import passwords
 from inspect_api.auth.models import User
 from inspect_api.clock import utcnow
 from inspect_api import db
-from inspect_api.extensions import limiter
+from tests import app_reuse
 from tests.openapi import contract
 from tests.store import drop_test_database, reset_store  # noqa: F401 - shared with other fixtures
 
@@ -122,19 +121,16 @@ TEST_PASSWORD = "Passw0rd!23"
 
 @pytest.fixture
 def app_factory():
-    """Build an app with extra config overrides (fresh store each call)."""
+    """An app with extra config overrides and an empty store, made ready as at start-up
+    (``tests/app_reuse.py``: built once per process and overrides, reset for each test)."""
+    handed_out: set[str] = set()
 
     def build(**overrides: Any):
-        # mongomock clients share one in-process store, and a real server keeps
-        # data between runs: start every test from an empty database, then let
-        # the app create indexes and its reference data as it does in production.
-        reset_store(overrides)
-        app = contract.install(create_app("testing", overrides=overrides))
-        with app.app_context():
-            limiter.reset()  # counters shared in MongoDB outlive an app; each test starts afresh
-        return app
+        return app_reuse.app_for(overrides, handed_out)
 
-    return build
+    build.fresh = lambda **overrides: app_reuse.app_for(overrides, handed_out, fresh=True)
+    yield build
+    app_reuse.release(handed_out)
 
 
 @pytest.fixture(autouse=True)
