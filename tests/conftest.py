@@ -1,4 +1,5 @@
-"""Shared fixtures: a fresh app and store per test, login helpers, and the two storage lanes.
+"""Shared fixtures: an app with an empty store per test (``tests/app_reuse.py``), login helpers,
+and the two storage lanes.
 
 Lanes (``INSPECT_TEST_STORE``; ``make test`` runs both):
 
@@ -10,8 +11,9 @@ Lanes (``INSPECT_TEST_STORE``; ``make test`` runs both):
 - ``memory``: every test on mongomock inside the process (the default without
   ``MONGODB_URI``).
 
-The same tests run in both lanes; the few that need what only a server has are listed
-in :data:`WIRE_ONLY` below, the one place a lane skips anything.
+The same tests run in both lanes, except those listed in :data:`WIRE_ONLY` below, the one
+place a lane skips anything: what only a server has, the Chromium journeys, and the files
+that never touch a store (:data:`STORE_FREE`), which run once.
 """
 
 from __future__ import annotations
@@ -31,10 +33,25 @@ settings.register_profile("project", deadline=None, database=None,
 settings.load_profile("project")
 
 LANES = ("wire", "memory")
-# The only lane-specific skips: test files (or node ids) that run in the wire lane only, with the reason.
+# Test files that never touch a store (pure libraries and page assets): they are the same in both lanes,
+# so they run once, in the wire lane.  Collection refuses one that asks for a store fixture.
+STORE_FREE = (
+    "tests/checklists/", "tests/draws/test_dr1_conformance.py", "tests/draws/test_dr1_properties.py",
+    "tests/evidence/test_phash.py", "tests/evidence/test_pipeline.py", "tests/publication/test_datum.py",
+    "tests/publication/test_redaction.py", "tests/rectification/test_ladder.py", "tests/test_layering.py",
+    "tests/test_public_stylesheet.py", "tests/test_templates_csp.py", "tests/test_vocabulary.py",
+    "tests/test_workdays.py",
+)
+STORE_FIXTURES = {"app", "app_factory", "client", "make_user", "login", "as_user"}
+# The only lane-specific skips: test files, folders (ending in /) or node ids that run in the wire lane
+# only, with the reason.
 WIRE_ONLY: dict[str, str] = {
     "tests/storage/test_wire_only.py": "explain(), transactions, command monitoring and server faults exist only "
                                         "on a server (mongomock has no query planner, no sessions, sends no commands)",
+    "tests/browser/": "headless-Chromium journeys through the pages, which hold no rules: what they ask of the "
+                      "store goes through the API, which every API test checks in both lanes; run once, over the "
+                      "wire (Chromium is most of the suite's time)",
+    **{path: "never touches a store (listed in STORE_FREE): the same in both lanes, run once" for path in STORE_FREE},
 }
 _LANE: dict[str, Any] = {"name": None, "server": None, "tmp": None}
 
@@ -97,12 +114,24 @@ def pytest_report_header(config):
     return f"storage lane: {lane()} (INSPECT_TEST_STORE; make test runs wire and memory)"
 
 
+def _listed(table, nodeid: str):
+    """The entry of ``table`` naming this test, its file or a folder above it."""
+    path = nodeid.split("::")[0]
+    for key in table:
+        if key == nodeid or key == path or (key.endswith("/") and path.startswith(key)):
+            return table[key] if isinstance(table, dict) else key
+    return None
+
+
 def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if _listed(STORE_FREE, item.nodeid) and STORE_FIXTURES & set(item.fixturenames):
+            raise pytest.UsageError(f"{item.nodeid} is listed in STORE_FREE but uses a store fixture "
+                                    f"({', '.join(sorted(STORE_FIXTURES & set(item.fixturenames)))})")
     if lane() == "wire":
         return
     for item in items:
-        path = item.nodeid.split("::")[0]
-        reason = WIRE_ONLY.get(item.nodeid) or WIRE_ONLY.get(path)
+        reason = _listed(WIRE_ONLY, item.nodeid)
         if reason:
             item.add_marker(pytest.mark.skip(reason=f"wire lane only: {reason}"))
 
