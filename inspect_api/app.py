@@ -53,8 +53,9 @@ PLAIN_BLUEPRINTS = [
 ]
 
 # Idempotent tasks run at every start after indexes exist ("module:function",
-# each called with the config dict): reference data, shipped checklists.
+# each called with the config dict): regions, shipped checklists and other reference data.
 STARTUP_TASKS: list[str] = [
+    "inspect_api.directory.regions:ensure_regions",
     "inspect_api.catalog.service:load_shipped_checklists",
     "inspect_api.catalog.service:load_default_matters",
     "inspect_api.catalog.questionnaires:load_shipped_questionnaires",
@@ -266,6 +267,13 @@ def create_app(env: str | None = None, overrides: Mapping[str, Any] | None = Non
     app.extensions["inspect_body_kinds"] = _body_kinds(app)
     query_args.init_app(app)  # undeclared query parameters → 422; empty values mean "not given"
 
+    prepare_store(app, cfg)
+    return app
+
+
+def prepare_store(app: Flask, cfg: Mapping[str, Any]) -> None:
+    """Make the connected store ready for ``app``: indexes, shipped reference data (upserts, safe when
+    several processes start together) and, when configured, demo data into an empty database."""
     db.ensure_indexes()
     for task in STARTUP_TASKS:
         module_name, func_name = task.split(":")
@@ -277,7 +285,6 @@ def create_app(env: str | None = None, overrides: Mapping[str, Any] | None = Non
             app.extensions["inspect_demo_accounts"] = load_demo()
         else:
             log.warning("demo data not loaded: the database already holds data (it is kept as it is)")
-    return app
 
 
 _EXIT_HOOK = {"registered": False}

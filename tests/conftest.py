@@ -1,4 +1,5 @@
-"""Shared fixtures: a fresh app and store per test, login helpers, and the two storage lanes.
+"""Shared fixtures: an app with an empty store per test (``tests/app_reuse.py``), login helpers,
+and the two storage lanes.
 
 Lanes (``INSPECT_TEST_STORE``; ``make test`` runs both):
 
@@ -10,8 +11,9 @@ Lanes (``INSPECT_TEST_STORE``; ``make test`` runs both):
 - ``memory``: every test on mongomock inside the process (the default without
   ``MONGODB_URI``).
 
-The same tests run in both lanes; the few that need what only a server has are listed
-in :data:`WIRE_ONLY` below, the one place a lane skips anything.
+The same tests run in both lanes, except those listed in :data:`WIRE_ONLY` below, the one
+place a lane skips anything: what only a server has, the Chromium journeys, and the files
+that never touch a store (:data:`STORE_FREE`), which run once.
 """
 
 from __future__ import annotations
@@ -31,10 +33,25 @@ settings.register_profile("project", deadline=None, database=None,
 settings.load_profile("project")
 
 LANES = ("wire", "memory")
-# The only lane-specific skips: test files (or node ids) that run in the wire lane only, with the reason.
+# Test files that never touch a store (pure libraries and page assets): they are the same in both lanes,
+# so they run once, in the wire lane.  Collection refuses one that asks for a store fixture.
+STORE_FREE = (
+    "tests/checklists/", "tests/draws/test_dr1_conformance.py", "tests/draws/test_dr1_properties.py",
+    "tests/evidence/test_phash.py", "tests/evidence/test_pipeline.py", "tests/publication/test_datum.py",
+    "tests/publication/test_redaction.py", "tests/rectification/test_ladder.py", "tests/test_layering.py",
+    "tests/test_public_stylesheet.py", "tests/test_templates_csp.py", "tests/test_vocabulary.py",
+    "tests/test_workdays.py",
+)
+STORE_FIXTURES = {"app", "app_factory", "client", "make_user", "login", "as_user"}
+# The only lane-specific skips: test files, folders (ending in /) or node ids that run in the wire lane
+# only, with the reason.
 WIRE_ONLY: dict[str, str] = {
     "tests/storage/test_wire_only.py": "explain(), transactions, command monitoring and server faults exist only "
                                         "on a server (mongomock has no query planner, no sessions, sends no commands)",
+    "tests/browser/": "headless-Chromium journeys through the pages, which hold no rules: what they ask of the "
+                      "store goes through the API, which every API test checks in both lanes; run once, over the "
+                      "wire (Chromium is most of the suite's time)",
+    **{path: "never touches a store (listed in STORE_FREE): the same in both lanes, run once" for path in STORE_FREE},
 }
 _LANE: dict[str, Any] = {"name": None, "server": None, "tmp": None}
 
@@ -97,23 +114,34 @@ def pytest_report_header(config):
     return f"storage lane: {lane()} (INSPECT_TEST_STORE; make test runs wire and memory)"
 
 
+def _listed(table, nodeid: str):
+    """The entry of ``table`` naming this test, its file or a folder above it."""
+    path = nodeid.split("::")[0]
+    for key in table:
+        if key == nodeid or key == path or (key.endswith("/") and path.startswith(key)):
+            return table[key] if isinstance(table, dict) else key
+    return None
+
+
 def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if _listed(STORE_FREE, item.nodeid) and STORE_FIXTURES & set(item.fixturenames):
+            raise pytest.UsageError(f"{item.nodeid} is listed in STORE_FREE but uses a store fixture "
+                                    f"({', '.join(sorted(STORE_FIXTURES & set(item.fixturenames)))})")
     if lane() == "wire":
         return
     for item in items:
-        path = item.nodeid.split("::")[0]
-        reason = WIRE_ONLY.get(item.nodeid) or WIRE_ONLY.get(path)
+        reason = _listed(WIRE_ONLY, item.nodeid)
         if reason:
             item.add_marker(pytest.mark.skip(reason=f"wire lane only: {reason}"))
 
 
-from inspect_api.app import create_app
 from inspect_api.config import load_config
 from inspect_api.auth import passwords
 from inspect_api.auth.models import User
 from inspect_api.clock import utcnow
 from inspect_api import db
-from inspect_api.extensions import limiter
+from tests import app_reuse
 from tests.openapi import contract
 from tests.store import drop_test_database, reset_store  # noqa: F401 - shared with other fixtures
 
@@ -122,19 +150,16 @@ TEST_PASSWORD = "Passw0rd!23"
 
 @pytest.fixture
 def app_factory():
-    """Build an app with extra config overrides (fresh store each call)."""
+    """An app with extra config overrides and an empty store, made ready as at start-up
+    (``tests/app_reuse.py``: built once per process and overrides, reset for each test)."""
+    handed_out: set[str] = set()
 
     def build(**overrides: Any):
-        # mongomock clients share one in-process store, and a real server keeps
-        # data between runs: start every test from an empty database, then let
-        # the app create indexes and its reference data as it does in production.
-        reset_store(overrides)
-        app = contract.install(create_app("testing", overrides=overrides))
-        with app.app_context():
-            limiter.reset()  # counters shared in MongoDB outlive an app; each test starts afresh
-        return app
+        return app_reuse.app_for(overrides, handed_out)
 
-    return build
+    build.fresh = lambda **overrides: app_reuse.app_for(overrides, handed_out, fresh=True)
+    yield build
+    app_reuse.release(handed_out)
 
 
 @pytest.fixture(autouse=True)

@@ -38,7 +38,7 @@ def test_openapi_document_is_valid(client):
 
 
 def test_500_shape_hides_internals(app_factory):
-    app = app_factory()
+    app = app_factory.fresh()  # a route added here: an app that has served no request
 
     @app.get("/boom")
     def boom():

@@ -12,9 +12,11 @@ authenticated user reads them.
 from __future__ import annotations
 
 import contextlib
+import copy
 
 import json
 import logging
+import os
 from datetime import datetime
 from typing import Any
 
@@ -70,9 +72,23 @@ CHECKLISTS = versions.Kind(document=ChecklistVersion, noun="清单", target_type
                            derived=_checklist_fields)
 
 
+# Shipped checklists parsed and validated in this process, by file and its size and modification time:
+# parsing the YAML is most of a start-up's checklist work, and tests start many apps per process.
+_SHIPPED: dict[tuple[str, int, int], dict[str, Any]] = {}
+
+
+def _shipped_checklist(path) -> dict[str, Any]:
+    """A shipped checklist file, validated (a fresh copy: callers may change what they get)."""
+    info = os.stat(path)
+    key = (str(path), info.st_size, info.st_mtime_ns)
+    if key not in _SHIPPED:
+        _SHIPPED[key] = loader.load_checklist(path)
+    return copy.deepcopy(_SHIPPED[key])
+
+
 def load_shipped_checklists(_config: dict[str, Any] | None = None, now: datetime | None = None) -> list[str]:
     """Store each shipped checklist whose version is new (startup task); return what was added."""
-    return versions.store_shipped(CHECKLISTS, (loader.load_checklist(p) for p in tools.shipped_checklists()),
+    return versions.store_shipped(CHECKLISTS, (_shipped_checklist(p) for p in tools.shipped_checklists()),
                                   now=now or utcnow())
 
 

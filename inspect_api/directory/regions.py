@@ -13,8 +13,8 @@ from inspect_api.directory.regions_data import all_regions
 from inspect_api.scoping import is_region_code, prefix_range, region_prefix
 
 
-def ensure_regions() -> int:
-    """Load the built-in division list (idempotent); return how many rows were written."""
+def ensure_regions(_config: dict | None = None) -> int:
+    """Load the built-in division list (idempotent upserts; a start-up task); return how many rows were written."""
     existing = {r["code"]: r for r in Region.objects.as_pymongo()}
     ops = []
     for row in all_regions():

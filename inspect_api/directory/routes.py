@@ -35,7 +35,6 @@ def _link_check(role, region, institution_id, inspector_id):
 
 def _on_register(state):
     state.app.extensions.__setitem__("inspect_user_link_check", _link_check)
-    regions.ensure_regions()
 
 
 blp.record_once(_on_register)
