@@ -273,6 +273,8 @@ def paginate(query: QuerySet | list, page: int, per_page: int) -> dict[str, Any]
         items = query[(page - 1) * per_page: page * per_page]
     else:
         items = list(query.skip((page - 1) * per_page).limit(per_page))
-        # A first page that is not full holds everything: no second round trip to count.
-        total = len(items) if page == 1 and len(items) < per_page else query.count()
+        # A page that is not full is the last one: the items before it and on it are all there are, no second
+        # round trip to count (an empty page past the first may be beyond the end: that one is counted).
+        short = len(items) < per_page and (page == 1 or items)
+        total = (page - 1) * per_page + len(items) if short else query.count()
     return {"items": items, "total": total, "page": page, "per_page": per_page}

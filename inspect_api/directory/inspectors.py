@@ -138,9 +138,15 @@ def sync_employment_conflicts(inspector: Inspector, *, now: datetime) -> dict[st
         if institution is None:
             continue
         Conflict(inspector_id=iid, institution_id=inst_id, reason="employment", source="employment_history",
-                 region=institution.region, created_at=now, note="由任职经历自动生成").save()
+                 region=institution.region, inspector_name=inspector.name, institution_name=institution.name,
+                 created_at=now, note="由任职经历自动生成").save()
         added.append(inst_id)
     return {"added": added, "removed": removed}
+
+
+def rename_in_conflicts(inspector: Inspector) -> None:
+    """A conflict lists its inspector's current name: follow a new name."""
+    Conflict.objects(inspector_id=str(inspector.id)).update(set__inspector_name=inspector.name)
 
 
 def create_inspector(user, data: dict[str, Any], *, now: datetime) -> Inspector:
@@ -180,6 +186,8 @@ def update_inspector(user, inspector_id: str, data: dict[str, Any], *, now: date
     if changed:
         inspector.updated_at = now
         inspector.save()
+        if "name" in changed:
+            rename_in_conflicts(inspector)
         sync = sync_employment_conflicts(inspector, now=now) if "employment_history" in changed else None
         audit.record("inspector.update", actor=actor_of(user), target_type="inspector", target_id=str(inspector.id),
                      region=inspector.region, data={"changed": changed, "conflicts": sync}, now=now)

@@ -249,7 +249,7 @@ def update_institution(user, institution_id: str, data: dict[str, Any], *, now: 
     if changed:
         institution.updated_at = now
         institution.save()
-        if "region" in changed:
+        if "region" in changed or "name" in changed:
             move_conflicts_with(institution)
         audit.record("institution.update", actor=actor_of(user), target_type="institution",
                      target_id=str(institution.id), region=institution.region, data={"changed": changed}, now=now)
@@ -257,8 +257,9 @@ def update_institution(user, institution_id: str, data: dict[str, Any], *, now: 
 
 
 def move_conflicts_with(institution: Institution) -> None:
-    """A conflict is scoped by its institution's region: follow the institution when it moves."""
-    Conflict.objects(institution_id=str(institution.id)).update(set__region=institution.region)
+    """A conflict is scoped by its institution's region and lists its name: follow a move or a new name."""
+    Conflict.objects(institution_id=str(institution.id)).update(set__region=institution.region,
+                                                                set__institution_name=institution.name)
 
 
 def delete_institution(user, institution_id: str, *, now: datetime) -> tuple[str, Institution]:

@@ -199,7 +199,6 @@ BUDGETS = {"bundle": 5, "my_assignments": 3, "list_page": 3, "public_list": 3, "
 OVER_BUDGET = {
     "login": (6, "rate-limit windows (per account and per address, one read), user, last-login stamp, audit entry "
                  "(counter, insert), refresh token"),
-    "/api/v1/conflicts": (4, "user, page, inspector and institution names of the page"),
     "/api/v1/assignments": (6, "user, page, count, institution names, inspection states and reused-photo counts "
                                "of the page"),
     "/api/v1/assignments?status=submitted": (6, "user, page, count, institution names, inspection states and "
