@@ -12,6 +12,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from mongoengine.queryset import QuerySet
 from werkzeug.datastructures import FileStorage
 
+from inspect_api.batched import known_total
 from inspect_api.clock import isoformat
 
 # C0 control characters (U+0000-U+001F) have no place in text people enter: they break exports
@@ -273,8 +274,7 @@ def paginate(query: QuerySet | list, page: int, per_page: int) -> dict[str, Any]
         items = query[(page - 1) * per_page: page * per_page]
     else:
         items = list(query.skip((page - 1) * per_page).limit(per_page))
-        # A page that is not full is the last one: the items before it and on it are all there are, no second
-        # round trip to count (an empty page past the first may be beyond the end: that one is counted).
-        short = len(items) < per_page and (page == 1 or items)
-        total = (page - 1) * per_page + len(items) if short else query.count()
+        total = known_total(items, page, per_page)  # a page that is not full needs no second round trip
+        if total is None:
+            total = query.count()
     return {"items": items, "total": total, "page": page, "per_page": per_page}
