@@ -220,8 +220,6 @@ BUDGETS = {"bundle": 5, "my_assignments": 3, "list_page": 3, "public_list": 3, "
 OVER_BUDGET = {
     "login": (6, "rate-limit windows (per account and per address, one read), user, last-login stamp, audit entry "
                  "(counter, insert), refresh token"),
-    "/api/v1/publication/pending": (6, "user, tracker catch-up (inspections submitted without a tracker: 2), "
-                                       "page, calendar stamp (working days left), institution names of the page"),
     "bundle": (8, "user, assignment, inspection, institution, team (names, certificates, departments), previous "
                   "result, open orders and, when there are any, their findings (one query)"),
     "/api/v1/public/institutions": (4, "per-IP window (one command), page, count, open and overdue findings of "
