@@ -12,6 +12,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from mongoengine.queryset import QuerySet
 from werkzeug.datastructures import FileStorage
 
+from inspect_api.batched import known_total
 from inspect_api.clock import isoformat
 
 # C0 control characters (U+0000-U+001F) have no place in text people enter: they break exports
@@ -273,6 +274,7 @@ def paginate(query: QuerySet | list, page: int, per_page: int) -> dict[str, Any]
         items = query[(page - 1) * per_page: page * per_page]
     else:
         items = list(query.skip((page - 1) * per_page).limit(per_page))
-        # A first page that is not full holds everything: no second round trip to count.
-        total = len(items) if page == 1 and len(items) < per_page else query.count()
+        total = known_total(items, page, per_page)  # a page that is not full needs no second round trip
+        if total is None:
+            total = query.count()
     return {"items": items, "total": total, "page": page, "per_page": per_page}

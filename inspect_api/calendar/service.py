@@ -16,6 +16,7 @@ from typing import Any, Iterable
 
 from inspect_api.audit import service as audit
 from inspect_api.auth.service import actor_of
+from inspect_api.batched import Read, read_together
 from inspect_api.calendar.models import CalendarOverride, CalendarStamp, CalendarYearConfirmation
 from inspect_api.errors import Forbidden, Unprocessable
 from inspect_api.workdays import CalendarOverride as OverrideValue
@@ -28,15 +29,21 @@ _cache: dict[str, Any] = {"key": None, "calendar": None}
 MIN_YEAR, MAX_YEAR = 2000, 2100
 
 
-def _stamp_token() -> str | None:
-    stamp = CalendarStamp.objects(id="calendar").only("token").first()
-    return stamp.token if stamp else None
+def stamp_read() -> Read:
+    """The freshness check of the cached calendar, for a caller that reads it with other reads in one round
+    trip (:mod:`inspect_api.batched`) and passes its rows to :func:`current_calendar`."""
+    return Read(CalendarStamp._get_collection_name(), {"_id": "calendar"}, projection={"token": 1}, limit=1)
 
 
-def _cache_key() -> tuple:
+def _stamp_token(rows: list[dict] | None = None) -> str | None:
+    rows = read_together(stamp_read())[0] if rows is None else rows
+    return rows[0].get("token") if rows else None
+
+
+def _cache_key(stamp_rows: list[dict] | None = None) -> tuple:
     from inspect_api import db
 
-    return (db.database().name, _stamp_token())
+    return (db.database().name, _stamp_token(stamp_rows))
 
 
 def load_calendar() -> WorkingCalendar:
@@ -47,9 +54,10 @@ def load_calendar() -> WorkingCalendar:
     return WorkingCalendar(overrides, confirmed_years=years)
 
 
-def current_calendar() -> WorkingCalendar:
-    """The calendar in force (cached; rebuilt when an office changed it)."""
-    key = _cache_key()
+def current_calendar(stamp_rows: list[dict] | None = None) -> WorkingCalendar:
+    """The calendar in force (cached; rebuilt when an office changed it).  ``stamp_rows``: the rows of
+    :func:`stamp_read` when the caller read them (this request's, never kept), else the stamp is read here."""
+    key = _cache_key(stamp_rows)
     with _lock:
         if _cache["key"] == key and _cache["calendar"] is not None:
             return _cache["calendar"]

@@ -43,7 +43,8 @@ def create_conflict(user, data: dict[str, Any], *, now: datetime) -> Conflict:
     conflict = Conflict(inspector_id=str(inspector.id), institution_id=str(institution.id), reason=data["reason"],
                         source=data.get("source") or ("declared" if data["reason"] == "declared" else "office"),
                         note=data.get("note"), valid_from=data.get("valid_from"), valid_until=data.get("valid_until"),
-                        region=institution.region, created_at=now)
+                        region=institution.region, inspector_name=inspector.name,
+                        institution_name=institution.name, created_at=now)
     conflict.save(force_insert=True)
     audit.record("conflict.create", actor=actor_of(user), target_type="conflict", target_id=str(conflict.id),
                  region=conflict.region, data={"inspector_id": conflict.inspector_id,

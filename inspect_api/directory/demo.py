@@ -165,7 +165,8 @@ def _conflicts(ctx: DemoContext, inspectors: list[Inspector], institutions: list
             continue
         Conflict(inspector_id=str(insp.id), institution_id=str(inst.id), reason=reason,
                  source="declared" if reason == "declared" else "office", note=note,
-                 valid_from=date(2024, 1, 1), region=inst.region, created_at=ctx.now).save()
+                 valid_from=date(2024, 1, 1), region=inst.region, inspector_name=insp.name,
+                 institution_name=inst.name, created_at=ctx.now).save()
 
 
 def _users(ctx: DemoContext, inspectors: list[Inspector], institutions: list[Institution]) -> None:

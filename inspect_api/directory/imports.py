@@ -26,6 +26,7 @@ from inspect_api.audit import service as audit
 from inspect_api.auth.service import actor_of
 from inspect_api.directory.checks import require_office
 from inspect_api.directory.institutions import INSTITUTION_FIELDS, apply_institution, location_error, move_conflicts_with, new_public_id, point_latlon
+from inspect_api.directory.inspectors import rename_in_conflicts
 from inspect_api.directory.regions import known_region_codes, region_names
 from inspect_api.directory.creditcode import credit_code_error
 from inspect_api.directory.models import (DEPARTMENTS, INSTITUTION_KINDS, INSTITUTION_STATUSES, SERVICE_TAGS,
@@ -404,13 +405,15 @@ def _write(what: str, user, plan, now: datetime) -> None:
             if what == "institutions":
                 changed = apply_institution(doc, _institution_patch(doc, result.values))
             else:
+                changed = [key for key, value in result.values.items() if getattr(doc, key) != value]
                 for key, value in result.values.items():
                     setattr(doc, key, value)
-                changed = []
             doc.updated_at = now
             doc.save()
-            if "region" in changed:
+            if what == "institutions" and ("region" in changed or "name" in changed):
                 move_conflicts_with(doc)  # as update_institution does
+            elif what == "inspectors" and "name" in changed:
+                rename_in_conflicts(doc)  # as update_inspector does
     if new_docs:
         (Institution if what == "institutions" else Inspector).objects.insert(new_docs, load_bulk=False)
 

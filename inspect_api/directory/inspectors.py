@@ -13,6 +13,7 @@ from typing import Any, Iterable
 from mongoengine import signals
 
 from inspect_api.audit import service as audit
+from inspect_api.batched import Read, read_together
 from inspect_api.auth.models import User
 from inspect_api.auth.service import actor_of
 from inspect_api.db import contains
@@ -42,15 +43,22 @@ def inspectors_by_id(inspector_ids: Iterable[str]) -> dict[str, Inspector]:
     return {str(i.id): i for i in Inspector.objects(id__in=oids)}
 
 
+def inspector_cards_read(inspector_ids: Iterable[str]) -> Read | None:
+    """The read behind :func:`inspector_cards` (for a batch of reads: :mod:`inspect_api.batched`)."""
+    oids = [oid for oid in (parse_oid(i) for i in set(inspector_ids)) if oid]
+    return Read(Inspector._get_collection_name(), {"_id": {"$in": oids}},
+                projection={"name": 1, "certificate_no": 1, "department": 1}) if oids else None
+
+
+def inspector_cards_from(rows: list[dict] | None) -> dict[str, dict[str, str | None]]:
+    return {str(i["_id"]): {"name": i.get("name"), "certificate_no": i.get("certificate_no"),
+                            "department": i.get("department")} for i in rows or []}
+
+
 def inspector_cards(inspector_ids: Iterable[str]) -> dict[str, dict[str, str | None]]:
     """Name, certificate number and department of many inspectors in one query, by id (raw fields: lists and
     bundles show only these; unknown or malformed ids are left out)."""
-    oids = [oid for oid in (parse_oid(i) for i in set(inspector_ids)) if oid]
-    if not oids:
-        return {}
-    raw = Inspector.objects(id__in=oids).only("id", "name", "certificate_no", "department").as_pymongo()
-    return {str(i["_id"]): {"name": i.get("name"), "certificate_no": i.get("certificate_no"),
-                            "department": i.get("department")} for i in raw}
+    return inspector_cards_from(read_together(inspector_cards_read(inspector_ids))[0])
 
 
 def inspector_for_user(user) -> Inspector | None:
@@ -138,9 +146,15 @@ def sync_employment_conflicts(inspector: Inspector, *, now: datetime) -> dict[st
         if institution is None:
             continue
         Conflict(inspector_id=iid, institution_id=inst_id, reason="employment", source="employment_history",
-                 region=institution.region, created_at=now, note="由任职经历自动生成").save()
+                 region=institution.region, inspector_name=inspector.name, institution_name=institution.name,
+                 created_at=now, note="由任职经历自动生成").save()
         added.append(inst_id)
     return {"added": added, "removed": removed}
+
+
+def rename_in_conflicts(inspector: Inspector) -> None:
+    """A conflict lists its inspector's current name: follow a new name."""
+    Conflict.objects(inspector_id=str(inspector.id)).update(set__inspector_name=inspector.name)
 
 
 def create_inspector(user, data: dict[str, Any], *, now: datetime) -> Inspector:
@@ -180,6 +194,8 @@ def update_inspector(user, inspector_id: str, data: dict[str, Any], *, now: date
     if changed:
         inspector.updated_at = now
         inspector.save()
+        if "name" in changed:
+            rename_in_conflicts(inspector)
         sync = sync_employment_conflicts(inspector, now=now) if "employment_history" in changed else None
         audit.record("inspector.update", actor=actor_of(user), target_type="inspector", target_id=str(inspector.id),
                      region=inspector.region, data={"changed": changed, "conflicts": sync}, now=now)

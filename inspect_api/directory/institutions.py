@@ -29,6 +29,7 @@ from datetime import datetime
 from typing import Any, Iterable
 
 from inspect_api import db
+from inspect_api.batched import Read, read_together
 from inspect_api.audit import service as audit
 from inspect_api.auth.service import actor_of
 from inspect_api.db import contains
@@ -116,19 +117,37 @@ def get_institution(institution_id: str) -> Institution | None:
     return Institution.objects(id=oid).first() if oid else None
 
 
+def institution_names_read(institution_ids: Iterable[str]) -> Read | None:
+    """The read behind :func:`institution_names` (for a batch of reads: :mod:`inspect_api.batched`)."""
+    oids = [oid for oid in (db.parse_oid(i) for i in set(institution_ids)) if oid]
+    return Read(Institution._get_collection_name(), {"_id": {"$in": oids}}, projection={"name": 1}) if oids else None
+
+
+def institution_names_from(rows: list[dict] | None) -> dict[str, str]:
+    return {str(row["_id"]): row.get("name") for row in rows or []}
+
+
 def institution_names(institution_ids: Iterable[str]) -> dict[str, str]:
     """Names of many institutions in one query (unknown or malformed ids are left out)."""
+    return institution_names_from(read_together(institution_names_read(institution_ids))[0])
+
+
+def institution_cards_read(institution_ids: Iterable[str]) -> Read | None:
+    """The read behind :func:`institution_cards` (for a batch of reads: :mod:`inspect_api.batched`)."""
     oids = [oid for oid in (db.parse_oid(i) for i in set(institution_ids)) if oid]
-    return {str(i.id): i.name for i in Institution.objects(id__in=oids).only("id", "name")}
+    return Read(Institution._get_collection_name(), {"_id": {"$in": oids}},
+                projection={"name": 1, "address": 1, "public_id": 1}) if oids else None
+
+
+def institution_cards_from(rows: list[dict] | None) -> dict[str, dict[str, str | None]]:
+    return {str(i["_id"]): {"name": i.get("name"), "address": i.get("address"), "public_id": i.get("public_id")}
+            for i in rows or []}
 
 
 def institution_cards(institution_ids: Iterable[str]) -> dict[str, dict[str, str | None]]:
     """Name, address and public id of many institutions in one query (for lists such as a phone's
     assignments; unknown or malformed ids are left out)."""
-    oids = [oid for oid in (db.parse_oid(i) for i in set(institution_ids)) if oid]
-    raw = Institution.objects(id__in=oids).only("id", "name", "address", "public_id").as_pymongo()
-    return {str(i["_id"]): {"name": i.get("name"), "address": i.get("address"), "public_id": i.get("public_id")}
-            for i in raw}
+    return institution_cards_from(read_together(institution_cards_read(institution_ids))[0])
 
 
 def get_institution_by_public_id(public_id: str) -> Institution | None:
@@ -249,7 +268,7 @@ def update_institution(user, institution_id: str, data: dict[str, Any], *, now: 
     if changed:
         institution.updated_at = now
         institution.save()
-        if "region" in changed:
+        if "region" in changed or "name" in changed:
             move_conflicts_with(institution)
         audit.record("institution.update", actor=actor_of(user), target_type="institution",
                      target_id=str(institution.id), region=institution.region, data={"changed": changed}, now=now)
@@ -257,8 +276,9 @@ def update_institution(user, institution_id: str, data: dict[str, Any], *, now: 
 
 
 def move_conflicts_with(institution: Institution) -> None:
-    """A conflict is scoped by its institution's region: follow the institution when it moves."""
-    Conflict.objects(institution_id=str(institution.id)).update(set__region=institution.region)
+    """A conflict is scoped by its institution's region and lists its name: follow a move or a new name."""
+    Conflict.objects(institution_id=str(institution.id)).update(set__region=institution.region,
+                                                                set__institution_name=institution.name)
 
 
 def delete_institution(user, institution_id: str, *, now: datetime) -> tuple[str, Institution]:

@@ -129,6 +129,10 @@ class Conflict(me.Document):
     valid_from = me.DateField()
     valid_until = me.DateField()
     region = me.StringField(required=True)  # the institution's region, for scoping
+    # The current names, for the office's list without two look-ups per page: stored at creation and
+    # rewritten when the inspector or the institution is renamed (a directory page shows today's names).
+    inspector_name = me.StringField()
+    institution_name = me.StringField()
     created_at = me.DateTimeField(required=True)
     updated_at = me.DateTimeField()
 

@@ -15,6 +15,7 @@ from bson.errors import InvalidId
 from mongoengine.errors import NotUniqueError
 
 from inspect_api import db
+from inspect_api.batched import Read, read_together
 from inspect_api.errors import DomainError, NotFound
 from inspect_api.evidence import phash, pipeline
 from inspect_api.evidence.models import Evidence
@@ -175,23 +176,32 @@ def for_owner(owner_type: str, owner_id: str, kind: str | None = None):
     return query.order_by("uploaded_at")
 
 
-def photo_counts(owner_type: str, owner_ids: list[str]) -> dict[str, dict[str, int]]:
-    """``{owner_id: {"photos", "reused"}}`` for many owners in one query (the office's lists flag reused evidence)."""
-    counts = {owner_id: {"photos": 0, "reused": 0} for owner_id in owner_ids}
+def photo_counts_read(owner_type: str, owner_ids: list[str]) -> Read | None:
+    """The read behind :func:`photo_counts` (for a batch of reads: :mod:`inspect_api.batched`)."""
     if not owner_ids:
-        return counts
-    # Owner type and ids only (the owner index's prefix), the kind checked here: a server that plans whole
+        return None
+    # Owner type and ids only (the owner index's prefix), the kind checked in Python: a server that plans whole
     # filters (the local SecantusDB) serves that from the index, and an unindexed equality beside it would
     # make it scan, or walk the whole index for a hint.
-    rows = Evidence.objects(owner_type=owner_type, owner_id__in=list(owner_ids)).only(
-        "owner_id", "reused", "kind").as_pymongo()
-    for row in rows:
+    return Read(Evidence._get_collection_name(), {"owner_type": owner_type, "owner_id": {"$in": list(owner_ids)}},
+                projection={"owner_id": 1, "reused": 1, "kind": 1})
+
+
+def photo_counts_from(owner_ids: list[str], rows: list[dict] | None) -> dict[str, dict[str, int]]:
+    """``{owner_id: {"photos", "reused"}}`` from the rows of :func:`photo_counts_read`."""
+    counts = {owner_id: {"photos": 0, "reused": 0} for owner_id in owner_ids}
+    for row in rows or []:
         if row.get("kind") != "photo":
             continue
         entry = counts.setdefault(row["owner_id"], {"photos": 0, "reused": 0})
         entry["photos"] += 1
         entry["reused"] += int(bool(row.get("reused")))
     return counts
+
+
+def photo_counts(owner_type: str, owner_ids: list[str]) -> dict[str, dict[str, int]]:
+    """``{owner_id: {"photos", "reused"}}`` for many owners in one query (the office's lists flag reused evidence)."""
+    return photo_counts_from(owner_ids, read_together(photo_counts_read(owner_type, owner_ids))[0])
 
 
 def can_read(user, evidence: Evidence) -> bool:

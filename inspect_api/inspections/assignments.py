@@ -16,8 +16,9 @@ from inspect_api.auth.service import actor_of
 from inspect_api.clock import SHANGHAI, as_utc, isoformat
 from inspect_api.directory.conflicts import conflict_pairs
 from inspect_api.directory.hooks import register_access_check, register_history_check
-from inspect_api.directory.inspectors import get_inspector, inspector_cards
-from inspect_api.directory.institutions import get_institution, institution_cards
+from inspect_api.batched import Read, read_together
+from inspect_api.directory.inspectors import get_inspector, inspector_cards, inspector_cards_from, inspector_cards_read
+from inspect_api.directory.institutions import get_institution, institution_cards_from, institution_cards_read
 from inspect_api.errors import Conflict, NotFound, Unprocessable
 from inspect_api.inspections.models import TARGETED_REASONS, Assignment, Inspection
 from inspect_api.inspections.records import cancelled_conflict, checklist_version, evidence_service, inspector_id_of
@@ -159,12 +160,11 @@ def _stored_names(team: list[str], names: dict[str, str | None]) -> list[str]:
     return found if all(found) else []
 
 
-def _team_names(assignments: list[Assignment]) -> dict[str, str | None]:
-    """The names of the teams of these assignments: stored with each, looked up only for one stored without."""
+def _stored_team_names(assignments: list[Assignment]) -> tuple[dict[str, str | None], set[str]]:
+    """The team names stored with these assignments, and the members stored without one."""
     stored = {i: n for a in assignments if len(a.team_names or []) == len(a.team or [])
               for i, n in zip(a.team, a.team_names)}
-    missing = {i for a in assignments for i in a.team or [] if i not in stored}
-    return {**team_names_by_id(missing), **stored} if missing else stored
+    return stored, {i for a in assignments for i in a.team or [] if i not in stored}
 
 
 def assignments_for_draw(draw_id: str):
@@ -289,9 +289,18 @@ def assignment_views(assignments) -> list[dict[str, Any]]:
     """Assignment views with their institutions' name, address and public id and the team's names,
     lead first: one directory query for the whole page (the names are stored with each assignment; a
     phone lists its day without one request per row)."""
+    return assignment_views_with(assignments)[0]
+
+
+def assignment_views_with(assignments, *reads: Read | None) -> tuple[list[dict[str, Any]], list[Any]]:
+    """:func:`assignment_views`, plus the results of ``reads`` read in the same round trip (the office's list
+    adds its inspections and photo counts)."""
     assignments = [_Stored(a) if isinstance(a, dict) else a for a in assignments]
-    cards = institution_cards(a.institution_id for a in assignments)
-    names = _team_names(assignments)
+    names, missing = _stored_team_names(assignments)
+    cards_rows, names_rows, *extra = read_together(
+        institution_cards_read(a.institution_id for a in assignments), inspector_cards_read(missing), *reads)
+    cards = institution_cards_from(cards_rows)
+    names = {**{i: card["name"] for i, card in inspector_cards_from(names_rows).items()}, **names}
     out = []
     for a in assignments:
         card = cards.get(a.institution_id) or {}
@@ -300,4 +309,6 @@ def assignment_views(assignments) -> list[dict[str, Any]]:
         out.append({**assignment_view(a), "institution_name": card.get("name"),
                     "institution_address": card.get("address"), "institution_public_id": card.get("public_id"),
                     "team_members": members})
-    return out
+    return out, extra
+
+

@@ -7,8 +7,13 @@ import json
 from datetime import datetime
 from typing import Any
 
+from types import SimpleNamespace
+
+from inspect_api import db
+from inspect_api.batched import Read, page_reads, read_together
 from inspect_api.clock import isoformat
-from inspect_api.directory.institutions import get_institution
+from inspect_api.directory.inspectors import inspector_cards_from, inspector_cards_read
+from inspect_api.directory.models import Institution
 from inspect_api.errors import NotFound, Unprocessable
 from inspect_api.inspections.assignments import assignment_view
 from inspect_api.inspections.checkin import DEFAULT_RADIUS_M
@@ -29,10 +34,15 @@ def _institution_view(institution) -> dict[str, Any]:
             "contact_phone": institution.contact_phone}
 
 
-def previous_result(institution_id: str, exclude_id) -> dict[str, Any] | None:
-    previous = (Inspection.objects(institution_id=institution_id, state="submitted", id__ne=exclude_id)
-                .order_by("-submitted_at").only("id", "code", "submitted_at", "result", "findings", "order_id")
-                .as_pymongo().first())  # the stored fields shown: no document built
+def _previous_read(institution_id: str, exclude_id) -> Read:
+    """The institution's latest other submitted inspection (the stored fields shown: no document built)."""
+    return page_reads(Inspection.objects(institution_id=institution_id, state="submitted", id__ne=exclude_id)
+                      .order_by("-submitted_at").only("id", "code", "submitted_at", "result", "findings", "order_id"),
+                      1, 1)[0]
+
+
+def _previous_view(rows: list[dict]) -> dict[str, Any] | None:
+    previous = rows[0] if rows else None
     if previous is None:
         return None
     result = previous.get("result") or {}
@@ -42,19 +52,19 @@ def previous_result(institution_id: str, exclude_id) -> dict[str, Any] | None:
             "findings": len(previous.get("findings") or []), "order_id": previous.get("order_id")}
 
 
-def _open_findings(institution_id: str, region: str) -> list[dict[str, Any]]:
-    """Unresolved findings of the institution's open rectification orders (any team's), for the bundle.
-
-    Read through ``rectification.service.list_orders`` / ``findings_of_orders`` (two queries) with the
-    scope of the institution's own region: the caller already holds the
-    assignment, which entitles it to the institution's open findings.
-    """
-    from types import SimpleNamespace
-
+def _open_orders_read(institution_id: str, region: str) -> Read:
+    """The institution's open rectification orders (any team's, the newest 20), read through
+    ``rectification.service.list_orders`` with the scope of the institution's own region: the caller already
+    holds the assignment, which entitles it to the institution's open findings."""
     scope = SimpleNamespace(role="office_admin", region=region)
+    return page_reads(list_orders(scope, status="open", institution_id=institution_id), 1, 20)[0]
+
+
+def _open_findings(order_rows: list[dict]) -> list[dict[str, Any]]:
+    """Unresolved findings of these open orders, for the bundle (``findings_of_orders``: one query)."""
+    orders = [SimpleNamespace(id=row["_id"], number=row.get("number")) for row in order_rows]
     out = []
-    orders = list(list_orders(scope, status="open", institution_id=institution_id).limit(20))
-    findings = findings_of_orders(orders)
+    findings = findings_of_orders(orders) if orders else {}
     for order in orders:
         for f in findings[str(order.id)]:
             if f.status in ("accepted", "withdrawn"):
@@ -77,11 +87,21 @@ def bundle(user, assignment_id: str, *, now: datetime, config: dict[str, Any] | 
     config = config or {}
     assignment = assignment_for(user, assignment_id)
     assignment = fix_checklist_version(assignment, now=now)
-    if assignment.status == "cancelled":  # still readable (shows the status); starts nothing
+    # What the assignment names, read in one round trip: its inspection, institution, team, the institution's
+    # previous result and open orders (their findings are one more read, when there are any).
+    oid = db.parse_oid(assignment.institution_id)
+    inspection_rows, institution_rows, cards, previous, orders = read_together(
+        Read(Inspection._get_collection_name(), {"_id": assignment.id}, limit=1),
+        Read(Institution._get_collection_name(), {"_id": oid}, limit=1) if oid else None,
+        inspector_cards_read(assignment.team), _previous_read(assignment.institution_id, assignment.id),
+        _open_orders_read(assignment.institution_id, assignment.region))
+    if inspection_rows:
+        inspection = Inspection._from_son(inspection_rows[0])
+    elif assignment.status == "cancelled":  # still readable (shows the status); starts nothing
         inspection = inspection_for(user, assignment_id, now=now)
     else:
         inspection = ensure_inspection(assignment, now=now)
-    institution = get_institution(assignment.institution_id)
+    institution = Institution._from_son(institution_rows[0]) if institution_rows else None
     if institution is None:
         raise NotFound("机构不存在", code="INSTITUTION_NOT_FOUND")
     version = checklist_version(assignment.checklist_code, assignment.checklist_version)
@@ -92,11 +112,11 @@ def bundle(user, assignment_id: str, *, now: datetime, config: dict[str, Any] | 
         "assignment": {**assignment_view(assignment), "institution_name": institution.name},
         "inspection": {"id": str(inspection.id), "code": inspection.code, "state": inspection.state},
         "institution": _institution_view(institution),
-        "team": team_view(assignment.team),
+        "team": team_view(assignment.team, inspector_cards_from(cards)),
         "checklist": {"code": version["code"], "version": version["version"],
                       "content_hash": version["content_hash"], "content": version["content"]},
-        "previous_result": previous_result(assignment.institution_id, assignment.id),
-        "open_findings": _open_findings(assignment.institution_id, assignment.region),
+        "previous_result": _previous_view(previous),
+        "open_findings": _open_findings(orders),
         "checkin_rules": {"qr_required": True, "radius_m": float(config.get("checkin_radius_m", DEFAULT_RADIUS_M)),
                           "latitude": lat, "longitude": lon,
                           "note": "扫描机构门口张贴的二维码并上报定位；超出半径的签到会被标记"},

@@ -5,18 +5,22 @@ phone has reported so far: checked in or not, whether the check-in was
 flagged (beyond the radius, poor accuracy, an implausible fix time) and how
 far away it was, how many photos there are and how many of them were flagged
 as reused evidence (a near-identical photo of another institution), and,
-once submitted, the score, grade and rectification order.  One query for the
-page's inspections and one for their photo counts.
+once submitted, the score, grade and rectification order.  The page's
+inspections and photo counts are read with its institutions, in one round trip.
 """
 
 from __future__ import annotations
 
 from typing import Any, Iterable
 
+from bson import ObjectId
+
+from inspect_api.batched import Read
 from inspect_api.clock import isoformat
 from inspect_api.inspections.models import CHECKIN_FLAGS, Inspection
-from inspect_api.inspections.assignments import assignment_views
+from inspect_api.inspections.assignments import assignment_views_with
 
+SUMMARY_FIELDS = ("code", "state", "checkin", "submitted_at", "result", "order_id", "report_hash")
 
 
 def _summary(inspection: Inspection | None, photos: dict[str, int]) -> dict[str, Any] | None:
@@ -43,13 +47,19 @@ def _summary(inspection: Inspection | None, photos: dict[str, int]) -> dict[str,
     }
 
 
-def region_assignment_views(assignments: Iterable) -> list[dict[str, Any]]:
-    """Assignment views (as the phone gets them) plus ``inspection``: the office's summary, or null."""
-    from inspect_api.evidence.service import photo_counts
+def region_assignment_views(assignments: Iterable, count: Read | None = None) -> tuple[list[dict[str, Any]], int | None]:
+    """Assignment views (as the phone gets them) plus ``inspection``: the office's summary, or null; and the
+    result of ``count`` (the page's total, when it is needed).
 
-    views = assignment_views(assignments)
-    ids = [v["id"] for v in views]
-    inspections = {str(i.id): i for i in Inspection.objects(id__in=ids).only(
-        "id", "code", "state", "checkin", "submitted_at", "result", "order_id", "report_hash")} if ids else {}
-    counts = photo_counts("inspection", list(inspections))
-    return [{**v, "inspection": _summary(inspections.get(v["id"]), counts.get(v["id"], {}))} for v in views]
+    The page's institutions, inspections, photo counts and total are read in one round trip."""
+    from inspect_api.evidence.service import photo_counts_from, photo_counts_read
+
+    assignments = list(assignments)
+    ids = [str(a["_id"] if isinstance(a, dict) else a.id) for a in assignments]
+    inspections_read = Read(Inspection._get_collection_name(), {"_id": {"$in": [ObjectId(i) for i in ids]}},
+                            projection={f: 1 for f in SUMMARY_FIELDS}) if ids else None
+    views, (rows, photo_rows, total) = assignment_views_with(assignments, inspections_read,
+                                                             photo_counts_read("inspection", ids), count)
+    inspections = {str(row["_id"]): Inspection._from_son(row) for row in rows or []}
+    counts = photo_counts_from(ids, photo_rows)
+    return [{**v, "inspection": _summary(inspections.get(v["id"]), counts.get(v["id"], {}))} for v in views], total

@@ -206,9 +206,10 @@ def lonlat(institution) -> tuple[float | None, float | None]:
     return float(coords[0]), float(coords[1])
 
 
-def team_view(team: list[str]) -> list[dict[str, Any]]:
-    """The team, lead first, with names, certificate numbers and departments (one directory query)."""
-    inspectors = inspector_cards(team)
+def team_view(team: list[str], inspectors: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """The team, lead first, with names, certificate numbers and departments (one directory query, unless the
+    caller read the cards with other reads: ``inspectors``)."""
+    inspectors = inspector_cards(team) if inspectors is None else inspectors
     out = []
     for position, inspector_id in enumerate(team):
         card = inspectors.get(inspector_id) or {}

@@ -18,6 +18,7 @@ from inspect_api.inspections import (
     answers, assignments, bundle, checkin, corrections, office_views, photos, records, reports, signatures, submission,
     views)
 from inspect_api.schemas import PageArgsSchema, page_of, paginate
+from inspect_api.batched import count_unless_known, page_reads, paged, read_together
 from inspect_api.apidoc import conditional_get, media_types, raises
 
 blp = Blueprint("inspections", __name__, url_prefix="/api/v1", description="检查任务与现场检查（手机端）")
@@ -56,10 +57,12 @@ def my_assignments(filters, paging):
 def region_assignments(filters, paging):
     """Assignments of the office's region subtree, newest first, each with its inspection's check-in flags,
     photo counts (reused evidence flagged) and result."""
-    query = assignments.region_assignments(current_user(), **filters).as_pymongo()  # views read the stored fields
-    page = paginate(query, paging["page"], paging["per_page"])
-    page["items"] = office_views.region_assignment_views(page["items"])
-    return page
+    number, size = paging["page"], paging["per_page"]
+    page_read, count_read = page_reads(assignments.region_assignments(current_user(), **filters), number, size)
+    rows = read_together(page_read)[0]  # the stored fields: views read them
+    # The total is counted in the round trip that reads the page's institutions, inspections and photos.
+    items, total = office_views.region_assignment_views(rows, count_unless_known(count_read, rows, number, size))
+    return {**paged(rows, total, number, size), "items": items}
 
 
 @blp.route("/assignments", methods=["POST"])

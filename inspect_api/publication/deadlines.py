@@ -16,11 +16,13 @@ from typing import Any
 
 from mongoengine.errors import NotUniqueError
 
+from inspect_api.batched import Read, count_unless_known, page_reads, paged, read_together
 from inspect_api.clock import as_utc, isoformat
 from inspect_api.publication.models import PublicationDeadline, PublishedResult, StepRecord
 from inspect_api.publication.notices import complete_notice_numbers
 from inspect_api.publication.sources import (
-    as_date, get_institution, inspection_model, require_office, resolved_config, utc_midnight, working_calendar)
+    as_date, calendar_stamp_read, get_institution, inspection_model, institution_names_read, require_office,
+    resolved_config, utc_midnight, working_calendar)
 from inspect_api.rectification.ladder import Ladder, LadderStep
 from inspect_api.scoping import region_range
 from inspect_api.workdays import business_date
@@ -142,34 +144,76 @@ def on_inspection_submitted(inspection, now: datetime) -> None:
 SYNC_WINDOW = timedelta(days=90)  # longer than 20 working days plus any holiday season
 
 
-def sync_trackers(*, now: datetime, config: dict[str, Any] | None = None) -> int:
-    """Safety net behind the submission hook: create trackers for recently submitted inspections that
-    have none (e.g. a crash between the state flip and the hook); returns how many were created."""
-    Inspection = inspection_model()
-    coll = Inspection._get_collection()
+SYNC_CHUNK = 1000
+
+
+def _recent_submissions_read(now: datetime) -> Read:
+    return Read(inspection_model()._get_collection_name(),
+                {"state": "submitted", "submitted_at": {"$gte": now - SYNC_WINDOW}}, projection={"_id": 1})
+
+
+def _trackers_of_read(ids: list) -> Read | None:
+    return Read(PublicationDeadline._get_collection_name(), {"inspection_id": {"$in": [str(i) for i in ids]}},
+                projection={"inspection_id": 1}) if ids else None
+
+
+def _create_missing(ids: list, known_rows: list[dict] | None, *, now: datetime, config: dict[str, Any] | None) -> int:
+    """Trackers for the inspections among ``ids`` (one chunk) that have none; returns how many were created."""
+    known = {t["inspection_id"] for t in known_rows or []}
     created = 0
-    recent = coll.find({"state": "submitted", "submitted_at": {"$gte": now - SYNC_WINDOW}}, {"_id": 1})
-    all_ids = [d["_id"] for d in recent]
-    for start in range(0, len(all_ids), 1000):
-        ids = all_ids[start:start + 1000]
-        known = {t["inspection_id"] for t in PublicationDeadline._get_collection().find(
-            {"inspection_id": {"$in": [str(i) for i in ids]}}, {"inspection_id": 1})}
-        for oid in ids:
-            if str(oid) in known:
-                continue
-            inspection = Inspection.objects(id=oid).first()
-            if inspection is not None and (inspection.submitted_at or inspection.submission_started_at):
-                ensure_tracker(inspection, now=now, config=config)
-                created += 1
+    for oid in ids:
+        if str(oid) in known:
+            continue
+        inspection = inspection_model().objects(id=oid).first()
+        if inspection is not None and (inspection.submitted_at or inspection.submission_started_at):
+            ensure_tracker(inspection, now=now, config=config)
+            created += 1
     return created
 
 
-def pending_publications(user, *, now: datetime, config: dict[str, Any] | None = None):
+def _sync_rest(ids: list, *, now: datetime, config: dict[str, Any] | None) -> int:
+    """The catch-up for ``ids`` chunk by chunk (a chunk's trackers in one read)."""
+    created = 0
+    for start in range(0, len(ids), SYNC_CHUNK):
+        chunk = ids[start:start + SYNC_CHUNK]
+        created += _create_missing(chunk, read_together(_trackers_of_read(chunk))[0], now=now, config=config)
+    return created
+
+
+def sync_trackers(*, now: datetime, config: dict[str, Any] | None = None) -> int:
+    """Safety net behind the submission hook: create trackers for recently submitted inspections that
+    have none (e.g. a crash between the state flip and the hook); returns how many were created."""
+    ids = [d["_id"] for d in read_together(_recent_submissions_read(now))[0]]
+    return _sync_rest(ids, now=now, config=config)
+
+
+def pending_query(user):
     """Submitted, not yet published results of the office's region, earliest publication deadline first."""
     require_office(user)
-    sync_trackers(now=now, config=config)
     return PublicationDeadline.objects(__raw__={"region": region_range(user.region), "published_at": None}).order_by(
         "deadline", "id").hint([("published_at", 1), ("deadline", 1), ("_id", 1), ("region", 1)])
+
+
+def pending_publications(user, *, now: datetime, page: int, per_page: int,
+                         config: dict[str, Any] | None = None) -> tuple[dict[str, Any], list[dict], list[dict]]:
+    """A page of the publication queue (``paginate``'s dict of trackers), with the calendar stamp's and the
+    page's institution names' rows for its views.
+
+    The queue's safety net (:func:`sync_trackers`) runs first, as before, in the same two round trips: the
+    page with the recent submissions, then their trackers with the calendar stamp, the page's names and its
+    total.  Should the net create a tracker (a submission whose hook never ran), the page is read again."""
+    page_read, count_read = page_reads(pending_query(user), page, per_page)
+    rows, recent = read_together(page_read, _recent_submissions_read(now))
+    ids = [d["_id"] for d in recent]
+    known, stamp, names, total = read_together(
+        _trackers_of_read(ids[:SYNC_CHUNK]), calendar_stamp_read(),
+        institution_names_read(r["institution_id"] for r in rows), count_unless_known(count_read, rows, page, per_page))
+    created = _create_missing(ids[:SYNC_CHUNK], known, now=now, config=config)
+    created += _sync_rest(ids[SYNC_CHUNK:], now=now, config=config)
+    if created:
+        return pending_publications(user, now=now, page=page, per_page=per_page, config=config)
+    trackers = [PublicationDeadline._from_son(row) for row in rows]
+    return paged(trackers, total, page, per_page), stamp, names
 
 
 def tracker_view(tracker: PublicationDeadline, *, today: date, institution_name: str | None) -> dict[str, Any]:

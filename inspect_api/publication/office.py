@@ -18,17 +18,21 @@ from inspect_api.publication.models import PublicationDeadline, PublishedResult
 from inspect_api.publication.deadlines import tracker_view
 from inspect_api.publication.public_reads import result_view
 from inspect_api.publication.results import inspection_in_scope
-from inspect_api.publication.sources import as_date, institution_names, require_office, working_calendar
+from inspect_api.publication.sources import (as_date, institution_names, institution_names_from, require_office,
+                                             working_calendar)
 from inspect_api.scoping import region_range
 from inspect_api.workdays import business_date
 
 
-def pending_views(trackers: Iterable[PublicationDeadline], *, now: datetime) -> list[dict[str, Any]]:
-    """Queue entries with ``working_days_left`` and ``level_title``."""
+def pending_views(trackers: Iterable[PublicationDeadline], *, now: datetime, stamp_rows: list[dict] | None = None,
+                  names_rows: list[dict] | None = None) -> list[dict[str, Any]]:
+    """Queue entries with ``working_days_left`` and ``level_title`` (the calendar stamp's and the institution
+    names' rows when the caller read them with its page, see ``deadlines.pending_publications``)."""
     today = business_date(now)
-    calendar = working_calendar()
+    calendar = working_calendar(stamp_rows)
     trackers = list(trackers)
-    names = institution_names(t.institution_id for t in trackers)  # one query for the page
+    names = institution_names_from(names_rows) if names_rows is not None else \
+        institution_names(t.institution_id for t in trackers)  # one query for the page
     out = []
     for tracker in trackers:
         view = tracker_view(tracker, today=today, institution_name=names.get(tracker.institution_id))

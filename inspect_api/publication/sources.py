@@ -38,6 +38,19 @@ def institution_names(institution_ids) -> dict[str, str]:
     return institutions.institution_names(institution_ids)
 
 
+def institution_names_read(institution_ids):
+    """:func:`institution_names` as a read (for a batch of reads: :mod:`inspect_api.batched`)."""
+    from inspect_api.directory import institutions
+
+    return institutions.institution_names_read(institution_ids)
+
+
+def institution_names_from(rows) -> dict[str, str]:
+    from inspect_api.directory import institutions
+
+    return institutions.institution_names_from(rows)
+
+
 def institution_kinds() -> dict[str, str]:
     from inspect_api.directory.models import INSTITUTION_KINDS
 
@@ -74,8 +87,16 @@ def utc_midnight(d: date) -> datetime:
     return datetime(d.year, d.month, d.day, tzinfo=timezone.utc)
 
 
-def working_calendar():
-    """The working-day calendar in force (holidays and adjusted working days)."""
+def working_calendar(stamp_rows: list[dict] | None = None):
+    """The working-day calendar in force (holidays and adjusted working days); ``stamp_rows``: the rows of
+    :func:`calendar_stamp_read` when the caller read them with other reads."""
     from inspect_api.calendar.service import current_calendar
 
-    return current_calendar()
+    return current_calendar(stamp_rows)
+
+
+def calendar_stamp_read():
+    """The calendar's freshness check as a read (for a batch of reads: :mod:`inspect_api.batched`)."""
+    from inspect_api.calendar.service import stamp_read
+
+    return stamp_read()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from inspect_api.batched import count_unless_known, page_reads, paged, read_together
 from inspect_api.auth.access import current_user, login_required
 from inspect_api.clock import utcnow
 from inspect_api.extensions import Blueprint
 from inspect_api.rectification import schemas as s
+from inspect_api.rectification.models import Order
 from inspect_api.rectification import responses, reviews, service, views
 from inspect_api.schemas import PageArgsSchema, page_of, paginate
 from inspect_api.apidoc import raises
@@ -55,9 +57,13 @@ def list_orders(args, paging):
 
     Each carries its summary: open, overdue and awaiting-review counts, the nearest deadline with the working
     days left, and the highest escalation step reached."""
-    page = paginate(service.list_orders(current_user(), **args), paging["page"], paging["per_page"])
-    page["items"] = views.order_views(current_user(), page["items"], now=utcnow())
-    return page
+    number, size = paging["page"], paging["per_page"]
+    page_read, count_read = page_reads(service.list_orders(current_user(), **args), number, size)
+    rows = read_together(page_read)[0]
+    orders = [Order._from_son(row) for row in rows]
+    items, total = views.order_page_views(current_user(), orders, now=utcnow(),
+                                          count=count_unless_known(count_read, rows, number, size))
+    return {**paged(rows, total, number, size), "items": items}
 
 
 @blp.route("/rectifications/findings", methods=["GET"])

@@ -21,7 +21,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Iterable
 
-from inspect_api.calendar.service import current_calendar
+from inspect_api.batched import Read, read_together
+from inspect_api.calendar.service import current_calendar, stamp_read
 from inspect_api.errors import Forbidden
 from inspect_api.rectification.models import (ESCALATING, FINDING_STATUSES, ORDER_STATUSES, SETTLED, SEVERITIES,
                                               Finding, Order)
@@ -51,9 +52,9 @@ def _d(value: date | datetime | None) -> date | None:
 class _Context:
     """What every view of one response shares: today, the calendar and the ladder's titles and order."""
 
-    def __init__(self, now: datetime):
+    def __init__(self, now: datetime, stamp_rows: list[dict] | None = None):
         self.today = business_date(now)
-        self.calendar = current_calendar()
+        self.calendar = current_calendar(stamp_rows)
         steps = list(ladder())
         self.titles = {s.code: s.title for s in steps}
         self.rank = {s.code: i for i, s in enumerate(steps)}
@@ -146,15 +147,27 @@ def _names(institution_ids: Iterable[str]) -> dict[str, str]:
 
 
 def order_views(user, orders: Iterable[Order], *, now: datetime) -> list[dict[str, Any]]:
-    """A page of orders with their summaries (one findings query and one names query for the page)."""
+    """A page of orders with their summaries (one round trip for the page's findings and names)."""
+    return order_page_views(user, orders, now=now)[0]
+
+
+def order_page_views(user, orders: Iterable[Order], *, now: datetime,
+                     count: Read | None = None) -> tuple[list[dict[str, Any]], int | None]:
+    """:func:`order_views`, and the result of ``count`` (the page's total, when needed): the calendar's stamp,
+    the page's findings and institution names and the total are read in one round trip."""
+    from inspect_api.directory.institutions import institution_names_from, institution_names_read
+
     orders = list(orders)
-    ctx = _Context(now)
     by_order: dict[str, list[Finding]] = {str(o.id): [] for o in orders}
-    if orders:
-        for f in Finding.objects(order_id__in=list(by_order)).order_by("order_id", "seq"):
-            by_order[f.order_id].append(f)
-    names = _names(o.institution_id for o in orders)
-    return [{**_order_base(o, user, names), **_summary(by_order[str(o.id)], ctx)} for o in orders]
+    findings = Read(Finding._get_collection_name(), {"order_id": {"$in": list(by_order)}},
+                    sort=(("order_id", 1), ("seq", 1))) if orders else None
+    stamp, rows, names, total = read_together(
+        stamp_read(), findings, institution_names_read(o.institution_id for o in orders), count)
+    ctx = _Context(now, stamp)
+    for row in rows or []:
+        by_order[row["order_id"]].append(Finding._from_son(row))
+    names = institution_names_from(names)
+    return [{**_order_base(o, user, names), **_summary(by_order[str(o.id)], ctx)} for o in orders], total
 
 
 def order_detail(user, order: Order, *, now: datetime) -> dict[str, Any]:

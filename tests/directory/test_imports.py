@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import random
+from datetime import datetime, timezone
 
 from openpyxl import Workbook, load_workbook
 
 from inspect_api.directory.creditcode import generate
 from inspect_api.directory.imports import INSPECTOR_COLUMNS, INSTITUTION_COLUMNS
-from inspect_api.directory.models import Inspector, Institution
+from inspect_api.directory.models import Conflict, Inspector, Institution
 from inspect_api.directory.spreadsheets import neutralise
 from tests.conftest import assert_error
 
@@ -94,11 +95,16 @@ def test_update_by_credit_code_and_absent_columns_untouched(client, office, code
     h = office[1]
     code = codes()
     assert upload(client, h, xlsx([inst_row(1, code)]), "a.xlsx").get_json()["created"] == 1
+    created = Institution.objects(credit_code=code).first()
+    conflict = Conflict(inspector_id="0" * 24, institution_id=str(created.id), reason="relative", region="370302",
+                        institution_name=created.name, created_at=datetime.now(timezone.utc))
+    conflict.save()
     headers = ["统一社会信用代码", "机构名称", "机构类型", "行政区划代码", "养老床位"]
     r = upload(client, h, xlsx([[code, "改名后的中心", "combined", "370302", 150]], headers), "b.xlsx")
     assert (r.get_json()["updated"], r.get_json()["created"]) == (1, 0)
     doc = Institution.objects(credit_code=code).first()
     assert doc.name == "改名后的中心" and doc.care_beds == 150 and doc.contact_name == "王建国"
+    assert Conflict.objects.get(id=conflict.id).institution_name == "改名后的中心"  # a conflict lists today's name
 
 
 def test_duplicate_code_inside_one_import(client, office, codes):
@@ -267,6 +273,12 @@ def test_inspector_import_idempotent(client, office):
     assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 2)
     li = Inspector.objects(certificate_no="37030320002").first()
     assert li.department == "civil_affairs" and li.active is False and li.load_cap == 25
+    conflict = Conflict(inspector_id=str(li.id), institution_id="0" * 24, reason="relative", region="370303",
+                        inspector_name=li.name, created_at=datetime.now(timezone.utc))
+    conflict.save()
+    rows[1][0] = "李秀瑛"  # a corrected name: a conflict lists today's name
+    assert upload(client, h, xlsx(rows, headers), "i.xlsx", what="inspectors").get_json()["updated"] == 1
+    assert Conflict.objects.get(id=conflict.id).inspector_name == "李秀瑛"
     exported = client.get("/api/v1/inspectors/export.csv", headers=h).data.decode("utf-8-sig")
     assert "37030210001" in exported and "卫生健康" in exported
 

@@ -62,6 +62,26 @@ def test_office_conflicts_and_validity_dates(client, office, new_institution):
     assert conflict_pairs() == set()
 
 
+def test_conflicts_list_the_current_names_after_a_rename(client, office, new_institution):
+    """A conflict stores both names (the list reads no directory); a rename rewrites them, and a conflict stored
+    before names were kept is named by a look-up."""
+    h = office[1]
+    inst = new_institution(name="旧名养老院")
+    insp = make_inspector(client, h, name="李四")
+    r = client.post("/api/v1/conflicts", headers=h, json={"inspector_id": insp["id"], "institution_id": inst["id"],
+                                                          "reason": "relative"})
+    assert r.status_code == 201
+    stored = Conflict.objects.get(id=r.get_json()["id"])
+    assert (stored.inspector_name, stored.institution_name) == ("李四", "旧名养老院")
+    assert client.patch(f"/api/v1/institutions/{inst['id']}", headers=h, json={"name": "新名医养中心"}).status_code == 200
+    assert client.patch(f"/api/v1/inspectors/{insp['id']}", headers=h, json={"name": "李思"}).status_code == 200
+    listed = client.get("/api/v1/conflicts", headers=h).get_json()["items"]
+    assert [(c["inspector_name"], c["institution_name"]) for c in listed] == [("李思", "新名医养中心")]
+    Conflict.objects(id=stored.id).update(unset__inspector_name=True, unset__institution_name=True)
+    listed = client.get("/api/v1/conflicts", headers=h).get_json()["items"]
+    assert [(c["inspector_name"], c["institution_name"]) for c in listed] == [("李思", "新名医养中心")]
+
+
 def test_conflicts_are_region_scoped(client, office, county_office, new_institution):
     other = new_institution(region="370303")
     insp = make_inspector(client, office[1], region="370303")

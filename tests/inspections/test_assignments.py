@@ -43,21 +43,22 @@ def test_my_assignments_carry_address_and_team_names_in_one_query(client, world,
         assignments.create_assignment(institution_id=str(other.id), region=other.region,
                                       team=[str(world.member.id), str(world.lead.id)], source="draw",
                                       checklist_code="DB37T4086-2020", now=now, dedupe_key=f"draw:views:{other.id}")
-    calls = {"institution_cards": 0, "inspector_cards": 0}
+    calls = {"institution_cards_read": 0, "inspector_cards_read": 0}
     for name in calls:
-        real = getattr(assignments, name)  # the directory reads as the assignments module calls them
+        real = getattr(assignments, name)  # the directory reads as the assignments module asks for them
 
         def counted(*args, _real=real, _name=name, **kwargs):
-            calls[_name] += 1
-            return _real(*args, **kwargs)
+            read = _real(*args, **kwargs)
+            calls[_name] += read is not None  # None: nothing to read
+            return read
 
         monkeypatch.setattr(assignments, name, counted)
     body = client.get("/api/v1/me/assignments", headers=as_user(world.lead_user)).get_json()
-    assert body["total"] == 4 and calls == {"institution_cards": 1, "inspector_cards": 0}
+    assert body["total"] == 4 and calls == {"institution_cards_read": 1, "inspector_cards_read": 0}
     # Stored before the names were: looked up, once for the page.
     Assignment.objects.update(unset__team_names=True)
     again = client.get("/api/v1/me/assignments", headers=as_user(world.lead_user)).get_json()
-    assert again["items"] == body["items"] and calls == {"institution_cards": 2, "inspector_cards": 1}
+    assert again["items"] == body["items"] and calls == {"institution_cards_read": 2, "inspector_cards_read": 1}
     first = next(i for i in body["items"] if i["id"] == str(world.assignment.id))
     assert first["institution_address"] == world.institution.address
     assert first["institution_public_id"] == world.institution.public_id

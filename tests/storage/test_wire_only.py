@@ -111,10 +111,31 @@ def _index_keys(coll_name: str, hint, plan_keys) -> list[tuple[str, int]]:
 WHOLE_READS = {"regions": "the built-in list of divisions (a few hundred rows), read whole once per process"}
 
 
+def _union_reads(cmd: dict) -> list[dict]:
+    """The ``$unionWith`` sub-pipelines of an aggregate (several reads in one round trip,
+    ``inspect_api.batched``), each as an aggregate of its own: a server plans each like a query of its own."""
+    out = []
+    for stage in cmd.get("pipeline") or []:
+        if "$unionWith" in stage:
+            sub = {"aggregate": stage["$unionWith"]["coll"], "pipeline": stage["$unionWith"]["pipeline"], "cursor": {}}
+            out += [sub] + _union_reads(sub)
+    return out
+
+
 def check_plans(recorded) -> list[str]:
-    """Explain every read: a collection scan, or a sort no index can serve, is a problem."""
+    """Explain every read (and every read batched into one by ``$unionWith``): a collection scan, or a sort no
+    index can serve, is a problem."""
     problems = []
+    expanded = []
     for database, name, command in recorded:
+        expanded.append((database, name, command))
+        if name == "aggregate":
+            head = {k: v for k, v in command.items() if k not in SESSION_KEYS}
+            head["pipeline"] = [stage for stage in head.get("pipeline") or [] if "$unionWith" not in stage]
+            if len(head["pipeline"]) != len(command.get("pipeline") or []):
+                expanded[-1] = (database, name, head)
+                expanded += [(database, name, sub) for sub in _union_reads(command)]
+    for database, name, command in expanded:
         if name not in READS or database != db.database().name or command.get(name) in WHOLE_READS:
             continue
         cmd = {k: v for k, v in command.items() if k not in SESSION_KEYS}
@@ -197,19 +218,11 @@ def test_the_sort_rule_itself():
 BUDGETS = {"bundle": 5, "my_assignments": 3, "list_page": 3, "public_list": 3, "public_result": 4, "login": 4}
 # Requests above their budget today, with the count this test holds them to and why (README, "Round trips").
 OVER_BUDGET = {
+    # Writes cannot share a command across collections; 5 is the floor without the stamp (see the README).
     "login": (6, "rate-limit windows (per account and per address, one read), user, last-login stamp, audit entry "
                  "(counter, insert), refresh token"),
-    "/api/v1/conflicts": (4, "user, page, inspector and institution names of the page"),
-    "/api/v1/assignments": (6, "user, page, count, institution names, inspection states and reused-photo counts "
-                               "of the page"),
-    "/api/v1/assignments?status=submitted": (6, "user, page, count, institution names, inspection states and "
-                                                "reused-photo counts of the page"),
-    "/api/v1/rectifications": (6, "user, page, count (the office's full first page), calendar stamp (working days "
-                                  "left), findings and institution names of the page"),
-    "/api/v1/publication/pending": (6, "user, tracker catch-up (inspections submitted without a tracker: 2), "
-                                       "page, calendar stamp (working days left), institution names of the page"),
-    "bundle": (8, "user, assignment, inspection, institution, team (names, certificates, departments), previous "
-                  "result, open orders and, when there are any, their findings (one query)"),
+    # The count cannot join the findings' command: both need their hint here (the local server's explain calls
+    # a count of {status: {$ne}} or of a region range with the status a collection scan).
     "/api/v1/public/institutions": (4, "per-IP window (one command), page, count, open and overdue findings of "
                                        "the page"),
     "/api/v1/public/institutions?region=370302": (4, "per-IP window (one command), page, count, open and overdue "
@@ -238,6 +251,16 @@ def test_database_round_trips_per_request_stay_within_budget(demo):
     bundle = f"/api/v1/assignments/{r.get_json()['items'][0]['id']}/bundle"
     client.get(bundle, headers=heads["insp01"])  # the first fetch creates the inspection
     measure("bundle", bundle, client.get(bundle, headers=heads["insp01"]))
+    # A bundle whose institution has open orders also reads their findings.
+    from inspect_api.inspections.models import Assignment
+    from inspect_api.rectification.models import Order
+
+    order = Order.objects(__raw__={"status": "open", "region": {"$gte": "3703", "$lt": "3704"}}).first()
+    with_orders = f"/api/v1/assignments/{Assignment.objects(institution_id=order.institution_id).first().id}/bundle"
+    client.get(with_orders, headers=heads["office"])
+    r = client.get(with_orders, headers=heads["office"])
+    assert r.get_json()["open_findings"], r.get_json()
+    measure("bundle", with_orders, r)
     for who, paths in LIST_PATHS.items():
         for path in paths:
             if path.startswith("/p/") or path == "/api/v1/matters":
