@@ -5,9 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
-from typing import Any
-
 from types import SimpleNamespace
+from typing import Any
 
 from inspect_api import db
 from inspect_api.batched import Read, page_reads, read_together
