@@ -40,7 +40,8 @@ def _shape(app: Flask) -> tuple:
     """What a test could change on an app besides its store, config and extensions' state."""
     hooks = tuple((name, {key: len(funcs) for key, funcs in getattr(app, name).items()})
                   for name in ("before_request_funcs", "after_request_funcs", "teardown_request_funcs"))
-    return (len(list(app.url_map.iter_rules())), app.wsgi_app, hooks, id(limiter._storage))
+    # The limiter's storage itself (not its id, which a later object could reuse): the last app built made it.
+    return (len(list(app.url_map.iter_rules())), app.wsgi_app, hooks, limiter._storage)
 
 
 def _reset(app: Flask, overrides: dict[str, Any]) -> None:
