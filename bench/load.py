@@ -1,7 +1,6 @@
 """Load benchmark: the API under gunicorn on loopback vs a bare Flask endpoint, same run.
 
-Starts two gunicorn servers on 127.0.0.1 (the app with demo data on the
-embedded store, preloaded so every worker shares the same data; and a
+Starts two gunicorn servers on 127.0.0.1 (the app with demo data, and a
 one-line Flask app), drives each with 32 concurrent clients for a bounded
 time, and prints requests per second and p50/p99 latency per endpoint beside
 the bare baseline.  Targets: bundle and list endpoints p99 under 50 ms
@@ -14,7 +13,16 @@ is judged on both.  The machine's load average is printed at start and end
 (clients and servers share its cores: compare ratios from the same run).
 The last line is a JSON summary.
 
-    .venv/bin/python bench/load.py [--seconds 8] [--clients 32]
+The app's store (``--store``): ``memory`` (default) is the in-process store,
+loaded with the demo world in gunicorn's master before it forks (``--preload``),
+so every worker reads the same data (a write stays in the worker that made
+it; the bench only reads).  ``local`` is a throwaway SecantusDB started for
+the run (never the ``make run`` store under ``var/``): every request then
+also pays that server's round trips, which cost several times a MongoDB
+server's (a Python server), so its ratios measure that server as much as the
+app.  Issue #18 measured its baseline on the in-process store.
+
+    .venv/bin/python bench/load.py [--seconds 8] [--clients 32] [--store memory|local]
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ import argparse
 import json
 import multiprocessing as mp
 import os
+import shutil
 import signal
 import socket
 import statistics
@@ -140,15 +149,39 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--store", choices=("memory", "local"), default="memory",
+                        help="memory = the in-process store (default); local = a SecantusDB started for the run")
     args = parser.parse_args()
     load_start = [round(x, 2) for x in os.getloadavg()]
-    print(f"load bench: {args.clients} clients, {args.seconds:g} s per endpoint, {args.workers} workers; "
-          f"load average {load_start} on {os.cpu_count()} CPUs", flush=True)
+    print(f"load bench: {args.clients} clients, {args.seconds:g} s per endpoint, {args.workers} workers, "
+          f"store {args.store}; load average {load_start} on {os.cpu_count()} CPUs", flush=True)
 
     env = dict(os.environ, INSPECT_ENV="development", INSPECT_SCHEDULER_IN_PROCESS="false",
                INSPECT_LOG_LEVEL="WARNING", INSPECT_PUBLIC_RATE_LIMIT='"100000 per minute"')
-    env.pop("MONGODB_URI", None)
+    for name in ("MONGODB_URI", "INSPECT_MONGODB_URI", "INSPECT_STORE", "INSPECT_MONGODB_DB"):
+        env.pop(name, None)
     tmp = Path(tempfile.mkdtemp())
+    server = None
+    if args.store == "memory":
+        env.update(INSPECT_STORE="memory", INSPECT_MONGODB_URI="memory://")
+    else:
+        sys.path.insert(0, str(ROOT))
+        from inspect_api import localdb
+
+        server = localdb.spawn(tmp / "data", sync_on_commit=False, detach=False)
+        env.update(INSPECT_MONGODB_URI=server.uri, INSPECT_MONGODB_DB="inspect_load_bench")
+        print(f"local SecantusDB {server.version} at {server.uri} (a folder of its own, removed at the end)",
+              flush=True)
+    try:
+        return _run(args, env, tmp, load_start)
+    finally:
+        if server is not None:
+            os.kill(server.pid, signal.SIGTERM)
+            os.waitpid(server.pid, 0)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _run(args, env: dict[str, str], tmp: Path, load_start: list[float]) -> int:
     (tmp / "bare_app.py").write_text(BARE_APP)
     api_port, bare_port = _free_port(), _free_port()
     api = _start("inspect_api.wsgi:app", api_port, args.workers, env, ROOT)
@@ -196,8 +229,8 @@ def main() -> int:
         for proc in (api, bare):
             _stop(proc)
     bare_r = results["bare_flask"]
-    summary = {"bench": "load", "clients": args.clients, "seconds": args.seconds, "workers": args.workers,
-               "load_average_start": load_start}
+    summary = {"bench": "load", "store": args.store, "clients": args.clients, "seconds": args.seconds,
+               "workers": args.workers, "load_average_start": load_start}
     for name, r in results.items():
         summary[f"{name}_rps"] = r["rps"]
         summary[f"{name}_p50_ms"] = r["p50_ms"]

@@ -1,28 +1,43 @@
-"""Several independent reads in one database round trip (``$unionWith``), for list pages and bundles.
+"""Several independent reads in one database round trip, for list pages and bundles.
 
 A list page needs its items and their total, then the names, states and
 counts its rows join; each of those reads is small and index-served, and
 what costs is one round trip each.  :func:`read_together` sends reads that
-do not depend on each other as one ``aggregate``: the first read is the
-pipeline itself (it alone may carry a ``hint``: ``$unionWith`` takes
-none), each further read is a ``$unionWith`` sub-pipeline on its own
-collection, and every row comes back tagged with its read.  A server plans
-each sub-pipeline like a query of its own (its ``$match``, ``$sort`` and
-``$limit`` reach the query layer), so each read uses the index it would use
-alone; the wire-lane test explains every sub-pipeline too.
+do not depend on each other as one ``aggregate``:
 
-mongomock has no ``$unionWith``: on the in-process store the same reads run
-one after another, with the same results (nothing is counted there).
+- A read *keyed* by an equality or ``$in`` on ``_id``, or on the field its
+  caller names (``Read.key``: selective, and first in one of the
+  collection's indexes), such as the ids of a page's institutions or an
+  order's findings, is a ``$lookup`` with ``localField``/``foreignField``
+  from one seed document holding the key values, the rest of the read
+  (other clauses, sort, slice, projection, count) its ``pipeline``.  Both
+  servers look such a join up in the index on ``foreignField`` (MongoDB, and
+  the local SecantusDB, which otherwise reads a joined collection whole).
+- At most one other read *heads* the command: the first read with a
+  ``hint`` (a ``$lookup`` takes none), else the first read without a key
+  (a count over a region range).  Its rows are gathered into the one output
+  document (``$group``) and the lookups follow; without a head the seed is
+  a ``$documents`` stage.
+- Any further hinted or unkeyed read is sent by itself.  (``$unionWith``
+  would batch those too, but the local SecantusDB reads a ``$unionWith``
+  collection whole, whatever its pipeline: O(collection) per read.)
+
+mongomock runs the same reads one after another, with the same results
+(nothing is counted there).  The wire-lane plan test explains each batched
+read as the query a server runs for it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+
+from bson import ObjectId
 
 from inspect_api import db
 
-_TAG = "__read"
+_ROWS = "__rows"
 
 
 @dataclass(frozen=True)
@@ -38,9 +53,12 @@ class Read:
     limit: int = 0
     hint: tuple[tuple[str, int], ...] | None = None
     count: bool = False
+    key: str | None = None
 
-    def stages(self) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = [{"$match": self.filter}]
+    def stages(self, flt: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """The read as pipeline stages (``flt``: the filter to match instead of the read's own)."""
+        flt = self.filter if flt is None else flt
+        out: list[dict[str, Any]] = [{"$match": flt}] if flt else []
         if self.count:
             return out + [{"$group": {"_id": None, "n": {"$sum": 1}}}]
         if self.sort:
@@ -53,45 +71,103 @@ class Read:
             out.append({"$project": self.projection})
         return out
 
+    def lookup_key(self) -> tuple[str, list[Any]] | None:
+        """The clause a server looks this read up by in an index, and its values: an equality or ``$in`` on
+        ``_id``, else on ``key`` (the caller names it: a field it knows to be selective, leading an index of the
+        collection); None for a hinted read or one without such a clause."""
+        if self.hint:
+            return None
+        for field in ("_id", self.key):
+            if field is None or field not in self.filter:
+                continue
+            values = _key_values(self.filter[field])
+            if values is None:
+                continue
+            if field not in db.leading_index_fields(self.collection):
+                raise ValueError(f"{self.collection}: no declared index starts with {field!r}")
+            return field, values
+        return None
+
+
+_SCALARS = (str, int, float, ObjectId, datetime)
+
+
+def _key_values(clause: Any) -> list[Any] | None:
+    """The values of an equality or ``$in`` clause on plain values (a join matches on those only)."""
+    if isinstance(clause, dict):
+        if list(clause) == ["$in"] and isinstance(clause["$in"], (list, tuple)):
+            values = list(clause["$in"])
+        elif list(clause) == ["$eq"]:
+            values = [clause["$eq"]]
+        else:
+            return None
+    else:
+        values = [clause]
+    return values if all(isinstance(v, _SCALARS) for v in values) else None
+
+
+def _result(read: Read, rows: list[dict[str, Any]]) -> Any:
+    if read.count:
+        return int(rows[0]["n"]) if rows else 0
+    return rows
+
 
 def read_together(*reads: Read | None) -> list[Any]:
     """The results of ``reads``, in order: a list of documents, or an int for a count (None for a None read).
 
-    All in one command headed by the first read that carries a hint (or the first read), except any further
-    hinted read (a sub-pipeline takes no hint)."""
+    Keyed reads and one head read go in one command; any other read by itself (see the module)."""
     given = [(n, r) for n, r in enumerate(reads) if r is not None]
     results: list[Any] = [None] * len(reads)
     if db.is_embedded():
         for n, read in given:
             results[n] = _alone(read, planned=False)
         return results
-    # A sub-pipeline takes no hint: the first hinted read heads the pipeline, any other one is sent by itself.
-    hinted = [(n, r) for n, r in given if r.hint]
-    alone = hinted[1:]
-    given = hinted[:1] + [(n, r) for n, r in given if not r.hint]
-    for n, read in alone:
-        results[n] = _alone(read, planned=True)
-    if len(given) == 1:
-        results[given[0][0]] = _alone(given[0][1], planned=True)
-    if len(given) < 2:
-        return results
-    first_n, first = given[0]
-    pipeline = first.stages() + [{"$addFields": {_TAG: first_n}}]
-    for n, read in given[1:]:
-        pipeline.append({"$unionWith": {"coll": read.collection,
-                                        "pipeline": read.stages() + [{"$addFields": {_TAG: n}}]}})
+    keyed: list[tuple[int, Read, str, list[Any]]] = []
+    others: list[tuple[int, Read]] = []
     for n, read in given:
-        results[n] = 0 if read.count else []
-    options: dict[str, Any] = {"batchSize": 100_000}  # one reply: no getMore round trips for a page's rows
-    if first.hint:
-        options["hint"] = dict(first.hint)
-    for row in db.database()[first.collection].aggregate(pipeline, **options):
-        n = row.pop(_TAG)
-        if reads[n].count:
-            results[n] = int(row["n"])
+        key = read.lookup_key()
+        if key is None:
+            others.append((n, read))
+        elif not key[1]:  # an empty id list matches nothing (a join on [] would match nulls)
+            results[n] = _result(read, [])
         else:
-            results[n].append(row)
+            keyed.append((n, read, *key))
+    hinted = [(n, r) for n, r in others if r.hint]
+    head = (hinted or others or [None])[0]
+    for n, read in others:
+        if (n, read) != head:
+            results[n] = _alone(read, planned=True)
+    if not keyed:
+        if head is not None:
+            results[head[0]] = _alone(head[1], planned=True)
+        return results
+    if head is None and len(keyed) == 1:
+        n, read, _field, _values = keyed[0]
+        results[n] = _alone(read, planned=True)
+        return results
+    seed = {f"__k{n}": values for n, _read, _field, values in keyed}
+    lookups = [_lookup(n, read, field) for n, read, field, _values in keyed]
+    out = {_ROWS: 1, **{f"__r{n}": 1 for n, *_ in keyed}}
+    doc = None
+    if head is not None:
+        head_n, head_read = head
+        pipeline = head_read.stages() + [{"$group": {"_id": None, _ROWS: {"$push": "$$ROOT"}}}, {"$set": seed},
+                                         *lookups, {"$project": out}]
+        options = {"hint": dict(head_read.hint)} if head_read.hint else {}
+        doc = next(iter(db.database()[head_read.collection].aggregate(pipeline, **options)), None)
+        results[head_n] = _result(head_read, doc[_ROWS] if doc else [])
+    if doc is None:  # no head, or a head without rows (nothing to gather the lookups onto)
+        doc = next(iter(db.database().aggregate([{"$documents": [seed]}, *lookups, {"$project": out}])))
+    for n, read, _field, _values in keyed:
+        results[n] = _result(read, doc.get(f"__r{n}") or [])
     return results
+
+
+def _lookup(n: int, read: Read, field: str) -> dict[str, Any]:
+    """``read`` as a join on ``field`` from the seed's values (``__k<n>``), into ``__r<n>``."""
+    rest = {k: v for k, v in read.filter.items() if k != field}
+    return {"$lookup": {"from": read.collection, "localField": f"__k{n}", "foreignField": field,
+                        "pipeline": read.stages(rest), "as": f"__r{n}"}}
 
 
 def _alone(read: Read, *, planned: bool) -> Any:
@@ -124,10 +200,10 @@ def page_reads(queryset, page: int, per_page: int) -> tuple[Read, Read]:
     elif hint is not None:
         hint = tuple((k, int(d)) for k, d in hint)
     projection = queryset._loaded_fields.as_dict() or None
-    # The count joins the page's command when its filter is one field (an index serves it on any server).  On
-    # several fields the local SecantusDB serves it by the first clause an index holds, but its explain reports
-    # only whole-filter plans (a collection scan) and a wire-lane test explains every read: such a count keeps
-    # the page's hint and its own command.
+    # A count on one field goes without a hint (an index serves it on any server), so it can be joined or head a
+    # command.  On several fields the local SecantusDB serves it by the first clause an index holds, but its
+    # explain reports only whole-filter plans (a collection scan) and a wire-lane test explains every read: such
+    # a count keeps the page's hint.
     return (Read(coll, flt, projection=projection, sort=sort, skip=(page - 1) * per_page, limit=per_page, hint=hint),
             Read(coll, flt, count=True, hint=hint if len(flt) > 1 else None))
 

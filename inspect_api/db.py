@@ -369,10 +369,11 @@ def upsert_many(coll, ops: list[tuple[dict, dict]]) -> None:
             raise
 
 
-def update_many_each(coll, ops: list[tuple[dict, dict]], *, many: bool = False) -> int:
+def update_many_each(coll, ops: list[tuple[dict, dict]], *, many: bool = False, session=None) -> int:
     """Unordered conditional updates (filter, update), one command on a server; returns how many changed.
 
-    ``many``: each filter may match several documents (an ``_id: {$in: ...}`` chunk).
+    ``many``: each filter may match several documents (an ``_id: {$in: ...}`` chunk); ``session``: run them
+    in that session (a transaction of :func:`transaction`).
     """
     from pymongo import UpdateMany, UpdateOne
 
@@ -384,7 +385,7 @@ def update_many_each(coll, ops: list[tuple[dict, dict]], *, many: bool = False) 
     # No hint: a hint makes the local server walk the whole index; a filter that names ``_id`` first is a
     # primary-key look-up there and on MongoDB without one.
     op = UpdateMany if many else UpdateOne
-    return coll.bulk_write([op(flt, update) for flt, update in ops], ordered=False).modified_count
+    return coll.bulk_write([op(flt, update) for flt, update in ops], ordered=False, session=session).modified_count
 
 
 # A server matches every candidate of an ``_id: {$in: [...]}`` filter against the whole list (the local
@@ -457,6 +458,26 @@ def all_documents() -> Iterable[type]:
         if not cls._meta.get("abstract") and cls not in seen:
             seen.append(cls)
     return seen
+
+
+_LEADING: dict[str, frozenset[str]] = {}
+
+
+def leading_index_fields(collection_name: str) -> frozenset[str]:
+    """``_id`` and the first field of every index the documents of ``collection_name`` declare: the fields a
+    server can look a document up by (declared, so asking costs no round trip)."""
+    found = _LEADING.get(collection_name)
+    if found is None:
+        fields, declared = {"_id"}, False
+        for cls in all_documents():
+            if cls._get_collection_name() == collection_name:
+                declared = True
+                fields.update(keys[0][0] for keys, _options in _declared_indexes(cls)
+                              if keys and keys[0][1] in (1, -1))  # not a geo or text index
+        found = frozenset(fields)
+        if declared:  # a collection whose model is not imported yet is asked again next time
+            _LEADING[collection_name] = found
+    return found
 
 
 _OPTION_KEYS = ("unique", "sparse", "expireAfterSeconds", "partialFilterExpression", "2dsphereIndexVersion",

@@ -51,6 +51,7 @@ class Evidence(me.Document):
         "collection": "evidence",
         "indexes": [
             {"fields": ["owner_type", "owner_id", "item_id"]},
+            {"fields": ["owner_id"]},  # a page's photo counts, joined by owner id (inspect_api.batched)
             {"fields": ["phash_bands"]},
             {"fields": ["sha256"]},
             {"fields": ["institution_id", "-uploaded_at"]},

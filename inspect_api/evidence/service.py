@@ -184,7 +184,7 @@ def photo_counts_read(owner_type: str, owner_ids: list[str]) -> Read | None:
     # filters (the local SecantusDB) serves that from the index, and an unindexed equality beside it would
     # make it scan, or walk the whole index for a hint.
     return Read(Evidence._get_collection_name(), {"owner_type": owner_type, "owner_id": {"$in": list(owner_ids)}},
-                projection={"owner_id": 1, "reused": 1, "kind": 1})
+                projection={"owner_id": 1, "reused": 1, "kind": 1}, key="owner_id")
 
 
 def photo_counts_from(owner_ids: list[str], rows: list[dict] | None) -> dict[str, dict[str, int]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
@@ -35,9 +36,10 @@ def _institution_view(institution) -> dict[str, Any]:
 
 def _previous_read(institution_id: str, exclude_id) -> Read:
     """The institution's latest other submitted inspection (the stored fields shown: no document built)."""
-    return page_reads(Inspection.objects(institution_id=institution_id, state="submitted", id__ne=exclude_id)
+    read = page_reads(Inspection.objects(institution_id=institution_id, state="submitted", id__ne=exclude_id)
                       .order_by("-submitted_at").only("id", "code", "submitted_at", "result", "findings", "order_id"),
                       1, 1)[0]
+    return replace(read, key="institution_id")  # one institution's inspections: a join on that index
 
 
 def _previous_view(rows: list[dict]) -> dict[str, Any] | None:

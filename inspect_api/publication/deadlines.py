@@ -154,7 +154,7 @@ def _recent_submissions_read(now: datetime) -> Read:
 
 def _trackers_of_read(ids: list) -> Read | None:
     return Read(PublicationDeadline._get_collection_name(), {"inspection_id": {"$in": [str(i) for i in ids]}},
-                projection={"inspection_id": 1}) if ids else None
+                projection={"inspection_id": 1}, key="inspection_id") if ids else None
 
 
 def _create_missing(ids: list, known_rows: list[dict] | None, *, now: datetime, config: dict[str, Any] | None) -> int:
@@ -199,9 +199,10 @@ def pending_publications(user, *, now: datetime, page: int, per_page: int,
     """A page of the publication queue (``paginate``'s dict of trackers), with the calendar stamp's and the
     page's institution names' rows for its views.
 
-    The queue's safety net (:func:`sync_trackers`) runs first, as before, in the same two round trips: the
-    page with the recent submissions, then their trackers with the calendar stamp, the page's names and its
-    total.  Should the net create a tracker (a submission whose hook never ran), the page is read again."""
+    The queue's safety net (:func:`sync_trackers`) runs first, as before, in the same round trips: the page
+    and the recent submissions (two range reads: one command each), then their trackers with the calendar
+    stamp, the page's names and its total.  Should the net create a tracker (a submission whose hook never
+    ran), the page is read again."""
     page_read, count_read = page_reads(pending_query(user), page, per_page)
     rows, recent = read_together(page_read, _recent_submissions_read(now))
     ids = [d["_id"] for d in recent]

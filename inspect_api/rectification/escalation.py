@@ -23,7 +23,8 @@
    so a step is notified once per deadline (a new deadline re-arms the ladder:
    :func:`inspect_api.rectification.service.move_deadline`) —
    then clear the mark, and record the overdue risk event once (the clearing
-   update takes the finding's ``risk_pending`` flag for its batch).
+   update takes the finding's ``risk_pending`` flag for its batch).  A batch's
+   clearing updates are one transaction where the server supports them.
 4. **Channels**: attempt due webhook / e-mail deliveries with a short timeout
    and a time budget; failures are retried by later sweeps with backoff.
 """
@@ -244,7 +245,9 @@ def write_pending_notifications(now: datetime, *, cfg: dict[str, Any] | None = N
                 update["$unset"]["risk_pending"] = ""
                 update["$set"]["risk_token"] = token
             ops.append((where, update))
-        db.update_many_each(coll, ops)
+        # One transaction for the batch where the server has them: its statements commit (and reach the
+        # journal) once, not once each; a transient error runs the (conditional, so idempotent) batch again.
+        db.transaction(lambda session: db.update_many_each(coll, ops, session=session))
         _record_overdue_risk(coll, [d["_id"] for d in docs if d.get("risk_pending") is True], token, now)
         stats["findings"] += len(docs)
     return stats

@@ -160,7 +160,7 @@ def order_page_views(user, orders: Iterable[Order], *, now: datetime,
     orders = list(orders)
     by_order: dict[str, list[Finding]] = {str(o.id): [] for o in orders}
     findings = Read(Finding._get_collection_name(), {"order_id": {"$in": list(by_order)}},
-                    sort=(("order_id", 1), ("seq", 1))) if orders else None
+                    sort=(("order_id", 1), ("seq", 1)), key="order_id") if orders else None
     stamp, rows, names, total = read_together(
         stamp_read(), findings, institution_names_read(o.institution_id for o in orders), count)
     ctx = _Context(now, stamp)

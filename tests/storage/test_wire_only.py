@@ -111,30 +111,44 @@ def _index_keys(coll_name: str, hint, plan_keys) -> list[tuple[str, int]]:
 WHOLE_READS = {"regions": "the built-in list of divisions (a few hundred rows), read whole once per process"}
 
 
-def _union_reads(cmd: dict) -> list[dict]:
-    """The ``$unionWith`` sub-pipelines of an aggregate (several reads in one round trip,
-    ``inspect_api.batched``), each as an aggregate of its own: a server plans each like a query of its own."""
-    out = []
-    for stage in cmd.get("pipeline") or []:
-        if "$unionWith" in stage:
-            sub = {"aggregate": stage["$unionWith"]["coll"], "pipeline": stage["$unionWith"]["pipeline"], "cursor": {}}
-            out += [sub] + _union_reads(sub)
-    return out
+def _batched_reads(cmd: dict) -> tuple[dict | None, list[dict]]:
+    """An aggregate of ``inspect_api.batched``: its head read (None for a ``$documents`` seed) and each joined
+    read as the query a server runs for it (the join's ``$in`` on its key, then the rest of its pipeline)."""
+    pipeline = cmd.get("pipeline") or []
+    seed = next((s.get("$set") or s["$documents"][0] for s in pipeline
+                 if "$documents" in s or ("$set" in s and any(k.startswith("__k") for k in s["$set"]))), {})
+    joined = []
+    for stage in pipeline:
+        spec = stage.get("$lookup")
+        if not spec or not str(spec.get("localField", "")).startswith("__k"):
+            continue
+        rest = list(spec.get("pipeline") or [])
+        match = rest.pop(0)["$match"] if rest and "$match" in rest[0] else {}
+        flt = {spec["foreignField"]: {"$in": seed[spec["localField"]]}, **match}
+        joined.append({"aggregate": spec["from"], "pipeline": [{"$match": flt}, *rest], "cursor": {}})
+    if not joined:
+        return cmd, []
+    if "$documents" in (pipeline[0] if pipeline else {}):
+        return None, joined
+    head_stages = []
+    for stage in pipeline:
+        if "$group" in stage and "__rows" in stage["$group"]:
+            break
+        head_stages.append(stage)
+    return {**cmd, "pipeline": head_stages}, joined
 
 
 def check_plans(recorded) -> list[str]:
-    """Explain every read (and every read batched into one by ``$unionWith``): a collection scan, or a sort no
-    index can serve, is a problem."""
+    """Explain every read (and every read batched into one aggregate, as the query a server runs for it): a
+    collection scan, or a sort no index can serve, is a problem."""
     problems = []
     expanded = []
     for database, name, command in recorded:
-        expanded.append((database, name, command))
-        if name == "aggregate":
-            head = {k: v for k, v in command.items() if k not in SESSION_KEYS}
-            head["pipeline"] = [stage for stage in head.get("pipeline") or [] if "$unionWith" not in stage]
-            if len(head["pipeline"]) != len(command.get("pipeline") or []):
-                expanded[-1] = (database, name, head)
-                expanded += [(database, name, sub) for sub in _union_reads(command)]
+        if name != "aggregate":
+            expanded.append((database, name, command))
+            continue
+        head, joined = _batched_reads({k: v for k, v in command.items() if k not in SESSION_KEYS})
+        expanded += [(database, name, read) for read in ([head] if head else []) + joined]
     for database, name, command in expanded:
         if name not in READS or database != db.database().name or command.get(name) in WHOLE_READS:
             continue
@@ -227,6 +241,10 @@ OVER_BUDGET = {
                                        "the page"),
     "/api/v1/public/institutions?region=370302": (4, "per-IP window (one command), page, count, open and overdue "
                                                      "findings of the page"),
+    # The page and the safety net's recent submissions are both range reads: a join takes neither, and only one
+    # can head a command (the local server reads a $unionWith collection whole).
+    "/api/v1/publication/pending": (4, "user, page, recent submissions (safety net), their trackers with the "
+                                       "calendar stamp, the page's names and its total"),
 }
 
 
@@ -550,3 +568,43 @@ def test_sweep_write_commands_grow_with_batches_not_findings(app):
     writes = [name for _, name, _ in recorded if name in ("insert", "update", "delete", "findAndModify")]
     assert first["steps"] > 250
     assert len(writes) <= first["steps"] / 100 + 12, (len(writes), first["steps"])
+
+
+# ------------------------------------------------------------------ reads batched into one command
+
+def test_batched_reads_answer_as_each_read_alone_in_one_command(app):
+    """``read_together`` joins keyed reads onto a head read: the same rows, sorts, slices, projections and counts
+    as each read sent by itself, in one command; an empty key list answers without asking; a head without rows
+    still brings its joins."""
+    from bson import ObjectId
+
+    from inspect_api.batched import Read, _alone, read_together
+
+    coll = db.database()["rectification_findings"]
+    orders = [str(ObjectId()) for _ in range(3)]
+    coll.insert_many([{"_id": ObjectId(), "order_id": orders[n % 3], "seq": n, "region": "370302",
+                       "status": "open" if n % 2 else "accepted", "item_text": f"问题{n}"} for n in range(12)])
+    ids = [d["_id"] for d in coll.find({}, {"_id": 1}).sort("_id", 1)]
+    reads = [
+        Read("rectification_findings", {"region": {"$gte": "3703", "$lt": "3704"}}, count=True),  # the head
+        Read("rectification_findings", {"order_id": {"$in": orders[:2]}, "status": "open"},
+             sort=(("seq", -1),), skip=1, limit=3, projection={"seq": 1, "order_id": 1}, key="order_id"),
+        Read("rectification_findings", {"_id": {"$in": ids[2:6]}}, sort=(("seq", 1),)),
+        Read("rectification_findings", {"_id": ids[7]}, projection={"item_text": 1}),
+        Read("rectification_findings", {"order_id": {"$in": []}}, key="order_id"),
+        None,
+    ]
+    alone = [None if r is None else _alone(r, planned=True) for r in reads]
+    with db.count_commands() as counted:
+        together = read_together(*reads)
+    assert counted["count"] == 1, counted
+    assert together == alone
+    assert together[0] == 12 and [r["seq"] for r in together[1]] == [7, 3, 1] and together[4] == []
+
+    headless = Read("rectification_findings", {"region": {"$gte": "3799", "$lt": "3800"}},
+                    sort=(("seq", 1),), limit=5)
+    with db.count_commands() as counted:
+        rows, joined = read_together(headless, reads[2])
+    assert rows == [] and joined == alone[2] and counted["count"] == 2  # the joins asked again, by themselves
+    with pytest.raises(ValueError):  # a key must lead an index, or the join would read the collection whole
+        Read("rectification_findings", {"item_text": "问题1"}, key="item_text").lookup_key()
