@@ -15,6 +15,9 @@ completes every operation:
 - every response declares ``X-Request-ID``; rate-limited operations declare
   the rate-limit headers and ``Retry-After``; operations marked
   :func:`conditional_get` take ``If-None-Match``, send ``ETag`` and answer 304;
+- every optional query parameter admits an empty value (``allowEmptyValue``:
+  it means "not given"), and a text one states that control characters are
+  refused (``pattern``), as :mod:`inspect_api.query_args` does;
 - every list page is the shared ``PageInfo`` component plus its ``items``;
 - every :class:`~inspect_api.schemas.SharedEnum` is one schema component,
   referenced by the inputs and outputs that use it.
@@ -28,9 +31,13 @@ from typing import Any
 from apispec import APISpec, BasePlugin
 from apispec.ext.marshmallow import MarshmallowPlugin
 
-from inspect_api.schemas import Computed, DateText, DateTimeText, Either, SharedEnum
+from inspect_api.schemas import Computed, DateText, DateTimeText, Either, NoControlCharacters, SharedEnum
 
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
+# Texts without C0 control characters (inspect_api.schemas.NoControlCharacters, inspect_api.query_args); a
+# multi-line text keeps tab and line breaks.
+NO_CONTROL_CHARACTERS = "^[^\\u0000-\\u001f]*$"
+NO_CONTROL_CHARACTERS_MULTILINE = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f]*$"
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 
 # Codes every operation of a kind can answer, whatever the route does.
@@ -156,6 +163,16 @@ def shared_enum_ref(self, field, ret: dict[str, Any], **_kwargs) -> dict[str, An
     return {"anyOf": [ref, {"type": "null"}]} if field.allow_none else ref
 
 
+def no_control_pattern(self, field, ret: dict[str, Any], **_kwargs) -> dict[str, Any]:
+    """apispec attribute function: a text field of an input schema refuses control characters
+    (:class:`~inspect_api.schemas.NoControlCharacters`); its document says so with a ``pattern``, unless a
+    pattern or a closed list of values already says more."""
+    guard = next((v for v in field.validators if isinstance(v, NoControlCharacters)), None)
+    if guard is None or {"pattern", "enum", "$ref", "anyOf"} & set(ret):
+        return {}
+    return {"pattern": NO_CONTROL_CHARACTERS_MULTILINE if guard.multiline else NO_CONTROL_CHARACTERS}
+
+
 def either_any_of(self, field, ret: dict[str, Any], **_kwargs) -> dict[str, Any]:
     """apispec attribute function: an Either field is ``anyOf`` its alternatives."""
     if not isinstance(field, Either):
@@ -198,6 +215,7 @@ class ContractMarshmallowPlugin(MarshmallowPlugin):
     def init_spec(self, spec: APISpec) -> None:
         super().init_spec(spec)
         self.converter.add_attribute_function(shared_enum_ref)
+        self.converter.add_attribute_function(no_control_pattern)
         self.converter.add_attribute_function(either_any_of)
         self.converter.add_attribute_function(computed_shape)
         self.converter.map_to_openapi_type(DateTimeText, "string", "date-time")
@@ -209,6 +227,7 @@ class ContractPlugin(BasePlugin):
 
     def init_spec(self, spec: APISpec) -> None:
         super().init_spec(spec)
+        self.spec = spec
         for name, header in HEADERS.items():
             spec.components.header(name, header)
         spec.components.parameter("If-None-Match", "header", dict(IF_NONE_MATCH))
@@ -232,6 +251,22 @@ class ContractPlugin(BasePlugin):
         for method, operation in (operations or {}).items():
             if method in HTTP_METHODS:
                 complete_operation(method, path or "", operation)
+                self._optional_body(operation)
+
+    def _optional_body(self, operation: dict[str, Any]) -> None:
+        """A body none of whose fields is required may be left out (it reads as ``{}``): say so."""
+        body = operation.get("requestBody")
+        if not isinstance(body, dict):
+            return
+        schemas = self.spec.components.schemas
+        for media in (body.get("content") or {}).values():
+            schema = media.get("schema") or {}
+            ref = schema.get("$ref", "")
+            if ref.startswith("#/components/schemas/"):
+                schema = schemas.get(ref.rsplit("/", 1)[-1], {})
+            if schema.get("required") or schema.get("type") != "object":
+                return
+        body["required"] = False
 
 
 def _standard_errors(method: str, operation: dict[str, Any]) -> dict[int, list[str]]:
@@ -291,6 +326,18 @@ def _error_codes(method: str, operation: dict[str, Any], responses: dict[str, An
     return codes, descriptions
 
 
+
+
+def _document_query_rules(param: dict[str, Any]) -> None:
+    """What ``inspect_api.query_args`` does to every query parameter, in its document: an empty value means "not
+    given" (an HTML form's "any"), and a text value may not hold a control character."""
+    if not param.get("required"):
+        param["allowEmptyValue"] = True
+    schema = param.get("schema")
+    if isinstance(schema, dict) and schema.get("type") == "string" and not {"pattern", "enum", "format"} & set(schema):
+        schema["pattern"] = NO_CONTROL_CHARACTERS
+
+
 def complete_operation(method: str, path: str, operation: dict[str, Any]) -> None:
     """Add the standard and declared error responses, headers and conditional-GET parts to one operation."""
     responses = {str(status): response for status, response in operation.get("responses", {}).items()}
@@ -310,6 +357,9 @@ def complete_operation(method: str, path: str, operation: dict[str, Any]) -> Non
             "content": {"application/json": {"schema": ERROR_REF}},
             "x-error-codes": codes,
         }
+    for param in operation.get("parameters") or []:
+        if isinstance(param, dict) and param.get("in") == "query":
+            _document_query_rules(param)
     if conditional:
         operation.setdefault("parameters", []).append("If-None-Match")  # a registered component
         responses["304"] = {"description": STATUS_DESCRIPTIONS[304], "headers": _header_refs("ETag", *common_headers)}

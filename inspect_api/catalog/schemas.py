@@ -101,6 +101,8 @@ class ChecklistContentSchema(OutSchema):
     code = fields.String(required=True)
     title = fields.String(required=True)
     description = fields.String()
+    purpose = fields.String(validate=CHECKLIST_PURPOSE, metadata={
+        "description": "what the checklist is used for; absent = site_inspection"})
     standard = fields.Nested(ChecklistStandardSchema, required=True)
     version = fields.Integer(required=True)
     provenance = fields.Nested(ChecklistProvenanceSchema, required=True)

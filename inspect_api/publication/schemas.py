@@ -20,6 +20,8 @@ from inspect_api.schemas import (Computed, DateText, DateTimeText, Number, OutSc
 NOTICE_STATUS = SharedEnum("NoticeStatus", NOTICE_STATUSES)
 REGION = validate.Regexp(r"^[1-9][0-9]{5}$", error="应为六位行政区划代码")
 PERIOD_RE = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2]))?$")
+# What ``period_bounds`` accepts, for the API document: a year 2000-2100, or a month of one.
+PERIOD_PATTERN = "^(20[0-9]{2}|2100)(-(0[1-9]|1[0-2]))?$"
 ID_LIST_MAX = 500
 # What an office may do with a notice in each status (the service refuses the rest with 409).
 NOTICE_ACTIONS = {"draft": ["update", "publish"], "published": ["retract"], "retracted": []}
@@ -219,7 +221,8 @@ class ResultFilterArgsSchema(PageArgsSchema):
     region = fields.String(validate=REGION, metadata={"description": "区划代码（含下级）"})
     kind = fields.String(validate=INSTITUTION_KIND)
     grade = fields.String(validate=GRADE)
-    period = fields.String(validate=_validate_period, metadata={"description": "检查期间：年份 2026 或年月 2026-11"})
+    period = fields.String(validate=_validate_period, metadata={"description": "检查期间：年份 2026 或年月 2026-11",
+                                                                "pattern": PERIOD_PATTERN})
 
 
 class CsvArgsSchema(ma.Schema):
@@ -229,7 +232,7 @@ class CsvArgsSchema(ma.Schema):
     region = fields.String(validate=REGION)
     kind = fields.String(validate=INSTITUTION_KIND)
     grade = fields.String(validate=GRADE)
-    period = fields.String(validate=_validate_period)
+    period = fields.String(validate=_validate_period, metadata={"pattern": PERIOD_PATTERN})
 
 
 class InstitutionFilterArgsSchema(PageArgsSchema):

@@ -154,6 +154,7 @@ def results_csv(args):
 @blp.arguments(s.SurveyResponseArgsSchema, location="query")
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, s.SurveyResponsePageSchema)
+@raises(404, "INSTITUTION_NOT_FOUND", description="机构不存在或不在本辖区")
 def list_responses(args, paging):
     """Answer sheets of the region with their (screened) comments, newest first; ``status=held`` lists
     the answers held as a burst, for review. Comments are for the office only."""
