@@ -55,6 +55,10 @@ class Read:
     count: bool = False
     key: str | None = None
 
+    def __post_init__(self) -> None:
+        if self.key is not None and self.key not in db.leading_index_fields(self.collection):
+            raise ValueError(f"{self.collection}: no declared index starts with {self.key!r}")
+
     def stages(self, flt: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """The read as pipeline stages (``flt``: the filter to match instead of the read's own)."""
         flt = self.filter if flt is None else flt
@@ -81,11 +85,8 @@ class Read:
             if field is None or field not in self.filter:
                 continue
             values = _key_values(self.filter[field])
-            if values is None:
-                continue
-            if field not in db.leading_index_fields(self.collection):
-                raise ValueError(f"{self.collection}: no declared index starts with {field!r}")
-            return field, values
+            if values is not None:
+                return field, values
         return None
 
 

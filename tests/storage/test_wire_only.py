@@ -607,4 +607,4 @@ def test_batched_reads_answer_as_each_read_alone_in_one_command(app):
         rows, joined = read_together(headless, reads[2])
     assert rows == [] and joined == alone[2] and counted["count"] == 2  # the joins asked again, by themselves
     with pytest.raises(ValueError):  # a key must lead an index, or the join would read the collection whole
-        Read("rectification_findings", {"item_text": "问题1"}, key="item_text").lookup_key()
+        Read("rectification_findings", {"item_text": "问题1"}, key="item_text")
