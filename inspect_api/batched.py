@@ -201,12 +201,18 @@ def page_reads(queryset, page: int, per_page: int) -> tuple[Read, Read]:
     elif hint is not None:
         hint = tuple((k, int(d)) for k, d in hint)
     projection = queryset._loaded_fields.as_dict() or None
-    # A count on one field goes without a hint (an index serves it on any server), so it can be joined or head a
-    # command.  On several fields the local SecantusDB serves it by the first clause an index holds, but its
-    # explain reports only whole-filter plans (a collection scan) and a wire-lane test explains every read: such
-    # a count keeps the page's hint.
+    # A count on one field that an index bounds (equality, ``$in``, a range) goes without a hint, so it can be
+    # joined or head a command.  On several fields the local SecantusDB serves it by the first clause an index
+    # holds, but its explain reports only whole-filter plans (a collection scan) and a wire-lane test explains
+    # every read; and nothing bounds a ``$ne``: such a count keeps the page's hint.
+    bounded = len(flt) == 1 and _bounded(next(iter(flt.values())))
     return (Read(coll, flt, projection=projection, sort=sort, skip=(page - 1) * per_page, limit=per_page, hint=hint),
-            Read(coll, flt, count=True, hint=hint if len(flt) > 1 else None))
+            Read(coll, flt, count=True, hint=None if bounded else hint))
+
+
+def _bounded(clause: Any) -> bool:
+    """Whether an index can bound a clause: an equality, an ``$in``, or a range."""
+    return not isinstance(clause, dict) or set(clause) <= {"$eq", "$in", "$gt", "$gte", "$lt", "$lte"}
 
 
 def known_total(rows: list, page: int, per_page: int) -> int | None:

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from inspect_api import vocabulary
+from inspect_api.batched import Read, count_unless_known, page_reads, paged, read_together
 from inspect_api.clock import isoformat
 from inspect_api.db import parse_oid
 from inspect_api.errors import NotFound
@@ -109,23 +110,36 @@ def public_institution(public_id: str):
 
 def institution_counts(institution_id: str) -> dict[str, int]:
     """Open and overdue finding counts of an institution (live)."""
-    return institutions_counts([str(institution_id)])[str(institution_id)]
+    ids = [str(institution_id)]
+    return institutions_counts_from(ids, read_together(institutions_counts_read(ids))[0])[ids[0]]
 
 
-def institutions_counts(institution_ids: list[str]) -> dict[str, dict[str, int]]:
-    """Open and overdue finding counts of several institutions (live), in one index-served aggregate."""
+UNRESOLVED = ("open", "reopened", "answered")
+
+
+def institutions_counts_read(institution_ids: list[str]) -> Read | None:
+    """The unresolved findings of these institutions (the fields the counts need), a read joined by institution
+    (:mod:`inspect_api.batched`); None for no institution."""
     from inspect_api.rectification.models import Finding
 
     ids = [str(i) for i in institution_ids]
-    out = {i: {"open_findings": 0, "overdue_findings": 0} for i in ids}
     if not ids:
-        return out
-    pipeline = [
-        {"$match": {"institution_id": {"$in": ids}, "status": {"$in": ["open", "reopened", "answered"]}}},
-        {"$group": {"_id": "$institution_id", "open": {"$sum": 1}, "overdue": {"$sum": {"$cond": [
-            {"$and": [{"$eq": ["$overdue", True]}, {"$in": ["$status", ["open", "reopened"]]}]}, 1, 0]}}}}]
-    for row in Finding._get_collection().aggregate(pipeline, hint="institution_id_1_status_1"):
-        out[row["_id"]] = {"open_findings": int(row["open"]), "overdue_findings": int(row["overdue"])}
+        return None
+    return Read(Finding._get_collection_name(), {"institution_id": {"$in": ids}, "status": {"$in": list(UNRESOLVED)}},
+                projection={"institution_id": 1, "status": 1, "overdue": 1}, key="institution_id")
+
+
+def institutions_counts_from(institution_ids: list[str], rows: list[dict] | None) -> dict[str, dict[str, int]]:
+    """``{institution_id: {"open_findings", "overdue_findings"}}`` from the rows of :func:`institutions_counts_read`
+    (overdue: open or reopened past its deadline; an answered finding waits on the office)."""
+    out = {str(i): {"open_findings": 0, "overdue_findings": 0} for i in institution_ids}
+    for row in rows or []:
+        counts = out.get(row.get("institution_id"))
+        if counts is None:
+            continue
+        counts["open_findings"] += 1
+        if row.get("overdue") is True and row.get("status") in ("open", "reopened"):
+            counts["overdue_findings"] += 1
     return out
 
 
@@ -146,6 +160,20 @@ def institution_view(institution, *, with_counts: bool = True, counts: dict[str,
     elif with_counts:
         out.update(institution_counts(str(institution.id)))
     return out
+
+
+def public_institutions_page(*, region: str | None, kind: str | None, page: int, per_page: int) -> dict[str, Any]:
+    """A page of public institution views with their finding counts: the page, then its counts and its total
+    (when the page does not tell it) in one round trip."""
+    from inspect_api.directory.models import Institution
+
+    page_read, count_read = page_reads(public_institutions(region=region, kind=kind), page, per_page)
+    rows = read_together(page_read)[0]
+    ids = [str(row["_id"]) for row in rows]
+    findings, total = read_together(institutions_counts_read(ids), count_unless_known(count_read, rows, page, per_page))
+    counts = institutions_counts_from(ids, findings)
+    items = [institution_view(Institution._from_son(row), counts=counts[str(row["_id"])]) for row in rows]
+    return {**paged(rows, total, page, per_page), "items": items}
 
 
 def public_institutions(*, region: str | None = None, kind: str | None = None):

@@ -368,10 +368,8 @@ def public_notices_csv():
 @blp.response(200, s.PublicInstitutionPageSchema)
 def public_institutions(args):
     """Institutions of the directory (public fields, locations, open and overdue finding counts)."""
-    page = paginate(public_reads.public_institutions(region=args.get("region"), kind=args.get("kind")),
-                    args["page"], args["per_page"])
-    counts = public_reads.institutions_counts([str(i.id) for i in page["items"]])
-    page["items"] = [public_reads.institution_view(i, counts=counts[str(i.id)]) for i in page["items"]]
+    page = public_reads.public_institutions_page(region=args.get("region"), kind=args.get("kind"),
+                                                 page=args["page"], per_page=args["per_page"])
     return _etagged(s.PublicInstitutionPageSchema().dump(page))
 
 

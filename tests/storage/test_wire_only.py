@@ -113,7 +113,8 @@ WHOLE_READS = {"regions": "the built-in list of divisions (a few hundred rows), 
 
 def _batched_reads(cmd: dict) -> tuple[dict | None, list[dict]]:
     """An aggregate of ``inspect_api.batched``: its head read (None for a ``$documents`` seed) and each joined
-    read as the query a server runs for it (the join's ``$in`` on its key, then the rest of its pipeline)."""
+    read as the query a server runs for it: the join's ``$in`` on its key (what is looked up in the index; the
+    rest of its filter is tested on the rows found), then the rest of its pipeline."""
     pipeline = cmd.get("pipeline") or []
     seed = next((s.get("$set") or s["$documents"][0] for s in pipeline
                  if "$documents" in s or ("$set" in s and any(k.startswith("__k") for k in s["$set"]))), {})
@@ -122,9 +123,8 @@ def _batched_reads(cmd: dict) -> tuple[dict | None, list[dict]]:
         spec = stage.get("$lookup")
         if not spec or not str(spec.get("localField", "")).startswith("__k"):
             continue
-        rest = list(spec.get("pipeline") or [])
-        match = rest.pop(0)["$match"] if rest and "$match" in rest[0] else {}
-        flt = {spec["foreignField"]: {"$in": seed[spec["localField"]]}, **match}
+        rest = [stage for stage in spec.get("pipeline") or [] if "$match" not in stage]
+        flt = {spec["foreignField"]: {"$in": seed[spec["localField"]]}}
         joined.append({"aggregate": spec["from"], "pipeline": [{"$match": flt}, *rest], "cursor": {}})
     if not joined:
         return cmd, []
@@ -235,12 +235,6 @@ OVER_BUDGET = {
     # Writes cannot share a command across collections; 5 is the floor without the stamp (see the README).
     "login": (6, "rate-limit windows (per account and per address, one read), user, last-login stamp, audit entry "
                  "(counter, insert), refresh token"),
-    # The count cannot join the findings' command: both need their hint here (the local server's explain calls
-    # a count of {status: {$ne}} or of a region range with the status a collection scan).
-    "/api/v1/public/institutions": (4, "per-IP window (one command), page, count, open and overdue findings of "
-                                       "the page"),
-    "/api/v1/public/institutions?region=370302": (4, "per-IP window (one command), page, count, open and overdue "
-                                                     "findings of the page"),
     # The page and the safety net's recent submissions are both range reads: a join takes neither, and only one
     # can head a command (the local server reads a $unionWith collection whole).
     "/api/v1/publication/pending": (4, "user, page, recent submissions (safety net), their trackers with the "
