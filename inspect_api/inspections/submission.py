@@ -127,7 +127,10 @@ def submit(user, inspection_id: str, *, now: datetime, config: dict[str, Any] | 
     if inspector_id != inspection.team[0]:
         raise Forbidden("只有检查组组长可以提交检查", code="NOT_TEAM_LEAD")
     if inspection.state == "submitted":
-        return inspection  # replay: the first result
+        # Replay: the first result.  The hooks run again (they are idempotent), so a submission whose first
+        # request died after the state flip still starts its publication clock when the phone retries.
+        hooks.run_submitted_hooks(inspection, now)
+        return inspection
     if inspection.state != "checked_in":
         raise Conflict("尚未签到：请先扫描机构二维码签到", code="NOT_CHECKED_IN")
     content = content_of(inspection)

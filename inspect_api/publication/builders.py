@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from inspect_api import vocabulary
-from inspect_api.inspections import assignments, records, reports
+from inspect_api.inspections import assignments, hooks, records, reports
 from inspect_api.inspections.models import Assignment, Inspection
 
 
@@ -102,4 +102,5 @@ def submitted_inspection(*, institution, team: list[str], concluded_at: datetime
         inspection.reload()
         reports.freeze_report(inspection, order)
         inspection.reload()
+        hooks.run_submitted_hooks(inspection, now)  # as a submission does: the publication clock starts
     return inspection

@@ -194,25 +194,18 @@ def pending_query(user):
         "deadline", "id").hint([("published_at", 1), ("deadline", 1), ("_id", 1), ("region", 1)])
 
 
-def pending_publications(user, *, now: datetime, page: int, per_page: int,
-                         config: dict[str, Any] | None = None) -> tuple[dict[str, Any], list[dict], list[dict]]:
+def pending_publications(user, *, page: int, per_page: int) -> tuple[dict[str, Any], list[dict], list[dict]]:
     """A page of the publication queue (``paginate``'s dict of trackers), with the calendar stamp's and the
-    page's institution names' rows for its views.
+    page's institution names' rows for its views: the page, then its names with the stamp and its total.
 
-    The queue's safety net (:func:`sync_trackers`) runs first, as before, in the same round trips: the page
-    and the recent submissions (two range reads: one command each), then their trackers with the calendar
-    stamp, the page's names and its total.  Should the net create a tracker (a submission whose hook never
-    ran), the page is read again."""
+    A submission's tracker comes from the submission hook (run again by a replayed submission); the
+    scheduled sweep's :func:`sync_trackers` catches any other.  The page does not scan recent submissions
+    itself: that read is province-wide and would grow with every view."""
     page_read, count_read = page_reads(pending_query(user), page, per_page)
-    rows, recent = read_together(page_read, _recent_submissions_read(now))
-    ids = [d["_id"] for d in recent]
-    known, stamp, names, total = read_together(
-        _trackers_of_read(ids[:SYNC_CHUNK]), calendar_stamp_read(),
-        institution_names_read(r["institution_id"] for r in rows), count_unless_known(count_read, rows, page, per_page))
-    created = _create_missing(ids[:SYNC_CHUNK], known, now=now, config=config)
-    created += _sync_rest(ids[SYNC_CHUNK:], now=now, config=config)
-    if created:
-        return pending_publications(user, now=now, page=page, per_page=per_page, config=config)
+    rows, = read_together(page_read)
+    stamp, names, total = read_together(
+        calendar_stamp_read(), institution_names_read(r["institution_id"] for r in rows),
+        count_unless_known(count_read, rows, page, per_page))
     trackers = [PublicationDeadline._from_son(row) for row in rows]
     return paged(trackers, total, page, per_page), stamp, names
 

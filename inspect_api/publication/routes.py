@@ -120,8 +120,8 @@ def pending(args):
     """Submitted results of the region not yet published, earliest deadline first, with their escalation steps
     and the working days left until the publication deadline."""
     now = utcnow()
-    page, stamp, names = deadlines.pending_publications(current_user(), now=now, page=args["page"],
-                                                        per_page=args["per_page"], config=_cfg())
+    page, stamp, names = deadlines.pending_publications(current_user(), page=args["page"],
+                                                        per_page=args["per_page"])
     page["items"] = office.pending_views(page["items"], now=now, stamp_rows=stamp, names_rows=names)
     return page
 

@@ -160,8 +160,15 @@ def test_submit_scores_opens_order_locks_and_replays(client, world, as_user):
     assert body["order_id"] and body["report_hash"]
     assert all(f["photo_ids"] for f in body["findings"] if f["item_id"] in {i["id"] for i in deducted
                                                                           if i["evidence"]["min_photos"]})
+    # The submission hook started the publication clock.  A replay runs the hooks again, so a first request
+    # that died between the state flip and the hook is healed when the phone retries.
+    from inspect_api.publication.models import PublicationDeadline
+    trackers = PublicationDeadline.objects(inspection_id=str(world.assignment.id))
+    assert trackers.count() == 1
+    trackers.delete()
     # Replay: the first result, nothing new.
     replay = client.post(_url(world, "/submit"), headers=lead)
+    assert PublicationDeadline.objects(inspection_id=str(world.assignment.id)).count() == 1
     assert replay.status_code == 200
     assert replay.get_json()["order_id"] == body["order_id"] and replay.get_json()["report_hash"] == body["report_hash"]
     assert AuditEvent.objects(action="inspection.submitted").count() == 1

@@ -235,10 +235,6 @@ OVER_BUDGET = {
     # Writes cannot share a command across collections; 5 is the floor without the stamp (see the README).
     "login": (6, "rate-limit windows (per account and per address, one read), user, last-login stamp, audit entry "
                  "(counter, insert), refresh token"),
-    # The page and the safety net's recent submissions are both range reads: a join takes neither, and only one
-    # can head a command (the local server reads a $unionWith collection whole).
-    "/api/v1/publication/pending": (4, "user, page, recent submissions (safety net), their trackers with the "
-                                       "calendar stamp, the page's names and its total"),
 }
 
 
