@@ -35,24 +35,19 @@ from __future__ import annotations
 
 import hashlib
 import io
-import math
-import re
 import time
 import warnings
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from functools import lru_cache
+from datetime import datetime
 from typing import Any
 
 import pillow_heif
-from PIL import Image, ImageDraw, ImageFont, ImageOps
+from PIL import Image, ImageOps
 
-from inspect_api.evidence import phash
+from inspect_api.evidence import exif as exif_fields
+from inspect_api.evidence import phash, watermark
 
 pillow_heif.register_heif_opener()
-
-UTC = timezone.utc
-UTC8 = timezone(timedelta(hours=8))
 
 MIME_JPEG = "image/jpeg"
 MIME_PNG = "image/png"
@@ -75,24 +70,6 @@ _HEIC_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", 
 _HEIF_BRANDS = frozenset({b"mif1", b"msf1", b"heif"})
 _AVIF_BRANDS = frozenset({b"avif", b"avis"})
 
-# EXIF tags.
-_TAG_ORIENTATION = 0x0112
-_IFD_EXIF = 0x8769
-_IFD_GPS = 0x8825
-_TAG_DATETIME_ORIGINAL = 0x9003
-_TAG_OFFSET_TIME_ORIGINAL = 0x9011
-_GPS_LAT_REF, _GPS_LAT, _GPS_LON_REF, _GPS_LON = 1, 2, 3, 4
-
-_TRANSPOSE = {
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_270,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_90,
-}
-
 # The resample after an integer reduction (the draft decode of a JPEG, or
 # Image.reduce): what is left is under 2x -- 2016 -> 1920 for 12 MP, 1.05x --
 # and bilinear is a proper anti-aliasing filter there.  It is a third of the
@@ -100,9 +77,6 @@ _TRANSPOSE = {
 # but drops every 21st row and column (steps on thin lines and text), so it
 # is not used (README, "Photo pipeline").
 _RESAMPLE = Image.Resampling.BILINEAR
-
-# The watermark strip: pixels scaled to 40 %, i.e. black at 60 % opacity.
-_DARKEN_LUT = [v * 40 // 100 for v in range(256)] * 3
 
 _MB = 1024 * 1024
 
@@ -360,160 +334,6 @@ def _flatten(im: Image.Image) -> Image.Image:
 
 
 # --------------------------------------------------------------------------
-# EXIF fields
-
-
-def _read_exif(im: Image.Image) -> Image.Exif | None:
-    try:
-        return im.getexif()
-    except Exception:  # broken metadata is not a broken image
-        return None
-
-
-def _orientation(exif: Image.Exif | None, im: Image.Image) -> int:
-    if exif is None or im.format == "HEIF":
-        # libheif applies irot/imir itself; pillow_heif reports the
-        # pixels already upright.
-        return 1
-    try:
-        value = int(exif.get(_TAG_ORIENTATION, 1))
-    except (TypeError, ValueError):
-        return 1
-    return value if value in _TRANSPOSE else 1
-
-
-_OFFSET_RE = re.compile(r"^([+-])(\d{2}):(\d{2})$")
-
-
-def _as_text(value: Any) -> str:
-    if isinstance(value, bytes):
-        value = value.decode("ascii", "replace")
-    return str(value).strip().strip("\x00").strip()
-
-
-def _captured_at(exif: Image.Exif | None) -> datetime | None:
-    """DateTimeOriginal (+ OffsetTimeOriginal, else UTC+8) as aware UTC."""
-    if exif is None:
-        return None
-    try:
-        ifd = exif.get_ifd(_IFD_EXIF)
-        raw = ifd.get(_TAG_DATETIME_ORIGINAL)
-        if raw is None:
-            return None
-        local = datetime.strptime(_as_text(raw), "%Y:%m:%d %H:%M:%S")
-        tz = UTC8
-        offset = ifd.get(_TAG_OFFSET_TIME_ORIGINAL)
-        if offset is not None:
-            m = _OFFSET_RE.match(_as_text(offset))
-            if m:
-                minutes = int(m.group(2)) * 60 + int(m.group(3))
-                if minutes <= 14 * 60 and int(m.group(3)) < 60:
-                    tz = timezone(timedelta(minutes=minutes if m.group(1) == "+" else -minutes))
-        if local.year < 1970:
-            return None
-        return local.replace(tzinfo=tz).astimezone(UTC)
-    except Exception:
-        return None
-
-
-def _dms(value: Any) -> float:
-    if not isinstance(value, (tuple, list)) or len(value) != 3:
-        raise ValueError("GPS coordinate is not degrees/minutes/seconds")
-    d, m, s = (float(v) for v in value)
-    if not all(math.isfinite(v) and v >= 0 for v in (d, m, s)) or m >= 60 or s >= 60:
-        raise ValueError("GPS coordinate out of range")
-    return d + m / 60 + s / 3600
-
-
-def _gps(exif: Image.Exif | None) -> tuple[tuple[float, float] | None, bool]:
-    """((lat, lon), invalid).  Absurd coordinates are dropped and flagged."""
-    if exif is None:
-        return None, False
-    try:
-        ifd = exif.get_ifd(_IFD_GPS)
-    except Exception:
-        return None, True
-    if _GPS_LAT not in ifd and _GPS_LON not in ifd:
-        return None, False
-    try:
-        lat = _dms(ifd[_GPS_LAT])
-        lon = _dms(ifd[_GPS_LON])
-        lat_ref = _as_text(ifd[_GPS_LAT_REF]).upper()
-        lon_ref = _as_text(ifd[_GPS_LON_REF]).upper()
-        if lat_ref not in ("N", "S") or lon_ref not in ("E", "W"):
-            raise ValueError("GPS reference")
-        if lat > 90 or lon > 180:
-            raise ValueError("GPS coordinate out of range")
-        if lat == 0 and lon == 0:  # "null island": no fix written as zeros
-            raise ValueError("GPS zero")
-    except Exception:
-        return None, True
-    return (round(-lat if lat_ref == "S" else lat, 7),
-            round(-lon if lon_ref == "W" else lon, 7)), False
-
-
-# --------------------------------------------------------------------------
-# Watermark
-
-
-@lru_cache(maxsize=32)
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    return ImageFont.load_default(size=size)
-
-
-def _ascii(text: str, limit: int = 64) -> str:
-    return "".join(c if " " <= c <= "~" else "?" for c in text)[:limit]
-
-
-def _format_time(ts: datetime) -> str:
-    if ts.tzinfo is None:
-        ts = ts.replace(tzinfo=UTC)
-    return ts.astimezone(UTC8).strftime("%Y-%m-%d %H:%M") + " UTC+8"
-
-
-def _format_gps(gps: tuple[float, float]) -> str:
-    lat, lon = gps
-    return f"{abs(lat):.5f}{'N' if lat >= 0 else 'S'} {abs(lon):.5f}{'E' if lon >= 0 else 'W'}"
-
-
-def watermark_lines(label: str, when: datetime, gps: tuple[float, float] | None,
-                    fallback_gps: tuple[float, float] | None = None) -> list[str]:
-    """The ASCII lines drawn on the display image: code, UTC+8 time, coordinates.
-
-    Coordinates come from the photo's EXIF GPS; without them (or with absurd
-    ones) from ``fallback_gps`` -- the inspection's check-in fix -- marked
-    ``(check-in)`` so nobody takes them for the camera's own position.
-    """
-    lines = [_ascii(label), _format_time(when)]
-    if gps is not None:
-        lines.append(_format_gps(gps))
-    elif fallback_gps is not None:
-        lines.append(_format_gps(fallback_gps) + " (check-in)")
-    return lines
-
-
-def _watermark(im: Image.Image, lines: list[str]) -> None:
-    """Draw ``lines`` in white on a darkened (60 % black) strip at the bottom, in place (RGB)."""
-    w, h = im.size
-    size = max(9, min(w, h) // 40)
-    pad = max(3, size // 3)
-    font = _font(size)
-    widest = max(font.getlength(line) for line in lines)
-    while size > 9 and widest + 2 * pad > w:
-        size -= 1
-        font = _font(size)
-        widest = max(font.getlength(line) for line in lines)
-    line_h = round(size * 1.25)
-    strip_h = min(h, line_h * len(lines) + 2 * pad)
-    box = (0, h - strip_h, w, h)
-    strip = im.crop(box).point(_DARKEN_LUT)
-    draw = ImageDraw.Draw(strip)
-    for i, line in enumerate(lines):
-        draw.text((pad, pad + i * line_h), line, font=font, fill=(255, 255, 255))
-    im.paste(strip, box)
-
-
-# --------------------------------------------------------------------------
 # Encoding
 
 
@@ -559,15 +379,15 @@ def process_photo(data: bytes, *, label: str, now: datetime, limits: Limits = Li
         # Malformed EXIF only costs its fields (Pillow warns "Truncated File
         # Read" and the like); the image itself decoded fine.
         warnings.simplefilter("ignore")
-        exif = _read_exif(im)
-        orientation = _orientation(exif, im)
-        captured_at = _captured_at(exif)
-        gps, gps_invalid = _gps(exif)
+        exif = exif_fields.read_exif(im)
+        orientation = exif_fields.orientation(exif, im)
+        captured_at = exif_fields.captured_at(exif)
+        gps, gps_invalid = exif_fields.gps(exif)
     icc = im.info.get("icc_profile") or None
 
     frame = _shrink(_to_rgb_or_l(im), target)
     if orientation != 1:
-        frame = frame.transpose(_TRANSPOSE[orientation])
+        frame = frame.transpose(exif_fields.TRANSPOSE[orientation])
     display = _flatten(frame)
     if display is im:  # never draw on (or re-save) the decoded source itself
         display = display.copy()
@@ -575,7 +395,7 @@ def process_photo(data: bytes, *, label: str, now: datetime, limits: Limits = Li
     thumb = _thumbnail(display, limits.thumb_max)
     p_hash, p_hash_legacy = phash.hashes(thumb)  # before the watermark: the label is not the photo
 
-    _watermark(display, watermark_lines(label, captured_at or now, gps, fallback_gps))
+    watermark.apply(display, watermark.text_lines(label, captured_at or now, gps, fallback_gps))
 
     display_bytes = _jpeg(display, limits.display_quality, icc)
     thumb_bytes = _jpeg(thumb, limits.thumb_quality, icc)

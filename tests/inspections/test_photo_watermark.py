@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import pytest
 from PIL import Image
 
-from inspect_api.evidence import pipeline
+from inspect_api.evidence import pipeline, watermark
 from inspect_api.evidence.models import Evidence
 from tests.evidence.imagegen import make_exif
 from tests.inspections.helpers import ZIBO, applicable_items, photo_form
@@ -56,7 +56,7 @@ def test_photo_without_exif_gps_is_watermarked_with_the_check_in_position(client
                                                      fallback_gps=ZIBO).display)
     assert three_lines > two_lines > 0
     assert _strip_rows(display.data) == three_lines  # code, time and the check-in coordinates
-    lines = pipeline.watermark_lines("ZB-2026-000001", now, None, ZIBO)
+    lines = watermark.text_lines("ZB-2026-000001", now, None, ZIBO)
     assert lines[2] == "36.81310N 118.05490E (check-in)"
     # the photo's own fields stay empty: the position is the check-in's, not the camera's
     stored = Evidence.objects.get(id=r.get_json()["id"])
