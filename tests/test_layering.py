@@ -62,6 +62,24 @@ def test_services_do_not_import_each_other(area, other):
     assert _violations(area, other) == []
 
 
+def _areas() -> list[str]:
+    return sorted(p.name for p in PACKAGE_ROOT.iterdir() if (p / "__init__.py").is_file())
+
+
+def test_no_two_areas_reach_into_each_others_services():
+    """Dependencies point one way: for any two areas, at most one uses the other's services (a library
+    both need lives at the top of the package, like ``inspect_api.redaction``)."""
+    areas = _areas()
+    assert {"inspections", "rectification", "publication", "surveys"} <= set(areas)
+    both_ways = []
+    for i, area in enumerate(areas):
+        for other in areas[i + 1:]:
+            there, back = _violations(area, other), _violations(other, area)
+            if there and back:
+                both_ways.append(f"{area} <-> {other}: {there[0]}; {back[0]}")
+    assert both_ways == []
+
+
 def test_the_check_sees_an_import_inside_a_function(tmp_path):
     sample = tmp_path / "sample.py"
     sample.write_text("def f():\n    from inspect_api.rectification import service as r\n"

@@ -17,7 +17,7 @@ from inspect_api.clock import SHANGHAI, as_utc, isoformat
 from inspect_api.db import parse_oid
 from inspect_api.errors import Conflict, NotFound, Unprocessable
 from inspect_api.publication.models import NOTICE_STATUSES, Notice, NoticeCounter, NoticeItem
-from inspect_api.publication.redaction import redact
+from inspect_api.redaction import redact
 from inspect_api.publication.sources import (
     as_date, get_institution, region_names, require_office, utc_midnight)
 from inspect_api.scoping import in_scope, is_region_code, region_range

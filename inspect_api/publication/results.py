@@ -22,7 +22,7 @@ from inspect_api.db import parse_oid
 from inspect_api.errors import Conflict, NotFound, Unprocessable
 from inspect_api.publication.deadlines import ensure_tracker
 from inspect_api.publication.models import PublicationDeadline, PublishedResult
-from inspect_api.publication.redaction import mask_everywhere, normalize_terms, redact
+from inspect_api.redaction import mask_everywhere, normalize_terms, redact
 from inspect_api.publication.sources import (
     as_date, get_institution, inspection_model, institution_kinds, region_names, require_office)
 from inspect_api.scoping import in_scope
@@ -124,7 +124,7 @@ def build_snapshot(inspection, photo_ids: list[str], *, redact_terms: list[str] 
                    include_notes: bool = False) -> dict[str, Any]:
     """The frozen public content of an inspection's result.
 
-    Redacted by the rules of :mod:`~inspect_api.publication.redaction`, then
+    Redacted by the rules of :mod:`~inspect_api.redaction`, then
     every term the office chose is masked everywhere (``张秀英`` → ``张**``);
     free-text finding notes only when ``include_notes``; chosen photos only.
     """

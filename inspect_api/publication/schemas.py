@@ -12,7 +12,7 @@ from inspect_api.catalog.schemas import GRADE, SEVERITY
 from inspect_api.directory.schemas import DEPARTMENT, INSTITUTION_KIND, INSTITUTION_STATUS
 from inspect_api.inspections.schemas import ITEM_RESULT, TEAM_ROLE
 from inspect_api.publication.models import NOTICE_STATUSES
-from inspect_api.publication.redaction import MAX_TERMS, TERM_MAX_LENGTH, TERM_MIN_LENGTH, normalize_terms
+from inspect_api.redaction import MAX_TERMS, TERM_MAX_LENGTH, TERM_MIN_LENGTH, normalize_terms
 from inspect_api.rectification.schemas import FINDING_STATUS
 from inspect_api.schemas import (Computed, DateText, DateTimeText, Number, OutSchema, PageArgsSchema, SharedEnum,
                                  StrictSchema, page_of)

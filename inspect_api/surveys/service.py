@@ -17,7 +17,7 @@ Counting rules (config ``[surveys]``):
   burst and the burst's earlier counted answers become ``held``, leave the
   result, and are shown to the office, which counts or discards each;
 * the comment is screened for ID-card, phone numbers and e-mail addresses
-  (``publication.redaction``) before it is stored, and is never public.
+  (``inspect_api.redaction``) before it is stored, and is never public.
 
 A closed institution takes no answers (409).  The per-address budget of the
 answering endpoints (``[surveys] rate_limit``) is enforced by flask-limiter
@@ -38,7 +38,7 @@ from inspect_api.auth.service import actor_of
 from inspect_api import config as inspect_config
 from inspect_api.directory.institutions import get_institution_by_public_id, institution_in_scope
 from inspect_api.errors import Conflict, NotFound, Unprocessable
-from inspect_api.publication.redaction import redact
+from inspect_api.redaction import redact
 from inspect_api.scoping import in_scope, region_range
 from inspect_api.surveys.device import keyed_hash
 from inspect_api.surveys.models import SurveyResponse, SurveyResult

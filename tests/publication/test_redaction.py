@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from hypothesis import given, strategies as st
 
-from inspect_api.publication.redaction import ID_MARK, NAME_MARK, PHONE_MARK, contains_personal_data, redact
+from inspect_api.redaction import ID_MARK, NAME_MARK, PHONE_MARK, contains_personal_data, redact
 
 
 def test_18_digit_id_numbers_removed_including_x_check_digit():
