@@ -201,11 +201,13 @@ def page_reads(queryset, page: int, per_page: int) -> tuple[Read, Read]:
     elif hint is not None:
         hint = tuple((k, int(d)) for k, d in hint)
     projection = queryset._loaded_fields.as_dict() or None
-    # A count on one field that an index bounds (equality, ``$in``, a range) goes without a hint, so it can be
-    # joined or head a command.  On several fields the local SecantusDB serves it by the first clause an index
-    # holds, but its explain reports only whole-filter plans (a collection scan) and a wire-lane test explains
-    # every read; and nothing bounds a ``$ne``: such a count keeps the page's hint.
-    bounded = len(flt) == 1 and _bounded(next(iter(flt.values())))
+    # A count on one field that an index leads with and bounds (equality, ``$in``, a range) goes without a hint,
+    # so it can be joined or head a command.  Any other keeps the page's hint: on several fields the local
+    # SecantusDB serves it by the first clause an index holds, but its explain reports only whole-filter plans
+    # (a collection scan) and a wire-lane test explains every read; a field no index leads with, or a ``$ne``,
+    # is bounded by no index.
+    bounded = (len(flt) == 1 and next(iter(flt)) in db.leading_index_fields(coll)
+               and _bounded(next(iter(flt.values()))))
     return (Read(coll, flt, projection=projection, sort=sort, skip=(page - 1) * per_page, limit=per_page, hint=hint),
             Read(coll, flt, count=True, hint=None if bounded else hint))
 

@@ -17,7 +17,7 @@ from inspect_api.inspections import schemas as s
 from inspect_api.inspections import (
     answers, assignments, bundle, checkin, corrections, office_views, photos, records, reports, signatures, submission,
     views)
-from inspect_api.schemas import PageArgsSchema, page_of, paginate
+from inspect_api.schemas import PageArgsSchema, page_of
 from inspect_api.batched import count_unless_known, page_reads, paged, read_together
 from inspect_api.apidoc import conditional_get, media_types, raises
 
@@ -42,10 +42,12 @@ def _cfg() -> dict:
 @blp.response(200, ASSIGNMENT_PAGE, example=examples.ASSIGNMENT_PAGE)
 def my_assignments(filters, paging):
     """The calling inspector's assignments, newest first (filter by status and due-date range)."""
-    query = assignments.my_assignments(current_user(), **filters).as_pymongo()  # views read the stored fields
-    page = paginate(query, paging["page"], paging["per_page"])
-    page["items"] = assignments.assignment_views(page["items"])
-    return page
+    number, size = paging["page"], paging["per_page"]
+    page_read, count_read = page_reads(assignments.my_assignments(current_user(), **filters), number, size)
+    rows = read_together(page_read)[0]  # the stored fields: views read them
+    # The total (when the page does not tell it) is counted in the round trip that reads the page's names.
+    items, (total,) = assignments.assignment_views_with(rows, count_unless_known(count_read, rows, number, size))
+    return {**paged(rows, total, number, size), "items": items}
 
 
 @blp.route("/assignments", methods=["GET"])

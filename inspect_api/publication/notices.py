@@ -12,6 +12,7 @@ from typing import Any, Iterable
 
 from inspect_api import db, vocabulary
 from inspect_api.audit import service as audit
+from inspect_api.batched import Read, read_together
 from inspect_api.auth.service import actor_of
 from inspect_api.clock import SHANGHAI, as_utc, isoformat
 from inspect_api.db import parse_oid
@@ -318,18 +319,34 @@ def retract_notice(user, notice_id: str, *, reason: str, now: datetime) -> Notic
     return notice
 
 
+def live_status_read(notices: Iterable[Notice]) -> Read | None:
+    """The current status of every finding the notices cite, as one read (None when they cite none)."""
+    from inspect_api.rectification.models import Finding
+
+    ids = list(dict.fromkeys(oid for n in notices for i in n.items or [] if (oid := parse_oid(i.finding_id))))
+    return Read(Finding._get_collection_name(), {"_id": {"$in": ids}}, projection={"status": 1}) if ids else None
+
+
+def notice_views(notices: Iterable[Notice], status_rows: list[dict] | None = None, *,
+                 live: bool = True) -> list[dict[str, Any]]:
+    """Notices as the API and the public pages show them, items with their live rectification status: the
+    rows of :func:`live_status_read` (read here, in one query for all the notices, when not given)."""
+    notices = list(notices)
+    if live and status_rows is None:
+        status_rows = read_together(live_status_read(notices))[0]
+    live_status = {str(row["_id"]): row.get("status") for row in status_rows or []} if live else {}
+    return [_notice_view(n, live_status) for n in notices]
+
+
 def notice_view(notice: Notice, *, live: bool = True) -> dict[str, Any]:
     """A notice as the API and the public pages show it (items with their live rectification status)."""
-    items = []
-    live_status: dict[str, Any] = {}
-    if live and notice.items:
-        from inspect_api.rectification.models import Finding
+    return notice_views([notice], live=live)[0]
 
-        live_status = {str(f.id): f for f in Finding.objects(
-            id__in=[parse_oid(i.finding_id) for i in notice.items if parse_oid(i.finding_id)]).only("id", "status", "overdue")}
+
+def _notice_view(notice: Notice, live_status: dict[str, str | None]) -> dict[str, Any]:
+    items = []
     for item in notice.items or []:
-        f = live_status.get(item.finding_id)
-        status = f.status if f is not None else item.status
+        status = live_status.get(item.finding_id) or item.status
         items.append({"finding_id": item.finding_id, "order_number": item.order_number,
                       "institution_name": item.institution_name,
                       "institution_public_id": item.institution_public_id, "region": item.region,

@@ -120,8 +120,10 @@ def results():
     query_filters = {k: v for k, v in filters.items() if k != "period"}
     if "period" in filters:
         query_filters["date_from"], query_filters["date_to"] = period_bounds(filters["period"])
-    result = _page(public_reads.public_results(by="inspection_date", **query_filters), page, per_page)
-    items = public_reads.result_views(result["items"])
+    result = public_reads.public_results_page(public_reads.public_results(by="inspection_date", **query_filters),
+                                              page, per_page)
+    result["pages"] = max(1, math.ceil(result["total"] / per_page))
+    items = result["items"]
 
     def link(to_page: int) -> str:
         params = {**filters, "per_page": per_page if per_page != PER_PAGE else None,

@@ -12,7 +12,8 @@ from inspect_api.db import parse_oid
 from inspect_api.errors import NotFound
 from inspect_api.publication.models import PublishedResult
 from inspect_api.publication.results import (
-    grade_reason, merge_status, rectification_status, rectification_statuses, status_view, veto_failed)
+    grade_reason, merge_status, rectification_status, rectification_status_reads, rectification_statuses,
+    rectification_statuses_from, status_view, veto_failed)
 from inspect_api.publication.sources import institution_kinds, region_names, scope_range
 
 
@@ -57,12 +58,28 @@ def public_result(result_id: str) -> PublishedResult:
     return result
 
 
-def result_views(results, *, with_findings: bool = False) -> list[dict[str, Any]]:
-    """Views of many results with their live status read in two queries."""
+def result_views(results, *, with_findings: bool = False,
+                 statuses: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Views of many results with their live status (``statuses`` of :func:`rectification_statuses`; read here,
+    in one round trip, when not given)."""
     results = list(results)
-    statuses = rectification_statuses([r.order_id for r in results])
+    if statuses is None:
+        statuses = rectification_statuses([r.order_id for r in results])
     return [result_view(r, with_findings=with_findings, status=statuses.get(str(r.order_id)) or status_view(None, []))
             for r in results]
+
+
+def public_results_page(query, page: int, per_page: int, *, with_findings: bool = False) -> dict[str, Any]:
+    """A page of published results with their live status: the page, then its total with the live status
+    of its orders (findings and numbers) in one round trip."""
+    page_read, count_read = page_reads(query, page, per_page)
+    results = [PublishedResult._from_son(row) for row in read_together(page_read)[0]]
+    ids, findings_read, orders_read = rectification_status_reads(r.order_id for r in results)
+    finding_rows, order_rows, total = read_together(findings_read, orders_read,
+                                                    count_unless_known(count_read, results, page, per_page))
+    statuses = rectification_statuses_from(ids, finding_rows, order_rows)
+    return {**paged(results, total, page, per_page),
+            "items": result_views(results, with_findings=with_findings, statuses=statuses)}
 
 
 def result_view(result: PublishedResult, *, with_findings: bool = True,

@@ -16,6 +16,7 @@ from mongoengine.errors import NotUniqueError
 
 from inspect_api import vocabulary
 from inspect_api.audit import service as audit
+from inspect_api.batched import Read, read_together
 from inspect_api.auth.service import actor_of
 from inspect_api.clock import as_utc, isoformat
 from inspect_api.db import parse_oid
@@ -184,50 +185,55 @@ def rectification_status(order_id: str | None, *, today: date | None = None) -> 
     return rectification_statuses([order_id]).get(str(order_id)) or status_view(None, [])
 
 
-def rectification_statuses(order_ids: list[str | None]) -> dict[str, dict[str, Any]]:
-    """:func:`rectification_status` for many orders: one query for their findings, which carry their order's
-    number (an order is read only when no finding of it is stored)."""
+def rectification_status_reads(order_ids: Iterable[str | None]) -> tuple[list[str], Read | None, Read | None]:
+    """What :func:`rectification_statuses` reads, to send with other reads: the orders' ids, their findings and
+    their numbers (both keyed reads)."""
     from inspect_api.rectification.models import Finding, Order
 
     ids = list(dict.fromkeys(str(o) for o in order_ids if o and parse_oid(o)))
     if not ids:
-        return {}
-    findings: dict[str, list] = {}
-    wanted = ("order_id", "order_number", "seq", "status", "overdue", "deadline", "item_id")
-    for f in Finding.objects(order_id__in=ids).only(*wanted).order_by("order_id", "seq"):
-        findings.setdefault(f.order_id, []).append(f)
-    numbers = {key: _OrderNumber(found[0].order_number) for key, found in findings.items()}
-    without = [parse_oid(key) for key in ids if key not in findings]
-    if without:
-        numbers.update({str(o.id): _OrderNumber(o.number) for o in Order.objects(id__in=without).only("number")})
-    return {key: status_view(order, findings.get(key, [])) for key, order in numbers.items()}
+        return ids, None, None
+    wanted = {"order_id": 1, "order_number": 1, "seq": 1, "status": 1, "overdue": 1, "deadline": 1, "item_id": 1}
+    return (ids,
+            Read(Finding._get_collection_name(), {"order_id": {"$in": ids}}, projection=wanted,
+                 sort=(("order_id", 1), ("seq", 1)), key="order_id"),
+            Read(Order._get_collection_name(), {"_id": {"$in": [parse_oid(i) for i in ids]}}, projection={"number": 1}))
 
 
-class _OrderNumber:
-    """What a status view needs of an order: its number."""
+def rectification_statuses_from(ids: list[str], finding_rows: list[dict] | None,
+                                order_rows: list[dict] | None) -> dict[str, dict[str, Any]]:
+    """The status views of the orders ``ids`` from the rows of :func:`rectification_status_reads`."""
+    findings: dict[str, list[dict]] = {}
+    for row in finding_rows or []:
+        findings.setdefault(row["order_id"], []).append(row)
+    numbers = {str(row["_id"]): row.get("number") for row in order_rows or []}
+    numbers.update({key: found[0].get("order_number") for key, found in findings.items() if not numbers.get(key)})
+    return {key: status_view(numbers[key], findings.get(key, [])) for key in ids if key in numbers}
 
-    __slots__ = ("number",)
 
-    def __init__(self, number: str | None):
-        self.number = number
+def rectification_statuses(order_ids: list[str | None]) -> dict[str, dict[str, Any]]:
+    """:func:`rectification_status` for many orders, read in one round trip."""
+    ids, findings_read, orders_read = rectification_status_reads(order_ids)
+    return rectification_statuses_from(ids, *read_together(findings_read, orders_read))
 
 
-def status_view(order, findings: list) -> dict[str, Any]:
+def status_view(order_number: str | None, findings: list[dict]) -> dict[str, Any]:
+    """The public rectification status of an order (None: no order) from its findings as stored."""
     by_seq = {}
     counts = {"total": 0, "accepted": 0, "open": 0, "overdue": 0, "withdrawn": 0}
     for f in findings:
-        status = f.status
-        overdue = bool(f.overdue) and status != "accepted"
-        by_seq[f.seq] = {"status": status, "status_name": vocabulary.finding_status_name(status),
-                         "deadline": as_date(f.deadline).isoformat() if f.deadline else None, "overdue": overdue,
-                         "item_id": f.item_id}
+        status = f["status"]
+        overdue = bool(f.get("overdue")) and status != "accepted"
+        by_seq[f["seq"]] = {"status": status, "status_name": vocabulary.finding_status_name(status),
+                            "deadline": as_date(f["deadline"]).isoformat() if f.get("deadline") else None,
+                            "overdue": overdue, "item_id": f.get("item_id")}
         if status == "withdrawn":  # a correction of the record removed it: nothing is owed
             counts["withdrawn"] += 1
             continue
         counts["total"] += 1
         counts["accepted" if status == "accepted" else "open"] += 1
         counts["overdue"] += int(overdue)
-    if order is None or counts["total"] == 0:
+    if order_number is None or counts["total"] == 0:
         summary = "无需整改"
     elif counts["open"] == 0:
         summary = "已全部整改"
@@ -235,7 +241,7 @@ def status_view(order, findings: list) -> dict[str, Any]:
         summary = f"整改中（{counts['overdue']} 项逾期）"
     else:
         summary = "整改中"
-    return {"order_number": order.number if order else None, "summary": summary, "counts": counts, "findings": by_seq}
+    return {"order_number": order_number, "summary": summary, "counts": counts, "findings": by_seq}
 
 
 def merge_status(snapshot: dict[str, Any], status: dict[str, Any]) -> list[dict[str, Any]]:

@@ -25,6 +25,8 @@ from inspect_api.urls import public_base_url
 from inspect_api.extensions import public_endpoint
 from inspect_api.publication import deadlines, notices, office, public_reads, results
 from inspect_api.publication import schemas as s
+from inspect_api.publication.models import Notice
+from inspect_api.batched import count_unless_known, page_reads, paged, read_together
 from inspect_api.schemas import PageArgsSchema, paginate
 from inspect_api.apidoc import media_types, raises
 
@@ -150,6 +152,15 @@ def published_one(inspection_id):
 
 # --------------------------------------------------------------------------- notices (office)
 
+def _notice_page(query, args) -> dict:
+    """A page of notices with their items' live status: the page, then its total with those statuses."""
+    number, size = args["page"], args["per_page"]
+    page_read, count_read = page_reads(query, number, size)
+    page = [Notice._from_son(row) for row in read_together(page_read)[0]]
+    status_rows, total = read_together(notices.live_status_read(page), count_unless_known(count_read, page, number, size))
+    return {**paged(page, total, number, size), "items": notices.notice_views(page, status_rows or [])}
+
+
 @blp.route("/notices", methods=["GET"])
 @blp.doc(operationId="listNotices")
 @login_required(*OFFICE)
@@ -157,9 +168,7 @@ def published_one(inspection_id):
 @blp.response(200, s.NoticePageSchema)
 def list_notices(args):
     """Notices of the office's region subtree (drafts included), newest first."""
-    page = paginate(notices.list_notices(current_user(), status=args.get("status")), args["page"], args["per_page"])
-    page["items"] = [notices.notice_view(n) for n in page["items"]]
-    return page
+    return _notice_page(notices.list_notices(current_user(), status=args.get("status")), args)
 
 
 @blp.route("/notices/candidates", methods=["GET"])
@@ -249,8 +258,8 @@ def result_filters(args) -> dict:
 @blp.response(200, s.PublicResultPageSchema)
 def public_results(args):
     """Published inspection results, newest first; filters: region (with subordinates), kind, grade, period."""
-    page = paginate(public_reads.public_results(**result_filters(args)), args["page"], args["per_page"])
-    page["items"] = public_reads.result_views(page["items"], with_findings=True)
+    page = public_reads.public_results_page(public_reads.public_results(**result_filters(args)), args["page"],
+                                            args["per_page"], with_findings=True)
     return _etagged(s.PublicResultPageSchema().dump(page))
 
 
@@ -352,8 +361,8 @@ def public_notices_csv():
     writer.writerow(NOTICE_CSV_COLUMNS)
     base = public_base_url()
     for chunk in _chunks(notices.public_notices().limit(10000), 200):
-        for notice in chunk:
-            for row in _notice_rows(notices.notice_view(notice), base):
+        for view in notices.notice_views(chunk):  # a chunk's live statuses in one query
+            for row in _notice_rows(view, base):
                 writer.writerow([csv_safe(x) for x in row])
     body = ("\ufeff" + out.getvalue()).encode("utf-8")
     response = _etagged(None, content_type="text/csv; charset=utf-8", body=body)
@@ -389,9 +398,7 @@ def public_institution(public_id):
 @blp.response(200, s.PublicNoticePageSchema)
 def public_notices(args):
     """Published and retracted notices (retracted ones carry their public reason), newest first."""
-    page = paginate(notices.public_notices(), args["page"], args["per_page"])
-    page["items"] = [notices.notice_view(n) for n in page["items"]]
-    return _etagged(s.PublicNoticePageSchema().dump(page))
+    return _etagged(s.PublicNoticePageSchema().dump(_notice_page(notices.public_notices(), args)))
 
 
 @blp.route("/public/notices/<notice_id>", methods=["GET"])
