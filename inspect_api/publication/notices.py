@@ -20,7 +20,7 @@ from inspect_api.errors import Conflict, NotFound, Unprocessable
 from inspect_api.publication.models import NOTICE_STATUSES, Notice, NoticeCounter, NoticeItem
 from inspect_api.redaction import redact
 from inspect_api.publication.sources import (
-    as_date, get_institution, region_names, require_office, utc_midnight)
+    as_date, institution_cards, institution_names, region_names, require_office, utc_midnight)
 from inspect_api.scoping import in_scope, is_region_code, region_range
 from inspect_api.workdays import business_date
 
@@ -104,16 +104,13 @@ def candidate_findings(user, *, region: str, period_from: date, period_to: date)
             seen.add(str(f.id))
             findings.append(f)
     cited = _citations([str(f.id) for f in findings])
+    names = institution_names(f.institution_id for f in findings)  # one query for all
     out = []
-    names: dict[str, Any] = {}
     for f in findings:
-        if f.institution_id not in names:
-            names[f.institution_id] = get_institution(f.institution_id)
-        inst = names[f.institution_id]
         escalated = f.status not in SETTLED and bool(f.preselected_for_notice or f.overdue)
         preselected = escalated and not _already_cited(f, cited.get(str(f.id), []))
         out.append({"finding_id": str(f.id), "order_number": f.order_number, "institution_id": f.institution_id,
-                    "institution_name": getattr(inst, "name", None), "region": f.region,
+                    "institution_name": names.get(f.institution_id), "region": f.region,
                     "item_text": f.item_text, "severity": f.severity, "status": f.status,
                     "deadline": as_date(f.deadline).isoformat() if f.deadline else None, "overdue": bool(f.overdue),
                     "preselected": preselected})
@@ -223,17 +220,16 @@ def _frozen_items(finding_ids: list[str]) -> list[NoticeItem]:
     from inspect_api.rectification.models import Finding
 
     by_id = {str(f.id): f for f in Finding.objects(id__in=[parse_oid(i) for i in finding_ids if parse_oid(i)])}
-    items, names = [], {}
+    cards = institution_cards(f.institution_id for f in by_id.values())  # one query for all
+    items = []
     for fid in finding_ids:
         f = by_id.get(fid)
         if f is None:
             continue
-        if f.institution_id not in names:
-            names[f.institution_id] = get_institution(f.institution_id)
-        inst = names[f.institution_id]
+        card = cards.get(f.institution_id) or {}
         items.append(NoticeItem(finding_id=fid, order_id=f.order_id, order_number=f.order_number,
-                                institution_id=f.institution_id, institution_name=getattr(inst, "name", None),
-                                institution_public_id=getattr(inst, "public_id", None), region=f.region,
+                                institution_id=f.institution_id, institution_name=card.get("name"),
+                                institution_public_id=card.get("public_id"), region=f.region,
                                 item_text=redact(f.item_text), clause=f.clause, severity=f.severity,
                                 deadline=as_date(f.deadline), overdue=bool(f.overdue), status=f.status))
     return items

@@ -51,6 +51,13 @@ def institution_names_from(rows) -> dict[str, str]:
     return institutions.institution_names_from(rows)
 
 
+def institution_cards(institution_ids) -> dict[str, dict[str, str | None]]:
+    """Name, address and public id of many institutions in one query."""
+    from inspect_api.directory import institutions
+
+    return institutions.institution_cards(institution_ids)
+
+
 def institution_kinds() -> dict[str, str]:
     from inspect_api.directory.models import INSTITUTION_KINDS
 
