@@ -12,7 +12,7 @@ from typing import Any, Iterable
 
 from inspect_api import db, vocabulary
 from inspect_api.audit import service as audit
-from inspect_api.batched import Read, read_together
+from inspect_api.batched import Read, count_unless_known, page_reads, paged, read_together
 from inspect_api.auth.service import actor_of
 from inspect_api.clock import SHANGHAI, as_utc, isoformat
 from inspect_api.db import parse_oid
@@ -332,6 +332,14 @@ def notice_views(notices: Iterable[Notice], status_rows: list[dict] | None = Non
         status_rows = read_together(live_status_read(notices))[0]
     live_status = {str(row["_id"]): row.get("status") for row in status_rows or []} if live else {}
     return [_notice_view(n, live_status) for n in notices]
+
+
+def notices_page(query, page: int, per_page: int) -> dict[str, Any]:
+    """A page of notices with their items' live status: the page, then its total with those statuses."""
+    page_read, count_read = page_reads(query, page, per_page)
+    found = [Notice._from_son(row) for row in read_together(page_read)[0]]
+    status_rows, total = read_together(live_status_read(found), count_unless_known(count_read, found, page, per_page))
+    return {**paged(found, total, page, per_page), "items": notice_views(found, status_rows or [])}
 
 
 def notice_view(notice: Notice, *, live: bool = True) -> dict[str, Any]:

@@ -25,8 +25,6 @@ from inspect_api.urls import public_base_url
 from inspect_api.extensions import public_endpoint
 from inspect_api.publication import deadlines, notices, office, public_reads, results
 from inspect_api.publication import schemas as s
-from inspect_api.publication.models import Notice
-from inspect_api.batched import count_unless_known, page_reads, paged, read_together
 from inspect_api.schemas import PageArgsSchema, paginate
 from inspect_api.apidoc import media_types, raises
 
@@ -152,15 +150,6 @@ def published_one(inspection_id):
 
 # --------------------------------------------------------------------------- notices (office)
 
-def _notice_page(query, args) -> dict:
-    """A page of notices with their items' live status: the page, then its total with those statuses."""
-    number, size = args["page"], args["per_page"]
-    page_read, count_read = page_reads(query, number, size)
-    page = [Notice._from_son(row) for row in read_together(page_read)[0]]
-    status_rows, total = read_together(notices.live_status_read(page), count_unless_known(count_read, page, number, size))
-    return {**paged(page, total, number, size), "items": notices.notice_views(page, status_rows or [])}
-
-
 @blp.route("/notices", methods=["GET"])
 @blp.doc(operationId="listNotices")
 @login_required(*OFFICE)
@@ -168,7 +157,8 @@ def _notice_page(query, args) -> dict:
 @blp.response(200, s.NoticePageSchema)
 def list_notices(args):
     """Notices of the office's region subtree (drafts included), newest first."""
-    return _notice_page(notices.list_notices(current_user(), status=args.get("status")), args)
+    return notices.notices_page(notices.list_notices(current_user(), status=args.get("status")), args["page"],
+                                args["per_page"])
 
 
 @blp.route("/notices/candidates", methods=["GET"])
@@ -398,7 +388,8 @@ def public_institution(public_id):
 @blp.response(200, s.PublicNoticePageSchema)
 def public_notices(args):
     """Published and retracted notices (retracted ones carry their public reason), newest first."""
-    return _etagged(s.PublicNoticePageSchema().dump(_notice_page(notices.public_notices(), args)))
+    page = notices.notices_page(notices.public_notices(), args["page"], args["per_page"])
+    return _etagged(s.PublicNoticePageSchema().dump(page))
 
 
 @blp.route("/public/notices/<notice_id>", methods=["GET"])
