@@ -94,7 +94,8 @@ class LedgerCheck(me.Document):
             {"fields": ["team", "-created_at", "-id"]},
             {"fields": ["team", "state"]},
             {"fields": ["draw_id", "institution_id"]},
-            {"fields": ["institution_id", "state", "-concluded_at", "-id"]},
+            # An institution's checks, newest conclusion first (its public profile joins them by institution).
+            {"fields": ["institution_id", "-concluded_at", "-id"]},
             {"fields": ["next_step_due"], "sparse": True},
             {"fields": ["notify_pending"], "sparse": True},
         ],

@@ -29,6 +29,7 @@ from mongoengine.errors import NotUniqueError
 from pymongo import ReturnDocument
 
 from inspect_api.audit import service as audit
+from inspect_api.batched import Read, read_together
 from inspect_api.auth.service import actor_of
 from inspect_api.clock import SHANGHAI, utcnow
 from inspect_api import config as inspect_config
@@ -404,12 +405,16 @@ def submit(user, check_id: str, *, now: datetime) -> LedgerCheck:
 
 # --------------------------------------------------------------------------- public reads
 
-def public_checks(institution_id: str, limit: int = 10) -> list[dict[str, Any]]:
-    """Concluded checks of an institution, newest first: public facts only (no notes, no files)."""
-    query = LedgerCheck.objects(institution_id=str(institution_id), state="concluded").order_by(
-        "-concluded_at", "-id").limit(limit)
+def public_checks_read(institution_id: str, limit: int = 10) -> Read:
+    """The read behind :func:`public_checks` (joined by institution: :mod:`inspect_api.batched`)."""
+    return Read(LedgerCheck._get_collection_name(), {"institution_id": str(institution_id), "state": "concluded"},
+                sort=(("concluded_at", -1), ("_id", -1)), limit=limit, key="institution_id")
+
+
+def public_checks_from(rows: list[dict] | None) -> list[dict[str, Any]]:
+    """The public facts of the checks read by :func:`public_checks_read`: no notes, no files."""
     out = []
-    for check in query:
+    for check in (LedgerCheck._from_son(row) for row in rows or []):
         result = check.result or {}
         out.append({"code": check.code, "concluded_on": business_date(check.concluded_at).isoformat(),
                     "checklist_code": check.checklist_code, "score": result.get("score"),
@@ -418,6 +423,11 @@ def public_checks(institution_id: str, limit: int = 10) -> list[dict[str, Any]]:
                     "findings": [{"item_text": f.get("item_text"), "severity": f.get("severity")}
                                  for f in check.findings or []]})
     return out
+
+
+def public_checks(institution_id: str, limit: int = 10) -> list[dict[str, Any]]:
+    """Concluded checks of an institution, newest first: public facts only (no notes, no files)."""
+    return public_checks_from(read_together(public_checks_read(institution_id, limit))[0])
 
 
 def has_checks(kind: str, record_id: str) -> bool:

@@ -379,11 +379,13 @@ def public_notices():
         [("year", -1), ("seq", -1), ("published_at", -1), ("_id", -1), ("status", 1)])
 
 
-def notices_citing(institution_id: str):
-    """Published and retracted notices that name an institution, newest first (its public profile links them)."""
-    return Notice.objects(items__institution_id=str(institution_id),
-                          status__in=["published", "retracted"]).order_by(*PUBLIC_NOTICE_ORDER).hint(
-        [("items.institution_id", 1), ("year", -1), ("seq", -1), ("published_at", -1), ("_id", -1)])
+def notices_citing_read(institution_id: str, limit: int) -> Read:
+    """The latest ``limit`` published and retracted notices that name an institution, newest first (its public
+    profile links them): a read joined by institution (:mod:`inspect_api.batched`)."""
+    return Read(Notice._get_collection_name(), {"items.institution_id": str(institution_id),
+                                                "status": {"$in": ["published", "retracted"]}},
+                sort=(("year", -1), ("seq", -1), ("published_at", -1), ("_id", -1)), limit=limit,
+                key="items.institution_id")
 
 
 def public_notice(notice_id: str) -> Notice:

@@ -25,8 +25,8 @@ from inspect_api.errors import NotFound
 from inspect_api.extensions import public_endpoint
 from inspect_api.public_site import (HEADERS, MAX_PAGE, BadParam, bad_param_page, error_page, int_arg, page_number,
                                      page_qr)
-from inspect_api.publication import assessment, public_reads, sources
-from inspect_api.publication.notices import notice_view, notices_citing, public_notice, public_notices
+from inspect_api.publication import profile, public_reads, sources
+from inspect_api.publication.notices import notice_view, public_notice, public_notices
 from inspect_api.publication.schemas import period_bounds
 from inspect_api.query_args import accepts_query
 from inspect_api.schemas import paginate
@@ -173,13 +173,8 @@ def institution_profile(public_id: str):
         institution = public_reads.public_institution(public_id)
     except NotFound:
         return _not_found("该机构不存在。")
-    view = public_reads.institution_view(institution)
-    recent = public_reads.result_views(public_reads.public_results(institution_id=str(institution.id),
-                                                                   by="inspection_date").limit(10))
-    notices = [notice_view(n, live=False) for n in notices_citing(str(institution.id)).limit(20)]
-    return render_template("publication/institution.html", inst=view, results=recent, notices=notices,
-                           page_qr=page_qr(f"/p/institutions/{institution.public_id}"),
-                           **assessment.profile_sections(institution), **_common()), 200, HEADERS
+    return render_template("publication/institution.html", **profile.institution_profile(institution),
+                           page_qr=page_qr(f"/p/institutions/{institution.public_id}"), **_common()), 200, HEADERS
 
 
 @blp.get("/notices")

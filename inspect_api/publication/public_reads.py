@@ -69,6 +69,13 @@ def result_views(results, *, with_findings: bool = False,
             for r in results]
 
 
+def institution_results_read(institution_id: str, limit: int) -> Read:
+    """An institution's latest published results by inspection date (joined by institution:
+    :mod:`inspect_api.batched`)."""
+    return Read(PublishedResult._get_collection_name(), {"institution_id": str(institution_id)},
+                sort=(("inspected_on", -1), ("published_at", -1), ("_id", -1)), limit=limit, key="institution_id")
+
+
 def public_results_page(query, page: int, per_page: int, *, with_findings: bool = False) -> dict[str, Any]:
     """A page of published results with their live status: the page, then its total with the live status
     of its orders (findings and numbers) in one round trip."""

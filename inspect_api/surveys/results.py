@@ -18,6 +18,7 @@ import logging
 from datetime import datetime
 from typing import Any, Iterable
 
+from inspect_api.batched import Read, read_together
 from inspect_api.errors import Unprocessable
 from inspect_api.scoping import region_range
 from inspect_api.surveys.models import SurveyResponse, SurveyResult
@@ -57,18 +58,31 @@ def result_view(result: SurveyResult, *, min_answers: int, with_counts: bool = T
 
 # --------------------------------------------------------------------------- public
 
-def public_results(institution_id: str, *, config: dict[str, Any] | None = None, limit: int = 4) -> dict[str, Any]:
-    """What the institution profile shows: the published quarters (newest first, no comments, no held counts)
-    and, when the latest quarter is below the threshold, that it is not yet published."""
-    cfg = settings(config)
-    minimum = int(cfg["publish_min_answers"])
-    rows = list(SurveyResult.objects(institution_id=str(institution_id)).order_by("-quarter").limit(8))
-    published = [result_view(r, min_answers=minimum, with_counts=False) for r in rows if (r.count or 0) >= minimum]
-    latest = rows[0] if rows else None
+def public_results_read(institution_id: str) -> Read:
+    """The read behind :func:`public_results`: the latest quarters (joined by institution:
+    :mod:`inspect_api.batched`)."""
+    return Read(SurveyResult._get_collection_name(), {"institution_id": str(institution_id)},
+                sort=(("quarter", -1),), limit=8, key="institution_id")
+
+
+def public_results_from(rows: list[dict] | None, *, config: dict[str, Any] | None = None,
+                        limit: int = 4) -> dict[str, Any]:
+    """What the institution profile shows, from the rows of :func:`public_results_read`: the published quarters
+    (newest first, no comments, no held counts) and, when the latest quarter is below the threshold, that it
+    is not yet published."""
+    minimum = int(settings(config)["publish_min_answers"])
+    found = [SurveyResult._from_son(row) for row in rows or []]
+    published = [result_view(r, min_answers=minimum, with_counts=False) for r in found if (r.count or 0) >= minimum]
+    latest = found[0] if found else None
     pending = None
     if latest is not None and (latest.count or 0) < minimum:
         pending = {"quarter": latest.quarter, "quarter_label": quarter_label(latest.quarter)}
     return {"published": published[:limit], "pending": pending, "min_answers": minimum}
+
+
+def public_results(institution_id: str, *, config: dict[str, Any] | None = None, limit: int = 4) -> dict[str, Any]:
+    """:func:`public_results_from` of the institution's latest quarters, read here."""
+    return public_results_from(read_together(public_results_read(institution_id))[0], config=config, limit=limit)
 
 
 def published_means(institution_ids: Iterable[str], *, config: dict[str, Any] | None = None

@@ -214,12 +214,18 @@ def _list_requests():
 # ------------------------------------------------------------------ query plans
 
 def test_list_endpoints_and_the_scheduler_use_indexes_for_filter_and_sort(demo):
+    from inspect_api.publication.models import PublishedResult
+
     app, client, heads = demo
+    # The public profile of every institution with a published result (where its poster's QR code leads).
+    profiles = sorted({r.institution_public_id for r in PublishedResult.objects.only("institution_public_id")})
     recorded: list = []
     with db.count_commands(record=recorded):
         for who, path in _list_requests():
             r = client.get(path, headers=heads.get(who, {}))
             assert r.status_code == 200, (path, r.status_code, r.get_data(as_text=True)[:300])
+        for public_id in profiles:
+            assert client.get(f"/p/institutions/{public_id}").status_code == 200
     problems = check_plans(recorded)
     assert not problems, "\n".join(problems)
 
@@ -304,7 +310,9 @@ def test_database_round_trips_per_request_stay_within_budget(demo):
         kind = "public_list" if "/public/" in path else "list_page"
         measure(kind, path, client.get(path, headers=heads.get(who, {})))
     result = PublishedResult.objects.first()
-    for path in (f"/api/v1/public/results/{result.id}", f"/p/results/{result.id}"):
+    # An institution's public profile (where its poster's QR code leads) shows its results too.
+    for path in (f"/api/v1/public/results/{result.id}", f"/p/results/{result.id}",
+                 f"/p/institutions/{result.institution_public_id}"):
         measure("public_result", path, client.get(path))
     over, needed = [], set()
     for kind, counts in seen.items():
