@@ -138,7 +138,8 @@ def run_one(n: int, args, store: dict) -> dict:
             db.database().client.drop_database(database)
     return {"n": n, "insert_s": round(insert_s, 3), "due_findings": due, "sweep_s": first["seconds"],
             "commands": len(recorded), "write_commands": writes,
-            "claim_s": first["claim_seconds"], "inbox_s": first["inbox_seconds"], "steps": first["steps"],
+            "select_s": first["select_seconds"], "notify_s": first["notify_seconds"], "claim_s": first["claim_seconds"],
+            "steps": first["steps"],
             "notifications": first["notifications"], "second_sweep_s": second["seconds"],
             "second_sweep_steps": second["steps"],
             "index_served": None if explain is None else "IXSCAN" in explain}  # None: no query planner (embedded)
@@ -222,7 +223,7 @@ def _run(args, sizes, *, embedded: bool, store: str, kind: str, store_cfg: dict,
         r = run_one(n, args, store_cfg)
         results.append(r)
         print(f"  N={n:>7,}: insert {r['insert_s']:.2f} s | due {r['due_findings']:,} | sweep {r['sweep_s']:.3f} s "
-              f"(claim {r['claim_s']:.3f} s, inbox {r['inbox_s']:.3f} s) | steps {r['steps']:,} | "
+              f"(read {r['select_s']:.3f} s, notify {r['notify_s']:.3f} s, claim {r['claim_s']:.3f} s) | steps {r['steps']:,} | "
               f"notifications {r['notifications']:,} | commands {r['commands']:,} ({r['write_commands']} writes) | "
               f"second sweep {r['second_sweep_s']:.3f} s, "
               f"{r['second_sweep_steps']} steps | index-served "
@@ -239,7 +240,7 @@ def _run(args, sizes, *, embedded: bool, store: str, kind: str, store_cfg: dict,
     summary = {"bench": "sweep", "store": "embedded" if embedded else ("secantusdb" if kind == "local" else "mongodb"),
                "store_detail": store, "measured_n": measured,
                "not_measured": not_measured,
-               "results": [{k: r[k] for k in ("n", "insert_s", "due_findings", "sweep_s", "claim_s", "inbox_s",
+               "results": [{k: r[k] for k in ("n", "insert_s", "due_findings", "sweep_s", "select_s", "notify_s", "claim_s",
                                               "steps", "notifications", "commands", "write_commands",
                                               "second_sweep_s", "second_sweep_steps", "index_served")}
                            for r in results],

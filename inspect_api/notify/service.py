@@ -116,6 +116,22 @@ def notify_many(specs: list[dict[str, Any]], *, now: datetime, config: dict[str,
     return [[str(by_key[k]["_id"]) for k in keys if k in by_key] for keys in keys_per_spec]
 
 
+def withdraw(notification_ids: list[str]) -> int:
+    """Take back notifications written moments ago for an event that did not happen after all (a step the
+    sweep could not record): they leave the inbox, and their channel deliveries not yet made are dropped.
+    Returns how many left the inbox."""
+    oids = [ObjectId(i) for i in notification_ids if ObjectId.is_valid(i)]
+    if not oids:
+        return 0
+    removed = 0
+    for i in range(0, len(oids), 1000):
+        chunk = oids[i:i + 1000]
+        Delivery._get_collection().delete_many({"notification_id": {"$in": [str(o) for o in chunk]},
+                                                "status": "pending", "attempts": 0})
+        removed += Notification._get_collection().delete_many({"_id": {"$in": chunk}}).deleted_count
+    return removed
+
+
 def queue_deliveries_raw(notes: list[dict[str, Any]], *, now: datetime,
                          config: dict[str, Any] | None = None) -> None:
     """Queue one delivery per configured channel for each notification (``{_id, user_id}`` dicts)."""

@@ -1,32 +1,39 @@
 """The escalation sweep: apply every due ladder step exactly once.
 
-``run_sweep(now)``:
+``run_sweep(now)`` works through the findings whose indexed ``next_step_due``
+is on or before today's business date (Asia/Shanghai), in batches:
 
-1. **Select** findings whose indexed ``next_step_due`` is on or before
-   today's business date (Asia/Shanghai) — the only query over the large
-   collection, served by the ``next_step_due`` index.
-2. **Claim** each finding's due steps with a conditional update: the filter
-   requires the finding to be still escalating, its deadline unchanged and
-   *none* of the step codes already in ``step_codes`` (the guard of the
-   current deadline); the update pushes the step records, sets
-   ``next_step_due``, ``level``, ``overdue``/``preselected_for_notice`` and
-   marks the finding ``notify_pending`` with the claimed codes.  Findings
-   whose update would be identical (same deadline, steps and flags) are
-   claimed together, one statement per chunk of ids, all in one unordered
-   bulk command.  Two sweeps racing on the same finding cannot both match,
-   so a step is recorded once whatever runs concurrently, repeatedly or
-   after a restart; a sweep after downtime sees every missed step as due and
-   claims them all in that update.
-3. **Inbox**: for every finding marked ``notify_pending`` (claimed now, or left
-   so by a sweep that crashed after claiming), write the inbox notifications
-   of its pending steps — idempotent by ``step:<finding>:<code>:<deadline>:<user>``,
-   so a step is notified once per deadline (a new deadline re-arms the ladder:
-   :func:`inspect_api.rectification.service.move_deadline`) —
-   then clear the mark, and record the overdue risk event once (the clearing
-   update takes the finding's ``risk_pending`` flag for its batch).  A batch's
-   clearing updates are one transaction where the server supports them.
-4. **Channels**: attempt due webhook / e-mail deliveries with a short timeout
+1. **Plan** (:func:`plan_claims`): findings whose claim would be identical
+   (escalating, same deadline, same steps already recorded, same flags) form
+   a group with one conditional update: the guard requires the finding to be
+   still escalating, its deadline unchanged and *none* of the due step codes
+   already in ``step_codes``; the update pushes the step records, sets
+   ``next_step_due``, ``level``, ``overdue``/``preselected_for_notice``.
+2. **Notify** (:func:`notify_planned`): the inbox notifications of every
+   planned step, written *before* the claim and idempotent by
+   ``step:<finding>:<code>:<deadline>:<user>`` (a step is notified once per
+   deadline; a new deadline re-arms the ladder:
+   :func:`inspect_api.rectification.service.move_deadline`).
+3. **Claim** (:func:`apply_claims`): the groups' updates, one statement per
+   chunk of ids, one unordered bulk command in one transaction where the
+   server has them.  Two sweeps racing on a finding cannot both match, so a
+   step is recorded once whatever runs concurrently, repeatedly or after a
+   restart; a sweep after downtime sees every missed step as due and claims
+   them all at once.  A finding that changed between plan and claim
+   (answered, extended) is not claimed: the notifications of its unrecorded
+   steps are withdrawn before any channel delivers them.
+4. **Risk**: the first overdue step of a finding counts once in its
+   institution's risk profile, by the batch whose claim set
+   ``risk_overdue_recorded`` (a claim tags its findings with its batch's
+   ``claim_token``, so a batch knows which findings it took).
+5. **Channels**: attempt due webhook / e-mail deliveries with a short timeout
    and a time budget; failures are retried by later sweeps with backoff.
+
+Each finding is written once per sweep (the claim): on a server every write
+of a document rewrites all its index entries, so the claim carries everything
+and nothing is marked and cleared afterwards.  A crash after step 2 leaves
+notifications whose step is not yet recorded; the next sweep plans the same
+steps, finds their notifications already written and claims them.
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ import logging
 import time
 import uuid
 from collections import Counter
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -52,6 +60,12 @@ from inspect_api.workdays import business_date
 log = logging.getLogger(__name__)
 
 STATE_ID = "sweep"
+BATCH = 2000  # findings planned, notified and claimed together
+
+# What the sweep reads of a due finding: the claim key and the notifications' content.
+_DUE_FIELDS = {"_id": 1, "status": 1, "deadline": 1, "step_codes": 1, "overdue": 1, "risk_overdue_recorded": 1,
+               "institution_id": 1, "region": 1, "lead_inspector_id": 1, "order_id": 1, "order_number": 1, "seq": 1,
+               "item_text": 1}
 
 
 def _dt(d: date) -> datetime:
@@ -61,26 +75,6 @@ def _dt(d: date) -> datetime:
 
 def _date(v) -> date:
     return v.date() if isinstance(v, datetime) else v
-
-
-def pending_token(code: str, deadline: date) -> str:
-    """A claimed step awaiting its inbox notifications: the step code and the deadline it is for."""
-    return f"{code}@{deadline.isoformat()}"
-
-
-def _pending_record(steps: list[dict[str, Any]], token: str) -> tuple[dict[str, Any] | None, str]:
-    """The step record a pending token names, and its notification dedupe prefix.
-
-    A step is notified once per (step, deadline): a new deadline re-arms the
-    ladder and its steps get their own notifications.  A token without a
-    deadline (claimed before deadlines were part of it) names the latest
-    record of that code and keeps that era's dedupe key.
-    """
-    code, _, day = token.partition("@")
-    for record in reversed(steps):
-        if record.get("code") == code and (not day or _date(record["deadline"]).isoformat() == day):
-            return record, (f"{code}:{day}" if day else code)
-    return None, code
 
 
 def step_params(ladder, record: dict[str, Any]) -> dict[str, Any]:
@@ -95,45 +89,37 @@ def step_params(ladder, record: dict[str, Any]) -> dict[str, Any]:
             "notice_clause": "已拟列入下期问题通报。" if step is not None and step.preselect_for_notice else ""}
 
 
-def claim_due_steps(now: datetime, *, cfg: dict[str, Any] | None = None, batch: int = 10000) -> dict[str, int]:
-    """Steps 1–2: record every due step once (conditional updates, grouped).
+def step_dedupe(finding_id: Any, code: str, deadline: date) -> str:
+    """The dedupe key prefix of a step's notifications: once per finding, step and deadline (the user follows)."""
+    return f"step:{finding_id}:{code}:{deadline.isoformat()}"
 
-    Findings that share a deadline, the steps already recorded and the flags
-    the update depends on get the very same conditional update, so each such
-    group is claimed with one statement per chunk of ids instead of one per
-    finding (a statement costs the same on a server whatever its id list).
-    """
-    cfg = rs.config(cfg)
-    ladder = rs.ladder(cfg)
-    calendar = current_calendar()
-    today = business_date(now)
-    coll = Finding._get_collection()
-    cursor = coll.find({"next_step_due": {"$lte": _dt(today)}},
-                       {"_id": 1, "status": 1, "deadline": 1, "step_codes": 1, "overdue": 1,
-                        "risk_overdue_recorded": 1})
-    stats = {"selected": 0, "claimed_findings": 0, "steps": 0}
-    groups: dict[tuple, list] = {}
-    pending = 0
 
-    def flush():
-        ops = []
-        for key, ids in groups.items():
-            where, update, steps = _claim(key, ladder=ladder, calendar=calendar, now=now)
-            stats["steps"] += steps * len(ids)
-            ops += [({"_id": {"$in": ids[i:i + db.ID_CHUNK]}, **where}, update) for i in range(0, len(ids), db.ID_CHUNK)]
-        stats["claimed_findings"] += db.update_many_each(coll, ops, many=True)
-        groups.clear()
+@dataclass
+class Claim:
+    """One group's conditional update and the findings it is for (see :func:`plan_claims`)."""
 
-    for doc in cursor:
-        stats["selected"] += 1
+    where: dict[str, Any]
+    update: dict[str, Any]
+    records: list[dict[str, Any]]  # the step records it pushes (none: it only reschedules or retires)
+    risk: bool = False  # the claim records the findings' first overdue step
+    findings: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def codes(self) -> list[str]:
+        return [r["code"] for r in self.records]
+
+
+def plan_claims(docs: list[dict[str, Any]], *, now: datetime, token: str, ladder=None, calendar=None) -> list[Claim]:
+    """Step 1: the claims of these due findings, one per group of findings whose update is identical."""
+    ladder = ladder or rs.ladder()
+    calendar = calendar or current_calendar()
+    claims: dict[tuple, Claim] = {}
+    for doc in docs:
         key = _claim_key(doc)
-        groups.setdefault(key, []).append(doc["_id"])
-        pending += 1
-        if pending >= batch:
-            flush()
-            pending = 0
-    flush()
-    return stats
+        if key not in claims:
+            claims[key] = _claim(key, ladder=ladder, calendar=calendar, now=now, token=token)
+        claims[key].findings.append(doc)
+    return list(claims.values())
 
 
 def _claim_key(doc: dict[str, Any]) -> tuple:
@@ -144,127 +130,148 @@ def _claim_key(doc: dict[str, Any]) -> tuple:
             bool(doc.get("risk_overdue_recorded")))
 
 
-def _claim(key: tuple, *, ladder, calendar, now: datetime) -> tuple[dict, dict, int]:
-    """The guard and the update of one claim group (see :func:`_claim_key`), and how many steps it records."""
+def _claim(key: tuple, *, ladder, calendar, now: datetime, token: str) -> Claim:
+    """The guard and the update of one claim group (see :func:`_claim_key`)."""
     if not key[0]:  # settled meanwhile: it leaves the sweep
-        return {"status": {"$nin": list(ESCALATING)}}, {"$set": {"next_step_due": None}}, 0
+        return Claim({"status": {"$nin": list(ESCALATING)}}, {"$set": {"next_step_due": None}}, [])
     _, stored_deadline, done, overdue, risk_recorded = key
     deadline, done = _date(stored_deadline), list(done)
     today = business_date(now)
     due = ladder.due_steps(deadline, today, done, calendar)
     nxt = ladder.next_due_date(deadline, done + [s.code for s in due], calendar)
     if not due:
-        return ({"deadline": stored_deadline, "step_codes": done}, {"$set": {"next_step_due": _dt(nxt) if nxt else None}},
-                0)
+        return Claim({"deadline": stored_deadline, "step_codes": done},
+                     {"$set": {"next_step_due": _dt(nxt) if nxt else None}}, [])
     codes = [s.code for s in due]
     due_on = {s.code: d for s, d in ladder.schedule(deadline, calendar)}
     records = [{"code": s.code, "title": s.title, "due": _dt(due_on[s.code]), "at": now,
                 "deadline": _dt(deadline), "offset_working_days": s.offset_working_days,
-                "recipients": list(s.recipients), "notification_ids": []}
+                "recipients": list(s.recipients)}
                for s in due]
-    sets: dict[str, Any] = {"next_step_due": _dt(nxt) if nxt else None, "level": codes[-1],
-                            "notify_pending": True, "updated_at": now}
+    sets: dict[str, Any] = {"next_step_due": _dt(nxt) if nxt else None, "level": codes[-1], "updated_at": now,
+                            "claim_token": token}
+    risk = False
     if any(s.offset_working_days > 0 for s in due):
         if not overdue:
             sets["overdue"] = True
             sets["overdue_since"] = _dt(rs._d(calendar.add_working_days(deadline, 1)))
         if not risk_recorded:
-            sets["risk_pending"] = True
+            risk = True
             sets["risk_overdue_recorded"] = True
     if any(s.preselect_for_notice for s in due):
         sets["preselected_for_notice"] = True
         sets["preselected_at"] = now
-    return ({"status": {"$in": list(ESCALATING)}, "deadline": stored_deadline, "step_codes": {"$nin": codes}},
-            {"$push": {"steps": {"$each": records}, "step_codes": {"$each": codes},
-                       "pending_steps": {"$each": [pending_token(c, deadline) for c in codes]}},
-             "$set": sets}, len(codes))
+    return Claim({"status": {"$in": list(ESCALATING)}, "deadline": stored_deadline, "step_codes": {"$nin": codes}},
+                 {"$push": {"steps": {"$each": records}, "step_codes": {"$each": codes}}, "$set": sets},
+                 records, risk)
 
 
-def write_pending_notifications(now: datetime, *, cfg: dict[str, Any] | None = None,
-                                batch: int = 1000) -> dict[str, int]:
-    """Step 3: inbox notifications for claimed steps (idempotent), risk feedback, clear the mark.
-
-    Works in batches with a handful of queries each: recipients and
-    institution names are prefetched, notifications inserted in bulk, and the
-    marks cleared with bulk conditional updates (``pending_steps`` unchanged,
-    so a step claimed meanwhile by another sweep is never lost).
-    """
-    cfg = rs.config(cfg)
-    ladder = rs.ladder(cfg)
-    stats = {"notifications": 0, "findings": 0}
-    coll = Finding._get_collection()
-    fields = {"_id": 1, "pending_steps": 1, "steps": 1, "institution_id": 1, "region": 1, "lead_inspector_id": 1,
-              "order_id": 1, "order_number": 1, "seq": 1, "item_text": 1, "risk_pending": 1}
-    last_id = None
-    while True:
-        query: dict[str, Any] = {"notify_pending": True}
-        if last_id is not None:
-            query["_id"] = {"$gt": last_id}
-        docs = list(coll.find(query, fields).sort("_id", 1).limit(batch))
-        if not docs:
-            break
-        last_id = docs[-1]["_id"]
-        resolve = rs.RecipientResolver(docs)
-        names = institution_names(d["institution_id"] for d in docs)
-        specs, where = [], []
-        for doc in docs:
-            for token in doc.get("pending_steps") or []:
-                record, key = _pending_record(doc.get("steps") or [], token)
-                if record is None:
-                    continue
-                code = record["code"]
-                users = [uid for role in record.get("recipients") or [] for uid in resolve(role, doc)]
-                kind = f"rectification.{code}" if f"rectification.{code}" in TEMPLATES else "rectification.step"
+def notify_planned(claims: list[Claim], *, now: datetime, cfg: dict[str, Any] | None = None,
+                   ladder=None) -> dict[tuple, list[str]]:
+    """Step 2: the inbox notifications of every planned step (idempotent by key); returns their ids by
+    ``(finding id, code)``.  Recipients and institution names are read once for the batch."""
+    ladder = ladder or rs.ladder(cfg)
+    docs = [doc for claim in claims if claim.records for doc in claim.findings]
+    if not docs:
+        return {}
+    resolve = rs.RecipientResolver(docs)
+    names = institution_names(d["institution_id"] for d in docs)
+    specs, keys = [], []
+    for claim in claims:
+        for record in claim.records:
+            code, deadline = record["code"], _date(record["deadline"])
+            kind = f"rectification.{code}" if f"rectification.{code}" in TEMPLATES else "rectification.step"
+            params = {"deadline": deadline.isoformat(), "step_title": record["title"], **step_params(ladder, record)}
+            data = {"step": code, "due": _date(record["due"]).isoformat(), "deadline": deadline.isoformat()}
+            for doc in claim.findings:
+                users = [uid for role in record["recipients"] for uid in resolve(role, doc)]
                 specs.append({"user_ids": users, "kind": kind, "region": doc["region"],
-                              "dedupe": f"step:{doc['_id']}:{key}",
+                              "dedupe": step_dedupe(doc["_id"], code, deadline),
                               "params": {"order_number": doc["order_number"], "seq": doc["seq"],
                                          "item_text": doc.get("item_text") or "",
-                                         "deadline": _date(record["deadline"]).isoformat(),
-                                         "step_title": record["title"],
-                                         "institution_name": names.get(doc["institution_id"], "被检查机构"),
-                                         **step_params(ladder, record)},
+                                         "institution_name": names.get(doc["institution_id"], "被检查机构"), **params},
                               "data": {"order_id": doc["order_id"], "finding_id": str(doc["_id"]),
-                                       "institution_id": doc["institution_id"], "step": code,
-                                       "due": _date(record["due"]).isoformat(),
-                                       "deadline": _date(record["deadline"]).isoformat()}})
-                where.append((doc, record))
-        ids = notify.notify_many(specs, now=now, config=cfg)
-        for (doc, record), note_ids in zip(where, ids):
-            record["notification_ids"] = note_ids
-            stats["notifications"] += len(note_ids)
-        # Clear the mark unless another sweep claimed more steps meanwhile (it then finishes the job); the
-        # same update tags a finding's pending overdue risk with this batch's token.
-        token = uuid.uuid4().hex
-        ops = []
-        for d in docs:
-            where = {"_id": d["_id"], "pending_steps": d.get("pending_steps") or []}
-            update: dict[str, Any] = {"$set": {"steps": d.get("steps") or []},
-                                      "$unset": {"notify_pending": "", "pending_steps": ""}}
-            if d.get("risk_pending") is True:
-                where["risk_pending"] = True
-                update["$unset"]["risk_pending"] = ""
-                update["$set"]["risk_token"] = token
-            ops.append((where, update))
-        # One transaction for the batch where the server has them: its statements commit (and reach the
-        # journal) once, not once each; a transient error runs the (conditional, so idempotent) batch again.
-        db.transaction(lambda session: db.update_many_each(coll, ops, session=session))
-        _record_overdue_risk(coll, [d["_id"] for d in docs if d.get("risk_pending") is True], token, now)
-        stats["findings"] += len(docs)
+                                       "institution_id": doc["institution_id"], **data}})
+                keys.append((doc["_id"], code))
+    ids = notify.notify_many(specs, now=now, config=cfg)
+    return dict(zip(keys, ids))
+
+
+def apply_claims(claims: list[Claim]) -> int:
+    """Step 3: every claim's update, one bulk command in one transaction where the server has them;
+    returns how many findings were claimed."""
+    ops = []
+    for claim in claims:
+        ids = [d["_id"] for d in claim.findings]
+        ops += [({"_id": {"$in": ids[i:i + db.ID_CHUNK]}, **claim.where}, claim.update)
+                for i in range(0, len(ids), db.ID_CHUNK)]
+    coll = Finding._get_collection()
+    return db.transaction(lambda session: db.update_many_each(coll, ops, many=True, session=session))
+
+
+def _settle_unclaimed(claims: list[Claim], notes: dict[tuple, list[str]], token: str) -> list[dict[str, Any]]:
+    """After a claim that did not take every finding: withdraw the notifications of steps that no claim
+    recorded (the finding changed meanwhile); returns the findings this batch claimed (its token)."""
+    ids = [d["_id"] for claim in claims if claim.records for d in claim.findings]
+    stored = {d["_id"]: d for d in db.find_by_ids(Finding._get_collection(), ids,
+                                                   {"steps.code": 1, "steps.deadline": 1, "claim_token": 1})}
+    withdraw: list[str] = []
+    for claim in claims:
+        for doc in claim.findings:
+            now_doc = stored.get(doc["_id"]) or {}
+            recorded = {(s.get("code"), _date(s.get("deadline"))) for s in now_doc.get("steps") or []}
+            withdraw += [note for record in claim.records
+                         if (record["code"], _date(record["deadline"])) not in recorded
+                         for note in notes.get((doc["_id"], record["code"]), [])]
+    if withdraw:
+        notify.withdraw(withdraw)
+    return [d for d in stored.values() if d.get("claim_token") == token]
+
+
+def escalate(docs: list[dict[str, Any]], *, now: datetime, cfg: dict[str, Any] | None = None, ladder=None,
+             calendar=None) -> dict[str, Any]:
+    """Steps 1–4 for one batch of due findings as read by :func:`due_findings` (see the module docstring);
+    returns the batch's figures."""
+    cfg = rs.config(cfg)
+    ladder = ladder or rs.ladder(cfg)
+    token = uuid.uuid4().hex
+    claims = plan_claims(docs, now=now, token=token, ladder=ladder, calendar=calendar)
+    started = time.monotonic()
+    notes = notify_planned(claims, now=now, cfg=cfg, ladder=ladder)
+    notified = time.monotonic()
+    claimed = apply_claims(claims)
+    claimed_at = time.monotonic()
+    if claimed == len(docs):  # every finding claimed: every planned step is this batch's
+        mine = {d["_id"] for claim in claims for d in claim.findings}
+    else:
+        mine = {d["_id"] for d in _settle_unclaimed(claims, notes, token)}
+    risky = Counter(d["institution_id"] for claim in claims if claim.risk for d in claim.findings if d["_id"] in mine)
+    if risky:
+        rs.record_overdue_many(risky, now=now)
+    return {"claimed_findings": claimed,
+            "steps": sum(len(claim.records) for claim in claims for d in claim.findings if d["_id"] in mine),
+            "notifications": sum(len(v) for v in notes.values()),
+            "notify_seconds": notified - started, "claim_seconds": claimed_at - notified}
+
+
+def due_findings(now: datetime) -> list[dict[str, Any]]:
+    """The findings with a step due by ``now``'s business date (the ``next_step_due`` index), as the sweep
+    reads them.  Read whole before any claim: the claims move them out of the index a cursor would walk."""
+    return list(Finding._get_collection().find({"next_step_due": {"$lte": _dt(business_date(now))}}, _DUE_FIELDS))
+
+
+def escalate_due(now: datetime, *, cfg: dict[str, Any] | None = None, batch: int = BATCH) -> dict[str, Any]:
+    """Steps 1–4 for every due finding, ``batch`` findings at a time; returns figures."""
+    cfg = rs.config(cfg)
+    ladder = rs.ladder(cfg)
+    calendar = current_calendar()
+    due = due_findings(now)
+    stats: dict[str, Any] = {"selected": len(due), "claimed_findings": 0, "steps": 0, "notifications": 0,
+                             "notify_seconds": 0.0, "claim_seconds": 0.0}
+    for i in range(0, len(due), batch):
+        for key, value in escalate(due[i:i + batch], now=now, cfg=cfg, ladder=ladder, calendar=calendar).items():
+            stats[key] += value
     return stats
-
-
-def _record_overdue_risk(coll, ids: list, token: str, now: datetime) -> None:
-    """Risk feedback once per finding that went overdue, a constant number of commands per batch.
-
-    Only the sweep whose clearing update took the flag and left its own token records it
-    (concurrent sweeps never count a finding twice). A crash between that update and recording
-    loses the increment: the feedback is at most once.
-    """
-    if not ids:
-        return
-    mine = [d for d in db.find_by_ids(coll, ids, {"institution_id": 1, "risk_token": 1}) if d.get("risk_token") == token]
-    if mine:
-        rs.record_overdue_many(Counter(d["institution_id"] for d in mine), now=now)
 
 
 def run_sweep(now: datetime, *, config: dict[str, Any] | None = None, deliver: bool = True) -> dict[str, Any]:
@@ -273,25 +280,26 @@ def run_sweep(now: datetime, *, config: dict[str, Any] | None = None, deliver: b
         raise ValueError("now must be timezone-aware")
     cfg = rs.config(config)
     started = time.monotonic()
-    claimed = claim_due_steps(now, cfg=cfg)
-    t_claim = time.monotonic()
-    written = write_pending_notifications(now, cfg=cfg)
-    t_inbox = time.monotonic()
+    escalated = escalate_due(now, cfg=cfg)
+    t_escalated = time.monotonic()
     delivered = notify.deliver_pending(now=now, config=cfg) if deliver else {}
     finished = time.monotonic()
-    stats = {"as_of": now.isoformat(), "business_date": business_date(now).isoformat(), **claimed,
-             "notifications": written["notifications"], "deliveries": delivered,
-             "claim_seconds": round(t_claim - started, 3), "inbox_seconds": round(t_inbox - t_claim, 3),
-             "delivery_seconds": round(finished - t_inbox, 3), "seconds": round(finished - started, 3)}
-    if claimed["steps"]:
+    stats = {"as_of": now.isoformat(), "business_date": business_date(now).isoformat(),
+             **{k: v for k, v in escalated.items() if not k.endswith("_seconds")},
+             "deliveries": delivered, "select_seconds": round(t_escalated - started - escalated["notify_seconds"]
+                                                              - escalated["claim_seconds"], 3),
+             "notify_seconds": round(escalated["notify_seconds"], 3),
+             "claim_seconds": round(escalated["claim_seconds"], 3),
+             "delivery_seconds": round(finished - t_escalated, 3), "seconds": round(finished - started, 3)}
+    if stats["steps"]:
         from inspect_api import public_cache
         from inspect_api.audit import service as audit
 
         public_cache.bump()  # overdue findings show on public pages at once, in every API process
 
         audit.record("rectification.sweep", target_type="rectification_sweep", target_id=business_date(now).isoformat(),
-                     data={"as_of": now, "steps": claimed["steps"], "findings": claimed["claimed_findings"],
-                           "notifications": written["notifications"]}, now=now)
+                     data={"as_of": now, "steps": stats["steps"], "findings": stats["claimed_findings"],
+                           "notifications": stats["notifications"]}, now=now)
     SWEEP_DURATION.observe(finished - started)
     _record_state(now, stats)
     log.log(logging.INFO if stats["steps"] or delivered.get("attempted") else logging.DEBUG,

@@ -47,8 +47,8 @@ class StepRecord(me.EmbeddedDocument):
     at = me.DateTimeField(required=True)  # moment of the sweep that applied it
     deadline = me.DateField(required=True)  # the deadline it was computed from
     offset_working_days = me.IntField()  # the step's offset when it was applied
-    recipients = me.ListField(me.StringField())  # role keys
-    notification_ids = me.ListField(me.StringField())
+    recipients = me.ListField(me.StringField())  # role keys; the notifications carry the step in their data
+    notification_ids = me.ListField(me.StringField())  # legacy: written by sweeps before 2026-11, no longer
 
 
 class Answer(me.EmbeddedDocument):
@@ -163,12 +163,13 @@ class Finding(me.Document):
     overdue_since = me.DateField()
     preselected_for_notice = me.BooleanField(default=False)
     preselected_at = me.DateTimeField()
-    # Set by the claim of a step, cleared once its inbox notifications exist (crash recovery).
-    notify_pending = me.BooleanField()
-    pending_steps = me.ListField(me.StringField())  # "<code>@<deadline>" tokens
     risk_overdue_recorded = me.BooleanField(default=False)
-    risk_pending = me.BooleanField()  # set with the claim of the first overdue step, cleared once recorded
-    risk_token = me.StringField()  # the sweep batch that took risk_pending and records the overdue risk
+    claim_token = me.StringField()  # the sweep batch whose claim recorded the latest steps
+    # Legacy: the mark-and-clear of sweeps before 2026-11 (declared so such documents still load).
+    notify_pending = me.BooleanField()
+    pending_steps = me.ListField(me.StringField())
+    risk_pending = me.BooleanField()
+    risk_token = me.StringField()
 
     created_at = me.DateTimeField(required=True)
     updated_at = me.DateTimeField()
@@ -182,7 +183,6 @@ class Finding(me.Document):
             {"fields": ["region", "order_id", "seq"], "unique": True},
             {"fields": ["order_id", "seq"]},
             {"fields": ["next_step_due"], "sparse": True},  # the sweep
-            {"fields": ["notify_pending", "_id"], "sparse": True},  # sweep step 3 and crash recovery, in id order
             {"fields": ["institution_id", "status"]},
             {"fields": ["region", "preselected_for_notice"]},  # notices pre-selection
             {"fields": ["region", "overdue"]},

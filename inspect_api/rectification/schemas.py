@@ -49,8 +49,8 @@ class StepSchema(OutSchema):
     deadline = BizDate(required=True)
     offset_working_days = fields.Integer(allow_none=True, metadata={
         "description": "working days from the deadline (negative = before) of the step when it was applied"})
-    recipients = fields.List(fields.String())
-    notification_ids = fields.List(fields.String())
+    recipients = fields.List(fields.String(), metadata={
+        "description": "who the step notified, by role; each inbox notification names the finding and step in its data"})
 
 
 class AnswerSchema(OutSchema):

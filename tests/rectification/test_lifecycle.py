@@ -128,7 +128,8 @@ def test_whole_life_of_an_order(client, login, world, clock):
     assert [s["deadline"] for s in steps] == [f.original_deadline.isoformat()] + [new_deadline.isoformat()] * 4
     assert [s["due"] for s in steps] == [d.isoformat() for d in (reminder_day, cal.add_working_days(new_deadline, -3),
                                                                    warning_day, department_day, office_day)]
-    assert all(s["notification_ids"] for s in steps)
+    notified = {(n.data["step"], n.data["deadline"]) for n in Notification.objects(data__finding_id=str(f.id), kind__in=STEP_KINDS)}
+    assert notified == {(s["code"], s["deadline"]) for s in steps}  # each step's notifications name it
     assert Institution.objects.get(id=world.institution.id).risk.overdue_rectifications == 1
 
 
@@ -153,22 +154,44 @@ def test_catch_up_after_outage_applies_each_missed_step_once(world):
         {"rectification.reminder": 1, "rectification.warning": 3, "rectification.department": 2})
 
 
-def test_overlapping_sweeps_and_crash_between_claim_and_inbox(world):
+def test_overlapping_sweeps_and_crash_between_notify_and_claim(world):
     cal = current_calendar()
     order = world.open([finding("A1", "major", 15), finding("A2", "minor", 30)])
     f = rs.findings_of(order)[0]
     day = at(cal.add_working_days(f.deadline, -3))
-    # two sweeps claim concurrently: only one claim matches
-    first = escalation.claim_due_steps(day)
-    second = escalation.claim_due_steps(day)
-    assert first["steps"] == 1 and first["claimed_findings"] == 1 and second["claimed_findings"] == 0
-    # the first sweep "crashed" before writing the inbox: the next sweep writes it, once
-    assert Notification.objects(kind="rectification.reminder").count() == 0
-    assert Finding.objects.get(id=f.id).notify_pending
-    escalation.run_sweep(day)
-    escalation.write_pending_notifications(day)
+    # a sweep writes the reminder's notifications and "crashes" before its claim
+    due = escalation.due_findings(day)
+    escalation.notify_planned(escalation.plan_claims(due, now=day, token="crashed"), now=day)
     assert Notification.objects(kind="rectification.reminder").count() == 1
-    assert Finding.objects.get(id=f.id).notify_pending is None
+    assert Finding.objects.get(id=f.id).step_codes == []
+    # two sweeps then work on the same due findings: one claim matches, nothing is notified twice
+    first = escalation.escalate(escalation.due_findings(day), now=day)
+    second = escalation.escalate(due, now=day)
+    assert first["steps"] == 1 and first["claimed_findings"] == 1
+    assert second["steps"] == 0 and second["claimed_findings"] == 0
+    assert Notification.objects(kind="rectification.reminder").count() == 1
+    assert Finding.objects.get(id=f.id).step_codes == ["reminder"]
+    assert escalation.run_sweep(day)["steps"] == 0
+
+
+def test_a_finding_answered_between_plan_and_claim_is_not_escalated_and_its_notices_are_withdrawn(
+        client, login, world):
+    cal = current_calendar()
+    order = world.open([finding("A1", "major", 15), finding("A2", "minor", 15)])
+    f1, f2 = rs.findings_of(order)
+    day = at(cal.add_working_days(f1.deadline, 1))
+    due = escalation.due_findings(day)  # the sweep reads both findings as due (reminder and warning)
+    r = client.post(f"/api/v1/rectifications/{order.id}/findings/{f1.id}/answer", json={"description": "完成"},
+                    headers=login(world.users["institution"]))
+    assert r.status_code == 200, r.get_json()
+    stats = escalation.escalate(due, now=day)
+    assert stats["claimed_findings"] == 1 and stats["steps"] == 2  # f2 only
+    assert Finding.objects.get(id=f1.id).step_codes == []
+    assert Finding.objects.get(id=f2.id).step_codes == ["reminder", "warning"]
+    by_finding = Counter(n.data["finding_id"] for n in Notification.objects(kind__in=STEP_KINDS))
+    assert by_finding[str(f1.id)] == 0 and by_finding[str(f2.id)] > 0
+    # the institution's risk counts the finding that went overdue, not the answered one
+    assert Institution.objects.get(id=world.institution.id).risk.overdue_rectifications == 1
 
 
 def test_answered_finding_does_not_escalate_and_extension_reschedules(client, login, world, clock):
@@ -213,4 +236,4 @@ def test_sweep_query_is_index_served(world):
 
     names = {tuple(k for k, _ in spec) for spec in
              (v["key"] for v in F._get_collection().index_information().values())}
-    assert ("next_step_due",) in names and ("notify_pending", "_id") in names
+    assert ("next_step_due",) in names

@@ -64,7 +64,8 @@ def test_rejected_late_answer_rearms_the_ladder_for_the_new_deadline(client, log
     f.reload()
     assert f.step_codes == ["reminder", "warning", "department", "office"] and f.next_step_due is None
     assert [s.deadline for s in f.steps] == [first_deadline] * 4 + [new_deadline] * 4
-    assert all(s.notification_ids for s in f.steps)
+    notified = {(n.data["step"], n.data["deadline"]) for n in Notification.objects(data__finding_id=str(f.id), kind__in=STEP_KINDS)}
+    assert notified == {(s.code, s.deadline.isoformat()) for s in f.steps}
     assert kinds_for(world.users["institution"]) == Counter({"rectification.reminder": 2,
                                                              "rectification.warning": 2})
     assert kinds_for(world.users["county"]) == Counter({"rectification.warning": 2, "rectification.department": 2,
@@ -84,9 +85,11 @@ def test_granted_extension_rearms_and_a_claim_racing_with_it_is_notified_once(cl
     base = f"/api/v1/rectifications/{f.order_id}/findings/{f.id}"
     escalation.run_sweep(at(cal.add_working_days(old, -3)))  # the reminder, sent
 
-    # a sweep claims the warning and "crashes" before writing the inbox; meanwhile the extension is granted
+    # a sweep writes the warning's notifications and "crashes" before claiming it; meanwhile the extension
+    # is granted
     warning_day = cal.add_working_days(old, 1)
-    assert escalation.claim_due_steps(at(warning_day))["steps"] == 1
+    due = escalation.due_findings(at(warning_day))
+    escalation.notify_planned(escalation.plan_claims(due, now=at(warning_day), token="crashed"), now=at(warning_day))
     clock.set(at(warning_day, 10))
     new = cal.add_working_days(warning_day, 10)
     r = client.post(base + "/extension", json={"reason": "需采购设备", "requested_deadline": new.isoformat()},
@@ -97,10 +100,11 @@ def test_granted_extension_rearms_and_a_claim_racing_with_it_is_notified_once(cl
     assert r.get_json()["overdue"] is False and r.get_json()["next_step_due"] == cal.add_working_days(
         new, -3).isoformat()
 
-    # the claimed warning (for the old deadline) is written once; the new deadline starts from scratch
+    # the warning already written (for the old deadline) stays, once, and is never recorded: the finding is no
+    # longer overdue; the new deadline starts from scratch
     sweep_thrice(warning_day)
     f.reload()
-    assert f.step_codes == [] and not f.notify_pending and not f.overdue
+    assert f.step_codes == [] and not f.overdue
     assert kinds_for(world.users["institution"]) == Counter({"rectification.reminder": 1,
                                                              "rectification.warning": 1})
     sweep_thrice(cal.add_working_days(new, -3))
