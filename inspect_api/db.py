@@ -388,6 +388,24 @@ def update_many_each(coll, ops: list[tuple[dict, dict]], *, many: bool = False, 
     return coll.bulk_write([op(flt, update) for flt, update in ops], ordered=False, session=session).modified_count
 
 
+def insert_ignoring_duplicates(coll, docs: list[dict[str, Any]], chunk: int = 5000) -> list[dict[str, Any]]:
+    """Insert unordered in chunks (one command each); returns the documents refused as duplicates (a unique
+    key already taken), every other one is stored."""
+    from pymongo.errors import BulkWriteError
+
+    refused = []
+    for i in range(0, len(docs), chunk):
+        part = docs[i:i + chunk]
+        try:
+            coll.insert_many(part, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(e.get("code") != 11000 for e in errors):
+                raise
+            refused += [part[e["index"]] for e in errors]
+    return refused
+
+
 # A server matches every candidate of an ``_id: {$in: [...]}`` filter against the whole list (the local
 # SecantusDB: linear per document), so long id lists are sent in chunks of this size.
 ID_CHUNK = 200

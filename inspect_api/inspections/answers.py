@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
 from mongoengine.errors import NotUniqueError
 
+from inspect_api import db
 from inspect_api.audit import service as audit
 from inspect_api.auth.service import actor_of
 from inspect_api.clock import isoformat
@@ -86,20 +88,13 @@ def sync_responses(user, inspection_id: str, items: list[dict[str, Any]], *, now
         raise Unprocessable("部分检查项目的答案无效，整批未保存", code="RESPONSES_INVALID",
                             details={"problems": problems})
     ins_id = str(inspection.id)
-    outcomes = []
+    if len({e["item_id"] for e in items}) == len(items):
+        outcomes = _apply_batch(ins_id, items, inspector_id, now)
+    else:  # an item edited twice in one batch: its writes chain, so they are applied in order, one by one
+        outcomes = [_apply_one(ins_id, entry, inspector_id, now) for entry in items]
     counts = {"applied": 0, "duplicate": 0, "conflict": 0}
-    for entry in items:
-        client_id = str(entry["client_id"])
-        item_id = entry["item_id"]
-        seen = ResponseWrite.objects(inspection_id=ins_id, client_id=client_id).first()
-        if seen is not None:
-            outcome = {"outcome": "duplicate", "revision": seen.revision}
-        else:
-            outcome = _apply(ins_id, entry, inspector_id, now)
-        outcome.update({"client_id": client_id, "item_id": item_id,
-                        "current": response_view(ItemResponse.objects(inspection_id=ins_id, item_id=item_id).first())})
+    for outcome in outcomes:
         counts[outcome["outcome"]] += 1
-        outcomes.append(outcome)
     if counts["applied"]:
         Inspection.objects(id=inspection.id).update_one(set__updated_at=now)
         audit.record("inspection.responses_synced", actor=actor_of(user), target_type="inspection",
@@ -107,12 +102,75 @@ def sync_responses(user, inspection_id: str, items: list[dict[str, Any]], *, now
     return {"outcomes": outcomes, **counts}
 
 
+def _fields(entry: dict[str, Any], inspector_id: str, now: datetime) -> dict[str, Any]:
+    """What an applied write stores on the item's response, besides its revision."""
+    return {"result": entry["result"], "deduction_codes": list(entry.get("deduction_codes") or []),
+            "note": entry.get("note"), "client_id": str(entry["client_id"]),
+            "client_updated_at": ItemResponse.client_updated_at.to_mongo(entry.get("client_updated_at")),
+            "updated_by": inspector_id, "updated_at": now}
+
+
+def _apply_batch(ins_id: str, items: list[dict[str, Any]], inspector_id: str, now: datetime) -> list[dict[str, Any]]:
+    """A batch of writes to distinct items in a constant number of commands: the replays read at once, the
+    new items inserted at once, the edits sent as one bulk of conditional updates, the results read back.
+
+    Every write carries this batch's token, so the read-back tells the writes this batch applied from those
+    that lost a race (conflict) and from a write applied before a crash lost its record (duplicate).
+    """
+    token = uuid.uuid4().hex
+    seen = {w.client_id: w for w in ResponseWrite.objects(
+        inspection_id=ins_id, client_id__in=[str(e["client_id"]) for e in items]).only("client_id", "revision")}
+    fresh = [e for e in items if str(e["client_id"]) not in seen]
+    responses = ItemResponse._get_collection()
+    db.insert_ignoring_duplicates(responses, [
+        {"inspection_id": ins_id, "item_id": e["item_id"], "revision": 1, **_fields(e, inspector_id, now),
+         "write_token": token} for e in fresh if int(e["base_revision"]) == 0])
+    db.update_many_each(responses, [
+        ({"inspection_id": ins_id, "item_id": e["item_id"], "revision": int(e["base_revision"])},
+         {"$inc": {"revision": 1}, "$set": {**_fields(e, inspector_id, now), "write_token": token}})
+        for e in fresh if int(e["base_revision"]) > 0])
+    current = {r.item_id: r for r in ItemResponse.objects(inspection_id=ins_id,
+                                                          item_id__in=[e["item_id"] for e in items])}
+    applied = [e for e in fresh if getattr(current.get(e["item_id"]), "write_token", None) == token]
+    raced = set()
+    if applied:
+        refused = db.insert_ignoring_duplicates(ResponseWrite._get_collection(), [
+            {"inspection_id": ins_id, "client_id": str(e["client_id"]), "item_id": e["item_id"],
+             "revision": int(e["base_revision"]) + 1, "at": now} for e in applied])
+        raced = {d["client_id"] for d in refused}  # the same client write raced itself: the first one answers
+        if raced:
+            seen.update({w.client_id: w for w in ResponseWrite.objects(inspection_id=ins_id, client_id__in=list(raced))})
+    mine = {str(e["client_id"]) for e in applied} - raced
+    outcomes = []
+    for entry in items:
+        client_id, now_at = str(entry["client_id"]), current.get(entry["item_id"])
+        if client_id in mine:
+            outcome = {"outcome": "applied", "revision": int(entry["base_revision"]) + 1}
+        elif client_id in seen:
+            outcome = {"outcome": "duplicate", "revision": seen[client_id].revision}
+        elif now_at is not None and now_at.client_id == client_id:  # applied before a crash lost the write record
+            outcome = {"outcome": "duplicate", "revision": now_at.revision}
+        else:
+            outcome = {"outcome": "conflict", "revision": now_at.revision if now_at else 0}
+        outcomes.append({**outcome, "client_id": client_id, "item_id": entry["item_id"],
+                         "current": response_view(now_at)})
+    return outcomes
+
+
+def _apply_one(ins_id: str, entry: dict[str, Any], inspector_id: str, now: datetime) -> dict[str, Any]:
+    """One write (replay, insert or conditional update) and its outcome with the item's current answer."""
+    client_id = str(entry["client_id"])
+    seen = ResponseWrite.objects(inspection_id=ins_id, client_id=client_id).first()
+    outcome = {"outcome": "duplicate", "revision": seen.revision} if seen is not None else \
+        _apply(ins_id, entry, inspector_id, now)
+    current = ItemResponse.objects(inspection_id=ins_id, item_id=entry["item_id"]).first()
+    return {**outcome, "client_id": client_id, "item_id": entry["item_id"], "current": response_view(current)}
+
+
 def _apply(ins_id: str, entry: dict[str, Any], inspector_id: str, now: datetime) -> dict[str, Any]:
     client_id = str(entry["client_id"])
     base = int(entry["base_revision"])
-    fields = {"result": entry["result"], "deduction_codes": list(entry.get("deduction_codes") or []),
-              "note": entry.get("note"), "client_id": client_id, "client_updated_at": entry.get("client_updated_at"),
-              "updated_by": inspector_id, "updated_at": now}
+    fields = _fields(entry, inspector_id, now)
     applied = False
     if base == 0:
         try:

@@ -172,6 +172,7 @@ class ItemResponse(me.Document):
     client_updated_at = me.DateTimeField()
     updated_by = me.StringField(required=True)  # inspector id (or user id for corrections)
     updated_at = me.DateTimeField(required=True)
+    write_token = me.StringField()  # the sync batch that wrote this revision (tells its writes from a race's)
 
     meta = {
         "collection": "inspection_responses",

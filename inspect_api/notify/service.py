@@ -24,8 +24,8 @@ from typing import Any, Iterable
 import requests
 from bson import ObjectId
 from bson.errors import InvalidId
-from pymongo.errors import BulkWriteError
 
+from inspect_api import db
 from inspect_api.auth.models import User
 from inspect_api.clock import as_utc, isoformat
 from inspect_api import config as inspect_config
@@ -53,21 +53,6 @@ def notify(user_ids: Iterable[str], *, kind: str, params: dict[str, Any], data: 
     return sorted(notes, key=lambda n: n.user_id)  # a handful of recipients: ordered here, not by the server
 
 
-def _insert_ignoring_duplicates(coll, docs: list[dict[str, Any]], chunk: int = 5000) -> list[dict[str, Any]]:
-    """Insert unordered in chunks; returns the documents refused as duplicates (a unique key already taken)."""
-    refused = []
-    for i in range(0, len(docs), chunk):
-        part = docs[i:i + chunk]
-        try:
-            coll.insert_many(part, ordered=False)
-        except BulkWriteError as exc:
-            errors = exc.details.get("writeErrors", [])
-            if any(e.get("code") != 11000 for e in errors):
-                raise
-            refused += [part[e["index"]] for e in errors]
-    return refused
-
-
 def notify_many(specs: list[dict[str, Any]], *, now: datetime, config: dict[str, Any] | None = None) -> list[list[str]]:
     """Bulk form of :func:`notify`: one spec per message; returns the notification ids of each spec.
 
@@ -93,7 +78,7 @@ def notify_many(specs: list[dict[str, Any]], *, now: datetime, config: dict[str,
     if not docs:
         return [[] for _ in specs]
     coll = Notification._get_collection()
-    refused = _insert_ignoring_duplicates(coll, docs)
+    refused = db.insert_ignoring_duplicates(coll, docs)
     by_key: dict[str, dict[str, Any]] = {}
     for d in docs:
         by_key.setdefault(d["dedupe_key"], d)
@@ -155,7 +140,7 @@ def queue_deliveries_raw(notes: list[dict[str, Any]], *, now: datetime,
                          "status": "pending", "attempts": 0, "next_attempt_at": now, "attempts_log": [],
                          "created_at": now})
     if docs:
-        _insert_ignoring_duplicates(Delivery._get_collection(), docs)
+        db.insert_ignoring_duplicates(Delivery._get_collection(), docs)
 
 
 # --- channels ---------------------------------------------------------------------

@@ -127,6 +127,27 @@ def test_batch_sync_applied_duplicate_conflict(client, world, as_user):
     assert ItemResponse.objects.get(item_id=items[1]["id"]).result == "deduct"
 
 
+def test_a_queue_that_edits_an_item_twice_and_a_write_whose_record_was_lost(client, world, as_user):
+    """The phone's queue may hold an item's answer and its later edit: both apply, in order.  A write applied
+    before a crash lost its record is reported as a duplicate, and the rest of its batch still applies."""
+    check_in(client, world, as_user(world.lead_user))
+    url = f"/api/v1/inspections/{world.assignment.id}/responses"
+    items = applicable_items()
+    first, edit = answer(items[0]), answer(items[0], "fail", base=1, note="复核后改为不符合")
+    r = client.put(url, json={"items": [first, edit, answer(items[1])]}, headers=as_user(world.lead_user)).get_json()
+    assert [(o["outcome"], o["revision"]) for o in r["outcomes"]] == [("applied", 1), ("applied", 2), ("applied", 1)]
+    assert ItemResponse.objects.get(item_id=items[0]["id"]).result == "fail"
+    # the server applied this write, then "crashed" before recording it: the phone sends it again
+    lost = answer(items[1], "fail", base=1)
+    answers_of = {"items": [lost, answer(items[2]), answer(items[3], base=4)]}
+    client.put(url, json={"items": [lost]}, headers=as_user(world.lead_user))
+    ResponseWrite.objects(client_id=lost["client_id"]).delete()
+    r = client.put(url, json=answers_of, headers=as_user(world.lead_user)).get_json()
+    assert [(o["outcome"], o["revision"]) for o in r["outcomes"]] == [("duplicate", 2), ("applied", 1), ("conflict", 0)]
+    assert r["outcomes"][0]["current"]["result"] == "fail" and r["outcomes"][2]["current"] is None
+    assert (r["applied"], r["duplicate"], r["conflict"]) == (1, 1, 1)
+
+
 def test_invalid_batch_is_refused_whole(client, world, as_user):
     check_in(client, world, as_user(world.lead_user))
     items = applicable_items()

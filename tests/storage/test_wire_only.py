@@ -634,3 +634,43 @@ def test_batched_reads_answer_as_each_read_alone_in_one_command(app):
     assert rows == [] and joined == alone[2] and counted["count"] == 2  # the joins asked again, by themselves
     with pytest.raises(ValueError):  # a key must lead an index, or the join would read the collection whole
         Read("rectification_findings", {"item_text": "问题1"}, key="item_text")
+
+
+# ------------------------------------------------------------------ a batch of answers costs the same at any size
+
+def test_a_batch_of_answers_costs_the_same_commands_whatever_its_size(demo):
+    """An inspector's phone syncs its queue in one request; the server's commands do not grow with its items."""
+    import uuid
+
+    from inspect_api.auth.models import User
+    from inspect_api.clock import utcnow
+    from inspect_api.inspections import answers, records
+    from inspect_api.inspections.models import Assignment, Inspection, ItemResponse
+
+    inspection = Inspection.objects(state="checked_in").first()
+    assignment = Assignment.objects.get(id=inspection.id)
+    lead = User.objects.get(role="inspector", inspector_id=assignment.team[0])  # lead first
+    kind = records.institution_kind(inspection.institution_id)
+    answered = {r.item_id for r in ItemResponse.objects(inspection_id=str(inspection.id))}
+    free = [i for i in records.item_index(records.content_of(inspection)).values()
+            if records.applies(i, kind) and i["id"] not in answered]
+    assert len(free) >= 40
+
+    def batch(items, base=0):
+        return [{"client_id": str(uuid.uuid4()), "item_id": i["id"], "base_revision": base,
+                 "client_updated_at": utcnow(), "result": "pass", "deduction_codes": [], "note": None}
+                for i in items]
+
+    counted = []
+    for items in (free[:5], free[5:40]):
+        with db.count_commands() as frame:
+            out = answers.sync_responses(lead, str(inspection.id), batch(items), now=utcnow())
+        assert out["applied"] == len(items)
+        counted.append(frame["count"])
+    assert counted[0] == counted[1], counted
+    # edits of the 35 (conditional updates), half of them from a stale revision: the same count again
+    edits = batch(free[5:22], base=1) + batch(free[22:40], base=7)
+    with db.count_commands() as frame:
+        out = answers.sync_responses(lead, str(inspection.id), edits, now=utcnow())
+    assert (out["applied"], out["conflict"]) == (17, 18)
+    assert frame["count"] <= counted[0] + 1, (frame["count"], counted)
