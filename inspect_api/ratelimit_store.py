@@ -11,7 +11,8 @@ headers.  This subclass keeps what it read or wrote during the current request
   read once;
 - :func:`read_together` reads the windows of several limits of one view in
   a single command before the limiter tests them (login: per account and per
-  address).
+  address), together with one further keyed read the view needs (login: the
+  user, :func:`joined_rows`).
 
 The limits themselves are unchanged: the same moving windows, the same
 conditional ``$push`` that refuses a hit past the limit on the server.
@@ -30,8 +31,12 @@ from limits.storage import MongoDBStorage
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from inspect_api import batched, db
+from inspect_api.batched import Read
+
 SCHEME_PREFIX = "inspect+"
 _ENVIRON_KEY = "inspect.ratelimit_windows"
+_JOINED_KEY = "inspect.ratelimit_joined"
 
 
 def storage_uri(client_uri: str) -> str:
@@ -61,16 +66,23 @@ class RequestScopedMongoDBStorage(MongoDBStorage):
     def __init__(self, uri: str, **options):
         super().__init__(uri.removeprefix(SCHEME_PREFIX), **options)
 
-    def prefetch(self, keys: list[str]) -> None:
-        """Read these windows in one command and keep them for the rest of the request."""
+    def prefetch(self, keys: list[str], joined: Read | None = None) -> list[dict] | None:
+        """Read these windows in one command and keep them for the rest of the request; ``joined``, a keyed
+        read of the app's database, goes in the same command and its rows are returned."""
         memo = _memo()
         missing = [k for k in dict.fromkeys(keys) if memo is not None and k not in memo]
-        if not missing:
-            return
-        found = {doc["_id"]: doc.get("entries") or []
-                 for doc in self.windows.find({"_id": {"$in": missing}}, {"entries": 1})}
+        if not missing and joined is None:
+            return None
+        windows = Read(self.windows.name, {"_id": {"$in": missing}}, projection={"entries": 1}) if missing else None
+        if joined is not None and self.windows.database.name == db.database().name:
+            rows, joined_rows = batched.read_together(windows, joined)
+        else:
+            rows = list(self.windows.find(windows.filter, windows.projection)) if windows else []
+            joined_rows = None
+        found = {doc["_id"]: doc.get("entries") or [] for doc in rows or []}
         for key in missing:
             memo[key] = found.get(key, [])
+        return joined_rows
 
     def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
         memo = _memo()
@@ -102,12 +114,15 @@ class RequestScopedMongoDBStorage(MongoDBStorage):
         return True
 
 
-def read_together(limiter, *limits: tuple[Callable[[], str], Callable[[], str]]):
+def read_together(limiter, *limits: tuple[Callable[[], str], Callable[[], str]],
+                  joined: Callable[[], Read | None] | None = None):
     """Decorate a view (above its ``limiter.limit`` decorators) so that the windows of these
     ``(limit value, key function)`` pairs are read in one command before the limiter tests them.
 
     The keys are built as flask-limiter builds them for a view's own limits (scope: the endpoint).
-    On any other storage this does nothing.
+    ``joined`` builds one further keyed read from the request (or None), sent in the same command; the view
+    finds its rows with :func:`joined_rows`.  On any other storage the windows are read as the limiter reads
+    them and ``joined`` is not sent (the view reads for itself).
     """
 
     def decorate(view):
@@ -115,9 +130,19 @@ def read_together(limiter, *limits: tuple[Callable[[], str], Callable[[], str]])
         def wrapper(*args, **kwargs):
             storage = getattr(limiter.limiter, "storage", None) if limiter.enabled else None
             if isinstance(storage, RequestScopedMongoDBStorage):
-                storage.prefetch([parse(limit()).key_for(key(), request.endpoint) for limit, key in limits])
+                extra = joined() if joined is not None else None
+                rows = storage.prefetch([parse(limit()).key_for(key(), request.endpoint) for limit, key in limits],
+                                        extra)
+                if extra is not None and rows is not None:
+                    request.environ[_JOINED_KEY] = (extra, rows)
             return view(*args, **kwargs)
 
         return wrapper
 
     return decorate
+
+
+def joined_rows(read: Read) -> list[dict] | None:
+    """The rows :func:`read_together` read for ``read`` in this request, or None when it did not."""
+    found = request.environ.get(_JOINED_KEY) if has_request_context() else None
+    return found[1] if found is not None and found[0] == read else None

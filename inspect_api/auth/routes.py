@@ -10,7 +10,7 @@ from inspect_api.auth import service, sessions
 from inspect_api.auth.access import client_ip, current_user, login_required
 from inspect_api.clock import utcnow
 from inspect_api.extensions import limiter
-from inspect_api.ratelimit_store import read_together
+from inspect_api.ratelimit_store import joined_rows, read_together
 from inspect_api.schemas import PageArgsSchema, page_of, paginate
 from inspect_api.apidoc import raises, rate_limited
 
@@ -26,6 +26,14 @@ def _login_key() -> str:
 def _login_limit() -> str:
     cfg = current_app.config["INSPECT"]
     return f"{cfg['login_max_failures']} per {cfg['login_window_minutes']} minutes"
+
+
+def _account_read():
+    """The account a login names, read in the same command as its rate-limit windows (a name the schema
+    will accept; anything else is refused by the schema before the view reads)."""
+    body = request.get_json(silent=True)
+    username = body.get("username") if isinstance(body, dict) else None
+    return service.account_read(username) if isinstance(username, str) and 0 < len(username) <= 64 else None
 
 
 def _address_key() -> str:
@@ -53,7 +61,7 @@ def _session_settings() -> dict:
 
 @blp.route("/auth/login", methods=["POST"])
 @blp.doc(operationId="login")
-@read_together(limiter, (_login_limit, _login_key), (_address_limit, _address_key))
+@read_together(limiter, (_login_limit, _login_key), (_address_limit, _address_key), joined=_account_read)
 @limiter.limit(_login_limit, key_func=_login_key, deduct_when=_failed)
 @limiter.limit(_address_limit, key_func=_address_key, deduct_when=_failed)
 @rate_limited
@@ -63,7 +71,8 @@ def _session_settings() -> dict:
 def login(body):
     """Log in with username and password; returns an access and a refresh token."""
     now = utcnow()
-    user = service.authenticate(body["username"], body["password"], now=now, ip=client_ip())
+    user = service.authenticate(body["username"], body["password"], now=now, ip=client_ip(),
+                                account=joined_rows(service.account_read(body["username"])))
     return sessions.issue_tokens(user, now=now, refresh_days=_cfg("refresh_token_days"))
 
 

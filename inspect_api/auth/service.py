@@ -16,6 +16,7 @@ from inspect_api.audit.service import Actor
 from inspect_api.audit import service as audit
 from inspect_api.auth import passwords
 from inspect_api.auth.models import ROLES, RefreshToken, User
+from inspect_api.batched import Read
 from inspect_api.errors import Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
 from inspect_api.db import contains
 from inspect_api.scoping import in_scope, is_region_code, region_range
@@ -59,9 +60,20 @@ def find_user(user_id: str) -> User | None:
     return None if raw is None else User._from_son(raw)
 
 
-def authenticate(username: str, password: str, *, now: datetime, ip: str | None = None) -> User:
-    """Return the active user for these credentials or raise Unauthorized."""
-    user = User.objects(username=username).first()
+def account_read(username: str) -> Read:
+    """The read of the account a login names (by its unique username), for a caller that batches it."""
+    return Read(User._get_collection_name(), {"username": username}, key="username", limit=1)
+
+
+def authenticate(username: str, password: str, *, now: datetime, ip: str | None = None,
+                 account: list[dict] | None = None) -> User:
+    """Return the active user for these credentials or raise Unauthorized.
+
+    ``account``: the rows of :func:`account_read` when the caller read them already (else read here)."""
+    if account is None:
+        user = User.objects(username=username).first()
+    else:
+        user = User._from_son(account[0]) if account else None
     ok = passwords.verify_password(user.password_hash if user else None, password)
     if not ok or user is None:
         audit.record("auth.login_failed", actor=Actor(name=username[:64], ip=ip),
