@@ -3,6 +3,12 @@
 A login opens a session: a refresh-token *family* whose id is also the
 ``sid`` of every access token issued in it.
 
+- A login's first refresh token carries the session id as its own id and is
+  stored at its first use, not at login (a login writes one document
+  fewer): its first rotation inserts it, used; a second insert of it fails
+  on the unique id and takes the paths below, as a used token would.
+  Logout stores it revoked when it was never used, so it cannot open the
+  session again later.
 - Rotation (``/auth/refresh``) marks the presented refresh token used and
   issues its successor.  A phone whose refresh response was lost retries
   with the same token: within ``grace_seconds`` of the first use, and while
@@ -23,7 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from mongoengine.errors import NotUniqueError
@@ -48,15 +54,18 @@ def issue_tokens(user: User, *, now: datetime, family: str | None = None, jti: s
                  refresh_days: int = 30) -> dict[str, Any]:
     """The pair of refresh token ``jti`` in session ``family`` as of ``now`` (new login: both new).
 
-    The same arguments give the same pair; the refresh token is stored once.
+    The same arguments give the same pair; the refresh token is stored once (a new login's first one at
+    its first use: :func:`rotate`).
     """
     issued = _whole_seconds(now)
-    family = family or uuid.uuid4().hex
-    jti = jti or uuid.uuid4().hex
     lifetime = timedelta(days=refresh_days)
-    with contextlib.suppress(NotUniqueError):  # the grace replay of a rotation: already stored
-        RefreshToken(jti=jti, family=family, user_id=str(user.id), issued_at=issued,
-                     expires_at=issued + lifetime).save(force_insert=True)
+    if family is None:  # a new login: its first refresh token's id is the session's
+        family = jti = uuid.uuid4().hex
+    else:
+        jti = jti or uuid.uuid4().hex
+        with contextlib.suppress(NotUniqueError):  # the grace replay of a rotation: already stored
+            RefreshToken(jti=jti, family=family, user_id=str(user.id), issued_at=issued,
+                         expires_at=issued + lifetime).save(force_insert=True)
     return {
         "access_token": tokens.access_token(user, sid=family, refresh_jti=jti, issued=issued),
         "refresh_token": tokens.refresh_token(user, jti=jti, family=family, issued=issued, lifetime=lifetime),
@@ -91,9 +100,10 @@ def rotate(refresh_token: str, *, now: datetime, refresh_days: int = 30, ip: str
     jti, family = claims["jti"], claims["fam"]
     used_at = _whole_seconds(now)
     successor = tokens.derived_id("refresh", jti)
-    # Atomic: only one caller marks this token used; a concurrent retry takes the grace path.
-    if RefreshToken.objects(jti=jti, used_at=None, revoked_at=None).update_one(
-            set__used_at=used_at, set__successor=successor):
+    # Atomic: only one caller marks this token used (a login's first token: stores it used); a concurrent
+    # retry takes the grace path.
+    if _first_use(claims, used_at, successor) if jti == family else RefreshToken.objects(
+            jti=jti, used_at=None, revoked_at=None).update_one(set__used_at=used_at, set__successor=successor):
         user = _current_user_of(claims, family, now, keep)
         return issue_tokens(user, now=used_at, family=family, jti=successor, refresh_days=refresh_days)
     stored = RefreshToken.objects(jti=jti).first()
@@ -107,6 +117,22 @@ def rotate(refresh_token: str, *, now: datetime, refresh_days: int = 30, ip: str
     audit.record("auth.refresh_reuse", actor=Actor(id=stored.user_id, name="?", ip=ip),
                  target_type="user", target_id=stored.user_id, data={"family": stored.family}, now=now)
     raise Unauthorized("刷新令牌已被使用，已注销该登录的全部令牌，请重新登录", code="REFRESH_TOKEN_REUSED")
+
+
+def _stored_first(claims: dict[str, Any], **state: Any) -> bool:
+    """Store a login's first refresh token (id = session id) with ``state``; False when it is stored already."""
+    try:
+        RefreshToken(jti=claims["jti"], family=claims["fam"], user_id=str(claims["sub"]),
+                     issued_at=datetime.fromtimestamp(claims["iat"], timezone.utc),
+                     expires_at=datetime.fromtimestamp(claims["exp"], timezone.utc), **state).save(force_insert=True)
+    except NotUniqueError:
+        return False
+    return True
+
+
+def _first_use(claims: dict[str, Any], used_at: datetime, successor: str) -> bool:
+    """The first use of a login's first refresh token, stored used; False when it was used (or barred) before."""
+    return _stored_first(claims, used_at=used_at, successor=successor)
 
 
 def _entry(family: str, until: datetime) -> str:
@@ -135,6 +161,8 @@ def logout(refresh_token: str, *, now: datetime, ip: str | None = None,
            keep: timedelta = timedelta(minutes=15)) -> None:
     """End the session of this refresh token: refresh and access tokens alike (idempotent)."""
     claims = tokens.decode_refresh(refresh_token, verify_exp=False)
+    if claims["jti"] == claims["fam"]:  # a login's first token, perhaps never stored: bar it for good
+        _stored_first(claims, revoked_at=now)
     revoke_session(claims["sub"], claims["fam"], now=now, keep=keep)
     audit.record("auth.logout", actor=Actor(id=claims["sub"], name="?", ip=ip), target_type="user",
                  target_id=claims["sub"], data={"family": claims["fam"]}, now=now)

@@ -99,6 +99,31 @@ def test_revocations_are_pruned_after_one_access_token_lifetime_and_bounded(app,
     assert after.token_version == before + 1 and after.revoked_sessions == []
 
 
+def test_a_logins_first_refresh_token_is_stored_at_its_first_use_and_a_logout_bars_it_for_good(client, make_user):
+    """A login writes no refresh token; the first refresh stores it (used) with its successor.  A login that
+    logs out before ever refreshing stores it revoked: once the session's entry on the user is pruned (one
+    access-token lifetime later), the token still opens nothing."""
+    make_user("inspector", username="pia")
+    pair = _login(client, "pia")
+    claims = decode_token(pair["refresh_token"])
+    assert claims["jti"] == claims["fam"] and RefreshToken.objects.count() == 0
+    new = client.post("/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+    assert new.status_code == 200
+    first = RefreshToken.objects.get(jti=claims["jti"])
+    assert first.used_at is not None and first.successor == decode_token(new.get_json()["refresh_token"])["jti"]
+    assert RefreshToken.objects.count() == 2
+
+    other = _login(client, "pia")
+    assert client.post("/api/v1/auth/logout", json={"refresh_token": other["refresh_token"]}).status_code == 204
+    barred = RefreshToken.objects.get(jti=decode_token(other["refresh_token"])["jti"])
+    assert barred.revoked_at is not None and barred.used_at is None
+    User.objects(username="pia").update_one(set__revoked_sessions=[])  # one access-token lifetime later
+    assert_error(client.post("/api/v1/auth/refresh", json={"refresh_token": other["refresh_token"]}), 401,
+                 "REFRESH_TOKEN_REUSED")
+    # the first login goes on
+    assert client.post("/api/v1/auth/refresh", json={"refresh_token": new.get_json()["refresh_token"]}).status_code == 200
+
+
 # ------------------------------------------------------------------ 2. refresh grace window
 
 def test_a_retried_refresh_within_the_grace_window_gets_the_same_pair(client, make_user, clock):
