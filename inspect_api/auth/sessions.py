@@ -100,10 +100,13 @@ def rotate(refresh_token: str, *, now: datetime, refresh_days: int = 30, ip: str
     jti, family = claims["jti"], claims["fam"]
     used_at = _whole_seconds(now)
     successor = tokens.derived_id("refresh", jti)
-    # Atomic: only one caller marks this token used (a login's first token: stores it used); a concurrent
-    # retry takes the grace path.
-    if _first_use(claims, used_at, successor) if jti == family else RefreshToken.objects(
-            jti=jti, used_at=None, revoked_at=None).update_one(set__used_at=used_at, set__successor=successor):
+    # Atomic: only one caller marks this token used; a concurrent retry takes the grace path.
+    if jti == family:  # a login's first token: stored, used, at its first use
+        first_use = _stored_first(claims, used_at=used_at, successor=successor)
+    else:
+        first_use = bool(RefreshToken.objects(jti=jti, used_at=None, revoked_at=None).update_one(
+            set__used_at=used_at, set__successor=successor))
+    if first_use:
         user = _current_user_of(claims, family, now, keep)
         return issue_tokens(user, now=used_at, family=family, jti=successor, refresh_days=refresh_days)
     stored = RefreshToken.objects(jti=jti).first()
@@ -128,11 +131,6 @@ def _stored_first(claims: dict[str, Any], **state: Any) -> bool:
     except NotUniqueError:
         return False
     return True
-
-
-def _first_use(claims: dict[str, Any], used_at: datetime, successor: str) -> bool:
-    """The first use of a login's first refresh token, stored used; False when it was used (or barred) before."""
-    return _stored_first(claims, used_at=used_at, successor=successor)
 
 
 def _entry(family: str, until: datetime) -> str:
