@@ -385,6 +385,19 @@ class Phone:
                     raise
                 time.sleep(0.2)
 
+    def click_until(self, css: str, condition: str, *, attempts: int = 3, timeout: float = 10):
+        """Click, and click again if ``condition`` does not follow: the screen may redraw (a background
+        refresh) in the instant of the click, and the click then lands on a button no longer shown, as a tap
+        would.  What the click starts must be safe to ask twice (a queued submission is)."""
+        for attempt in range(attempts):
+            self.click(css)
+            try:
+                self.wait(condition, timeout=timeout)
+                return
+            except AssertionError:
+                if attempt == attempts - 1:
+                    raise
+
     def type(self, css: str, text: str):
         from selenium.webdriver.common.by import By
 

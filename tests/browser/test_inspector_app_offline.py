@@ -126,7 +126,7 @@ def test_inspection_done_offline_reaches_the_server_exactly_once(app_server, app
 
     # And the lead submits: the server's score, the order.
     lead.go(f"#a/{aid}/submit")
-    lead.click("#submit")
+    lead.click_until("#submit", "return !!document.querySelector('#submit-state, #result')")
     lead.wait("return !!document.querySelector('#result')", timeout=90)
     with app_server.app.app_context():
         inspection.reload()

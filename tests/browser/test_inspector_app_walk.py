@@ -118,7 +118,7 @@ def test_whole_inspection_from_sign_in_to_report(app_server, app_world, phones, 
     lead.go(f"#a/{aid}/submit")
     lead.wait("return !!document.querySelector('#submit')")
     lead.shot("10-submit")
-    lead.click("#submit")
+    lead.click_until("#submit", "return !!document.querySelector('#submit-state, #result')")
     lead.wait("return !!document.querySelector('#result')", timeout=90)
     lead.wait("return document.querySelector('#order-number').textContent.includes('编号')")
     lead.shot("11-result")
