@@ -17,7 +17,7 @@ from flask_jwt_extended import get_jwt, verify_jwt_in_request
 
 from inspect_api.audit.service import Actor
 from inspect_api.auth.models import User
-from inspect_api.auth.service import actor_of, find_user
+from inspect_api.auth.service import actor_of, request_user
 from inspect_api.auth.sessions import session_revoked
 from inspect_api.errors import Forbidden, Unauthorized, error_response
 from inspect_api.extensions import jwt
@@ -79,7 +79,7 @@ def login_required(*roles: str) -> Callable:
 
 @jwt.user_lookup_loader
 def _load_user(_header, claims):
-    user = find_user(claims["sub"])
+    user = request_user(claims["sub"])
     if user is None or not user.active or claims.get("tv") != user.token_version:
         return None
     if session_revoked(user, claims):  # logged out: checked on the user just read, no extra query

@@ -13,6 +13,7 @@ from bson import ObjectId
 from bson.errors import InvalidId
 
 from inspect_api.audit.service import Actor
+from inspect_api import db
 from inspect_api.audit import service as audit
 from inspect_api.auth import passwords
 from inspect_api.auth.models import ROLES, RefreshToken, User
@@ -50,14 +51,45 @@ def actor_of(user: User | None, ip: str | None = None) -> Actor:
     return Actor(id=str(user.id), name=user.username, region=user.region, ip=ip)
 
 
-def find_user(user_id: str) -> User | None:
-    """The user of an id (every authenticated request reads it: one primary-key read, no queryset)."""
+def _stored_user(user_id: str) -> dict | None:
+    """The stored document of a user id (one primary-key read, no queryset)."""
     try:
         oid = ObjectId(str(user_id))
     except (InvalidId, TypeError):
         return None
-    raw = User._get_collection().find_one({"_id": oid})
+    return User._get_collection().find_one({"_id": oid})
+
+
+def find_user(user_id: str) -> User | None:
+    """The user of an id, built from a fresh read."""
+    raw = _stored_user(user_id)
     return None if raw is None else User._from_son(raw)
+
+
+# Users of access tokens, built once per stored state: (connection, id) -> (stored document, built user).
+_REQUEST_USERS: dict[tuple[int, ObjectId], tuple[dict, User]] = {}
+_REQUEST_USERS_MAX = 4096
+
+
+def request_user(user_id: str) -> User | None:
+    """The user of an access token, read on every request (deactivation, token version and logged-out sessions
+    count at once) but built only when its stored document changed: building it cost more than reading it.
+
+    The user returned may be shared by concurrent requests of the same account, so callers only read it; a
+    change goes through a query (as :func:`set_password` does).  A user with unsaved changes is never reused.
+    """
+    raw = _stored_user(user_id)
+    if raw is None:
+        return None
+    key = (db.generation(), raw["_id"])
+    cached = _REQUEST_USERS.get(key)
+    if cached is not None and cached[0] == raw and not cached[1]._changed_fields:
+        return cached[1]
+    user = User._from_son(raw)
+    if len(_REQUEST_USERS) >= _REQUEST_USERS_MAX:
+        _REQUEST_USERS.clear()
+    _REQUEST_USERS[key] = (raw, user)
+    return user
 
 
 def account_read(username: str) -> Read:
@@ -192,12 +224,12 @@ def set_password(user: User, new_password: str, *, now: datetime, min_length: in
     User.objects(id=user.id).update_one(set__password_hash=passwords.hash_password(new_password),
                                         inc__token_version=1, set__updated_at=now)
     RefreshToken.objects(user_id=str(user.id), revoked_at=None).update(set__revoked_at=now)
-    user.reload()
 
 
 def reset_password(actor: User, user_id: str, new_password: str, *, now: datetime, min_length: int = 8) -> User:
     user = user_in_scope(actor, user_id)
     set_password(user, new_password, now=now, min_length=min_length)
+    user.reload()
     audit.record("user.reset_password", actor=actor_of(actor), target_type="user", target_id=str(user.id),
                  region=user.region, now=now)
     return user

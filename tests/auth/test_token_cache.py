@@ -74,3 +74,39 @@ def test_tokens_without_an_end_are_not_remembered(app):
     assert not manager._still_valid({}, 0)
     assert not manager._still_valid({"exp": datetime.now(timezone.utc).timestamp() + 60,
                                      "nbf": datetime.now(timezone.utc).timestamp() + 30}, 0)
+
+
+def test_the_request_user_is_built_again_whenever_its_stored_document_changes(client, make_user, login):
+    """Each request reads its user; the built user is reused only while the stored document is the same."""
+    from inspect_api.auth.models import User
+    from inspect_api.auth.service import request_user
+
+    user = make_user("inspector", region="370302", username="ivy")
+    first = request_user(str(user.id))
+    assert request_user(str(user.id)) is first
+    User.objects(id=user.id).update_one(set__display_name="艾薇")
+    renamed = request_user(str(user.id))
+    assert renamed is not first and renamed.display_name == "艾薇"
+    renamed.display_name = "未保存的改动"  # a change made in place and never saved is not served to anyone
+    again = request_user(str(user.id))
+    assert again is not renamed and again.display_name == "艾薇"
+    assert request_user("not-an-id") is None and request_user(str(User().id)) is None
+
+    headers = login(user)
+    assert client.get("/api/v1/me", headers=headers).get_json()["display_name"] == "艾薇"
+    User.objects(id=user.id).update_one(set__display_name="艾薇二")
+    assert client.get("/api/v1/me", headers=headers).get_json()["display_name"] == "艾薇二"
+    User.objects(id=user.id).update_one(set__active=False)  # deactivated (without a token version bump)
+    assert_error(client.get("/api/v1/me", headers=headers), 401, "TOKEN_REVOKED")
+
+
+def test_changing_ones_own_password_ends_the_tokens_it_was_changed_with(client, make_user, login):
+    user = make_user("inspector", region="370302", username="jon")
+    headers = login(user)
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    r = client.post("/api/v1/me/password", headers=headers,
+                    json={"old_password": TEST_PASSWORD, "new_password": "Another-Passw0rd"})
+    assert r.status_code in (200, 204), r.get_data(as_text=True)
+    assert_error(client.get("/api/v1/me", headers=headers), 401, "TOKEN_REVOKED")
+    r = client.post("/api/v1/auth/login", json={"username": "jon", "password": "Another-Passw0rd"})
+    assert r.status_code == 200
