@@ -44,8 +44,11 @@ from mongoengine.connection import get_db
 from pymongo import IndexModel, monitoring
 from pymongo.errors import OperationFailure, PyMongoError
 
+from inspect_api import memory_store
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+D = TypeVar("D")
 
 _state: dict[str, Any] = {"embedded": None, "fs": None, "transactions": None, "description": "", "uri": "",
                           "client_uri": "", "generation": 0}
@@ -130,86 +133,12 @@ def stop_counting(frame: dict[str, Any]) -> None:
         frames.remove(frame)
 
 
-# ---- the in-process store
-
-_MEMORY_LOCK = threading.RLock()
-
-
-def _lock_memory_writes() -> None:
-    """Make mongomock's writes atomic with respect to each other (it is not, across threads).
-
-    mongomock runs a conditional update or a unique-index check and the write as separate Python
-    steps, so two threads can both pass (4 threads x 300 ``$inc`` on one counter returned duplicates).
-    One process-wide lock around every write path gives the in-process store the atomicity a server
-    gives one document; reads stay unlocked.
-    """
-    from mongomock import collection
-
-    if getattr(collection.Collection, "_inspect_locked", False):
-        return
-    for name in ("_insert", "_update", "_find_and_modify", "_delete", "bulk_write"):
-        original = getattr(collection.Collection, name)
-
-        def locked(self, *args, __original=original, **kwargs):
-            with _MEMORY_LOCK:
-                return __original(self, *args, **kwargs)
-
-        locked.__name__ = name
-        setattr(collection.Collection, name, locked)
-    collection.Collection._inspect_locked = True
-
-
-def _primary_key_lookups() -> None:
-    """Let mongomock serve a filter on ``_id`` alone (equality, or ``$in`` of ObjectIds) from its documents
-    by key, as a server serves it from the primary key, instead of testing every document in Python.
-
-    Every authenticated request reads its user by id, and lists read their institutions and inspectors by
-    ids, so on this store their cost grew with the collection.  The documents found still pass mongomock's
-    own filter; ``$in`` answers in ``_id`` order (a server's index order); anything else scans as before.
-    """
-    from mongomock import collection
-    from mongomock.filtering import filter_applies
-
-    if getattr(collection.Collection, "_inspect_primary_key", False):
-        return
-    scan = collection.Collection._iter_documents
-
-    def keys_of(spec) -> list | None:
-        if not isinstance(spec, dict) or len(spec) != 1 or "_id" not in spec:
-            return None
-        value = spec["_id"]
-        if isinstance(value, ObjectId):
-            return [value]
-        if isinstance(value, dict) and list(value) == ["$in"] and isinstance(value["$in"], (list, tuple)) \
-                and all(isinstance(v, ObjectId) for v in value["$in"]):
-            return sorted(set(value["$in"]))
-        return None
-
-    def iter_documents(self, filter):  # noqa: A002 - mongomock's name
-        keys = keys_of(filter)
-        if keys is None:
-            return scan(self, filter)
-        store = self._store
-        store._remove_expired_documents()
-        found = []
-        with store._rwlock.reader():
-            for key in keys:
-                document = store._documents.get(key)
-                if document is not None and filter_applies(filter, document):
-                    found.append(document)
-        return iter(found)
-
-    collection.Collection._iter_documents = iter_documents
-    collection.Collection._inspect_primary_key = True
-
-
 def _connect_memory(name: str) -> None:
     import mongomock
     import mongomock.gridfs
 
     mongomock.gridfs.enable_gridfs_integration()
-    _lock_memory_writes()
-    _primary_key_lookups()
+    memory_store.install()
     mongoengine.connect(db=name, mongo_client_class=mongomock.MongoClient, tz_aware=True,
                         uuidRepresentation="standard")
     _state.update(embedded=True, transactions=False, uri=MEMORY_URI, client_uri=MEMORY_URI,
@@ -340,6 +269,16 @@ def parse_oid(value: Any) -> ObjectId | None:
         return ObjectId(str(value))
     except (InvalidId, TypeError):
         return None
+
+
+def by_id(document_cls: type[D], value: Any) -> D | None:
+    """The document of an id (from a URL or a body), or None: one primary-key read, built without a queryset
+    (a queryset's set-up cost more than the read on every page that names one document)."""
+    oid = value if isinstance(value, ObjectId) else parse_oid(value)
+    if oid is None:
+        return None
+    raw = document_cls._get_collection().find_one({"_id": oid})
+    return None if raw is None else document_cls._from_son(raw)
 
 
 def collection(document_cls) -> Any:

@@ -8,7 +8,7 @@ from typing import Any
 
 from inspect_api.audit import service as audit
 from inspect_api.auth.service import actor_of
-from inspect_api.db import parse_oid
+from inspect_api.db import by_id
 from inspect_api.directory.checks import field_error, require_office
 from inspect_api.directory.inspectors import inspector_in_scope
 from inspect_api.directory.institutions import institution_in_scope
@@ -56,8 +56,7 @@ def create_conflict(user, data: dict[str, Any], *, now: datetime) -> Conflict:
 def conflict_in_scope(user, conflict_id: str) -> Conflict:
     """A conflict of an institution in the office's region, else NotFound (ids cannot be probed)."""
     require_office(user)
-    oid = parse_oid(conflict_id)
-    conflict = Conflict.objects(id=oid).first() if oid else None
+    conflict = by_id(Conflict, conflict_id)
     if conflict is None or not in_scope(user.region, conflict.region):
         raise NotFound("回避关系不存在", code="CONFLICT_NOT_FOUND")
     return conflict

@@ -17,7 +17,7 @@ from inspect_api.batched import Read, read_together
 from inspect_api.auth.models import User
 from inspect_api.auth.service import actor_of
 from inspect_api.db import contains
-from inspect_api.db import parse_oid
+from inspect_api.db import by_id, parse_oid
 from inspect_api.directory.checks import (
     check_region, field_error, linked_user_exists, normalise_prefix, require_office)
 from inspect_api.directory.hooks import inspector_has_history
@@ -33,8 +33,7 @@ INSPECTOR_FIELDS = ("name", "certificate_no", "department", "region", "qualifica
 
 
 def get_inspector(inspector_id: str) -> Inspector | None:
-    oid = parse_oid(inspector_id)
-    return Inspector.objects(id=oid).first() if oid else None
+    return by_id(Inspector, inspector_id)
 
 
 def inspectors_by_id(inspector_ids: Iterable[str]) -> dict[str, Inspector]:

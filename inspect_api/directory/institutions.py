@@ -113,8 +113,7 @@ def _licences(items: Iterable[dict[str, Any]] | None) -> list[Licence]:
 
 def get_institution(institution_id: str) -> Institution | None:
     """The institution with this id, or None (also for malformed ids)."""
-    oid = db.parse_oid(institution_id)
-    return Institution.objects(id=oid).first() if oid else None
+    return db.by_id(Institution, institution_id)
 
 
 def institution_names_read(institution_ids: Iterable[str]) -> Read | None:

@@ -20,7 +20,7 @@ from inspect_api.draws.models import (
 from inspect_api.draws.schemas import normalize_ratio
 from inspect_api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from inspect_api.scoping import in_scope, is_region_code, region_prefix, region_range
-from inspect_api.db import parse_oid
+from inspect_api.db import by_id
 
 EDITABLE_STATES = ("draft", "cancelled")
 LIVE_DRAW_STATES = ("committed", "drawn", "amended")
@@ -48,8 +48,7 @@ def inspectors_by_id(ids: Iterable[str]) -> dict[str, Any]:
 
 
 def plan_in_scope(user: User, plan_id: str) -> Plan:
-    oid = parse_oid(plan_id)
-    plan = Plan.objects(id=oid).first() if oid else None
+    plan = by_id(Plan, plan_id)
     if plan is None or not in_scope(user.region, plan.region):
         raise NotFound("抽查计划不存在", code="PLAN_NOT_FOUND")
     return plan

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from inspect_api.auth.models import User
-from inspect_api.db import parse_oid
+from inspect_api.db import by_id, parse_oid
 from inspect_api.draws import dr1
 from inspect_api.draws.models import DRAW_STATES, Draw
 from inspect_api.draws.plans import inspectors_by_id, institutions_by_id, plan_in_scope
@@ -17,8 +17,7 @@ DRAW_LIST_INDEX = [("committed_at", -1), ("_id", -1), ("region", 1)]
 
 
 def draw_in_scope(user: User, draw_id: str) -> Draw:
-    oid = parse_oid(draw_id)
-    draw = Draw.objects(id=oid).first() if oid else None
+    draw = by_id(Draw, draw_id)
     if draw is None or not in_scope(user.region, draw.region):
         raise NotFound("抽取记录不存在", code="DRAW_NOT_FOUND")
     return draw

@@ -83,8 +83,7 @@ def _not_found() -> NotFound:
 
 def assignment_for(user, assignment_id: str) -> Assignment:
     """The assignment if ``user`` may see it (office of the region, inspector of the team), else 404."""
-    oid = db.parse_oid(assignment_id)
-    assignment = Assignment.objects(id=oid).first() if oid else None
+    assignment = db.by_id(Assignment, assignment_id)
     if assignment is None:
         raise _not_found()
     if user.role == "office_admin" and in_scope(user.region, assignment.region):

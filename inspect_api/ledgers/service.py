@@ -39,7 +39,7 @@ from inspect_api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from inspect_api.ledgers.models import CHECK_STATES, OPEN_STATES, LedgerCheck, LedgerCounter, LedgerFile
 from inspect_api.scoping import in_scope, region_range
 from inspect_api.workdays import business_date
-from inspect_api.db import parse_oid
+from inspect_api.db import by_id
 
 log = logging.getLogger(__name__)
 
@@ -281,8 +281,7 @@ def _inspector_id(user) -> str | None:
 
 def check_for(user, check_id: str) -> LedgerCheck:
     """The check if ``user`` may see it (office of the region, reviewer on the team, the institution), else 404."""
-    oid = parse_oid(check_id)
-    check = LedgerCheck.objects(id=oid).first() if oid else None
+    check = by_id(LedgerCheck, check_id)
     if check is not None and user is not None:
         if user.role == "office_admin" and in_scope(user.region, check.region):
             return check

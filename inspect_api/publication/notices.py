@@ -27,8 +27,7 @@ from inspect_api.workdays import business_date
 
 def _notice_in_scope(user, notice_id: str) -> Notice:
     require_office(user)
-    oid = parse_oid(notice_id)
-    notice = Notice.objects(id=oid).first() if oid else None
+    notice = db.by_id(Notice, notice_id)
     if notice is None or not in_scope(user.region, notice.office_region):
         raise NotFound("通报不存在", code="NOTICE_NOT_FOUND")
     return notice

@@ -8,7 +8,7 @@ from typing import Any
 from inspect_api import vocabulary
 from inspect_api.batched import Read, count_unless_known, page_reads, paged, read_together
 from inspect_api.clock import isoformat
-from inspect_api.db import parse_oid
+from inspect_api.db import by_id
 from inspect_api.errors import NotFound
 from inspect_api.publication.models import PublishedResult
 from inspect_api.publication.results import (
@@ -51,8 +51,7 @@ def public_results(*, region: str | None = None, kind: str | None = None, grade:
 
 
 def public_result(result_id: str) -> PublishedResult:
-    oid = parse_oid(result_id)
-    result = PublishedResult.objects(id=oid).first() if oid else None
+    result = by_id(PublishedResult, result_id)
     if result is None:
         raise NotFound("检查结果不存在或尚未公开", code="RESULT_NOT_FOUND")
     return result

@@ -19,7 +19,7 @@ from inspect_api.audit import service as audit
 from inspect_api.batched import Read, read_together
 from inspect_api.auth.service import actor_of
 from inspect_api.clock import as_utc, isoformat
-from inspect_api.db import parse_oid
+from inspect_api.db import by_id, parse_oid
 from inspect_api.errors import Conflict, NotFound, Unprocessable
 from inspect_api.publication.deadlines import ensure_tracker
 from inspect_api.publication.models import PublicationDeadline, PublishedResult
@@ -71,8 +71,7 @@ def _matters(inspection) -> list[dict[str, Any]]:
 def inspection_in_scope(user, inspection_id: str):
     """The inspection, for an office of its region (404 otherwise, and for unknown ids)."""
     require_office(user)
-    oid = parse_oid(inspection_id)
-    inspection = inspection_model().objects(id=oid).first() if oid else None
+    inspection = by_id(inspection_model(), inspection_id)
     if inspection is None or not in_scope(user.region, inspection.region):
         raise NotFound("检查记录不存在", code="INSPECTION_NOT_FOUND")
     return inspection

@@ -431,8 +431,7 @@ def _visible(user, order: Order) -> bool:
 
 
 def order_in_scope(user, order_id: str) -> Order:
-    oid = db.parse_oid(order_id)
-    order = Order.objects(id=oid).first() if oid else None
+    order = db.by_id(Order, order_id)
     if order is None or not _visible(user, order):
         raise NotFound("整改通知书不存在", code="ORDER_NOT_FOUND")
     return order

@@ -43,7 +43,7 @@ from inspect_api.scoping import in_scope, region_range
 from inspect_api.surveys.device import keyed_hash
 from inspect_api.surveys.models import SurveyResponse, SurveyResult
 from inspect_api.workdays import business_date
-from inspect_api.db import parse_oid
+from inspect_api.db import by_id
 
 log = logging.getLogger(__name__)
 
@@ -250,8 +250,7 @@ def responses(user, *, institution_id: str | None = None, quarter: str | None = 
 def review(user, response_id: str, *, decision: str, now: datetime) -> SurveyResponse:
     """Count or discard a held answer (office of its region)."""
     _require_office(user)
-    oid = parse_oid(response_id)
-    response = SurveyResponse.objects(id=oid).first() if oid else None
+    response = by_id(SurveyResponse, response_id)
     if response is None or not in_scope(user.region, response.region):
         raise NotFound("答卷不存在", code="SURVEY_RESPONSE_NOT_FOUND")
     if response.status != "held":
