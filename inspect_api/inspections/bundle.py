@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import replace
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
@@ -23,23 +22,28 @@ from inspect_api.inspections.records import (
     assignment_for, checklist_version, ensure_inspection, fix_checklist_version, inspection_for, lonlat, team_view)
 
 
-def _institution_view(institution) -> dict[str, Any]:
-    lon, lat = lonlat(institution)
+# The institution's fields the bundle shows (read as stored: building the document cost more than the read).
+_INSTITUTION_FIELDS = ("public_id", "name", "kind", "region", "address", "location", "contact_name", "contact_phone")
+
+
+def _institution_view(stored: dict[str, Any]) -> dict[str, Any]:
     from inspect_api.directory.models import INSTITUTION_KINDS
 
-    return {"id": str(institution.id), "public_id": institution.public_id, "name": institution.name,
-            "kind": institution.kind, "kind_name": INSTITUTION_KINDS.get(institution.kind, institution.kind),
-            "region": institution.region, "address": institution.address,
-            "latitude": lat, "longitude": lon, "contact_name": institution.contact_name,
-            "contact_phone": institution.contact_phone}
+    lon, lat = lonlat(stored)
+    return {"id": str(stored["_id"]), "public_id": stored.get("public_id"), "name": stored.get("name"),
+            "kind": stored.get("kind"), "kind_name": INSTITUTION_KINDS.get(stored.get("kind"), stored.get("kind")),
+            "region": stored.get("region"), "address": stored.get("address"),
+            "latitude": lat, "longitude": lon, "contact_name": stored.get("contact_name"),
+            "contact_phone": stored.get("contact_phone")}
 
 
 def _previous_read(institution_id: str, exclude_id) -> Read:
-    """The institution's latest other submitted inspection (the stored fields shown: no document built)."""
-    read = page_reads(Inspection.objects(institution_id=institution_id, state="submitted", id__ne=exclude_id)
-                      .order_by("-submitted_at").only("id", "code", "submitted_at", "result", "findings", "order_id"),
-                      1, 1)[0]
-    return replace(read, key="institution_id")  # one institution's inspections: a join on that index
+    """The institution's latest other submitted inspection (the stored fields shown: no document built), joined
+    on the institution's index."""
+    return Read(Inspection._get_collection_name(),
+                {"_id": {"$ne": exclude_id}, "institution_id": institution_id, "state": "submitted"},
+                projection={"code": 1, "submitted_at": 1, "result": 1, "findings": 1, "order_id": 1},
+                sort=(("submitted_at", -1),), limit=1, key="institution_id")
 
 
 def _previous_view(rows: list[dict]) -> dict[str, Any] | None:
@@ -92,34 +96,35 @@ def bundle(user, assignment_id: str, *, now: datetime, config: dict[str, Any] | 
     # previous result and open orders (their findings are one more read, when there are any).
     oid = db.parse_oid(assignment.institution_id)
     inspection_rows, institution_rows, cards, previous, orders = read_together(
-        Read(Inspection._get_collection_name(), {"_id": assignment.id}, limit=1),
-        Read(Institution._get_collection_name(), {"_id": oid}, limit=1) if oid else None,
+        Read(Inspection._get_collection_name(), {"_id": assignment.id}, projection={"code": 1, "state": 1}, limit=1),
+        Read(Institution._get_collection_name(), {"_id": oid}, projection=dict.fromkeys(_INSTITUTION_FIELDS, 1),
+             limit=1) if oid else None,
         inspector_cards_read(assignment.team), _previous_read(assignment.institution_id, assignment.id),
         _open_orders_read(assignment.institution_id, assignment.region))
     if inspection_rows:
-        inspection = Inspection._from_son(inspection_rows[0])
-    elif assignment.status == "cancelled":  # still readable (shows the status); starts nothing
-        inspection = inspection_for(user, assignment_id, now=now)
+        stored = inspection_rows[0]
+        inspection = {"id": str(stored["_id"]), "code": stored.get("code"), "state": stored.get("state")}
     else:
-        inspection = ensure_inspection(assignment, now=now)
-    institution = Institution._from_son(institution_rows[0]) if institution_rows else None
-    if institution is None:
+        started = (inspection_for(user, assignment_id, now=now) if assignment.status == "cancelled"  # starts nothing
+                   else ensure_inspection(assignment, now=now))
+        inspection = {"id": str(started.id), "code": started.code, "state": started.state}
+    if not institution_rows:
         raise NotFound("机构不存在", code="INSTITUTION_NOT_FOUND")
+    institution = _institution_view(institution_rows[0])
     version = checklist_version(assignment.checklist_code, assignment.checklist_version)
     if version is None:
         raise Unprocessable("检查表版本不存在", code="CHECKLIST_NOT_FOUND")
-    lon, lat = lonlat(institution)
     return {
-        "assignment": {**assignment_view(assignment), "institution_name": institution.name},
-        "inspection": {"id": str(inspection.id), "code": inspection.code, "state": inspection.state},
-        "institution": _institution_view(institution),
+        "assignment": {**assignment_view(assignment), "institution_name": institution["name"]},
+        "inspection": inspection,
+        "institution": institution,
         "team": team_view(assignment.team, inspector_cards_from(cards)),
         "checklist": {"code": version["code"], "version": version["version"],
                       "content_hash": version["content_hash"], "content": version["content"]},
         "previous_result": _previous_view(previous),
         "open_findings": _open_findings(orders),
         "checkin_rules": {"qr_required": True, "radius_m": float(config.get("checkin_radius_m", DEFAULT_RADIUS_M)),
-                          "latitude": lat, "longitude": lon,
+                          "latitude": institution["latitude"], "longitude": institution["longitude"],
                           "note": "扫描机构门口张贴的二维码并上报定位；超出半径的签到会被标记"},
         "signature_roles": [{"role": k, "name": v} for k, v in SIGNER_ROLES.items()],
     }

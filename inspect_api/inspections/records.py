@@ -196,7 +196,8 @@ def institution_kind(institution_id: str) -> str | None:
 
 
 def lonlat(institution) -> tuple[float | None, float | None]:
-    loc = getattr(institution, "location", None)
+    """(longitude, latitude) of an institution (a document, or its stored fields as a dict), or Nones."""
+    loc = institution.get("location") if isinstance(institution, dict) else getattr(institution, "location", None)
     if not loc:
         return None, None
     coords = loc.get("coordinates") if isinstance(loc, dict) else loc
