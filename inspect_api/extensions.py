@@ -48,9 +48,14 @@ class MultipartParser(FlaskParser):
 
 
 class Blueprint(flask_smorest.Blueprint):
-    """A flask-smorest Blueprint whose forms carry their files (for routes taking multipart uploads)."""
+    """A flask-smorest Blueprint whose forms carry their files (for routes taking multipart uploads), and whose
+    argument schemas are built once, when the route is declared (webargs builds a schema given as a class
+    again for every request)."""
 
     ARGUMENTS_PARSER = MultipartParser()
+
+    def arguments(self, schema, *args, **kwargs):  # noqa: D102 - see class docstring
+        return super().arguments(schema() if isinstance(schema, type) else schema, *args, **kwargs)
 
 
 class VerifiedTokenJWTManager(JWTManager):

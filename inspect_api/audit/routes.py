@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from inspect_api.audit import listing
 from inspect_api.audit import schemas as s
 from inspect_api.auth.access import current_user, login_required
 from inspect_api.clock import utcnow
+from inspect_api.extensions import Blueprint
 from inspect_api.schemas import PageArgsSchema, page_of, paginate
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="审计日志（全程留痕）与哈希链校验")

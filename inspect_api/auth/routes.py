@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from flask import current_app, request
-from flask_smorest import Blueprint
 
 from inspect_api.auth import schemas as s
 from inspect_api.auth import service, sessions
 from inspect_api.auth.access import client_ip, current_user, login_required
 from inspect_api.clock import utcnow
-from inspect_api.extensions import limiter
+from inspect_api.extensions import Blueprint, limiter
 from inspect_api.ratelimit_store import joined_rows, read_together
 from inspect_api.schemas import PageArgsSchema, page_of, paginate
 from inspect_api.apidoc import raises, rate_limited

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from inspect_api.auth.access import current_user, login_required
 from inspect_api.calendar import schemas as s
 from inspect_api.calendar import service
 from inspect_api.clock import utcnow
+from inspect_api.extensions import Blueprint
 from inspect_api.workdays import business_date
 from inspect_api.apidoc import raises
 

@@ -6,7 +6,6 @@ import functools
 import gzip
 
 from flask import Response, current_app, request
-from flask_smorest import Blueprint
 
 from inspect_api.auth.access import current_user, login_required
 from inspect_api.catalog import questionnaires
@@ -14,7 +13,7 @@ from inspect_api.catalog import schemas as s
 from inspect_api.catalog import service
 from inspect_api.clock import utcnow
 from inspect_api.errors import UnsupportedMediaType
-from inspect_api.extensions import public_endpoint
+from inspect_api.extensions import Blueprint, public_endpoint
 from inspect_api.apidoc import conditional_get, raises
 
 blp = Blueprint("catalog", __name__, url_prefix="/api/v1", description="检查清单与抽查事项清单")

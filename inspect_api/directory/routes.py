@@ -8,7 +8,6 @@ inspector deactivated, and the answer says which (``outcome``).
 from __future__ import annotations
 
 from flask import Response, current_app, request
-from flask_smorest import Blueprint
 
 from inspect_api.auth.access import current_user, login_required
 from inspect_api.clock import utcnow
@@ -16,6 +15,7 @@ from inspect_api.directory import imports
 from inspect_api.directory import schemas as s
 from inspect_api.directory import conflicts, inspectors, institutions, qr, regions, views
 from inspect_api.errors import BadRequest, PayloadTooLarge
+from inspect_api.extensions import Blueprint
 from inspect_api.qrcodes import png
 from inspect_api.schemas import PageArgsSchema, page_of, paginate
 from inspect_api.directory.spreadsheets import XLSX_MIME

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from flask import Response, current_app
-from flask_smorest import Blueprint
 
 from inspect_api.auth.access import current_user, login_required
 from inspect_api.clock import utcnow
 from inspect_api.draws import schemas as s
 from inspect_api.draws import lifecycle, plans, reads
 from inspect_api.urls import public_base_url
-from inspect_api.extensions import public_endpoint
+from inspect_api.extensions import Blueprint, public_endpoint
 from inspect_api.schemas import PageArgsSchema, page_of, paginate
 from inspect_api.apidoc import raises
 

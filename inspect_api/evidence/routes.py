@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import Response, request
-from flask_smorest import Blueprint
 
 from inspect_api.auth.access import current_user, login_required
 from inspect_api.evidence import service
 from inspect_api.apidoc import conditional_get, media_types, raises
+from inspect_api.extensions import Blueprint
 
 blp = Blueprint("evidence", __name__, url_prefix="/api/v1", description="照片与签名证据")
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from inspect_api.auth.access import login_required
+from inspect_api.extensions import Blueprint
 from inspect_api.labels import schemas as s
 from inspect_api.labels.tables import labels
 

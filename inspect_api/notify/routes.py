@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from inspect_api.auth.access import current_user, login_required
 from inspect_api.clock import utcnow
+from inspect_api.extensions import Blueprint
 from inspect_api.notify import schemas as s
 from inspect_api.notify import service
 from inspect_api.schemas import PageArgsSchema, page_of, paginate

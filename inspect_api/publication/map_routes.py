@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from inspect_api.apidoc import raises
-from inspect_api.extensions import public_endpoint
+from inspect_api.extensions import Blueprint, public_endpoint
 from inspect_api.publication import map as institution_map
 from inspect_api.publication.map_schemas import MapArgsSchema, MapSchema
 from inspect_api.publication.routes import _etagged

@@ -16,13 +16,12 @@ import io
 import json
 
 from flask import Response, current_app, request
-from flask_smorest import Blueprint
 
 from inspect_api import vocabulary
 from inspect_api.auth.access import current_user, login_required
 from inspect_api.clock import utcnow
 from inspect_api.urls import public_base_url
-from inspect_api.extensions import public_endpoint
+from inspect_api.extensions import Blueprint, public_endpoint
 from inspect_api.publication import deadlines, notices, office, public_reads, results
 from inspect_api.publication import schemas as s
 from inspect_api.schemas import PageArgsSchema, paginate

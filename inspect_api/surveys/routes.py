@@ -6,12 +6,12 @@ import csv
 import io
 
 from flask import Response, current_app
-from flask_smorest import Blueprint
 
 from inspect_api.apidoc import media_types, raises, rate_limited
 from inspect_api.auth.access import current_user, login_required
 from inspect_api.clock import utcnow
 from inspect_api.directory.models import INSTITUTION_KINDS
+from inspect_api.extensions import Blueprint
 from inspect_api.schemas import PageArgsSchema, paginate
 from inspect_api.surveys import results, service, web
 from inspect_api.surveys import schemas as s
