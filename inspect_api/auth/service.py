@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any, Callable
 
 from bson import ObjectId
-from bson.errors import InvalidId
 
 from inspect_api.audit.service import Actor
 from inspect_api import db
@@ -51,19 +50,9 @@ def actor_of(user: User | None, ip: str | None = None) -> Actor:
     return Actor(id=str(user.id), name=user.username, region=user.region, ip=ip)
 
 
-def _stored_user(user_id: str) -> dict | None:
-    """The stored document of a user id (one primary-key read, no queryset)."""
-    try:
-        oid = ObjectId(str(user_id))
-    except (InvalidId, TypeError):
-        return None
-    return User._get_collection().find_one({"_id": oid})
-
-
 def find_user(user_id: str) -> User | None:
     """The user of an id, built from a fresh read."""
-    raw = _stored_user(user_id)
-    return None if raw is None else User._from_son(raw)
+    return db.by_id(User, user_id)
 
 
 # Users of access tokens, built once per stored state: (connection, id) -> (stored document, built user).
@@ -78,10 +67,11 @@ def request_user(user_id: str) -> User | None:
     The user returned may be shared by concurrent requests of the same account, so callers only read it; a
     change goes through a query (as :func:`set_password` does).  A user with unsaved changes is never reused.
     """
-    raw = _stored_user(user_id)
+    oid = db.parse_oid(user_id)
+    raw = User._get_collection().find_one({"_id": oid}) if oid else None
     if raw is None:
         return None
-    key = (db.generation(), raw["_id"])
+    key = (db.generation(), oid)
     cached = _REQUEST_USERS.get(key)
     if cached is not None and cached[0] == raw and not cached[1]._changed_fields:
         return cached[1]
