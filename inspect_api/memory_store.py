@@ -1,7 +1,8 @@
 """What the in-process store (mongomock) is given so that it behaves, and costs, more like a server.
 
 Installed once per process by :func:`install` when the app connects to the in-process store: atomic writes
-across threads, primary-key lookups by key, and cheaper copies of the documents a read returns.
+across threads, primary-key lookups by key, cheaper copies of the documents a read returns, and pages that
+copy only their own documents.
 """
 
 from __future__ import annotations
@@ -130,8 +131,42 @@ def _cheaper_copies() -> None:
     collection._inspect_cheaper_copies = True
 
 
+def _pages_copy_their_page() -> None:
+    """A cursor with a limit copies only the documents of its page, as a server returns only those.
+
+    mongomock filters and sorts the stored documents themselves, then copied every match before it applied the
+    skip and the limit: the first page of a list of 20,000 copied 20,000 documents.  Cursors without a limit,
+    and every other use of a cursor (counts, ``distinct``, indexing), keep mongomock's own path.
+    """
+    import itertools
+
+    from mongomock import collection, helpers
+
+    if getattr(collection.Cursor, "_inspect_pages", False):
+        return
+    compute = collection.Cursor._compute_results
+
+    def compute_results(self, with_limit_and_skip=False):
+        limit = self._limit
+        if not with_limit_and_skip or not limit or self._results:
+            return compute(self, with_limit_and_skip)
+        key = (self._factory, self._skip, limit)
+        page = getattr(self, "_inspect_page", None)
+        if page is None or page[0] != key:
+            found = itertools.islice(self._factory(), self._skip, self._skip + abs(limit))
+            if self.collection.codec_options.tz_aware:
+                found = (helpers.make_datetime_timezone_aware_in_document(x) for x in found)
+            page = (key, list(found))
+            self._inspect_page = page
+        return page[1]
+
+    collection.Cursor._compute_results = compute_results
+    collection.Cursor._inspect_pages = True
+
+
 def install() -> None:
     """Everything above, once per process."""
     _lock_memory_writes()
     _primary_key_lookups()
     _cheaper_copies()
+    _pages_copy_their_page()
