@@ -132,10 +132,11 @@ def _cheaper_copies() -> None:
 
 
 def _pages_copy_their_page() -> None:
-    """A cursor with a limit copies only the documents of its page, as a server returns only those.
+    """A cursor with a limit copies no document past its page (a server returns only the page).
 
     mongomock filters and sorts the stored documents themselves, then copied every match before it applied the
-    skip and the limit: the first page of a list of 20,000 copied 20,000 documents.  Cursors without a limit,
+    skip and the limit: the first page of a list of 20,000 copied 20,000 documents (now: its 20; a later page
+    also copies the pages before it).  Cursors without a limit,
     and every other use of a cursor (counts, ``distinct``, indexing), keep mongomock's own path.
     """
     import itertools
