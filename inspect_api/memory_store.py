@@ -1,12 +1,14 @@
 """What the in-process store (mongomock) is given so that it behaves, and costs, more like a server.
 
 Installed once per process by :func:`install` when the app connects to the in-process store: atomic writes
-across threads, primary-key lookups by key, cheaper copies of the documents a read returns, and pages that
-copy only their own documents.
+across threads, primary-key lookups by key, plain filters and sorts decided without mongomock's general
+machinery (same answers), cheaper copies of the documents a read returns, and pages that copy only their own
+documents.
 """
 
 from __future__ import annotations
 
+import operator
 import threading
 from datetime import datetime
 
@@ -68,7 +70,11 @@ def _primary_key_lookups() -> None:
     def iter_documents(self, filter):  # noqa: A002 - mongomock's name
         keys = keys_of(filter)
         if keys is None:
-            return scan(self, filter)
+            plain = compile_filter(filter)
+            if plain is None:
+                return scan(self, filter)
+            documents = list(self._store.documents)
+            return (document for document in documents if matches(plain, filter, document))
         store = self._store
         store._remove_expired_documents()
         found = []
@@ -83,8 +89,137 @@ def _primary_key_lookups() -> None:
     collection.Collection._inspect_primary_key = True
 
 
+_MISSING = object()
+_KEYS = (str, ObjectId)  # the value types a plain filter compares (ids, codes, region prefixes, states)
+_RANGES = {"$gt": operator.gt, "$gte": operator.ge, "$lt": operator.lt, "$lte": operator.le}
+# Stored values that equal no str or ObjectId and fall outside their ranges (mongomock brackets by type).
+_OTHERS = frozenset({int, float, bool, type(None), datetime, dict, bytes})
+
+
+def compile_filter(spec) -> list | None:
+    """A filter of top-level fields each equal to, ``$in``, ``$ne`` or in a range of strings or ObjectIds, as
+    ``[(field, [(op, value), ...]), ...]``; None for anything else (mongomock decides those)."""
+    if type(spec) is not dict:
+        return None
+    tests = []
+    for field, condition in spec.items():
+        if type(field) is not str or field.startswith("$") or "." in field:
+            return None
+        if type(condition) in _KEYS:
+            tests.append((field, [("$eq", condition)]))
+            continue
+        if type(condition) is not dict or not condition:
+            return None
+        if "$ne" in condition and len(condition) > 1:  # mongomock reads a negation beside others its own way
+            return None
+        ops = []
+        for op, value in condition.items():
+            if op == "$in":
+                if type(value) not in (list, tuple) or not all(type(v) in _KEYS for v in value):
+                    return None
+                ops.append((op, frozenset(value)))
+            elif (op == "$ne" or op in _RANGES) and type(value) in _KEYS:
+                ops.append((op, value))
+            else:
+                return None
+        tests.append((field, ops))
+    return tests
+
+
+def _decide(op: str, value, stored):
+    """Whether one stored value passes one test: True, False, or None where mongomock must decide."""
+    kind = type(stored)
+    if stored is _MISSING:
+        return op == "$ne"
+    if kind is list:
+        if not all(type(item) in _KEYS for item in stored):
+            return None
+        if op == "$eq":  # mongomock also finds an ObjectId in a list of its strings
+            return value in stored or (type(value) is ObjectId and str(value) in stored)
+        if op == "$in":
+            return any(item in value for item in stored)
+        if op == "$ne":
+            return value not in stored
+        return None
+    if kind in _KEYS:
+        if op == "$eq":
+            return stored == value
+        if op == "$in":
+            return stored in value
+        if op == "$ne":
+            return stored != value
+        return kind is type(value) and _RANGES[op](stored, value)
+    if kind in _OTHERS:
+        return op == "$ne"
+    return None
+
+
+def matches(tests: list, spec: dict, document: dict) -> bool:
+    """``mongomock.filtering.filter_applies(spec, document)`` for a compiled plain filter, without its general
+    machinery; a value it cannot decide (a list of other things, an unusual type) goes to mongomock."""
+    undecided = False
+    for field, ops in tests:
+        stored = document.get(field, _MISSING)
+        for op, value in ops:
+            passed = _decide(op, value, stored)
+            if passed is False:
+                return False
+            undecided = undecided or passed is None
+    if undecided:
+        from mongomock.filtering import filter_applies
+
+        return filter_applies(spec, document)
+    return True
+
+
+_SORTS = (str, ObjectId, int, datetime)
+
+
+def sorted_plainly(documents: list, key: str, direction) -> list | None:
+    """``documents`` sorted on ``key`` as mongomock sorts them (stable; BSON order is Python's order within
+    one type) when every one holds a value of the same plain type there; None otherwise."""
+    values = [document.get(key, _MISSING) for document in documents]
+    kinds = {type(value) for value in values}
+    if len(kinds) != 1 or next(iter(kinds)) not in _SORTS:
+        return None
+    if datetime in kinds and len({value.tzinfo is None for value in values}) != 1:
+        return None
+    order = sorted(range(len(values)), key=values.__getitem__, reverse=direction < 0)
+    return [documents[n] for n in order]
+
+
+def _plain_sorts() -> None:
+    """Sort a read's documents on a plain field by its values themselves (mongomock compares every pair
+    through its BSON comparator); the same order, stable as before.  Paths and ``$`` keys keep mongomock's."""
+    from mongomock import collection
+    from mongomock.filtering import resolve_sort_key
+
+    if getattr(collection.Collection, "_inspect_plain_sorts", False):
+        return
+    dataset_of = collection.Collection._get_dataset
+
+    def get_dataset(self, spec, sort, fields, as_class):
+        if isinstance(sort, dict):
+            sort = list(sort.items())
+        if not sort or any(key.startswith("$") or "." in key for key, _direction in sort):
+            yield from dataset_of(self, spec, sort, fields, as_class)
+            return
+        dataset = list(self._iter_documents(spec))
+        for key, direction in reversed(sort):
+            ordered = sorted_plainly(dataset, key, direction)
+            if ordered is None:
+                ordered = sorted(dataset, key=lambda x, key=key: resolve_sort_key(key, x), reverse=direction < 0)
+            dataset = ordered
+        for document in dataset:
+            yield self._copy_only_fields(document, fields, as_class)
+
+    collection.Collection._get_dataset = get_dataset
+    collection.Collection._inspect_plain_sorts = True
+
+
 # Values a read hands out as they are (immutable); anything else is copied as mongomock copies it.
-_ATOMIC = frozenset({str, int, float, bool, type(None), bytes, ObjectId})
+_ATOMIC_NOT_DATETIME = frozenset({str, int, float, bool, type(None), bytes, ObjectId})
+_ATOMIC = _ATOMIC_NOT_DATETIME | {datetime}
 
 
 def _cheaper_copies() -> None:
@@ -116,7 +251,7 @@ def _cheaper_copies() -> None:
 
     def aware(value):
         kind = type(value)
-        if kind in _ATOMIC:
+        if kind in _ATOMIC_NOT_DATETIME:
             return value
         if kind is dict:
             return {key: aware(item) for key, item in value.items()}
@@ -131,43 +266,78 @@ def _cheaper_copies() -> None:
     collection._inspect_cheaper_copies = True
 
 
-def _pages_copy_their_page() -> None:
-    """A cursor with a limit copies no document past its page (a server returns only the page).
+def _aware_in_place(value, make_aware):
+    """Make the datetimes of a document's whole copy UTC-aware in place, as mongomock does by copying the
+    document once more (anything but a plain dict or list inside is handed to ``make_aware``, mongomock's
+    copy); returns it."""
+    if type(value) is dict:
+        items = list(value.items())
+    elif type(value) is list:
+        items = list(enumerate(value))
+    else:
+        return make_aware(value)
+    for key, item in items:
+        kind = type(item)
+        if kind in _ATOMIC_NOT_DATETIME:
+            continue
+        if kind is dict or kind is list:
+            _aware_in_place(item, make_aware)
+        else:
+            value[key] = make_aware(item)
+    return value
 
-    mongomock filters and sorts the stored documents themselves, then copied every match before it applied the
-    skip and the limit: the first page of a list of 20,000 copied 20,000 documents (now: its 20; a later page
-    also copies the pages before it).  Cursors without a limit,
-    and every other use of a cursor (counts, ``distinct``, indexing), keep mongomock's own path.
+
+def _cursor_results() -> None:
+    """A cursor's documents: copied once, and a cursor with a limit copies no document past its page.
+
+    mongomock copied every document it returns twice (once from the store, once more to make its datetimes
+    timezone-aware), and every match of a page's query before it applied the skip and the limit: the first
+    page of a list of 20,000 copied 20,000 documents (now: its 20; a later page also copies the pages before
+    it).  A whole document is made aware in its own fresh copy; a projected one is copied again as mongomock
+    does (its projection may share parts of the stored document).  Results are kept per query as before.
     """
     import itertools
 
     from mongomock import collection, helpers
 
-    if getattr(collection.Cursor, "_inspect_pages", False):
+    if getattr(collection.Cursor, "_inspect_results", False):
         return
-    compute = collection.Cursor._compute_results
+
+    def fresh(cursor):
+        found = cursor._factory()
+        if not cursor.collection.codec_options.tz_aware:
+            return found
+        if cursor._projection:
+            return (helpers.make_datetime_timezone_aware_in_document(x) for x in found)
+        return (_aware_in_place(x, helpers.make_datetime_timezone_aware_in_document) for x in found)
 
     def compute_results(self, with_limit_and_skip=False):
         limit = self._limit
-        if not with_limit_and_skip or not limit or self._results:
-            return compute(self, with_limit_and_skip)
-        key = (self._factory, self._skip, limit)
-        page = getattr(self, "_inspect_page", None)
-        if page is None or page[0] != key:
-            found = itertools.islice(self._factory(), self._skip, self._skip + abs(limit))
-            if self.collection.codec_options.tz_aware:
-                found = (helpers.make_datetime_timezone_aware_in_document(x) for x in found)
-            page = (key, list(found))
-            self._inspect_page = page
-        return page[1]
+        if with_limit_and_skip and limit and not self._results:
+            key = (self._factory, self._skip, limit)
+            page = getattr(self, "_inspect_page", None)
+            if page is None or page[0] != key:
+                page = (key, list(itertools.islice(fresh(self), self._skip, self._skip + abs(limit))))
+                self._inspect_page = page
+            return page[1]
+        if not self._results or self._factory_last_generated_results != self._factory:
+            self._results = list(fresh(self))
+            self._factory_last_generated_results = self._factory
+        results = self._results
+        if with_limit_and_skip:
+            results = results[self._skip:]
+            if limit:
+                results = results[:abs(limit)]
+        return results
 
     collection.Cursor._compute_results = compute_results
-    collection.Cursor._inspect_pages = True
+    collection.Cursor._inspect_results = True
 
 
 def install() -> None:
     """Everything above, once per process."""
     _lock_memory_writes()
     _primary_key_lookups()
+    _plain_sorts()
     _cheaper_copies()
-    _pages_copy_their_page()
+    _cursor_results()

@@ -1,0 +1,139 @@
+"""The in-process store's shortcuts answer exactly as mongomock's own machinery does.
+
+``inspect_api.memory_store`` decides plain filters and sorts itself and copies documents once; these
+properties hold it to mongomock's answers (``filter_applies``, ``resolve_sort_key``) on generated documents,
+including the awkward ones (lists, mixed types, missing fields, an ObjectId beside its own string).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import mongomock
+from bson import ObjectId
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from mongomock.filtering import filter_applies, resolve_sort_key
+
+from inspect_api import memory_store
+
+OIDS = [ObjectId("6b0c89c6b0ba9243ea8275%02x" % n) for n in range(4)]
+TEXTS = ["", "370303", "370304", "37030401", "x", str(OIDS[0])]
+KEYS = st.sampled_from(TEXTS) | st.sampled_from(OIDS)
+OTHERS = (st.integers(-2, 2) | st.booleans() | st.none() | st.floats(-2, 2, allow_nan=False)
+          | st.sampled_from([datetime(2026, 1, 1), datetime(2026, 6, 1)]) | st.just({"k": "x"}))
+ATOMS = KEYS | OTHERS
+STORED = ATOMS | st.lists(KEYS, max_size=4) | st.lists(ATOMS, max_size=3) | st.lists(st.lists(KEYS, max_size=2),
+                                                                                   max_size=2)
+FIELDS = ["a", "b", "c"]
+
+DOCUMENTS = st.dictionaries(st.sampled_from(FIELDS), STORED, max_size=3)
+PLAIN_CONDITIONS = (
+    KEYS
+    | st.builds(lambda v: {"$in": v}, st.lists(KEYS, max_size=3))
+    | st.builds(lambda v: {"$ne": v}, KEYS)
+    | st.dictionaries(st.sampled_from(["$gt", "$gte", "$lt", "$lte"]), KEYS, min_size=1, max_size=2)
+    | st.builds(lambda lo, v: {"$gte": lo, "$in": v}, KEYS, st.lists(KEYS, max_size=2)))
+OTHER_CONDITIONS = (
+    OTHERS | st.just({"$in": [None, "x"]}) | st.just({"$exists": True}) | st.just({"$ne": "x", "$gt": "a"})
+    | st.just({"$eq": "x"}) | st.just({}) | st.lists(KEYS, max_size=2))
+FILTERS = st.dictionaries(st.sampled_from(FIELDS), PLAIN_CONDITIONS | OTHER_CONDITIONS, max_size=3)
+
+
+@settings(max_examples=1000)
+@given(spec=FILTERS, document=DOCUMENTS)
+@example(spec={"a": OIDS[0]}, document={"a": [str(OIDS[0])]})  # mongomock finds an ObjectId by its string
+@example(spec={"a": {"$gt": "x"}}, document={"a": OIDS[0]})  # ranges bracket by type
+@example(spec={"a": {"$gte": OIDS[0]}}, document={"a": "x"})
+@example(spec={"a": {"$ne": "x"}}, document={})
+@example(spec={"a": {"$ne": "x"}}, document={"a": []})
+@example(spec={"a": {"$in": ["x", OIDS[1]]}}, document={"a": ["y", OIDS[1]]})
+@example(spec={"a": "x", "b": {"$lt": "370304"}}, document={"a": ["x"], "b": ["370303"]})
+def test_a_plain_filter_matches_what_mongomock_matches(spec, document):
+    plain = memory_store.compile_filter(spec)
+    if plain is not None:
+        assert memory_store.matches(plain, spec, document) == bool(filter_applies(spec, document))
+
+
+@given(spec=st.dictionaries(st.sampled_from(FIELDS), PLAIN_CONDITIONS, max_size=3))
+def test_the_filters_lists_and_pages_use_are_plain(spec):
+    assert memory_store.compile_filter(spec) is not None
+
+
+def test_filters_outside_the_plain_forms_are_left_to_mongomock():
+    for spec in ({"a.b": "x"}, {"$or": [{"a": "x"}]}, {"a": None}, {"a": 1}, {"a": {"$in": [None]}},
+                 {"a": {"$exists": True}}, {"a": {"$ne": "x", "$gt": "a"}}, {"a": {"$regex": "x"}}, {"a": {}}):
+        assert memory_store.compile_filter(spec) is None, spec
+
+
+SORT_VALUES = (st.lists(st.sampled_from(TEXTS), max_size=8) | st.lists(st.sampled_from(OIDS), max_size=8)
+               | st.lists(st.integers(-3, 3), max_size=8)
+               | st.lists(st.sampled_from([datetime(2026, 1, n) for n in (1, 2, 3)]), max_size=8)
+               | st.lists(ATOMS | st.lists(KEYS, max_size=2), max_size=8))
+
+
+@given(values=SORT_VALUES, missing=st.sets(st.integers(0, 7), max_size=2), direction=st.sampled_from([1, -1]))
+def test_a_plain_sort_orders_as_mongomock_orders_ties_included(values, missing, direction):
+    documents = [{"n": n} if n in missing else {"n": n, "s": v} for n, v in enumerate(values)]
+    plain = memory_store.sorted_plainly(documents, "s", direction)
+    if plain is not None:
+        expected = sorted(documents, key=lambda d: resolve_sort_key("s", d), reverse=direction < 0)
+        assert [d["n"] for d in plain] == [d["n"] for d in expected]
+
+
+def _collection():
+    memory_store.install()
+    return mongomock.MongoClient(tz_aware=True)["memory_store_probe"]["documents"]
+
+
+@settings(max_examples=150)
+@given(documents=st.lists(DOCUMENTS, max_size=12), spec=FILTERS,
+       sort=st.lists(st.tuples(st.sampled_from(FIELDS), st.sampled_from([1, -1])), max_size=2, unique_by=lambda s: s[0]),
+       skip=st.integers(0, 3), limit=st.integers(0, 4))
+def test_a_read_returns_what_mongomock_returns(documents, spec, sort, skip, limit):
+    coll = _collection()
+    coll.delete_many({})
+    stored = [{"_id": n, **d} for n, d in enumerate(documents)]
+    coll.insert_many([dict(d) for d in stored]) if stored else None
+    try:
+        expected = [d for d in stored if filter_applies(spec, d)]
+    except Exception as exc:  # noqa: BLE001 - a filter mongomock refuses is refused the same way
+        try:
+            list(coll.find(spec))
+        except type(exc):
+            return
+        raise AssertionError(f"mongomock refused {spec!r} with {exc!r}, the store did not")
+    for key, direction in reversed(sort):
+        expected = sorted(expected, key=lambda d, key=key: resolve_sort_key(key, d), reverse=direction < 0)
+    expected = expected[skip:][:limit] if limit else expected[skip:]
+    cursor = coll.find(spec)
+    if sort:
+        cursor = cursor.sort(sort)
+    got = list(cursor.skip(skip).limit(limit))
+    assert [d["_id"] for d in got] == [d["_id"] for d in expected]
+    assert got == [_aware(d) for d in expected]
+
+
+def _aware(value):
+    if isinstance(value, dict):
+        return {k: _aware(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_aware(v) for v in value]
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+def test_a_returned_document_is_a_copy_and_its_datetimes_are_aware():
+    coll = _collection()
+    coll.delete_many({})
+    coll.insert_one({"_id": 1, "team": ["a"], "at": datetime(2026, 1, 1), "nested": {"at": [datetime(2026, 1, 2)]}})
+    for read in (lambda: coll.find_one({"team": "a"}), lambda: next(coll.find({"team": "a"}).sort("at", -1)),
+                 lambda: next(coll.find({}).limit(1)), lambda: coll.find_one({"team": "a"}, {"nested": 1})):
+        got = read()
+        assert got["nested"]["at"][0].tzinfo is not None
+        got["nested"]["at"].append("changed")
+        got.get("team", []).append("b")
+    stored = coll.find_one({"_id": 1})
+    assert stored["team"] == ["a"] and len(stored["nested"]["at"]) == 1
+    assert stored["at"] == datetime(2026, 1, 1, tzinfo=timezone.utc)
