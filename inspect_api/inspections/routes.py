@@ -6,7 +6,7 @@ the phone already has from ``/me/assignments``.
 
 from __future__ import annotations
 
-from flask import Response, current_app, render_template, request
+from flask import Response, current_app, jsonify, render_template, request
 
 from inspect_api.urls import public_base_url
 from inspect_api.auth.access import current_session_id, current_user, login_required
@@ -17,14 +17,15 @@ from inspect_api.inspections import schemas as s
 from inspect_api.inspections import (
     answers, assignments, bundle, checkin, corrections, office_views, photos, records, reports, signatures, submission,
     views)
-from inspect_api.schemas import PageArgsSchema, page_of
+from inspect_api.schemas import PageArgsSchema, already_dumped, page_of
 from inspect_api.batched import count_unless_known, page_reads, paged, read_together
 from inspect_api.apidoc import conditional_get, media_types, raises
 
 blp = Blueprint("inspections", __name__, url_prefix="/api/v1", description="检查任务与现场检查（手机端）")
 # Assigned inspectors may read their institutions; assignments count as directory history.
 blp.record_once(lambda _state: assignments.register_with_directory())
-ASSIGNMENT_PAGE = page_of(s.AssignmentSchema)
+ASSIGNMENT_PAGE = page_of(s.AssignmentSchema)()
+REGION_ASSIGNMENT_PAGE = page_of(s.RegionAssignmentSchema)()
 BUNDLE = s.BundleSchema()
 
 
@@ -47,7 +48,7 @@ def my_assignments(filters, paging):
     rows = read_together(page_read)[0]  # the stored fields: views read them
     # The total (when the page does not tell it) is counted in the round trip that reads the page's names.
     items, (total,) = assignments.assignment_views_with(rows, count_unless_known(count_read, rows, number, size))
-    return {**paged(rows, total, number, size), "items": items}
+    return jsonify(already_dumped(ASSIGNMENT_PAGE, {**paged(rows, total, number, size), "items": items}))
 
 
 @blp.route("/assignments", methods=["GET"])
@@ -55,7 +56,7 @@ def my_assignments(filters, paging):
 @login_required("office_admin")
 @blp.arguments(s.RegionAssignmentArgsSchema, location="query")
 @blp.arguments(PageArgsSchema, location="query")
-@blp.response(200, page_of(s.RegionAssignmentSchema))
+@blp.response(200, REGION_ASSIGNMENT_PAGE)
 def region_assignments(filters, paging):
     """Assignments of the office's region subtree, newest first, each with its inspection's check-in flags,
     photo counts (reused evidence flagged) and result."""
@@ -64,7 +65,7 @@ def region_assignments(filters, paging):
     rows = read_together(page_read)[0]  # the stored fields: views read them
     # The total is counted in the round trip that reads the page's institutions, inspections and photos.
     items, total = office_views.region_assignment_views(rows, count_unless_known(count_read, rows, number, size))
-    return {**paged(rows, total, number, size), "items": items}
+    return jsonify(already_dumped(REGION_ASSIGNMENT_PAGE, {**paged(rows, total, number, size), "items": items}))
 
 
 @blp.route("/assignments", methods=["POST"])
@@ -104,7 +105,7 @@ def get_bundle(assignment_id):
     built = bundle.bundle(current_user(), assignment_id, now=utcnow(), config=_cfg())
     checklist = built["checklist"]
     content = checklist.pop("content")  # dumped and encoded once per checklist version, not per request
-    data = BUNDLE.dump(built)
+    data = already_dumped(BUNDLE, built)
     data["checklist"]["content"], content_json = s.checklist_content_dump(
         checklist["code"], checklist["version"], checklist["content_hash"], content, current_app.json.dumps)
     etag = bundle.bundle_etag(data)

@@ -24,6 +24,8 @@ import jsonschema_rs
 from flask import Flask, Response, current_app, request
 from flask_smorest.spec.plugins import FlaskPlugin
 
+from inspect_api.schemas import DUMPED_CHECK
+
 JSON_TYPES = ("application/json",)
 violations: list[str] = []
 _lock = threading.Lock()
@@ -31,11 +33,30 @@ _state: dict[str, Any] = {"doc": None, "validators": {}, "views": {}}
 
 
 def install(app: Flask) -> Flask:
-    """Check every response of ``app`` against its document (see the module docstring)."""
+    """Check every response of ``app`` against its document (see the module docstring), and every body a view
+    sends as already dumped against its schema's dump."""
     if _state["doc"] is None:
         _state["doc"] = app.extensions["inspect_api_spec"].spec.to_dict()
     app.after_request(_check)
+    app.extensions[DUMPED_CHECK] = _check_dumped
     return app
+
+
+def _check_dumped(schema, data) -> None:
+    """A body built in its schema's dumped form (``inspect_api.schemas.already_dumped``) is what the schema's
+    dump of it would be: the same keys, values and types."""
+    again = schema.dump(data)
+    if again != data or _types(again) != _types(data):
+        _record(f"{request.method} {request.path} ({_view_name()}): the body sent as already dumped differs "
+                f"from {type(schema).__name__}'s dump of it")
+
+
+def _types(value) -> Any:
+    if isinstance(value, dict):
+        return {k: _types(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_types(v) for v in value]
+    return type(value).__name__
 
 
 def take_violations() -> list[str]:
