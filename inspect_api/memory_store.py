@@ -293,8 +293,9 @@ def _cursor_results() -> None:
     mongomock copied every document it returns twice (once from the store, once more to make its datetimes
     timezone-aware), and every match of a page's query before it applied the skip and the limit: the first
     page of a list of 20,000 copied 20,000 documents (now: its 20; a later page also copies the pages before
-    it).  A whole document is made aware in its own fresh copy; a projected one is copied again as mongomock
-    does (its projection may share parts of the stored document).  Results are kept per query as before.
+    it).  A document is made aware in its own fresh copy (whole, or projected field by field); one projected with
+    operators (``$slice``, ``$elemMatch``) is copied again as mongomock does, as those may share parts of the
+    stored document.  Results are kept per query as before.
     """
     import itertools
 
@@ -307,8 +308,9 @@ def _cursor_results() -> None:
         found = cursor._factory()
         if not cursor.collection.codec_options.tz_aware:
             return found
-        if cursor._projection:
-            return (helpers.make_datetime_timezone_aware_in_document(x) for x in found)
+        projection = cursor._projection
+        if projection and (not isinstance(projection, dict) or any(isinstance(v, dict) for v in projection.values())):
+            return (helpers.make_datetime_timezone_aware_in_document(x) for x in found)  # operators may share
         return (_aware_in_place(x, helpers.make_datetime_timezone_aware_in_document) for x in found)
 
     def compute_results(self, with_limit_and_skip=False):
