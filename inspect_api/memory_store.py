@@ -2,8 +2,8 @@
 
 Installed once per process by :func:`install` when the app connects to the in-process store: atomic writes
 across threads, primary-key lookups by key, plain filters and sorts decided without mongomock's general
-machinery (same answers), cheaper copies of the documents a read returns, and pages that copy only their own
-documents.
+machinery (same answers), equalities looked up in an index of their field, cheaper copies of the documents a
+read returns, and pages that copy only their own documents.
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ def _lock_memory_writes() -> None:
     mongomock runs a conditional update or a unique-index check and the write as separate Python
     steps, so two threads can both pass (4 threads x 300 ``$inc`` on one counter returned duplicates).
     One process-wide lock around every write path gives the in-process store the atomicity a server
-    gives one document; reads stay unlocked.
+    gives one document; reads stay unlocked.  Every write also counts as a change of its collection's
+    documents (see :func:`_indexed`).
     """
-    from mongomock import collection
+    from mongomock import collection, store
 
     if getattr(collection.Collection, "_inspect_locked", False):
         return
@@ -34,11 +35,30 @@ def _lock_memory_writes() -> None:
 
         def locked(self, *args, __original=original, **kwargs):
             with _MEMORY_LOCK:
-                return __original(self, *args, **kwargs)
+                try:
+                    return __original(self, *args, **kwargs)
+                finally:
+                    _changed(self._store)  # an update changes its stored document in place
 
         locked.__name__ = name
         setattr(collection.Collection, name, locked)
+    for name in ("__setitem__", "__delitem__", "drop"):  # also what expiry (TTL) and drops do to a store
+        original = getattr(store.CollectionStore, name)
+
+        def changing(self, *args, __original=original, **kwargs):
+            try:
+                return __original(self, *args, **kwargs)
+            finally:
+                _changed(self)
+
+        changing.__name__ = name
+        setattr(store.CollectionStore, name, changing)
     collection.Collection._inspect_locked = True
+
+
+def _changed(store) -> None:
+    """Count a change of a collection's documents: the equality indexes built before it are stale."""
+    store._inspect_version = getattr(store, "_inspect_version", 0) + 1
 
 
 def _primary_key_lookups() -> None:
@@ -73,7 +93,9 @@ def _primary_key_lookups() -> None:
             plain = compile_filter(filter)
             if plain is None:
                 return scan(self, filter)
-            documents = list(self._store.documents)
+            documents = _indexed(self._store, plain)
+            if documents is None:
+                documents = list(self._store.documents)
             return (document for document in documents if matches(plain, filter, document))
         store = self._store
         store._remove_expired_documents()
@@ -170,6 +192,55 @@ def matches(tests: list, spec: dict, document: dict) -> bool:
 
         return filter_applies(spec, document)
     return True
+
+
+def _probe(tests: list) -> tuple[str, list] | None:
+    """The first equality or ``$in`` of a plain filter, as (field, the values a match holds there): a bare
+    ObjectId also finds its own string in a list, as mongomock matches it."""
+    for field, ops in tests:
+        for op, value in ops:
+            if op == "$eq":
+                return field, [value, str(value)] if type(value) is ObjectId else [value]
+            if op == "$in":
+                return field, list(value)
+    return None
+
+
+def _indexed(store, tests: list) -> list | None:
+    """The stored documents that may pass ``tests``' first equality or ``$in``, in store order, from an index of
+    that field (value, or each element of a list, to the documents holding it), built on first use and again
+    after any change of the collection; None when the filter has no such test.
+
+    The index only narrows the candidates: each still passes the whole filter (:func:`matches`).  A value is
+    found by the key it holds (a dict key: hash and equality), which is how mongomock compares a string or an
+    ObjectId with a stored value or a list's elements; unhashable values hold neither and are left out.
+    """
+    probe = _probe(tests)
+    if probe is None:
+        return None
+    field, values = probe
+    store._remove_expired_documents()  # as a scan does first (it may change the collection)
+    version = getattr(store, "_inspect_version", 0)
+    built = getattr(store, "_inspect_indexes", None)
+    if built is None or built[0] != version:
+        built = store._inspect_indexes = (version, {})
+    by_value = built[1].get(field)
+    if by_value is None:
+        with _MEMORY_LOCK:  # no write runs while it is built
+            if getattr(store, "_inspect_version", 0) != version:
+                return None
+            by_value = {}
+            for ordinal, (key, document) in enumerate(store._documents.items()):
+                value = document.get(field, _MISSING)
+                for item in value if isinstance(value, (list, tuple)) else (value,):
+                    try:
+                        by_value.setdefault(item, []).append((ordinal, key))
+                    except TypeError:  # unhashable: equals no string or ObjectId
+                        continue
+            built[1][field] = by_value
+    found = {ordinal: key for value in values for ordinal, key in by_value.get(value, ())}
+    documents = store._documents
+    return [documents[found[ordinal]] for ordinal in sorted(found) if found[ordinal] in documents]
 
 
 _SORTS = (str, ObjectId, int, datetime)
