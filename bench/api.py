@@ -142,8 +142,9 @@ def _when(rnd: random.Random, now: datetime) -> datetime:
     return now - timedelta(days=rnd.randint(1, 365), seconds=rnd.randint(0, 86399))
 
 
-def large_world(inspector_id: str, now: datetime, seed: int = 18) -> dict[str, list[dict]]:
-    """Raw documents of 10,000 institutions, 2,000 inspectors and 20,000 assignments in the city."""
+def large_world(inspector_id: str, inspector_name: str, now: datetime, seed: int = 18) -> dict[str, list[dict]]:
+    """Raw documents of 10,000 institutions, 2,000 inspectors and 20,000 assignments in the city, stored as the
+    app stores them (an assignment keeps its team's names, as ``create_assignment`` writes it)."""
     rnd = random.Random(seed)
     kinds, departments = list(INSTITUTION_KINDS), list(DEPARTMENTS)
     institutions = []
@@ -168,13 +169,14 @@ def large_world(inspector_id: str, now: datetime, seed: int = 18) -> dict[str, l
     assignments = []
     for n in range(LARGE["assignments"]):
         inst = institutions[rnd.randrange(len(institutions))]
-        team = [str(x["_id"]) for x in rnd.sample(inspectors, 2)]
+        members = rnd.sample(inspectors, 2)
+        team, team_names = [str(x["_id"]) for x in members], [x["name"] for x in members]
         if n in own:
-            team[1] = inspector_id
+            team[1], team_names[1] = inspector_id, inspector_name
         created = _when(rnd, now)
         assignments.append({
             "_id": ObjectId(), "institution_id": str(inst["_id"]), "region": inst["region"], "team": team,
-            "source": "draw", "random": True, "matters": [], "checklist_code": "DB37T4086-2020",
+            "team_names": team_names, "source": "draw", "random": True, "matters": [], "checklist_code": "DB37T4086-2020",
             "due_date": datetime(created.year, created.month, created.day) + timedelta(days=30),
             "status": "assigned", "created_at": created, "updated_at": created, "dedupe_key": f"bench:{n}"})
     return {"institutions": institutions, "inspectors": inspectors, "assignments": assignments}
@@ -204,7 +206,8 @@ def _store_memory(collection, docs: list[dict]) -> None:
 def grow(embedded: bool) -> dict:
     """Add the large world to the demo world; returns the counts and the time taken."""
     user = User.objects.get(username="insp01")
-    world = large_world(user.inspector_id, datetime.now(timezone.utc))
+    world = large_world(user.inspector_id, Inspector.objects.get(id=user.inspector_id).name,
+                        datetime.now(timezone.utc))
     started = time.perf_counter()
     for model, name in ((Institution, "institutions"), (Inspector, "inspectors"), (Assignment, "assignments")):
         coll = model._get_collection()
