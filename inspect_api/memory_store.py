@@ -8,6 +8,7 @@ read returns, and pages that copy only their own documents.
 
 from __future__ import annotations
 
+import bisect
 import operator
 import threading
 from datetime import datetime
@@ -61,6 +62,19 @@ def _changed(store) -> None:
     store._inspect_version = getattr(store, "_inspect_version", 0) + 1
 
 
+def primary_keys(spec) -> list | None:
+    """The ObjectIds a filter on ``_id`` alone names (equality, or ``$in``), in ``_id`` order; None otherwise."""
+    if not isinstance(spec, dict) or len(spec) != 1 or "_id" not in spec:
+        return None
+    value = spec["_id"]
+    if isinstance(value, ObjectId):
+        return [value]
+    if isinstance(value, dict) and list(value) == ["$in"] and isinstance(value["$in"], (list, tuple)) \
+            and all(isinstance(v, ObjectId) for v in value["$in"]):
+        return sorted(set(value["$in"]))
+    return None
+
+
 def _primary_key_lookups() -> None:
     """Let mongomock serve a filter on ``_id`` alone (equality, or ``$in`` of ObjectIds) from its documents
     by key, as a server serves it from the primary key, instead of testing every document in Python.
@@ -76,26 +90,19 @@ def _primary_key_lookups() -> None:
         return
     scan = collection.Collection._iter_documents
 
-    def keys_of(spec) -> list | None:
-        if not isinstance(spec, dict) or len(spec) != 1 or "_id" not in spec:
-            return None
-        value = spec["_id"]
-        if isinstance(value, ObjectId):
-            return [value]
-        if isinstance(value, dict) and list(value) == ["$in"] and isinstance(value["$in"], (list, tuple)) \
-                and all(isinstance(v, ObjectId) for v in value["$in"]):
-            return sorted(set(value["$in"]))
-        return None
-
     def iter_documents(self, filter):  # noqa: A002 - mongomock's name
-        keys = keys_of(filter)
+        keys = primary_keys(filter)
         if keys is None:
             plain = compile_filter(filter)
             if plain is None:
                 return scan(self, filter)
-            documents = _indexed(self._store, plain)
-            if documents is None:
+            found = _candidates(self._store, plain)
+            if found is None:
                 documents = list(self._store.documents)
+            elif found[1]:
+                return iter(found[0])
+            else:
+                documents = found[0]
             return (document for document in documents if matches(plain, filter, document))
         store = self._store
         store._remove_expired_documents()
@@ -206,41 +213,130 @@ def _probe(tests: list) -> tuple[str, list] | None:
     return None
 
 
-def _indexed(store, tests: list) -> list | None:
-    """The stored documents that may pass ``tests``' first equality or ``$in``, in store order, from an index of
-    that field (value, or each element of a list, to the documents holding it), built on first use and again
-    after any change of the collection; None when the filter has no such test.
+_STALE = object()
 
-    The index only narrows the candidates: each still passes the whole filter (:func:`matches`).  A value is
-    found by the key it holds (a dict key: hash and equality), which is how mongomock compares a string or an
-    ObjectId with a stored value or a list's elements; unhashable values hold neither and are left out.
-    """
-    probe = _probe(tests)
-    if probe is None:
-        return None
-    field, values = probe
+
+def _index(store, name: tuple, build) -> tuple:
+    """The index ``name`` of a collection, ``build(items)`` of its (key, document) pairs in store order, and the
+    documents in that order as of the same build (what its ordinals point at): built on first use and again
+    after any change of the collection (:func:`_changed`); ``_STALE`` when the collection changed while it
+    was being built (the caller then reads as if there were no index)."""
     store._remove_expired_documents()  # as a scan does first (it may change the collection)
     version = getattr(store, "_inspect_version", 0)
     built = getattr(store, "_inspect_indexes", None)
     if built is None or built[0] != version:
         built = store._inspect_indexes = (version, {})
-    by_value = built[1].get(field)
-    if by_value is None:
+    indexes = built[1]
+    if name not in indexes:
         with _MEMORY_LOCK:  # no write runs while it is built
             if getattr(store, "_inspect_version", 0) != version:
+                return _STALE
+            items = list(store._documents.items())
+            indexes.setdefault("documents", [document for _key, document in items])
+            indexes[name] = build(items)
+    return indexes[name], indexes["documents"]
+
+
+def _by_value(field: str):
+    """An equality index of ``field``: each value, or each element of a list, to the ordinals (places in store
+    order) of the documents holding it.  A value is found by the key it holds (hash and equality), which is how mongomock
+    compares a string or an ObjectId with a stored value or a list's elements; unhashable values hold
+    neither and are left out."""
+
+    def build(items: list) -> dict:
+        by_value: dict = {}
+        for ordinal, (_key, document) in enumerate(items):
+            value = document.get(field, _MISSING)
+            for item in value if isinstance(value, (list, tuple)) else (value,):
+                try:
+                    by_value.setdefault(item, []).append(ordinal)
+                except TypeError:  # unhashable: equals no string or ObjectId
+                    continue
+        return by_value
+
+    return build
+
+
+def _by_text(field: str):
+    """A range index of ``field`` when every document holds a string there or nothing (a string range then
+    matches exactly the strings within it): its values in order, and the ordinals of the documents holding
+    them; None when some document holds anything else there (mongomock decides those per document)."""
+
+    def build(items: list) -> tuple[list, list] | None:
+        entries = []
+        for ordinal, (_key, document) in enumerate(items):
+            value = document.get(field, _MISSING)
+            if value is _MISSING:
+                continue
+            if type(value) is not str:
                 return None
-            by_value = {}
-            for ordinal, (key, document) in enumerate(store._documents.items()):
-                value = document.get(field, _MISSING)
-                for item in value if isinstance(value, (list, tuple)) else (value,):
-                    try:
-                        by_value.setdefault(item, []).append((ordinal, key))
-                    except TypeError:  # unhashable: equals no string or ObjectId
-                        continue
-            built[1][field] = by_value
-    found = {ordinal: key for value in values for ordinal, key in by_value.get(value, ())}
-    documents = store._documents
-    return [documents[found[ordinal]] for ordinal in sorted(found) if found[ordinal] in documents]
+            entries.append((value, ordinal))
+        entries.sort()
+        return [entry[0] for entry in entries], [entry[1] for entry in entries]
+
+    return build
+
+
+def _text_range(tests: list) -> tuple[str, list] | None:
+    """The first field of a plain filter tested only by ranges of strings, and those tests."""
+    for field, ops in tests:
+        if ops and all(op in _RANGES and type(value) is str for op, value in ops):
+            return field, ops
+    return None
+
+
+def _candidates(store, tests: list) -> tuple[list, bool] | None:
+    """The stored documents that may pass a plain filter, in store order, from an index of one of its fields,
+    and whether they are exactly those that pass; None when no index serves the filter.
+
+    An equality or ``$in`` is looked up in an index of its field; otherwise a range of strings on a field that
+    holds only strings is cut from its range index (exact when the filter tests nothing else).  Otherwise each
+    candidate still has to pass the whole filter (:func:`matches`).
+    """
+    probe = _probe(tests)
+    if probe is not None:
+        field, values = probe
+        index = _index(store, ("value", field), _by_value(field))
+        if index is _STALE:
+            return None
+        by_value, documents = index
+        return [documents[o] for o in sorted({o for value in values for o in by_value.get(value, ())})], False
+    ranged = _text_range(tests)
+    if ranged is None:
+        return None
+    field, ops = ranged
+    index = _index(store, ("text", field), _by_text(field))
+    if index is _STALE or index[0] is None:
+        return None
+    (values, ordinals), documents = index
+    low, high = 0, len(values)
+    for op, bound in ops:
+        if op == "$gt":
+            low = max(low, bisect.bisect_right(values, bound))
+        elif op == "$gte":
+            low = max(low, bisect.bisect_left(values, bound))
+        elif op == "$lt":
+            high = min(high, bisect.bisect_left(values, bound))
+        else:
+            high = min(high, bisect.bisect_right(values, bound))
+    return [documents[o] for o in sorted(ordinals[low:high])], len(tests) == 1
+
+
+def _in_sort_order(store, sort: list) -> list | None:
+    """All stored documents in ``sort`` order as mongomock orders them (stable sorts from the last key, ties in
+    store order), when each key holds values of one plain type in every document; None otherwise.  Filtering
+    this order gives the order of sorting the filtered documents: within one type the order is total."""
+
+    def build(items: list) -> list | None:
+        documents = [document for _key, document in items]
+        for key, direction in reversed(sort):
+            documents = sorted_plainly(documents, key, direction)
+            if documents is None:
+                return None
+        return documents
+
+    order = _index(store, ("order", tuple(sort)), build)
+    return None if order is _STALE else order[0]
 
 
 _SORTS = (str, ObjectId, int, datetime)
@@ -263,7 +359,7 @@ def _plain_sorts() -> None:
     """Sort a read's documents on a plain field by its values themselves (mongomock compares every pair
     through its BSON comparator); the same order, stable as before.  Paths and ``$`` keys keep mongomock's."""
     from mongomock import collection
-    from mongomock.filtering import resolve_sort_key
+    from mongomock.filtering import filter_applies, resolve_sort_key
 
     if getattr(collection.Collection, "_inspect_plain_sorts", False):
         return
@@ -275,6 +371,16 @@ def _plain_sorts() -> None:
         if not sort or any(key.startswith("$") or "." in key for key, _direction in sort):
             yield from dataset_of(self, spec, sort, fields, as_class)
             return
+        plain = compile_filter(spec)
+        if primary_keys(spec) is None and (plain is None or _probe(plain) is None):
+            order = _in_sort_order(self._store, sort)
+            if order is not None:  # walked in order: a page stops after its own documents
+                if not order:
+                    filter_applies(spec, {})  # an empty collection still refuses a bad filter, as a scan does
+                for document in order:
+                    if matches(plain, spec, document) if plain is not None else filter_applies(spec, document):
+                        yield self._copy_only_fields(document, fields, as_class)
+                return
         dataset = list(self._iter_documents(spec))
         for key, direction in reversed(sort):
             ordered = sorted_plainly(dataset, key, direction)

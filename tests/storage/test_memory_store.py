@@ -194,7 +194,7 @@ def test_an_equality_read_is_served_by_its_index_and_sees_every_change():
         return [d["_id"] for d in coll.find({"team": "i3", "region": {"$gte": "370300", "$lt": "370302"}})]
 
     assert found() == [n for n in expected if n % 3 < 2]
-    assert "team" in coll._store._inspect_indexes[1]  # built once, then reused while nothing changes
+    assert ("value", "team") in coll._store._inspect_indexes[1]  # built once, reused while nothing changes
     coll.update_one({"_id": 4}, {"$set": {"team": ["i3"]}})  # changed in place
     expected = sorted(expected + [4])
     assert found() == [n for n in expected if n % 3 < 2]
@@ -211,3 +211,50 @@ def test_an_equality_read_is_served_by_its_index_and_sees_every_change():
     coll.insert_one({"_id": 1000, "team": [str(OIDS[0])]})  # mongomock finds an ObjectId by its string in a list
     assert [d["_id"] for d in coll.find({"team": OIDS[0]})] == [1000]
     assert filter_applies({"team": OIDS[0]}, {"team": [str(OIDS[0])]})
+
+
+TEXT_DOCUMENTS = st.fixed_dictionaries({"a": st.sampled_from(TEXTS[:5]), "b": st.sampled_from(TEXTS[:5])},
+                                       optional={"c": st.sampled_from(TEXTS[:5])})
+TEXT_RANGES = st.dictionaries(st.sampled_from(["$gt", "$gte", "$lt", "$lte"]), st.sampled_from(TEXTS[:5]),
+                              min_size=1, max_size=2)
+TEXT_FILTERS = st.dictionaries(st.sampled_from(["a", "b", "c"]), TEXT_RANGES | st.sampled_from(TEXTS[:5])
+                               | st.builds(lambda v: {"$ne": v}, st.sampled_from(TEXTS[:5])), max_size=2)
+
+
+@settings(max_examples=200)
+@given(documents=st.lists(TEXT_DOCUMENTS, max_size=14), spec=TEXT_FILTERS,
+       sort=st.lists(st.tuples(st.sampled_from(["a", "b", "_id"]), st.sampled_from([1, -1])), min_size=1,
+                     max_size=2, unique_by=lambda s: s[0]),
+       skip=st.integers(0, 3), limit=st.integers(0, 4))
+def test_ranges_and_ordered_walks_answer_as_mongomock(documents, spec, sort, skip, limit):
+    """Where every document holds a string (a range index serves a range) and every sort key holds one type
+    (a page walks the collection in sort order and stops), reads, pages and counts answer as mongomock's."""
+    coll = _collection()
+    coll.delete_many({})
+    stored = [{"_id": n, **d} for n, d in enumerate(documents)]
+    if stored:
+        coll.insert_many([dict(d) for d in stored])
+    expected = [d for d in stored if filter_applies(spec, d)]
+    assert [d["_id"] for d in coll.find(spec)] == [d["_id"] for d in expected]
+    assert coll.count_documents(spec) == len(expected)
+    for key, direction in reversed(sort):
+        expected = sorted(expected, key=lambda d, key=key: resolve_sort_key(key, d), reverse=direction < 0)
+    expected = expected[skip:][:limit] if limit else expected[skip:]
+    got = list(coll.find(spec).sort(sort).skip(skip).limit(limit))
+    assert [d["_id"] for d in got] == [d["_id"] for d in expected]
+
+
+def test_a_page_of_a_broad_range_walks_the_sort_order_and_stops():
+    coll = _collection()
+    coll.delete_many({})
+    coll.insert_many([{"_id": n, "region": f"3703{n % 5:02d}", "at": f"2026-{n % 12 + 1:02d}"} for n in range(3000)])
+    spec = {"region": {"$gte": "370300", "$lt": "370304"}}
+    expected = sorted((d for d in coll._store._documents.values() if d["region"] < "370304"),
+                      key=lambda d: d["at"], reverse=True)
+    assert [d["_id"] for d in coll.find(spec).sort([("at", -1), ("_id", 1)]).limit(5)] == [
+        d["_id"] for d in sorted(expected, key=lambda d: (d["at"], -d["_id"]), reverse=True)][:5]
+    assert coll.count_documents(spec) == len(expected)
+    assert ("order", (("at", -1), ("_id", 1))) in coll._store._inspect_indexes[1]
+    assert ("text", "region") in coll._store._inspect_indexes[1]
+    coll.update_one({"_id": 7}, {"$set": {"at": "2027-01"}})  # in place: the next page sees it first
+    assert [d["_id"] for d in coll.find(spec).sort([("at", -1), ("_id", 1)]).limit(1)] == [7]
