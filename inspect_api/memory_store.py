@@ -2,8 +2,8 @@
 
 Installed once per process by :func:`install` when the app connects to the in-process store: atomic writes
 across threads, primary-key lookups by key, plain filters and sorts decided without mongomock's general
-machinery (same answers), equalities looked up in an index of their field, cheaper copies of the documents a
-read returns, and pages that copy only their own documents.
+machinery (same answers), indexes (equalities, string ranges, sorted pages walked in order), cheaper copies of
+the documents a read returns, and pages that copy only their own documents.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def _lock_memory_writes() -> None:
     steps, so two threads can both pass (4 threads x 300 ``$inc`` on one counter returned duplicates).
     One process-wide lock around every write path gives the in-process store the atomicity a server
     gives one document; reads stay unlocked.  Every write also counts as a change of its collection's
-    documents (see :func:`_indexed`).
+    documents (see :func:`_index`).
     """
     from mongomock import collection, store
 
@@ -58,7 +58,7 @@ def _lock_memory_writes() -> None:
 
 
 def _changed(store) -> None:
-    """Count a change of a collection's documents: the equality indexes built before it are stale."""
+    """Count a change of a collection's documents: the indexes built before it are stale (:func:`_index`)."""
     store._inspect_version = getattr(store, "_inspect_version", 0) + 1
 
 
@@ -239,8 +239,8 @@ def _index(store, name: tuple, build) -> tuple:
 
 def _by_value(field: str):
     """An equality index of ``field``: each value, or each element of a list, to the ordinals (places in store
-    order) of the documents holding it.  A value is found by the key it holds (hash and equality), which is how mongomock
-    compares a string or an ObjectId with a stored value or a list's elements; unhashable values hold
+    order) of the documents holding it.  A value is found by the key it holds (hash and equality), which is how
+    mongomock compares a string or an ObjectId with a stored value or a list's elements; unhashable values hold
     neither and are left out."""
 
     def build(items: list) -> dict:
