@@ -12,13 +12,14 @@ from flask_jwt_extended.config import config as jwt_config
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_smorest import Api
+from marshmallow import ValidationError
 from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import CombinedMultiDict
 
 from inspect_api.apidoc import ContractMarshmallowPlugin, ContractPlugin, conditional_get, rate_limited
 from inspect_api.errors import handle_http_exception
 from inspect_api.public_cache import cached
-from inspect_api.schemas import ErrorSchema
+from inspect_api.schemas import ErrorSchema, json_type_errors
 
 
 class InspectApi(Api):
@@ -39,12 +40,21 @@ class InspectApi(Api):
         return handle_http_exception(error)
 
 
-class MultipartParser(FlaskParser):
-    """``form`` arguments also see the request's files, so a multipart form's file part is a field of the same
+class ArgumentsParser(FlaskParser):
+    """webargs' Flask parser, held to the document: a JSON body's booleans and numbers must have those JSON
+    types (422 naming the field, as any invalid value), not text or 0/1 that marshmallow would convert; and
+    ``form`` arguments also see the request's files, so a multipart form's file part is a field of the same
     schema as its other parts: validated (``FilePart``, required or not) and documented with them."""
 
     def load_form(self, req, schema):
         return self._makeproxy(CombinedMultiDict([req.form, req.files]), schema)
+
+    def pre_load(self, location_data, *, schema, req, location):  # noqa: D102 - see class docstring
+        if location == "json":
+            errors = json_type_errors(schema, location_data)
+            if errors:
+                raise ValidationError(errors)
+        return location_data
 
 
 class Blueprint(flask_smorest.Blueprint):
@@ -52,7 +62,7 @@ class Blueprint(flask_smorest.Blueprint):
     argument schemas are built once, when the route is declared (webargs builds a schema given as a class
     again for every request)."""
 
-    ARGUMENTS_PARSER = MultipartParser()
+    ARGUMENTS_PARSER = ArgumentsParser()
 
     def arguments(self, schema, *args, **kwargs):  # noqa: D102 - see class docstring
         return super().arguments(schema() if isinstance(schema, type) else schema, *args, **kwargs)

@@ -167,6 +167,57 @@ class Number(fields.Raw):
         super().__init__(**kwargs)
 
 
+# JSON types a body's values must have, by the field that loads them: marshmallow also takes 0/1, "yes" or
+# "true" for a boolean, "5" or 5.5 (cut to 5) for an integer and "1.5" for a number, which the document (the
+# contract) does not allow.
+_NUMBER = (int, float)
+
+
+def _json_type_ok(field: fields.Field, value: Any) -> bool:
+    if isinstance(field, fields.Boolean):
+        return isinstance(value, bool)
+    if isinstance(field, fields.Integer):
+        return isinstance(value, int) and not isinstance(value, bool) or isinstance(value, float) and value.is_integer()
+    if isinstance(field, (fields.Number, Number)):
+        return isinstance(value, _NUMBER) and not isinstance(value, bool)
+    return True
+
+
+def json_type_errors(schema: Schema, data: Any) -> dict:
+    """The values of a parsed JSON body ``data`` whose JSON type is not the one ``schema`` declares for them
+    (a boolean, an integer or a number, inside nested objects and lists too), as marshmallow's error messages
+    by field; empty when every value has its declared type.  ``null`` and values of other kinds are left to
+    the schema's own loading."""
+    if not isinstance(data, Mapping):
+        return {}
+    by_key = {field.data_key or name: field for name, field in schema.load_fields.items()}
+    errors: dict = {}
+    for key, value in data.items():
+        field = by_key.get(key)
+        if field is not None and value is not None:
+            found = _field_type_errors(field, value)
+            if found:
+                errors[key] = found
+    return errors
+
+
+def _field_type_errors(field: fields.Field, value: Any) -> Any:
+    if isinstance(field, fields.Nested):
+        if field.many and isinstance(value, list):
+            return {i: e for i, item in enumerate(value) if (e := json_type_errors(field.schema, item))}
+        return json_type_errors(field.schema, value)
+    if isinstance(field, fields.List) and isinstance(value, list):
+        return {i: e for i, item in enumerate(value) if item is not None and (e := _field_type_errors(field.inner, item))}
+    if isinstance(field, fields.Tuple) and isinstance(value, list):
+        return {i: e for i, (inner, item) in enumerate(zip(field.tuple_fields, value))
+                if item is not None and (e := _field_type_errors(inner, item))}
+    if isinstance(field, fields.Dict) and field.value_field is not None and isinstance(value, Mapping):
+        return {k: e for k, item in value.items() if item is not None and (e := _field_type_errors(field.value_field, item))}
+    if _json_type_ok(field, value):
+        return None
+    return [field.error_messages.get("invalid", "Not a valid number.")]
+
+
 class PageArgsSchema(Schema):
     """``?page=&per_page=`` (per_page capped at 100)."""
 
