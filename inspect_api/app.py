@@ -15,7 +15,7 @@ from inspect_api import db, observability, public_cache, query_args, ratelimit_s
 from inspect_api.auth import passwords
 from inspect_api.config import load_config
 from inspect_api.errors import UnsupportedMediaType, register_error_handlers
-from inspect_api.extensions import InspectApi, jwt, limiter
+from inspect_api.extensions import InspectApi, JsonProvider, jwt, limiter
 
 log = logging.getLogger(__name__)
 
@@ -223,6 +223,7 @@ def create_app(env: str | None = None, overrides: Mapping[str, Any] | None = Non
     app.session_interface = CookieSessions()
     routing.install(app)  # static segments win over parameters (405 / OPTIONS list the real methods)
     app.config.update(_flask_config(cfg))
+    app.json = JsonProvider(app)
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     app.jinja_env.filters.update(vocabulary.JINJA_FILTERS)

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import datetime, timezone
 
 import flask_smorest
 from flask import current_app
+from flask.json.provider import DefaultJSONProvider
 from flask_jwt_extended import JWTManager
 from flask_jwt_extended.config import config as jwt_config
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_smorest import Api
 from marshmallow import ValidationError
-from webargs.flaskparser import FlaskParser
+from webargs import core as webargs_core
+from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.datastructures import CombinedMultiDict
 
 from inspect_api.apidoc import ContractMarshmallowPlugin, ContractPlugin, conditional_get, rate_limited
@@ -40,14 +43,45 @@ class InspectApi(Api):
         return handle_http_exception(error)
 
 
+def loads_json(text: str | bytes):
+    """``json.loads``, where a body nested deeper than the parser can follow, or a number with more digits
+    than Python converts, is malformed JSON (``JSONDecodeError``: 400) like any other, not an internal error."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except RecursionError:
+        raise json.JSONDecodeError("nested too deeply", "?", 0) from None
+    except ValueError as exc:  # e.g. "Exceeds the limit (4300 digits) for integer string conversion"
+        raise json.JSONDecodeError(str(exc), "?", 0) from None
+
+
+class JsonProvider(DefaultJSONProvider):
+    """Flask's JSON, reading request bodies through :func:`loads_json`."""
+
+    def loads(self, s, **kwargs):  # noqa: D102 - see class docstring
+        return loads_json(s) if not kwargs else super().loads(s, **kwargs)
+
+
 class ArgumentsParser(FlaskParser):
     """webargs' Flask parser, held to the document: a JSON body's booleans and numbers must have those JSON
-    types (422 naming the field, as any invalid value), not text or 0/1 that marshmallow would convert; and
+    types (422 naming the field, as any invalid value), not text or 0/1 that marshmallow would convert; a body
+    too deeply nested or with a number too long to convert is malformed JSON (400), as in :func:`loads_json`; and
     ``form`` arguments also see the request's files, so a multipart form's file part is a field of the same
     schema as its other parts: validated (``FilePart``, required or not) and documented with them."""
 
     def load_form(self, req, schema):
         return self._makeproxy(CombinedMultiDict([req.form, req.files]), schema)
+
+    def _raw_load_json(self, req):
+        if not is_json_request(req):
+            return webargs_core.missing
+        data = req.get_data(cache=True)
+        try:
+            return loads_json(data.decode("utf-8"))
+        except UnicodeDecodeError as exc:  # as webargs' own parse_json reports it
+            raise json.JSONDecodeError(f"Bytes decoding error : {exc.reason}", doc=str(exc.object),
+                                       pos=exc.start) from exc
 
     def pre_load(self, location_data, *, schema, req, location):  # noqa: D102 - see class docstring
         if location == "json":

@@ -76,3 +76,20 @@ def test_env_overrides_are_typed():
                                           "INSPECT_PUBLIC_BASE_URL": "https://x.example"})
     assert cfg["checkin_radius_m"] == 500 and cfg["deadlines"]["major"] == 10
     assert cfg["public_base_url"] == "https://x.example"
+
+
+@pytest.mark.parametrize("body", [
+    b"[" * 100_000 + b"]" * 100_000,  # deeper than the JSON parser's recursion
+    b'{"a":' * 50_000 + b"1" + b"}" * 50_000,
+    b'{"items": [{"date": "2024-10-01", "working": true, "note": "' + b"x" * 10 + b'"}], "n": 1' + b"0" * 5000 + b"}",
+], ids=["deep-array", "deep-object", "5001-digit-number"])
+def test_json_the_parser_cannot_read_is_malformed_not_an_error(client, make_user, login, body):
+    """A body nested deeper than the parser follows, or holding a number with more digits than Python converts,
+    answers 400 MALFORMED_JSON, on the schema-parsed endpoints and on login and refresh, and changes nothing."""
+    headers = login(make_user("office_admin", "370000"))
+    before = client.get("/api/v1/calendar/overrides", headers=headers).get_json()
+    r = client.put("/api/v1/calendar/overrides", data=body, content_type="application/json", headers=headers)
+    assert_error(r, 400, "MALFORMED_JSON")
+    assert client.get("/api/v1/calendar/overrides", headers=headers).get_json() == before
+    for path in ("/api/v1/auth/login", "/api/v1/auth/refresh"):
+        assert_error(client.post(path, data=body, content_type="application/json"), 400, "MALFORMED_JSON")
