@@ -96,7 +96,7 @@ def validate(document: Any, source: str = "<questionnaire>") -> list[Problem]:
             _problem(problems, source, "kinds", "应为非空的机构类型列表")
         else:
             for i, kind in enumerate(kinds):
-                if kind not in KINDS:
+                if not isinstance(kind, str) or kind not in KINDS:
                     _problem(problems, source, f"kinds[{i}]", f"未知的机构类型 {kind!r}")
             if len(set(map(str, kinds))) != len(kinds):
                 _problem(problems, source, "kinds", "机构类型重复")

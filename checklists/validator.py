@@ -290,8 +290,8 @@ class _Validator:
                 elif band["code"] in codes:
                     self.add(f"{p}.code", f"等级代码 “{band['code']}” 重复")
                 codes.add(band["code"])
-            if "name" in band and self.string(band["name"], f"{p}.name") and band.get("code") in GRADES \
-                    and band["name"] != GRADES[band["code"]]:
+            if "name" in band and self.string(band["name"], f"{p}.name") and isinstance(band.get("code"), str) \
+                    and band["code"] in GRADES and band["name"] != GRADES[band["code"]]:
                 self.add(f"{p}.name", f"等级 {band['code']} 的名称应为 “{GRADES[band['code']]}”，实际为 “{band['name']}”")
             lo = self.points(band["min"], f"{p}.min", positive=False) if "min" in band else None
             hi = self.points(band["max"], f"{p}.max", positive=False) if "max" in band else None
