@@ -23,9 +23,11 @@ LEDGER_CHECKS = 5
 
 
 def institution_profile(institution) -> dict[str, Any]:
-    """Template variables of the profile: ``inst``, ``results``, ``notices``, ``ledger_checks``, ``satisfaction``."""
+    """Template variables of the profile: ``inst``, ``results``, ``notices``, ``ledger_checks``, ``satisfaction``
+    (its ``refusal`` says why the survey takes no answers, when it does not)."""
     from inspect_api.ledgers import service as ledgers
     from inspect_api.surveys import results as surveys
+    from inspect_api.surveys.service import survey_refusal
 
     iid = str(institution.id)
     count_rows, result_rows, notice_rows, check_rows, survey_rows = read_together(
@@ -44,4 +46,5 @@ def institution_profile(institution) -> dict[str, Any]:
     return {"inst": public_reads.institution_view(institution, counts=counts),
             "results": public_reads.result_views(recent, statuses=statuses),
             "notices": notices.notice_views([Notice._from_son(row) for row in notice_rows or []], live=False),
-            "ledger_checks": checks, "satisfaction": surveys.public_results_from(survey_rows)}
+            "ledger_checks": checks,
+            "satisfaction": {**surveys.public_results_from(survey_rows), "refusal": survey_refusal(institution)}}

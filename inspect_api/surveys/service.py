@@ -77,7 +77,7 @@ def institution_for_survey(public_id: str):
     if institution is None:
         raise NotFound("机构不存在", code="INSTITUTION_NOT_FOUND")
     if institution.status == "closed":
-        raise Conflict("该机构已关闭，不再接受满意度测评", code="SURVEY_INSTITUTION_CLOSED")
+        raise Conflict(survey_refusal(institution), code="SURVEY_INSTITUTION_CLOSED")
     return institution
 
 
@@ -89,6 +89,18 @@ def questionnaire_for(institution):
     if version is None:
         raise Conflict("该类型机构暂无满意度测评问卷", code="SURVEY_NO_QUESTIONNAIRE", details={"kind": institution.kind})
     return version
+
+
+def survey_refusal(institution) -> str | None:
+    """Why the institution's survey takes no answers now (closed, or no questionnaire for its kind), as the
+    survey page would say it; None when it takes them.  Pages that link to the survey show this instead."""
+    try:
+        if institution.status == "closed":
+            return "该机构已关闭，不再接受满意度测评"
+        questionnaire_for(institution)
+    except Conflict as refused:
+        return refused.message
+    return None
 
 
 def already_answered(institution, device_id: str, secret: str, now: datetime) -> bool:

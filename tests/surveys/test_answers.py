@@ -173,3 +173,14 @@ def test_the_per_address_budget(app_factory, clock):
                     for _ in range(5)]
         assert statuses == [201, 201, 201, 429, 429]
         assert SurveyResponse.objects.count() == 3
+
+
+def test_the_profile_offers_the_survey_only_where_it_takes_answers(homes, client):
+    """The public profile links to the quarter's survey; a closed institution's profile says why there is none
+    instead of linking to a page that refuses (409)."""
+    open_page = client.get(f"/p/institutions/{homes['a'].public_id}").get_data(as_text=True)
+    assert f'href="/p/institutions/{homes["a"].public_id}/survey"' in open_page
+    closed_page = client.get(f"/p/institutions/{homes['closed'].public_id}")
+    assert closed_page.status_code == 200
+    text = closed_page.get_data(as_text=True)
+    assert "/survey" not in text and "该机构已关闭，不再接受满意度测评" in text
