@@ -68,3 +68,10 @@ def test_rules_added_after_the_map_was_compiled_are_guarded_too():
         adapter.match("/late/fixed", "DELETE")
     assert set(refused.value.valid_methods) == {"GET", "HEAD", "OPTIONS"}
     assert set(adapter.allowed_methods("/late/fixed")) == {"GET", "HEAD", "OPTIONS"}
+
+
+def test_the_host_root_leads_to_the_public_site(client):
+    for path in ("/", "/?from=poster"):
+        r = client.get(path)
+        assert r.status_code == 302 and r.headers["Location"] == "/p/"
+    assert client.get("/", follow_redirects=True).status_code == 200
