@@ -15,6 +15,7 @@ from typing import Any
 from checklists import loader, questionnaires
 from checklists.errors import ChecklistError
 
+from inspect_api.batched import Read
 from inspect_api.catalog import versions
 from inspect_api.catalog.models import QuestionnaireVersion
 from inspect_api.clock import utcnow
@@ -85,6 +86,13 @@ def for_kind(kind: str | None) -> QuestionnaireVersion | None:
         "code", "version")
     head = heads.first()
     return get_version(head.code, head.version) if head is not None else None
+
+
+def published_for_kind_read(kind: str | None) -> Read:
+    """The read of whether a published questionnaire covers ``kind`` (a row when one does), for a caller that
+    batches it (:mod:`inspect_api.batched`); :func:`for_kind` finds the same one."""
+    return Read(QuestionnaireVersion._get_collection_name(), {"status": "published", "kinds": kind or ""},
+                projection={"code": 1}, limit=1, key="status")
 
 
 def visible_version(user, code: str, version: int) -> QuestionnaireVersion:

@@ -27,13 +27,13 @@ def institution_profile(institution) -> dict[str, Any]:
     (its ``refusal`` says why the survey takes no answers, when it does not)."""
     from inspect_api.ledgers import service as ledgers
     from inspect_api.surveys import results as surveys
-    from inspect_api.surveys.service import survey_refusal
+    from inspect_api.surveys import service as survey_service
 
     iid = str(institution.id)
-    count_rows, result_rows, notice_rows, check_rows, survey_rows = read_together(
+    count_rows, result_rows, notice_rows, check_rows, survey_rows, questionnaire_rows = read_together(
         public_reads.institutions_counts_read([iid]), public_reads.institution_results_read(iid, RECENT_RESULTS),
         notices.notices_citing_read(iid, NOTICES), ledgers.public_checks_read(iid, LEDGER_CHECKS),
-        surveys.public_results_read(iid))
+        surveys.public_results_read(iid), survey_service.survey_open_read(institution))
     recent = [PublishedResult._from_son(row) for row in result_rows or []]
     checks = ledgers.public_checks_from(check_rows)
     ids, findings_read, orders_read = results.rectification_status_reads(
@@ -47,4 +47,4 @@ def institution_profile(institution) -> dict[str, Any]:
             "results": public_reads.result_views(recent, statuses=statuses),
             "notices": notices.notice_views([Notice._from_son(row) for row in notice_rows or []], live=False),
             "ledger_checks": checks,
-            "satisfaction": {**surveys.public_results_from(survey_rows), "refusal": survey_refusal(institution)}}
+            "satisfaction": {**surveys.public_results_from(survey_rows), "refusal": survey_service.survey_refusal_from(institution, questionnaire_rows)}}

@@ -35,6 +35,7 @@ from pymongo.errors import DuplicateKeyError
 
 from inspect_api.audit import service as audit
 from inspect_api.auth.service import actor_of
+from inspect_api.batched import Read
 from inspect_api import config as inspect_config
 from inspect_api.directory.institutions import get_institution_by_public_id, institution_in_scope
 from inspect_api.errors import Conflict, NotFound, Unprocessable
@@ -71,13 +72,17 @@ def quarter_label(quarter: str) -> str:
 
 # --------------------------------------------------------------------------- the questionnaire
 
+CLOSED = "该机构已关闭，不再接受满意度测评"
+NO_QUESTIONNAIRE = "该类型机构暂无满意度测评问卷"
+
+
 def institution_for_survey(public_id: str):
     """The institution of a poster's public id; 404 unknown, 409 closed."""
     institution = get_institution_by_public_id(public_id)
     if institution is None:
         raise NotFound("机构不存在", code="INSTITUTION_NOT_FOUND")
     if institution.status == "closed":
-        raise Conflict(survey_refusal(institution), code="SURVEY_INSTITUTION_CLOSED")
+        raise Conflict(CLOSED, code="SURVEY_INSTITUTION_CLOSED")
     return institution
 
 
@@ -87,20 +92,24 @@ def questionnaire_for(institution):
 
     version = questionnaires.for_kind(institution.kind)
     if version is None:
-        raise Conflict("该类型机构暂无满意度测评问卷", code="SURVEY_NO_QUESTIONNAIRE", details={"kind": institution.kind})
+        raise Conflict(NO_QUESTIONNAIRE, code="SURVEY_NO_QUESTIONNAIRE", details={"kind": institution.kind})
     return version
 
 
-def survey_refusal(institution) -> str | None:
-    """Why the institution's survey takes no answers now (closed, or no questionnaire for its kind), as the
-    survey page would say it; None when it takes them.  Pages that link to the survey show this instead."""
-    try:
-        if institution.status == "closed":
-            return "该机构已关闭，不再接受满意度测评"
-        questionnaire_for(institution)
-    except Conflict as refused:
-        return refused.message
-    return None
+def survey_open_read(institution) -> Read:
+    """The read behind :func:`survey_refusal_from`: a published questionnaire for the institution's kind."""
+    from inspect_api.catalog import questionnaires
+
+    return questionnaires.published_for_kind_read(institution.kind)
+
+
+def survey_refusal_from(institution, rows: list[dict] | None) -> str | None:
+    """Why the institution's survey takes no answers now, as its page says it (closed, or no questionnaire for
+    its kind: ``rows`` of :func:`survey_open_read`); None when it takes them.  Pages that would link to the
+    survey show this instead."""
+    if institution.status == "closed":
+        return CLOSED
+    return None if rows else NO_QUESTIONNAIRE
 
 
 def already_answered(institution, device_id: str, secret: str, now: datetime) -> bool:
