@@ -170,16 +170,15 @@ class Number(fields.Raw):
 # JSON types a body's values must have, by the field that loads them: marshmallow also takes 0/1, "yes" or
 # "true" for a boolean, "5" or 5.5 (cut to 5) for an integer and "1.5" for a number, which the document (the
 # contract) does not allow.
-_NUMBER = (int, float)
-
-
 def _json_type_ok(field: fields.Field, value: Any) -> bool:
     if isinstance(field, fields.Boolean):
         return isinstance(value, bool)
+    if isinstance(value, bool):  # a bool is an int in Python, never a number in JSON
+        return not isinstance(field, (fields.Number, Number))
     if isinstance(field, fields.Integer):
-        return isinstance(value, int) and not isinstance(value, bool) or isinstance(value, float) and value.is_integer()
+        return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
     if isinstance(field, (fields.Number, Number)):
-        return isinstance(value, _NUMBER) and not isinstance(value, bool)
+        return isinstance(value, (int, float))
     return True
 
 
@@ -207,12 +206,14 @@ def _field_type_errors(field: fields.Field, value: Any) -> Any:
             return {i: e for i, item in enumerate(value) if (e := json_type_errors(field.schema, item))}
         return json_type_errors(field.schema, value)
     if isinstance(field, fields.List) and isinstance(value, list):
-        return {i: e for i, item in enumerate(value) if item is not None and (e := _field_type_errors(field.inner, item))}
+        return {i: e for i, item in enumerate(value)
+                if item is not None and (e := _field_type_errors(field.inner, item))}
     if isinstance(field, fields.Tuple) and isinstance(value, list):
         return {i: e for i, (inner, item) in enumerate(zip(field.tuple_fields, value))
                 if item is not None and (e := _field_type_errors(inner, item))}
     if isinstance(field, fields.Dict) and field.value_field is not None and isinstance(value, Mapping):
-        return {k: e for k, item in value.items() if item is not None and (e := _field_type_errors(field.value_field, item))}
+        return {k: e for k, item in value.items()
+                if item is not None and (e := _field_type_errors(field.value_field, item))}
     if _json_type_ok(field, value):
         return None
     return [field.error_messages.get("invalid", "Not a valid number.")]

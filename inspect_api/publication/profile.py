@@ -47,4 +47,5 @@ def institution_profile(institution) -> dict[str, Any]:
             "results": public_reads.result_views(recent, statuses=statuses),
             "notices": notices.notice_views([Notice._from_son(row) for row in notice_rows or []], live=False),
             "ledger_checks": checks,
-            "satisfaction": {**surveys.public_results_from(survey_rows), "refusal": survey_service.survey_refusal_from(institution, questionnaire_rows)}}
+            "satisfaction": {**surveys.public_results_from(survey_rows),
+                             "refusal": survey_service.survey_refusal_from(institution, questionnaire_rows)}}

@@ -3,8 +3,9 @@
 marshmallow alone would take ``0``/``1``, ``"yes"`` or ``"true"`` for a boolean, ``"5"`` or ``5.5`` (cut to 5)
 for an integer and ``"1.5"`` for a number; the document, which clients are generated from and fuzzers check
 against, allows none of them.  Every such property of every JSON request body in the document (nested objects
-and list items too) is sent with each wrong type, once per operation, and must be refused with 422 naming it.  (Checklists and questionnaires, uploaded as documents, are checked
-by the checklists library, which names the path among its problems.)
+and list items too) is sent with each wrong type, once per operation, and must be refused with 422 naming it.
+(Checklists and questionnaires, uploaded as documents, are checked by the checklists library, which names the
+path among its problems.)
 """
 
 from __future__ import annotations
@@ -103,7 +104,8 @@ def test_booleans_and_numbers_of_json_bodies_refuse_other_json_types(doc, client
                 if r.status_code not in (401, 403):
                     break
             where_text = ".".join(map(str, where))
-            assert r.status_code == 422, f"{method} {path} {where_text}={value!r}: {r.status_code} {r.get_data(as_text=True)[:300]}"
+            assert r.status_code == 422, \
+                f"{method} {path} {where_text}={value!r}: {r.status_code} {r.get_data(as_text=True)[:300]}"
             error = assert_error(r, 422)
             if error["code"] == "VALIDATION_ERROR":
                 assert _errors_at(error["details"], where), (method, path, where_text, error)
