@@ -110,3 +110,24 @@ def test_changing_ones_own_password_ends_the_tokens_it_was_changed_with(client, 
     assert_error(client.get("/api/v1/me", headers=headers), 401, "TOKEN_REVOKED")
     r = client.post("/api/v1/auth/login", json={"username": "jon", "password": "Another-Passw0rd"})
     assert r.status_code == 200
+
+
+def test_a_remembered_token_is_not_parsed_again(client, make_user, login, monkeypatch):
+    """flask-jwt-extended reads the header of the token it just verified: a remembered token's header is
+    the remembered one (the same as PyJWT's parse), so the token is not parsed again on each request."""
+    from flask_jwt_extended import get_jwt_header, verify_jwt_in_request
+
+    headers = login(make_user("inspector", region="370302", username="ivy"))
+    token = headers["Authorization"].split()[1]
+    assert client.get("/api/v1/me", headers=headers).status_code == 200  # verified once, now remembered
+    real = pyjwt.get_unverified_header
+    parsed = []
+    monkeypatch.setattr(pyjwt, "get_unverified_header", lambda t: parsed.append(t) or real(t))
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    assert parsed == []
+    with client.application.test_request_context("/api/v1/me", headers=headers):
+        verify_jwt_in_request()
+        assert get_jwt_header() == real(token) == {"alg": "HS256", "typ": "JWT"}
+        get_jwt_header()["alg"] = "none"  # a caller changing its copy changes nothing remembered
+        assert extensions.jwt.header_of(token) == real(token)
+    assert extensions.jwt.header_of(token + "x") is None
