@@ -7,7 +7,7 @@
 For each store the app is built with the demo world (``make run``'s data) and
 these requests are timed through Flask's test client, interleaved round by
 round, beside a bare Flask JSON endpoint in the same process: the inspector's
-``GET /api/v1/me``, ``/me/assignments`` and an assignment's offline bundle;
+``GET /api/v1/me``, ``/me/assignments`` and the offline bundles of its assignments (in turn);
 the city office's ``/api/v1/institutions`` and ``/api/v1/assignments``; the
 public ``/api/v1/public/results`` (its short response cache off, so the page
 is rendered each time).  Then the world grows by 10,000 institutions, 2,000
@@ -97,20 +97,22 @@ def _login(client, username: str) -> dict[str, str]:
 
 
 def requests_of(app) -> dict[str, tuple]:
-    """(client, path, headers) per endpoint; the bundle of the inspector's newest demo assignment."""
+    """(client, paths, headers) per endpoint.  The bundle's are those of every demo assignment of the inspector,
+    taken in turn: the demo draws differ from run to run, and with them the institutions, checklists and
+    histories of the inspector's assignments, so one bundle alone would not compare across runs."""
     client = app.test_client()
     inspector, office = _login(client, "insp01"), _login(client, "office")
     mine = client.get("/api/v1/me/assignments", headers=inspector).get_json()["items"]
     if not mine:
         raise SystemExit("demo inspector insp01 has no assignments")
     return {
-        "bare_flask": (bare_client(), "/bare", {}),
-        "me": (client, "/api/v1/me", inspector),
-        "my_assignments": (client, "/api/v1/me/assignments", inspector),
-        "bundle": (client, f"/api/v1/assignments/{mine[0]['id']}/bundle", inspector),
-        "office_institutions": (client, "/api/v1/institutions", office),
-        "office_assignments": (client, "/api/v1/assignments", office),
-        "public_results": (client, "/api/v1/public/results", {}),
+        "bare_flask": (bare_client(), ["/bare"], {}),
+        "me": (client, ["/api/v1/me"], inspector),
+        "my_assignments": (client, ["/api/v1/me/assignments"], inspector),
+        "bundle": (client, [f"/api/v1/assignments/{a['id']}/bundle" for a in mine], inspector),
+        "office_institutions": (client, ["/api/v1/institutions"], office),
+        "office_assignments": (client, ["/api/v1/assignments"], office),
+        "public_results": (client, ["/api/v1/public/results"], {}),
     }
 
 
@@ -118,17 +120,18 @@ def measure(reqs: dict[str, tuple], rounds: int, budget_s: float, min_samples: i
     """Interleaved rounds (one request per endpoint per round); an endpoint stops once it has
     ``min_samples`` and has used ``budget_s`` (slow lists on an index-less store)."""
     samples: dict[str, list[float]] = {name: [] for name in reqs}
-    for name, (client, path, headers) in reqs.items():  # warm-up, and every request must succeed
-        for _ in range(3):
+    for name, (client, paths, headers) in reqs.items():  # warm-up, and every request must succeed
+        for path in paths * 3:
             r = client.get(path, headers=headers)
             if r.status_code != 200:
                 raise SystemExit(f"{name} {path}: {r.status_code} {r.get_data(as_text=True)[:300]}")
-    for _ in range(rounds):
+    for turn in range(rounds):
         active = [n for n in reqs if len(samples[n]) < min_samples or sum(samples[n]) < budget_s]
         if not active:
             break
         for name in active:
-            client, path, headers = reqs[name]
+            client, paths, headers = reqs[name]
+            path = paths[turn % len(paths)]
             started = time.perf_counter()
             client.get(path, headers=headers)
             samples[name].append(time.perf_counter() - started)

@@ -189,26 +189,52 @@ def _alone(read: Read, *, planned: bool) -> Any:
     return list(cursor)
 
 
+@dataclass(frozen=True)
+class Query:
+    """A list's query as the store runs it: a filter, an order and the index hint it is planned with.
+
+    Lists on the busiest requests (an inspector's assignments, a bundle's open orders) describe their query so,
+    not as a mongoengine queryset: building one (each ``filter``/``order_by``/``hint`` copies the whole
+    queryset) cost more than running it on a page of a few documents."""
+
+    collection: str
+    filter: dict[str, Any]
+    sort: tuple[tuple[str, int], ...] = ()
+    hint: tuple[tuple[str, int], ...] | None = None
+    projection: dict[str, Any] | None = None
+
+    def page(self, page: int, per_page: int) -> tuple[Read, Read]:
+        """The page and the total as two reads (the page carries the hint; see :func:`_count_hint`)."""
+        return (Read(self.collection, self.filter, projection=self.projection, sort=self.sort,
+                     skip=(page - 1) * per_page, limit=per_page, hint=self.hint),
+                Read(self.collection, self.filter, count=True, hint=_count_hint(self.collection, self.filter,
+                                                                               self.hint)))
+
+
 def page_reads(queryset, page: int, per_page: int) -> tuple[Read, Read]:
     """A mongoengine queryset's page and its total as two reads (the page carries the queryset's hint)."""
-    coll = queryset._document._get_collection_name()
-    flt = queryset._query
-    sort = tuple((k, int(d)) for k, d in (queryset._ordering or []))
     hint = queryset._hint if queryset._hint not in (-1, None) else None
     if isinstance(hint, dict):
         hint = tuple(hint.items())
     elif hint is not None:
         hint = tuple((k, int(d)) for k, d in hint)
-    projection = queryset._loaded_fields.as_dict() or None
-    # A count on one field that an index leads with and bounds (equality, ``$in``, a range) goes without a hint,
-    # so it can be joined or head a command.  Any other keeps the page's hint: on several fields the local
-    # SecantusDB serves it by the first clause an index holds, but its explain reports only whole-filter plans
-    # (a collection scan) and a wire-lane test explains every read; a field no index leads with, or a ``$ne``,
-    # is bounded by no index.
-    bounded = (len(flt) == 1 and next(iter(flt)) in db.leading_index_fields(coll)
+    query = Query(queryset._document._get_collection_name(), queryset._query,
+                  sort=tuple((k, int(d)) for k, d in (queryset._ordering or [])), hint=hint,
+                  projection=queryset._loaded_fields.as_dict() or None)
+    return query.page(page, per_page)
+
+
+def _count_hint(collection: str, flt: dict[str, Any], hint: tuple | None) -> tuple | None:
+    """The hint of a list's count.
+
+    A count on one field that an index leads with and bounds (equality, ``$in``, a range) goes without a hint,
+    so it can be joined or head a command.  Any other keeps the page's hint: on several fields the local
+    SecantusDB serves it by the first clause an index holds, but its explain reports only whole-filter plans
+    (a collection scan) and a wire-lane test explains every read; a field no index leads with, or a ``$ne``,
+    is bounded by no index."""
+    bounded = (len(flt) == 1 and next(iter(flt)) in db.leading_index_fields(collection)
                and _bounded(next(iter(flt.values()))))
-    return (Read(coll, flt, projection=projection, sort=sort, skip=(page - 1) * per_page, limit=per_page, hint=hint),
-            Read(coll, flt, count=True, hint=None if bounded else hint))
+    return None if bounded else hint
 
 
 def _bounded(clause: Any) -> bool:

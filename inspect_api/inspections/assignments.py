@@ -17,7 +17,7 @@ from inspect_api.auth.service import actor_of
 from inspect_api.clock import SHANGHAI, as_utc, isoformat
 from inspect_api.directory.conflicts import conflict_pairs
 from inspect_api.directory.hooks import register_access_check, register_history_check
-from inspect_api.batched import Read, read_together
+from inspect_api.batched import Query, Read, read_together
 from inspect_api.directory.inspectors import get_inspector, inspector_cards, inspector_cards_from, inspector_cards_read
 from inspect_api.directory.institutions import get_institution, institution_cards_from, institution_cards_read
 from inspect_api.errors import Conflict, NotFound, Unprocessable
@@ -220,21 +220,22 @@ def _conflicted(team: list[str], institution_id: str, now: datetime) -> list[str
 
 
 def my_assignments(user, *, status: str | None = None, date_from: date | None = None,
-                   date_to: date | None = None):
-    """An inspector's own assignments, newest first (filter by status and due-date range)."""
+                   date_to: date | None = None) -> Query:
+    """The query of an inspector's own assignments, newest first (filter by status and due-date range)."""
+    collection = Assignment._get_collection_name()
     inspector_id = inspector_id_of(user)
     if inspector_id is None:
-        return Assignment.objects(id=None)
-    query = Assignment.objects(team=inspector_id)
+        return Query(collection, {"_id": None})  # none
+    flt: dict[str, Any] = {"team": inspector_id}
     if status:
-        query = query.filter(status=status)
-    if date_from:
-        query = query.filter(due_date__gte=date_from)
-    if date_to:
-        query = query.filter(due_date__lte=date_to)
+        flt["status"] = status
+    due = Assignment._fields["due_date"]
+    bounds = {op: due.prepare_query_value(op, day) for op, day in (("$gte", date_from), ("$lte", date_to)) if day}
+    if bounds:
+        flt["due_date"] = bounds
     # No hint: the team's own index entries serve it (with the status: its (team, status, ...) index); a hint
     # would make the local server walk every assignment's entries.
-    return query.order_by("-created_at", "-id")
+    return Query(collection, flt, sort=(("created_at", -1), ("_id", -1)))
 
 
 def region_assignments(user, *, status: str | None = None, source: str | None = None,

@@ -9,14 +9,14 @@ from types import SimpleNamespace
 from typing import Any
 
 from inspect_api import db
-from inspect_api.batched import Read, page_reads, read_together
+from inspect_api.batched import Read, read_together
 from inspect_api.clock import isoformat
 from inspect_api.directory.inspectors import inspector_cards_from, inspector_cards_read
 from inspect_api.directory.models import Institution
 from inspect_api.errors import NotFound, Unprocessable
 from inspect_api.inspections.assignments import assignment_view
 from inspect_api.inspections.checkin import DEFAULT_RADIUS_M
-from inspect_api.inspections.hooks import findings_of_orders, list_orders
+from inspect_api.inspections.hooks import orders_query, owed_findings_read
 from inspect_api.inspections.models import SIGNER_ROLES, Inspection
 from inspect_api.inspections.records import (
     assignment_for, checklist_version, ensure_inspection, fix_checklist_version, inspection_for, lonlat, team_view)
@@ -59,28 +59,30 @@ def _previous_view(rows: list[dict]) -> dict[str, Any] | None:
 
 def _open_orders_read(institution_id: str, region: str) -> Read:
     """The institution's open rectification orders (any team's, the newest 20), read through
-    ``rectification.service.list_orders`` with the scope of the institution's own region: the caller already
+    ``rectification.service.orders_query`` with the scope of the institution's own region: the caller already
     holds the assignment, which entitles it to the institution's open findings."""
     scope = SimpleNamespace(role="office_admin", region=region)
-    return page_reads(list_orders(scope, status="open", institution_id=institution_id), 1, 20)[0]
+    return orders_query(scope, status="open", institution_id=institution_id).page(1, 20)[0]
+
+
+# The fields of a finding the bundle shows (read as stored: building the documents was half a bundle's cost).
+_FINDING_FIELDS = ("item_id", "item_text", "severity", "status", "deadline", "reinspection_required", "photo_ids")
 
 
 def _open_findings(order_rows: list[dict]) -> list[dict[str, Any]]:
-    """Unresolved findings of these open orders, for the bundle (``findings_of_orders``: one query)."""
-    orders = [SimpleNamespace(id=row["_id"], number=row.get("number")) for row in order_rows]
-    out = []
-    findings = findings_of_orders(orders) if orders else {}
-    for order in orders:
-        for f in findings[str(order.id)]:
-            if f.status in ("accepted", "withdrawn"):
-                continue
-            out.append({"order_id": str(order.id), "order_number": order.number, "finding_id": str(f.id),
-                        "item_id": f.item_id, "item_text": f.item_text, "severity": f.severity, "status": f.status,
-                        "deadline": f.deadline.isoformat() if f.deadline else None,
-                        "reinspection_required": bool(f.reinspection_required),
-                        "photos": [{"id": pid, "thumb_url": f"/api/v1/photos/{pid}/thumb"}
-                                   for pid in f.photo_ids or []]})
-    return out
+    """The findings still owed of these open orders, for the bundle: by order (newest first), then seq."""
+    if not order_rows:
+        return []
+    numbers = {str(row["_id"]): row.get("number") for row in order_rows}
+    by_order: dict[str, list[dict]] = {order_id: [] for order_id in numbers}
+    for stored in read_together(owed_findings_read(list(numbers), _FINDING_FIELDS))[0]:
+        by_order[stored["order_id"]].append(stored)
+    return [{"order_id": order_id, "order_number": numbers[order_id], "finding_id": str(f["_id"]),
+             "item_id": f.get("item_id"), "item_text": f.get("item_text"), "severity": f.get("severity"),
+             "status": f.get("status"), "deadline": f["deadline"].date().isoformat() if f.get("deadline") else None,
+             "reinspection_required": bool(f.get("reinspection_required")),
+             "photos": [{"id": pid, "thumb_url": f"/api/v1/photos/{pid}/thumb"} for pid in f.get("photo_ids") or []]}
+            for order_id, findings in by_order.items() for f in findings]
 
 
 def bundle(user, assignment_id: str, *, now: datetime, config: dict[str, Any] | None = None) -> dict[str, Any]:

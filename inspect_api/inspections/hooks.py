@@ -46,11 +46,11 @@ _RECTIFICATION: dict[str, Callable[..., Any]] = {}
 
 
 def register_rectification(*, open_order: Callable[..., Any], reconcile_order: Callable[..., Any],
-                           list_orders: Callable[..., Any], findings_of: Callable[..., Any],
-                           findings_of_orders: Callable[..., Any]) -> None:
+                           orders_query: Callable[..., Any], findings_of: Callable[..., Any],
+                           owed_findings_read: Callable[..., Any]) -> None:
     """Rectification plugs in its order functions (same signatures as in ``rectification.service``)."""
-    _RECTIFICATION.update(open_order=open_order, reconcile_order=reconcile_order, list_orders=list_orders,
-                          findings_of=findings_of, findings_of_orders=findings_of_orders)
+    _RECTIFICATION.update(open_order=open_order, reconcile_order=reconcile_order, orders_query=orders_query,
+                          findings_of=findings_of, owed_findings_read=owed_findings_read)
 
 
 def _rectification(name: str) -> Callable[..., Any]:
@@ -70,9 +70,10 @@ def reconcile_order(order_id: str, findings: list[dict], **kwargs):
     return _rectification("reconcile_order")(order_id, findings, **kwargs)
 
 
-def list_orders(user, **filters):
-    """Orders visible to ``user`` (``status``, ``institution_id`` filters), as a query set."""
-    return _rectification("list_orders")(user, **filters)
+def orders_query(user, **filters):
+    """The query of the orders visible to ``user`` (``status``, ``institution_id`` filters): a
+    :class:`~inspect_api.batched.Query`."""
+    return _rectification("orders_query")(user, **filters)
 
 
 def findings_of(order) -> list:
@@ -80,6 +81,7 @@ def findings_of(order) -> list:
     return _rectification("findings_of")(order)
 
 
-def findings_of_orders(orders) -> dict[str, list]:
-    """The findings of several orders in one query: order id → findings by sequence number."""
-    return _rectification("findings_of_orders")(orders)
+def owed_findings_read(order_ids: list[str], fields) -> Any:
+    """The read (:class:`~inspect_api.batched.Read`) of the findings still owed of these orders, by order then
+    seq: their stored ``order_id``, ``seq`` and ``fields``."""
+    return _rectification("owed_findings_read")(order_ids, fields)

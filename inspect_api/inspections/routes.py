@@ -44,7 +44,7 @@ def _cfg() -> dict:
 def my_assignments(filters, paging):
     """The calling inspector's assignments, newest first (filter by status and due-date range)."""
     number, size = paging["page"], paging["per_page"]
-    page_read, count_read = page_reads(assignments.my_assignments(current_user(), **filters), number, size)
+    page_read, count_read = assignments.my_assignments(current_user(), **filters).page(number, size)
     rows = read_together(page_read)[0]  # the stored fields: views read them
     # The total (when the page does not tell it) is counted in the round trip that reads the page's names.
     items, (total,) = assignments.assignment_views_with(rows, count_unless_known(count_read, rows, number, size))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from inspect_api.batched import count_unless_known, page_reads, paged, read_together
+from inspect_api.batched import count_unless_known, paged, read_together
 from inspect_api.auth.access import current_user, login_required
 from inspect_api.clock import utcnow
 from inspect_api.extensions import Blueprint
@@ -33,8 +33,8 @@ def _connect_inspections() -> None:
     from inspect_api.inspections import assignments, hooks
 
     hooks.register_rectification(open_order=service.open_order, reconcile_order=service.reconcile_order,
-                                 list_orders=service.list_orders, findings_of=service.findings_of,
-                                 findings_of_orders=service.findings_of_orders)
+                                 orders_query=service.orders_query, findings_of=service.findings_of,
+                                 owed_findings_read=service.owed_findings_read)
     reviews.register_reinspection_assigner(assignments.create_assignment)
 
 
@@ -58,7 +58,7 @@ def list_orders(args, paging):
     Each carries its summary: open, overdue and awaiting-review counts, the nearest deadline with the working
     days left, and the highest escalation step reached."""
     number, size = paging["page"], paging["per_page"]
-    page_read, count_read = page_reads(service.list_orders(current_user(), **args), number, size)
+    page_read, count_read = service.orders_query(current_user(), **args).page(number, size)
     rows = read_together(page_read)[0]
     orders = [Order._from_son(row) for row in rows]
     items, total = views.order_page_views(current_user(), orders, now=utcnow(),

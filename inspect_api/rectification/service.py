@@ -26,6 +26,7 @@ from mongoengine.errors import NotUniqueError
 from pymongo.errors import DuplicateKeyError
 
 from inspect_api import db
+from inspect_api.batched import Query, Read
 from inspect_api.audit import service as audit
 from inspect_api.auth.models import User
 from inspect_api.calendar.service import current_calendar
@@ -446,40 +447,40 @@ def finding_in_scope(user, order_id: str, finding_id: str) -> tuple[Order, Findi
     return order, finding
 
 
-def list_orders(user, *, status: str | None = None, institution_id: str | None = None):
-    if user.role == "institution":
-        if not user.institution_id:
-            return Order.objects(id=None)
-        query = Order.objects(institution_id=user.institution_id)
-        hint = [("institution_id", 1), ("issued_at", -1), ("_id", -1)]
+def orders_query(user, *, status: str | None = None, institution_id: str | None = None) -> Query:
+    """Orders visible to ``user``, newest first: the institution's own, the office's region (``institution_id``:
+    one institution of it), the inspector's teams; ``status`` filters."""
+    collection = Order._get_collection_name()
+    newest = (("issued_at", -1), ("_id", -1))
+    if user.role == "institution" and user.institution_id:
+        flt: dict[str, Any] = {"institution_id": user.institution_id}
+        hint = (("institution_id", 1), *newest)
     elif user.role == "office_admin":
-        query = Order.objects(__raw__={"region": region_range(user.region)})
-        hint = [("issued_at", -1), ("_id", -1), ("region", 1)]
+        flt = {"region": region_range(user.region)}
+        hint = (*newest, ("region", 1))
         if institution_id:
-            query = query.filter(institution_id=institution_id)
-    elif user.role == "inspector":
-        if not user.inspector_id:
-            return Order.objects(id=None)
-        query = Order.objects(team=user.inspector_id)
-        hint = [("team", 1), ("issued_at", -1), ("_id", -1)]
+            flt["institution_id"] = institution_id
+    elif user.role == "inspector" and user.inspector_id:
+        flt = {"team": user.inspector_id}
+        hint = (("team", 1), *newest)
     else:
-        return Order.objects(id=None)
+        return Query(collection, {"_id": None})  # none
     if status:
-        query = query.filter(status=status)
-    return query.order_by("-issued_at", "-id").hint(hint)
+        flt["status"] = status
+    return Query(collection, flt, sort=newest, hint=hint)
 
 
 def findings_of(order: Order) -> list[Finding]:
     return list(Finding.objects(order_id=str(order.id)).order_by("seq"))
 
 
-def findings_of_orders(orders) -> dict[str, list[Finding]]:
-    """:func:`findings_of` for several orders in one query (order id → its findings by seq)."""
-    out: dict[str, list[Finding]] = {str(o.id): [] for o in orders}
-    if out:
-        for f in Finding.objects(order_id__in=list(out)).order_by("order_id", "seq"):
-            out[f.order_id].append(f)
-    return out
+def owed_findings_read(order_ids: list[str], fields: Iterable[str]) -> Read:
+    """The read of the findings still owed (not settled) of these orders, by order then seq, as stored: their
+    ``order_id``, ``seq`` and ``fields`` (a list that shows a few fields of many findings reads only those)."""
+    return Read(Finding._get_collection_name(), {"order_id": {"$in": list(order_ids)},
+                                                 "status": {"$nin": list(SETTLED)}},
+                projection=dict.fromkeys(("order_id", "seq", *fields), 1), sort=(("order_id", 1), ("seq", 1)),
+                key="order_id")
 
 
 # --- guards shared by both sides ---------------------------------------------------------

@@ -312,6 +312,23 @@ def test_next_bundle_shows_previous_result_and_open_findings(client, world, as_u
     assert r.status_code == 200 and r.data[:2] == b"\xff\xd8"
     signature = Inspection.objects.get(id=world.assignment.id).signatures[0].evidence_id
     assert_error(client.get(f"/api/v1/photos/{signature}/display", headers=as_user(world.outsider_user)), 404)
+    # Each one as the order shows it to its office; a settled finding (accepted, withdrawn) is not owed any more.
+    from inspect_api.rectification.models import Finding
+
+    office = as_user(world.office_user)
+    shown = {f["id"]: f for f in client.get(f"/api/v1/rectifications/{first['order_id']}",
+                                            headers=office).get_json()["findings"]}
+    for f in bundle["open_findings"]:
+        same = shown[f["finding_id"]]
+        assert f["order_number"] == client.get(f"/api/v1/rectifications/{first['order_id']}",
+                                               headers=office).get_json()["number"]
+        assert {k: f[k] for k in ("item_id", "item_text", "severity", "status", "deadline", "reinspection_required")} \
+            == {k: same[k] for k in ("item_id", "item_text", "severity", "status", "deadline", "reinspection_required")}
+    settled = bundle["open_findings"][0]["finding_id"]
+    Finding.objects(id=settled).update_one(set__status="accepted")
+    again = client.get(f"/api/v1/assignments/{follow_up.id}/bundle", headers=as_user(world.outsider_user)).get_json()
+    assert [f["finding_id"] for f in again["open_findings"]] == [f["finding_id"] for f in bundle["open_findings"]
+                                                                 if f["finding_id"] != settled]
     Assignment.objects(id=follow_up.id).update_one(set__status="cancelled")
     assert_error(client.get(thumb, headers=as_user(world.outsider_user)), 404, "EVIDENCE_NOT_FOUND")
 
