@@ -123,10 +123,11 @@ _KEYS = (str, ObjectId)  # the value types a plain filter compares (ids, codes, 
 _RANGES = {"$gt": operator.gt, "$gte": operator.ge, "$lt": operator.lt, "$lte": operator.le}
 # Stored values that equal no str or ObjectId and fall outside their ranges (mongomock brackets by type).
 _OTHERS = frozenset({int, float, bool, type(None), datetime, dict, bytes})
+_NEGATIONS = ("$ne", "$nin")  # tests that a missing field, or a value of another type, passes
 
 
 def compile_filter(spec) -> list | None:
-    """A filter of top-level fields each equal to, ``$in``, ``$ne`` or in a range of strings or ObjectIds, as
+    """A filter of top-level fields each equal to, ``$in``, ``$nin``, ``$ne`` or in a range of strings or ObjectIds, as
     ``[(field, [(op, value), ...]), ...]``; None for anything else (mongomock decides those)."""
     if type(spec) is not dict:
         return None
@@ -139,11 +140,11 @@ def compile_filter(spec) -> list | None:
             continue
         if type(condition) is not dict or not condition:
             return None
-        if "$ne" in condition and len(condition) > 1:  # mongomock reads a negation beside others its own way
-            return None
+        if len(condition) > 1 and ("$ne" in condition or "$nin" in condition):
+            return None  # mongomock reads a negation beside others its own way
         ops = []
         for op, value in condition.items():
-            if op == "$in":
+            if op in ("$in", "$nin"):
                 if type(value) not in (list, tuple) or not all(type(v) in _KEYS for v in value):
                     return None
                 ops.append((op, frozenset(value)))
@@ -159,7 +160,7 @@ def _decide(op: str, value, stored):
     """Whether one stored value passes one test: True, False, or None where mongomock must decide."""
     kind = type(stored)
     if stored is _MISSING:
-        return op == "$ne"
+        return op in _NEGATIONS
     if kind is list:
         if not all(type(item) in _KEYS for item in stored):
             return None
@@ -167,6 +168,8 @@ def _decide(op: str, value, stored):
             return value in stored or (type(value) is ObjectId and str(value) in stored)
         if op == "$in":
             return any(item in value for item in stored)
+        if op == "$nin":
+            return not any(item in value for item in stored)
         if op == "$ne":
             return value not in stored
         return None
@@ -175,11 +178,13 @@ def _decide(op: str, value, stored):
             return stored == value
         if op == "$in":
             return stored in value
+        if op == "$nin":
+            return stored not in value
         if op == "$ne":
             return stored != value
         return kind is type(value) and _RANGES[op](stored, value)
     if kind in _OTHERS:
-        return op == "$ne"
+        return op in _NEGATIONS
     return None
 
 

@@ -32,10 +32,12 @@ PLAIN_CONDITIONS = (
     KEYS
     | st.builds(lambda v: {"$in": v}, st.lists(KEYS, max_size=3))
     | st.builds(lambda v: {"$ne": v}, KEYS)
+    | st.builds(lambda v: {"$nin": v}, st.lists(KEYS, max_size=3))
     | st.dictionaries(st.sampled_from(["$gt", "$gte", "$lt", "$lte"]), KEYS, min_size=1, max_size=2)
     | st.builds(lambda lo, v: {"$gte": lo, "$in": v}, KEYS, st.lists(KEYS, max_size=2)))
 OTHER_CONDITIONS = (
     OTHERS | st.just({"$in": [None, "x"]}) | st.just({"$exists": True}) | st.just({"$ne": "x", "$gt": "a"})
+    | st.just({"$nin": [None, "x"]}) | st.just({"$nin": ["x"], "$gt": "a"})
     | st.just({"$eq": "x"}) | st.just({}) | st.lists(KEYS, max_size=2))
 FILTERS = st.dictionaries(st.sampled_from(FIELDS), PLAIN_CONDITIONS | OTHER_CONDITIONS, max_size=3)
 
@@ -48,6 +50,10 @@ FILTERS = st.dictionaries(st.sampled_from(FIELDS), PLAIN_CONDITIONS | OTHER_COND
 @example(spec={"a": {"$ne": "x"}}, document={})
 @example(spec={"a": {"$ne": "x"}}, document={"a": []})
 @example(spec={"a": {"$in": ["x", OIDS[1]]}}, document={"a": ["y", OIDS[1]]})
+@example(spec={"a": {"$nin": ["x", OIDS[1]]}}, document={"a": ["y", OIDS[1]]})
+@example(spec={"a": {"$nin": ["x"]}}, document={})
+@example(spec={"a": {"$nin": ["x"]}}, document={"a": []})
+@example(spec={"a": {"$nin": [OIDS[0]]}}, document={"a": [str(OIDS[0])]})
 @example(spec={"a": "x", "b": {"$lt": "370304"}}, document={"a": ["x"], "b": ["370303"]})
 def test_a_plain_filter_matches_what_mongomock_matches(spec, document):
     plain = memory_store.compile_filter(spec)
@@ -62,7 +68,8 @@ def test_the_filters_lists_and_pages_use_are_plain(spec):
 
 def test_filters_outside_the_plain_forms_are_left_to_mongomock():
     for spec in ({"a.b": "x"}, {"$or": [{"a": "x"}]}, {"a": None}, {"a": 1}, {"a": {"$in": [None]}},
-                 {"a": {"$exists": True}}, {"a": {"$ne": "x", "$gt": "a"}}, {"a": {"$regex": "x"}}, {"a": {}}):
+                 {"a": {"$exists": True}}, {"a": {"$ne": "x", "$gt": "a"}}, {"a": {"$nin": ["x"], "$gt": "a"}},
+                 {"a": {"$nin": [None]}}, {"a": {"$regex": "x"}}, {"a": {}}):
         assert memory_store.compile_filter(spec) is None, spec
 
 
