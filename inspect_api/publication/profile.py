@@ -15,7 +15,7 @@ from typing import Any
 
 from inspect_api.batched import read_together
 from inspect_api.publication import notices, public_reads, results
-from inspect_api.publication.models import Notice, PublishedResult
+from inspect_api.publication.models import Notice
 
 RECENT_RESULTS = 10
 NOTICES = 20
@@ -34,10 +34,10 @@ def institution_profile(institution) -> dict[str, Any]:
         public_reads.institutions_counts_read([iid]), public_reads.institution_results_read(iid, RECENT_RESULTS),
         notices.notices_citing_read(iid, NOTICES), ledgers.public_checks_read(iid, LEDGER_CHECKS),
         surveys.public_results_read(iid), survey_service.survey_open_read(institution))
-    recent = [PublishedResult._from_son(row) for row in result_rows or []]
+    recent = result_rows or []  # as stored
     checks = ledgers.public_checks_from(check_rows)
     ids, findings_read, orders_read = results.rectification_status_reads(
-        [r.order_id for r in recent] + [c["order_id"] for c in checks])
+        [r.get("order_id") for r in recent] + [c["order_id"] for c in checks])
     statuses = results.rectification_statuses_from(ids, *read_together(findings_read, orders_read))
     for check in checks:
         status = statuses.get(str(check["order_id"])) if check["order_id"] else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from typing import Any
 
@@ -59,13 +60,14 @@ def public_result(result_id: str) -> PublishedResult:
 
 def result_views(results, *, with_findings: bool = False,
                  statuses: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
-    """Views of many results with their live status (``statuses`` of :func:`rectification_statuses`; read here,
-    in one round trip, when not given)."""
+    """Views of many results (documents, or stored documents as dicts) with their live status (``statuses`` of
+    :func:`rectification_statuses`; read here, in one round trip, when not given)."""
     results = list(results)
+    order_ids = [r.get("order_id") if isinstance(r, dict) else r.order_id for r in results]
     if statuses is None:
-        statuses = rectification_statuses([r.order_id for r in results])
-    return [result_view(r, with_findings=with_findings, status=statuses.get(str(r.order_id)) or status_view(None, []))
-            for r in results]
+        statuses = rectification_statuses(order_ids)
+    return [result_view(r, with_findings=with_findings, status=statuses.get(str(order_id)) or status_view(None, []))
+            for r, order_id in zip(results, order_ids)]
 
 
 def institution_results_read(institution_id: str, limit: int) -> Read:
@@ -79,8 +81,8 @@ def public_results_page(query, page: int, per_page: int, *, with_findings: bool 
     """A page of published results with their live status: the page, then its total with the live status
     of its orders (findings and numbers) in one round trip."""
     page_read, count_read = page_reads(query, page, per_page)
-    results = [PublishedResult._from_son(row) for row in read_together(page_read)[0]]
-    ids, findings_read, orders_read = rectification_status_reads(r.order_id for r in results)
+    results = read_together(page_read)[0]  # as stored: building the documents cost more than reading them
+    ids, findings_read, orders_read = rectification_status_reads(r.get("order_id") for r in results)
     finding_rows, order_rows, total = read_together(findings_read, orders_read,
                                                     count_unless_known(count_read, results, page, per_page))
     statuses = rectification_statuses_from(ids, finding_rows, order_rows)
@@ -88,22 +90,26 @@ def public_results_page(query, page: int, per_page: int, *, with_findings: bool 
             "items": result_views(results, with_findings=with_findings, statuses=statuses)}
 
 
-def result_view(result: PublishedResult, *, with_findings: bool = True,
+def result_view(result: PublishedResult | dict[str, Any], *, with_findings: bool = True,
                 status: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Public view: the frozen snapshot plus live rectification status (pass ``status`` from
-    :func:`rectification_statuses` when rendering many)."""
-    snap = result.snapshot or {}
+    """Public view of a result (a document, or the stored document as a dict): the frozen snapshot plus live
+    rectification status (pass ``status`` from :func:`rectification_statuses` when rendering many)."""
+    if isinstance(result, dict):
+        get, ident = result.get, result["_id"]
+    else:
+        get, ident = functools.partial(getattr, result), result.id
+    snap = get("snapshot") or {}
     if status is None:
-        status = rectification_status(result.order_id)
+        status = rectification_status(get("order_id"))
     vetoes = veto_failed(snap)
     out = {
-        "id": str(result.id), "code": result.code, "institution": snap.get("institution") or {},
+        "id": str(ident), "code": get("code"), "institution": snap.get("institution") or {},
         "inspected_on": snap.get("inspected_on"), "matters": snap.get("matters") or [],
         "team": snap.get("team") or [], "score": snap.get("score"), "grade": snap.get("grade"),
         "grade_name": vocabulary.grade_name(snap.get("grade")) if snap.get("grade") else snap.get("grade_name"),
         "veto_failed": vetoes, "grade_reason": grade_reason(snap.get("grade"), vetoes),
         "finding_count": snap.get("finding_count", 0),
-        "published_at": isoformat(result.published_at),
+        "published_at": isoformat(get("published_at")),
         "rectification": {k: status[k] for k in ("order_number", "summary", "counts")},
         "corrections": snap.get("corrections") or [],
     }

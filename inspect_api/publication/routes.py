@@ -24,7 +24,7 @@ from inspect_api.urls import public_base_url
 from inspect_api.extensions import Blueprint, public_endpoint
 from inspect_api.publication import deadlines, notices, office, public_reads, results
 from inspect_api.publication import schemas as s
-from inspect_api.schemas import PageArgsSchema, paginate
+from inspect_api.schemas import PageArgsSchema, already_dumped, paginate
 from inspect_api.apidoc import media_types, raises
 
 blp = Blueprint("publication", __name__, url_prefix="/api/v1",
@@ -40,6 +40,7 @@ def _start_publication_clock() -> None:
     hooks.register_corrected_hook(results.on_inspection_corrected)
 
 OFFICE = ("office_admin",)
+PUBLIC_RESULT_PAGE = s.PublicResultPageSchema()
 
 
 def _cfg() -> dict:
@@ -249,7 +250,7 @@ def public_results(args):
     """Published inspection results, newest first; filters: region (with subordinates), kind, grade, period."""
     page = public_reads.public_results_page(public_reads.public_results(**result_filters(args)), args["page"],
                                             args["per_page"], with_findings=True)
-    return _etagged(s.PublicResultPageSchema().dump(page))
+    return _etagged(already_dumped(PUBLIC_RESULT_PAGE, page))
 
 
 @blp.route("/public/results/<result_id>", methods=["GET"])
