@@ -17,7 +17,9 @@ its share of them, 20) and the same requests are timed again.
 Targets (issue #18): on the memory store at demo size ``/me`` within 2x the
 bare endpoint, the bundle <= 3 ms and my assignments <= 2 ms median (target
 2); on each store every endpoint at the large size within 2x its demo-size
-median (target 3).  Each is printed ok or missed; the last line is a JSON
+median (target 3), net of the machine's drift between the two sizes: each ratio
+is divided by the bare endpoint's own (it does the same work at both sizes).
+Each is printed ok or missed; the last line is a JSON
 summary with the machine's load average at start and end (the machines these
 runs share are noisy: compare ratios measured in the same run).
 
@@ -254,7 +256,11 @@ def run_store(kind: str, store_cfg: dict, args) -> dict:
 def report(kind: str, result: dict) -> dict:
     demo, large = result["demo"], result["large"]
     out: dict = {"endpoints": {}}
-    print(f"\n[{kind}] {'endpoint':22s} {'demo median':>12s} {'large median':>13s} {'ratio':>7s}  target 3 (<= 2x)")
+    # The bare endpoint does the same work at both sizes: its own ratio is the machine's drift between the two
+    # phases (a shared machine changes speed by minutes), and each endpoint's ratio is judged net of it.
+    drift = (large["bare_flask"]["median_ms"] / demo["bare_flask"]["median_ms"]) if large is not None else 1.0
+    print(f"\n[{kind}] {'endpoint':22s} {'demo median':>12s} {'large median':>13s} {'ratio':>7s} {'net':>7s}"
+          f"  target 3 (<= 2x net of the bare endpoint's {drift:.2f}x)")
     for name in ENDPOINTS:
         d = demo[name]["median_ms"]
         row = {"demo_ms": d, "demo_samples": demo[name]["samples"]}
@@ -262,10 +268,11 @@ def report(kind: str, result: dict) -> dict:
         if large is not None:
             big = large[name]["median_ms"]
             ratio = round(big / d, 2)
-            ok = ratio <= TARGET_3_RATIO
-            row.update(large_ms=big, large_samples=large[name]["samples"], ratio=ratio,
+            net = round(big / d / drift, 2)
+            ok = net <= TARGET_3_RATIO
+            row.update(large_ms=big, large_samples=large[name]["samples"], ratio=ratio, net_ratio=net,
                        target_3="ok" if ok else "missed")
-            line += f" {big:10.3f} ms {ratio:6.2f}x  {'ok' if ok else 'MISSED'}"
+            line += f" {big:10.3f} ms {ratio:6.2f}x {net:6.2f}x  {'ok' if ok else 'MISSED'}"
         out["endpoints"][name] = row
         print(line)
     bare = demo["bare_flask"]["median_ms"]
@@ -284,6 +291,7 @@ def report(kind: str, result: dict) -> dict:
     if kind != "memory":
         out["target_2_note"] = "target 2 is set on the memory store; these figures are for comparison"
     if large is not None:
+        out["drift"] = round(drift, 2)
         missed = [n for n, r in out["endpoints"].items() if r.get("target_3") == "missed"]
         out["target_3"] = "ok" if not missed else "missed"
         out["target_3_missed"] = missed

@@ -80,11 +80,12 @@ def _primary_key_lookups() -> None:
     by key, as a server serves it from the primary key, instead of testing every document in Python.
 
     Every authenticated request reads its user by id, and lists read their institutions and inspectors by
-    ids, so on this store their cost grew with the collection.  The documents found still pass mongomock's
-    own filter; ``$in`` answers in ``_id`` order (a server's index order); anything else scans as before.
+    ids, so on this store their cost grew with the collection.  A document is stored under its own ``_id``, so
+    the one found under a key the filter names is one the filter matches (mongomock testing it again compared
+    every ObjectId of the ``$in`` with it); ``$in`` answers in ``_id`` order (a server's index order); anything
+    else scans as before.
     """
     from mongomock import collection
-    from mongomock.filtering import filter_applies
 
     if getattr(collection.Collection, "_inspect_primary_key", False):
         return
@@ -110,7 +111,7 @@ def _primary_key_lookups() -> None:
         with store._rwlock.reader():
             for key in keys:
                 document = store._documents.get(key)
-                if document is not None and filter_applies(filter, document):
+                if document is not None:
                     found.append(document)
         return iter(found)
 

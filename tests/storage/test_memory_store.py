@@ -265,3 +265,21 @@ def test_a_page_of_a_broad_range_walks_the_sort_order_and_stops():
     assert ("text", "region") in coll._store._inspect_indexes[1]
     coll.update_one({"_id": 7}, {"$set": {"at": "2027-01"}})  # in place: the next page sees it first
     assert [d["_id"] for d in coll.find(spec).sort([("at", -1), ("_id", 1)]).limit(1)] == [7]
+
+
+ABSENT = [ObjectId("6b0c89c6b0ba9243ea8276%02x" % n) for n in range(2)]
+
+
+@settings(max_examples=150)
+@given(present=st.lists(st.sampled_from(OIDS), unique=True), asked=st.lists(st.sampled_from(OIDS + ABSENT), max_size=5),
+       single=st.booleans())
+def test_a_read_by_ids_returns_what_mongomock_returns(present, asked, single):
+    """A filter on ``_id`` alone is served by key (in ``_id`` order for ``$in``), with mongomock's matches."""
+    coll = _collection()
+    coll.delete_many({})
+    stored = [{"_id": oid, "n": n} for n, oid in enumerate(present)]
+    coll.insert_many([dict(d) for d in stored]) if stored else None
+    spec = {"_id": asked[0]} if single and asked else {"_id": {"$in": asked}}
+    assert memory_store.primary_keys(spec) is not None
+    expected = sorted((d for d in stored if filter_applies(spec, d)), key=lambda d: d["_id"])
+    assert list(coll.find(spec)) == expected
