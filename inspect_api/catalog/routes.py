@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import gzip
 
 from flask import Response, current_app, request
 
@@ -79,10 +78,11 @@ def get_checklist_version(code, version):
     headers = {"ETag": etag, "Cache-Control": "private, max-age=86400", "Vary": "Accept-Encoding, Authorization"}
     if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
         return Response(status=304, headers=headers)
-    body = service.compact_json(stored)
-    if "gzip" in request.headers.get("Accept-Encoding", "").lower():
-        body = gzip.compress(body, compresslevel=6, mtime=0)
+    if request.accept_encodings["gzip"] > 0:  # "gzip;q=0" refuses it
+        body = service.compact_gzip(stored)
         headers["Content-Encoding"] = "gzip"
+    else:
+        body = service.compact_json(stored)
     return Response(body, content_type="application/json; charset=utf-8", headers=headers)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import gzip
 
 import json
 import logging
@@ -109,7 +110,7 @@ def publish(user, code: str, version: int, *, now: datetime) -> ChecklistVersion
 # Published versions never change (a draft is published once; its content and hash are fixed), so a version read
 # once on this connection is served from memory: the bundle and every answer check skip the database.
 _PUBLISHED: dict[tuple[str, int], tuple[int, ChecklistVersion]] = {}
-_COMPACT: dict[str, bytes] = {}
+_COMPACT: dict[tuple, bytes] = {}
 _CACHE_MAX = 128
 
 
@@ -177,10 +178,21 @@ def compact(version: ChecklistVersion) -> dict[str, Any]:
 
 def compact_json(version: ChecklistVersion) -> bytes:
     """:func:`compact` as UTF-8 JSON bytes, cached for published versions."""
-    key = f"{version.content_hash}:{version.status}"
+    return _compact_cached(version, "json", lambda: json.dumps(compact(version), ensure_ascii=False,
+                                                               separators=(",", ":")).encode("utf-8"))
+
+
+def compact_gzip(version: ChecklistVersion) -> bytes:
+    """:func:`compact_json` gzip-compressed, cached for published versions (compressing it took longer than
+    the rest of the request)."""
+    return _compact_cached(version, "gzip", lambda: gzip.compress(compact_json(version), compresslevel=6, mtime=0))
+
+
+def _compact_cached(version: ChecklistVersion, form: str, build) -> bytes:
+    key = (version.code, version.version, version.content_hash, version.status, form)
     body = _COMPACT.get(key)
     if body is None:
-        body = json.dumps(compact(version), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        body = build()
         if version.status == "published":
             if len(_COMPACT) >= _CACHE_MAX:
                 _COMPACT.clear()

@@ -44,6 +44,10 @@ def test_phone_fetch_etag_304_and_gzip(client, make_user, login):
     zipped = client.get(url, headers=headers | {"Accept-Encoding": "gzip"})
     assert zipped.headers["Content-Encoding"] == "gzip"
     assert json.loads(gzip.decompress(zipped.data)) == body
+    again = client.get(url, headers=headers | {"Accept-Encoding": "br, gzip;q=0.5"})  # compressed once, kept
+    assert again.headers["Content-Encoding"] == "gzip" and again.data == zipped.data
+    refused = client.get(url, headers=headers | {"Accept-Encoding": "gzip;q=0"})
+    assert "Content-Encoding" not in refused.headers and refused.get_json() == body
     assert_error(client.get(f"/api/v1/checklists/{CODE}/versions/99", headers=headers), 404)
     assert_error(client.get(url), 401)
 
