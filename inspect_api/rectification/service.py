@@ -26,9 +26,9 @@ from mongoengine.errors import NotUniqueError
 from pymongo.errors import DuplicateKeyError
 
 from inspect_api import db
-from inspect_api.batched import Query, Read
 from inspect_api.audit import service as audit
 from inspect_api.auth.models import User
+from inspect_api.batched import Query, Read
 from inspect_api.calendar.service import current_calendar
 from inspect_api import config as inspect_config
 from inspect_api.errors import Conflict, NotFound, Unprocessable
