@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Response, current_app, jsonify, render_template, request
 
+from inspect_api import compression
 from inspect_api.urls import public_base_url
 from inspect_api.auth.access import current_session_id, current_user, login_required
 from inspect_api.clock import utcnow
@@ -96,7 +97,7 @@ def get_assignment(assignment_id):
 @blp.doc(operationId="getAssignmentBundle")
 @login_required("inspector", "office_admin")
 @blp.response(200, s.BundleSchema, example=examples.BUNDLE,
-              description="检查所需的全部离线数据（检查表版本在首次获取时固定）")
+              description="检查所需的全部离线数据（检查表版本在首次获取时固定）；支持 ETag / If-None-Match 与 gzip（Accept-Encoding）")
 @conditional_get
 @raises(404, "ASSIGNMENT_NOT_FOUND", "INSTITUTION_NOT_FOUND")
 @raises(422, "CHECKLIST_NOT_FOUND")
@@ -109,10 +110,11 @@ def get_bundle(assignment_id):
     data["checklist"]["content"], content_json = s.checklist_content_dump(
         checklist["code"], checklist["version"], checklist["content_hash"], content, current_app.json.dumps)
     etag = bundle.bundle_etag(data)
-    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Accept-Encoding"}
     if etag in [t.strip() for t in (request.headers.get("If-None-Match") or "").split(",")]:
         return Response(status=304, headers=headers)
-    return _json_with_content(data, content_json, headers)
+    return _json_with_content(data, checklist["code"], checklist["version"], checklist["content_hash"],
+                              content_json, headers)
 
 
 # Stands for the checklist content while the rest of a bundle is encoded.  No stored text holds a control
@@ -120,13 +122,23 @@ def get_bundle(assignment_id):
 _CONTENT_SLOT = "\x00checklist-content\x00"
 
 
-def _json_with_content(data: dict, content_json: str, headers: dict[str, str]) -> Response:
+def _json_with_content(data: dict, code: str, version: int, content_hash: str, content_json: str,
+                       headers: dict[str, str]) -> Response:
     """The bundle's JSON response with the already encoded checklist content put in its place (a Response
-    is sent as it is: nothing is dumped or encoded twice)."""
+    is sent as it is: nothing is dumped or encoded twice); gzip-compressed for a client that takes it, the
+    content (most of the bytes) compressed once per checklist version."""
     encode = current_app.json.dumps
     text = encode({**data, "checklist": {**data["checklist"], "content": _CONTENT_SLOT}})
-    text = text.replace(encode(_CONTENT_SLOT), content_json, 1)
-    return current_app.response_class(f"{text}\n", mimetype=current_app.json.mimetype, headers=headers)
+    before, after = text.split(encode(_CONTENT_SLOT), 1)
+    content = content_json.encode("utf-8")
+    if request.accept_encodings["gzip"] > 0:
+        body = compression.gzip_of([before.encode("utf-8"),
+                                    compression.kept(("checklist", code, version, content_hash), content),
+                                    f"{after}\n".encode("utf-8")])
+        headers = {**headers, "Content-Encoding": "gzip"}
+    else:
+        body = b"".join((before.encode("utf-8"), content, f"{after}\n".encode("utf-8")))
+    return current_app.response_class(body, mimetype=current_app.json.mimetype, headers=headers)
 
 
 # --------------------------------------------------------------------------- inspection

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import uuid
+import zlib
 
 from tests.conftest import assert_error
 
@@ -103,6 +105,25 @@ def test_bundle_pins_version_and_answers_304(client, world, as_user):
     assert r2.headers["ETag"] == etag
     assert client.get(url, headers={**h, "If-None-Match": '"other"'}).status_code == 200
     assert_error(client.get(url, headers=as_user(world.outsider_user)), 404)
+
+
+def test_bundle_is_gzip_compressed_for_a_phone_that_takes_it(client, world, as_user):
+    """The same bundle, a quarter of the bytes (the checklist content is compressed once per version)."""
+    url = f"/api/v1/assignments/{world.assignment.id}/bundle"
+    h = as_user(world.lead_user)
+    plain = client.get(url, headers=h)
+    assert "Content-Encoding" not in plain.headers and plain.headers["Vary"] == "Accept-Encoding"
+    for _ in range(2):  # the kept content, compressed at the first request, serves the second
+        zipped = client.get(url, headers={**h, "Accept-Encoding": "gzip, deflate, br"})
+        assert zipped.status_code == 200 and zipped.headers["Content-Encoding"] == "gzip"
+        assert gzip.decompress(zipped.data) == plain.data
+        assert zlib.decompressobj(31).decompress(zipped.data) == plain.data  # one member, as browsers read it
+        assert len(zipped.data) < len(plain.data) / 3
+        assert zipped.headers["ETag"] == plain.headers["ETag"]
+    refused = client.get(url, headers={**h, "Accept-Encoding": "gzip;q=0, identity"})
+    assert "Content-Encoding" not in refused.headers and refused.data == plain.data
+    assert client.get(url, headers={**h, "Accept-Encoding": "gzip",
+                                    "If-None-Match": plain.headers["ETag"]}).status_code == 304
 
 
 def test_office_creates_targeted_assignment_idempotently(client, world, as_user):
