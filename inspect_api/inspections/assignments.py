@@ -251,9 +251,9 @@ def region_assignments(user, *, status: str | None = None, source: str | None = 
     return query.order_by("-created_at", "-id").hint([("created_at", -1), ("_id", -1), ("region", 1)])
 
 
-class _Stored:
-    """Attribute access to an assignment as stored (``as_pymongo``): lists read raw documents, building
-    mongoengine documents was most of their cost."""
+class StoredAssignment:
+    """Attribute access to an assignment as stored (``as_pymongo``), for code that only reads it: lists and the
+    bundle read raw documents, building mongoengine documents was most of their cost."""
 
     __slots__ = ("_raw",)
 
@@ -276,10 +276,10 @@ _PLAIN_FIELDS = ("institution_id", "region", "source", "random", "reason", "reas
                  "parent_order_id", "checklist_code", "checklist_version")
 
 
-def assignment_view(assignment: Assignment | dict[str, Any] | _Stored) -> dict[str, Any]:
+def assignment_view(assignment: Assignment | dict[str, Any] | StoredAssignment) -> dict[str, Any]:
     """An assignment's fields as the API shows them (a document, or the stored document as a dict, read by
     key: attribute reads through a wrapper cost more than the rest of a list's view)."""
-    if isinstance(assignment, _Stored):
+    if isinstance(assignment, StoredAssignment):
         assignment = assignment._raw
     if isinstance(assignment, dict):
         get, ident = assignment.get, assignment["_id"]
@@ -306,7 +306,7 @@ def assignment_views(assignments) -> list[dict[str, Any]]:
 def assignment_views_with(assignments, *reads: Read | None) -> tuple[list[dict[str, Any]], list[Any]]:
     """:func:`assignment_views`, plus the results of ``reads`` read in the same round trip (the office's list
     adds its inspections and photo counts)."""
-    assignments = [_Stored(a) if isinstance(a, dict) else a for a in assignments]
+    assignments = [StoredAssignment(a) if isinstance(a, dict) else a for a in assignments]
     names, missing = _stored_team_names(assignments)
     cards_rows, names_rows, *extra = read_together(
         institution_cards_read(a.institution_id for a in assignments), inspector_cards_read(missing), *reads)

@@ -84,13 +84,25 @@ def _not_found() -> NotFound:
 def assignment_for(user, assignment_id: str) -> Assignment:
     """The assignment if ``user`` may see it (office of the region, inspector of the team), else 404."""
     assignment = db.by_id(Assignment, assignment_id)
-    if assignment is None:
+    if assignment is None or not _may_see(user, assignment.region, assignment.team):
         raise _not_found()
-    if user.role == "office_admin" and in_scope(user.region, assignment.region):
-        return assignment
-    if user.role == "inspector" and inspector_id_of(user) in (assignment.team or []):
-        return assignment
-    raise _not_found()
+    return assignment
+
+
+def stored_assignment_for(user, assignment_id: str) -> dict[str, Any]:
+    """:func:`assignment_for` as stored (no document built), for a caller that only reads it."""
+    oid = db.parse_oid(assignment_id)
+    stored = db.collection(Assignment).find_one({"_id": oid}) if oid else None
+    if stored is None or not _may_see(user, stored.get("region"), stored.get("team")):
+        raise _not_found()
+    return stored
+
+
+def _may_see(user, region: str | None, team: list[str] | None) -> bool:
+    """An office sees its region's assignments, an inspector those of its teams."""
+    if user.role == "office_admin":
+        return in_scope(user.region, region)
+    return user.role == "inspector" and inspector_id_of(user) in (team or [])
 
 
 def cancelled_conflict() -> Conflict:
