@@ -13,7 +13,7 @@ import struct
 import threading
 import zlib
 from dataclasses import dataclass
-from typing import Hashable
+from typing import Callable, Hashable
 
 # ID1 ID2, deflate, no flags, no modification time, no extra flags, "unknown" operating system (RFC 1952).
 _HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
@@ -36,12 +36,12 @@ class Deflated:
         return cls(data, compressor.compress(data) + compressor.flush(zlib.Z_FULL_FLUSH))
 
 
-def kept(key: Hashable, data: bytes) -> Deflated:
-    """``Deflated.of(data)``, compressed once per ``key`` (which must name ``data`` exactly: a checklist
-    version and its content hash) and kept per process (at most 64)."""
+def kept(key: Hashable, data: Callable[[], bytes]) -> Deflated:
+    """``Deflated.of(data())``, made once per ``key`` (which must name the bytes exactly: a checklist version and
+    its content hash) and kept per process (at most 64); ``data`` is only called then."""
     found = _kept.get(key)
     if found is None:
-        found = Deflated.of(data)
+        found = Deflated.of(data())
         with _kept_lock:
             if len(_kept) >= _KEPT_MAX:
                 _kept.clear()

@@ -9,12 +9,12 @@ from datetime import datetime, timezone
 import flask_smorest
 from flask import current_app
 from flask.json.provider import DefaultJSONProvider
-import jwt as pyjwt
 from flask_jwt_extended import JWTManager, view_decorators
 from flask_jwt_extended.config import config as jwt_config
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_smorest import Api
+import jwt as pyjwt
 from marshmallow import ValidationError
 from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser, is_json_request

@@ -128,8 +128,8 @@ _NEGATIONS = ("$ne", "$nin")  # tests that a missing field, or a value of anothe
 
 
 def compile_filter(spec) -> list | None:
-    """A filter of top-level fields each equal to, ``$in``, ``$nin``, ``$ne`` or in a range of strings or ObjectIds, as
-    ``[(field, [(op, value), ...]), ...]``; None for anything else (mongomock decides those)."""
+    """A filter of top-level fields each equal to, ``$in``, ``$nin``, ``$ne`` or in a range of strings or
+    ObjectIds, as ``[(field, [(op, value), ...]), ...]``; None for anything else (mongomock decides those)."""
     if type(spec) is not dict:
         return None
     tests = []

@@ -28,6 +28,6 @@ def test_a_body_of_kept_and_fresh_parts_decompresses_to_the_parts(parts, level):
 
 
 def test_a_kept_part_is_compressed_once_per_key():
-    first = compression.kept(("test", 1), b"x" * 1000)
-    assert compression.kept(("test", 1), b"x" * 1000) is first
-    assert compression.kept(("test", 2), b"y" * 1000) is not first
+    first = compression.kept(("test", 1), lambda: b"x" * 1000)
+    assert compression.kept(("test", 1), lambda: b"x" * 1000) is first
+    assert compression.kept(("test", 2), lambda: b"y" * 1000) is not first

@@ -130,14 +130,12 @@ def _json_with_content(data: dict, code: str, version: int, content_hash: str, c
     encode = current_app.json.dumps
     text = encode({**data, "checklist": {**data["checklist"], "content": _CONTENT_SLOT}})
     before, after = text.split(encode(_CONTENT_SLOT), 1)
-    content = content_json.encode("utf-8")
     if request.accept_encodings["gzip"] > 0:
-        body = compression.gzip_of([before.encode("utf-8"),
-                                    compression.kept(("checklist", code, version, content_hash), content),
-                                    f"{after}\n".encode("utf-8")])
+        content = compression.kept(("checklist", code, version, content_hash), lambda: content_json.encode("utf-8"))
+        body = compression.gzip_of([before.encode("utf-8"), content, f"{after}\n".encode("utf-8")])
         headers = {**headers, "Content-Encoding": "gzip"}
     else:
-        body = b"".join((before.encode("utf-8"), content, f"{after}\n".encode("utf-8")))
+        body = "".join((before, content_json, f"{after}\n")).encode("utf-8")
     return current_app.response_class(body, mimetype=current_app.json.mimetype, headers=headers)
 
 
