@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Iterator
 
 from bson import ObjectId
 
@@ -209,6 +209,11 @@ class Query:
                      skip=(page - 1) * per_page, limit=per_page, hint=self.hint),
                 Read(self.collection, self.filter, count=True, hint=_count_hint(self.collection, self.filter,
                                                                                self.hint)))
+
+    def documents(self) -> Iterator[dict[str, Any]]:
+        """Every matching document as stored, in order, streamed from one cursor (a whole list's export)."""
+        cursor = db.database()[self.collection].find(self.filter, self.projection, sort=list(self.sort) or None)
+        return cursor.hint(list(self.hint)) if self.hint and not db.is_embedded() else cursor
 
 
 def page_reads(queryset, page: int, per_page: int) -> tuple[Read, Read]:

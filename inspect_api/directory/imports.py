@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Iterable
 
 from inspect_api.audit import service as audit
 from inspect_api.auth.service import actor_of
@@ -465,12 +465,14 @@ def _inspector_row(doc: Inspector, names: dict[str, str]) -> list[Any]:
             "、".join(doc.qualifications or []), "是" if doc.active else "否", doc.load_cap, doc.phone or ""]
 
 
-def export(what: str, query, fmt: str) -> bytes:
+def export(what: str, documents: Iterable, fmt: str) -> bytes:
+    """The spreadsheet (``csv`` or ``xlsx``) of ``documents`` (or anything reading as they do, such as
+    :func:`~inspect_api.db.as_stored` rows): the import columns, then the extras."""
     columns = KINDS[what]["columns"]
     headers = [c.header for c in columns] + [h for _k, h in EXPORT_EXTRA[what]]
     names = region_names()
     to_row = _institution_row if what == "institutions" else _inspector_row
-    rows = (to_row(doc, names) for doc in query.no_cache())
+    rows = (to_row(doc, names) for doc in documents)
     if fmt == "csv":
         return write_csv(headers, rows)
     return write_xlsx(headers, rows, title=KINDS[what]["label"] + "名录")

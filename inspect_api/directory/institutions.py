@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
-from typing import Any, Iterable
+from types import SimpleNamespace
+from typing import Any, Iterable, Iterator
 
 from inspect_api import db
-from inspect_api.batched import Read, read_together
+from inspect_api.batched import Query, Read, read_together
 from inspect_api.audit import service as audit
 from inspect_api.auth.service import actor_of
 from inspect_api.db import contains
@@ -184,27 +185,32 @@ def find_institutions(*, region_prefix: str, kinds=None, tags=None, statuses=Non
     return query.order_by("region", "name", "id").hint(INSTITUTION_LIST_INDEX)
 
 
-def list_institutions(user, *, q: str | None = None, region: str | None = None, kind: str | None = None,
-                      tag: str | None = None, status: str | None = None):
-    """The caller's visible institutions with the list filters (name contains, region prefix, kind, tag, status)."""
+def institutions_query(user, *, q: str | None = None, region: str | None = None, kind: str | None = None,
+                       tag: str | None = None, status: str | None = None) -> Query:
+    """The caller's visible institutions with the list filters (name contains, region prefix, kind, tag,
+    status), in (region, name, id) order: an office's region subtree, an institution account its own."""
+    collection = Institution._get_collection_name()
     if user.role == "institution":
-        query = Institution.objects(id=db.parse_oid(user.institution_id)) if db.parse_oid(user.institution_id) \
-            else Institution.objects.none()
-    elif user.role == "office_admin":
-        if region and not in_scope(user.region, region):
-            return Institution.objects.none()
-        query = find_institutions(region_prefix=region if region else user.region)
-    else:
+        return Query(collection, {"_id": db.parse_oid(user.institution_id)})  # no id: matches nothing
+    if user.role != "office_admin":
         raise Forbidden("当前角色无权查看机构名录", code="ROLE_FORBIDDEN")
+    if region and not in_scope(user.region, region):
+        return Query(collection, {"_id": None})
+    prefix = normalise_prefix(region or user.region)
+    flt: dict[str, Any] = {"region": prefix_range(prefix)} if prefix else {}
     if q:
-        query = query.filter(__raw__={"name": contains(q[:64])})
-    if kind:
-        query = query.filter(kind=kind)
-    if tag:
-        query = query.filter(tags=tag)
-    if status:
-        query = query.filter(status=status)
-    return query.order_by("region", "name", "id").hint(INSTITUTION_LIST_INDEX)
+        flt["name"] = contains(q[:64])
+    for name, value in (("kind", kind), ("tags", tag), ("status", status)):
+        if value:
+            flt[name] = value
+    order = tuple((name, 1) for name, _direction in INSTITUTION_LIST_INDEX)
+    return Query(collection, flt, sort=order, hint=order)
+
+
+def listed_institutions(rows: Iterable[dict[str, Any]]) -> Iterator[SimpleNamespace]:
+    """Stored institutions as their documents would read (:func:`~inspect_api.db.as_stored`), for a list page
+    or an export (lazily: an export streams them)."""
+    return (db.as_stored(Institution, row) for row in rows)
 
 
 def apply_institution(institution: Institution, data: dict[str, Any]) -> list[str]:

@@ -20,6 +20,7 @@ from inspect_api.qrcodes import png
 from inspect_api.schemas import PageArgsSchema, page_of, paginate
 from inspect_api.directory.spreadsheets import XLSX_MIME
 from inspect_api.apidoc import media_types, raises
+from inspect_api.batched import count_unless_known, paged, read_together
 
 blp = Blueprint("directory", __name__, url_prefix="/api/v1", description="名录库：机构、检查人员、回避关系、行政区划")
 
@@ -82,8 +83,11 @@ def list_regions(args):
 @blp.response(200, page_of(s.InstitutionSchema))
 def list_institutions(filters, paging):
     """Institutions of the office's region subtree (an institution account sees only its own)."""
-    query = institutions.list_institutions(current_user(), **filters)
-    return paginate(query, paging["page"], paging["per_page"])
+    number, size = paging["page"], paging["per_page"]
+    page_read, count_read = institutions.institutions_query(current_user(), **filters).page(number, size)
+    rows = read_together(page_read)[0]
+    total = read_together(count_unless_known(count_read, rows, number, size))[0]
+    return paged(list(institutions.listed_institutions(rows)), total, number, size)
 
 
 @blp.route("/institutions", methods=["POST"])
@@ -117,8 +121,8 @@ def institution_template():
 @media_types(200, XLSX_MIME)
 def export_institutions_xlsx(filters):
     """The filtered list as XLSX (same columns as the import; formula-like cells neutralised)."""
-    query = institutions.list_institutions(current_user(), **filters)
-    return _download(imports.export("institutions", query, "xlsx"), XLSX_MIME, "institutions.xlsx")
+    rows = institutions.institutions_query(current_user(), **filters).documents()
+    return _download(imports.export("institutions", institutions.listed_institutions(rows), "xlsx"), XLSX_MIME, "institutions.xlsx")
 
 
 @blp.route("/institutions/export.csv", methods=["GET"])
@@ -129,8 +133,8 @@ def export_institutions_xlsx(filters):
 @media_types(200, "text/csv")
 def export_institutions_csv(filters):
     """The filtered list as CSV in UTF-8 with BOM (formula-like cells neutralised)."""
-    query = institutions.list_institutions(current_user(), **filters)
-    return _download(imports.export("institutions", query, "csv"), "text/csv; charset=utf-8", "institutions.csv")
+    rows = institutions.institutions_query(current_user(), **filters).documents()
+    return _download(imports.export("institutions", institutions.listed_institutions(rows), "csv"), "text/csv; charset=utf-8", "institutions.csv")
 
 
 @blp.route("/institutions/import", methods=["POST"])
@@ -266,7 +270,7 @@ def inspector_template():
 def export_inspectors_xlsx(filters):
     """The filtered list as XLSX."""
     query = inspectors.list_inspectors(current_user(), **filters)
-    return _download(imports.export("inspectors", query, "xlsx"), XLSX_MIME, "inspectors.xlsx")
+    return _download(imports.export("inspectors", query.no_cache(), "xlsx"), XLSX_MIME, "inspectors.xlsx")
 
 
 @blp.route("/inspectors/export.csv", methods=["GET"])
@@ -278,7 +282,7 @@ def export_inspectors_xlsx(filters):
 def export_inspectors_csv(filters):
     """The filtered list as CSV in UTF-8 with BOM."""
     query = inspectors.list_inspectors(current_user(), **filters)
-    return _download(imports.export("inspectors", query, "csv"), "text/csv; charset=utf-8", "inspectors.csv")
+    return _download(imports.export("inspectors", query.no_cache(), "csv"), "text/csv; charset=utf-8", "inspectors.csv")
 
 
 @blp.route("/inspectors/import", methods=["POST"])
