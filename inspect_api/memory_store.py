@@ -83,9 +83,9 @@ def _primary_key_lookups() -> None:
     ids, so on this store their cost grew with the collection.  A document is stored under its own ``_id``, so
     the one found under a key the filter names is one the filter matches (mongomock testing it again compared
     every ObjectId of the ``$in`` with it); ``$in`` answers in ``_id`` order (a server's index order); anything
-    else scans as before.
+    else scans as before.  ``find_one`` of one ObjectId key returns its document without building a cursor.
     """
-    from mongomock import collection
+    from mongomock import collection, helpers
 
     if getattr(collection.Collection, "_inspect_primary_key", False):
         return
@@ -115,7 +115,26 @@ def _primary_key_lookups() -> None:
                     found.append(document)
         return iter(found)
 
+    find_one = collection.Collection.find_one
+
+    def find_one_by_key(self, filter=None, *args, **kwargs):  # noqa: A002 - mongomock's name
+        """``find_one({"_id": oid})`` (every authenticated request reads its user so) without building a cursor:
+        the stored document of that key, copied and made aware as a cursor would; anything else as before."""
+        if args or kwargs or type(filter) is not dict or len(filter) != 1 or type(filter.get("_id")) is not ObjectId:
+            return find_one(self, filter, *args, **kwargs)
+        store = self._store
+        store._remove_expired_documents()
+        with store._rwlock.reader():
+            document = store._documents.get(filter["_id"])
+        if document is None:
+            return None
+        found = collection._copy_field(document, self.codec_options.document_class)
+        if self.codec_options.tz_aware:
+            found = _aware_in_place(found, helpers.make_datetime_timezone_aware_in_document)
+        return found
+
     collection.Collection._iter_documents = iter_documents
+    collection.Collection.find_one = find_one_by_key
     collection.Collection._inspect_primary_key = True
 
 

@@ -283,3 +283,20 @@ def test_a_read_by_ids_returns_what_mongomock_returns(present, asked, single):
     assert memory_store.primary_keys(spec) is not None
     expected = sorted((d for d in stored if filter_applies(spec, d)), key=lambda d: d["_id"])
     assert list(coll.find(spec)) == expected
+    if single and asked:  # find_one by key skips the cursor: the same document, or None
+        assert coll.find_one(spec) == (expected[0] if expected else None)
+
+
+def test_a_document_found_by_key_is_a_copy_and_its_datetimes_are_aware():
+    coll = _collection()
+    coll.delete_many({})
+    coll.insert_one({"_id": OIDS[0], "team": ["a"], "at": datetime(2026, 1, 1),
+                     "nested": {"at": [datetime(2026, 1, 2)]}})
+    got = coll.find_one({"_id": OIDS[0]})
+    assert got["at"] == datetime(2026, 1, 1, tzinfo=timezone.utc) and got["nested"]["at"][0].tzinfo is not None
+    got["team"].append("b")
+    got["nested"]["at"].append("changed")
+    assert coll.find_one({"_id": OIDS[0]}) == {"_id": OIDS[0], "team": ["a"],
+                                              "at": datetime(2026, 1, 1, tzinfo=timezone.utc),
+                                              "nested": {"at": [datetime(2026, 1, 2, tzinfo=timezone.utc)]}}
+    assert coll.find_one({"_id": OIDS[1]}) is None
