@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
+import weakref
 from datetime import timedelta
 from typing import Any, Mapping
 
@@ -174,6 +176,28 @@ def _count_commands_per_request(app: Flask) -> None:
     app.teardown_request(end)
 
 
+class InspectFlask(Flask):
+    """Flask, remembering which views and hooks are plain functions: Flask asks :mod:`inspect` whether each one
+    is a coroutine function every time it calls it (ten times a small request here).  They are remembered
+    weakly: a hook added for one request (``after_this_request``) is forgotten with it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._plain_functions: weakref.WeakSet = weakref.WeakSet()
+
+    def ensure_sync(self, func):  # noqa: D102 - see class docstring
+        try:
+            if func in self._plain_functions:
+                return func
+        except TypeError:  # unhashable
+            return super().ensure_sync(func)
+        wrapped = super().ensure_sync(func)
+        if wrapped is func:
+            with contextlib.suppress(TypeError):  # not weakly referenceable: asked each time
+                self._plain_functions.add(func)
+        return wrapped
+
+
 class CookieSessions(SecureCookieSessionInterface):
     """Flask's cookie sessions, minus building a signing serializer for every request that has no session
     cookie (all API requests: the API never sets one)."""
@@ -219,7 +243,7 @@ def create_app(env: str | None = None, overrides: Mapping[str, Any] | None = Non
     """Build the app for ``env`` (default ``INSPECT_ENV``), connecting storage and loading demo data."""
     cfg = load_config(env, overrides)
     observability.configure_logging(cfg.get("log_level", "INFO"), json_logs=bool(cfg.get("json_logs", False)))
-    app = Flask("inspect_api")
+    app = InspectFlask("inspect_api")
     app.session_interface = CookieSessions()
     routing.install(app)  # static segments win over parameters (405 / OPTIONS list the real methods)
     app.config.update(_flask_config(cfg))
