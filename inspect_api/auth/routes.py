@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app, jsonify, request
 
 from inspect_api.auth import schemas as s
 from inspect_api.auth import service, sessions
@@ -10,10 +10,11 @@ from inspect_api.auth.access import client_ip, current_user, login_required
 from inspect_api.clock import utcnow
 from inspect_api.extensions import Blueprint, limiter
 from inspect_api.ratelimit_store import joined_rows, read_together
-from inspect_api.schemas import PageArgsSchema, page_of, paginate
+from inspect_api.schemas import PageArgsSchema, already_dumped, page_of, paginate
 from inspect_api.apidoc import raises, rate_limited
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="登录、令牌与用户管理")
+USER = s.UserSchema()
 
 
 def _login_key() -> str:
@@ -109,7 +110,8 @@ def logout(body):
 @blp.response(200, s.UserSchema)
 def me():
     """The logged-in user."""
-    return current_user()
+    user = current_user()
+    return jsonify(already_dumped(USER, service.user_view(user), source=user))
 
 
 @blp.route("/me/password", methods=["POST"])

@@ -82,6 +82,17 @@ def request_user(user_id: str) -> User | None:
     return user
 
 
+def user_view(user: User) -> dict[str, Any]:
+    """A user as :class:`~inspect_api.auth.schemas.UserSchema` dumps it, built directly (every phone and page
+    asks for ``/me``): text id, timestamps as ``datetime.isoformat`` writes them."""
+    created, last_login = user.created_at, user.last_login_at
+    return {"id": str(user.id), "username": user.username, "role": user.role, "region": user.region,
+            "display_name": user.display_name, "phone": user.phone, "email": user.email,
+            "institution_id": user.institution_id, "inspector_id": user.inspector_id, "active": user.active,
+            "created_at": created.isoformat() if created is not None else None,
+            "last_login_at": last_login.isoformat() if last_login is not None else None}
+
+
 def account_read(username: str) -> Read:
     """The read of the account a login names (by its unique username), for a caller that batches it."""
     return Read(User._get_collection_name(), {"username": username}, key="username", limit=1)

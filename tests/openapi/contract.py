@@ -42,13 +42,13 @@ def install(app: Flask) -> Flask:
     return app
 
 
-def _check_dumped(schema, data) -> None:
+def _check_dumped(schema, data, source=None) -> None:
     """A body built in its schema's dumped form (``inspect_api.schemas.already_dumped``) is what the schema's
-    dump of it would be: the same keys, values and types."""
-    again = schema.dump(data)
+    dump of it (or of the object it was built from) would be: the same keys, values and types."""
+    again = schema.dump(data if source is None else source)
     if again != data or _types(again) != _types(data):
         _record(f"{request.method} {request.path} ({_view_name()}): the body sent as already dumped differs "
-                f"from {type(schema).__name__}'s dump of it")
+                f"from {type(schema).__name__}'s dump of {'it' if source is None else 'its source'}")
 
 
 def _types(value) -> Any:
