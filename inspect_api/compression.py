@@ -70,3 +70,16 @@ def gzip_of(parts: list[bytes | Deflated], level: int = 1) -> bytes:
     out.append((compressor or zlib.compressobj(level, zlib.DEFLATED, -15)).flush(zlib.Z_FINISH))
     out.append(struct.pack("<II", crc, size & 0xFFFFFFFF))
     return b"".join(out)
+
+
+def coded_etag(etag: str, gzipped: bool) -> str:
+    """The strong entity tag of a body sent gzip-coded or not: the gzip-coded body is another representation
+    of the same content (RFC 9110 8.8.3), so its tag is the plain one's with ``-gzip`` added in its quotes."""
+    return f'{etag[:-1]}-gzip"' if gzipped else etag
+
+
+def etag_matches(etag: str, if_none_match: str | None) -> bool:
+    """Whether ``If-None-Match`` names the content of ``etag`` in either coding (weak comparison, as the header
+    is compared; ``*`` matches): a client that kept one coding may well ask in the other."""
+    presented = {t.strip().removeprefix("W/") for t in (if_none_match or "").split(",")}
+    return bool(presented & {etag, coded_etag(etag, True), "*"})

@@ -31,3 +31,13 @@ def test_a_kept_part_is_compressed_once_per_key():
     first = compression.kept(("test", 1), lambda: b"x" * 1000)
     assert compression.kept(("test", 1), lambda: b"x" * 1000) is first
     assert compression.kept(("test", 2), lambda: b"y" * 1000) is not first
+
+
+def test_a_gzip_coded_body_has_its_own_tag_and_either_tag_matches():
+    plain = '"3f2a"'
+    assert compression.coded_etag(plain, False) == plain
+    assert compression.coded_etag(plain, True) == '"3f2a-gzip"'
+    for header in ('"3f2a"', '"3f2a-gzip"', 'W/"3f2a-gzip"', '"x", "3f2a"', "*"):
+        assert compression.etag_matches(plain, header)
+    for header in (None, "", '"3f2a-br"', '"3f2"', '"x"'):
+        assert not compression.etag_matches(plain, header)

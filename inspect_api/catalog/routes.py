@@ -6,6 +6,7 @@ import functools
 
 from flask import Response, current_app, request
 
+from inspect_api import compression
 from inspect_api.auth.access import current_user, login_required
 from inspect_api.catalog import questionnaires
 from inspect_api.catalog import schemas as s
@@ -72,13 +73,16 @@ def upload_checklist():
 @conditional_get
 @raises(404, "CHECKLIST_NOT_FOUND")
 def get_checklist_version(code, version):
-    """One checklist version, compact for phones; ETag is the content hash, 304 when unchanged."""
+    """One checklist version, compact for phones; ETag is the content hash (``-gzip`` added for the gzip-coded
+    body), 304 when unchanged in either coding."""
     stored = service.visible_version(current_user(), code, version)
     etag = f'"{stored.content_hash}"'
-    headers = {"ETag": etag, "Cache-Control": "private, max-age=86400", "Vary": "Accept-Encoding, Authorization"}
-    if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+    gzipped = request.accept_encodings["gzip"] > 0  # "gzip;q=0" refuses it
+    headers = {"ETag": compression.coded_etag(etag, gzipped), "Cache-Control": "private, max-age=86400",
+               "Vary": "Accept-Encoding, Authorization"}
+    if compression.etag_matches(etag, request.headers.get("If-None-Match")):
         return Response(status=304, headers=headers)
-    if request.accept_encodings["gzip"] > 0:  # "gzip;q=0" refuses it
+    if gzipped:
         body = service.compact_gzip(stored)
         headers["Content-Encoding"] = "gzip"
     else:

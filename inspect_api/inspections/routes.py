@@ -110,11 +110,13 @@ def get_bundle(assignment_id):
     data["checklist"]["content"], content_json = s.checklist_content_dump(
         checklist["code"], checklist["version"], checklist["content_hash"], content, current_app.json.dumps)
     etag = bundle.bundle_etag(data)
-    headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Accept-Encoding"}
-    if etag in [t.strip() for t in (request.headers.get("If-None-Match") or "").split(",")]:
+    gzipped = request.accept_encodings["gzip"] > 0  # "gzip;q=0" refuses it
+    headers = {"ETag": compression.coded_etag(etag, gzipped), "Cache-Control": "private, no-cache",
+               "Vary": "Accept-Encoding"}
+    if compression.etag_matches(etag, request.headers.get("If-None-Match")):
         return Response(status=304, headers=headers)
     return _json_with_content(data, checklist["code"], checklist["version"], checklist["content_hash"],
-                              content_json, headers)
+                              content_json, headers, gzipped)
 
 
 # Stands for the checklist content while the rest of a bundle is encoded.  No stored text holds a control
@@ -123,14 +125,14 @@ _CONTENT_SLOT = "\x00checklist-content\x00"
 
 
 def _json_with_content(data: dict, code: str, version: int, content_hash: str, content_json: str,
-                       headers: dict[str, str]) -> Response:
+                       headers: dict[str, str], gzipped: bool) -> Response:
     """The bundle's JSON response with the already encoded checklist content put in its place (a Response
     is sent as it is: nothing is dumped or encoded twice); gzip-compressed for a client that takes it, the
     content (most of the bytes) compressed once per checklist version."""
     encode = current_app.json.dumps
     text = encode({**data, "checklist": {**data["checklist"], "content": _CONTENT_SLOT}})
     before, after = text.split(encode(_CONTENT_SLOT), 1)
-    if request.accept_encodings["gzip"] > 0:
+    if gzipped:
         content = compression.kept(("checklist", code, version, content_hash), lambda: content_json.encode("utf-8"))
         body = compression.gzip_of([before.encode("utf-8"), content, f"{after}\n".encode("utf-8")])
         headers = {**headers, "Content-Encoding": "gzip"}

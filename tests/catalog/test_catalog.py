@@ -44,6 +44,11 @@ def test_phone_fetch_etag_304_and_gzip(client, make_user, login):
     zipped = client.get(url, headers=headers | {"Accept-Encoding": "gzip"})
     assert zipped.headers["Content-Encoding"] == "gzip"
     assert json.loads(gzip.decompress(zipped.data)) == body
+    assert zipped.headers["ETag"] == etag[:-1] + '-gzip"'  # another representation: its own strong tag
+    for held in (etag, zipped.headers["ETag"]):  # either revalidates in either coding
+        for coding, tag in (("gzip", zipped.headers["ETag"]), ("identity", etag)):
+            r = client.get(url, headers=headers | {"Accept-Encoding": coding, "If-None-Match": held})
+            assert r.status_code == 304 and r.headers["ETag"] == tag
     again = client.get(url, headers=headers | {"Accept-Encoding": "br, gzip;q=0.5"})  # compressed once, kept
     assert again.headers["Content-Encoding"] == "gzip" and again.data == zipped.data
     refused = client.get(url, headers=headers | {"Accept-Encoding": "gzip;q=0"})
