@@ -7,7 +7,7 @@ inspector deactivated, and the answer says which (``outcome``).
 
 from __future__ import annotations
 
-from flask import Response, current_app, request
+from flask import Response, current_app, jsonify, request
 
 from inspect_api.auth.access import current_user, login_required
 from inspect_api.clock import utcnow
@@ -17,12 +17,13 @@ from inspect_api.directory import conflicts, inspectors, institutions, qr, regio
 from inspect_api.errors import BadRequest, PayloadTooLarge
 from inspect_api.extensions import Blueprint
 from inspect_api.qrcodes import png
-from inspect_api.schemas import PageArgsSchema, page_of, paginate
+from inspect_api.schemas import PageArgsSchema, already_dumped, page_of, paginate
 from inspect_api.directory.spreadsheets import XLSX_MIME
 from inspect_api.apidoc import media_types, raises
 from inspect_api.batched import count_unless_known, paged, read_together
 
 blp = Blueprint("directory", __name__, url_prefix="/api/v1", description="名录库：机构、检查人员、回避关系、行政区划")
+INSTITUTION_PAGE = page_of(s.InstitutionSchema)()
 
 
 def _link_check(role, region, institution_id, inspector_id):
@@ -80,14 +81,16 @@ def list_regions(args):
 @login_required("office_admin", "institution")
 @blp.arguments(s.InstitutionListArgsSchema, location="query")
 @blp.arguments(PageArgsSchema, location="query")
-@blp.response(200, page_of(s.InstitutionSchema))
+@blp.response(200, INSTITUTION_PAGE)
 def list_institutions(filters, paging):
     """Institutions of the office's region subtree (an institution account sees only its own)."""
     number, size = paging["page"], paging["per_page"]
     page_read, count_read = institutions.institutions_query(current_user(), **filters).page(number, size)
     rows = read_together(page_read)[0]
     total = read_together(count_unless_known(count_read, rows, number, size))[0]
-    return paged(list(institutions.listed_institutions(rows)), total, number, size)
+    page = paged(list(institutions.listed_institutions(rows)), total, number, size)
+    return jsonify(already_dumped(INSTITUTION_PAGE, {**page, "items": views.institution_views(page["items"])},
+                                  source=page))
 
 
 @blp.route("/institutions", methods=["POST"])
