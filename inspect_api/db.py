@@ -287,24 +287,46 @@ def as_stored(document_cls, raw: dict[str, Any]) -> SimpleNamespace:
     defaults for absent or null fields, each field's own conversion (a stored date back to a date), embedded
     documents alike.  For code that only reads many documents (a list page, an export), where building them
     was most of the cost.  Stored keys no field declares are left out (a document refuses to be built)."""
-    return SimpleNamespace(**{name: _stored_value(field, raw.get(field.db_field))
-                              for name, field in document_cls._fields.items()})
+    fields = _STORED_FIELDS.get(document_cls) or _stored_fields(document_cls)
+    values = {}
+    for name, db_field, embedded, field in fields:
+        value = raw.get(db_field)
+        if value is None:
+            values[name] = _default_of(field)
+        elif embedded is None:
+            values[name] = field.to_python(value)
+        elif embedded[1]:  # a list of embedded documents
+            values[name] = [as_stored(embedded[0], item) for item in value]
+        else:
+            values[name] = as_stored(embedded[0], value)
+    return SimpleNamespace(**values)
 
 
-def _stored_value(field, value: Any) -> Any:
-    """One field's value as its document's attribute holds it (see :meth:`BaseField.__set__`)."""
-    if value is None:
-        if field.null or field.default is None:
-            return None
-        value = field.default() if callable(field.default) else field.default
-        if isinstance(value, mongoengine.EmbeddedDocument):
-            return as_stored(type(value), value.to_mongo().to_dict())
-        return value
-    if isinstance(field, mongoengine.EmbeddedDocumentField):
-        return as_stored(field.document_type, value)
-    if isinstance(field, mongoengine.ListField) and isinstance(field.field, mongoengine.EmbeddedDocumentField):
-        return [as_stored(field.field.document_type, item) for item in value]
-    return field.to_python(value)
+# Per document class: (attribute, stored key, (embedded class, is a list) or None, field), found once.
+_STORED_FIELDS: dict[type, list[tuple[str, str, tuple[type, bool] | None, Any]]] = {}
+
+
+def _stored_fields(document_cls) -> list[tuple[str, str, tuple[type, bool] | None, Any]]:
+    fields = []
+    for name, field in document_cls._fields.items():
+        embedded = None
+        if isinstance(field, mongoengine.EmbeddedDocumentField):
+            embedded = (field.document_type, False)
+        elif isinstance(field, mongoengine.ListField) and isinstance(field.field, mongoengine.EmbeddedDocumentField):
+            embedded = (field.field.document_type, True)
+        fields.append((name, field.db_field, embedded, field))
+    _STORED_FIELDS[document_cls] = fields
+    return fields
+
+
+def _default_of(field) -> Any:
+    """What a document holds for a field stored absent or null (see :meth:`BaseField.__set__`)."""
+    if field.null or field.default is None:
+        return None
+    value = field.default() if callable(field.default) else field.default
+    if isinstance(value, mongoengine.EmbeddedDocument):
+        return as_stored(type(value), value.to_mongo().to_dict())
+    return value
 
 
 def collection(document_cls) -> Any:

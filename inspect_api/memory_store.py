@@ -442,13 +442,13 @@ def _cheaper_copies() -> None:
         kind = type(obj)
         if kind in _ATOMIC:
             return obj
-        if kind is dict:
+        if kind is dict:  # an atomic value is taken here, without a call per value
             new = container()
             for key, value in obj.items():
-                new[key] = copied(value, container)
+                new[key] = value if type(value) in _ATOMIC else copied(value, container)
             return new
         if kind is list:
-            return [copied(item, container) for item in obj]
+            return [item if type(item) in _ATOMIC else copied(item, container) for item in obj]
         return copy_field(obj, container)
 
     def aware(value):
