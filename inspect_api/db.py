@@ -282,14 +282,17 @@ def by_id(document_cls: type[D], value: Any) -> D | None:
     return None if raw is None else document_cls._from_son(raw)
 
 
-def as_stored(document_cls, raw: dict[str, Any]) -> SimpleNamespace:
+def as_stored(document_cls, raw: dict[str, Any], only: frozenset[str] | None = None) -> SimpleNamespace:
     """The values a ``document_cls`` built from the stored ``raw`` would hold, by attribute, without building it:
     defaults for absent or null fields, each field's own conversion (a stored date back to a date), embedded
     documents alike.  For code that only reads many documents (a list page, an export), where building them
-    was most of the cost.  Stored keys no field declares are left out (a document refuses to be built)."""
+    was most of the cost.  Stored keys no field declares are left out (a document refuses to be built);
+    ``only``: just these fields (and ``id``), for a read that projected them."""
     fields = _STORED_FIELDS.get(document_cls) or _stored_fields(document_cls)
     values = {}
     for name, db_field, embedded, field in fields:
+        if only is not None and name not in only and name != "id":
+            continue
         value = raw.get(db_field)
         if value is None:
             values[name] = _default_of(field)

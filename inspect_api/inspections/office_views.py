@@ -17,13 +17,15 @@ from bson import ObjectId
 
 from inspect_api.batched import Read
 from inspect_api.clock import isoformat
+from inspect_api.db import as_stored
 from inspect_api.inspections.models import CHECKIN_FLAGS, Inspection
 from inspect_api.inspections.assignments import assignment_views_with
 
 SUMMARY_FIELDS = ("code", "state", "checkin", "submitted_at", "result", "order_id", "report_hash")
+SUMMARY_ONLY = frozenset(SUMMARY_FIELDS)
 
 
-def _summary(inspection: Inspection | None, photos: dict[str, int]) -> dict[str, Any] | None:
+def _summary(inspection: Any, photos: dict[str, int]) -> dict[str, Any] | None:
     if inspection is None:
         return None
     checkin = inspection.checkin
@@ -60,6 +62,6 @@ def region_assignment_views(assignments: Iterable, count: Read | None = None) ->
                             projection={f: 1 for f in SUMMARY_FIELDS}) if ids else None
     views, (rows, photo_rows, total) = assignment_views_with(assignments, inspections_read,
                                                              photo_counts_read("inspection", ids), count)
-    inspections = {str(row["_id"]): Inspection._from_son(row) for row in rows or []}
+    inspections = {str(row["_id"]): as_stored(Inspection, row, SUMMARY_ONLY) for row in rows or []}
     counts = photo_counts_from(ids, photo_rows)
     return [{**v, "inspection": _summary(inspections.get(v["id"]), counts.get(v["id"], {}))} for v in views], total

@@ -89,3 +89,12 @@ def test_defaults_are_fresh_for_each_read():
     first.tags.append("medical")
     assert second.tags == []
     assert first.risk is not second.risk
+
+
+def test_only_the_fields_a_read_projected():
+    """A read that projected a few fields is read as those fields (and the id) alone, not as defaults."""
+    oid = ObjectId()
+    listed = db.as_stored(Institution, {"_id": oid, "name": "某机构", "risk": {"past_findings": 2}},
+                          frozenset({"name", "risk"}))
+    assert vars(listed).keys() == {"id", "name", "risk"}
+    assert listed.id == oid and listed.name == "某机构" and listed.risk.past_findings == 2
