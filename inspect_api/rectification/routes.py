@@ -5,6 +5,7 @@ from __future__ import annotations
 from inspect_api.batched import count_unless_known, paged, read_together
 from inspect_api.auth.access import current_user, login_required
 from inspect_api.clock import utcnow
+from inspect_api.db import as_stored
 from inspect_api.extensions import Blueprint
 from inspect_api.rectification import schemas as s
 from inspect_api.rectification.models import Order
@@ -60,7 +61,7 @@ def list_orders(args, paging):
     number, size = paging["page"], paging["per_page"]
     page_read, count_read = service.orders_query(current_user(), **args).page(number, size)
     rows = read_together(page_read)[0]
-    orders = [Order._from_son(row) for row in rows]
+    orders = [as_stored(Order, row) for row in rows]  # read as stored: building documents cost more
     items, total = views.order_page_views(current_user(), orders, now=utcnow(),
                                           count=count_unless_known(count_read, rows, number, size))
     return {**paged(rows, total, number, size), "items": items}

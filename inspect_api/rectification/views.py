@@ -23,6 +23,7 @@ from typing import Any, Iterable
 
 from inspect_api.batched import Read, read_together
 from inspect_api.calendar.service import current_calendar, stamp_read
+from inspect_api.db import as_stored
 from inspect_api.errors import Forbidden
 from inspect_api.rectification.models import (ESCALATING, FINDING_STATUSES, ORDER_STATUSES, SETTLED, SEVERITIES,
                                               Finding, Order)
@@ -113,7 +114,11 @@ def finding_view(user, finding: Finding, *, now: datetime) -> dict[str, Any]:
     return _finding_view(finding, user, _Context(now), order.status if order else "open")
 
 
-def _summary(findings: list[Finding], ctx: _Context) -> dict[str, Any]:
+# What an order's summary reads of its findings.
+_SUMMARY_FIELDS = frozenset({"seq", "status", "deadline", "level", "overdue"})
+
+
+def _summary(findings: list[Any], ctx: _Context) -> dict[str, Any]:
     owed = [f for f in findings if f.status in ESCALATING]
     nearest = min(owed, key=lambda f: _d(f.deadline)) if owed else None
     levels = [f.level for f in owed if f.level in ctx.rank]
@@ -151,21 +156,23 @@ def order_views(user, orders: Iterable[Order], *, now: datetime) -> list[dict[st
     return order_page_views(user, orders, now=now)[0]
 
 
-def order_page_views(user, orders: Iterable[Order], *, now: datetime,
+def order_page_views(user, orders: Iterable[Any], *, now: datetime,
                      count: Read | None = None) -> tuple[list[dict[str, Any]], int | None]:
-    """:func:`order_views`, and the result of ``count`` (the page's total, when needed): the calendar's stamp,
-    the page's findings and institution names and the total are read in one round trip."""
+    """:func:`order_views` (of documents, or of orders as stored), and the result of ``count`` (the page's total,
+    when needed): the calendar's stamp, the page's findings and institution names and the total are read in one
+    round trip."""
     from inspect_api.directory.institutions import institution_names_from, institution_names_read
 
     orders = list(orders)
-    by_order: dict[str, list[Finding]] = {str(o.id): [] for o in orders}
+    by_order: dict[str, list[Any]] = {str(o.id): [] for o in orders}
     findings = Read(Finding._get_collection_name(), {"order_id": {"$in": list(by_order)}},
-                    sort=(("order_id", 1), ("seq", 1)), key="order_id") if orders else None
+                    projection=dict.fromkeys(("order_id", *_SUMMARY_FIELDS), 1), sort=(("order_id", 1), ("seq", 1)),
+                    key="order_id") if orders else None
     stamp, rows, names, total = read_together(
         stamp_read(), findings, institution_names_read(o.institution_id for o in orders), count)
     ctx = _Context(now, stamp)
-    for row in rows or []:
-        by_order[row["order_id"]].append(Finding._from_son(row))
+    for row in rows or []:  # as stored, the summary's fields only: building the findings was most of a page
+        by_order[row["order_id"]].append(as_stored(Finding, row, _SUMMARY_FIELDS))
     names = institution_names_from(names)
     return [{**_order_base(o, user, names), **_summary(by_order[str(o.id)], ctx)} for o in orders], total
 
