@@ -13,8 +13,9 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from mongoengine.queryset import QuerySet
 from werkzeug.datastructures import FileStorage
 
-from inspect_api.batched import known_total
+from inspect_api.batched import count_unless_known, page_reads, paged, read_together
 from inspect_api.clock import isoformat
+from inspect_api.db import as_stored
 
 # C0 control characters (U+0000-U+001F) have no place in text people enter: they break exports
 # (XLSX refuses them) and hide in names.  Multi-line fields keep tab and line breaks (CR LF too).
@@ -339,13 +340,18 @@ def already_dumped(schema: Schema, data: Any, *, source: Any = None) -> Any:
 
 
 def paginate(query: QuerySet | list, page: int, per_page: int) -> dict[str, Any]:
-    """Slice a queryset (already in a stable order) into a page dict."""
+    """Slice a list or a queryset (already in a stable order) into a page dict.
+
+    A queryset's page is read as stored, and its total only when the page does not tell it; each row is read
+    as its document would be (:func:`~inspect_api.db.as_stored`): lists only read, and building documents was
+    most of their cost."""
     if isinstance(query, list):
-        total = len(query)
-        items = query[(page - 1) * per_page: page * per_page]
-    else:
-        items = list(query.skip((page - 1) * per_page).limit(per_page))
-        total = known_total(items, page, per_page)  # a page that is not full needs no second round trip
-        if total is None:
-            total = query.count()
-    return {"items": items, "total": total, "page": page, "per_page": per_page}
+        return {"items": query[(page - 1) * per_page: page * per_page], "total": len(query), "page": page,
+                "per_page": per_page}
+    if query._none or query._empty:
+        return {"items": [], "total": 0, "page": page, "per_page": per_page}
+    page_read, count_read = page_reads(query, page, per_page)
+    rows = read_together(page_read)[0]
+    count = count_unless_known(count_read, rows, page, per_page)
+    total = read_together(count)[0] if count is not None else None
+    return paged([as_stored(query._document, row) for row in rows], total, page, per_page)
