@@ -39,7 +39,7 @@ from inspect_api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from inspect_api.ledgers.models import CHECK_STATES, OPEN_STATES, LedgerCheck, LedgerCounter, LedgerFile
 from inspect_api.scoping import in_scope, region_range
 from inspect_api.workdays import business_date
-from inspect_api.db import by_id
+from inspect_api.db import as_stored, by_id
 
 log = logging.getLogger(__name__)
 
@@ -413,7 +413,7 @@ def public_checks_read(institution_id: str, limit: int = 10) -> Read:
 def public_checks_from(rows: list[dict] | None) -> list[dict[str, Any]]:
     """The public facts of the checks read by :func:`public_checks_read`: no notes, no files."""
     out = []
-    for check in (LedgerCheck._from_son(row) for row in rows or []):
+    for check in (as_stored(LedgerCheck, row) for row in rows or []):
         result = check.result or {}
         out.append({"code": check.code, "concluded_on": business_date(check.concluded_at).isoformat(),
                     "checklist_code": check.checklist_code, "score": result.get("score"),

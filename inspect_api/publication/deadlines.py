@@ -18,6 +18,7 @@ from mongoengine.errors import NotUniqueError
 
 from inspect_api.batched import Read, count_unless_known, page_reads, paged, read_together
 from inspect_api.clock import as_utc, isoformat
+from inspect_api.db import as_stored
 from inspect_api.publication.models import PublicationDeadline, PublishedResult, StepRecord
 from inspect_api.publication.notices import complete_notice_numbers
 from inspect_api.publication.sources import (
@@ -206,7 +207,7 @@ def pending_publications(user, *, page: int, per_page: int) -> tuple[dict[str, A
     stamp, names, total = read_together(
         calendar_stamp_read(), institution_names_read(r["institution_id"] for r in rows),
         count_unless_known(count_read, rows, page, per_page))
-    trackers = [PublicationDeadline._from_son(row) for row in rows]
+    trackers = [as_stored(PublicationDeadline, row) for row in rows]  # only read: no documents built
     return paged(trackers, total, page, per_page), stamp, names
 
 

@@ -15,7 +15,7 @@ from inspect_api.audit import service as audit
 from inspect_api.batched import Read, count_unless_known, page_reads, paged, read_together
 from inspect_api.auth.service import actor_of
 from inspect_api.clock import SHANGHAI, as_utc, isoformat
-from inspect_api.db import parse_oid
+from inspect_api.db import as_stored, parse_oid
 from inspect_api.errors import Conflict, NotFound, Unprocessable
 from inspect_api.publication.models import NOTICE_STATUSES, Notice, NoticeCounter, NoticeItem
 from inspect_api.redaction import redact
@@ -336,7 +336,7 @@ def notice_views(notices: Iterable[Notice], status_rows: list[dict] | None = Non
 def notices_page(query, page: int, per_page: int) -> dict[str, Any]:
     """A page of notices with their items' live status: the page, then its total with those statuses."""
     page_read, count_read = page_reads(query, page, per_page)
-    found = [Notice._from_son(row) for row in read_together(page_read)[0]]
+    found = [as_stored(Notice, row) for row in read_together(page_read)[0]]  # only read: no documents built
     status_rows, total = read_together(live_status_read(found), count_unless_known(count_read, found, page, per_page))
     return {**paged(found, total, page, per_page), "items": notice_views(found, status_rows or [])}
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from inspect_api.batched import read_together
+from inspect_api.db import as_stored
 from inspect_api.publication import notices, public_reads, results
 from inspect_api.publication.models import Notice
 
@@ -45,7 +46,7 @@ def institution_profile(institution) -> dict[str, Any]:
     counts = public_reads.institutions_counts_from([iid], count_rows)[iid]
     return {"inst": public_reads.institution_view(institution, counts=counts),
             "results": public_reads.result_views(recent, statuses=statuses),
-            "notices": notices.notice_views([Notice._from_son(row) for row in notice_rows or []], live=False),
+            "notices": notices.notice_views([as_stored(Notice, row) for row in notice_rows or []], live=False),
             "ledger_checks": checks,
             "satisfaction": {**surveys.public_results_from(survey_rows),
                              "refusal": survey_service.survey_refusal_from(institution, questionnaire_rows)}}

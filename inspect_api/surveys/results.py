@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any, Iterable
 
 from inspect_api.batched import Read, read_together
+from inspect_api.db import as_stored
 from inspect_api.errors import Unprocessable
 from inspect_api.scoping import region_range
 from inspect_api.surveys.models import SurveyResponse, SurveyResult
@@ -71,7 +72,7 @@ def public_results_from(rows: list[dict] | None, *, config: dict[str, Any] | Non
     (newest first, no comments, no held counts) and, when the latest quarter is below the threshold, that it
     is not yet published."""
     minimum = int(settings(config)["publish_min_answers"])
-    found = [SurveyResult._from_son(row) for row in rows or []]
+    found = [as_stored(SurveyResult, row) for row in rows or []]
     published = [result_view(r, min_answers=minimum, with_counts=False) for r in found if (r.count or 0) >= minimum]
     latest = found[0] if found else None
     pending = None
