@@ -6,6 +6,8 @@ with auth when this module is imported.
 
 from __future__ import annotations
 
+from typing import Any
+
 from inspect_api import db
 from inspect_api.auth.service import register_region_lookup
 from inspect_api.directory.models import Region
@@ -47,7 +49,7 @@ def known_region_codes() -> set[str]:
     return set(Region.objects.scalar("code"))
 
 
-def list_regions(*, parent: str | None = None, within: str | None = None) -> list[Region]:
+def list_regions(*, parent: str | None = None, within: str | None = None) -> list[Any]:
     """Regions ordered by code, optionally the children of ``parent`` or the subtree of ``within``."""
     _regions_ready()
     query = Region.objects
@@ -55,7 +57,7 @@ def list_regions(*, parent: str | None = None, within: str | None = None) -> lis
         query = query.filter(parent=parent)
     if within:
         query = query.filter(__raw__={"code": prefix_range(region_prefix(within) if is_region_code(within) else within)})
-    return list(query.order_by("code"))
+    return [db.as_stored(Region, row) for row in query.order_by("code").as_pymongo()]  # only read: not built
 
 
 _REGION_NAMES: dict[str, str] = {}
