@@ -33,7 +33,7 @@ def ensure_regions(_config: dict | None = None) -> int:
 
 def _regions_ready() -> None:
     # The store may have been emptied after start (tests drop the database): reload lazily.
-    if Region.objects.only("code").first() is None:
+    if Region._get_collection().find_one({}, {"_id": 1}) is None:  # no queryset: every region list asks
         ensure_regions()
 
 
