@@ -23,7 +23,7 @@ from typing import Any, Iterable
 
 from inspect_api.batched import Read, read_together
 from inspect_api.calendar.service import current_calendar, stamp_read
-from inspect_api.db import as_stored
+from inspect_api.db import as_stored, parse_oid
 from inspect_api.errors import Forbidden
 from inspect_api.rectification.models import (ESCALATING, FINDING_STATUSES, ORDER_STATUSES, SETTLED, SEVERITIES,
                                               Finding, Order)
@@ -197,11 +197,17 @@ def review_queue(user, queue: str, *, institution_id: str | None = None):
 
 
 def queue_views(user, findings: Iterable[Finding], *, now: datetime) -> list[dict[str, Any]]:
-    """Queued findings with their institution's name (one query for the names and one for order states)."""
+    """Queued findings with their institution's name: the calendar's stamp, the names and the orders' states
+    are read in one round trip."""
+    from inspect_api.directory.institutions import institution_names_from, institution_names_read
+
     findings = list(findings)
-    ctx = _Context(now)
-    names = _names(f.institution_id for f in findings)
-    order_ids = sorted({f.order_id for f in findings})
-    states = {str(o.id): o.status for o in Order.objects(id__in=order_ids).only("id", "status")} if order_ids else {}
+    order_ids = sorted({oid for f in findings if (oid := parse_oid(f.order_id))})
+    stamp, names, states = read_together(
+        stamp_read(), institution_names_read(f.institution_id for f in findings),
+        Read(Order._get_collection_name(), {"_id": {"$in": order_ids}}, projection={"status": 1}) if order_ids else None)
+    ctx = _Context(now, stamp)
+    names = institution_names_from(names)
+    states = {str(row["_id"]): row.get("status") for row in states or []}
     return [{**_finding_view(f, user, ctx, states.get(f.order_id, "open")),
              "institution_name": names.get(f.institution_id)} for f in findings]
