@@ -30,7 +30,7 @@ from types import SimpleNamespace
 from typing import Any, Iterable, Iterator
 
 from inspect_api import db
-from inspect_api.batched import Query, Read, read_together
+from inspect_api.batched import Query, Read, count_unless_known, paged, read_together
 from inspect_api.audit import service as audit
 from inspect_api.auth.service import actor_of
 from inspect_api.db import contains
@@ -205,6 +205,15 @@ def institutions_query(user, *, q: str | None = None, region: str | None = None,
             flt[name] = value
     order = tuple((name, 1) for name, _direction in INSTITUTION_LIST_INDEX)
     return Query(collection, flt, sort=order, hint=order)
+
+
+def institutions_page(user, page: int, per_page: int, **filters: Any) -> dict[str, Any]:
+    """A page of :func:`institutions_query` with its rows read as stored (:func:`listed_institutions`), and its
+    total counted only when the page does not tell it."""
+    page_read, count_read = institutions_query(user, **filters).page(page, per_page)
+    rows = read_together(page_read)[0]
+    total = read_together(count_unless_known(count_read, rows, page, per_page))[0]
+    return paged(list(listed_institutions(rows)), total, page, per_page)
 
 
 def listed_institutions(rows: Iterable[dict[str, Any]]) -> Iterator[SimpleNamespace]:

@@ -57,7 +57,7 @@ def list_regions(*, parent: str | None = None, within: str | None = None) -> lis
         query = query.filter(parent=parent)
     if within:
         query = query.filter(__raw__={"code": prefix_range(region_prefix(within) if is_region_code(within) else within)})
-    return [db.as_stored(Region, row) for row in query.order_by("code").as_pymongo()]  # only read: not built
+    return [db.as_stored(Region, row) for row in query.order_by("code").as_pymongo()]  # read as stored
 
 
 _REGION_NAMES: dict[str, str] = {}

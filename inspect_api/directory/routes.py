@@ -20,7 +20,6 @@ from inspect_api.qrcodes import png
 from inspect_api.schemas import PageArgsSchema, already_dumped, page_of, paginate
 from inspect_api.directory.spreadsheets import XLSX_MIME
 from inspect_api.apidoc import media_types, raises
-from inspect_api.batched import count_unless_known, paged, read_together
 
 blp = Blueprint("directory", __name__, url_prefix="/api/v1", description="名录库：机构、检查人员、回避关系、行政区划")
 INSTITUTION_PAGE = page_of(s.InstitutionSchema)()
@@ -84,11 +83,7 @@ def list_regions(args):
 @blp.response(200, INSTITUTION_PAGE)
 def list_institutions(filters, paging):
     """Institutions of the office's region subtree (an institution account sees only its own)."""
-    number, size = paging["page"], paging["per_page"]
-    page_read, count_read = institutions.institutions_query(current_user(), **filters).page(number, size)
-    rows = read_together(page_read)[0]
-    total = read_together(count_unless_known(count_read, rows, number, size))[0]
-    page = paged(list(institutions.listed_institutions(rows)), total, number, size)
+    page = institutions.institutions_page(current_user(), paging["page"], paging["per_page"], **filters)
     return jsonify(already_dumped(INSTITUTION_PAGE, {**page, "items": views.institution_views(page["items"])},
                                   source=page))
 
@@ -124,8 +119,8 @@ def institution_template():
 @media_types(200, XLSX_MIME)
 def export_institutions_xlsx(filters):
     """The filtered list as XLSX (same columns as the import; formula-like cells neutralised)."""
-    rows = institutions.institutions_query(current_user(), **filters).documents()
-    return _download(imports.export("institutions", institutions.listed_institutions(rows), "xlsx"), XLSX_MIME, "institutions.xlsx")
+    listed = institutions.listed_institutions(institutions.institutions_query(current_user(), **filters).documents())
+    return _download(imports.export("institutions", listed, "xlsx"), XLSX_MIME, "institutions.xlsx")
 
 
 @blp.route("/institutions/export.csv", methods=["GET"])
@@ -136,8 +131,8 @@ def export_institutions_xlsx(filters):
 @media_types(200, "text/csv")
 def export_institutions_csv(filters):
     """The filtered list as CSV in UTF-8 with BOM (formula-like cells neutralised)."""
-    rows = institutions.institutions_query(current_user(), **filters).documents()
-    return _download(imports.export("institutions", institutions.listed_institutions(rows), "csv"), "text/csv; charset=utf-8", "institutions.csv")
+    listed = institutions.listed_institutions(institutions.institutions_query(current_user(), **filters).documents())
+    return _download(imports.export("institutions", listed, "csv"), "text/csv; charset=utf-8", "institutions.csv")
 
 
 @blp.route("/institutions/import", methods=["POST"])

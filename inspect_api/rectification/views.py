@@ -203,9 +203,10 @@ def queue_views(user, findings: Iterable[Finding], *, now: datetime) -> list[dic
 
     findings = list(findings)
     order_ids = sorted({oid for f in findings if (oid := parse_oid(f.order_id))})
+    states_read = Read(Order._get_collection_name(), {"_id": {"$in": order_ids}}, projection={"status": 1}) \
+        if order_ids else None
     stamp, names, states = read_together(
-        stamp_read(), institution_names_read(f.institution_id for f in findings),
-        Read(Order._get_collection_name(), {"_id": {"$in": order_ids}}, projection={"status": 1}) if order_ids else None)
+        stamp_read(), institution_names_read(f.institution_id for f in findings), states_read)
     ctx = _Context(now, stamp)
     names = institution_names_from(names)
     states = {str(row["_id"]): row.get("status") for row in states or []}
