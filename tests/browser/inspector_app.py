@@ -362,8 +362,21 @@ class Phone:
 
     def wait_offline_ready(self):
         """Until the service worker controls the page: the shell is cached, the app opens with no network.
-        (A first install that fails is retried by the app with growing pauses.)"""
-        self.wait("return !!navigator.serviceWorker.controller", timeout=180, message="(service worker)")
+        (A first install that fails is retried by the app with growing pauses.)  On a timeout the message says
+        where the registration stands (installing, waiting, active) and what the shell cache holds."""
+        try:
+            self.wait("return !!navigator.serviceWorker.controller", timeout=180, message="(service worker)")
+        except AssertionError as exc:
+            state = self.js_async("""const done = arguments[arguments.length - 1];
+                (async () => {
+                  const reg = await navigator.serviceWorker.getRegistration('/app/');
+                  const keys = await caches.keys();
+                  const held = await Promise.all(keys.map(async (k) => [k, (await (await caches.open(k)).keys()).length]));
+                  return {registration: !!reg, installing: reg && reg.installing && reg.installing.state,
+                          waiting: reg && reg.waiting && reg.waiting.state, active: reg && reg.active && reg.active.state,
+                          controller: !!navigator.serviceWorker.controller, caches: held};
+                })().then(done, (e) => done(String(e)));""")
+            raise AssertionError(f"{exc}\nservice worker: {state}") from None
 
     def text(self, css: str = "#view") -> str:
         return self.js("const el = document.querySelector(arguments[0]); return el ? el.innerText : ''", css)
