@@ -59,11 +59,13 @@ class Hit:
 
 @dataclass
 class Recorder:
-    """WSGI middleware: records requests; can drop the response of the next matching request."""
+    """WSGI middleware: records requests; can drop the response of the next matching request, or hold the
+    next requests of a path before answering them (``hold[path]``: seconds each, in turn)."""
 
     app: Callable
     hits: list[Hit] = field(default_factory=list)
     drop: list[Callable[[str, str], bool]] = field(default_factory=list)
+    hold: dict[str, list[float]] = field(default_factory=dict)
     dropped: list[Hit] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -74,6 +76,9 @@ class Recorder:
             rule = next((r for r in self.drop if r(hit.method, hit.path)), None)
             if rule is not None:
                 self.drop.remove(rule)
+            pause = self.hold[hit.path].pop(0) if self.hold.get(hit.path) else 0
+        if pause:
+            time.sleep(pause)
         if rule is None:
             def recording_start(status, headers, exc_info=None):
                 hit.status = int(status.split()[0])

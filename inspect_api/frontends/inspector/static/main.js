@@ -191,6 +191,14 @@ async function registerWorker() {
     watch(registration.installing);
     registration.addEventListener("updatefound", () => watch(registration.installing));
     app.registration = registration;
+    if (!navigator.serviceWorker.controller) {
+      // A page that opened while the first worker was still installing is not among the pages the worker
+      // claimed on activation: once it is active, ask it to claim this one too, or the page would not be
+      // offline-ready until it is opened again.
+      navigator.serviceWorker.ready.then((ready) => {
+        if (!navigator.serviceWorker.controller && ready.active) ready.active.postMessage({ type: "claim" });
+      });
+    }
     if (!workerWatched) {
       workerWatched = true;
       window.addEventListener("online", () => app.registration && app.registration.update().catch(() => null));
