@@ -121,4 +121,6 @@ def test_every_documented_operation_is_fuzzed():
 def test_no_server_errors_and_documented_responses(case, role_headers, demo_app):
     with demo_app.app_context():
         for headers in role_headers.values():
-            case.call_and_validate(headers=headers, checks=CHECKS)
+            # Schemathesis asks for gzip (requests' default headers) but does not decode a WSGI response: the
+            # bundle and the checklist answer gzip-coded to a client that takes it (tested in their own files).
+            case.call_and_validate(headers={**headers, "Accept-Encoding": "identity"}, checks=CHECKS)
