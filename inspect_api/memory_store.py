@@ -3,7 +3,7 @@
 Installed once per process by :func:`install` when the app connects to the in-process store: atomic writes
 across threads, primary-key lookups by key, plain filters and sorts decided without mongomock's general
 machinery (same answers), indexes (equalities, string ranges, sorted pages walked in order), cheaper copies of
-the documents a read returns, and pages that copy only their own documents.
+the documents a read returns, pages that copy only their own documents, and collections opened once.
 """
 
 from __future__ import annotations
@@ -538,6 +538,26 @@ def _cursor_results() -> None:
     collection.Cursor._inspect_results = True
 
 
+def _known_collections() -> None:
+    """``database[name]`` of a collection already opened with the database's own options returns that
+    collection object (mongomock compared every option again to find out it would, at each read)."""
+    from mongomock import database
+
+    if getattr(database.Database, "_inspect_known", False):
+        return
+    get_collection = database.Database.get_collection
+
+    def getitem(self, name):
+        known = self._collection_accesses.get(name)
+        if known is not None and known._codec_options is self._codec_options \
+                and known._read_preference is self._read_preference:
+            return known
+        return get_collection(self, name)
+
+    database.Database.__getitem__ = getitem
+    database.Database._inspect_known = True
+
+
 def install() -> None:
     """Everything above, once per process."""
     _lock_memory_writes()
@@ -545,3 +565,4 @@ def install() -> None:
     _plain_sorts()
     _cheaper_copies()
     _cursor_results()
+    _known_collections()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
@@ -134,9 +133,7 @@ def bundle(user, assignment_id: str, *, now: datetime, config: dict[str, Any] | 
     }
 
 
-def bundle_etag(data: dict[str, Any]) -> str:
-    """A strong validator of a bundle; the checklist counts by its content hash (it is most of the bytes)."""
-    checklist = data.get("checklist") or {}
-    data = {**data, "checklist": {k: v for k, v in checklist.items() if k != "content"}}
-    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-    return '"' + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32] + '"'
+def bundle_etag(text: str) -> str:
+    """A strong validator of a bundle from its encoded text without the checklist content (which the text names
+    by its code, version and content hash: it is most of the bytes, and encoded once per version)."""
+    return '"' + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32] + '"'

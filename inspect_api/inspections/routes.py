@@ -107,16 +107,19 @@ def get_bundle(assignment_id):
     checklist = built["checklist"]
     content = checklist.pop("content")  # dumped and encoded once per checklist version, not per request
     data = already_dumped(BUNDLE, built)
-    data["checklist"]["content"], content_json = s.checklist_content_dump(
-        checklist["code"], checklist["version"], checklist["content_hash"], content, current_app.json.dumps)
-    etag = bundle.bundle_etag(data)
+    key = (checklist["code"], checklist["version"], checklist["content_hash"])
+    _dumped, content_json = s.checklist_content_dump(*key, content, current_app.json.dumps)
+    # The bundle's text with a slot where the content goes: what the ETag is taken of (the content counts by
+    # its hash, beside it), and the body once the kept content is put in its place.
+    text = current_app.json.dumps({**data, "checklist": {**checklist, "content": _CONTENT_SLOT}})
+    etag = bundle.bundle_etag(text)
     gzipped = request.accept_encodings["gzip"] > 0  # "gzip;q=0" refuses it
     headers = {"ETag": compression.coded_etag(etag, gzipped), "Cache-Control": "private, no-cache",
                "Vary": "Accept-Encoding"}
     if compression.etag_matches(etag, request.headers.get("If-None-Match")):
         return Response(status=304, headers=headers)
-    return _json_with_content(data, checklist["code"], checklist["version"], checklist["content_hash"],
-                              content_json, headers, gzipped)
+    content = compression.kept(("checklist", *key), lambda: content_json.encode("utf-8"))
+    return _json_with_content(text, content, headers, gzipped)
 
 
 # Stands for the checklist content while the rest of a bundle is encoded.  No stored text holds a control
@@ -124,20 +127,18 @@ def get_bundle(assignment_id):
 _CONTENT_SLOT = "\x00checklist-content\x00"
 
 
-def _json_with_content(data: dict, code: str, version: int, content_hash: str, content_json: str,
-                       headers: dict[str, str], gzipped: bool) -> Response:
-    """The bundle's JSON response with the already encoded checklist content put in its place (a Response
-    is sent as it is: nothing is dumped or encoded twice); gzip-compressed for a client that takes it, the
-    content (most of the bytes) compressed once per checklist version."""
-    encode = current_app.json.dumps
-    text = encode({**data, "checklist": {**data["checklist"], "content": _CONTENT_SLOT}})
-    before, after = text.split(encode(_CONTENT_SLOT), 1)
+def _json_with_content(text: str, content: compression.Deflated, headers: dict[str, str],
+                       gzipped: bool) -> Response:
+    """The bundle's JSON response: ``text`` (the bundle encoded with :data:`_CONTENT_SLOT` for its checklist
+    content) with the content, encoded and compressed once per checklist version, put in the slot (a Response
+    is sent as it is: nothing is dumped or encoded twice); gzip-compressed for a client that takes it."""
+    before, after = text.split(current_app.json.dumps(_CONTENT_SLOT), 1)
+    before, after = before.encode("utf-8"), f"{after}\n".encode("utf-8")
     if gzipped:
-        content = compression.kept(("checklist", code, version, content_hash), lambda: content_json.encode("utf-8"))
-        body = compression.gzip_of([before.encode("utf-8"), content, f"{after}\n".encode("utf-8")])
+        body = compression.gzip_of([before, content, after])
         headers = {**headers, "Content-Encoding": "gzip"}
     else:
-        body = "".join((before, content_json, f"{after}\n")).encode("utf-8")
+        body = b"".join((before, content.data, after))
     return current_app.response_class(body, mimetype=current_app.json.mimetype, headers=headers)
 
 

@@ -105,6 +105,15 @@ def test_bundle_pins_version_and_answers_304(client, world, as_user):
     assert r2.headers["ETag"] == etag
     assert client.get(url, headers={**h, "If-None-Match": '"other"'}).status_code == 200
     assert_error(client.get(url, headers=as_user(world.outsider_user)), 404)
+    # A change of what the bundle shows (the institution's contact) is a new bundle: the held tag no longer
+    # matches, and the new tag revalidates.
+    patched = client.patch(f"/api/v1/institutions/{world.institution.id}", headers=as_user(world.office_user),
+                           json={"contact_phone": "0533-7654321"})
+    assert patched.status_code == 200, patched.get_json()
+    changed = client.get(url, headers={**h, "If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert changed.get_json()["institution"]["contact_phone"] == "0533-7654321"
+    assert client.get(url, headers={**h, "If-None-Match": changed.headers["ETag"]}).status_code == 304
 
 
 def test_bundle_is_gzip_compressed_for_a_phone_that_takes_it(client, world, as_user):

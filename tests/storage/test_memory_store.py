@@ -300,3 +300,21 @@ def test_a_document_found_by_key_is_a_copy_and_its_datetimes_are_aware():
                                               "at": datetime(2026, 1, 1, tzinfo=timezone.utc),
                                               "nested": {"at": [datetime(2026, 1, 2, tzinfo=timezone.utc)]}}
     assert coll.find_one({"_id": OIDS[1]}) is None
+
+
+def test_a_collection_opened_again_is_the_same_collection_with_the_options_asked():
+    """``database[name]`` hands back the collection already opened with the database's options; one opened
+    with other options is never handed out for it (nor is it for them)."""
+    from bson.codec_options import CodecOptions
+
+    memory_store.install()
+    database = mongomock.MongoClient(tz_aware=True)["known_collections"]
+    first = database["things"]
+    assert database["things"] is first and database.things is first
+    naive = database.get_collection("others", codec_options=CodecOptions(tz_aware=False))
+    assert not naive.codec_options.tz_aware
+    assert database["others"].codec_options.tz_aware  # the database's own options, not the first opener's
+    first.insert_one({"_id": OIDS[0], "at": datetime(2026, 1, 1)})
+    assert database["things"].find_one({"_id": OIDS[0]})["at"].tzinfo is not None
+    assert database.get_collection("things", codec_options=CodecOptions(tz_aware=False)) \
+        .find_one({"_id": OIDS[0]})["at"].tzinfo is None
