@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask import jsonify
+
 from inspect_api.batched import count_unless_known, paged, read_together
 from inspect_api.auth.access import current_user, login_required
 from inspect_api.clock import utcnow
@@ -10,12 +12,17 @@ from inspect_api.extensions import Blueprint
 from inspect_api.rectification import schemas as s
 from inspect_api.rectification.models import Order
 from inspect_api.rectification import responses, reviews, service, views
-from inspect_api.schemas import PageArgsSchema, page_of, paginate
+from inspect_api.schemas import PageArgsSchema, already_dumped, page_of, paginate
 from inspect_api.apidoc import raises
 
 blp = Blueprint("rectification", __name__, url_prefix="/api/v1", description="整改通知书与逾期升级")
 
 FINDING = "/rectifications/<order_id>/findings/<finding_id>"
+# Response schemas whose bodies are built in their dumped form (views.dumped_order, views.dumped_finding).
+ORDER_PAGE = page_of(s.OrderSchema)()
+ORDER_DETAIL = s.OrderDetailSchema()
+FINDING_SCHEMA = s.FindingSchema()
+QUEUED_FINDING_PAGE = page_of(s.QueuedFindingSchema)()
 
 
 @blp.record_once
@@ -40,11 +47,13 @@ def _connect_inspections() -> None:
 
 
 def _detail(order, now):
-    return views.order_detail(current_user(), order, now=now)
+    view = views.order_detail(current_user(), order, now=now)
+    return jsonify(already_dumped(ORDER_DETAIL, views.dumped_order(view), source=view))
 
 
 def _finding(finding, now):
-    return views.finding_view(current_user(), finding, now=now)
+    view = views.finding_view(current_user(), finding, now=now)
+    return jsonify(already_dumped(FINDING_SCHEMA, views.dumped_finding(view), source=view))
 
 
 @blp.route("/rectifications", methods=["GET"])
@@ -52,7 +61,7 @@ def _finding(finding, now):
 @login_required()
 @blp.arguments(s.OrderListArgsSchema, location="query")
 @blp.arguments(PageArgsSchema, location="query")
-@blp.response(200, page_of(s.OrderSchema))
+@blp.response(200, ORDER_PAGE)
 def list_orders(args, paging):
     """Orders visible to the caller: the institution's own, the office's region, the inspector's inspections.
 
@@ -64,7 +73,9 @@ def list_orders(args, paging):
     orders = [as_stored(Order, row) for row in rows]  # read as stored: building documents cost more
     items, total = views.order_page_views(current_user(), orders, now=utcnow(),
                                           count=count_unless_known(count_read, rows, number, size))
-    return {**paged(rows, total, number, size), "items": items}
+    page = {**paged(rows, total, number, size), "items": items}
+    return jsonify(already_dumped(ORDER_PAGE, {**page, "items": [views.dumped_order(view) for view in items]},
+                                  source=page))
 
 
 @blp.route("/rectifications/findings", methods=["GET"])
@@ -72,7 +83,7 @@ def list_orders(args, paging):
 @login_required("office_admin")
 @blp.arguments(s.FindingQueueArgsSchema, location="query")
 @blp.arguments(PageArgsSchema, location="query")
-@blp.response(200, page_of(s.QueuedFindingSchema))
+@blp.response(200, QUEUED_FINDING_PAGE)
 def finding_queue(args, paging):
     """The office's review queues over its region: answers to review, extension requests, open critical
     findings (re-inspection), overdue findings; earliest deadline first."""
@@ -80,13 +91,14 @@ def finding_queue(args, paging):
     page = paginate(views.review_queue(user, args["queue"], institution_id=args.get("institution_id")),
                     paging["page"], paging["per_page"])
     page["items"] = views.queue_views(user, page["items"], now=utcnow())
-    return page
+    items = [views.dumped_finding(view) for view in page["items"]]  # built in dumped form: see the function
+    return jsonify(already_dumped(QUEUED_FINDING_PAGE, {**page, "items": items}, source=page))
 
 
 @blp.route("/rectifications/<order_id>", methods=["GET"])
 @blp.doc(operationId="getRectificationOrder")
 @login_required()
-@blp.response(200, s.OrderDetailSchema)
+@blp.response(200, ORDER_DETAIL)
 @raises(404, "ORDER_NOT_FOUND")
 def get_order(order_id):
     """One order with its findings, answers, extension and escalation record."""
@@ -96,7 +108,7 @@ def get_order(order_id):
 @blp.route("/rectifications/<order_id>/acknowledge", methods=["POST"])
 @blp.doc(operationId="acknowledgeRectificationOrder")
 @login_required("institution")
-@blp.response(200, s.OrderDetailSchema)
+@blp.response(200, ORDER_DETAIL)
 @raises(404, "ORDER_NOT_FOUND")
 def acknowledge(order_id):
     """The institution confirms receipt of the order (idempotent)."""
@@ -124,7 +136,7 @@ def upload_photo(form, order_id, finding_id):
 @blp.doc(operationId="answerFinding")
 @login_required("institution")
 @blp.arguments(s.AnswerInSchema)
-@blp.response(200, s.FindingSchema)
+@blp.response(200, FINDING_SCHEMA)
 @raises(404, "ORDER_NOT_FOUND", "FINDING_NOT_FOUND")
 @raises(409, "ORDER_CLOSED", "FINDING_ALREADY_ACCEPTED", "FINDING_WITHDRAWN", "ANSWER_PENDING_REVIEW",
         "FINDING_STATE_CHANGED")
@@ -141,7 +153,7 @@ def answer(body, order_id, finding_id):
 @blp.doc(operationId="requestFindingExtension")
 @login_required("institution")
 @blp.arguments(s.ExtensionInSchema)
-@blp.response(200, s.FindingSchema)
+@blp.response(200, FINDING_SCHEMA)
 @raises(404, "ORDER_NOT_FOUND", "FINDING_NOT_FOUND")
 @raises(409, "ORDER_CLOSED", "FINDING_ALREADY_ACCEPTED", "FINDING_WITHDRAWN", "EXTENSION_ALREADY_REQUESTED")
 @raises(422, "EXTENSION_NOT_AFTER_DEADLINE", "EXTENSION_TOO_LONG")
@@ -157,7 +169,7 @@ def request_extension(body, order_id, finding_id):
 @blp.doc(operationId="decideFindingExtension")
 @login_required("office_admin", "inspector")
 @blp.arguments(s.ExtensionDecisionSchema)
-@blp.response(200, s.FindingSchema)
+@blp.response(200, FINDING_SCHEMA)
 @raises(403, "NOT_LEAD_INSPECTOR")
 @raises(404, "ORDER_NOT_FOUND", "FINDING_NOT_FOUND")
 @raises(409, "ORDER_CLOSED", "FINDING_WITHDRAWN", "NO_PENDING_EXTENSION", "FINDING_STATE_CHANGED")
@@ -173,7 +185,7 @@ def decide_extension(body, order_id, finding_id):
 @blp.doc(operationId="reviewFindingAnswer")
 @login_required("office_admin", "inspector")
 @blp.arguments(s.ReviewInSchema)
-@blp.response(200, s.FindingSchema)
+@blp.response(200, FINDING_SCHEMA)
 @raises(403, "NOT_LEAD_INSPECTOR")
 @raises(404, "ORDER_NOT_FOUND", "FINDING_NOT_FOUND")
 @raises(409, "ORDER_CLOSED", "NO_ANSWER_TO_REVIEW", "FINDING_STATE_CHANGED")
@@ -190,7 +202,7 @@ def review(body, order_id, finding_id):
 @blp.doc(operationId="requireFindingReinspection")
 @login_required("office_admin", "inspector")
 @blp.arguments(s.ReinspectionInSchema)
-@blp.response(200, s.FindingSchema)
+@blp.response(200, FINDING_SCHEMA)
 @raises(403, "NOT_LEAD_INSPECTOR")
 @raises(404, "ORDER_NOT_FOUND", "FINDING_NOT_FOUND")
 @raises(409, "ORDER_CLOSED", "FINDING_WITHDRAWN")

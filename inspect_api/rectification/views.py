@@ -108,6 +108,113 @@ def _finding_view(finding: Finding, user, ctx: _Context, order_status: str) -> d
     return view
 
 
+# ----------------------------------------------------------------- a finding's view in FindingSchema's dumped form
+# A queue page dumped through marshmallow spent most of its time there (each finding's answers, steps and
+# extension are nested schemas).  These build the same dump; a test app checks each such body against it.
+
+def _text(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def _day(value) -> str | None:
+    return None if value is None else _d(value).isoformat()
+
+
+def _moment(value) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _texts(values) -> list[str] | None:
+    return None if values is None else [str(v) for v in values]
+
+
+def _number(value, kind):
+    return None if value is None else kind(value)
+
+
+def _nested(value, dump):
+    return None if value is None else dump(value)
+
+
+def _many(values, dump):
+    return None if values is None else [dump(v) for v in values]
+
+
+def _deduction(d) -> dict[str, Any]:
+    return {"code": _text(d.code), "text": _text(d.text), "points": _number(d.points, float)}
+
+
+def _step(step) -> dict[str, Any]:
+    return {"code": _text(step.code), "title": _text(step.title), "due": _day(step.due), "at": _moment(step.at),
+            "deadline": _day(step.deadline), "offset_working_days": _number(step.offset_working_days, int),
+            "recipients": _texts(step.recipients)}
+
+
+def _answer(a) -> dict[str, Any]:
+    return {"seq": _number(a.seq, int), "description": _text(a.description), "photo_ids": _texts(a.photo_ids),
+            "answered_by": _text(a.answered_by), "answered_at": _moment(a.answered_at), "late": _number(a.late, bool),
+            "decision": _text(a.decision), "comment": _text(a.comment), "reviewed_by": _text(a.reviewed_by),
+            "reviewed_at": _moment(a.reviewed_at), "new_deadline": _day(a.new_deadline)}
+
+
+def _extension(e) -> dict[str, Any]:
+    return {"reason": _text(e.reason), "requested_deadline": _day(e.requested_deadline),
+            "previous_deadline": _day(e.previous_deadline), "requested_at": _moment(e.requested_at),
+            "status": _text(e.status), "comment": _text(e.comment), "decided_at": _moment(e.decided_at)}
+
+
+def _reinspection(r) -> dict[str, Any]:
+    return {"assignment_id": _text(r.assignment_id), "note": _text(r.note), "requested_at": _moment(r.requested_at)}
+
+
+def dumped_finding(view: dict[str, Any]) -> dict[str, Any]:
+    """``QueuedFindingSchema``'s dump of a finding's view (:func:`queue_views`); ``FindingSchema``'s of a view
+    that names no institution (:func:`finding_view`, :func:`order_detail`)."""
+    v = view
+    dumped = {
+        "id": _text(v["id"]), "seq": _number(v["seq"], int), "order_id": _text(v["order_id"]),
+        "order_number": _text(v["order_number"]), "institution_id": _text(v["institution_id"]),
+        "item_id": _text(v["item_id"]), "item_text": _text(v["item_text"]), "clause": _text(v["clause"]),
+        "severity": _text(v["severity"]), "deductions": _many(v["deductions"], _deduction),
+        "points_lost": _number(v["points_lost"], float), "note": _text(v["note"]), "photo_ids": _texts(v["photo_ids"]),
+        "status": _text(v["status"]), "status_name": _text(v["status_name"]),
+        "severity_name": _text(v["severity_name"]), "deadline": _day(v["deadline"]),
+        "working_days_left": _number(v["working_days_left"], int), "original_deadline": _day(v["original_deadline"]),
+        "deadline_working_days": _number(v["deadline_working_days"], int),
+        "reinspection_required": _number(v["reinspection_required"], bool), "overdue": _number(v["overdue"], bool),
+        "overdue_since": _day(v["overdue_since"]), "level": _text(v["level"]), "level_title": _text(v["level_title"]),
+        "next_step_due": _day(v["next_step_due"]), "preselected_for_notice": _number(v["preselected_for_notice"], bool),
+        "steps": _many(v["steps"], _step), "answers": _many(v["answers"], _answer),
+        "extension": _nested(v["extension"], _extension), "reinspection": _nested(v["reinspection"], _reinspection),
+        "accepted_at": _moment(v["accepted_at"]), "withdrawn_at": _moment(v["withdrawn_at"]),
+        "withdrawn_reason": _text(v["withdrawn_reason"]), "actions": _texts(v["actions"]),
+    }
+    if "institution_name" in v:
+        dumped["institution_name"] = _text(v["institution_name"])
+    return dumped
+
+
+def dumped_order(view: dict[str, Any]) -> dict[str, Any]:
+    """``OrderSchema``'s dump of an order's view (:func:`order_page_views`); ``OrderDetailSchema``'s, findings
+    included, of :func:`order_detail`'s."""
+    v = view
+    dumped = {
+        "id": _text(v["id"]), "number": _text(v["number"]), "inspection_id": _text(v["inspection_id"]),
+        "source": _text(v["source"]), "institution_id": _text(v["institution_id"]), "region": _text(v["region"]),
+        "lead_inspector_id": _text(v["lead_inspector_id"]), "status": _text(v["status"]),
+        "status_name": _text(v["status_name"]), "institution_name": _text(v["institution_name"]),
+        "finding_count": _number(v["finding_count"], int), "issued_at": _moment(v["issued_at"]),
+        "acknowledged_at": _moment(v["acknowledged_at"]), "closed_at": _moment(v["closed_at"]),
+        "open_findings": _number(v["open_findings"], int), "awaiting_review": _number(v["awaiting_review"], int),
+        "overdue_findings": _number(v["overdue_findings"], int), "next_deadline": _day(v["next_deadline"]),
+        "working_days_left": _number(v["working_days_left"], int), "level": _text(v["level"]),
+        "level_title": _text(v["level_title"]), "actions": _texts(v["actions"]),
+    }
+    if "findings" in v:
+        dumped["findings"] = _many(v["findings"], dumped_finding)
+    return dumped
+
+
 def finding_view(user, finding: Finding, *, now: datetime) -> dict[str, Any]:
     """One finding for ``user`` (after an answer, review or decision)."""
     order = Order.objects(id=finding.order_id).only("status").first()
