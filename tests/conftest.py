@@ -41,7 +41,7 @@ STORE_FREE = (
     "tests/publication/test_redaction.py", "tests/rectification/test_ladder.py", "tests/test_layering.py",
     "tests/test_public_stylesheet.py", "tests/test_templates_csp.py", "tests/test_vocabulary.py",
     "tests/test_workdays.py", "tests/test_compression.py", "tests/storage/test_as_stored.py",
-    "tests/rectification/test_finding_dump.py",
+    "tests/rectification/test_finding_dump.py", "tests/test_notification_dump.py",
     "tests/test_inspect_flask.py",
 )
 STORE_FIXTURES = {"app", "app_factory", "client", "make_user", "login", "as_user"}

@@ -24,6 +24,7 @@ from typing import Any, Iterable
 from inspect_api.batched import Read, read_together
 from inspect_api.calendar.service import current_calendar, stamp_read
 from inspect_api.db import as_stored, parse_oid
+from inspect_api.dumped import day, many, moment, nested, number, text, texts
 from inspect_api.errors import Forbidden
 from inspect_api.rectification.models import (ESCALATING, FINDING_STATUSES, ORDER_STATUSES, SETTLED, SEVERITIES,
                                               Finding, Order)
@@ -108,63 +109,35 @@ def _finding_view(finding: Finding, user, ctx: _Context, order_status: str) -> d
     return view
 
 
-# ----------------------------------------------------------------- a finding's view in FindingSchema's dumped form
-# A queue page dumped through marshmallow spent most of its time there (each finding's answers, steps and
-# extension are nested schemas).  These build the same dump; a test app checks each such body against it.
-
-def _text(value) -> str | None:
-    return None if value is None else str(value)
-
-
-def _day(value) -> str | None:
-    return None if value is None else _d(value).isoformat()
-
-
-def _moment(value) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def _texts(values) -> list[str] | None:
-    return None if values is None else [str(v) for v in values]
-
-
-def _number(value, kind):
-    return None if value is None else kind(value)
-
-
-def _nested(value, dump):
-    return None if value is None else dump(value)
-
-
-def _many(values, dump):
-    return None if values is None else [dump(v) for v in values]
-
+# ----------------------------------------------------------------- views in their schemas' dumped form
+# A review queue page dumped through marshmallow spent a quarter of its time there (each finding's answers,
+# steps and extension are nested schemas).  These build the same dump (see inspect_api.dumped).
 
 def _deduction(d) -> dict[str, Any]:
-    return {"code": _text(d.code), "text": _text(d.text), "points": _number(d.points, float)}
+    return {"code": text(d.code), "text": text(d.text), "points": number(d.points, float)}
 
 
 def _step(step) -> dict[str, Any]:
-    return {"code": _text(step.code), "title": _text(step.title), "due": _day(step.due), "at": _moment(step.at),
-            "deadline": _day(step.deadline), "offset_working_days": _number(step.offset_working_days, int),
-            "recipients": _texts(step.recipients)}
+    return {"code": text(step.code), "title": text(step.title), "due": day(step.due), "at": moment(step.at),
+            "deadline": day(step.deadline), "offset_working_days": number(step.offset_working_days, int),
+            "recipients": texts(step.recipients)}
 
 
 def _answer(a) -> dict[str, Any]:
-    return {"seq": _number(a.seq, int), "description": _text(a.description), "photo_ids": _texts(a.photo_ids),
-            "answered_by": _text(a.answered_by), "answered_at": _moment(a.answered_at), "late": _number(a.late, bool),
-            "decision": _text(a.decision), "comment": _text(a.comment), "reviewed_by": _text(a.reviewed_by),
-            "reviewed_at": _moment(a.reviewed_at), "new_deadline": _day(a.new_deadline)}
+    return {"seq": number(a.seq, int), "description": text(a.description), "photo_ids": texts(a.photo_ids),
+            "answered_by": text(a.answered_by), "answered_at": moment(a.answered_at), "late": number(a.late, bool),
+            "decision": text(a.decision), "comment": text(a.comment), "reviewed_by": text(a.reviewed_by),
+            "reviewed_at": moment(a.reviewed_at), "new_deadline": day(a.new_deadline)}
 
 
 def _extension(e) -> dict[str, Any]:
-    return {"reason": _text(e.reason), "requested_deadline": _day(e.requested_deadline),
-            "previous_deadline": _day(e.previous_deadline), "requested_at": _moment(e.requested_at),
-            "status": _text(e.status), "comment": _text(e.comment), "decided_at": _moment(e.decided_at)}
+    return {"reason": text(e.reason), "requested_deadline": day(e.requested_deadline),
+            "previous_deadline": day(e.previous_deadline), "requested_at": moment(e.requested_at),
+            "status": text(e.status), "comment": text(e.comment), "decided_at": moment(e.decided_at)}
 
 
 def _reinspection(r) -> dict[str, Any]:
-    return {"assignment_id": _text(r.assignment_id), "note": _text(r.note), "requested_at": _moment(r.requested_at)}
+    return {"assignment_id": text(r.assignment_id), "note": text(r.note), "requested_at": moment(r.requested_at)}
 
 
 def dumped_finding(view: dict[str, Any]) -> dict[str, Any]:
@@ -172,25 +145,25 @@ def dumped_finding(view: dict[str, Any]) -> dict[str, Any]:
     that names no institution (:func:`finding_view`, :func:`order_detail`)."""
     v = view
     dumped = {
-        "id": _text(v["id"]), "seq": _number(v["seq"], int), "order_id": _text(v["order_id"]),
-        "order_number": _text(v["order_number"]), "institution_id": _text(v["institution_id"]),
-        "item_id": _text(v["item_id"]), "item_text": _text(v["item_text"]), "clause": _text(v["clause"]),
-        "severity": _text(v["severity"]), "deductions": _many(v["deductions"], _deduction),
-        "points_lost": _number(v["points_lost"], float), "note": _text(v["note"]), "photo_ids": _texts(v["photo_ids"]),
-        "status": _text(v["status"]), "status_name": _text(v["status_name"]),
-        "severity_name": _text(v["severity_name"]), "deadline": _day(v["deadline"]),
-        "working_days_left": _number(v["working_days_left"], int), "original_deadline": _day(v["original_deadline"]),
-        "deadline_working_days": _number(v["deadline_working_days"], int),
-        "reinspection_required": _number(v["reinspection_required"], bool), "overdue": _number(v["overdue"], bool),
-        "overdue_since": _day(v["overdue_since"]), "level": _text(v["level"]), "level_title": _text(v["level_title"]),
-        "next_step_due": _day(v["next_step_due"]), "preselected_for_notice": _number(v["preselected_for_notice"], bool),
-        "steps": _many(v["steps"], _step), "answers": _many(v["answers"], _answer),
-        "extension": _nested(v["extension"], _extension), "reinspection": _nested(v["reinspection"], _reinspection),
-        "accepted_at": _moment(v["accepted_at"]), "withdrawn_at": _moment(v["withdrawn_at"]),
-        "withdrawn_reason": _text(v["withdrawn_reason"]), "actions": _texts(v["actions"]),
+        "id": text(v["id"]), "seq": number(v["seq"], int), "order_id": text(v["order_id"]),
+        "order_number": text(v["order_number"]), "institution_id": text(v["institution_id"]),
+        "item_id": text(v["item_id"]), "item_text": text(v["item_text"]), "clause": text(v["clause"]),
+        "severity": text(v["severity"]), "deductions": many(v["deductions"], _deduction),
+        "points_lost": number(v["points_lost"], float), "note": text(v["note"]), "photo_ids": texts(v["photo_ids"]),
+        "status": text(v["status"]), "status_name": text(v["status_name"]),
+        "severity_name": text(v["severity_name"]), "deadline": day(v["deadline"]),
+        "working_days_left": number(v["working_days_left"], int), "original_deadline": day(v["original_deadline"]),
+        "deadline_working_days": number(v["deadline_working_days"], int),
+        "reinspection_required": number(v["reinspection_required"], bool), "overdue": number(v["overdue"], bool),
+        "overdue_since": day(v["overdue_since"]), "level": text(v["level"]), "level_title": text(v["level_title"]),
+        "next_step_due": day(v["next_step_due"]), "preselected_for_notice": number(v["preselected_for_notice"], bool),
+        "steps": many(v["steps"], _step), "answers": many(v["answers"], _answer),
+        "extension": nested(v["extension"], _extension), "reinspection": nested(v["reinspection"], _reinspection),
+        "accepted_at": moment(v["accepted_at"]), "withdrawn_at": moment(v["withdrawn_at"]),
+        "withdrawn_reason": text(v["withdrawn_reason"]), "actions": texts(v["actions"]),
     }
     if "institution_name" in v:
-        dumped["institution_name"] = _text(v["institution_name"])
+        dumped["institution_name"] = text(v["institution_name"])
     return dumped
 
 
@@ -199,19 +172,19 @@ def dumped_order(view: dict[str, Any]) -> dict[str, Any]:
     included, of :func:`order_detail`'s."""
     v = view
     dumped = {
-        "id": _text(v["id"]), "number": _text(v["number"]), "inspection_id": _text(v["inspection_id"]),
-        "source": _text(v["source"]), "institution_id": _text(v["institution_id"]), "region": _text(v["region"]),
-        "lead_inspector_id": _text(v["lead_inspector_id"]), "status": _text(v["status"]),
-        "status_name": _text(v["status_name"]), "institution_name": _text(v["institution_name"]),
-        "finding_count": _number(v["finding_count"], int), "issued_at": _moment(v["issued_at"]),
-        "acknowledged_at": _moment(v["acknowledged_at"]), "closed_at": _moment(v["closed_at"]),
-        "open_findings": _number(v["open_findings"], int), "awaiting_review": _number(v["awaiting_review"], int),
-        "overdue_findings": _number(v["overdue_findings"], int), "next_deadline": _day(v["next_deadline"]),
-        "working_days_left": _number(v["working_days_left"], int), "level": _text(v["level"]),
-        "level_title": _text(v["level_title"]), "actions": _texts(v["actions"]),
+        "id": text(v["id"]), "number": text(v["number"]), "inspection_id": text(v["inspection_id"]),
+        "source": text(v["source"]), "institution_id": text(v["institution_id"]), "region": text(v["region"]),
+        "lead_inspector_id": text(v["lead_inspector_id"]), "status": text(v["status"]),
+        "status_name": text(v["status_name"]), "institution_name": text(v["institution_name"]),
+        "finding_count": number(v["finding_count"], int), "issued_at": moment(v["issued_at"]),
+        "acknowledged_at": moment(v["acknowledged_at"]), "closed_at": moment(v["closed_at"]),
+        "open_findings": number(v["open_findings"], int), "awaiting_review": number(v["awaiting_review"], int),
+        "overdue_findings": number(v["overdue_findings"], int), "next_deadline": day(v["next_deadline"]),
+        "working_days_left": number(v["working_days_left"], int), "level": text(v["level"]),
+        "level_title": text(v["level_title"]), "actions": texts(v["actions"]),
     }
     if "findings" in v:
-        dumped["findings"] = _many(v["findings"], dumped_finding)
+        dumped["findings"] = many(v["findings"], dumped_finding)
     return dumped
 
 
