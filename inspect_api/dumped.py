@@ -34,8 +34,8 @@ def day(value: date | datetime | None) -> str | None:
     return (value.date() if isinstance(value, datetime) else value).isoformat()
 
 
-def moment(value: datetime | None) -> str | None:
-    """``fields.DateTime`` (ISO 8601)."""
+def moment(value: date | datetime | None) -> str | None:
+    """``fields.DateTime`` (ISO 8601); also ``fields.Date`` of a date."""
     return None if value is None else value.isoformat()
 
 

@@ -23,6 +23,7 @@ from inspect_api.apidoc import media_types, raises
 
 blp = Blueprint("directory", __name__, url_prefix="/api/v1", description="名录库：机构、检查人员、回避关系、行政区划")
 INSTITUTION_PAGE = page_of(s.InstitutionSchema)()
+INSPECTOR_PAGE = page_of(s.InspectorSchema)()
 
 
 def _link_check(role, region, institution_id, inspector_id):
@@ -229,11 +230,12 @@ def poster_link(institution_id):
 @login_required("office_admin", "inspector")
 @blp.arguments(s.InspectorListArgsSchema, location="query")
 @blp.arguments(PageArgsSchema, location="query")
-@blp.response(200, page_of(s.InspectorSchema))
+@blp.response(200, INSPECTOR_PAGE)
 def list_inspectors(filters, paging):
     """Inspectors of the office's region subtree (an inspector account sees only its own record)."""
-    query = inspectors.list_inspectors(current_user(), **filters)
-    return paginate(query, paging["page"], paging["per_page"])
+    page = paginate(inspectors.list_inspectors(current_user(), **filters), paging["page"], paging["per_page"])
+    return jsonify(already_dumped(INSPECTOR_PAGE, {**page, "items": views.inspector_views(page["items"])},
+                                  source=page))
 
 
 @blp.route("/inspectors", methods=["POST"])

@@ -8,7 +8,8 @@ from typing import Any, Iterable
 from bson import ObjectId
 
 from inspect_api.directory.institutions import institution_names, point_latlon
-from inspect_api.directory.models import INSTITUTION_KINDS, Conflict, Inspector
+from inspect_api.directory.models import DEPARTMENTS, INSTITUTION_KINDS, Conflict, Inspector
+from inspect_api.dumped import moment, number, text, texts
 from inspect_api.urls import public_base_url
 
 
@@ -22,36 +23,36 @@ def institution_views(institutions: Iterable[Any]) -> list[dict[str, Any]]:
 def _institution_view(i: Any, base: str) -> dict[str, Any]:
     latlon, risk = point_latlon(i.location), i.risk
     return {
-        "id": str(i.id), "public_id": _text(i.public_id), "public_url": f"{base}/p/institutions/{i.public_id}",
-        "name": _text(i.name), "credit_code": _text(i.credit_code), "kind": _text(i.kind),
+        "id": str(i.id), "public_id": text(i.public_id), "public_url": f"{base}/p/institutions/{i.public_id}",
+        "name": text(i.name), "credit_code": text(i.credit_code), "kind": text(i.kind),
         "kind_label": INSTITUTION_KINDS.get(i.kind, i.kind),
-        "tags": None if i.tags is None else [str(tag) for tag in i.tags], "region": _text(i.region),
-        "address": _text(i.address), "location": {"lat": latlon[0], "lon": latlon[1]} if latlon else None,
+        "tags": texts(i.tags), "region": text(i.region), "address": text(i.address),
+        "location": {"lat": latlon[0], "lon": latlon[1]} if latlon else None,
         "licences": None if i.licences is None else [
-            {"kind": _text(lic.kind), "number": _text(lic.number), "valid_from": _iso(lic.valid_from),
-             "valid_until": _iso(lic.valid_until)} for lic in i.licences],
-        "care_beds": _int(i.care_beds), "medical_beds": _int(i.medical_beds),
-        "contact_name": _text(i.contact_name), "contact_phone": _text(i.contact_phone), "status": _text(i.status),
-        "complaint_count": _int(i.complaint_count),
+            {"kind": text(lic.kind), "number": text(lic.number), "valid_from": moment(lic.valid_from),
+             "valid_until": moment(lic.valid_until)} for lic in i.licences],
+        "care_beds": number(i.care_beds, int), "medical_beds": number(i.medical_beds, int),
+        "contact_name": text(i.contact_name), "contact_phone": text(i.contact_phone), "status": text(i.status),
+        "complaint_count": number(i.complaint_count, int),
         "risk": None if risk is None else {
-            "past_findings": _int(risk.past_findings), "overdue_rectifications": _int(risk.overdue_rectifications),
-            "rejected_answers": _int(risk.rejected_answers), "last_inspected_at": _iso(risk.last_inspected_at),
-            "updated_at": _iso(risk.updated_at)},
-        "qr_version": _int(i.qr_version), "created_at": _iso(i.created_at), "updated_at": _iso(i.updated_at),
+            "past_findings": number(risk.past_findings, int),
+            "overdue_rectifications": number(risk.overdue_rectifications, int),
+            "rejected_answers": number(risk.rejected_answers, int),
+            "last_inspected_at": moment(risk.last_inspected_at), "updated_at": moment(risk.updated_at)},
+        "qr_version": number(i.qr_version, int), "created_at": moment(i.created_at),
+        "updated_at": moment(i.updated_at),
     }
 
 
-def _text(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
-def _int(value: Any) -> int | None:
-    return None if value is None else int(value)
-
-
-def _iso(value: Any) -> str | None:
-    """A date or timestamp as marshmallow's ``Date``/``DateTime`` write it (``isoformat``)."""
-    return None if value is None else value.isoformat()
+def inspector_views(inspectors: Iterable[Any]) -> list[dict[str, Any]]:
+    """Inspectors (as stored, :func:`~inspect_api.db.as_stored`, or documents) as ``InspectorSchema`` dumps them,
+    built directly: dumping a page through marshmallow was a quarter of the office's list."""
+    return [{"id": str(i.id), "name": text(i.name), "certificate_no": text(i.certificate_no),
+             "department": text(i.department), "department_label": DEPARTMENTS.get(i.department, i.department),
+             "region": text(i.region), "qualifications": texts(i.qualifications), "active": number(i.active, bool),
+             "load_cap": number(i.load_cap, int), "user_id": text(i.user_id),
+             "employment_history": texts(i.employment_history), "phone": text(i.phone),
+             "created_at": moment(i.created_at), "updated_at": moment(i.updated_at)} for i in inspectors]
 
 
 def conflict_views(conflicts: Iterable[Conflict]) -> list[Conflict]:

@@ -1,9 +1,10 @@
-"""``db.as_stored`` reads a stored document as the document built from it would, and the office's list builds
-``InstitutionSchema``'s dump directly: the list and its exports must answer exactly as they did when they built
-documents and dumped them through marshmallow."""
+"""``db.as_stored`` reads a stored document as the document built from it would, and the office's lists build
+``InstitutionSchema``'s and ``InspectorSchema``'s dumps directly: the lists and the institutions' export must
+answer exactly as they did when they built documents and dumped them through marshmallow."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 
 from bson import ObjectId
@@ -13,9 +14,10 @@ from hypothesis import strategies as st
 
 from inspect_api import db
 from inspect_api.directory.imports import _institution_row
-from inspect_api.directory.models import INSTITUTION_KINDS, INSTITUTION_STATUSES, SERVICE_TAGS, Institution
-from inspect_api.directory.schemas import InstitutionSchema
-from inspect_api.directory.views import institution_views
+from inspect_api.directory.models import (DEPARTMENTS, INSTITUTION_KINDS, INSTITUTION_STATUSES, SERVICE_TAGS,
+                                          Inspector, Institution)
+from inspect_api.directory.schemas import InspectorSchema, InstitutionSchema
+from inspect_api.directory.views import inspector_views, institution_views
 
 APP = Flask("as_stored")
 APP.config["INSPECT"] = {"public_base_url": "https://jg.example.gov.cn"}
@@ -56,6 +58,14 @@ institutions = st.tuples(
            complaint_count=counts, risk=risks, qr_version=counts, created_at=moments, updated_at=moments),
 ).map(lambda pair: {"_id": pair[0], **pair[1]})
 
+inspectors = st.tuples(
+    st.builds(ObjectId),
+    stored(name=texts, certificate_no=texts, department=st.sampled_from(sorted(DEPARTMENTS)) | texts,
+           region=st.just("370302"), qualifications=st.lists(texts, max_size=3), active=st.booleans(),
+           load_cap=counts, user_id=texts, employment_history=st.lists(texts, max_size=3), phone=texts,
+           created_at=moments, updated_at=moments),
+).map(lambda pair: {"_id": pair[0], **pair[1]})
+
 
 @settings(max_examples=200)
 @given(institutions)
@@ -67,6 +77,16 @@ def test_an_institution_as_stored_answers_as_its_document(raw):
         assert SCHEMA.dump(listed) == dumped
         # The office's list builds that dump directly, from the row as stored (or from the document).
         assert institution_views([listed]) == institution_views([document]) == [dumped]
+
+
+@settings(max_examples=200)
+@given(inspectors)
+def test_an_inspector_as_stored_lists_as_its_document(raw):
+    document = Inspector._from_son(dict(raw))
+    dumped = InspectorSchema().dump(document)
+    assert inspector_views([db.as_stored(Inspector, raw)]) == inspector_views([document]) == [dumped]
+    # and as the same JSON (a bool is not sent as 1, nor an int as 1.0)
+    assert json.dumps(inspector_views([document]), sort_keys=True) == json.dumps([dumped], sort_keys=True)
 
 
 def test_a_stored_key_no_field_declares_is_left_out():
