@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from inspect_api.db import as_stored
 from inspect_api.rectification import views
-from inspect_api.rectification.models import FINDING_STATUSES, ORDER_SOURCES, ORDER_STATUSES, SEVERITIES, Finding, Order
+from inspect_api.rectification.models import (FINDING_STATUSES, ORDER_SOURCES, ORDER_STATUSES, SEVERITIES, Finding,
+                                              Order)
 from inspect_api.rectification.schemas import FindingSchema, OrderDetailSchema, OrderSchema, QueuedFindingSchema
 
 moments = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2040, 1, 1),
