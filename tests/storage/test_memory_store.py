@@ -318,3 +318,32 @@ def test_a_collection_opened_again_is_the_same_collection_with_the_options_asked
     assert database["things"].find_one({"_id": OIDS[0]})["at"].tzinfo is not None
     assert database.get_collection("things", codec_options=CodecOptions(tz_aware=False)) \
         .find_one({"_id": OIDS[0]})["at"].tzinfo is None
+
+
+PROJECTIONS = st.dictionaries(st.sampled_from(FIELDS + ["_id"]), st.sampled_from([1, True, 0, False]), max_size=3) \
+    | st.just({"a.b": 1}) | st.just({"a": {"$slice": 1}}) | st.just({"a": 1, "b": 0})
+
+
+@settings(max_examples=500)
+@given(document=DOCUMENTS, fields=PROJECTIONS)
+def test_a_projection_of_top_level_fields_answers_as_mongomocks(document, fields):
+    """The store's one-pass projection: the same fields in the same order, copied, as mongomock's own (which
+    decides every other projection)."""
+    from mongomock.collection import Collection
+
+    coll = _collection()
+    stored = {"_id": OIDS[0], **document}
+    original = Collection._copy_only_fields.__wrapped__
+    try:
+        expected = original(coll, stored, dict(fields), dict)
+    except Exception as exc:  # noqa: BLE001 - what mongomock refuses (or fails on) is refused alike
+        try:
+            coll._copy_only_fields(stored, dict(fields), dict)
+        except type(exc):
+            return
+        raise AssertionError(f"mongomock refused {fields!r}, the store did not")
+    got = coll._copy_only_fields(stored, dict(fields), dict)
+    assert got == expected and list(got) == list(expected)
+    for key, value in got.items():
+        if isinstance(value, (list, dict)):
+            assert value is not stored[key]  # a copy, never the stored value itself
