@@ -3,10 +3,10 @@ spent a third of its time there; see :mod:`inspect_api.dumped`)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-from inspect_api.dumped import moment, number, text
+from inspect_api.dumped import day, moment, number, text
 
 # NotificationDataSchema's keys and how each is dumped; a data key it does not declare is not shown.
 _DATA_TEXTS = ("order_id", "finding_id", "institution_id", "inspection_id", "assignment_id", "step")
@@ -16,9 +16,7 @@ _DATA_DATES = ("due", "deadline", "date")
 
 def _date_text(value) -> str | None:
     """``schemas.DateText``: a date (or a datetime a store handed back for one) as ``YYYY-MM-DD``, text as it is."""
-    if isinstance(value, datetime):
-        value = value.date()
-    return value.isoformat() if isinstance(value, date) else text(value)
+    return day(value) if isinstance(value, date) else text(value)
 
 
 def _data(data: dict[str, Any]) -> dict[str, Any]:
