@@ -2,8 +2,8 @@
 
 Installed once per process by :func:`install` when the app connects to the in-process store: atomic writes
 across threads, primary-key lookups by key, plain filters and sorts decided without mongomock's general
-machinery (same answers), indexes (equalities, string ranges, sorted pages walked in order), cheaper copies of
-the documents a read returns, pages that copy only their own documents, and collections opened once.
+machinery (same answers), indexes (equalities, string ranges, sorted pages walked in order), collections
+opened once, and cheaper copies of the documents a read returns (:mod:`inspect_api.memory_copies`).
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import threading
 from datetime import datetime
 
 from bson import ObjectId
+
+from inspect_api import memory_copies
 
 _MEMORY_LOCK = threading.RLock()
 
@@ -85,7 +87,7 @@ def _primary_key_lookups() -> None:
     every ObjectId of the ``$in`` with it); ``$in`` answers in ``_id`` order (a server's index order); anything
     else scans as before.  ``find_one`` of one ObjectId key returns its document without building a cursor.
     """
-    from mongomock import collection, helpers
+    from mongomock import collection
 
     if getattr(collection.Collection, "_inspect_primary_key", False):
         return
@@ -128,10 +130,8 @@ def _primary_key_lookups() -> None:
             document = store._documents.get(filter["_id"])
         if document is None:
             return None
-        found = collection._copy_field(document, self.codec_options.document_class)
-        if self.codec_options.tz_aware:
-            found = _aware_in_place(found, helpers.make_datetime_timezone_aware_in_document)
-        return found
+        copy = memory_copies.copied_aware if self.codec_options.tz_aware else memory_copies.copied
+        return copy(document, self.codec_options.document_class)
 
     collection.Collection._iter_documents = iter_documents
     collection.Collection.find_one = find_one_by_key
@@ -419,168 +419,6 @@ def _plain_sorts() -> None:
     collection.Collection._inspect_plain_sorts = True
 
 
-# Values a read hands out as they are (immutable); anything else is copied as mongomock copies it.
-_ATOMIC_NOT_DATETIME = frozenset({str, int, float, bool, type(None), bytes, ObjectId})
-_ATOMIC = _ATOMIC_NOT_DATETIME | {datetime}
-
-
-def _cheaper_copies() -> None:
-    """Copy the documents a read returns in one pass per step, without ``copy.copy`` on immutable values.
-
-    mongomock copies every returned document field by field (``copy.copy`` on each value, even strings), then
-    copies it again to make its datetimes timezone-aware: most of the cost of a read of a few documents.  The
-    replacements return the same values (a new dict or list for every dict or list, aware datetimes) and hand
-    anything unusual to mongomock's own functions.
-    """
-    from mongomock import collection, helpers
-
-    if getattr(collection, "_inspect_cheaper_copies", False):
-        return
-    copy_field, make_aware = collection._copy_field, helpers.make_datetime_timezone_aware_in_document
-
-    def copied(obj, container):
-        kind = type(obj)
-        if kind in _ATOMIC:
-            return obj
-        if kind is dict:  # an atomic value is taken here, without a call per value
-            new = container()
-            for key, value in obj.items():
-                new[key] = value if type(value) in _ATOMIC else copied(value, container)
-            return new
-        if kind is list:
-            return [item if type(item) in _ATOMIC else copied(item, container) for item in obj]
-        return copy_field(obj, container)
-
-    def aware(value):
-        kind = type(value)
-        if kind in _ATOMIC_NOT_DATETIME:
-            return value
-        if kind is dict:
-            return {key: aware(item) for key, item in value.items()}
-        if kind is list:
-            return [aware(item) for item in value]
-        if kind is datetime:
-            return value.replace(tzinfo=helpers.utc)
-        return make_aware(value)
-
-    collection._copy_field = copied
-    helpers.make_datetime_timezone_aware_in_document = aware
-    collection._inspect_cheaper_copies = True
-
-
-def _plain_projections() -> None:
-    """Project a read's documents on top-level fields it includes (``{"a": 1, "b": 1}``, ``_id`` in or out) in
-    one pass over each document, without mongomock's general projection (it rebuilds the nested spec for every
-    document); the same fields, in the same order, copied alike.  Any other projection is mongomock's."""
-    from mongomock import collection
-
-    if getattr(collection.Collection, "_inspect_plain_projections", False):
-        return
-    copy_only_fields = collection.Collection._copy_only_fields
-
-    def copy_included(self, doc, fields, container):
-        included = included_fields(fields)
-        if included is None:
-            return copy_only_fields(self, doc, fields, container)
-        copy = collection._copy_field  # the cheaper copy (see _cheaper_copies)
-        found = container()
-        for key, value in doc.items():
-            if key in included:
-                found[key] = copy(value, container)
-        if fields.get("_id", 1) != 0 and "_id" in doc:  # mongomock puts the id last
-            found["_id"] = doc["_id"]
-        return found
-
-    copy_included.__wrapped__ = copy_only_fields
-    collection.Collection._copy_only_fields = copy_included
-    collection.Collection._inspect_plain_projections = True
-
-
-def included_fields(fields) -> frozenset | None:
-    """The top-level fields besides ``_id`` a projection includes, when that is all it does; None otherwise."""
-    if type(fields) is not dict:
-        return None
-    included = []
-    for key, value in fields.items():
-        if key == "_id":
-            continue
-        if type(key) is not str or "." in key or key.startswith("$") or type(value) not in (int, bool) \
-                or value != 1:
-            return None
-        included.append(key)
-    return frozenset(included) if included else None
-
-
-def _aware_in_place(value, make_aware):
-    """Make the datetimes of a document's whole copy UTC-aware in place, as mongomock does by copying the
-    document once more (anything but a plain dict or list inside is handed to ``make_aware``, mongomock's
-    copy); returns it."""
-    if type(value) is dict:
-        items = list(value.items())
-    elif type(value) is list:
-        items = list(enumerate(value))
-    else:
-        return make_aware(value)
-    for key, item in items:
-        kind = type(item)
-        if kind in _ATOMIC_NOT_DATETIME:
-            continue
-        if kind is dict or kind is list:
-            _aware_in_place(item, make_aware)
-        else:
-            value[key] = make_aware(item)
-    return value
-
-
-def _cursor_results() -> None:
-    """A cursor's documents: copied once, and a cursor with a limit copies no document past its page.
-
-    mongomock copied every document it returns twice (once from the store, once more to make its datetimes
-    timezone-aware), and every match of a page's query before it applied the skip and the limit: the first
-    page of a list of 20,000 copied 20,000 documents (now: its 20; a later page also copies the pages before
-    it).  A document is made aware in its own fresh copy (whole, or projected field by field); one projected with
-    operators (``$slice``, ``$elemMatch``) is copied again as mongomock does, as those may share parts of the
-    stored document.  Results are kept per query as before.
-    """
-    import itertools
-
-    from mongomock import collection, helpers
-
-    if getattr(collection.Cursor, "_inspect_results", False):
-        return
-
-    def fresh(cursor):
-        found = cursor._factory()
-        if not cursor.collection.codec_options.tz_aware:
-            return found
-        projection = cursor._projection
-        if projection and (not isinstance(projection, dict) or any(isinstance(v, dict) for v in projection.values())):
-            return (helpers.make_datetime_timezone_aware_in_document(x) for x in found)  # operators may share
-        return (_aware_in_place(x, helpers.make_datetime_timezone_aware_in_document) for x in found)
-
-    def compute_results(self, with_limit_and_skip=False):
-        limit = self._limit
-        if with_limit_and_skip and limit and not self._results:
-            key = (self._factory, self._skip, limit)
-            page = getattr(self, "_inspect_page", None)
-            if page is None or page[0] != key:
-                page = (key, list(itertools.islice(fresh(self), self._skip, self._skip + abs(limit))))
-                self._inspect_page = page
-            return page[1]
-        if not self._results or self._factory_last_generated_results != self._factory:
-            self._results = list(fresh(self))
-            self._factory_last_generated_results = self._factory
-        results = self._results
-        if with_limit_and_skip:
-            results = results[self._skip:]
-            if limit:
-                results = results[:abs(limit)]
-        return results
-
-    collection.Cursor._compute_results = compute_results
-    collection.Cursor._inspect_results = True
-
-
 def _known_collections() -> None:
     """``database[name]`` of a collection already opened with the database's own options returns that
     collection object (mongomock compared every option again to find out it would, at each read)."""
@@ -606,7 +444,5 @@ def install() -> None:
     _lock_memory_writes()
     _primary_key_lookups()
     _plain_sorts()
-    _cheaper_copies()
-    _cursor_results()
+    memory_copies.install()
     _known_collections()
-    _plain_projections()

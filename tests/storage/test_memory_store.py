@@ -15,7 +15,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from mongomock.filtering import filter_applies, resolve_sort_key
 
-from inspect_api import memory_store
+from inspect_api import memory_copies, memory_store
 
 OIDS = [ObjectId("6b0c89c6b0ba9243ea8275%02x" % n) for n in range(4)]
 TEXTS = ["", "370303", "370304", "37030401", "x", str(OIDS[0])]
@@ -88,9 +88,9 @@ def test_a_plain_sort_orders_as_mongomock_orders_ties_included(values, missing, 
         assert [d["n"] for d in plain] == [d["n"] for d in expected]
 
 
-def _collection():
+def _collection(tz_aware: bool = True):
     memory_store.install()
-    return mongomock.MongoClient(tz_aware=True)["memory_store_probe"]["documents"]
+    return mongomock.MongoClient(tz_aware=tz_aware)["memory_store_probe"]["documents"]
 
 
 @settings(max_examples=150)
@@ -325,25 +325,37 @@ PROJECTIONS = st.dictionaries(st.sampled_from(FIELDS + ["_id"]), st.sampled_from
 
 
 @settings(max_examples=500)
-@given(document=DOCUMENTS, fields=PROJECTIONS)
-def test_a_projection_of_top_level_fields_answers_as_mongomocks(document, fields):
-    """The store's one-pass projection: the same fields in the same order, copied, as mongomock's own (which
-    decides every other projection)."""
+@given(document=DOCUMENTS, fields=PROJECTIONS | st.none(), tz_aware=st.booleans())
+def test_a_read_whole_or_projected_answers_as_mongomocks(document, fields, tz_aware):
+    """A read's documents, whole or projected: the same fields in the same order, copied, with aware datetimes
+    when the collection asks for them, as mongomock's own projection and make-aware pass make them (the store
+    makes them in one pass for whole documents and top-level fields it includes; mongomock's decide the rest)."""
     from mongomock.collection import Collection
 
-    coll = _collection()
+    coll = _collection(tz_aware)
+    coll.delete_many({})
     stored = {"_id": OIDS[0], **document}
-    original = Collection._copy_only_fields.__wrapped__
+    coll.insert_one(dict(stored))
     try:
-        expected = original(coll, stored, dict(fields), dict)
+        expected = Collection._copy_only_fields.__wrapped__(coll, stored, None if fields is None else dict(fields),
+                                                            dict)
     except Exception as exc:  # noqa: BLE001 - what mongomock refuses (or fails on) is refused alike
         try:
-            coll._copy_only_fields(stored, dict(fields), dict)
+            list(coll.find({}, fields))
         except type(exc):
             return
         raise AssertionError(f"mongomock refused {fields!r}, the store did not")
-    got = coll._copy_only_fields(stored, dict(fields), dict)
-    assert got == expected and list(got) == list(expected)
-    for key, value in got.items():
-        if isinstance(value, (list, dict)):
-            assert value is not stored[key]  # a copy, never the stored value itself
+    if tz_aware:
+        expected = memory_copies._MAKE_AWARE(expected)
+    for got in (list(coll.find({}, fields))[0], list(coll.find({}, fields).sort("_id", 1).limit(1))[0],
+                coll.find_one({"_id": OIDS[0]}, fields)):
+        assert got == expected and list(got) == list(expected)
+        assert all(type(a) is type(b) for a, b in zip(got.values(), expected.values()))
+        for key, value in got.items():
+            if isinstance(value, datetime):
+                assert (value.tzinfo is not None) is tz_aware
+            if isinstance(value, (list, dict)):
+                assert value is not stored[key]  # a copy, never the stored value itself
+    stored_now = coll.with_options(codec_options=coll.codec_options.with_options(tz_aware=False)) \
+        .find_one({"_id": OIDS[0]})
+    assert stored_now == stored  # nothing read changed what is stored
