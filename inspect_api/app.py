@@ -248,8 +248,6 @@ def create_app(env: str | None = None, overrides: Mapping[str, Any] | None = Non
     routing.install(app)  # static segments win over parameters (405 / OPTIONS list the real methods)
     app.config.update(_flask_config(cfg))
     app.json = JsonProvider(app)
-    app.json.ensure_ascii = False
-    app.json.sort_keys = False
     app.jinja_env.filters.update(vocabulary.JINJA_FILTERS)
     app.jinja_env.globals["TIME_LABEL"] = vocabulary.TIME_LABEL
 

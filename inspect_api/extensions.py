@@ -7,6 +7,7 @@ import threading
 from datetime import datetime, timezone
 
 import flask_smorest
+import orjson
 from flask import current_app
 from flask.json.provider import DefaultJSONProvider
 from flask_jwt_extended import JWTManager, view_decorators
@@ -57,11 +58,38 @@ def loads_json(text: str | bytes):
         raise json.JSONDecodeError(str(exc), "?", 0) from None
 
 
+_COMPACT = {"separators": (",", ":")}
+# Types orjson would encode otherwise than Flask does: handed to Flask's ``default`` (HTTP dates, dataclasses).
+_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
 class JsonProvider(DefaultJSONProvider):
-    """Flask's JSON, reading request bodies through :func:`loads_json`."""
+    """Flask's JSON as the API sends it: UTF-8 text unescaped, keys in the order they were built.  Request
+    bodies are read through :func:`loads_json`; compact JSON (every response, and :meth:`compact`) is written
+    with orjson: the same text as the standard library's, several times faster on the nested lists the API sends.
+
+    What orjson refuses (integers past 64 bits, keys that are not text, nesting past 254 levels, unpaired
+    surrogates, types Flask's ``default`` does not know) is encoded by the standard library as before, and so
+    is every other form (indented, sorted, ASCII-only).  Floats are written in their shortest form (``1e16``, not
+    ``1e+16``); NaN and the infinities, which are not JSON, become ``null``."""
+
+    ensure_ascii = False
+    sort_keys = False
 
     def loads(self, s, **kwargs):  # noqa: D102 - see class docstring
         return loads_json(s) if not kwargs else super().loads(s, **kwargs)
+
+    def dumps(self, obj, **kwargs):  # noqa: D102 - see class docstring
+        if kwargs != _COMPACT or self.ensure_ascii or self.sort_keys:
+            return super().dumps(obj, **kwargs)
+        try:
+            return orjson.dumps(obj, default=self.default, option=_ORJSON_OPTIONS).decode("utf-8")
+        except (orjson.JSONEncodeError, TypeError):
+            return super().dumps(obj, **kwargs)
+
+    def compact(self, obj) -> str:
+        """``obj`` as the compact JSON a response carries (see the class docstring)."""
+        return self.dumps(obj, **_COMPACT)
 
 
 class ArgumentsParser(FlaskParser):

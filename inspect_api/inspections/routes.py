@@ -108,10 +108,10 @@ def get_bundle(assignment_id):
     content = checklist.pop("content")  # dumped and encoded once per checklist version, not per request
     data = already_dumped(BUNDLE, built)
     key = (checklist["code"], checklist["version"], checklist["content_hash"])
-    _dumped, content_json = s.checklist_content_dump(*key, content, current_app.json.dumps)
+    _dumped, content_json = s.checklist_content_dump(*key, content, current_app.json.compact)
     # The bundle's text with a slot where the content goes: what the ETag is taken of (the content counts by
     # its hash, beside it), and the body once the kept content is put in its place.
-    text = current_app.json.dumps({**data, "checklist": {**checklist, "content": _CONTENT_SLOT}})
+    text = current_app.json.compact({**data, "checklist": {**checklist, "content": _CONTENT_SLOT}})
     etag = bundle.bundle_etag(text)
     gzipped = request.accept_encodings["gzip"] > 0  # "gzip;q=0" refuses it
     headers = {"ETag": compression.coded_etag(etag, gzipped), "Cache-Control": "private, no-cache",
@@ -132,7 +132,7 @@ def _json_with_content(text: str, content: compression.Deflated, headers: dict[s
     """The bundle's JSON response: ``text`` (the bundle encoded with :data:`_CONTENT_SLOT` for its checklist
     content) with the content, encoded and compressed once per checklist version, put in the slot (a Response
     is sent as it is: nothing is dumped or encoded twice); gzip-compressed for a client that takes it."""
-    before, after = text.split(current_app.json.dumps(_CONTENT_SLOT), 1)
+    before, after = text.split(current_app.json.compact(_CONTENT_SLOT), 1)
     before, after = before.encode("utf-8"), f"{after}\n".encode("utf-8")
     if gzipped:
         body = compression.gzip_of([before, content, after])

@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 
 from flask import Response, current_app, request
 
@@ -51,7 +50,7 @@ def _cfg() -> dict:
 def _etagged(data, *, content_type: str = "application/json; charset=utf-8", body: bytes | None = None) -> Response:
     """A 200 with a strong ETag over the body, or a 304 when ``If-None-Match`` matches."""
     if body is None:
-        body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        body = current_app.json.compact(data).encode("utf-8")
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     headers = {"ETag": etag, "Cache-Control": "public, max-age=60", "Access-Control-Allow-Origin": "*"}
     presented = [t.strip() for t in request.headers.get("If-None-Match", "").split(",") if t.strip()]
