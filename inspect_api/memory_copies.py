@@ -20,9 +20,10 @@ _ATOMIC_NOT_DATETIME = frozenset({str, int, float, bool, type(None), bytes, Obje
 _ATOMIC = _ATOMIC_NOT_DATETIME | {datetime}
 
 
-# Set by install(): mongomock's UTC, its own copy and make-aware functions (for anything unusual), and
-# whether an empty projection returns whole documents (pymongo 4).
-_UTC = _COPY_FIELD = _MAKE_AWARE = None
+# Set by install(): mongomock's UTC, its own copy and make-aware functions (for anything unusual), its own
+# projection (for any projection but top-level inclusions), and whether an empty projection returns whole
+# documents (pymongo 4).
+_UTC = _COPY_FIELD = _MAKE_AWARE = _MONGOMOCK_PROJECTION = None
 _EMPTY_PROJECTION_IS_WHOLE = True
 
 
@@ -132,33 +133,46 @@ def _cheaper_copies() -> None:
     collection._inspect_cheaper_copies = True
 
 
-def _plain_projections() -> None:
-    """A read's documents are copied here when :func:`copied_in_one_pass` (aware in the same pass when the
-    collection is tz-aware): a projection of top-level fields it includes in one pass over each document,
-    without mongomock's general projection (which rebuilds the nested spec for every document).  Any other
-    projection is mongomock's, made aware afterwards by the cursor (:func:`_cursor_results`)."""
-    from mongomock import collection
+def copier(collection, fields, container=dict):
+    """How a read of ``collection`` with projection ``fields`` copies each of its documents (what mongomock's
+    ``_copy_only_fields`` does per document, decided once per read): whole documents and projections of
+    top-level fields it includes are copied here in one pass, aware in the same pass when the collection is
+    tz-aware; any other projection is mongomock's, made aware afterwards by the cursor (:func:`_cursor_results`)."""
+    copy = copied_aware if collection.codec_options.tz_aware else copied
+    if whole_document(fields):
+        return lambda doc: copy(doc, container)
+    included = included_fields(fields)
+    if included is None:
+        return lambda doc: _MONGOMOCK_PROJECTION(collection, doc, fields, container)
+    keep_id = fields.get("_id", 1) != 0
 
-    if getattr(collection.Collection, "_inspect_plain_projections", False):
-        return
-    copy_only_fields = collection.Collection._copy_only_fields
-
-    def copy_included(self, doc, fields, container):
-        copy = copied_aware if self.codec_options.tz_aware else copied
-        if whole_document(fields):
-            return copy(doc, container)
-        included = included_fields(fields)
-        if included is None:
-            return copy_only_fields(self, doc, fields, container)
+    def project(doc):
         found = container()
         for key, value in doc.items():
             if key in included:
                 found[key] = copy(value, container)
-        if fields.get("_id", 1) != 0 and "_id" in doc:  # mongomock puts the id last
+        if keep_id and "_id" in doc:  # mongomock puts the id last
             found["_id"] = copy(doc["_id"], container)
         return found
 
-    copy_included.__wrapped__ = copy_only_fields
+    return project
+
+
+def _plain_projections() -> None:
+    """mongomock's copy of one returned document becomes :func:`copier`'s (reads that copy many decide it
+    once, see :func:`inspect_api.memory_store.install`); mongomock rebuilt its nested projection spec for
+    every document."""
+    global _MONGOMOCK_PROJECTION
+    from mongomock import collection
+
+    if getattr(collection.Collection, "_inspect_plain_projections", False):
+        return
+    _MONGOMOCK_PROJECTION = collection.Collection._copy_only_fields
+
+    def copy_included(self, doc, fields, container):
+        return copier(self, fields, container)(doc)
+
+    copy_included.__wrapped__ = _MONGOMOCK_PROJECTION
     collection.Collection._copy_only_fields = copy_included
     collection.Collection._inspect_plain_projections = True
 

@@ -382,7 +382,8 @@ def sorted_plainly(documents: list, key: str, direction) -> list | None:
 
 def _plain_sorts() -> None:
     """Sort a read's documents on a plain field by its values themselves (mongomock compares every pair
-    through its BSON comparator); the same order, stable as before.  Paths and ``$`` keys keep mongomock's."""
+    through its BSON comparator); the same order, stable as before.  Paths and ``$`` keys keep mongomock's.
+    Each document is copied as :func:`memory_copies.copier` decides once for the read."""
     from mongomock import collection
     from mongomock.filtering import filter_applies, resolve_sort_key
 
@@ -393,8 +394,13 @@ def _plain_sorts() -> None:
     def get_dataset(self, spec, sort, fields, as_class):
         if isinstance(sort, dict):
             sort = list(sort.items())
-        if not sort or any(key.startswith("$") or "." in key for key, _direction in sort):
+        if sort and any(key.startswith("$") or "." in key for key, _direction in sort):
             yield from dataset_of(self, spec, sort, fields, as_class)
+            return
+        copy = memory_copies.copier(self, fields, as_class)  # decided once, not per document
+        if not sort:
+            for document in self._iter_documents(spec):
+                yield copy(document)
             return
         plain = compile_filter(spec)
         if primary_keys(spec) is None and (plain is None or _probe(plain) is None):
@@ -404,7 +410,7 @@ def _plain_sorts() -> None:
                     filter_applies(spec, {})  # an empty collection still refuses a bad filter, as a scan does
                 for document in order:
                     if matches(plain, spec, document) if plain is not None else filter_applies(spec, document):
-                        yield self._copy_only_fields(document, fields, as_class)
+                        yield copy(document)
                 return
         dataset = list(self._iter_documents(spec))
         for key, direction in reversed(sort):
@@ -413,7 +419,7 @@ def _plain_sorts() -> None:
                 ordered = sorted(dataset, key=lambda x, key=key: resolve_sort_key(key, x), reverse=direction < 0)
             dataset = ordered
         for document in dataset:
-            yield self._copy_only_fields(document, fields, as_class)
+            yield copy(document)
 
     collection.Collection._get_dataset = get_dataset
     collection.Collection._inspect_plain_sorts = True
