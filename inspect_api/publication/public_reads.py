@@ -10,6 +10,7 @@ from inspect_api import vocabulary
 from inspect_api.batched import Read, count_unless_known, page_reads, paged, read_together
 from inspect_api.clock import isoformat
 from inspect_api.db import as_stored, by_id
+from inspect_api.dumped import text
 from inspect_api.errors import NotFound
 from inspect_api.publication.models import PublishedResult
 from inspect_api.publication.results import (
@@ -178,17 +179,19 @@ PUBLIC_INSTITUTION_FIELDS = frozenset({"public_id", "name", "kind", "region", "a
 
 
 def institution_view(institution, *, with_counts: bool = True, counts: dict[str, int] | None = None) -> dict[str, Any]:
-    """Public fields of an institution; finding counts given (a page's, from one query) or read here."""
+    """Public fields of an institution, in ``PublicInstitutionSchema``'s dumped form; finding counts given (a
+    page's, from one query) or read here."""
     from inspect_api.directory.institutions import point_latlon
 
     regions = region_names()
     latlon = point_latlon(institution.location) if institution.location else None
-    out = {"id": institution.public_id, "name": institution.name, "kind": institution.kind,
-           "kind_name": institution_kinds().get(institution.kind, institution.kind), "region": institution.region,
-           "region_name": regions.get(institution.region, institution.region), "address": institution.address,
+    kind, region = institution.kind, institution.region
+    out = {"id": text(institution.public_id), "name": text(institution.name), "kind": text(kind),
+           "kind_name": text(institution_kinds().get(kind, kind)), "region": text(region),
+           "region_name": text(regions.get(region, region)), "address": text(institution.address),
            "latitude": latlon[0] if latlon else None, "longitude": latlon[1] if latlon else None,
-           "contact_name": institution.contact_name, "contact_phone": institution.contact_phone,
-           "status": institution.status}
+           "contact_name": text(institution.contact_name), "contact_phone": text(institution.contact_phone),
+           "status": text(institution.status)}
     if counts is not None:
         out.update(counts)
     elif with_counts:

@@ -40,6 +40,7 @@ def _start_publication_clock() -> None:
 
 OFFICE = ("office_admin",)
 PUBLIC_RESULT_PAGE = s.PublicResultPageSchema()
+PUBLIC_INSTITUTION, PUBLIC_INSTITUTION_PAGE = s.PublicInstitutionSchema(), s.PublicInstitutionPageSchema()
 
 
 def _cfg() -> dict:
@@ -368,7 +369,7 @@ def public_institutions(args):
     """Institutions of the directory (public fields, locations, open and overdue finding counts)."""
     page = public_reads.public_institutions_page(region=args.get("region"), kind=args.get("kind"),
                                                  page=args["page"], per_page=args["per_page"])
-    return _etagged(s.PublicInstitutionPageSchema().dump(page))
+    return _etagged(already_dumped(PUBLIC_INSTITUTION_PAGE, page))
 
 
 @blp.route("/public/institutions/<public_id>", methods=["GET"])
@@ -377,7 +378,8 @@ def public_institutions(args):
 @blp.response(200, s.PublicInstitutionSchema)
 @raises(404, "INSTITUTION_NOT_FOUND", description="机构不存在")
 def public_institution(public_id):
-    return _etagged(s.PublicInstitutionSchema().dump(public_reads.institution_view(public_reads.public_institution(public_id))))
+    view = public_reads.institution_view(public_reads.public_institution(public_id))
+    return _etagged(already_dumped(PUBLIC_INSTITUTION, view))
 
 
 @blp.route("/public/notices", methods=["GET"])

@@ -18,6 +18,8 @@ from inspect_api.directory.models import (DEPARTMENTS, INSTITUTION_KINDS, INSTIT
                                           Inspector, Institution)
 from inspect_api.directory.schemas import InspectorSchema, InstitutionSchema
 from inspect_api.directory.views import inspector_views, institution_views
+from inspect_api.publication.public_reads import PUBLIC_INSTITUTION_FIELDS, institution_view
+from inspect_api.publication.schemas import PublicInstitutionSchema
 
 APP = Flask("as_stored")
 APP.config["INSPECT"] = {"public_base_url": "https://jg.example.gov.cn"}
@@ -87,6 +89,21 @@ def test_an_inspector_as_stored_lists_as_its_document(raw):
     assert inspector_views([db.as_stored(Inspector, raw)]) == inspector_views([document]) == [dumped]
     # and as the same JSON (a bool is not sent as 1, nor an int as 1.0)
     assert json.dumps(inspector_views([document]), sort_keys=True) == json.dumps([dumped], sort_keys=True)
+
+
+@settings(max_examples=200)
+@given(institutions, st.fixed_dictionaries({"open_findings": counts, "overdue_findings": counts}))
+def test_an_institution_as_stored_shows_to_the_public_in_its_dumped_form(raw, finding_counts):
+    """The public institution list and page send ``institution_view`` as it is: it must be exactly
+    ``PublicInstitutionSchema``'s dump, read as stored (the public fields only) or built as a document."""
+    document = Institution._from_son(dict(raw))
+    listed = db.as_stored(Institution, raw, PUBLIC_INSTITUTION_FIELDS)
+    with APP.test_request_context():
+        view = institution_view(listed, counts=dict(finding_counts))
+        assert institution_view(document, counts=dict(finding_counts)) == view
+        dumped = PublicInstitutionSchema().dump(view)
+    assert json.dumps(view, sort_keys=True) == json.dumps(dumped, sort_keys=True)
+    assert set(view) == set(PublicInstitutionSchema().fields)  # every field the schema sends, none other
 
 
 def test_a_stored_key_no_field_declares_is_left_out():
