@@ -341,6 +341,17 @@ def notices_page(query, page: int, per_page: int) -> dict[str, Any]:
     return {**paged(found, total, page, per_page), "items": notice_views(found, status_rows or [])}
 
 
+# What the public sees of a notice's view (``PublicNoticeSchema``'s fields): not who may act on it next, nor
+# the office's own bookkeeping.
+PUBLIC_NOTICE_KEYS = ("id", "number", "status", "status_name", "title", "text", "region", "region_name", "issuer",
+                      "period_from", "period_to", "items", "published_at", "retracted_at", "retraction_reason")
+
+
+def public_view(view: dict[str, Any]) -> dict[str, Any]:
+    """A notice's view (:func:`notice_view`) as the public sees it: ``PublicNoticeSchema``'s dumped form."""
+    return {key: view[key] for key in PUBLIC_NOTICE_KEYS}
+
+
 def notice_view(notice: Notice, *, live: bool = True) -> dict[str, Any]:
     """A notice as the API and the public pages show it (items with their live rectification status)."""
     return notice_views([notice], live=live)[0]

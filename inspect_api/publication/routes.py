@@ -41,6 +41,7 @@ def _start_publication_clock() -> None:
 OFFICE = ("office_admin",)
 PUBLIC_RESULT_PAGE = s.PublicResultPageSchema()
 PUBLIC_INSTITUTION, PUBLIC_INSTITUTION_PAGE = s.PublicInstitutionSchema(), s.PublicInstitutionPageSchema()
+PUBLIC_NOTICE, PUBLIC_NOTICE_PAGE = s.PublicNoticeSchema(), s.PublicNoticePageSchema()
 
 
 def _cfg() -> dict:
@@ -390,7 +391,8 @@ def public_institution(public_id):
 def public_notices(args):
     """Published and retracted notices (retracted ones carry their public reason), newest first."""
     page = notices.notices_page(notices.public_notices(), args["page"], args["per_page"])
-    return _etagged(s.PublicNoticePageSchema().dump(page))
+    page["items"] = [notices.public_view(view) for view in page["items"]]
+    return _etagged(already_dumped(PUBLIC_NOTICE_PAGE, page))
 
 
 @blp.route("/public/notices/<notice_id>", methods=["GET"])
@@ -399,4 +401,5 @@ def public_notices(args):
 @blp.response(200, s.PublicNoticeSchema)
 @raises(404, "NOTICE_NOT_FOUND", description="不存在或尚未发布")
 def public_notice(notice_id):
-    return _etagged(s.PublicNoticeSchema().dump(notices.notice_view(notices.public_notice(notice_id))))
+    view = notices.public_view(notices.notice_view(notices.public_notice(notice_id)))
+    return _etagged(already_dumped(PUBLIC_NOTICE, view))
