@@ -18,6 +18,7 @@ from typing import Any, Iterable
 from inspect_api.audit.models import AuditEvent
 from inspect_api.audit.service import verify_chain
 from inspect_api.clock import isoformat
+from inspect_api.dumped import number, text
 
 
 def events_in(region_codes: Iterable[str], *, action: str | None = None, target_type: str | None = None,
@@ -34,10 +35,12 @@ def events_in(region_codes: Iterable[str], *, action: str | None = None, target_
 
 
 def event_view(event: AuditEvent) -> dict[str, Any]:
-    return {"seq": event.seq, "at": isoformat(event.at), "actor_id": event.actor_id, "actor_name": event.actor_name,
-            "action": event.action, "target_type": event.target_type, "target_id": event.target_id,
-            "region": event.region, "ip": event.ip, "data": dict(event.data or {}), "hash": event.hash,
-            "prev_hash": event.prev_hash}
+    """An audit event in ``AuditEventSchema``'s dumped form (sent as it is)."""
+    return {"seq": number(event.seq, int), "at": isoformat(event.at), "actor_id": text(event.actor_id),
+            "actor_name": text(event.actor_name), "action": text(event.action), "target_type": text(event.target_type),
+            "target_id": text(event.target_id), "region": text(event.region), "ip": text(event.ip),
+            "data": {str(key): value for key, value in (event.data or {}).items()}, "hash": text(event.hash),
+            "prev_hash": text(event.prev_hash)}
 
 
 def verification(now: datetime) -> dict[str, Any]:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from flask import jsonify
+
 from inspect_api.audit import listing
 from inspect_api.audit import schemas as s
 from inspect_api.auth.access import current_user, login_required
 from inspect_api.clock import utcnow
 from inspect_api.extensions import Blueprint
-from inspect_api.schemas import PageArgsSchema, page_of, paginate
+from inspect_api.schemas import PageArgsSchema, already_dumped, page_of, paginate
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="审计日志（全程留痕）与哈希链校验")
+EVENT_PAGE = page_of(s.AuditEventSchema)()
 
 
 def _subtree_codes(region: str) -> list[str]:
@@ -23,13 +26,12 @@ def _subtree_codes(region: str) -> list[str]:
 @login_required("office_admin")
 @blp.arguments(s.AuditListArgsSchema, location="query")
 @blp.arguments(PageArgsSchema, location="query")
-@blp.response(200, page_of(s.AuditEventSchema))
+@blp.response(200, EVENT_PAGE)
 def list_events(filters, paging):
     """Audit events of the office's region subtree, newest first (filter by action or target)."""
     page = paginate(listing.events_in(_subtree_codes(current_user().region), **filters), paging["page"],
                     paging["per_page"])
-    page["items"] = [listing.event_view(e) for e in page["items"]]
-    return page
+    return jsonify(already_dumped(EVENT_PAGE, {**page, "items": [listing.event_view(e) for e in page["items"]]}))
 
 
 @blp.route("/audit/verify", methods=["GET"])
