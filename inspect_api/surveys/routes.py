@@ -5,20 +5,21 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Response, current_app
+from flask import Response, current_app, jsonify
 
 from inspect_api.apidoc import media_types, raises, rate_limited
 from inspect_api.auth.access import current_user, login_required
 from inspect_api.clock import utcnow
 from inspect_api.directory.models import INSTITUTION_KINDS
 from inspect_api.extensions import Blueprint
-from inspect_api.schemas import PageArgsSchema, paginate
+from inspect_api.schemas import PageArgsSchema, already_dumped, paginate
 from inspect_api.surveys import results, service, web
 from inspect_api.surveys import schemas as s
 from inspect_api.surveys.device import Device
 
 blp = Blueprint("surveys", __name__, url_prefix="/api/v1", description="满意度测评：匿名答卷、季度结果与审核")
 OFFICE = "office_admin"
+RESPONSE_PAGE = s.SurveyResponsePageSchema()
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
 
 
@@ -153,14 +154,13 @@ def results_csv(args):
 @login_required(OFFICE)
 @blp.arguments(s.SurveyResponseArgsSchema, location="query")
 @blp.arguments(PageArgsSchema, location="query")
-@blp.response(200, s.SurveyResponsePageSchema)
+@blp.response(200, RESPONSE_PAGE)
 @raises(404, "INSTITUTION_NOT_FOUND", description="机构不存在或不在本辖区")
 def list_responses(args, paging):
     """Answer sheets of the region with their (screened) comments, newest first; ``status=held`` lists
     the answers held as a burst, for review. Comments are for the office only."""
     page = paginate(service.responses(current_user(), **args), paging["page"], paging["per_page"])
-    page["items"] = [service.response_view(r) for r in page["items"]]
-    return page
+    return jsonify(already_dumped(RESPONSE_PAGE, {**page, "items": [service.response_view(r) for r in page["items"]]}))
 
 
 @blp.route("/surveys/responses/<response_id>/review", methods=["POST"])

@@ -45,6 +45,8 @@ from inspect_api.surveys.device import keyed_hash
 from inspect_api.surveys.models import SurveyResponse, SurveyResult
 from inspect_api.workdays import business_date
 from inspect_api.db import by_id
+from inspect_api.clock import isoformat
+from inspect_api.dumped import number, text
 
 log = logging.getLogger(__name__)
 
@@ -293,9 +295,11 @@ def review(user, response_id: str, *, decision: str, now: datetime) -> SurveyRes
 
 
 def response_view(response: SurveyResponse) -> dict[str, Any]:
-    return {"id": str(response.id), "institution_id": response.institution_id, "region": response.region,
-            "quarter": response.quarter, "questionnaire_code": response.questionnaire_code,
-            "questionnaire_version": response.questionnaire_version, "answers": dict(response.answers),
-            "comment": response.comment, "comment_screened": bool(response.comment_screened),
-            "status": response.status, "hold_reason": response.hold_reason, "created_at": response.created_at,
-            "reviewed_at": response.reviewed_at}
+    """An answer sheet in ``SurveyResponseSchema``'s dumped form (the office's list sends it as it is)."""
+    return {"id": str(response.id), "institution_id": text(response.institution_id), "region": text(response.region),
+            "quarter": text(response.quarter), "questionnaire_code": text(response.questionnaire_code),
+            "questionnaire_version": number(response.questionnaire_version, int),
+            "answers": {str(key): number(value, int) for key, value in (response.answers or {}).items()},
+            "comment": text(response.comment), "comment_screened": bool(response.comment_screened),
+            "status": text(response.status), "hold_reason": text(response.hold_reason),
+            "created_at": isoformat(response.created_at), "reviewed_at": isoformat(response.reviewed_at)}
