@@ -18,6 +18,7 @@ from mongoengine.errors import NotUniqueError
 
 from inspect_api.batched import Read, count_unless_known, page_reads, paged, read_together
 from inspect_api.clock import as_utc, isoformat
+from inspect_api.dumped import text
 from inspect_api.db import as_stored
 from inspect_api.publication.models import PublicationDeadline, PublishedResult, StepRecord
 from inspect_api.publication.notices import complete_notice_numbers
@@ -212,13 +213,15 @@ def pending_publications(user, *, page: int, per_page: int) -> tuple[dict[str, A
 
 
 def tracker_view(tracker: PublicationDeadline, *, today: date, institution_name: str | None) -> dict[str, Any]:
-    """One entry of the publication queue (``institution_name`` read by the caller, for a page at once)."""
-    return {"inspection_id": tracker.inspection_id, "code": tracker.code, "institution_id": tracker.institution_id,
-            "institution_name": institution_name, "region": tracker.region,
-            "concluded_at": isoformat(tracker.concluded_at), "deadline": as_date(tracker.deadline).isoformat(),
-            "overdue": today > as_date(tracker.deadline), "level": tracker.level,
-            "steps": [{"code": s.code, "title": s.title, "due": as_date(s.due).isoformat(), "at": isoformat(s.at)}
-                      for s in tracker.steps]}
+    """One entry of the publication queue in ``PendingPublicationSchema``'s dumped form (``institution_name``
+    read by the caller, for a page at once)."""
+    return {"inspection_id": text(tracker.inspection_id), "code": text(tracker.code),
+            "institution_id": text(tracker.institution_id), "institution_name": text(institution_name),
+            "region": text(tracker.region), "concluded_at": isoformat(tracker.concluded_at),
+            "deadline": as_date(tracker.deadline).isoformat(), "overdue": today > as_date(tracker.deadline),
+            "level": text(tracker.level),
+            "steps": [{"code": text(s.code), "title": text(s.title), "due": as_date(s.due).isoformat(),
+                       "at": isoformat(s.at)} for s in tracker.steps]}
 
 
 def sweep_publication_deadlines(now: datetime, *, config: dict[str, Any] | None = None) -> dict[str, int]:

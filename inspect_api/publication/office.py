@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, Iterable
 
 from inspect_api.clock import isoformat
+from inspect_api.dumped import text
 from inspect_api.publication.models import PublicationDeadline, PublishedResult
 from inspect_api.publication.deadlines import tracker_view
 from inspect_api.publication.public_reads import result_view
@@ -38,7 +39,7 @@ def pending_views(trackers: Iterable[PublicationDeadline], *, now: datetime, sta
         view = tracker_view(tracker, today=today, institution_name=names.get(tracker.institution_id))
         titles = {s.code: s.title for s in tracker.steps}
         view["working_days_left"] = calendar.working_days_between(today, as_date(tracker.deadline))
-        view["level_title"] = titles.get(tracker.level) if tracker.level else None
+        view["level_title"] = text(titles.get(tracker.level)) if tracker.level else None
         out.append(view)
     return out
 

@@ -14,7 +14,7 @@ import csv
 import hashlib
 import io
 
-from flask import Response, current_app, request
+from flask import Response, current_app, jsonify, request
 
 from inspect_api import vocabulary
 from inspect_api.auth.access import current_user, login_required
@@ -42,6 +42,7 @@ OFFICE = ("office_admin",)
 PUBLIC_RESULT_PAGE = s.PublicResultPageSchema()
 PUBLIC_INSTITUTION, PUBLIC_INSTITUTION_PAGE = s.PublicInstitutionSchema(), s.PublicInstitutionPageSchema()
 PUBLIC_NOTICE, PUBLIC_NOTICE_PAGE = s.PublicNoticeSchema(), s.PublicNoticePageSchema()
+PUBLICATION_QUEUE = s.QueuedPublicationPageSchema()
 
 
 def _cfg() -> dict:
@@ -116,15 +117,15 @@ def revise(body, inspection_id):
 @blp.doc(operationId="listPendingPublications")
 @login_required(*OFFICE)
 @blp.arguments(PageArgsSchema, location="query")
-@blp.response(200, s.QueuedPublicationPageSchema)
+@blp.response(200, PUBLICATION_QUEUE)
 def pending(args):
     """Submitted results of the region not yet published, earliest deadline first, with their escalation steps
     and the working days left until the publication deadline."""
     now = utcnow()
     page, stamp, names = deadlines.pending_publications(current_user(), page=args["page"],
                                                         per_page=args["per_page"])
-    page["items"] = office.pending_views(page["items"], now=now, stamp_rows=stamp, names_rows=names)
-    return page
+    items = office.pending_views(page["items"], now=now, stamp_rows=stamp, names_rows=names)
+    return jsonify(already_dumped(PUBLICATION_QUEUE, {**page, "items": items}))
 
 
 @blp.route("/publication/published", methods=["GET"])
