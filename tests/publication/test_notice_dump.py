@@ -4,9 +4,6 @@ notice, read as stored or built as a document, with any live status of its items
 
 from __future__ import annotations
 
-import json
-from datetime import datetime, timezone
-
 from bson import ObjectId
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,24 +12,10 @@ from inspect_api.db import as_stored
 from inspect_api.publication import notices
 from inspect_api.publication.models import NOTICE_STATUSES, Notice
 from inspect_api.publication.schemas import PublicNoticeSchema
+from tests.stored_forms import assert_dumped_form, midnights, moments, stored, texts
 
-moments = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2040, 1, 1),
-                       timezones=st.just(timezone.utc))
-midnights = st.dates(min_value=datetime(2000, 1, 1).date(), max_value=datetime(2040, 1, 1).date()).map(
-    lambda d: datetime(d.year, d.month, d.day, tzinfo=timezone.utc))  # how a DateField is stored
-texts = st.text(min_size=1, max_size=10)
 finding_ids = st.sampled_from(["6b0d472d94839c26dd0921b1", "6b0d472d94839c26dd0921b2", "6b0d472d94839c26dd0921b3"])
 statuses = st.sampled_from(["open", "answered", "accepted", "reopened", "withdrawn"])
-
-
-def maybe(values) -> st.SearchStrategy:
-    """A stored field: absent (``...``), null, or a value."""
-    return st.one_of(st.just(...), st.none(), values)
-
-
-def stored(required: dict, **optional) -> st.SearchStrategy:
-    return st.fixed_dictionaries({**required, **{key: maybe(values) for key, values in optional.items()}}).map(
-        lambda doc: {key: value for key, value in doc.items() if value is not ...})
 
 
 items = stored({"finding_id": finding_ids}, order_id=texts, order_number=texts, institution_id=texts,
@@ -57,7 +40,4 @@ def test_a_notice_shows_to_the_public_in_its_dumped_form(raw, rows):
     document = Notice._from_son(dict(raw))
     view = notices.public_view(notices.notice_views([as_stored(Notice, raw)], rows)[0])
     assert notices.public_view(notices.notice_views([document], rows)[0]) == view
-    dumped = PublicNoticeSchema().dump(view)
-    assert json.dumps(view, sort_keys=True, ensure_ascii=False) == json.dumps(dumped, sort_keys=True,
-                                                                              ensure_ascii=False)
-    assert set(view) == set(PublicNoticeSchema().fields)  # every field the schema sends, none other
+    assert_dumped_form(view, PublicNoticeSchema())
