@@ -34,6 +34,7 @@ import contextlib
 import logging
 import re
 import threading
+from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
@@ -290,14 +291,14 @@ def as_stored(document_cls, raw: dict[str, Any], only: frozenset[str] | None = N
     ``only``: just these fields (and ``id``), for a read that projected them."""
     fields = _STORED_FIELDS.get(document_cls) or _stored_fields(document_cls)
     values = {}
-    for name, db_field, embedded, field in fields:
+    for name, db_field, embedded, field, convert in fields:
         if only is not None and name not in only and name != "id":
             continue
         value = raw.get(db_field)
         if value is None:
             values[name] = _default_of(field)
         elif embedded is None:
-            values[name] = field.to_python(value)
+            values[name] = convert(value)
         elif embedded[1]:  # a list of embedded documents
             values[name] = [as_stored(embedded[0], item) for item in value]
         else:
@@ -305,11 +306,12 @@ def as_stored(document_cls, raw: dict[str, Any], only: frozenset[str] | None = N
     return SimpleNamespace(**values)
 
 
-# Per document class: (attribute, stored key, (embedded class, is a list) or None, field), found once.
-_STORED_FIELDS: dict[type, list[tuple[str, str, tuple[type, bool] | None, Any]]] = {}
+# Per document class: (attribute, stored key, (embedded class, is a list) or None, field, its conversion of a
+# stored value), found once.
+_STORED_FIELDS: dict[type, list[tuple[str, str, tuple[type, bool] | None, Any, Callable[[Any], Any]]]] = {}
 
 
-def _stored_fields(document_cls) -> list[tuple[str, str, tuple[type, bool] | None, Any]]:
+def _stored_fields(document_cls) -> list[tuple[str, str, tuple[type, bool] | None, Any, Callable[[Any], Any]]]:
     fields = []
     for name, field in document_cls._fields.items():
         embedded = None
@@ -317,9 +319,26 @@ def _stored_fields(document_cls) -> list[tuple[str, str, tuple[type, bool] | Non
             embedded = (field.document_type, False)
         elif isinstance(field, mongoengine.ListField) and isinstance(field.field, mongoengine.EmbeddedDocumentField):
             embedded = (field.field.document_type, True)
-        fields.append((name, field.db_field, embedded, field))
+        fields.append((name, field.db_field, embedded, field, stored_value_conversion(field)))
     _STORED_FIELDS[document_cls] = fields
     return fields
+
+
+def stored_value_conversion(field) -> Callable[[Any], Any]:
+    """``field.to_python``, with what lists mostly read taken directly: a text, a list of texts, a stored date
+    (mongoengine rebuilt every list through a dict of its items, a tenth of a review queue page)."""
+    kind = type(field)
+    if kind is mongoengine.StringField:
+        return lambda value: value if type(value) is str else field.to_python(value)
+    if kind is mongoengine.ListField and type(field.field) is mongoengine.StringField:
+        def texts(value):
+            if type(value) is list and all(type(item) is str for item in value):
+                return list(value)
+            return field.to_python(value)
+        return texts
+    if kind is mongoengine.DateField:
+        return lambda value: value.date() if type(value) is datetime else field.to_python(value)
+    return field.to_python
 
 
 def _default_of(field) -> Any:

@@ -148,14 +148,15 @@ _NEGATIONS = ("$ne", "$nin")  # tests that a missing field, or a value of anothe
 
 def compile_filter(spec) -> list | None:
     """A filter of top-level fields each equal to, ``$in``, ``$nin``, ``$ne`` or in a range of strings or
-    ObjectIds, as ``[(field, [(op, value), ...]), ...]``; None for anything else (mongomock decides those)."""
+    ObjectIds, or equal or not to a flag (True, False), as ``[(field, [(op, value), ...]), ...]``; None for
+    anything else (mongomock decides those)."""
     if type(spec) is not dict:
         return None
     tests = []
     for field, condition in spec.items():
         if type(field) is not str or field.startswith("$") or "." in field:
             return None
-        if type(condition) in _KEYS:
+        if type(condition) in _KEYS or type(condition) is bool:
             tests.append((field, [("$eq", condition)]))
             continue
         if type(condition) is not dict or not condition:
@@ -168,7 +169,7 @@ def compile_filter(spec) -> list | None:
                 if type(value) not in (list, tuple) or not all(type(v) in _KEYS for v in value):
                     return None
                 ops.append((op, frozenset(value)))
-            elif (op == "$ne" or op in _RANGES) and type(value) in _KEYS:
+            elif (op == "$ne" or op in _RANGES) and type(value) in _KEYS or op == "$ne" and type(value) is bool:
                 ops.append((op, value))
             else:
                 return None
@@ -176,11 +177,16 @@ def compile_filter(spec) -> list | None:
     return tests
 
 
+_NUMBERS = (bool, int, float)
+
+
 def _decide(op: str, value, stored):
     """Whether one stored value passes one test: True, False, or None where mongomock must decide."""
     kind = type(stored)
     if stored is _MISSING:
         return op in _NEGATIONS
+    if type(value) is bool:  # a flag's equality (or not): mongomock compares it as a number (1 equals True)
+        return (stored == value) is (op == "$eq") if kind in _NUMBERS else None
     if kind is list:
         if not all(type(item) in _KEYS for item in stored):
             return None

@@ -7,9 +7,10 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
+import mongoengine as me
 from bson import ObjectId
 from flask import Flask
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from inspect_api import db
@@ -135,3 +136,32 @@ def test_only_the_fields_a_read_projected():
                           frozenset({"name", "risk"}))
     assert vars(listed).keys() == {"id", "name", "risk"}
     assert listed.id == oid and listed.name == "某机构" and listed.risk.past_findings == 2
+
+
+ANY_STORED = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text() | st.binary(max_size=4)
+    | moments | st.dates() | st.builds(ObjectId),
+    lambda inner: st.lists(inner, max_size=3) | st.tuples(inner, inner) | st.dictionaries(st.text(max_size=3), inner,
+                                                                                          max_size=2),
+    max_leaves=6)
+
+
+CONVERTED = [me.StringField(), me.ListField(me.StringField()), me.DateField(), me.IntField()]
+
+
+@settings(max_examples=500)
+@given(field=st.sampled_from(CONVERTED),
+       value=st.one_of(moments, st.text(), st.lists(st.text(), max_size=4), ANY_STORED))
+@example(field=CONVERTED[2], value=datetime(2026, 3, 1, tzinfo=timezone.utc))
+@example(field=CONVERTED[1], value=["370302", "x"])
+@example(field=CONVERTED[1], value=["370302", b"x"])
+@example(field=CONVERTED[0], value=b"x")
+def test_a_stored_value_converts_as_its_field_converts_it(field, value):
+    """What ``as_stored`` takes directly (a text, a list of texts, a stored date) is exactly what the field's own
+    conversion gives, of the same types; anything else is the field's own conversion."""
+    expected = field.to_python(value)
+    got = db.stored_value_conversion(field)(value)
+    assert got == expected and type(got) is type(expected)
+    assert (got is value) == (expected is value)  # a list of texts is a new list, as the field makes it
+    if isinstance(expected, list):
+        assert [type(item) for item in got] == [type(item) for item in expected]

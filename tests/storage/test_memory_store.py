@@ -34,7 +34,8 @@ PLAIN_CONDITIONS = (
     | st.builds(lambda v: {"$ne": v}, KEYS)
     | st.builds(lambda v: {"$nin": v}, st.lists(KEYS, max_size=3))
     | st.dictionaries(st.sampled_from(["$gt", "$gte", "$lt", "$lte"]), KEYS, min_size=1, max_size=2)
-    | st.builds(lambda lo, v: {"$gte": lo, "$in": v}, KEYS, st.lists(KEYS, max_size=2)))
+    | st.builds(lambda lo, v: {"$gte": lo, "$in": v}, KEYS, st.lists(KEYS, max_size=2))
+    | st.booleans() | st.builds(lambda v: {"$ne": v}, st.booleans()))  # flags: the review queues' overdue
 OTHER_CONDITIONS = (
     OTHERS | st.just({"$in": [None, "x"]}) | st.just({"$exists": True}) | st.just({"$ne": "x", "$gt": "a"})
     | st.just({"$nin": [None, "x"]}) | st.just({"$nin": ["x"], "$gt": "a"})
@@ -55,6 +56,14 @@ FILTERS = st.dictionaries(st.sampled_from(FIELDS), PLAIN_CONDITIONS | OTHER_COND
 @example(spec={"a": {"$nin": ["x"]}}, document={"a": []})
 @example(spec={"a": {"$nin": [OIDS[0]]}}, document={"a": [str(OIDS[0])]})
 @example(spec={"a": "x", "b": {"$lt": "370304"}}, document={"a": ["x"], "b": ["370303"]})
+@example(spec={"a": True}, document={"a": 1})  # mongomock compares a flag as a number
+@example(spec={"a": True}, document={"a": 1.0})
+@example(spec={"a": False}, document={"a": 0})
+@example(spec={"a": True}, document={"a": [0, 1]})
+@example(spec={"a": True}, document={"a": [[True]]})
+@example(spec={"a": {"$ne": True}}, document={})
+@example(spec={"a": {"$ne": False}}, document={"a": 0.0})
+@example(spec={"a": False}, document={"a": None})
 def test_a_plain_filter_matches_what_mongomock_matches(spec, document):
     plain = memory_store.compile_filter(spec)
     if plain is not None:
