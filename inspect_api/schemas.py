@@ -354,4 +354,14 @@ def paginate(query: QuerySet | list, page: int, per_page: int) -> dict[str, Any]
     rows = read_together(page_read)[0]
     count = count_unless_known(count_read, rows, page, per_page)
     total = read_together(count)[0] if count is not None else None
-    return paged([as_stored(query._document, row) for row in rows], total, page, per_page)
+    only = _included(query)
+    return paged([as_stored(query._document, row, only) for row in rows], total, page, per_page)
+
+
+def _included(query: QuerySet) -> frozenset[str] | None:
+    """The fields a queryset reads by ``only(...)`` (rows are read as those alone, not with the defaults of the
+    others); None when it reads every field or excludes some."""
+    loaded = query._loaded_fields.as_dict()
+    if not loaded or any(value != 1 for value in loaded.values()):
+        return None
+    return frozenset(name for name, field in query._document._fields.items() if field.db_field in loaded)

@@ -5,7 +5,7 @@ Checks are created by drawing a plan of kind ``desk_review`` (``/api/v1/plans``)
 
 from __future__ import annotations
 
-from flask import Response, current_app, request
+from flask import Response, current_app, jsonify, request
 
 from inspect_api.apidoc import conditional_get, media_types, raises
 from inspect_api.auth.access import current_user, login_required
@@ -13,9 +13,10 @@ from inspect_api.clock import utcnow
 from inspect_api.extensions import Blueprint
 from inspect_api.ledgers import files, review, service, uploads
 from inspect_api.ledgers import schemas as s
-from inspect_api.schemas import PageArgsSchema, paginate
+from inspect_api.schemas import PageArgsSchema, already_dumped, paginate
 
 blp = Blueprint("ledgers", __name__, url_prefix="/api/v1", description="台账资料抽查：资料提交、书面审查与结论")
+CHECK_PAGE = s.LedgerCheckPageSchema()
 CHECK = "/ledger-checks/<check_id>"
 EXTENSIONS = {"pdf": "pdf", "xlsx": "xlsx", "image": "img"}
 # What a stored document can be: the checked PDF and workbook types, and the photo pipeline's image types.
@@ -47,13 +48,12 @@ def _detail(check):
 @login_required()
 @blp.arguments(s.LedgerCheckListArgsSchema, location="query")
 @blp.arguments(PageArgsSchema, location="query")
-@blp.response(200, s.LedgerCheckPageSchema)
+@blp.response(200, CHECK_PAGE)
 @raises(404, "INSTITUTION_NOT_FOUND", description="institution_id 不在本辖区")
 def list_checks(args, paging):
     """Checks visible to the caller (office: its region; reviewer: its teams; institution: its own), newest first."""
-    page = paginate(service.list_checks(current_user(), **args), paging["page"], paging["per_page"])
-    page["items"] = [service.summary_view(c) for c in page["items"]]
-    return page
+    page = paginate(service.listed_checks(current_user(), **args), paging["page"], paging["per_page"])
+    return jsonify(already_dumped(CHECK_PAGE, {**page, "items": service.summary_views(page["items"])}))
 
 
 @blp.route(CHECK, methods=["GET"])

@@ -31,7 +31,7 @@ from pymongo import ReturnDocument
 from inspect_api.audit import service as audit
 from inspect_api.batched import Read, read_together
 from inspect_api.auth.service import actor_of
-from inspect_api.clock import SHANGHAI, utcnow
+from inspect_api.clock import SHANGHAI, isoformat, utcnow
 from inspect_api import config as inspect_config
 from inspect_api.directory.hooks import register_history_check
 from inspect_api.directory.institutions import get_institution, institution_in_scope, institution_names
@@ -40,6 +40,7 @@ from inspect_api.ledgers.models import CHECK_STATES, OPEN_STATES, LedgerCheck, L
 from inspect_api.scoping import in_scope, region_range
 from inspect_api.workdays import business_date
 from inspect_api.db import as_stored, by_id
+from inspect_api.dumped import day, number, text, texts
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +106,11 @@ def settings(cfg: dict[str, Any] | None = None) -> dict[str, Any]:
     return inspect_config.section("ledgers", DEFAULTS, cfg)
 
 
+UNKNOWN_INSTITUTION = "被检查机构"
+
+
 def institution_name(institution_id: str) -> str:
-    return institution_names([institution_id]).get(institution_id, "被检查机构")
+    return institution_names([institution_id]).get(institution_id, UNKNOWN_INSTITUTION)
 
 
 # --------------------------------------------------------------------------- checklist content
@@ -314,6 +318,18 @@ def list_checks(user, *, state: str | None = None, institution_id: str | None = 
     return query.order_by("-created_at", "-id")
 
 
+# What a check's summary shows: a list reads these alone (the scores and the escalation record are most of a
+# stored check).
+SUMMARY_FIELDS = ("code", "institution_id", "region", "state", "team", "checklist_code", "checklist_version",
+                  "deadline", "level", "late", "requested_at", "submitted_at", "concluded_at", "result", "findings",
+                  "order_id", "draw_id", "plan_id")
+
+
+def listed_checks(user, **filters):
+    """:func:`list_checks` reading only what :func:`summary_views` shows."""
+    return list_checks(user, **filters).only(*SUMMARY_FIELDS)
+
+
 def files_by_item(check: LedgerCheck) -> dict[str, list[LedgerFile]]:
     out: dict[str, list[LedgerFile]] = {}
     for f in LedgerFile.objects(check_id=str(check.id)).order_by("item_id", "uploaded_at", "id"):
@@ -328,20 +344,31 @@ def file_view(f: LedgerFile) -> dict[str, Any]:
             "url": f"/api/v1/ledger-checks/{f.check_id}/files/{f.id}"}
 
 
-def summary_view(check: LedgerCheck, *, today=None) -> dict[str, Any]:
+def summary_views(checks: Iterable[LedgerCheck], *, today=None) -> list[dict[str, Any]]:
+    """Summaries of many checks (a list page): their institutions' names in one read."""
+    checks = list(checks)
+    names = institution_names(check.institution_id for check in checks)
+    today = today or business_date(utcnow())
+    return [summary_view(check, today=today, name=names.get(check.institution_id, UNKNOWN_INSTITUTION))
+            for check in checks]
+
+
+def summary_view(check: LedgerCheck, *, today=None, name: str | None = None) -> dict[str, Any]:
+    """A check's summary in ``LedgerCheckSummarySchema``'s dumped form (a list sends it as it is); ``name``: its
+    institution's, when the caller read it with others'."""
     today = today or business_date(utcnow())
     result = check.result or {}
-    return {"id": str(check.id), "code": check.code, "institution_id": check.institution_id,
-            "institution_name": institution_name(check.institution_id), "region": check.region,
-            "state": check.state, "state_name": CHECK_STATES.get(check.state, check.state),
-            "team": list(check.team), "checklist_code": check.checklist_code,
-            "checklist_version": check.checklist_version, "deadline": check.deadline,
-            "overdue": check.state == "requested" and today > _date(check.deadline),
-            "level": check.level, "late": bool(check.late), "requested_at": check.requested_at,
-            "submitted_at": check.submitted_at, "concluded_at": check.concluded_at,
-            "score": result.get("score"), "grade": result.get("grade"), "grade_name": result.get("grade_name"),
-            "finding_count": len(check.findings or []), "order_id": check.order_id,
-            "draw_id": check.draw_id, "plan_id": check.plan_id}
+    return {"id": str(check.id), "code": text(check.code), "institution_id": text(check.institution_id),
+            "institution_name": text(institution_name(check.institution_id) if name is None else name),
+            "region": text(check.region), "state": text(check.state),
+            "state_name": text(CHECK_STATES.get(check.state, check.state)), "team": texts(check.team),
+            "checklist_code": text(check.checklist_code), "checklist_version": number(check.checklist_version, int),
+            "deadline": day(check.deadline), "overdue": check.state == "requested" and today > _date(check.deadline),
+            "level": text(check.level), "late": bool(check.late), "requested_at": isoformat(check.requested_at),
+            "submitted_at": isoformat(check.submitted_at), "concluded_at": isoformat(check.concluded_at),
+            "score": result.get("score"), "grade": text(result.get("grade")),
+            "grade_name": text(result.get("grade_name")), "finding_count": len(check.findings or []),
+            "order_id": text(check.order_id), "draw_id": text(check.draw_id), "plan_id": text(check.plan_id)}
 
 
 def _date(value):
