@@ -338,7 +338,35 @@ def stored_value_conversion(field) -> Callable[[Any], Any]:
         return texts
     if kind is mongoengine.DateField:
         return lambda value: value.date() if type(value) is datetime else field.to_python(value)
+    if (kind is mongoengine.DictField and field.field is None) or (
+            kind is mongoengine.ListField and type(field.field) is mongoengine.DictField and field.field.field is None):
+        def free_form(value):  # a copy of plain values, as the field makes it; anything else is the field's
+            try:
+                return _plain_copy(value)
+            except _NotPlain:
+                return field.to_python(value)
+        return free_form
     return field.to_python
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None), datetime, ObjectId})
+
+
+class _NotPlain(Exception):
+    """A value :func:`_plain_copy` does not copy (the field converts it its own way)."""
+
+
+def _plain_copy(value):
+    """A free-form field's conversion of a stored value made of dicts, lists and plain values: new dicts and
+    lists, the same plain values."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is dict:
+        return {key: _plain_copy(item) for key, item in value.items()}
+    if kind is list:
+        return [_plain_copy(item) for item in value]
+    raise _NotPlain
 
 
 def _default_of(field) -> Any:

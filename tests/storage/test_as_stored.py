@@ -21,6 +21,7 @@ from inspect_api.directory.schemas import InspectorSchema, InstitutionSchema
 from inspect_api.directory.views import inspector_views, institution_views
 from inspect_api.publication.public_reads import PUBLIC_INSTITUTION_FIELDS, institution_view
 from inspect_api.publication.schemas import PublicInstitutionSchema
+from tests.stored_forms import types_of
 
 APP = Flask("as_stored")
 APP.config["INSPECT"] = {"public_base_url": "https://jg.example.gov.cn"}
@@ -146,7 +147,8 @@ ANY_STORED = st.recursive(
     max_leaves=6)
 
 
-CONVERTED = [me.StringField(), me.ListField(me.StringField()), me.DateField(), me.IntField()]
+CONVERTED = [me.StringField(), me.ListField(me.StringField()), me.DateField(), me.IntField(), me.DictField(),
+             me.ListField(me.DictField()), me.ListField(), me.DictField(me.IntField())]
 
 
 @settings(max_examples=500)
@@ -156,12 +158,31 @@ CONVERTED = [me.StringField(), me.ListField(me.StringField()), me.DateField(), m
 @example(field=CONVERTED[1], value=["370302", "x"])
 @example(field=CONVERTED[1], value=["370302", b"x"])
 @example(field=CONVERTED[0], value=b"x")
+@example(field=CONVERTED[4], value={"q1": {"1": 2, "5": 1}, "q2": [1, "x", None, True, 1.5]})
+@example(field=CONVERTED[4], value={"q1": b"ab"})  # mongoengine turns bytes into a list of their values
+@example(field=CONVERTED[5], value=[{"item_id": "1.2", "at": datetime(2026, 3, 1, tzinfo=timezone.utc)}, "x"])
+@example(field=CONVERTED[5], value=[{"a": ("x", 1)}])
 def test_a_stored_value_converts_as_its_field_converts_it(field, value):
-    """What ``as_stored`` takes directly (a text, a list of texts, a stored date) is exactly what the field's own
-    conversion gives, of the same types; anything else is the field's own conversion."""
+    """What ``as_stored`` takes directly (a text, a list of texts, a stored date, free-form dicts and lists of plain
+    values) is exactly what the field's own conversion gives, of the same types; anything else is the field's own
+    conversion."""
     expected = field.to_python(value)
     got = db.stored_value_conversion(field)(value)
     assert got == expected and type(got) is type(expected)
-    assert (got is value) == (expected is value)  # a list of texts is a new list, as the field makes it
-    if isinstance(expected, list):
-        assert [type(item) for item in got] == [type(item) for item in expected]
+    assert (got is value) == (expected is value)  # a list or dict is a new one, as the field makes it
+    assert types_of(got) == types_of(expected)
+    assert _shares(got, value) == _shares(expected, value)  # shares none of the stored dicts or lists, unless the
+    # field's own conversion does (a text field hands a stored list back as it is)
+
+
+def _shares(got, value) -> bool:
+    """Whether a dict or list inside ``got`` is one of ``value``'s own."""
+    mine = {id(v) for v in _containers(value)}
+    return any(id(v) in mine for v in _containers(got))
+
+
+def _containers(value):
+    if isinstance(value, (dict, list, tuple)):
+        yield value
+        for item in value.values() if isinstance(value, dict) else value:
+            yield from _containers(item)
