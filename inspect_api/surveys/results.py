@@ -20,6 +20,7 @@ from typing import Any, Iterable
 
 from inspect_api.batched import Read, read_together
 from inspect_api.db import as_stored
+from inspect_api.dumped import text
 from inspect_api.errors import Unprocessable
 from inspect_api.scoping import region_range
 from inspect_api.surveys.models import SurveyResponse, SurveyResult
@@ -41,16 +42,18 @@ def overall_mean(result: SurveyResult) -> float | None:
 
 
 def result_view(result: SurveyResult, *, min_answers: int, with_counts: bool = True) -> dict[str, Any]:
-    """Count, overall mean, and mean and distribution per question of one institution's quarter."""
+    """Count, overall mean, and mean and distribution per question of one institution's quarter, in
+    ``SurveyResultSchema``'s dumped form (the office's list sends it as it is)."""
     count = int(result.count or 0)
     questions = []
     for q in result.questions or []:
         dist = {k: int(((result.dist or {}).get(q["id"]) or {}).get(k, 0)) for k in SCALE}
-        questions.append({"id": q["id"], "text": q["text"],
+        questions.append({"id": text(q["id"]), "text": text(q["text"]),
                           "mean": _mean(int((result.sums or {}).get(q["id"], 0)), count), "distribution": dist})
-    out = {"institution_id": result.institution_id, "region": result.region, "quarter": result.quarter,
-           "quarter_label": quarter_label(result.quarter), "count": count, "mean": overall_mean(result),
-           "questions": questions, "published": count >= min_answers, "low": result.low}
+    out = {"institution_id": text(result.institution_id), "region": text(result.region),
+           "quarter": text(result.quarter), "quarter_label": quarter_label(result.quarter), "count": count,
+           "mean": overall_mean(result), "questions": questions, "published": count >= min_answers,
+           "low": result.low}
     if with_counts:
         out.update(held=int(result.held or 0), discarded=int(result.discarded or 0), staff=int(result.staff or 0),
                    comments=int(result.comments or 0))
@@ -136,7 +139,7 @@ def views_with_names(results, *, config: dict[str, Any] | None = None) -> list[d
     results = list(results)
     minimum = int(settings(config)["publish_min_answers"])
     names = institution_names(r.institution_id for r in results)
-    return [{**result_view(r, min_answers=minimum), "institution_name": names.get(r.institution_id)}
+    return [{**result_view(r, min_answers=minimum), "institution_name": text(names.get(r.institution_id))}
             for r in results]
 
 

@@ -20,6 +20,7 @@ from inspect_api.surveys.device import Device
 blp = Blueprint("surveys", __name__, url_prefix="/api/v1", description="满意度测评：匿名答卷、季度结果与审核")
 OFFICE = "office_admin"
 RESPONSE_PAGE = s.SurveyResponsePageSchema()
+RESULT_PAGE = s.SurveyResultPageSchema()
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
 
 
@@ -98,15 +99,15 @@ def staff_device():
 @login_required(OFFICE)
 @blp.arguments(s.SurveyResultArgsSchema, location="query")
 @blp.arguments(PageArgsSchema, location="query")
-@blp.response(200, s.SurveyResultPageSchema)
+@blp.response(200, RESULT_PAGE)
 @raises(404, "INSTITUTION_NOT_FOUND")
 @raises(422, "REGION_OUT_OF_SCOPE")
 def list_results(args, paging):
     """Results per institution and quarter in the office's region (trends: one institution over quarters),
     with held, discarded and staff counts."""
     page = paginate(results.office_results(current_user(), **args), paging["page"], paging["per_page"])
-    page["items"] = results.views_with_names(page["items"], config=_cfg())
-    return page
+    return jsonify(already_dumped(RESULT_PAGE, {**page, "items": results.views_with_names(page["items"],
+                                                                                            config=_cfg())}))
 
 
 def _csv_cell(value) -> str:
