@@ -34,6 +34,11 @@ def day(value: date | datetime | None) -> str | None:
     return (value.date() if isinstance(value, datetime) else value).isoformat()
 
 
+def date_text(value) -> str | None:
+    """``DateText``: a date (a datetime counts by its date), or text a service already wrote so, as it is."""
+    return day(value) if isinstance(value, date) else text(value)
+
+
 def moment(value: date | datetime | None) -> str | None:
     """``fields.DateTime`` (ISO 8601); also ``fields.Date`` of a date."""
     return None if value is None else value.isoformat()

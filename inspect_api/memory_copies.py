@@ -111,6 +111,48 @@ def included_fields(fields) -> frozenset | None:
     return frozenset(included) if included else None
 
 
+def included_paths(fields) -> dict | None:
+    """A projection that includes fields and dotted paths (``{"a": 1, "b.c": 1}``), as the nested spec mongomock
+    walks (``{"a": 1, "b": {"c": 1}}``); None for anything else (``_id`` aside), and for a path that collides
+    with another (mongomock refuses those itself)."""
+    if type(fields) is not dict:
+        return None
+    tree: dict = {}
+    for key, value in fields.items():
+        if key == "_id":
+            continue
+        if type(key) is not str or "$" in key or type(value) not in (int, bool) or value != 1:
+            return None
+        *parents, leaf = key.split(".")
+        node = tree
+        for part in parents:
+            node = node.setdefault(part, {})
+            if type(node) is not dict:
+                return None
+        if leaf in node:
+            return None
+        node[leaf] = 1
+    return tree or None
+
+
+def _by_paths(doc, tree: dict, copy, container):
+    """``doc`` projected on ``tree`` (:func:`included_paths`), as mongomock's ``_project_by_spec`` projects it,
+    each kept value copied by ``copy``."""
+    found = container()
+    for key, value in doc.items():
+        spec = tree.get(key)
+        if spec is None:
+            continue
+        if type(spec) is dict:
+            if isinstance(value, (list, tuple)):
+                found[key] = [_by_paths(item, spec, copy, container) for item in value]
+            elif isinstance(value, dict):
+                found[key] = _by_paths(value, spec, copy, container)
+        else:
+            found[key] = copy(value, container)
+    return found
+
+
 def whole_document(fields) -> bool:
     """Whether a read with projection ``fields`` returns whole documents (none, or pymongo 4's empty one)."""
     return fields is None or (not fields and _EMPTY_PROJECTION_IS_WHOLE)
@@ -118,8 +160,8 @@ def whole_document(fields) -> bool:
 
 def copied_in_one_pass(fields) -> bool:
     """Whether the store copies a read's documents for ``fields`` itself, made aware in the same pass when the
-    collection is tz-aware: whole documents and projections of top-level fields it includes."""
-    return whole_document(fields) or included_fields(fields) is not None
+    collection is tz-aware: whole documents and projections of the fields and paths they include."""
+    return whole_document(fields) or included_fields(fields) is not None or included_paths(fields) is not None
 
 
 def _cheaper_copies() -> None:
@@ -143,7 +185,18 @@ def copier(collection, fields, container=dict):
         return lambda doc: copy(doc, container)
     included = included_fields(fields)
     if included is None:
-        return lambda doc: _MONGOMOCK_PROJECTION(collection, doc, fields, container)
+        tree = included_paths(fields)
+        if tree is None:
+            return lambda doc: _MONGOMOCK_PROJECTION(collection, doc, fields, container)
+        keep_id = fields.get("_id", 1) != 0
+
+        def project_paths(doc):
+            found = _by_paths(doc, tree, copy, container)
+            if keep_id and "_id" in doc:  # mongomock puts the id last
+                found["_id"] = copy(doc["_id"], container)
+            return found
+
+        return project_paths
     keep_id = fields.get("_id", 1) != 0
 
     def project(doc):

@@ -359,9 +359,10 @@ def paginate(query: QuerySet | list, page: int, per_page: int) -> dict[str, Any]
 
 
 def _included(query: QuerySet) -> frozenset[str] | None:
-    """The fields a queryset reads by ``only(...)`` (rows are read as those alone, not with the defaults of the
-    others); None when it reads every field or excludes some."""
+    """The fields a queryset reads by ``only(...)``, whole or some of their keys (rows are read as those alone,
+    not with the defaults of the others); None when it reads every field or excludes some."""
     loaded = query._loaded_fields.as_dict()
     if not loaded or any(value != 1 for value in loaded.values()):
         return None
-    return frozenset(name for name, field in query._document._fields.items() if field.db_field in loaded)
+    read = {key.split(".", 1)[0] for key in loaded}
+    return frozenset(name for name, field in query._document._fields.items() if field.db_field in read)

@@ -44,7 +44,7 @@ STORE_FREE = (
     "tests/rectification/test_finding_dump.py", "tests/test_notification_dump.py",
     "tests/test_inspect_flask.py", "tests/test_json_provider.py", "tests/publication/test_notice_dump.py",
     "tests/test_audit_dump.py", "tests/test_survey_response_dump.py", "tests/publication/test_queue_dump.py",
-    "tests/ledgers/test_check_dump.py", "tests/test_survey_result_dump.py",
+    "tests/ledgers/test_check_dump.py", "tests/test_survey_result_dump.py", "tests/publication/test_published_dump.py",
 )
 STORE_FIXTURES = {"app", "app_factory", "client", "make_user", "login", "as_user"}
 # The only lane-specific skips: test files, folders (ending in /) or node ids that run in the wire lane

@@ -39,7 +39,7 @@ from inspect_api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from inspect_api.ledgers.models import CHECK_STATES, OPEN_STATES, LedgerCheck, LedgerCounter, LedgerFile
 from inspect_api.scoping import in_scope, region_range
 from inspect_api.workdays import business_date
-from inspect_api.db import as_stored, by_id
+from inspect_api.db import as_stored, by_id, only
 from inspect_api.dumped import day, number, text, texts
 
 log = logging.getLogger(__name__)
@@ -327,7 +327,7 @@ SUMMARY_FIELDS = ("code", "institution_id", "region", "state", "team", "checklis
 
 def listed_checks(user, **filters):
     """:func:`list_checks` reading only what :func:`summary_views` shows."""
-    return list_checks(user, **filters).only(*SUMMARY_FIELDS)
+    return only(list_checks(user, **filters), *SUMMARY_FIELDS)
 
 
 def files_by_item(check: LedgerCheck) -> dict[str, list[LedgerFile]]:

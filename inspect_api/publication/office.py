@@ -14,7 +14,8 @@ from datetime import datetime
 from typing import Any, Iterable
 
 from inspect_api.clock import isoformat
-from inspect_api.dumped import text
+from inspect_api.db import only
+from inspect_api.dumped import date_text, text, texts
 from inspect_api.publication.models import PublicationDeadline, PublishedResult
 from inspect_api.publication.deadlines import tracker_view
 from inspect_api.publication.public_reads import result_view
@@ -50,17 +51,31 @@ def published_results(user):
     return PublishedResult.objects(__raw__={"region": region_range(user.region)}).order_by("-published_at", "-id")
 
 
+# What :func:`published_view` shows: the office's list reads these alone (of the frozen public content, which is
+# most of a stored result, three keys).
+PUBLISHED_FIELDS = ("inspection_id", "code", "region", "score", "published_at", "deadline", "late", "revised_at",
+                    "corrected_at", "photo_ids", "redact_terms", "include_notes", "snapshot__institution__name",
+                    "snapshot__inspected_on", "snapshot__grade_name")
+
+
+def listed_published_results(user):
+    """:func:`published_results` reading only what :func:`published_view` shows."""
+    return only(published_results(user), *PUBLISHED_FIELDS)
+
+
 def published_view(result: PublishedResult) -> dict[str, Any]:
-    """One published result as its office sees it: the public view plus its choices and dates."""
+    """One published result as its office sees it, in ``PublishedByOfficeSchema``'s dumped form (the office's
+    list sends it as it is): the public view's headline plus the office's choices and dates."""
     snap = result.snapshot or {}
     return {
-        "id": str(result.id), "inspection_id": result.inspection_id, "code": result.code,
-        "institution_name": (snap.get("institution") or {}).get("name"), "region": result.region,
-        "inspected_on": snap.get("inspected_on"), "grade_name": snap.get("grade_name"), "score": result.score,
-        "published_at": isoformat(result.published_at), "deadline": as_date(result.deadline).isoformat()
-        if result.deadline else None, "late": bool(result.late), "revised_at": isoformat(result.revised_at),
-        "corrected_at": isoformat(result.corrected_at), "photo_ids": list(result.photo_ids or []),
-        "redact_terms": list(result.redact_terms or []), "include_notes": bool(result.include_notes),
+        "id": str(result.id), "inspection_id": text(result.inspection_id), "code": text(result.code),
+        "institution_name": text((snap.get("institution") or {}).get("name")), "region": text(result.region),
+        "inspected_on": date_text(snap.get("inspected_on")), "grade_name": text(snap.get("grade_name")),
+        "score": result.score, "published_at": isoformat(result.published_at),
+        "deadline": as_date(result.deadline).isoformat() if result.deadline else None, "late": bool(result.late),
+        "revised_at": isoformat(result.revised_at), "corrected_at": isoformat(result.corrected_at),
+        "photo_ids": texts(result.photo_ids or []), "redact_terms": texts(result.redact_terms or []),
+        "include_notes": bool(result.include_notes),
     }
 
 

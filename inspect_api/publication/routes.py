@@ -43,6 +43,7 @@ PUBLIC_RESULT_PAGE = s.PublicResultPageSchema()
 PUBLIC_INSTITUTION, PUBLIC_INSTITUTION_PAGE = s.PublicInstitutionSchema(), s.PublicInstitutionPageSchema()
 PUBLIC_NOTICE, PUBLIC_NOTICE_PAGE = s.PublicNoticeSchema(), s.PublicNoticePageSchema()
 PUBLICATION_QUEUE = s.QueuedPublicationPageSchema()
+PUBLISHED_PAGE = s.PublishedByOfficePageSchema()
 
 
 def _cfg() -> dict:
@@ -132,12 +133,11 @@ def pending(args):
 @blp.doc(operationId="listPublishedResults")
 @login_required(*OFFICE)
 @blp.arguments(PageArgsSchema, location="query")
-@blp.response(200, s.PublishedByOfficePageSchema)
+@blp.response(200, PUBLISHED_PAGE)
 def published(args):
     """Results published for the office's region, newest first, with the office's choices (to revise them)."""
-    page = paginate(office.published_results(current_user()), args["page"], args["per_page"])
-    page["items"] = [office.published_view(r) for r in page["items"]]
-    return page
+    page = paginate(office.listed_published_results(current_user()), args["page"], args["per_page"])
+    return jsonify(already_dumped(PUBLISHED_PAGE, {**page, "items": [office.published_view(r) for r in page["items"]]}))
 
 
 @blp.route("/inspections/<inspection_id>/publication", methods=["GET"])
