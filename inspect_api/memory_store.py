@@ -148,15 +148,15 @@ _NEGATIONS = ("$ne", "$nin")  # tests that a missing field, or a value of anothe
 
 def compile_filter(spec) -> list | None:
     """A filter of top-level fields each equal to, ``$in``, ``$nin``, ``$ne`` or in a range of strings or
-    ObjectIds, or equal or not to a flag (True, False), as ``[(field, [(op, value), ...]), ...]``; None for
-    anything else (mongomock decides those)."""
+    ObjectIds, or equal or not to a flag (True, False) or to null, as ``[(field, [(op, value), ...]), ...]``;
+    None for anything else (mongomock decides those)."""
     if type(spec) is not dict:
         return None
     tests = []
     for field, condition in spec.items():
         if type(field) is not str or field.startswith("$") or "." in field:
             return None
-        if type(condition) in _KEYS or type(condition) is bool:
+        if type(condition) in _KEYS or type(condition) is bool or condition is None:
             tests.append((field, [("$eq", condition)]))
             continue
         if type(condition) is not dict or not condition:
@@ -169,7 +169,8 @@ def compile_filter(spec) -> list | None:
                 if type(value) not in (list, tuple) or not all(type(v) in _KEYS for v in value):
                     return None
                 ops.append((op, frozenset(value)))
-            elif (op == "$ne" or op in _RANGES) and type(value) in _KEYS or op == "$ne" and type(value) is bool:
+            elif (op == "$ne" or op in _RANGES) and type(value) in _KEYS \
+                    or op == "$ne" and (type(value) is bool or value is None):
                 ops.append((op, value))
             else:
                 return None
@@ -183,6 +184,9 @@ _NUMBERS = (bool, int, float)
 def _decide(op: str, value, stored):
     """Whether one stored value passes one test: True, False, or None where mongomock must decide."""
     kind = type(stored)
+    if value is None:  # null: a missing field, a null, or a list holding a null (as MongoDB, and mongomock)
+        found = stored is _MISSING or stored is None or (kind is list and any(item is None for item in stored))
+        return found is (op == "$eq")
     if stored is _MISSING:
         return op in _NEGATIONS
     if type(value) is bool:  # a flag's equality (or not): mongomock compares it as a number (1 equals True)
@@ -237,6 +241,8 @@ def _probe(tests: list) -> tuple[str, list] | None:
     ObjectId also finds its own string in a list, as mongomock matches it."""
     for field, ops in tests:
         for op, value in ops:
+            if op == "$eq" and value is None:
+                continue  # a null also finds a missing field, which no index entry holds
             if op == "$eq":
                 return field, [value, str(value)] if type(value) is ObjectId else [value]
             if op == "$in":

@@ -35,7 +35,8 @@ PLAIN_CONDITIONS = (
     | st.builds(lambda v: {"$nin": v}, st.lists(KEYS, max_size=3))
     | st.dictionaries(st.sampled_from(["$gt", "$gte", "$lt", "$lte"]), KEYS, min_size=1, max_size=2)
     | st.builds(lambda lo, v: {"$gte": lo, "$in": v}, KEYS, st.lists(KEYS, max_size=2))
-    | st.booleans() | st.builds(lambda v: {"$ne": v}, st.booleans()))  # flags: the review queues' overdue
+    | st.booleans() | st.builds(lambda v: {"$ne": v}, st.booleans())  # flags: the review queues' overdue
+    | st.none() | st.just({"$ne": None}))  # null: the publication queue's unpublished
 OTHER_CONDITIONS = (
     OTHERS | st.just({"$in": [None, "x"]}) | st.just({"$exists": True}) | st.just({"$ne": "x", "$gt": "a"})
     | st.just({"$nin": [None, "x"]}) | st.just({"$nin": ["x"], "$gt": "a"})
@@ -64,6 +65,11 @@ FILTERS = st.dictionaries(st.sampled_from(FIELDS), PLAIN_CONDITIONS | OTHER_COND
 @example(spec={"a": {"$ne": True}}, document={})
 @example(spec={"a": {"$ne": False}}, document={"a": 0.0})
 @example(spec={"a": False}, document={"a": None})
+@example(spec={"a": None}, document={})  # a null finds a missing field, a null, and a list holding one
+@example(spec={"a": None}, document={"a": [None, "x"]})
+@example(spec={"a": None}, document={"a": [[None]]})
+@example(spec={"a": {"$ne": None}}, document={"a": {"k": "x"}})
+@example(spec={"a": None, "b": {"$gte": "370303"}}, document={"b": "370304"})
 def test_a_plain_filter_matches_what_mongomock_matches(spec, document):
     plain = memory_store.compile_filter(spec)
     if plain is not None:
@@ -76,7 +82,7 @@ def test_the_filters_lists_and_pages_use_are_plain(spec):
 
 
 def test_filters_outside_the_plain_forms_are_left_to_mongomock():
-    for spec in ({"a.b": "x"}, {"$or": [{"a": "x"}]}, {"a": None}, {"a": 1}, {"a": {"$in": [None]}},
+    for spec in ({"a.b": "x"}, {"$or": [{"a": "x"}]}, {"a": 1}, {"a": {"$in": [None]}},
                  {"a": {"$exists": True}}, {"a": {"$ne": "x", "$gt": "a"}}, {"a": {"$nin": ["x"], "$gt": "a"}},
                  {"a": {"$nin": [None]}}, {"a": {"$regex": "x"}}, {"a": {}}):
         assert memory_store.compile_filter(spec) is None, spec
