@@ -290,11 +290,16 @@ def as_stored(document_cls, raw: dict[str, Any], only: frozenset[str] | None = N
     documents alike.  For code that only reads many documents (a list page, an export), where building them
     was most of the cost.  Stored keys no field declares are left out (a document refuses to be built);
     ``only``: just these fields (and ``id``), for a read that projected them."""
-    fields = _STORED_FIELDS.get(document_cls) or _stored_fields(document_cls)
+    if only is None:
+        fields = _STORED_FIELDS.get(document_cls) or _stored_fields(document_cls)
+    else:  # the few a list shows of many: the fields kept are worked out once
+        fields = _SOME_FIELDS.get((document_cls, only))
+        if fields is None:
+            fields = _SOME_FIELDS[(document_cls, only)] = [
+                entry for entry in _STORED_FIELDS.get(document_cls) or _stored_fields(document_cls)
+                if entry[0] in only or entry[0] == "id"]
     values = {}
     for name, db_field, embedded, field, convert in fields:
-        if only is not None and name not in only and name != "id":
-            continue
         value = raw.get(db_field)
         if value is None:
             values[name] = _default_of(field)
@@ -325,6 +330,10 @@ _ONLY_PATHS: dict[tuple, tuple[str, ...]] = {}
 # Per document class: (attribute, stored key, (embedded class, is a list) or None, field, its conversion of a
 # stored value), found once.
 _STORED_FIELDS: dict[type, list[tuple[str, str, tuple[type, bool] | None, Any, Callable[[Any], Any]]]] = {}
+
+
+# Per document class and set of fields (``as_stored``'s ``only``): the entries of those fields.
+_SOME_FIELDS: dict[tuple[type, frozenset[str]], list] = {}
 
 
 def _stored_fields(document_cls) -> list[tuple[str, str, tuple[type, bool] | None, Any, Callable[[Any], Any]]]:
