@@ -96,21 +96,6 @@ def aware_in_place(value):
     return value
 
 
-def included_fields(fields) -> frozenset | None:
-    """The top-level fields besides ``_id`` a projection includes, when that is all it does; None otherwise."""
-    if type(fields) is not dict:
-        return None
-    included = []
-    for key, value in fields.items():
-        if key == "_id":
-            continue
-        if type(key) is not str or "." in key or key.startswith("$") or type(value) not in (int, bool) \
-                or value != 1:
-            return None
-        included.append(key)
-    return frozenset(included) if included else None
-
-
 def included_paths(fields) -> dict | None:
     """A projection that includes fields and dotted paths (``{"a": 1, "b.c": 1}``), as the nested spec mongomock
     walks (``{"a": 1, "b": {"c": 1}}``); None for anything else (``_id`` aside), and for a path that collides
@@ -161,7 +146,7 @@ def whole_document(fields) -> bool:
 def copied_in_one_pass(fields) -> bool:
     """Whether the store copies a read's documents for ``fields`` itself, made aware in the same pass when the
     collection is tz-aware: whole documents and projections of the fields and paths they include."""
-    return whole_document(fields) or included_fields(fields) is not None or included_paths(fields) is not None
+    return whole_document(fields) or included_paths(fields) is not None
 
 
 def _cheaper_copies() -> None:
@@ -177,33 +162,19 @@ def _cheaper_copies() -> None:
 
 def copier(collection, fields, container=dict):
     """How a read of ``collection`` with projection ``fields`` copies each of its documents (what mongomock's
-    ``_copy_only_fields`` does per document, decided once per read): whole documents and projections of
-    top-level fields it includes are copied here in one pass, aware in the same pass when the collection is
+    ``_copy_only_fields`` does per document, decided once per read): whole documents and projections of the
+    fields and paths they include are copied here in one pass, aware in the same pass when the collection is
     tz-aware; any other projection is mongomock's, made aware afterwards by the cursor (:func:`_cursor_results`)."""
     copy = copied_aware if collection.codec_options.tz_aware else copied
     if whole_document(fields):
         return lambda doc: copy(doc, container)
-    included = included_fields(fields)
-    if included is None:
-        tree = included_paths(fields)
-        if tree is None:
-            return lambda doc: _MONGOMOCK_PROJECTION(collection, doc, fields, container)
-        keep_id = fields.get("_id", 1) != 0
-
-        def project_paths(doc):
-            found = _by_paths(doc, tree, copy, container)
-            if keep_id and "_id" in doc:  # mongomock puts the id last
-                found["_id"] = copy(doc["_id"], container)
-            return found
-
-        return project_paths
+    tree = included_paths(fields)
+    if tree is None:
+        return lambda doc: _MONGOMOCK_PROJECTION(collection, doc, fields, container)
     keep_id = fields.get("_id", 1) != 0
 
     def project(doc):
-        found = container()
-        for key, value in doc.items():
-            if key in included:
-                found[key] = copy(value, container)
+        found = _by_paths(doc, tree, copy, container)
         if keep_id and "_id" in doc:  # mongomock puts the id last
             found["_id"] = copy(doc["_id"], container)
         return found
