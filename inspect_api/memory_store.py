@@ -338,6 +338,17 @@ def _candidates(store, tests: list) -> tuple[list, bool] | None:
             return None
         by_value, documents = index
         return [documents[o] for o in sorted({o for value in values for o in by_value.get(value, ())})], False
+    span = _text_span(store, tests)
+    if span is None:
+        return None
+    ordinals, documents = span
+    return [documents[o] for o in sorted(ordinals)], len(tests) == 1
+
+
+def _text_span(store, tests: list) -> tuple[list, list] | None:
+    """The ordinals of the documents within the first range of strings of a plain filter, cut from that
+    field's range index (they may pass the rest of the filter), and the documents they point at; None when
+    no range index serves the filter."""
     ranged = _text_range(tests)
     if ranged is None:
         return None
@@ -356,7 +367,40 @@ def _candidates(store, tests: list) -> tuple[list, bool] | None:
             high = min(high, bisect.bisect_left(values, bound))
         else:
             high = min(high, bisect.bisect_right(values, bound))
-    return [documents[o] for o in sorted(ordinals[low:high])], len(tests) == 1
+    return ordinals[low:high], documents
+
+
+def exact_count(store, tests: list) -> int | None:
+    """How many documents a plain filter matches, when an index answers that exactly without listing them: a
+    range of strings that is the whole filter (the office's region subtree); None otherwise."""
+    if len(tests) != 1:
+        return None
+    span = _text_span(store, tests)
+    return None if span is None else len(span[0])
+
+
+def _index_counts() -> None:
+    """``count_documents`` of a filter an index answers exactly (:func:`exact_count`) is the size of the
+    index's range, as a server counts the keys of its index range; mongomock listed and tested every matching
+    document to count them (20,000 for the first page of a city's assignment list).  Anything else, and any
+    count with a skip or a limit, is mongomock's."""
+    from mongomock import collection
+
+    if getattr(collection.Collection, "_inspect_index_counts", False):
+        return
+    count_documents = collection.Collection.count_documents
+
+    def counted(self, filter, **kwargs):  # noqa: A002 - mongomock's name
+        if type(filter) is dict and set(kwargs) <= {"hint", "maxTimeMS"}:
+            plain = compile_filter(filter)
+            if plain is not None and primary_keys(filter) is None:
+                found = exact_count(self._store, plain)
+                if found is not None:
+                    return found
+        return count_documents(self, filter, **kwargs)
+
+    collection.Collection.count_documents = counted
+    collection.Collection._inspect_index_counts = True
 
 
 def _in_sort_order(store, sort: list) -> list | None:
@@ -461,6 +505,7 @@ def install() -> None:
     """Everything above, once per process."""
     _lock_memory_writes()
     _primary_key_lookups()
+    _index_counts()
     _plain_sorts()
     memory_copies.install()
     _known_collections()

@@ -282,6 +282,34 @@ def test_a_page_of_a_broad_range_walks_the_sort_order_and_stops():
     assert [d["_id"] for d in coll.find(spec).sort([("at", -1), ("_id", 1)]).limit(1)] == [7]
 
 
+
+def test_a_count_of_a_range_alone_is_the_size_of_its_index_range(monkeypatch):
+    """The office's lists count their region subtree (a range of strings, the whole filter) from the range
+    index without listing 20,000 documents; any other count is mongomock's, and every count sees changes."""
+    coll = _collection()
+    coll.delete_many({})
+    coll.insert_many([{"_id": n, "region": f"3703{n % 5:02d}"} for n in range(3000)])
+    spec = {"region": {"$gte": "370300", "$lt": "370304"}}
+    listed = []
+    scan = type(coll)._iter_documents
+    monkeypatch.setattr(type(coll), "_iter_documents", lambda self, flt: listed.append(flt) or scan(self, flt))
+    assert coll.count_documents(spec) == 2400
+    assert coll.count_documents(spec, hint=[("region", 1)]) == 2400
+    assert coll.count_documents({"region": {"$gt": "370304"}}) == 0
+    assert not listed  # answered by the index
+    assert coll.count_documents(spec, skip=10, limit=5) == 5
+    assert coll.count_documents({**spec, "other": "x"}) == 0
+    assert coll.count_documents({"region": "370301"}) == 600
+    assert len(listed) == 3  # anything else is mongomock's
+    coll.delete_many({"_id": {"$lt": 10}})  # regions 370300-370304, two of each
+    coll.insert_one({"_id": 5000, "region": "370303"})
+    listed.clear()
+    assert coll.count_documents(spec) == 2400 - 8 + 1
+    assert not listed
+    coll.insert_one({"_id": 5001, "region": 370303})  # not a string: the range index no longer serves it
+    assert coll.count_documents(spec) == 2393
+    assert listed
+
 ABSENT = [ObjectId("6b0c89c6b0ba9243ea8276%02x" % n) for n in range(2)]
 
 
