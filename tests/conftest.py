@@ -140,11 +140,9 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason=f"wire lane only: {reason}"))
 
 
-from inspect_api.config import load_config
 from inspect_api.auth import passwords
 from inspect_api.auth.models import User
 from inspect_api.clock import utcnow
-from inspect_api import db
 from tests import app_reuse
 from tests.openapi import contract
 from tests.store import drop_test_database, reset_store  # noqa: F401 - shared with other fixtures

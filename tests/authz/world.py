@@ -12,13 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from inspect_api.scoping import prefix_range
-from inspect_api import db
 from inspect_api.app import create_app
 from inspect_api.auth import passwords
 from inspect_api.auth.models import User
 from inspect_api.catalog.models import ChecklistVersion
 from inspect_api.clock import utcnow
-from inspect_api.config import load_config
 from inspect_api.directory.models import Conflict, Institution, Inspector
 from inspect_api.draws.models import Draw
 from inspect_api.evidence.models import Evidence

@@ -60,9 +60,7 @@ def live_server():
     """The app with the demo data on 127.0.0.1:<free port>, served from a thread."""
     from werkzeug.serving import make_server
 
-    from inspect_api import db
     from inspect_api.app import create_app
-    from inspect_api.config import load_config
 
     overrides = {"demo_data": True}
     reset_store(overrides)

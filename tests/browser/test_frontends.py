@@ -404,7 +404,7 @@ def test_an_institution_never_sees_another_institutions_data(live_server, driver
     portal.open(f"/orders/{theirs[0].id}", "无法查看该页面")
     assert theirs[0].number not in portal.text()
     portal.shoot("refused-order")
-    portal.open(f"/profile", mine.name)
+    portal.open("/profile", mine.name)
     portal.open("/no-such-page", "页面不存在")
     portal.logout()
     console = Browser(driver, live_server["base"], "console")

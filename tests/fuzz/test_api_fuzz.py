@@ -19,9 +19,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import content_type_conformance, not_a_server_error, response_schema_conformance
 
-from inspect_api import db
 from inspect_api.app import create_app
-from inspect_api.config import load_config
 from tests.openapi import contract
 from tests.store import reset_store
 

@@ -112,7 +112,7 @@ def test_conclusion_opens_a_rectification_order_that_escalates_like_site_finding
     escalation.run_sweep(at(overdue_day, 9))
     finding = Finding.objects.get(id=findings["TZ4086-2-04"].id)
     assert finding.overdue and "warning" in finding.step_codes
-    office = desk.client.get(f"/api/v1/notices/candidates?period_from=2026-11-01&period_to=2027-03-31",
+    office = desk.client.get("/api/v1/notices/candidates?period_from=2026-11-01&period_to=2027-03-31",
                              headers=desk.office).get_json()["items"]
     assert any(c["finding_id"] == str(finding.id) and c["preselected"] for c in office)
     # the result is public on the institution's profile, without notes
