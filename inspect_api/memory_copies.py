@@ -20,10 +20,10 @@ _ATOMIC_NOT_DATETIME = frozenset({str, int, float, bool, type(None), bytes, Obje
 _ATOMIC = _ATOMIC_NOT_DATETIME | {datetime}
 
 
-# Set by install(): mongomock's UTC, its own copy and make-aware functions (for anything unusual), its own
-# projection (for any projection but top-level inclusions), and whether an empty projection returns whole
-# documents (pymongo 4).
-_UTC = _COPY_FIELD = _MAKE_AWARE = _MONGOMOCK_PROJECTION = None
+# Set by install(): mongomock's UTC, its own copy, make-aware and make-naive functions (for anything unusual),
+# its own projection (for any projection but top-level inclusions), and whether an empty projection returns
+# whole documents (pymongo 4).
+_UTC = _COPY_FIELD = _MAKE_AWARE = _MAKE_NAIVE = _MONGOMOCK_PROJECTION = None
 _EMPTY_PROJECTION_IS_WHOLE = True
 
 
@@ -96,12 +96,33 @@ def aware_in_place(value):
     return value
 
 
+# The trees of the projections seen (a process sees the few dozen its code writes), by their fields, the types
+# of their values and the values: each is worked out once.  Past the bound nothing more is kept.
+_TREES: dict[tuple, dict | None] = {}
+_TREES_KEPT = 4096
+
+
 def included_paths(fields) -> dict | None:
     """A projection that includes fields and dotted paths (``{"a": 1, "b.c": 1}``), as the nested spec mongomock
     walks (``{"a": 1, "b": {"c": 1}}``); None for anything else (``_id`` aside), and for a path that collides
-    with another (mongomock refuses those itself)."""
+    with another (mongomock refuses those itself).  Worked out once per projection (every read asks, twice):
+    the tree returned is shared, and its callers only read it."""
     if type(fields) is not dict:
         return None
+    key = (tuple(fields), tuple(map(type, fields.values())), tuple(fields.values()))
+    try:
+        return _TREES[key]
+    except KeyError:
+        tree = _tree_of(fields)
+    except TypeError:  # a value that is not hashable (an operator's spec): never a tree of inclusions
+        return None
+    if len(_TREES) < _TREES_KEPT:
+        _TREES[key] = tree
+    return tree
+
+
+def _tree_of(fields: dict) -> dict | None:
+    """:func:`included_paths`, worked out."""
     tree: dict = {}
     for key, value in fields.items():
         if key == "_id":
@@ -149,14 +170,30 @@ def copied_in_one_pass(fields) -> bool:
     return whole_document(fields) or included_paths(fields) is not None
 
 
+def naive_for_store(value):
+    """A copy of a filter or of a document to store, with its datetimes naive UTC at millisecond precision, as
+    mongomock's ``patch_datetime_awareness_in_document`` makes it (it runs on every filter, insert and update);
+    plain values are taken as they are, without testing each for every type mongomock knows."""
+    kind = type(value)
+    if kind in _ATOMIC_NOT_DATETIME:
+        return value
+    if kind is dict:
+        return {key: naive_for_store(item) for key, item in value.items()}
+    if kind is list or kind is tuple:
+        return [naive_for_store(item) for item in value]
+    return _MAKE_NAIVE(value)  # datetimes, ordered dicts, timestamps...: mongomock's own
+
+
 def _cheaper_copies() -> None:
-    """mongomock's copy of a returned value and its make-aware pass become :func:`copied` and :func:`aware`."""
+    """mongomock's copy of a returned value, its make-aware pass and its naive copy of what it is given become
+    :func:`copied`, :func:`aware` and :func:`naive_for_store`."""
     from mongomock import collection, helpers
 
     if getattr(collection, "_inspect_cheaper_copies", False):
         return
     collection._copy_field = copied
     helpers.make_datetime_timezone_aware_in_document = aware
+    helpers.patch_datetime_awareness_in_document = naive_for_store
     collection._inspect_cheaper_copies = True
 
 
@@ -250,12 +287,13 @@ def _cursor_results() -> None:
 
 def install() -> None:
     """The copies above, once per process."""
-    global _UTC, _COPY_FIELD, _MAKE_AWARE, _EMPTY_PROJECTION_IS_WHOLE
+    global _UTC, _COPY_FIELD, _MAKE_AWARE, _MAKE_NAIVE, _EMPTY_PROJECTION_IS_WHOLE
     from mongomock import collection, helpers
 
     if _UTC is None:
         _UTC, _COPY_FIELD = helpers.utc, collection._copy_field
         _MAKE_AWARE = helpers.make_datetime_timezone_aware_in_document
+        _MAKE_NAIVE = helpers.patch_datetime_awareness_in_document
         _EMPTY_PROJECTION_IS_WHOLE = helpers.PYMONGO_VERSION.major >= 4
     _cheaper_copies()
     _plain_projections()

@@ -7,10 +7,11 @@ including the awkward ones (lists, mixed types, missing fields, an ObjectId besi
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from collections import OrderedDict
+from datetime import datetime, timedelta, timezone
 
 import mongomock
-from bson import ObjectId
+from bson import SON, ObjectId, Timestamp
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from mongomock.filtering import filter_applies, resolve_sort_key
@@ -364,7 +365,9 @@ def test_a_collection_opened_again_is_the_same_collection_with_the_options_asked
 
 
 PATHS = ["a", "a.b", "a.k", "a.b.c", "b.c", "b.k", "c.d.e"]
-PROJECTIONS = st.dictionaries(st.sampled_from(FIELDS + ["_id"]), st.sampled_from([1, True, 0, False]), max_size=3) \
+# 1.0 beside 1 and True: the store keeps the tree of each projection it has seen, by its values and their types.
+PROJECTIONS = st.dictionaries(st.sampled_from(FIELDS + ["_id"]), st.sampled_from([1, True, 0, False, 1.0]),
+                              max_size=3) \
     | st.dictionaries(st.sampled_from(PATHS + ["_id"]), st.sampled_from([1, True]), max_size=3) \
     | st.just({"a.b": 1}) | st.just({"a": {"$slice": 1}}) | st.just({"a": 1, "b": 0}) | st.just({"a.b": 1, "_id": 0}) \
     | st.just({"a.$": 1}) | st.just({"a.b": 1, "c": 0})
@@ -419,3 +422,53 @@ def _containers(value):
         yield value
         for item in value.values() if isinstance(value, dict) else value:
             yield from _containers(item)
+
+
+TIMES = st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2100, 1, 1),
+                     timezones=st.none() | st.just(timezone.utc) | st.sampled_from(
+                         [timezone(timedelta(hours=8)), timezone(timedelta(hours=-5, minutes=-30))]))
+GIVEN = st.recursive(
+    ATOMS | TIMES | st.just(b"\x00") | st.just(Timestamp(5, 1)) | st.just(frozenset({"x"})),
+    lambda inner: st.dictionaries(st.sampled_from(["$gte", "$in", "a", "b", "c.d"]), inner, max_size=3)
+    | st.lists(inner, max_size=3) | st.lists(inner, max_size=2).map(tuple)
+    | st.dictionaries(st.sampled_from(["a", "b"]), inner, max_size=2).map(OrderedDict)
+    | st.dictionaries(st.sampled_from(["a", "b"]), inner, max_size=2).map(SON), max_leaves=10)
+
+
+@settings(max_examples=500)
+@given(value=GIVEN)
+@example(value={"at": {"$lt": datetime(2026, 1, 1, 8, tzinfo=timezone(timedelta(hours=8)))}})
+@example(value={"a": (1, [datetime(2026, 1, 1, 0, 0, 0, 999999)])})
+def test_what_the_store_is_given_is_made_naive_as_mongomock_makes_it(value):
+    """Every filter, insert and update: the same value, of the same types all through, with datetimes naive UTC
+    at millisecond precision, in new dicts and lists, as mongomock's own pass makes it."""
+    memory_store.install()
+    expected = memory_copies._MAKE_NAIVE(value)
+    got = memory_copies.naive_for_store(value)
+    assert got == expected
+    assert _types(got) == _types(expected)
+    assert not {id(c) for c in _containers(got)} & {id(c) for c in _containers(value)}
+
+
+def _types(value):
+    """The types of ``value`` all through, datetimes with whether they are aware."""
+    if isinstance(value, dict):
+        return (type(value), [(key, _types(item)) for key, item in value.items()])
+    if isinstance(value, (list, tuple)):
+        return (type(value), [_types(item) for item in value])
+    if isinstance(value, datetime):
+        return (datetime, value.tzinfo is not None)
+    return type(value)
+
+
+def test_a_projections_tree_is_worked_out_once_by_its_values_and_their_types():
+    """The tree of a projection is kept, found again by its fields, values and their types: ``1.0`` equals ``1``
+    but is not an inclusion the store projects itself, and an operator's spec is never a tree."""
+    tree = memory_copies.included_paths({"a": 1, "b.c": 1})
+    assert tree == {"a": 1, "b": {"c": 1}}
+    assert memory_copies.included_paths({"a": 1, "b.c": 1}) is tree
+    assert memory_copies.included_paths({"a": 1}) == {"a": 1}
+    assert memory_copies.included_paths({"a": 1.0}) is None
+    assert memory_copies.included_paths({"a": True}) == {"a": 1}
+    assert memory_copies.included_paths({"a": {"$slice": 1}}) is None
+    assert memory_copies.included_paths({"b.c": 1, "a": 1}) == {"b": {"c": 1}, "a": 1}
