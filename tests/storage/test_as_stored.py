@@ -8,6 +8,7 @@ import json
 from datetime import datetime, timezone
 
 import mongoengine as me
+import pytest
 from bson import ObjectId
 from flask import Flask
 from hypothesis import example, given, settings
@@ -162,11 +163,18 @@ CONVERTED = [me.StringField(), me.ListField(me.StringField()), me.DateField(), m
 @example(field=CONVERTED[4], value={"q1": b"ab"})  # mongoengine turns bytes into a list of their values
 @example(field=CONVERTED[5], value=[{"item_id": "1.2", "at": datetime(2026, 3, 1, tzinfo=timezone.utc)}, "x"])
 @example(field=CONVERTED[5], value=[{"a": ("x", 1)}])
+@example(field=CONVERTED[7], value={"x": float("inf")})  # a stored Infinity: the field itself refuses it
+@example(field=CONVERTED[3], value=float("-inf"))
 def test_a_stored_value_converts_as_its_field_converts_it(field, value):
     """What ``as_stored`` takes directly (a text, a list of texts, a stored date, free-form dicts and lists of plain
     values) is exactly what the field's own conversion gives, of the same types; anything else is the field's own
-    conversion."""
-    expected = field.to_python(value)
+    conversion, a refusal included (an integer field given an infinity)."""
+    try:
+        expected = field.to_python(value)
+    except Exception as refused:  # noqa: BLE001 - whatever the field raises, the conversion raises alike
+        with pytest.raises(type(refused)):
+            db.stored_value_conversion(field)(value)
+        return
     got = db.stored_value_conversion(field)(value)
     assert got == expected and type(got) is type(expected)
     assert (got is value) == (expected is value)  # a list or dict is a new one, as the field makes it
