@@ -393,7 +393,7 @@ def _index_counts() -> None:
     def counted(self, filter, **kwargs):  # noqa: A002 - mongomock's name
         if type(filter) is dict and set(kwargs) <= {"hint", "maxTimeMS"}:
             plain = compile_filter(filter)
-            if plain is not None and primary_keys(filter) is None:
+            if plain is not None:
                 found = exact_count(self._store, plain)
                 if found is not None:
                     return found
